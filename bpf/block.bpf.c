@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Disk transfers (DMA between the device and memory) that the sender caused.
+ *
+ * block_bio_queue runs in the submitting task, so the pid filter works, and
+ * it fires once per bio at each layer of a stacked device. Counting only
+ * bios addressed to the workload file's own device (st_dev, the top layer)
+ * counts each byte once; a partition is its own bdev, so that matches too.
+ */
+#include "zctrace.bpf.h"
+#include "block.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* include/linux/blk_types.h: the op is the low REQ_OP_BITS (8) bits. */
+#define ZC_REQ_OP_MASK 0xffu
+
+const volatile __u32 target_dev = 0; /* kernel dev_t encoding */
+
+ZC_PERCPU_TOTALS(block_totals, struct zc_block_totals);
+
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(block_bio_queue, struct bio *bio)
+{
+	struct zc_block_totals *totals;
+	__u32 bytes, op;
+
+	if (!current_sender_in_window())
+		return 0;
+	totals = totals_of(&block_totals);
+	if (!totals)
+		return 0;
+	bytes = bio->bi_iter.bi_size;
+	if (bio->bi_bdev->bd_dev != target_dev) {
+		totals->other_device_bytes += bytes;
+		return 0;
+	}
+	op = bio->bi_opf & ZC_REQ_OP_MASK;
+	if (op == REQ_OP_READ) {
+		totals->read_bios++;
+		totals->read_bytes += bytes;
+	} else if (op == REQ_OP_WRITE) {
+		totals->write_bios++;
+		totals->write_bytes += bytes;
+	}
+	return 0;
+}

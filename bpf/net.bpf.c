@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The sender's sockets, from sendmsg to the device.
+ *
+ * tcp_sendmsg_locked runs in the sender before the first byte is queued, so
+ * it is where a socket becomes "the sender's". From then on xmit events are
+ * matched by skb->sk, because they fire in softirq and other tasks' context.
+ * It also tells the syscall in flight how its bytes are taken; the syscall's
+ * exit (syscalls.bpf.c) then attributes its return value, which saves a
+ * probe on sock_send_length for every send.
+ *
+ * A byte can be copied at two places on the way out: in sendmsg (from user
+ * memory, or from page-cache pages when the route has no scatter-gather) and
+ * in validate_xmit_skb (linearized or software-segmented because the device
+ * lacks SG). TCP always queues payload in frags, so payload found in the
+ * linear area at xmit was copied there.
+ */
+#include "zctrace.bpf.h"
+#include <bpf/bpf_endian.h>
+#include "net.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
+#define ZC_NETIF_F_SG_BIT 0
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+ZC_PERCPU_TOTALS(net_totals, struct zc_net_totals);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_MAX_SOCKETS);
+	__type(key, __u64); /* struct sock * */
+	__type(value, __u32); /* enum zc_role */
+} sockets SEC(".maps");
+
+/* Per transmitting device, in slot ifindex % ZC_MAX_DEVICES: an array, not a
+ * hash, because this is on the xmit path of every skb; per-CPU because xmit
+ * runs on every CPU at once. Userspace sums the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct zc_device_xmit);
+} devices SEC(".maps");
+
+/* The sender's first socket, so that xmit can match it without a hash
+ * lookup; the `sockets` hash is only searched when there are more. */
+__u64 first_socket = 0;
+__u32 socket_count = 0;
+
+static __always_inline bool is_sender_socket(__u64 sk)
+{
+	if (!sk)
+		return false;
+	if (sk == first_socket)
+		return true;
+	return socket_count > 1 && bpf_map_lookup_elem(&sockets, &sk);
+}
+
+static __always_inline bool is_user_iter(__u8 type)
+{
+	return type == bpf_core_enum_value(enum iter_type, ITER_UBUF) ||
+	       type == bpf_core_enum_value(enum iter_type, ITER_IOVEC);
+}
+
+/* How tcp_sendmsg will take the bytes of this call: the same test the kernel
+ * makes (net/ipv4/tcp.c: zerocopy and spliced pages need NETIF_F_SG in the
+ * route's caps, otherwise they are copied like any other data). */
+static __always_inline __u32 send_mode(const struct sock *sk, const struct msghdr *msg, __u8 iter_type)
+{
+	const bool route_sg = (sk->sk_route_caps >> ZC_NETIF_F_SG_BIT) & 1;
+	const __u32 msg_flags = msg->msg_flags;
+
+	if ((msg_flags & ZC_MSG_ZEROCOPY) && route_sg)
+		return ZC_INFLIGHT_SEND_ZEROCOPY;
+	if (msg_flags & ZC_MSG_SPLICE_PAGES)
+		return route_sg ? ZC_INFLIGHT_SEND_SPLICED : ZC_INFLIGHT_SEND_SPLICE_COPY;
+	return is_user_iter(iter_type) ? ZC_INFLIGHT_SEND_USER : ZC_INFLIGHT_SEND_KERNEL;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	struct zc_net_totals *totals;
+	struct zc_inflight *call;
+	__u64 key = (__u64)sk;
+	__u32 role = ZC_ROLE_SENDER;
+	__u32 tid = current_tid();
+	__u8 iter_type;
+
+	if (!current_sender_in_window())
+		return 0;
+	totals = totals_of(&net_totals);
+	if (!totals)
+		return 0;
+	iter_type = msg->msg_iter.iter_type;
+	if (is_user_iter(iter_type))
+		totals->iter_user++;
+	else if (iter_type == bpf_core_enum_value(enum iter_type, ITER_BVEC))
+		totals->iter_bvec++;
+	else if (iter_type == bpf_core_enum_value(enum iter_type, ITER_KVEC))
+		totals->iter_kvec++;
+	else
+		totals->iter_other++;
+
+	/* This fires once per skb-building step, several times per sendmsg;
+	 * the mode and the socket only need recording once per syscall. */
+	call = bpf_map_lookup_elem(&inflight, &tid);
+	if (call && (call->flags & ZC_INFLIGHT_SEND_MASK))
+		return 0;
+	if (call) {
+		call->flags |= send_mode(sk, msg, iter_type);
+	} else {
+		struct zc_inflight fresh = { .flags = send_mode(sk, msg, iter_type) };
+
+		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
+	}
+	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
+	    !bpf_map_update_elem(&sockets, &key, &role, BPF_NOEXIST)) {
+		if (__sync_fetch_and_add(&socket_count, 1) == 0)
+			first_socket = key;
+	}
+	return 0;
+}
+
+static __always_inline __u32 header_bytes(const struct sk_buff *skb, __u32 linear)
+{
+	unsigned char *head = skb->head;
+	__u32 data_offset = skb->data - head;
+	__u32 end;
+
+	if (skb->protocol == bpf_htons(0x0800 /* ETH_P_IP */) ||
+	    skb->protocol == bpf_htons(0x86DD /* ETH_P_IPV6 */)) {
+		struct tcphdr *th = bpf_rdonly_cast(head + skb->transport_header,
+						    bpf_core_type_id_kernel(struct tcphdr));
+
+		end = skb->transport_header + th->doff * 4;
+	} else {
+		end = data_offset + linear; /* not IP: all of it counts as header */
+	}
+	if (end <= data_offset)
+		return 0;
+	return end - data_offset > linear ? linear : end - data_offset;
+}
+
+static __always_inline void count_device(struct zc_net_totals *totals, const struct net_device *dev,
+					 __u32 bytes, __u32 payload)
+{
+	__u32 ifindex = dev->ifindex;
+	__u32 slot = ifindex % ZC_MAX_DEVICES;
+	struct zc_device_xmit *entry = bpf_map_lookup_elem(&devices, &slot);
+
+	if (!entry)
+		return;
+	if (entry->ifindex != ifindex) {
+		if (entry->ifindex) {
+			totals->xmit_unattributed_device_bytes += bytes;
+			return;
+		}
+		entry->ifindex = ifindex;
+		bpf_probe_read_kernel_str(entry->name, sizeof(entry->name), dev->name);
+	}
+	entry->flags = dev->flags;
+	entry->has_parent = dev->dev.parent != NULL;
+	entry->sg = (dev->features >> ZC_NETIF_F_SG_BIT) & 1;
+	entry->skbs++;
+	entry->bytes += bytes;
+	entry->payload_bytes += payload;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	struct zc_net_totals *totals;
+	struct skb_shared_info *shinfo;
+	__u32 len, data_len, linear, headers;
+
+	if (!is_sender_socket((__u64)skb->sk))
+		return 0;
+	totals = totals_of(&net_totals);
+	if (!totals)
+		return 0;
+
+	len = skb->len;
+	data_len = skb->data_len;
+	linear = len - data_len;
+	headers = header_bytes(skb, linear);
+	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
+
+	totals->xmit_skbs++;
+	totals->xmit_bytes += len;
+	totals->xmit_header_bytes += headers;
+	totals->xmit_linear_payload_bytes += linear - headers;
+	/* MSG_ZEROCOPY sets both flags, so test it first. */
+	if (shinfo->flags & SKBFL_ZEROCOPY_ENABLE)
+		totals->xmit_zerocopy_frag_bytes += data_len;
+	else if (shinfo->flags & SKBFL_SHARED_FRAG)
+		totals->xmit_shared_frag_bytes += data_len;
+	else
+		totals->xmit_copied_frag_bytes += data_len;
+	count_device(totals, dev, len, len - headers);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	struct zc_net_totals *totals;
+
+	if (!is_sender_socket((__u64)sk))
+		return 0;
+	totals = totals_of(&net_totals);
+	if (!totals)
+		return 0;
+	totals->retransmit_skbs++;
+	totals->retransmit_bytes += skb->len;
+	return 0;
+}
+
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
+{
+	struct zc_net_totals *totals;
+
+	if (len <= 0 || !current_is_receiver())
+		return 0;
+	totals = totals_of(&net_totals);
+	if (!totals)
+		return 0;
+	totals->receiver_copy_calls++;
+	totals->receiver_copy_bytes += len;
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Syscalls, user<->kernel mode switches and the measurement window. */
+#ifndef ZCTRACE_BPF_SYSCALLS_H
+#define ZCTRACE_BPF_SYSCALLS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Syscall numbers at or above this are counted in the last slot. */
+#define ZC_SYSCALL_SLOTS 512
+
+/* read(2)-family syscall numbers, filled in by userspace from <sys/syscall.h>. */
+#define ZC_READ_SYSCALLS 5
+
+struct zc_syscall_totals {
+	__u64 exits;              /* kernel -> user, by syscall return; entries are
+				   * the sum of syscall_counts */
+	__u64 file_to_user_bytes; /* read() bytes that came from the page cache */
+	__u64 file_reads;         /* read() calls that returned such bytes */
+
+	/* Bytes returned by syscalls that sent on a TCP socket, by how
+	 * tcp_sendmsg took them (see ZC_INFLIGHT_SEND_* in tracking.h). */
+	__u64 send_syscalls;
+	__u64 send_bytes;
+	__u64 user_copy_bytes;
+	__u64 kernel_copy_bytes;
+	__u64 spliced_bytes;
+	__u64 spliced_copied_bytes;
+	__u64 zerocopy_bytes;
+	__u64 window_opens;
+	__u64 window_closes;
+	__u64 forks_followed;
+};
+
+#endif /* ZCTRACE_BPF_SYSCALLS_H */

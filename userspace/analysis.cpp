@@ -1,0 +1,441 @@
+#include "analysis.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "measurement.hpp"
+#include "system.hpp"
+#include "techniques.hpp"
+#include "theory.hpp"
+#include "units.hpp"
+
+namespace zctrace {
+namespace {
+
+std::string fixed(double value, int digits = 2)
+{
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+    return buffer;
+}
+
+std::string bytes(std::uint64_t value)
+{
+    return format_bytes(value);
+}
+
+double ratio(double part, double whole)
+{
+    return whole > 0 ? part / whole : 0.0;
+}
+
+std::uint64_t call_count(const std::map<std::string, std::uint64_t>& calls, const std::string& name)
+{
+    const auto it = calls.find(name);
+    return it == calls.end() ? 0 : it->second;
+}
+
+std::string utc_now()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+// ---- theory row selection ----
+
+const TheoryRow& select_row(Report& report)
+{
+    const Technique technique = *technique_from_name(report.technique);
+    const TechniqueInfo& info = technique_info(technique);
+    RowSelection& selection = report.theory_row_selection;
+    selection.candidates.assign(info.theory_rows.begin(), info.theory_rows.end());
+    if (info.theory_rows.size() == 1) {
+        selection.reason = "the only row for " + std::string(info.name);
+        return *find_theory_row(info.theory_rows.front());
+    }
+
+    // sendfile: the seeds' two rows differ only in whether the socket buffer
+    // holds a copy or references to page-cache pages. The xmit probe tells.
+    const Measured& m = report.measured;
+    const std::uint64_t payload = report.workload.bytes;
+    const std::uint64_t copied_at_socket = m.cpu_copy_bytes.page_cache_to_socket +
+                                           m.cpu_copy_bytes.device_linearize +
+                                           m.socket.copied_frag_bytes;
+    const bool gathered = m.socket.shared_frag_bytes * 2 >= payload && copied_at_socket * 2 < payload;
+    selection.reason = "net_dev_start_xmit saw " + bytes(m.socket.shared_frag_bytes) + " of the " +
+                       bytes(payload) + " payload leave as shared page-cache frags (SKBFL_SHARED_FRAG) and " +
+                       bytes(copied_at_socket) + " copied (" + bytes(m.cpu_copy_bytes.page_cache_to_socket) +
+                       " at sendmsg, " + bytes(m.cpu_copy_bytes.device_linearize) + " linearized at xmit, " +
+                       bytes(m.socket.copied_frag_bytes) + " in copied frags): " +
+                       (gathered ? "the device gathered from the page cache, so \"sendfile + DMA gather\""
+                                 : "the kernel copied the payload, so \"sendfile\"");
+    return *find_theory_row(gathered ? "sendfile_dma_gather" : "sendfile");
+}
+
+// ---- checks ----
+
+Check make_check(std::string metric, std::optional<double> theory, double measured, double tolerance)
+{
+    Check check;
+    check.metric = std::move(metric);
+    check.theory = theory;
+    check.measured = measured;
+    check.tolerance = tolerance;
+    check.verdict = theory ? judge(*theory, measured, tolerance) : Verdict::explained;
+    return check;
+}
+
+Check check_integrity(const Report& report)
+{
+    const Integrity& integrity = report.workload.integrity;
+    Check check = make_check("integrity", 1.0, integrity.ok ? 1.0 : 0.0, 0.0);
+    check.explanation = integrity.ok
+        ? "the receiver got all " + bytes(integrity.bytes_received) + " with crc32 " + integrity.checksum_received
+        : "the receiver got " + bytes(integrity.bytes_received) + " of " + bytes(integrity.bytes_expected) +
+              ", crc32 " + integrity.checksum_received + " (expected " + integrity.checksum_expected +
+              "): the run lost or corrupted data, so no other figure can be trusted";
+    return check;
+}
+
+std::string copy_breakdown(const CopyBytes& copies)
+{
+    std::string text;
+    const std::pair<const char*, std::uint64_t> paths[] = {
+        {"file->user (read)", copies.file_to_user},
+        {"user->socket (write)", copies.user_to_socket},
+        {"page cache->socket (spliced pages copied, no SG on the route)", copies.page_cache_to_socket},
+        {"kernel buffer->socket", copies.kernel_to_socket},
+        {"linearized at xmit (device without SG)", copies.device_linearize}};
+    for (const auto& [path, amount] : paths)
+        if (amount)
+            text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
+    return text.empty() ? "no byte of payload was copied by the CPU on the sending side" : text;
+}
+
+Check check_cpu_copies(const Report& report, const TheoryRow& row)
+{
+    const Measured& m = report.measured;
+    Check check = make_check("cpu_copies", row.cpu_copies, m.cpu_copies, kCopyTolerance);
+    const std::string breakdown = copy_breakdown(m.cpu_copy_bytes) + " = " + bytes(m.cpu_copy_bytes.total) +
+                                  " for a " + bytes(report.workload.bytes) + " payload (" +
+                                  fixed(m.cpu_copies) + " passes)";
+    std::string socket = "; at xmit " + bytes(m.socket.shared_frag_bytes) + " shared page-cache frags, " +
+                         bytes(m.socket.copied_frag_bytes) + " copied frags, " +
+                         bytes(m.socket.linear_payload_bytes) + " linear payload";
+    if (check.verdict == Verdict::match) {
+        check.explanation = breakdown + socket;
+        return check;
+    }
+    // More copies than the row: find where they came from.
+    std::string cause;
+    if (m.cpu_copy_bytes.device_linearize)
+        cause = "the device lacks scatter-gather, so validate_xmit_skb copied " +
+                bytes(m.cpu_copy_bytes.device_linearize) + " of payload into linear buffers";
+    else if (m.cpu_copy_bytes.page_cache_to_socket)
+        cause = "the route's capabilities lack NETIF_F_SG, so tcp_sendmsg copied " +
+                bytes(m.cpu_copy_bytes.page_cache_to_socket) + " of spliced page-cache pages";
+    if (!cause.empty()) {
+        check.verdict = Verdict::explained;
+        check.explanation = breakdown + socket + ". " + cause + ", a copy the row does not count";
+    } else {
+        check.explanation = breakdown + socket + ". No probe shows why this differs from the row's " +
+                            fixed(row.cpu_copies, 0);
+    }
+    return check;
+}
+
+Check check_dma_copies(const Report& report, const TheoryRow& row)
+{
+    const Measured& m = report.measured;
+    const Environment& env = report.environment;
+    Check check = make_check("dma_copies", row.dma_copies, m.dma_copies, kCopyTolerance);
+    const double payload = static_cast<double>(report.workload.bytes);
+
+    // The rows count disk -> page cache (or -> user memory for direct I/O)
+    // and memory -> NIC. Look at each half separately.
+    std::string disk;
+    double disk_missing = 0;
+    const double disk_measured = ratio(m.dma_bytes.disk_read, payload);
+    if (m.dma_bytes.disk_read == 0 && env.cache == "warm" && m.page_cache.hit_ratio &&
+        *m.page_cache.hit_ratio >= 0.99) {
+        disk = "disk: 0 B read (block_bio_queue) because the cache was warm: " +
+               std::to_string(m.page_cache.hits) + " of " + std::to_string(m.page_cache.accessed_pages) +
+               " pages accessed were page-cache hits (hit ratio " + fixed(*m.page_cache.hit_ratio, 4) +
+               "), so the disk->page-cache DMA copy never happened";
+        disk_missing = 1;
+    } else {
+        disk = "disk: " + bytes(m.dma_bytes.disk_read) + " read (" + fixed(disk_measured) + " x payload)";
+    }
+
+    std::string nic;
+    double nic_missing = 0;
+    bool any_dma_device = false;
+    std::string software_devices;
+    for (const DeviceStats& device : m.socket.devices) {
+        any_dma_device = any_dma_device || device.dma_capable;
+        if (!device.dma_capable)
+            software_devices += (software_devices.empty() ? "" : ", ") + device.name + " (" +
+                                bytes(device.payload_bytes) + " payload)";
+    }
+    if (m.dma_bytes.nic_tx == 0 && !m.socket.devices.empty() && !any_dma_device) {
+        nic = "NIC: the payload left through " + software_devices +
+              ", a software device with no DMA engine (no bus device behind it), so the "
+              "memory->NIC DMA copy does not exist here";
+        nic_missing = 1;
+    } else {
+        nic = "NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices (" +
+              fixed(ratio(m.dma_bytes.nic_tx, payload)) + " x payload)";
+    }
+
+    check.explanation = disk + "; " + nic;
+    if (check.verdict == Verdict::mismatch &&
+        judge(row.dma_copies - disk_missing - nic_missing, m.dma_copies, kCopyTolerance) == Verdict::match &&
+        (disk_missing + nic_missing) > 0)
+        check.verdict = Verdict::explained;
+    return check;
+}
+
+Check check_syscalls(const Report& report, const TheoryRow& row)
+{
+    const Measured& m = report.measured;
+    const auto& calls = m.syscalls.by_name;
+    const std::uint64_t transfers = report.workload.transfers;
+    Check check = make_check("syscalls_per_transfer", row.syscalls_per_transfer, m.syscalls_per_transfer,
+                             kPerTransferTolerance);
+    std::string counted;
+    for (const auto& [name, count] : calls)
+        counted += (counted.empty() ? "" : ", ") + name + " " + std::to_string(count);
+    counted = std::to_string(m.syscalls.total) + " syscalls (" + counted + ") for " + std::to_string(transfers) +
+              " transfers";
+    if (!row.syscalls_per_transfer) {
+        check.explanation = counted + "; the seeds give no count for \"" + row.syscalls + "\"";
+        return check;
+    }
+    if (check.verdict == Verdict::match) {
+        check.explanation = counted;
+        return check;
+    }
+
+    const std::string technique = report.technique;
+    const std::uint64_t splices = call_count(calls, "splice");
+    const std::uint64_t writes = call_count(calls, "write");
+    if (technique == "splice" && splices == 2 * transfers && m.syscalls.total == splices) {
+        check.verdict = Verdict::explained;
+        check.explanation = counted + ". splice() needs a pipe on one side, so moving a file to a socket "
+                            "takes two calls per transfer: file->pipe and pipe->socket (seed 000 §3.1 shows "
+                            "both, its table counts one)";
+    } else if (technique == "mmap_write" && writes == transfers && call_count(calls, "mmap") == 1 &&
+               call_count(calls, "munmap") == 1 && m.syscalls.total == writes + 2) {
+        check.verdict = Verdict::explained;
+        check.explanation = counted + ". The seeds count one mmap and one write per transfer; the workload "
+                            "maps the file once and writes it in " + std::to_string(transfers) +
+                            " chunks, so (" + std::to_string(writes) + " write + 1 mmap + 1 munmap) / " +
+                            std::to_string(transfers) + " = " + fixed(m.syscalls_per_transfer, 3);
+    } else if (writes > transfers && m.syscalls.total == writes + call_count(calls, "read")) {
+        check.verdict = Verdict::explained;
+        check.explanation = counted + ". " + std::to_string(writes - transfers) +
+                            " write() calls were short and had to be repeated";
+    } else {
+        check.explanation = counted + ". No workload detail explains the difference from the seeds' " +
+                            fixed(*row.syscalls_per_transfer, 0) + " (" + row.syscalls + ")";
+    }
+    return check;
+}
+
+Check check_mode_switches(const Report& report, const TheoryRow& row, const Check& syscalls)
+{
+    const Measured& m = report.measured;
+    Check check = make_check("mode_switches_per_transfer", row.mode_switches, m.mode_switches_per_transfer,
+                             2 * kPerTransferTolerance);
+    const bool two_per_call = m.mode_switch_detail.syscall_entries == m.syscalls.total &&
+                              m.mode_switch_detail.syscall_exits == m.syscalls.total;
+    std::string counted = std::to_string(m.mode_switch_detail.syscall_entries) + " syscall entries + " +
+                          std::to_string(m.mode_switch_detail.syscall_exits) + " exits = " +
+                          std::to_string(m.mode_switches) + " mode switches over " +
+                          std::to_string(report.workload.transfers) + " transfers";
+    if (m.page_faults.user)
+        counted += " (plus " + std::to_string(m.page_faults.user) +
+                   " user page faults, which also enter the kernel but are not syscalls)";
+    if (check.verdict == Verdict::match) {
+        check.explanation = counted;
+        return check;
+    }
+    if (two_per_call && syscalls.verdict != Verdict::mismatch) {
+        check.verdict = Verdict::explained;
+        check.explanation = counted + ". Every syscall is one user->kernel and one kernel->user switch, so this "
+                            "is 2 x " + fixed(m.syscalls_per_transfer, 3) +
+                            " syscalls per transfer; see syscalls_per_transfer for why that differs";
+    } else {
+        check.explanation = counted + ". This does not follow from the syscall count";
+    }
+    return check;
+}
+
+// ---- findings: what the run shows that the table does not ask about ----
+
+std::vector<std::string> findings(const Report& report)
+{
+    std::vector<std::string> out;
+    const Measured& m = report.measured;
+    const double payload = static_cast<double>(report.workload.bytes);
+
+    out.push_back("receiver: recv() copied " + bytes(m.receiver.copy_bytes) + " (" +
+                  fixed(ratio(m.receiver.copy_bytes, payload)) +
+                  " x payload) from socket buffers into user memory (skb_copy_datagram_iovec); "
+                  "the theory table stops at the sender's NIC and leaves this copy out");
+
+    if (m.page_faults.kernel || m.page_cache.mapped_pages) {
+        const PageCacheStats& cache = m.page_cache;
+        std::string text = "the sender took " + std::to_string(m.page_faults.kernel) +
+                           " page faults in kernel mode (the copy in write() touching a fresh mapping) and " +
+                           std::to_string(m.page_faults.user) + " in user mode; they mapped " +
+                           std::to_string(cache.mapped_pages) + " file pages (kmem:rss_stat): " +
+                           std::to_string(cache.fault_around_pages) + " through " +
+                           std::to_string(cache.fault_around_calls) + " fault-arounds, " +
+                           std::to_string(cache.mmap_faults) + " through single-page filemap faults";
+        if (cache.mapped_pages > cache.fault_around_pages + cache.mmap_faults)
+            text += ", and " + std::to_string(cache.mapped_pages - cache.fault_around_pages - cache.mmap_faults) +
+                    " as whole large folios mapped at once (PMD mappings), which no filemap event reports";
+        out.push_back(text);
+    }
+
+    if (m.cpu_copy_bytes.user_to_socket)
+        out.push_back("two probes agree on the user->socket copy: sendmsg copied " +
+                      bytes(m.cpu_copy_bytes.user_to_socket) + " from user memory, and " +
+                      bytes(m.socket.copied_frag_bytes) + " left the device in copied frags");
+
+    const KernelCounterStats& k = m.kernel_counters;
+    out.push_back("cross-check with the kernel's own counters for the sender: sched_switch saw " +
+                  std::to_string(m.context_switches.voluntary) + " voluntary and " +
+                  std::to_string(m.context_switches.involuntary) + " involuntary switches, getrusage " +
+                  std::to_string(k.voluntary_switches) + " and " + std::to_string(k.involuntary_switches) +
+                  "; page faults: probes " + std::to_string(m.page_faults.user + m.page_faults.kernel) +
+                  ", getrusage " + std::to_string(k.minor_faults + k.major_faults));
+
+    if (m.socket.retransmit_skbs)
+        out.push_back(std::to_string(m.socket.retransmit_skbs) + " skbs (" + bytes(m.socket.retransmit_bytes) +
+                      ") were retransmitted and appear twice at xmit");
+    if (report.overhead.missed_events)
+        out.push_back(std::to_string(report.overhead.missed_events) +
+                      " probe runs were skipped by the kernel (bpf recursion_misses): counts may be low");
+    return out;
+}
+
+}  // namespace
+
+Verdict judge(double theory, double measured, double tolerance)
+{
+    return std::fabs(theory - measured) <= tolerance + 1e-9 ? Verdict::match : Verdict::mismatch;
+}
+
+Verdict overall_verdict(const std::vector<Check>& checks)
+{
+    Verdict verdict = Verdict::match;
+    for (const Check& check : checks) {
+        if (check.verdict == Verdict::mismatch)
+            return Verdict::mismatch;
+        if (check.verdict == Verdict::explained)
+            verdict = Verdict::explained;
+    }
+    return verdict;
+}
+
+void analyze(Report& report)
+{
+    const TheoryRow& row = select_row(report);
+    report.theory_row = row.name;
+    report.theory = {row.id,         row.name,  row.name_zh,      row.cpu_copies, row.dma_copies,
+                     row.syscalls,   row.syscalls_per_transfer, row.mode_switches, row.remark, row.source};
+
+    report.checks.clear();
+    report.checks.push_back(check_integrity(report));
+    report.checks.push_back(check_cpu_copies(report, row));
+    report.checks.push_back(check_dma_copies(report, row));
+    const Check syscalls = check_syscalls(report, row);
+    report.checks.push_back(syscalls);
+    report.checks.push_back(check_mode_switches(report, row, syscalls));
+    report.verdict = overall_verdict(report.checks);
+    report.findings = findings(report);
+}
+
+HostFacts gather_host_facts()
+{
+    const KernelRelease release = kernel_release();
+    HostFacts host;
+    host.kernel = release.release + " " + release.version;
+    host.machine = release.machine;
+    host.lockdown = read_lockdown().mode;
+    host.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    return host;
+}
+
+Report build_report(const RunObservation& observation, const HostFacts& host)
+{
+    Report report;
+    report.tool = std::string("zctrace ") + ZCTRACE_VERSION;
+    report.created_at = utc_now();
+    report.technique = std::string(technique_name(observation.spec.technique));
+
+    const workload::SenderReport& sender = observation.sender;
+    const workload::ReceiverReport& receiver = observation.receiver;
+    WorkloadSummary& w = report.workload;
+    w.bytes = sender.bytes_sent;
+    w.chunk_bytes = observation.spec.chunk;
+    w.transfers = sender.transfers;
+    w.transfer_unit = std::string(technique_info(observation.spec.technique).transfer_unit);
+    for (const auto& [name, count] : sender.calls.by_name())
+        w.calls[name] = count;
+    char crc[16];
+    std::snprintf(crc, sizeof crc, "%08x", observation.file.crc32);
+    w.integrity.checksum_expected = crc;
+    std::snprintf(crc, sizeof crc, "%08x", receiver.crc32);
+    w.integrity.checksum_received = crc;
+    w.integrity.bytes_expected = observation.file.size;
+    w.integrity.bytes_received = receiver.bytes_received;
+    w.integrity.checksum_match = receiver.crc32 == observation.file.crc32;
+    w.integrity.ok = w.integrity.checksum_match && receiver.bytes_received == observation.file.size &&
+                     sender.bytes_sent == observation.file.size;
+    w.wall_seconds = static_cast<double>(sender.window_ns) / 1e9;
+    w.user_seconds = static_cast<double>(sender.kernel.user_ns) / 1e9;
+    w.system_seconds = static_cast<double>(sender.kernel.system_ns) / 1e9;
+    w.cpu_seconds = w.user_seconds + w.system_seconds;
+    const double gib = static_cast<double>(w.bytes) / (1u << 30);
+    w.mib_per_second = ratio(static_cast<double>(w.bytes) / (1u << 20), w.wall_seconds);
+    w.cpu_seconds_per_gib = ratio(w.cpu_seconds, gib);
+    w.receiver_cpu_seconds = static_cast<double>(receiver.user_ns + receiver.system_ns) / 1e9;
+
+    report.measured = measure(observation);
+    report.overhead = measure_overhead(observation);
+
+    Environment& env = report.environment;
+    env.kernel = host.kernel;
+    env.machine = host.machine;
+    env.lockdown = host.lockdown;
+    env.cpus = host.cpus;
+    for (const AttachedProbe& probe : observation.probes)
+        env.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
+    env.transport = "tcp";
+    env.network = "loopback";
+    for (const DeviceStats& device : report.measured.socket.devices)
+        env.device += (env.device.empty() ? "" : ",") + device.name;
+    if (report.measured.socket.devices.size() == 1)
+        env.device_sg = report.measured.socket.devices.front().sg;
+    env.cache = observation.spec.cache == CacheState::warm ? "warm" : "cold";
+    env.file_pages = observation.file.pages();
+    env.cache_resident_pages_before = observation.resident_pages_before;
+    env.filesystem = observation.file.filesystem;
+    env.block_device = observation.file.block_device;
+
+    analyze(report);
+    return report;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,34 @@
+// Holds a measured report against the theory table: picks the theory row,
+// checks each count, and explains every deviation from measured evidence.
+#pragma once
+
+#include "report.hpp"
+#include "session.hpp"
+#include "technique.hpp"
+
+namespace zctrace {
+
+// Tolerances: copies are byte ratios; per-transfer counts are call ratios.
+inline constexpr double kCopyTolerance = 0.02;
+inline constexpr double kPerTransferTolerance = 0.02;
+
+// Facts about the host, gathered once per zctrace invocation.
+struct HostFacts {
+    std::string kernel;
+    std::string machine;
+    std::string lockdown;
+    int cpus = 0;
+};
+HostFacts gather_host_facts();
+
+// Builds the whole report for one run: measured figures, then analyze().
+Report build_report(const RunObservation& observation, const HostFacts& host);
+
+// Fills theory_row, theory_row_selection, theory, checks, verdict and
+// findings from technique, measured, workload and environment.
+void analyze(Report& report);
+
+Verdict judge(double theory, double measured, double tolerance);
+Verdict overall_verdict(const std::vector<Check>& checks);
+
+}  // namespace zctrace

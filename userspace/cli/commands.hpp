@@ -1,0 +1,19 @@
+// One file per subcommand; each registers itself on the app and stores its
+// exit status in `exit_code` when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace zctrace::cli {
+
+// Exit statuses, documented in the README.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;       // a run failed, or --strict found a mismatch
+inline constexpr int kExitUsage = 2;        // bad command line or input
+inline constexpr int kExitUnsupported = 3;  // privileges, BTF, tracefs or a probe missing
+
+void setup_list(CLI::App& app, int& exit_code);
+void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose);
+void setup_run(CLI::App& app, int& exit_code, const bool& verbose);
+
+}  // namespace zctrace::cli

@@ -1,0 +1,70 @@
+// `zctrace list`: the techniques and the theory rows they are held to.
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "techniques.hpp"
+#include "theory.hpp"
+
+namespace zctrace::cli {
+namespace {
+
+struct ListOptions {
+    bool json = false;
+};
+
+int run_list(const ListOptions& options)
+{
+    nlohmann::json out = nlohmann::json::array();
+    for (Technique technique : kAllTechniques) {
+        const TechniqueInfo& info = technique_info(technique);
+        nlohmann::json rows = nlohmann::json::array();
+        for (std::string_view id : info.theory_rows) {
+            const TheoryRow& row = *find_theory_row(id);
+            rows.push_back({{"id", row.id}, {"name", row.name}, {"cpu_copies", row.cpu_copies},
+                            {"dma_copies", row.dma_copies}, {"syscalls", row.syscalls},
+                            {"mode_switches_per_transfer", row.mode_switches}, {"source", row.source}});
+        }
+        out.push_back({{"technique", info.name}, {"summary", info.summary}, {"transfer_unit", info.transfer_unit},
+                       {"theory_rows", rows}, {"row_rule", info.row_rule}});
+    }
+    if (options.json) {
+        std::cout << out.dump(2) << "\n";
+        return kExitOk;
+    }
+    for (const auto& entry : out) {
+        std::cout << entry["technique"].get<std::string>() << "\n    " << entry["summary"].get<std::string>()
+                  << "\n    transfer: " << entry["transfer_unit"].get<std::string>() << "\n";
+        for (const auto& row : entry["theory_rows"])
+            std::cout << "    theory \"" << row["name"].get<std::string>() << "\": " << row["cpu_copies"].get<double>()
+                      << " CPU copies, " << row["dma_copies"].get<double>() << " DMA copies, "
+                      << row["mode_switches_per_transfer"].get<double>() << " mode switches ("
+                      << row["source"].get<std::string>() << ")\n";
+        std::cout << "    row: " << entry["row_rule"].get<std::string>() << "\n";
+    }
+    std::cout << "\nThe seeds' table has more rows than zctrace runs yet:\n";
+    for (const TheoryRow& row : theory_table()) {
+        bool used = false;
+        for (Technique technique : kAllTechniques)
+            for (std::string_view id : technique_info(technique).theory_rows)
+                used = used || id == row.id;
+        if (!used)
+            std::cout << "    \"" << row.name_zh << "\": " << row.cpu_copies << " CPU copies, " << row.dma_copies
+                      << " DMA copies (" << row.source << ")\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+void setup_list(CLI::App& app, int& exit_code)
+{
+    auto options = std::make_shared<ListOptions>();
+    CLI::App* list = app.add_subcommand("list", "List the techniques and the theory rows they map to");
+    list->add_flag("--json", options->json, "Print JSON");
+    list->callback([options, &exit_code] { exit_code = run_list(*options); });
+}
+
+}  // namespace zctrace::cli

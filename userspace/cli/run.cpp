@@ -1,0 +1,189 @@
+// `zctrace run <technique>... | all`: trace the bundled workload for each
+// technique and write one report per technique.
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "analysis.hpp"
+#include "commands.hpp"
+#include "json_schema.hpp"
+#include "libbpf_log.hpp"
+#include "report.hpp"
+#include "session.hpp"
+#include "signals.hpp"
+#include "system.hpp"
+#include "techniques.hpp"
+#include "terminal.hpp"
+#include "units.hpp"
+#include "workload_file.hpp"
+
+namespace zctrace::cli {
+namespace {
+
+constexpr std::uint64_t kMaxChunk = 1ull << 30;
+
+struct RunOptions {
+    std::vector<std::string> techniques;
+    std::string size = "64M";
+    std::string chunk = "64K";
+    std::string cache = "warm";
+    std::string out = "reports";
+    bool json = false;
+    bool strict = false;
+    std::uint64_t seed = 1;
+};
+
+std::string validate_technique(const std::string& name)
+{
+    if (name == "all" || technique_from_name(name))
+        return {};
+    return "unknown technique '" + name + "'; valid techniques: " + technique_names() + ", all";
+}
+
+std::string validate_size(const std::string& text)
+{
+    auto size = parse_size(text);
+    if (!size)
+        return size.error().message;
+    if (*size == 0)
+        return "size '" + text + "' must be at least 1 byte";
+    return {};
+}
+
+std::vector<Technique> selected_techniques(const std::vector<std::string>& names)
+{
+    std::vector<Technique> out;
+    for (const std::string& name : names) {
+        if (name == "all") {
+            out.assign(kAllTechniques.begin(), kAllTechniques.end());
+            return out;
+        }
+        const Technique technique = *technique_from_name(name);
+        if (std::find(out.begin(), out.end(), technique) == out.end())
+            out.push_back(technique);
+    }
+    return out;
+}
+
+int fail(int status, const std::string& message)
+{
+    std::cerr << "zctrace: " << message << "\n";
+    return status;
+}
+
+std::string summarize_probes(const Tracer& tracer)
+{
+    std::map<std::string, int> by_type;
+    for (const AttachedProbe& probe : tracer.probes())
+        ++by_type[probe.attach_type];
+    std::string text;
+    for (const auto& [type, count] : by_type)
+        text += (text.empty() ? "" : ", ") + std::to_string(count) + " " + type;
+    return text;
+}
+
+int run_run(const RunOptions& options)
+{
+    const std::uint64_t size = *parse_size(options.size);
+    const std::uint64_t chunk = *parse_size(options.chunk);
+    if (chunk > kMaxChunk)
+        return fail(kExitUsage, "--chunk " + options.chunk + " is larger than the 1 GiB limit");
+    if (options.cache == "cold")
+        return fail(kExitUsage, "--cache cold is not implemented yet; use --cache warm");
+    if (auto privileged = require_privileges("run"); !privileged)
+        return fail(kExitUnsupported, privileged.error().describe());
+    if (auto writable = check_output_dir(options.out); !writable)
+        return fail(kExitUsage, writable.error().describe());
+
+    install_interrupt_handlers();
+    const PseudoMount tracefs = ensure_tracefs();
+    if (!tracefs.available)
+        return fail(kExitUnsupported, "tracefs is not available (" + tracefs.error +
+                                          "); the filemap tracepoints need it. Run `zctrace doctor`.");
+    sweep_stale_work_dirs();
+
+    auto dir = WorkDir::create();
+    if (!dir)
+        return fail(kExitFailed, dir.error().describe());
+    auto file = create_workload_file(dir->path(), size, options.seed);
+    if (!file)
+        return fail(kExitFailed, file.error().describe());
+    const HostFacts host = gather_host_facts();
+
+    nlohmann::json printed = nlohmann::json::array();
+    bool any_mismatch = false;
+    for (Technique technique : selected_techniques(options.techniques)) {
+        const std::string name(technique_name(technique));
+        ProgressLine progress(name);
+        SessionHooks hooks;
+        hooks.on_attached = [&](const Tracer& tracer) {
+            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes (" << summarize_probes(tracer)
+                      << ") in " << tracer.attach_seconds() << " s; running " << name << " with "
+                      << format_bytes(size) << "\n";
+        };
+        hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
+            progress.update(done, total, seconds);
+        };
+        RunSpec spec{technique, chunk, CacheState::warm};
+        auto observation = run_technique(spec, *file, hooks);
+        progress.finish();
+        if (!observation) {
+            if (interrupted())
+                return fail(128 + interrupt_signal(), "interrupted; probes detached, no report written for " + name);
+            return fail(kExitFailed, name + ": " + observation.error().describe());
+        }
+
+        const Report report = build_report(*observation, host);
+        const nlohmann::json document = report;
+        if (const auto problems = report_schema().validate(document); !problems.empty())
+            return fail(kExitFailed, "internal error: the " + name + " report does not match its schema: " +
+                                         problems.front());
+        auto path = write_report(report, options.out);
+        if (!path)
+            return fail(kExitFailed, path.error().describe());
+
+        any_mismatch = any_mismatch || report.verdict == Verdict::mismatch;
+        if (options.json)
+            printed.push_back(document);
+        (options.json ? std::cerr : std::cout) << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
+        if (interrupted())
+            return fail(128 + interrupt_signal(), "interrupted after " + name);
+    }
+    if (options.json)
+        std::cout << (printed.size() == 1 ? printed.front() : printed).dump(2) << "\n";
+    if (options.strict && any_mismatch)
+        return fail(kExitFailed, "--strict: at least one check is an unexplained mismatch");
+    return kExitOk;
+}
+
+}  // namespace
+
+void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
+{
+    auto options = std::make_shared<RunOptions>();
+    CLI::App* run = app.add_subcommand("run", "Trace a technique's workload and check it against the theory table");
+    run->add_option("technique", options->techniques, "read_write, mmap_write, sendfile, splice, or all")
+        ->required()
+        ->check(CLI::Validator(validate_technique, "TECHNIQUE", "technique"));
+    run->add_option("--size", options->size, "Bytes to send (K, M, G suffixes)")
+        ->capture_default_str()
+        ->check(CLI::Validator(validate_size, "SIZE", "size"));
+    run->add_option("--chunk", options->chunk, "Bytes per transfer (K, M, G suffixes)")
+        ->capture_default_str()
+        ->check(CLI::Validator(validate_size, "SIZE", "size"));
+    run->add_option("--cache", options->cache, "Page-cache state of the file before the run")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"warm", "cold"}));
+    run->add_option("--out", options->out, "Directory for <technique>.json reports")->capture_default_str();
+    run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")->capture_default_str();
+    run->add_flag("--json", options->json, "Print the report(s) as JSON on stdout");
+    run->add_flag("--strict", options->strict, "Exit 1 when a check is an unexplained mismatch");
+    run->callback([options, &exit_code, &verbose] {
+        install_libbpf_logger(verbose);
+        exit_code = run_run(*options);
+    });
+}
+
+}  // namespace zctrace::cli

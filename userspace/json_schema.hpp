@@ -1,0 +1,31 @@
+// A JSON Schema (draft-07) validator for zctrace's own schemas: Debian ships
+// no C++ one. It covers every draft-07 assertion except "format", remote
+// "$ref"s and "$id"-based resolution; tests/json_schema_test.cpp runs it
+// against the official JSON-Schema-Test-Suite.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+
+namespace zctrace {
+
+class JsonSchema {
+public:
+    static Result<JsonSchema> parse(nlohmann::json schema);
+    // Empty when the instance is valid; otherwise "<json pointer>: <problem>" lines.
+    [[nodiscard]] std::vector<std::string> validate(const nlohmann::json& instance) const;
+
+private:
+    explicit JsonSchema(nlohmann::json root) : root_(std::move(root)) {}
+    nlohmann::json root_;
+};
+
+// The report schema (reports/schema/report.v1.schema.json), compiled in.
+const JsonSchema& report_schema();
+const std::string& report_schema_text();
+
+}  // namespace zctrace

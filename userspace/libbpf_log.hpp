@@ -1,0 +1,13 @@
+// libbpf's messages: kept quiet and buffered, then shown when something fails
+// (or live with --verbose), so a verifier rejection is never silent.
+#pragma once
+
+#include <string>
+
+namespace zctrace {
+
+void install_libbpf_logger(bool verbose);
+// Warnings collected since the last call, newest last, at most a few KiB.
+std::string take_libbpf_log();
+
+}  // namespace zctrace

@@ -1,0 +1,151 @@
+#include "measurement.hpp"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include "syscall_names.hpp"
+#include "system.hpp"
+
+namespace zctrace {
+namespace {
+
+double ratio(double part, double whole)
+{
+    return whole > 0 ? part / whole : 0.0;
+}
+
+SocketStats socket_stats(const RawCounters& raw)
+{
+    const zc_net_totals& net = raw.net;
+    SocketStats socket;
+    socket.skbs = net.xmit_skbs;
+    socket.bytes = net.xmit_bytes;
+    socket.header_bytes = net.xmit_header_bytes;
+    socket.linear_payload_bytes = net.xmit_linear_payload_bytes;
+    socket.linear_bytes = net.xmit_header_bytes + net.xmit_linear_payload_bytes;
+    socket.shared_frag_bytes = net.xmit_shared_frag_bytes;
+    socket.copied_frag_bytes = net.xmit_copied_frag_bytes;
+    socket.zerocopy_frag_bytes = net.xmit_zerocopy_frag_bytes;
+    socket.frag_bytes = socket.shared_frag_bytes + socket.copied_frag_bytes + socket.zerocopy_frag_bytes;
+    socket.retransmit_skbs = net.retransmit_skbs;
+    socket.retransmit_bytes = net.retransmit_bytes;
+
+    const zc_syscall_totals& sys = raw.syscalls;
+    SendmsgStats& send = socket.sendmsg;
+    send.syscalls = sys.send_syscalls;
+    send.bytes = sys.send_bytes;
+    send.user_copy_bytes = sys.user_copy_bytes;
+    send.kernel_copy_bytes = sys.kernel_copy_bytes;
+    send.spliced_bytes = sys.spliced_bytes;
+    send.spliced_copied_bytes = sys.spliced_copied_bytes;
+    send.zerocopy_bytes = sys.zerocopy_bytes;
+    send.user_iter_steps = net.iter_user;
+    send.bvec_iter_steps = net.iter_bvec;
+    send.kvec_iter_steps = net.iter_kvec;
+    send.other_iter_steps = net.iter_other;
+
+    for (const DeviceTraffic& device : raw.devices) {
+        DeviceStats stats;
+        stats.name = device.name;
+        stats.ifindex = device.ifindex;
+        stats.loopback = (device.flags & IFF_LOOPBACK) != 0;
+        stats.dma_capable = device.has_parent && !stats.loopback;
+        stats.sg = device.sg;
+        stats.skbs = device.skbs;
+        stats.bytes = device.bytes;
+        stats.payload_bytes = device.payload_bytes;
+        socket.devices.push_back(std::move(stats));
+    }
+    return socket;
+}
+
+}  // namespace
+
+Measured measure(const RunObservation& observation)
+{
+    const RawCounters& raw = observation.counters;
+    const double payload = static_cast<double>(observation.sender.bytes_sent);
+    const double transfers = static_cast<double>(observation.sender.transfers);
+    Measured m;
+
+    m.socket = socket_stats(raw);
+
+    CopyBytes& copies = m.cpu_copy_bytes;
+    copies.file_to_user = raw.syscalls.file_to_user_bytes;
+    copies.user_to_socket = raw.syscalls.user_copy_bytes;
+    copies.page_cache_to_socket = raw.syscalls.spliced_copied_bytes;
+    copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
+    copies.device_linearize = raw.net.xmit_linear_payload_bytes;
+    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
+                   copies.kernel_to_socket + copies.device_linearize;
+    m.cpu_copies = ratio(copies.total, payload);
+
+    DmaBytes& dma = m.dma_bytes;
+    dma.disk_read = raw.block.read_bytes;
+    dma.disk_write = raw.block.write_bytes;
+    for (const DeviceStats& device : m.socket.devices)
+        if (device.dma_capable)
+            dma.nic_tx += device.payload_bytes;
+    dma.total = dma.disk_read + dma.disk_write + dma.nic_tx;
+    m.dma_copies = ratio(dma.total, payload);
+
+    for (const auto& [nr, count] : raw.syscall_counts) {
+        m.syscalls.by_name[syscall_name(nr)] += count;
+        m.syscalls.total += count;
+    }
+    m.syscalls_per_transfer = ratio(m.syscalls.total, transfers);
+    m.mode_switch_detail = {raw.syscall_entries, raw.syscalls.exits};
+    m.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    m.mode_switches_per_transfer = ratio(m.mode_switches, transfers);
+
+    m.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
+
+    const zc_memory_totals& mem = raw.memory;
+    m.page_faults = {mem.user_faults.total,   mem.kernel_faults.total,   mem.user_faults.write,
+                     mem.kernel_faults.write, mem.user_faults.present, mem.kernel_faults.present};
+
+    PageCacheStats& cache = m.page_cache;
+    cache.accessed_pages = raw.pages.accessed;
+    cache.hits = raw.pages.hits;
+    cache.misses = raw.pages.added;
+    if (cache.accessed_pages)
+        cache.hit_ratio = ratio(cache.hits, cache.accessed_pages);
+    cache.lookups = mem.get_pages_calls;
+    cache.lookup_pages = mem.get_pages_pages;
+    cache.mmap_faults = mem.filemap_faults;
+    cache.fault_around_calls = mem.map_pages_calls;
+    cache.fault_around_pages = mem.map_pages_pages;
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    cache.mapped_pages = mem.file_mapped_bytes / page;
+    cache.unmapped_pages = mem.file_unmapped_bytes / page;
+
+    m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
+
+    const workload::KernelCounters& k = observation.sender.kernel;
+    m.kernel_counters = {k.voluntary_switches, k.involuntary_switches, k.minor_faults, k.major_faults,
+                         k.read_syscalls,      k.write_syscalls,       k.read_chars,   k.write_chars};
+    return m;
+}
+
+Overhead measure_overhead(const RunObservation& observation)
+{
+    Overhead overhead;
+    for (const ProgramStats& program : observation.program_stats) {
+        overhead.bpf_run_ns += program.run_ns;
+        overhead.events += program.run_count;
+        overhead.missed_events += program.recursion_misses;
+        overhead.programs.push_back(
+            {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
+    }
+    const workload::KernelCounters& sender = observation.sender.kernel;
+    const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
+    const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);
+    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    overhead.share_of_sender_cpu = ratio(overhead.bpf_run_ns, sender_ns);
+    overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
+    overhead.attach_seconds = observation.attach_seconds;
+    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+    return overhead;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,364 @@
+#include "probes.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+
+#include "bpf/block.skel.h"
+#include "libbpf_log.hpp"
+#include "bpf/memory.skel.h"
+#include "bpf/net.skel.h"
+#include "bpf/sched.skel.h"
+#include "bpf/syscalls.skel.h"
+#include "fd.hpp"
+
+namespace zctrace {
+
+std::uint32_t kernel_dev(dev_t dev)
+{
+    return (static_cast<std::uint32_t>(major(dev)) << 20) | static_cast<std::uint32_t>(minor(dev));
+}
+
+namespace {
+
+template <typename Skel>
+struct SkeletonOps {
+    Skel* (*open)();
+    int (*load)(Skel*);
+    void (*destroy)(Skel*);
+};
+
+#define ZC_SKELETON_OPS(name) \
+    SkeletonOps<name> { &name##__open, &name##__load, &name##__destroy }
+
+template <typename Skel>
+using SkeletonPtr = std::unique_ptr<Skel, void (*)(Skel*)>;
+
+using LinkPtr = std::unique_ptr<bpf_link, int (*)(bpf_link*)>;
+
+bool ends_with(std::string_view text, std::string_view suffix)
+{
+    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Programs named <hook>_btf and <hook>_raw are twins and only one may load.
+// Returns whether the object has any twins, i.e. whether a fallback exists.
+bool select_variant(bpf_object* obj, bool prefer_btf)
+{
+    bool twins = false;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj)
+    {
+        const std::string_view name = bpf_program__name(prog);
+        if (ends_with(name, "_btf")) {
+            twins = true;
+            bpf_program__set_autoload(prog, prefer_btf);
+        } else if (ends_with(name, "_raw")) {
+            twins = true;
+            bpf_program__set_autoload(prog, !prefer_btf);
+        }
+    }
+    return twins;
+}
+
+// The sum over CPUs of a per-CPU value made only of __u64 fields.
+template <typename T>
+Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
+{
+    static_assert(sizeof(T) % sizeof(std::uint64_t) == 0);
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return Error::from_errno("cannot count possible CPUs", -cpus);
+    std::vector<T> values(static_cast<std::size_t>(cpus));
+    if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0)
+        return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+    constexpr std::size_t words = sizeof(T) / sizeof(std::uint64_t);
+    std::uint64_t total[words] = {};
+    for (const T& value : values) {
+        std::uint64_t part[words];
+        std::memcpy(part, &value, sizeof part);
+        for (std::size_t i = 0; i < words; ++i)
+            total[i] += part[i];
+    }
+    T out;
+    std::memcpy(&out, total, sizeof out);
+    return out;
+}
+
+}  // namespace
+
+struct Tracer::Impl {
+    SkeletonPtr<zc_syscalls> syscalls{nullptr, nullptr};
+    SkeletonPtr<zc_sched> sched{nullptr, nullptr};
+    SkeletonPtr<zc_memory> memory{nullptr, nullptr};
+    SkeletonPtr<zc_net> net{nullptr, nullptr};
+    SkeletonPtr<zc_block> block{nullptr, nullptr};
+    // Declared after the skeletons so links are destroyed first.
+    std::vector<LinkPtr> links;
+    std::vector<AttachedProbe> probes;
+    std::vector<std::pair<std::string, const bpf_program*>> programs;
+    double attach_seconds = 0;
+    // Holding this fd keeps run_time_ns/run_cnt counting; closing it (however
+    // zctrace exits) switches bpf_stats back off.
+    UniqueFd stats;
+
+    Result<void> attach_all(const std::string& group, bpf_object* obj);
+
+    template <typename Skel, typename Configure>
+    Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel> ops,
+                                         Configure configure);
+
+    Result<PageSummary> read_pages() const;
+    Result<std::vector<DeviceTraffic>> read_devices() const;
+};
+
+Result<void> Tracer::Impl::attach_all(const std::string& group, bpf_object* obj)
+{
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj)
+    {
+        if (!bpf_program__autoload(prog))
+            continue;
+        const std::string name = bpf_program__name(prog);
+        const std::string section = bpf_program__section_name(prog);
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link)
+            return Error::from_errno("cannot attach " + group + "/" + name + " (" + section + ")");
+        links.emplace_back(link, &bpf_link__destroy);
+        const auto slash = section.find('/');
+        probes.push_back({group, name, section.substr(slash + 1), section.substr(0, slash)});
+        programs.emplace_back(group, prog);
+    }
+    return {};
+}
+
+template <typename Skel, typename Configure>
+Result<SkeletonPtr<Skel>> Tracer::Impl::load_group(const std::string& group, SkeletonOps<Skel> ops,
+                                                   Configure configure)
+{
+    std::string failures;
+    for (const bool prefer_btf : {true, false}) {
+        SkeletonPtr<Skel> skel(ops.open(), ops.destroy);
+        if (!skel)
+            return Error::from_errno("cannot open the " + group + " BPF object");
+        const bool has_twins = select_variant(skel->obj, prefer_btf);
+        if (!prefer_btf && !has_twins)
+            break;
+        if (auto configured = configure(*skel); !configured)
+            return configured.error();
+        if (ops.load(skel.get()) == 0) {
+            if (auto attached = attach_all(group, skel->obj); !attached)
+                return attached.error();
+            return skel;
+        }
+        failures += Error::from_errno(std::string(prefer_btf ? "tp_btf" : "raw_tp") + " variant").describe() + "; ";
+        if (!has_twins)
+            break;
+    }
+    std::string log = take_libbpf_log();
+    return Error{0, "cannot load the " + group + " probes (" + failures +
+                        "run `zctrace doctor` to see what this kernel lacks)" +
+                        (log.empty() ? "" : "\nlibbpf said:\n" + log)};
+}
+
+Tracer::Tracer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tracer::~Tracer() = default;
+
+Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target)
+{
+    const auto start = std::chrono::steady_clock::now();
+    auto impl = std::make_unique<Impl>();
+    const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats_fd < 0)
+        return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures",
+                                 -stats_fd);
+    impl->stats.reset(stats_fd);
+
+    auto syscalls = impl->load_group("syscalls", ZC_SKELETON_OPS(zc_syscalls), [&](zc_syscalls& s) -> Result<void> {
+        s.rodata->marker_cookie = target.marker_cookie;
+        const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
+        for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
+            s.rodata->read_syscall_nrs[i] = read_nrs[i];
+        return {};
+    });
+    if (!syscalls)
+        return syscalls.error();
+    impl->syscalls = std::move(syscalls.value());
+
+    // Every other group shares the tracking state and the in-flight table.
+    const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
+    const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
+    const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
+    auto share_maps = [&](bpf_map* tracking, bpf_map* children, bpf_map* inflight) -> Result<void> {
+        if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
+            bpf_map__reuse_fd(inflight, inflight_fd))
+            return Error::from_errno("cannot share the tracking maps between probe groups");
+        return {};
+    };
+#define ZC_SHARE(skel) share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight)
+
+    auto sched = impl->load_group("sched", ZC_SKELETON_OPS(zc_sched), [&](zc_sched& s) {
+        return ZC_SHARE(s);
+    });
+    if (!sched)
+        return sched.error();
+    impl->sched = std::move(sched.value());
+
+    auto memory = impl->load_group("memory", ZC_SKELETON_OPS(zc_memory), [&](zc_memory& s) -> Result<void> {
+        s.rodata->target_ino = target.file_ino;
+        s.rodata->target_dev = target.file_dev;
+        s.rodata->target_pages = target.file_pages;
+        const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
+        if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
+            bpf_map__set_max_entries(s.maps.added_pages, words))
+            return Error::from_errno("cannot size the page bitmaps");
+        return ZC_SHARE(s);
+    });
+    if (!memory)
+        return memory.error();
+    impl->memory = std::move(memory.value());
+
+    auto net = impl->load_group("net", ZC_SKELETON_OPS(zc_net), [&](zc_net& s) {
+        return ZC_SHARE(s);
+    });
+    if (!net)
+        return net.error();
+    impl->net = std::move(net.value());
+
+    auto block = impl->load_group("block", ZC_SKELETON_OPS(zc_block), [&](zc_block& s) {
+        s.rodata->target_dev = target.file_dev;
+        return ZC_SHARE(s);
+    });
+    if (!block)
+        return block.error();
+    impl->block = std::move(block.value());
+
+    impl->attach_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::unique_ptr<Tracer>(new Tracer(std::move(impl)));
+}
+
+Result<void> Tracer::track(pid_t pid, zc_role role)
+{
+    // Called before the process moves any data, so nothing in BPF writes
+    // the entry concurrently (window_open changes only on the sender's marker).
+    const bpf_map* map = impl_->syscalls->maps.tracking;
+    const std::uint32_t key = 0;
+    zc_tracking state{};
+    if (bpf_map__lookup_elem(map, &key, sizeof key, &state, sizeof state, 0) != 0)
+        return Error::from_errno("cannot read the tracking state");
+    (role == ZC_ROLE_SENDER ? state.sender_tgid : state.receiver_tgid) = static_cast<std::uint32_t>(pid);
+    if (bpf_map__update_elem(map, &key, sizeof key, &state, sizeof state, BPF_ANY) != 0)
+        return Error::from_errno("cannot track pid " + std::to_string(pid));
+    return {};
+}
+
+Result<PageSummary> Tracer::Impl::read_pages() const
+{
+    PageSummary pages;
+    const std::uint32_t words = bpf_map__max_entries(memory->maps.accessed_pages);
+    for (std::uint32_t key = 0; key < words; ++key) {
+        std::uint64_t accessed = 0, added = 0;
+        if (bpf_map__lookup_elem(memory->maps.accessed_pages, &key, sizeof key, &accessed, sizeof accessed, 0) ||
+            bpf_map__lookup_elem(memory->maps.added_pages, &key, sizeof key, &added, sizeof added, 0))
+            return Error::from_errno("cannot read the page bitmaps");
+        pages.accessed += std::popcount(accessed);
+        pages.added += std::popcount(added);
+        pages.hits += std::popcount(accessed & ~added);
+    }
+    return pages;
+}
+
+Result<std::vector<DeviceTraffic>> Tracer::Impl::read_devices() const
+{
+    std::vector<DeviceTraffic> devices;
+    const bpf_map* map = net->maps.devices;
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<zc_device_xmit> per_cpu(static_cast<std::size_t>(std::max(cpus, 1)));
+    for (std::uint32_t slot = 0; slot < ZC_MAX_DEVICES; ++slot) {
+        if (bpf_map__lookup_elem(map, &slot, sizeof slot, per_cpu.data(),
+                                 per_cpu.size() * sizeof(zc_device_xmit), 0) != 0)
+            return Error::from_errno("cannot read the device map");
+        DeviceTraffic device;
+        for (const zc_device_xmit& entry : per_cpu) {
+            if (!entry.skbs)
+                continue;
+            // A slot holds one ifindex; name and flags agree across CPUs.
+            device.ifindex = entry.ifindex;
+            device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
+            device.flags = entry.flags;
+            device.has_parent = entry.has_parent != 0;
+            device.sg = entry.sg != 0;
+            device.skbs += entry.skbs;
+            device.bytes += entry.bytes;
+            device.payload_bytes += entry.payload_bytes;
+        }
+        if (device.skbs)
+            devices.push_back(std::move(device));
+    }
+    return devices;
+}
+
+Result<RawCounters> Tracer::read() const
+{
+    RawCounters raw;
+    auto syscalls = sum_percpu<zc_syscall_totals>(impl_->syscalls->maps.syscall_totals, 0);
+    auto sched = sum_percpu<zc_sched_totals>(impl_->sched->maps.sched_totals, 0);
+    auto memory = sum_percpu<zc_memory_totals>(impl_->memory->maps.memory_totals, 0);
+    auto net = sum_percpu<zc_net_totals>(impl_->net->maps.net_totals, 0);
+    auto block = sum_percpu<zc_block_totals>(impl_->block->maps.block_totals, 0);
+    auto pages = impl_->read_pages();
+    auto devices = impl_->read_devices();
+    for (const Error* error : {syscalls ? nullptr : &syscalls.error(), sched ? nullptr : &sched.error(),
+                               memory ? nullptr : &memory.error(), net ? nullptr : &net.error(),
+                               block ? nullptr : &block.error(), pages ? nullptr : &pages.error(),
+                               devices ? nullptr : &devices.error()})
+        if (error)
+            return *error;
+    raw.syscalls = *syscalls;
+    raw.sched = *sched;
+    raw.memory = *memory;
+    raw.net = *net;
+    raw.block = *block;
+    raw.pages = *pages;
+    raw.devices = std::move(devices.value());
+
+    for (std::uint32_t nr = 0; nr < ZC_SYSCALL_SLOTS; ++nr) {
+        auto count = sum_percpu<std::uint64_t>(impl_->syscalls->maps.syscall_counts, nr);
+        if (!count)
+            return count.error();
+        if (*count)
+            raw.syscall_counts.emplace_back(nr, *count);
+        raw.syscall_entries += *count;
+    }
+    return raw;
+}
+
+std::vector<ProgramStats> Tracer::program_stats() const
+{
+    std::vector<ProgramStats> stats;
+    for (const auto& [group, prog] : impl_->programs) {
+        bpf_prog_info info{};
+        std::uint32_t length = sizeof info;
+        ProgramStats entry{group, bpf_program__name(prog)};
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) == 0) {
+            entry.run_ns = info.run_time_ns;
+            entry.run_count = info.run_cnt;
+            entry.recursion_misses = info.recursion_misses;
+        }
+        stats.push_back(std::move(entry));
+    }
+    return stats;
+}
+
+const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->probes; }
+double Tracer::attach_seconds() const { return impl_->attach_seconds; }
+
+}  // namespace zctrace

@@ -1,0 +1,285 @@
+#include "session.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "fd.hpp"
+#include "signals.hpp"
+
+namespace zctrace {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A forked workload process. Killed and reaped if still running when the
+// owner goes away, so an error or Ctrl-C never leaves it behind.
+class Child {
+public:
+    template <typename Body>
+    static Result<Child> spawn(Body body)
+    {
+        const pid_t parent = ::getpid();
+        const pid_t pid = ::fork();
+        if (pid < 0)
+            return Error::from_errno("cannot fork a workload process");
+        if (pid == 0) {
+            reset_signal_handlers();
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent)
+                ::_exit(1);
+            ::_exit(body());
+        }
+        return Child(pid);
+    }
+    Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+    Child& operator=(Child&&) = delete;
+    ~Child()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    // True once the process has exited (then status() is its wait status).
+    bool poll_exit()
+    {
+        if (pid_ <= 0)
+            return true;
+        pid_t done = ::waitpid(pid_, &status_, WNOHANG);
+        if (done == pid_) {
+            pid_ = -1;
+            return true;
+        }
+        return false;
+    }
+    [[nodiscard]] int status() const { return status_; }
+
+private:
+    explicit Child(pid_t pid) : pid_(pid) {}
+    pid_t pid_ = -1;
+    int status_ = 0;
+};
+
+struct Pipe {
+    UniqueFd read;
+    UniqueFd write;
+    static Result<Pipe> create()
+    {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0)
+            return Error::from_errno("cannot create a pipe");
+        return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+    }
+};
+
+template <typename T>
+Result<T> read_struct(int fd, const char* who)
+{
+    T value;
+    char* data = reinterpret_cast<char*>(&value);
+    std::size_t got = 0;
+    while (got < sizeof value) {
+        ssize_t n = ::read(fd, data + got, sizeof value - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return Error{n < 0 ? errno : EPIPE, std::string("the ") + who + " died before it reported"};
+        got += static_cast<std::size_t>(n);
+    }
+    return value;
+}
+
+Result<std::pair<UniqueFd, std::uint16_t>> listen_on_loopback()
+{
+    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock.valid())
+        return Error::from_errno("cannot create the receiver's socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(sock.get(), 1) != 0 ||
+        ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &length) != 0)
+        return Error::from_errno("cannot listen on 127.0.0.1");
+    return std::pair{std::move(sock), ntohs(addr.sin_port)};
+}
+
+// Shared with the receiver for progress; MAP_SHARED survives fork.
+class SharedCounter {
+public:
+    SharedCounter()
+    {
+        void* memory = ::mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (memory != MAP_FAILED)
+            counter_ = new (memory) std::atomic<std::uint64_t>(0);
+    }
+    ~SharedCounter()
+    {
+        if (counter_)
+            ::munmap(counter_, sizeof *counter_);
+    }
+    SharedCounter(const SharedCounter&) = delete;
+    SharedCounter& operator=(const SharedCounter&) = delete;
+    [[nodiscard]] std::atomic<std::uint64_t>* get() const { return counter_; }
+    [[nodiscard]] std::uint64_t load() const { return counter_ ? counter_->load(std::memory_order_relaxed) : 0; }
+
+private:
+    std::atomic<std::uint64_t>* counter_ = nullptr;
+};
+
+std::uint64_t random_cookie()
+{
+    std::uint64_t cookie = 0;
+    if (::getrandom(&cookie, sizeof cookie, 0) != sizeof cookie)
+        cookie = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^ ::getpid();
+    return cookie | 1;  // never 0, the unset value in BPF
+}
+
+// Generous: a slow machine moves well over 16 MiB/s even while traced.
+std::chrono::seconds timeout_for(std::uint64_t bytes)
+{
+    return std::chrono::seconds(60 + bytes / (16u << 20));
+}
+
+std::vector<ProgramStats> stats_delta(const std::vector<ProgramStats>& after,
+                                      const std::vector<ProgramStats>& before)
+{
+    std::vector<ProgramStats> delta = after;
+    for (std::size_t i = 0; i < delta.size() && i < before.size(); ++i) {
+        delta[i].run_ns -= before[i].run_ns;
+        delta[i].run_count -= before[i].run_count;
+        delta[i].recursion_misses -= before[i].recursion_misses;
+    }
+    return delta;
+}
+
+std::string describe_exit(const char* who, int status)
+{
+    if (WIFSIGNALED(status))
+        return std::string("the ") + who + " was killed by signal " + std::to_string(WTERMSIG(status));
+    return std::string("the ") + who + " exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+}  // namespace
+
+Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks)
+{
+    RunObservation observation;
+    observation.spec = spec;
+    observation.file = file;
+
+    if (spec.cache == CacheState::cold)
+        return Error{0, "--cache cold is not supported yet; use --cache warm"};
+    auto resident = warm_page_cache(file);
+    if (!resident)
+        return resident.error();
+    observation.resident_pages_before = *resident;
+
+    const std::uint64_t cookie = random_cookie();
+    auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie});
+    if (!tracer)
+        return tracer.error();
+    observation.probes = (*tracer)->probes();
+    observation.attach_seconds = (*tracer)->attach_seconds();
+    if (hooks.on_attached)
+        hooks.on_attached(**tracer);
+    if (interrupted())
+        return Error{EINTR, "interrupted"};
+
+    auto listener = listen_on_loopback();
+    if (!listener)
+        return listener.error();
+    auto receiver_pipe = Pipe::create();
+    auto sender_pipe = Pipe::create();
+    auto go_pipe = Pipe::create();
+    for (auto* pipe : {&receiver_pipe, &sender_pipe, &go_pipe})
+        if (!*pipe)
+            return pipe->error();
+    SharedCounter progress;
+
+    const int listen_fd = listener->first.get();
+    const int receiver_report_fd = receiver_pipe->write.get();
+    auto receiver = Child::spawn([&] {
+        return workload::run_receiver(listen_fd, progress.get(), receiver_report_fd);
+    });
+    if (!receiver)
+        return receiver.error();
+    if (auto tracked = (*tracer)->track(receiver->pid(), ZC_ROLE_RECEIVER); !tracked)
+        return tracked.error();
+
+    workload::SenderSpec sender_spec{spec.technique, file.path.string(), file.size, spec.chunk,
+                                     listener->second, cookie};
+    const int go_fd = go_pipe->read.get();
+    const int sender_report_fd = sender_pipe->write.get();
+    auto sender = Child::spawn([&] { return workload::run_sender(sender_spec, go_fd, sender_report_fd); });
+    if (!sender)
+        return sender.error();
+    // Our copies of the child ends: EOF on a report pipe then means the child is gone.
+    receiver_pipe->write.reset();
+    sender_pipe->write.reset();
+    go_pipe->read.reset();
+    listener->first.reset();
+
+    if (auto tracked = (*tracer)->track(sender->pid(), ZC_ROLE_SENDER); !tracked)
+        return tracked.error();
+    if (auto ready = read_struct<char>(receiver_pipe->read.get(), "receiver"); !ready || *ready != 'r')
+        return Error{0, "the receiver did not start (" + describe_exit("receiver", receiver->status()) + ")"};
+    const std::vector<ProgramStats> stats_before = (*tracer)->program_stats();
+    const auto start = Clock::now();
+    if (::write(go_pipe->write.get(), "g", 1) != 1)
+        return Error::from_errno("cannot start the sender");
+
+    bool sender_done = false, receiver_done = false;
+    while (!(sender_done && receiver_done)) {
+        if (interrupted())
+            return Error{EINTR, "interrupted"};
+        if (Clock::now() - start > timeout_for(file.size))
+            return Error{ETIMEDOUT, "the workload did not finish in " +
+                                        std::to_string(timeout_for(file.size).count()) + " s"};
+        sender_done = sender_done || sender->poll_exit();
+        receiver_done = receiver_done || receiver->poll_exit();
+        if (hooks.on_progress)
+            hooks.on_progress(progress.load(), file.size,
+                              std::chrono::duration<double>(Clock::now() - start).count());
+        if (!(sender_done && receiver_done))
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+
+    auto sender_report = read_struct<workload::SenderReport>(sender_pipe->read.get(), "sender");
+    auto receiver_report = read_struct<workload::ReceiverReport>(receiver_pipe->read.get(), "receiver");
+    if (!sender_report)
+        return Error{0, sender_report.error().message + " (" + describe_exit("sender", sender->status()) + ")"};
+    if (!receiver_report)
+        return Error{0, receiver_report.error().message + " (" + describe_exit("receiver", receiver->status()) + ")"};
+    if (sender_report->error)
+        return Error{0, sender_report->message};
+    if (receiver_report->error)
+        return Error{0, receiver_report->message};
+    observation.sender = *sender_report;
+    observation.receiver = *receiver_report;
+
+    observation.program_stats = stats_delta((*tracer)->program_stats(), stats_before);
+    auto counters = (*tracer)->read();
+    if (!counters)
+        return counters.error();
+    observation.counters = std::move(counters.value());
+    return observation;
+}
+
+}  // namespace zctrace

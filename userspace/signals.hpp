@@ -1,0 +1,14 @@
+// Ctrl-C and friends. The handlers only set a flag: every wait in zctrace
+// polls it and unwinds normally, so the RAII owners detach the probes, kill
+// and reap the workload, and delete temporary files on the way out.
+#pragma once
+
+namespace zctrace {
+
+void install_interrupt_handlers();  // SIGINT, SIGTERM, SIGHUP
+bool interrupted();
+int interrupt_signal();  // the signal that interrupted us, or 0
+// In a forked workload process: back to the default actions.
+void reset_signal_handlers();
+
+}  // namespace zctrace

@@ -1,0 +1,93 @@
+#include "terminal.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "units.hpp"
+
+namespace zctrace {
+namespace {
+
+std::string number(double value, int digits = 2)
+{
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+    return buffer;
+}
+
+std::string pad(const std::string& text, std::size_t width, bool right = false)
+{
+    if (text.size() >= width)
+        return text;
+    const std::string fill(width - text.size(), ' ');
+    return right ? fill + text : text + fill;
+}
+
+}  // namespace
+
+std::string render_report(const Report& r)
+{
+    std::string out;
+    out += r.technique + ": theory row \"" + r.theory_row + "\"";
+    if (r.theory.name_zh != r.theory.name)
+        out += " (" + r.theory.name_zh + ")";
+    out += ", " + r.theory.source + "\n";
+    out += "  " + pad("metric", 28) + pad("theory", 9, true) + pad("measured", 11, true) + "  verdict\n";
+    for (const Check& check : r.checks)
+        out += "  " + pad(check.metric, 28) + pad(check.theory ? number(*check.theory) : "-", 9, true) +
+               pad(number(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
+               std::string(verdict_name(check.verdict)) + "\n";
+    out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
+    for (const Check& check : r.checks)
+        if (check.verdict != Verdict::match || check.metric == "cpu_copies")
+            out += "  - " + check.metric + ": " + check.explanation + "\n";
+
+    const Measured& m = r.measured;
+    out += "  syscalls " + std::to_string(m.syscalls.total) + ", mode switches " + std::to_string(m.mode_switches) +
+           ", context switches " + std::to_string(m.context_switches.voluntary) + " voluntary + " +
+           std::to_string(m.context_switches.involuntary) + " involuntary, page faults " +
+           std::to_string(m.page_faults.user) + " user + " + std::to_string(m.page_faults.kernel) + " kernel\n";
+    out += "  page cache: " + std::to_string(m.page_cache.accessed_pages) + " pages accessed, " +
+           std::to_string(m.page_cache.hits) + " hits, " + std::to_string(m.page_cache.misses) + " misses";
+    if (m.page_cache.hit_ratio)
+        out += " (hit ratio " + number(*m.page_cache.hit_ratio, 4) + ")";
+    out += "\n";
+    out += "  " + format_bytes(r.workload.bytes) + " in " + number(r.workload.wall_seconds, 3) + " s (" +
+           number(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + number(r.workload.cpu_seconds, 3) +
+           " s (" + number(r.workload.cpu_seconds_per_gib, 3) + " s/GiB); integrity " +
+           (r.workload.integrity.ok ? "ok" : "FAILED") + "\n";
+    out += "  probes: " + std::to_string(r.overhead.events) + " runs, " + number(r.overhead.ns_per_event, 0) +
+           " ns each, " + number(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
+           number(r.overhead.attach_seconds, 3) + " s\n";
+    return out;
+}
+
+ProgressLine::ProgressLine(std::string label) : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}
+
+ProgressLine::~ProgressLine()
+{
+    finish();
+}
+
+void ProgressLine::update(std::uint64_t done, std::uint64_t total, double seconds)
+{
+    if (!enabled_ || seconds < 1.0)
+        return;
+    const double percent = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
+    std::fprintf(stderr, "\r\033[K%s: %s of %s (%.0f%%), %.1f s", label_.c_str(), format_bytes(done).c_str(),
+                 format_bytes(total).c_str(), percent, seconds);
+    std::fflush(stderr);
+    shown_ = true;
+}
+
+void ProgressLine::finish()
+{
+    if (shown_) {
+        std::fprintf(stderr, "\r\033[K");
+        std::fflush(stderr);
+        shown_ = false;
+    }
+}
+
+}  // namespace zctrace

@@ -1,0 +1,32 @@
+// The theory table: what the seed articles (../shared/seeds/) claim each
+// technique costs. It is data, quoted from the seeds, and nothing measured is
+// ever taken from it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zctrace {
+
+struct TheoryRow {
+    std::string id;    // stable key, e.g. "sendfile_dma_gather"
+    std::string name;  // the row as the seeds label it, e.g. "sendfile + DMA gather"
+    std::string name_zh;  // the seeds' own words where they are not English
+    double cpu_copies = 0;
+    double dma_copies = 0;
+    std::string syscalls;  // the seeds' "系统调用" column, e.g. "read + write"
+    // Calls per transfer the seeds imply; empty where they only say "特定接口"
+    // (a specific interface).
+    std::optional<double> syscalls_per_transfer;
+    // The seeds' "上下文切换" column: user<->kernel switches per transfer.
+    double mode_switches = 0;
+    std::string remark;  // the seeds' "特点" column
+    std::string source;  // seed file and section
+};
+
+const std::vector<TheoryRow>& theory_table();
+const TheoryRow* find_theory_row(std::string_view id);
+
+}  // namespace zctrace

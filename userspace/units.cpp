@@ -1,0 +1,74 @@
+#include "units.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <limits>
+
+namespace zctrace {
+
+Result<std::uint64_t> parse_size(std::string_view text)
+{
+    auto bad = [&](const char* why) {
+        return Error{EINVAL, "invalid size '" + std::string(text) + "': " + why +
+                                 " (examples: 4096, 64K, 16M, 1G)"};
+    };
+    std::size_t pos = 0;
+    std::uint64_t number = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+        std::uint64_t digit = text[pos] - '0';
+        if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+            return bad("too large");
+        number = number * 10 + digit;
+        ++pos;
+    }
+    if (pos == 0)
+        return bad("it must start with a number");
+
+    std::string suffix;
+    for (; pos < text.size(); ++pos)
+        suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos])));
+    unsigned shift = 0;
+    if (!suffix.empty()) {
+        const char unit = suffix[0];
+        const std::string rest = suffix.substr(1);
+        if (rest != "" && rest != "B" && rest != "I" && rest != "IB")
+            return bad("unknown unit");
+        if (unit == 'B' && !rest.empty())
+            return bad("unknown unit");
+        switch (unit) {
+        case 'B': shift = 0; break;
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        default: return bad("unknown unit");
+        }
+    }
+    if (shift && number > (std::numeric_limits<std::uint64_t>::max() >> shift))
+        return bad("too large");
+    return number << shift;
+}
+
+std::string format_bytes(std::uint64_t bytes)
+{
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    unsigned unit = 0;
+    std::uint64_t whole = bytes;
+    bool exact = true;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        exact = exact && whole % 1024 == 0;
+        whole /= 1024;
+        ++unit;
+    }
+    char buffer[64];
+    if (exact || unit == 0)
+        std::snprintf(buffer, sizeof buffer, "%llu %s", static_cast<unsigned long long>(whole),
+                      units[unit]);
+    else
+        std::snprintf(buffer, sizeof buffer, "%.2f %s", value, units[unit]);
+    return buffer;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,18 @@
+// Byte sizes as users type them ("64M", "16K", "1G", "4096") and as reports print them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace zctrace {
+
+// Binary suffixes K, M, G, T (optionally followed by "i" and/or "B"), no suffix = bytes.
+Result<std::uint64_t> parse_size(std::string_view text);
+
+// "64 MiB", "1.5 GiB", "512 B": exact when the value is a whole number of units.
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace zctrace

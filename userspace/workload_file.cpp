@@ -1,0 +1,184 @@
+#include "workload_file.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "fd.hpp"
+
+namespace zctrace {
+
+namespace {
+constexpr std::string_view kPrefix = "zctrace-";
+
+bool pid_alive(pid_t pid)
+{
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+// The mount holding dev: filesystem type and source, from mountinfo.
+std::pair<std::string, std::string> describe_mount(dev_t dev)
+{
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    const std::string wanted = std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, majmin;
+        fields >> id >> parent >> majmin;
+        if (majmin != wanted)
+            continue;
+        const auto dash = line.find(" - ");
+        if (dash == std::string::npos)
+            continue;
+        std::istringstream tail(line.substr(dash + 3));
+        std::string fstype, source;
+        tail >> fstype >> source;
+        return {fstype, source};
+    }
+    return {"unknown", "unknown"};
+}
+
+std::uint64_t next_random(std::uint64_t& state)
+{
+    // splitmix64: fast, and enough to make every page different.
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+}  // namespace
+
+Result<WorkDir> WorkDir::create(const std::filesystem::path& parent)
+{
+    std::string pattern = (parent / (std::string(kPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+        return Error::from_errno("cannot create a work directory in " + parent.string());
+    return WorkDir(std::filesystem::path(pattern));
+}
+
+WorkDir::WorkDir(WorkDir&& other) noexcept : path_(std::move(other.path_))
+{
+    other.path_.clear();
+}
+
+WorkDir::~WorkDir()
+{
+    if (path_.empty())
+        return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+int sweep_stale_work_dirs(const std::filesystem::path& parent)
+{
+    int removed = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(kPrefix, 0) != 0 || !entry.is_directory(ec))
+            continue;
+        const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + kPrefix.size()));
+        if (pid <= 0 || pid_alive(pid))
+            continue;
+        std::filesystem::remove_all(entry.path(), ec);
+        removed += ec ? 0 : 1;
+    }
+    return removed;
+}
+
+std::uint64_t WorkloadFile::pages() const
+{
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    return (size + page - 1) / page;
+}
+
+Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std::uint64_t size,
+                                          std::uint64_t seed)
+{
+    WorkloadFile file;
+    file.path = dir / "payload.bin";
+    file.size = size;
+    UniqueFd fd(::open(file.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid())
+        return Error::from_errno("cannot create " + file.path.string());
+
+    std::vector<std::uint64_t> block(1 << 17);  // 1 MiB
+    uLong crc = ::crc32(0L, Z_NULL, 0);
+    std::uint64_t state = seed;
+    for (std::uint64_t written = 0; written < size;) {
+        for (auto& word : block)
+            word = next_random(state);
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size - written, block.size() * 8));
+        const auto* bytes = reinterpret_cast<const unsigned char*>(block.data());
+        for (std::size_t done = 0; done < n;) {
+            ssize_t w = ::write(fd.get(), bytes + done, n - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return Error::from_errno("cannot write " + file.path.string());
+            done += static_cast<std::size_t>(w);
+        }
+        crc = ::crc32(crc, bytes, static_cast<uInt>(n));
+        written += n;
+    }
+    if (::fsync(fd.get()) != 0)
+        return Error::from_errno("cannot flush " + file.path.string());
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0)
+        return Error::from_errno("cannot stat " + file.path.string());
+    file.crc32 = static_cast<std::uint32_t>(crc);
+    file.dev = st.st_dev;
+    file.ino = st.st_ino;
+    std::tie(file.filesystem, file.block_device) = describe_mount(st.st_dev);
+    return file;
+}
+
+Result<std::uint64_t> resident_pages(const WorkloadFile& file)
+{
+    UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno("cannot open " + file.path.string());
+    void* map = ::mmap(nullptr, file.size, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED)
+        return Error::from_errno("cannot map " + file.path.string());
+    std::vector<unsigned char> vec(file.pages());
+    const int rc = ::mincore(map, file.size, vec.data());
+    const int err = errno;
+    ::munmap(map, file.size);
+    if (rc != 0)
+        return Error::from_errno("mincore on " + file.path.string(), err);
+    std::uint64_t resident = 0;
+    for (unsigned char v : vec)
+        resident += v & 1;
+    return resident;
+}
+
+Result<std::uint64_t> warm_page_cache(const WorkloadFile& file)
+{
+    UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno("cannot open " + file.path.string());
+    std::vector<char> buffer(1 << 20);
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno("cannot read " + file.path.string());
+        if (n == 0)
+            break;
+    }
+    return resident_pages(file);
+}
+
+}  // namespace zctrace

@@ -1,0 +1,92 @@
+// The bundled workloads: a sender that moves a file over TCP with one
+// technique, and a receiver that checks every byte. zctrace forks each into
+// its own process; they talk back through a pipe with the plain structs below.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "technique.hpp"
+
+namespace zctrace::workload {
+
+// The syscalls the sender made inside its measurement window, by the
+// kernel's names for them. The tests compare this with what the probes saw.
+struct CallTally {
+    std::uint64_t read = 0;
+    std::uint64_t write = 0;
+    std::uint64_t mmap = 0;
+    std::uint64_t munmap = 0;
+    std::uint64_t sendfile = 0;
+    std::uint64_t splice = 0;
+
+    [[nodiscard]] std::uint64_t total() const { return read + write + mmap + munmap + sendfile + splice; }
+    // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
+    [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;
+};
+
+// Kernel counters the workload read about itself just outside its window
+// (getrusage, /proc/self/io): an independent check of the probes' counts.
+struct KernelCounters {
+    std::int64_t voluntary_switches = 0;    // ru_nvcsw
+    std::int64_t involuntary_switches = 0;  // ru_nivcsw
+    std::int64_t minor_faults = 0;          // ru_minflt
+    std::int64_t major_faults = 0;          // ru_majflt
+    std::int64_t user_ns = 0;
+    std::int64_t system_ns = 0;
+    std::int64_t read_syscalls = 0;   // /proc/self/io syscr
+    std::int64_t write_syscalls = 0;  // syscw
+    std::int64_t read_chars = 0;      // rchar
+    std::int64_t write_chars = 0;     // wchar
+};
+
+struct SenderSpec {
+    Technique technique = Technique::read_write;
+    std::string file_path;
+    std::uint64_t bytes = 0;
+    std::uint64_t chunk = 0;
+    std::uint16_t port = 0;  // on 127.0.0.1
+    std::uint64_t marker_cookie = 0;
+};
+
+// Written whole to the report pipe, so it must stay trivially copyable.
+struct SenderReport {
+    std::int32_t error = 0;  // errno of the first failure, 0 when all went well
+    char message[240] = {};
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t transfers = 0;  // chunks moved: the unit per-transfer figures use
+    CallTally calls;
+    KernelCounters kernel;
+    std::uint64_t window_ns = 0;  // wall time from the begin marker to the end marker
+};
+
+struct ReceiverReport {
+    std::int32_t error = 0;
+    char message[240] = {};
+    std::uint64_t bytes_received = 0;
+    std::uint32_t crc32 = 0;
+    std::uint64_t recv_calls = 0;
+    std::int64_t user_ns = 0;
+    std::int64_t system_ns = 0;
+};
+
+// Body of the sender process. Blocks until one byte arrives on go_fd (zctrace
+// sends it once the process is tracked), then connects, opens its window,
+// moves the file, closes the window and writes a SenderReport to report_fd.
+// Returns the process exit status.
+int run_sender(const SenderSpec& spec, int go_fd, int report_fd);
+
+// Body of the receiver process: writes one byte 'r' to report_fd once it is
+// ready, accepts one connection on listen_fd, reads to EOF, checksums,
+// publishes bytes received so far in *progress, and writes a ReceiverReport
+// to report_fd. Returns the process exit status.
+int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report_fd);
+
+// Opens (ZC_MARKER_BEGIN) or closes (ZC_MARKER_END) the measurement window;
+// see bpf/tracking.h.
+void mark_window(std::uint64_t op, std::uint64_t cookie);
+
+}  // namespace zctrace::workload
