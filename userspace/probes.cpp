@@ -13,6 +13,7 @@
 
 #include "bpf/block.skel.h"
 #include "libbpf_log.hpp"
+#include "system.hpp"
 #include "bpf/memory.skel.h"
 #include "bpf/net.skel.h"
 #include "bpf/sched.skel.h"
@@ -174,6 +175,10 @@ Tracer::~Tracer() = default;
 Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target)
 {
     const auto start = std::chrono::steady_clock::now();
+    // The filemap and rss_stat probes are classic tracepoints.
+    if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
+        return Error{0, "tracefs is not available (" + tracefs.error +
+                            "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
     const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
     if (stats_fd < 0)

@@ -98,6 +98,7 @@ int run_run(const RunOptions& options)
         return fail(kExitUsage, writable.error().describe());
 
     install_interrupt_handlers();
+    // Checked here too so a missing tracefs is reported before any work.
     const PseudoMount tracefs = ensure_tracefs();
     if (!tracefs.available)
         return fail(kExitUnsupported, "tracefs is not available (" + tracefs.error +

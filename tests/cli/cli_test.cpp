@@ -1,0 +1,350 @@
+// zctrace as users run it: exit statuses, messages, Ctrl-C and crashes.
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "json_schema.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Finished {
+    int status = -1;  // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+// A zctrace process with its stdout and stderr captured.
+class Process {
+public:
+    explicit Process(std::vector<std::string> args, bool as_nobody = false)
+    {
+        int out[2], err[2];
+        if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
+            throw std::runtime_error("pipe");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], STDOUT_FILENO);
+            ::dup2(err[1], STDERR_FILENO);
+            if (as_nobody) {
+                // Dropping root this way also clears every effective capability.
+                const gid_t nogroup = 65534;
+                if (::setgroups(1, &nogroup) || ::setresgid(65534, 65534, 65534) || ::setresuid(65534, 65534, 65534))
+                    ::_exit(99);
+            }
+            std::vector<char*> argv;
+            std::string binary = ZCTRACE_BINARY;
+            argv.push_back(binary.data());
+            for (auto& arg : args)
+                argv.push_back(arg.data());
+            argv.push_back(nullptr);
+            ::execv(binary.c_str(), argv.data());
+            ::_exit(98);
+        }
+        ::close(out[1]);
+        ::close(err[1]);
+        out_ = out[0];
+        err_ = err[0];
+    }
+    ~Process()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(out_);
+        ::close(err_);
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+
+    // Reads output until `needle` shows up on stderr; false on timeout or exit.
+    bool wait_for_stderr(const std::string& needle, std::chrono::seconds timeout)
+    {
+        const auto deadline = Clock::now() + timeout;
+        while (result_.err.find(needle) == std::string::npos) {
+            if (Clock::now() > deadline || !pump(100))
+                return false;
+        }
+        return true;
+    }
+
+    Finished finish(std::chrono::seconds timeout = std::chrono::seconds(120))
+    {
+        const auto deadline = Clock::now() + timeout;
+        while (pump(100)) {
+            if (Clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                break;
+            }
+        }
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        result_.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return result_;
+    }
+
+private:
+    // Moves available output into result_; false once both pipes are at EOF.
+    bool pump(int timeout_ms)
+    {
+        pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+        if (out_eof_ && err_eof_)
+            return false;
+        ::poll(fds, 2, timeout_ms);
+        char buffer[4096];
+        for (int i = 0; i < 2; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0)
+                (i == 0 ? result_.out : result_.err).append(buffer, static_cast<std::size_t>(n));
+            else
+                (i == 0 ? out_eof_ : err_eof_) = true;
+        }
+        return true;
+    }
+
+    pid_t pid_ = -1;
+    int out_ = -1, err_ = -1;
+    bool out_eof_ = false, err_eof_ = false;
+    Finished result_;
+};
+
+Finished run(std::vector<std::string> args, bool as_nobody = false)
+{
+    return Process(std::move(args), as_nobody).finish();
+}
+
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern = "/tmp/zctrace-cli-test-XXXXXX";
+        path_ = ::mkdtemp(pattern.data());
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    [[nodiscard]] const fs::path& path() const { return path_; }
+    [[nodiscard]] std::vector<std::string> entries() const
+    {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(path_))
+            names.push_back(entry.path().filename().string());
+        return names;
+    }
+
+private:
+    fs::path path_;
+};
+
+// Program and link ids, as bpftool lists them.
+std::set<std::string> bpf_objects(const char* kind)
+{
+    std::set<std::string> ids;
+    FILE* pipe = ::popen((std::string("bpftool -j ") + kind + " show 2>/dev/null").c_str(), "r");
+    std::string text;
+    char buffer[4096];
+    while (pipe && std::fgets(buffer, sizeof buffer, pipe))
+        text += buffer;
+    if (pipe)
+        ::pclose(pipe);
+    for (const auto& object : nlohmann::json::parse(text.empty() ? "[]" : text))
+        ids.insert(std::to_string(object.value("id", 0)) + ":" + object.value("name", std::string()));
+    return ids;
+}
+
+// Processes named zctrace other than the given one (workloads are forks of it).
+std::vector<pid_t> zctrace_processes()
+{
+    std::vector<pid_t> pids;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream comm(entry.path() / "comm");
+        std::string value;
+        std::getline(comm, value);
+        if (value == "zctrace")
+            pids.push_back(std::stoi(name));
+    }
+    return pids;
+}
+
+std::vector<fs::path> work_dirs_of(pid_t pid)
+{
+    std::vector<fs::path> dirs;
+    const std::string prefix = "zctrace-" + std::to_string(pid) + "-";
+    for (const auto& entry : fs::directory_iterator("/var/tmp"))
+        if (entry.path().filename().string().rfind(prefix, 0) == 0)
+            dirs.push_back(entry.path());
+    return dirs;
+}
+
+bool is_root()
+{
+    return ::geteuid() == 0;
+}
+
+#define REQUIRE_ROOT()                                                    \
+    if (!is_root())                                                       \
+    FAIL() << "these tests run zctrace for real and must run as root"
+
+// ---- bad input ----
+
+TEST(Cli, UnknownTechniqueListsTheValidOnes)
+{
+    const Finished result = run({"run", "sendfil"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("unknown technique 'sendfil'"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("read_write, mmap_write, sendfile, splice, all"), std::string::npos) << result.err;
+}
+
+TEST(Cli, MalformedSizesAreRejected)
+{
+    for (const char* size : {"12Q", "-5", "1.5M", "M", "", "0", "99999999999999999999"}) {
+        const Finished result = run({"run", "sendfile", "--size", size});
+        EXPECT_EQ(result.status, 2) << size;
+        EXPECT_NE(result.err.find("size"), std::string::npos) << size << ": " << result.err;
+    }
+    const Finished chunk = run({"run", "sendfile", "--chunk", "64X"});
+    EXPECT_EQ(chunk.status, 2);
+    EXPECT_NE(chunk.err.find("invalid size '64X'"), std::string::npos) << chunk.err;
+}
+
+TEST(Cli, UnknownSubcommandAndCacheState)
+{
+    EXPECT_EQ(run({"frobnicate"}).status, 2);
+    const Finished cold = run({"run", "sendfile", "--cache", "lukewarm"});
+    EXPECT_EQ(cold.status, 2);
+}
+
+TEST(Cli, UnwritableOutputDirectoryIsReported)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const fs::path file = dir.path() / "a-file";
+    std::ofstream(file) << "x";
+    for (const fs::path& out : {file / "reports", fs::path("/proc/zctrace-reports")}) {
+        const Finished result = run({"run", "sendfile", "--size", "1M", "--out", out.string()});
+        EXPECT_EQ(result.status, 2) << out;
+        EXPECT_NE(result.err.find("--out"), std::string::npos) << result.err;
+    }
+}
+
+TEST(Cli, WithoutPrivilegesItSaysWhatIsMissing)
+{
+    REQUIRE_ROOT();
+    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", "/tmp"}, /*as_nobody=*/true);
+    EXPECT_EQ(result.status, 3) << result.err;
+    EXPECT_NE(result.err.find("CAP_BPF"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("sudo"), std::string::npos) << result.err;
+    const Finished doctor = run({"doctor"}, true);
+    EXPECT_EQ(doctor.status, 3);
+    EXPECT_NE(doctor.out.find("run as root"), std::string::npos) << doctor.out;
+}
+
+// ---- normal runs ----
+
+TEST(Cli, ListAndDoctorSpeakJson)
+{
+    const Finished list = run({"list", "--json"});
+    ASSERT_EQ(list.status, 0);
+    const auto techniques = nlohmann::json::parse(list.out);
+    ASSERT_EQ(techniques.size(), 4u);
+    EXPECT_EQ(techniques[2]["technique"], "sendfile");
+    EXPECT_EQ(techniques[2]["theory_rows"].size(), 2u);
+
+    REQUIRE_ROOT();
+    const Finished doctor = run({"doctor", "--json"});
+    const auto report = nlohmann::json::parse(doctor.out);
+    EXPECT_EQ(doctor.status, report["can_run"].get<bool>() ? 0 : 3);
+    bool tried_tp_btf = false;
+    for (const auto& item : report["probe_types"])
+        tried_tp_btf = tried_tp_btf || item["name"] == "tp_btf";
+    EXPECT_TRUE(tried_tp_btf);
+}
+
+TEST(Cli, RunWritesTheReportItPrints)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "sendfile", "--size", "4M", "--out", dir.path().string(), "--json", "--strict"});
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_NE(result.err.find("attached"), std::string::npos);
+    const auto printed = nlohmann::json::parse(result.out);
+    std::ifstream file(dir.path() / "sendfile.json");
+    const auto written = nlohmann::json::parse(file);
+    EXPECT_EQ(printed, written);
+    EXPECT_TRUE(zctrace::report_schema().validate(written).empty());
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"sendfile.json"});
+}
+
+// ---- leaving nothing behind ----
+
+TEST(Cli, CtrlCLeavesNothingBehind)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const auto programs_before = bpf_objects("prog");
+    const auto links_before = bpf_objects("link");
+    Process zctrace({"run", "read_write", "--size", "1G", "--chunk", "4K", "--out", dir.path().string()});
+    ASSERT_TRUE(zctrace.wait_for_stderr("attached", std::chrono::seconds(60)));
+    ::usleep(300 * 1000);  // well inside the workload: the data is moving
+    ASSERT_FALSE(work_dirs_of(zctrace.pid()).empty()) << "the run should have a work directory";
+    ASSERT_GT(bpf_objects("link").size(), links_before.size()) << "the probes should be attached";
+    const pid_t pid = zctrace.pid();
+    ::kill(pid, SIGINT);
+    const Finished result = zctrace.finish(std::chrono::seconds(30));
+
+    EXPECT_EQ(result.status, 128 + SIGINT) << result.err;
+    EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
+    EXPECT_TRUE(dir.entries().empty()) << "no report, no temp file";
+    EXPECT_TRUE(work_dirs_of(pid).empty());
+    EXPECT_EQ(bpf_objects("prog"), programs_before);
+    EXPECT_EQ(bpf_objects("link"), links_before);
+    EXPECT_TRUE(zctrace_processes().empty()) << "a workload process survived";
+}
+
+TEST(Cli, AfterSigkillTheNextStartCleansUp)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const auto links_before = bpf_objects("link");
+    pid_t killed;
+    {
+        Process zctrace({"run", "read_write", "--size", "1G", "--chunk", "4K", "--out", dir.path().string()});
+        ASSERT_TRUE(zctrace.wait_for_stderr("attached", std::chrono::seconds(60)));
+        killed = zctrace.pid();
+        ::kill(killed, SIGKILL);
+        EXPECT_EQ(zctrace.finish().status, 128 + SIGKILL);
+    }
+    // The kernel drops the probes with the process's fds; the workload dies
+    // with its parent (PR_SET_PDEATHSIG); only the work directory remains.
+    ::usleep(200 * 1000);
+    EXPECT_EQ(bpf_objects("link"), links_before);
+    EXPECT_TRUE(zctrace_processes().empty());
+    ASSERT_EQ(work_dirs_of(killed).size(), 1u);
+
+    const Finished next = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()});
+    EXPECT_EQ(next.status, 0) << next.err;
+    EXPECT_TRUE(work_dirs_of(killed).empty()) << "the next start sweeps a dead run's directory";
+}
+
+}  // namespace

@@ -1,0 +1,82 @@
+// Shared by the end-to-end tests: run a technique through the core library
+// exactly as `zctrace run` does, and decide skips from `zctrace doctor`.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "analysis.hpp"
+#include "doctor.hpp"
+#include "json_schema.hpp"
+#include "report.hpp"
+#include "session.hpp"
+#include "system.hpp"
+#include "workload_file.hpp"
+
+namespace zctrace::test {
+
+inline constexpr std::uint64_t kMiB = 1u << 20;
+
+// Missing privileges are a broken test setup, so they fail; a kernel that
+// lacks something zctrace needs is a reason to skip, printed.
+inline std::optional<std::string> bpf_unavailable()
+{
+    static const DoctorReport doctor = run_doctor();
+    if (!check_capabilities().missing.empty())
+        return std::string("privileges");
+    if (!doctor.can_run) {
+        std::string reasons;
+        for (const auto& reason : doctor.missing)
+            reasons += reason + "; ";
+        return reasons;
+    }
+    return std::nullopt;
+}
+
+#define ZC_REQUIRE_BPF()                                                                  \
+    do {                                                                                  \
+        if (auto reason = ::zctrace::test::bpf_unavailable()) {                           \
+            if (*reason == "privileges")                                                  \
+                FAIL() << "the eBPF tests must run as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)"; \
+            GTEST_SKIP() << "this kernel cannot run zctrace: " << *reason;                \
+        }                                                                                 \
+    } while (0)
+
+// One workload file per test binary: creating it is the slow part.
+inline const WorkloadFile& shared_file(std::uint64_t size)
+{
+    static std::optional<WorkDir> dir;
+    static std::optional<WorkloadFile> file;
+    if (!file || file->size != size) {
+        if (!dir) {
+            auto created = WorkDir::create();
+            if (!created)
+                throw std::runtime_error(created.error().describe());
+            dir.emplace(std::move(created.value()));
+        }
+        auto made = create_workload_file(dir->path(), size, 7);
+        if (!made)
+            throw std::runtime_error(made.error().describe());
+        file = std::move(made.value());
+    }
+    return *file;
+}
+
+struct Outcome {
+    Report report;
+    nlohmann::json json;
+};
+
+inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024)
+{
+    auto observation = run_technique({technique, chunk, CacheState::warm}, shared_file(size), {});
+    if (!observation)
+        throw std::runtime_error(observation.error().describe());
+    Outcome outcome{build_report(*observation, gather_host_facts()), {}};
+    outcome.json = outcome.report;
+    return outcome;
+}
+
+}  // namespace zctrace::test
