@@ -3,9 +3,9 @@
  * Page faults of the sender, and which pages of the workload file it used
  * from the page cache.
  *
- * The filemap events use classic tracepoints on purpose: their formats give
- * inode, device, page index and folio order computed by the kernel, which
- * would otherwise mean chasing folio internals that change between releases.
+ * Lookups (get_pages, fault, map_pages) are BTF-typed; additions to the page
+ * cache and RSS changes use classic tracepoints, whose formats carry values
+ * the kernel computes (folio order, an exact percpu_counter sum).
  *
  * Pages are kept in two bitmaps (one bit per page of the file), because read
  * and splice look up overlapping ranges: a page looked up twice is still one
@@ -157,25 +157,15 @@ static __always_inline bool is_target(unsigned long ino, dev_t dev)
 	return ino == target_ino && dev == target_dev;
 }
 
-static __always_inline struct zc_memory_totals *target_event(unsigned long ino, dev_t dev)
-{
-	if (!is_target(ino, dev) || !current_sender_in_window())
-		return NULL;
-	return totals_of(&memory_totals);
-}
-
-SEC("tracepoint/filemap/mm_filemap_get_pages")
-int filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+/* read() and splice() looked up pages [first, last] of a file. */
+static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
 {
 	struct zc_memory_totals *totals;
-	__u32 tid;
 	struct zc_inflight *call;
+	__u32 tid = current_tid();
 
-	if (!current_sender_in_window())
-		return 0;
 	/* Any file: this tells syscalls.bpf.c that the read() in flight copies
 	 * out of the page cache rather than from a pipe or a socket. */
-	tid = current_tid();
 	call = bpf_map_lookup_elem(&inflight, &tid);
 	if (call) {
 		call->flags |= ZC_INFLIGHT_READ_PAGE_CACHE;
@@ -184,46 +174,101 @@ int filemap_get_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx
 
 		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
 	}
-
-	totals = target_event(ctx->i_ino, ctx->s_dev);
+	if (!is_target(ino, dev))
+		return;
+	totals = totals_of(&memory_totals);
 	if (!totals)
-		return 0;
+		return;
 	totals->get_pages_calls++;
-	totals->get_pages_pages += mark_pages(totals, ctx->index, ctx->last_index, false);
-	return 0;
+	totals->get_pages_pages += mark_pages(totals, first, last, false);
 }
 
-SEC("tracepoint/filemap/mm_filemap_fault")
-int filemap_fault(struct trace_event_raw_mm_filemap_fault *ctx)
+/* An mmap fault read page `index` through filemap_fault. */
+static __always_inline void on_filemap_fault(unsigned long ino, dev_t dev, __u64 index)
 {
-	struct zc_memory_totals *totals = target_event(ctx->i_ino, ctx->s_dev);
+	struct zc_memory_totals *totals;
 
-	if (!totals)
-		return 0;
+	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
+		return;
 	totals->filemap_faults++;
-	mark_pages(totals, ctx->index, ctx->index, false);
-	return 0;
+	mark_pages(totals, index, index, false);
 }
 
-SEC("tracepoint/filemap/mm_filemap_map_pages")
-int filemap_map_pages(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+/* Fault-around mapped the cached pages of [first, last]. */
+static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
 {
-	struct zc_memory_totals *totals = target_event(ctx->i_ino, ctx->s_dev);
+	struct zc_memory_totals *totals;
 
-	if (!totals)
-		return 0;
+	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
+		return;
 	totals->map_pages_calls++;
-	totals->map_pages_pages += mark_pages(totals, ctx->index, ctx->last_index, false);
+	totals->map_pages_pages += mark_pages(totals, first, last, false);
+}
+
+/* These three fire once per read, splice or fault, so they are BTF-typed
+ * (classic tracepoints also fill a trace record on every hit, a cost
+ * bpf_stats never sees). The mapping's inode gives the file. */
+#define FILE_OF_BTF(mapping) (mapping)->host->i_ino, (mapping)->host->i_sb->s_dev
+#define FILE_OF_CORE(mapping) BPF_CORE_READ(mapping, host, i_ino), BPF_CORE_READ(mapping, host, i_sb, s_dev)
+
+SEC("tp_btf/mm_filemap_get_pages")
+int BPF_PROG(filemap_get_pages_btf, struct address_space *mapping, unsigned long index, unsigned long last_index)
+{
+	if (current_sender_in_window())
+		on_get_pages(FILE_OF_BTF(mapping), index, last_index);
 	return 0;
 }
 
+SEC("raw_tp/mm_filemap_get_pages")
+int BPF_PROG(filemap_get_pages_raw, struct address_space *mapping, unsigned long index, unsigned long last_index)
+{
+	if (current_sender_in_window())
+		on_get_pages(FILE_OF_CORE(mapping), index, last_index);
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(filemap_fault_btf, struct address_space *mapping, unsigned long index)
+{
+	if (current_sender_in_window())
+		on_filemap_fault(FILE_OF_BTF(mapping), index);
+	return 0;
+}
+
+SEC("raw_tp/mm_filemap_fault")
+int BPF_PROG(filemap_fault_raw, struct address_space *mapping, unsigned long index)
+{
+	if (current_sender_in_window())
+		on_filemap_fault(FILE_OF_CORE(mapping), index);
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_map_pages")
+int BPF_PROG(filemap_map_pages_btf, struct address_space *mapping, unsigned long start, unsigned long end)
+{
+	if (current_sender_in_window())
+		on_map_pages(FILE_OF_BTF(mapping), start, end);
+	return 0;
+}
+
+SEC("raw_tp/mm_filemap_map_pages")
+int BPF_PROG(filemap_map_pages_raw, struct address_space *mapping, unsigned long start, unsigned long end)
+{
+	if (current_sender_in_window())
+		on_map_pages(FILE_OF_CORE(mapping), start, end);
+	return 0;
+}
+
+/* Misses are rare, and the classic format gives the folio's order, which
+ * would otherwise mean reading folio internals that change between releases. */
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
 int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
-	struct zc_memory_totals *totals = target_event(ctx->i_ino, ctx->s_dev);
+	struct zc_memory_totals *totals;
 	__u64 pages;
 
-	if (!totals)
+	if (!current_sender_in_window() || !is_target(ctx->i_ino, ctx->s_dev) ||
+	    !(totals = totals_of(&memory_totals)))
 		return 0;
 	pages = 1ULL << (ctx->order & 31);
 	totals->added_folios++;

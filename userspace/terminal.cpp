@@ -52,6 +52,8 @@ std::string render_report(const Report& r)
            std::to_string(m.page_cache.hits) + " hits, " + std::to_string(m.page_cache.misses) + " misses";
     if (m.page_cache.hit_ratio)
         out += " (hit ratio " + number(*m.page_cache.hit_ratio, 4) + ")";
+    if (m.page_cache.mapped_pages)
+        out += "; " + std::to_string(m.page_cache.mapped_pages) + " file pages mapped";
     out += "\n";
     out += "  " + format_bytes(r.workload.bytes) + " in " + number(r.workload.wall_seconds, 3) + " s (" +
            number(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + number(r.workload.cpu_seconds, 3) +

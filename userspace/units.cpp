@@ -56,7 +56,7 @@ std::string format_bytes(std::uint64_t bytes)
     unsigned unit = 0;
     std::uint64_t whole = bytes;
     bool exact = true;
-    while (value >= 1024.0 && unit < 4) {
+    while (value >= 1023.995 && unit < 4) {  // so 1048575 prints as 1.00 MiB, not 1024.00 KiB
         value /= 1024.0;
         exact = exact && whole % 1024 == 0;
         whole /= 1024;

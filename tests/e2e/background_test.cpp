@@ -111,6 +111,8 @@ TEST_P(BackgroundTest, UnrelatedTrafficChangesNothing)
     const Measured& a = quiet.measured;
     const Measured& b = busy.measured;
     EXPECT_TRUE(busy.workload.integrity.ok);
+    const auto problems = report_schema().validate(nlohmann::json(busy));
+    EXPECT_TRUE(problems.empty()) << problems.front();
     EXPECT_EQ(b.syscalls.by_name, a.syscalls.by_name);
     EXPECT_EQ(b.syscalls.by_name, busy.workload.calls);
     EXPECT_EQ(b.mode_switches, a.mode_switches);

@@ -180,8 +180,9 @@ TEST(TheoryTable, EveryCellMatchesTheSeed)
             << "remark \"" << row->remark << "\" does not quote \"" << s.remark << "\"";
         const std::optional<double> implied = calls_named(s.syscalls);
         EXPECT_EQ(row->syscalls_per_transfer.has_value(), implied.has_value());
-        if (row->syscalls_per_transfer && implied)
+        if (row->syscalls_per_transfer && implied) {
             EXPECT_EQ(*row->syscalls_per_transfer, *implied);
+        }
         EXPECT_NE(row->source.find("seed 000 §3.3"), std::string::npos) << row->source;
     }
 }
