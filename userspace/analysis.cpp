@@ -16,13 +16,6 @@
 namespace zctrace {
 namespace {
 
-std::string fixed(double value, int digits = 2)
-{
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
-    return buffer;
-}
-
 std::string bytes(std::uint64_t value)
 {
     return format_bytes(value);
@@ -126,7 +119,7 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row)
     Check check = make_check("cpu_copies", row.cpu_copies, m.cpu_copies, kCopyTolerance);
     const std::string breakdown = copy_breakdown(m.cpu_copy_bytes) + " = " + bytes(m.cpu_copy_bytes.total) +
                                   " for a " + bytes(report.workload.bytes) + " payload (" +
-                                  fixed(m.cpu_copies) + " passes)";
+                                  format_fixed(m.cpu_copies) + " passes)";
     std::string socket = "; at xmit " + bytes(m.socket.shared_frag_bytes) + " shared page-cache frags, " +
                          bytes(m.socket.copied_frag_bytes) + " copied frags, " +
                          bytes(m.socket.linear_payload_bytes) + " linear payload";
@@ -147,7 +140,7 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row)
         check.explanation = breakdown + socket + ". " + cause + ", a copy the row does not count";
     } else {
         check.explanation = breakdown + socket + ". No probe shows why this differs from the row's " +
-                            fixed(row.cpu_copies, 0);
+                            format_fixed(row.cpu_copies, 0);
     }
     return check;
 }
@@ -176,14 +169,14 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     disk.verdict = judge(disk.theory, disk.measured, kCopyTolerance);
     disk.text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
                 " written (block_bio_queue), " + std::to_string(m.page_cache.misses) +
-                " pages added to the page cache (" + fixed(disk.measured) + " x payload)";
+                " pages added to the page cache (" + format_fixed(disk.measured) + " x payload)";
     if (disk.verdict == Verdict::mismatch && disk.measured == 0 && m.page_cache.misses == 0 &&
         env.cache == "warm" && m.page_cache.hit_ratio && *m.page_cache.hit_ratio >= 0.99) {
         disk.verdict = Verdict::explained;
         disk.text += ": the cache was warm, " + std::to_string(env.cache_resident_pages_before) + " of " +
                      std::to_string(env.file_pages) + " file pages were resident before the run and the " +
                      std::to_string(m.page_cache.accessed_pages) +
-                     " pages the filemap events saw were all hits (hit ratio " + fixed(*m.page_cache.hit_ratio, 4) +
+                     " pages the filemap events saw were all hits (hit ratio " + format_fixed(*m.page_cache.hit_ratio, 4) +
                      "), so the disk->page-cache DMA copy never happened";
     }
 
@@ -197,7 +190,7 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
             software_devices += (software_devices.empty() ? "" : ", ") + device.name + " (" +
                                 bytes(device.payload_bytes) + " payload)";
     }
-    nic.text = "NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices (" + fixed(nic.measured) +
+    nic.text = "NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices (" + format_fixed(nic.measured) +
                " x payload)";
     if (nic.verdict == Verdict::mismatch && nic.measured == 0 && !m.socket.devices.empty() && !any_dma_device) {
         nic.verdict = Verdict::explained;
@@ -246,14 +239,14 @@ Check check_syscalls(const Report& report, const TheoryRow& row)
         check.explanation = counted + ". The seeds count one mmap and one write per transfer; the workload "
                             "maps the file once and writes it in " + std::to_string(transfers) +
                             " chunks, so (" + std::to_string(writes) + " write + 1 mmap + 1 munmap) / " +
-                            std::to_string(transfers) + " = " + fixed(m.syscalls_per_transfer, 3);
+                            std::to_string(transfers) + " = " + format_fixed(m.syscalls_per_transfer, 3);
     } else if (writes > transfers && m.syscalls.total == writes + call_count(calls, "read")) {
         check.verdict = Verdict::explained;
         check.explanation = counted + ". " + std::to_string(writes - transfers) +
                             " write() calls were short and had to be repeated";
     } else {
         check.explanation = counted + ". No workload detail explains the difference from the seeds' " +
-                            fixed(*row.syscalls_per_transfer, 0) + " (" + row.syscalls + ")";
+                            format_fixed(*row.syscalls_per_transfer, 0) + " (" + row.syscalls + ")";
     }
     return check;
 }
@@ -279,7 +272,7 @@ Check check_mode_switches(const Report& report, const TheoryRow& row, const Chec
     if (two_per_call && syscalls.verdict != Verdict::mismatch) {
         check.verdict = Verdict::explained;
         check.explanation = counted + ". Every syscall is one user->kernel and one kernel->user switch, so this "
-                            "is 2 x " + fixed(m.syscalls_per_transfer, 3) +
+                            "is 2 x " + format_fixed(m.syscalls_per_transfer, 3) +
                             " syscalls per transfer; see syscalls_per_transfer for why that differs";
     } else {
         check.explanation = counted + ". This does not follow from the syscall count";
@@ -296,7 +289,7 @@ std::vector<std::string> findings(const Report& report)
     const double payload = static_cast<double>(report.workload.bytes);
 
     out.push_back("receiver: recv() copied " + bytes(m.receiver.copy_bytes) + " (" +
-                  fixed(ratio(m.receiver.copy_bytes, payload)) +
+                  format_fixed(ratio(m.receiver.copy_bytes, payload)) +
                   " x payload) from socket buffers into user memory (skb_copy_datagram_iovec); "
                   "the theory table stops at the sender's NIC and leaves this copy out");
 

@@ -9,13 +9,6 @@
 namespace zctrace {
 namespace {
 
-std::string number(double value, int digits = 2)
-{
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
-    return buffer;
-}
-
 std::string pad(const std::string& text, std::size_t width, bool right = false)
 {
     if (text.size() >= width)
@@ -35,8 +28,8 @@ std::string render_report(const Report& r)
     out += ", " + r.theory.source + "\n";
     out += "  " + pad("metric", 28) + pad("theory", 9, true) + pad("measured", 11, true) + "  verdict\n";
     for (const Check& check : r.checks)
-        out += "  " + pad(check.metric, 28) + pad(check.theory ? number(*check.theory) : "-", 9, true) +
-               pad(number(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
+        out += "  " + pad(check.metric, 28) + pad(check.theory ? format_fixed(*check.theory) : "-", 9, true) +
+               pad(format_fixed(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
                std::string(verdict_name(check.verdict)) + "\n";
     out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
     for (const Check& check : r.checks)
@@ -51,17 +44,17 @@ std::string render_report(const Report& r)
     out += "  page cache: " + std::to_string(m.page_cache.accessed_pages) + " pages accessed, " +
            std::to_string(m.page_cache.hits) + " hits, " + std::to_string(m.page_cache.misses) + " misses";
     if (m.page_cache.hit_ratio)
-        out += " (hit ratio " + number(*m.page_cache.hit_ratio, 4) + ")";
+        out += " (hit ratio " + format_fixed(*m.page_cache.hit_ratio, 4) + ")";
     if (m.page_cache.mapped_pages)
         out += "; " + std::to_string(m.page_cache.mapped_pages) + " file pages mapped";
     out += "\n";
-    out += "  " + format_bytes(r.workload.bytes) + " in " + number(r.workload.wall_seconds, 3) + " s (" +
-           number(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + number(r.workload.cpu_seconds, 3) +
-           " s (" + number(r.workload.cpu_seconds_per_gib, 3) + " s/GiB); integrity " +
+    out += "  " + format_bytes(r.workload.bytes) + " in " + format_fixed(r.workload.wall_seconds, 3) + " s (" +
+           format_fixed(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + format_fixed(r.workload.cpu_seconds, 3) +
+           " s (" + format_fixed(r.workload.cpu_seconds_per_gib, 3) + " s/GiB); integrity " +
            (r.workload.integrity.ok ? "ok" : "FAILED") + "\n";
-    out += "  probes: " + std::to_string(r.overhead.events) + " runs, " + number(r.overhead.ns_per_event, 0) +
-           " ns each, " + number(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
-           number(r.overhead.attach_seconds, 3) + " s\n";
+    out += "  probes: " + std::to_string(r.overhead.events) + " runs, " + format_fixed(r.overhead.ns_per_event, 0) +
+           " ns each, " + format_fixed(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
+           format_fixed(r.overhead.attach_seconds, 3) + " s\n";
     return out;
 }
 

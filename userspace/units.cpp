@@ -71,4 +71,11 @@ std::string format_bytes(std::uint64_t bytes)
     return buffer;
 }
 
+std::string format_fixed(double value, int digits)
+{
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+    return buffer;
+}
+
 }  // namespace zctrace

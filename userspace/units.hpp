@@ -15,4 +15,7 @@ Result<std::uint64_t> parse_size(std::string_view text);
 // "64 MiB", "1.5 GiB", "512 B": exact when the value is a whole number of units.
 std::string format_bytes(std::uint64_t bytes);
 
+// value with `digits` decimals, e.g. format_fixed(0.5, 3) == "0.500".
+std::string format_fixed(double value, int digits = 2);
+
 }  // namespace zctrace

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "process_io.hpp"
 #include "workload.hpp"
 
 namespace zctrace::workload {
@@ -18,10 +19,6 @@ namespace {
 // Large, so the receiver makes few syscalls: its probes runs count as overhead.
 constexpr std::size_t kReceiveBuffer = 1024 * 1024;
 
-std::int64_t timeval_ns(const timeval& tv)
-{
-    return static_cast<std::int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000;
-}
 }  // namespace
 
 int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report_fd)
@@ -68,17 +65,7 @@ int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report
     report.user_ns = timeval_ns(usage.ru_utime);
     report.system_ns = timeval_ns(usage.ru_stime);
 
-    const char* data = reinterpret_cast<const char*>(&report);
-    std::size_t left = sizeof report;
-    while (left > 0) {
-        ssize_t n = ::write(report_fd, data, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        data += n;
-        left -= static_cast<std::size_t>(n);
-    }
+    send_report(report_fd, report);
     return report.error ? 1 : 0;
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bpf/tracking.h"
+#include "process_io.hpp"
 #include "workload.hpp"
 
 namespace zctrace::workload {
@@ -27,11 +28,6 @@ struct Failure {
     int error;
     const char* what;
 };
-
-std::int64_t timeval_ns(const timeval& tv)
-{
-    return static_cast<std::int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000;
-}
 
 std::uint64_t monotonic_ns()
 {
@@ -227,21 +223,6 @@ int connect_loopback(std::uint16_t port)
     if (::connect(sock, reinterpret_cast<sockaddr*>(&peer), sizeof peer) < 0)
         throw Failure{errno, "connect to the receiver"};
     return sock;
-}
-
-void send_report(int report_fd, const SenderReport& report)
-{
-    const char* data = reinterpret_cast<const char*>(&report);
-    std::size_t left = sizeof report;
-    while (left > 0) {
-        ssize_t n = ::write(report_fd, data, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        data += n;
-        left -= static_cast<std::size_t>(n);
-    }
 }
 
 }  // namespace
