@@ -170,7 +170,22 @@ std::set<std::string> bpf_objects(const char* kind)
     return ids;
 }
 
-// Processes named zctrace other than the given one (workloads are forks of it).
+// Polls cond until it holds or the timeout passes: a killed process's
+// children and probe links go away asynchronously.
+template <typename Condition>
+bool eventually(Condition cond, std::chrono::seconds timeout = std::chrono::seconds(10))
+{
+    const auto deadline = Clock::now() + timeout;
+    while (!cond()) {
+        if (Clock::now() > deadline)
+            return false;
+        ::usleep(20 * 1000);
+    }
+    return true;
+}
+
+// Live processes named zctrace (workloads are forks of it); zombies waiting
+// for init to reap them are not alive.
 std::vector<pid_t> zctrace_processes()
 {
     std::vector<pid_t> pids;
@@ -178,10 +193,14 @@ std::vector<pid_t> zctrace_processes()
         const std::string name = entry.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos)
             continue;
-        std::ifstream comm(entry.path() / "comm");
-        std::string value;
-        std::getline(comm, value);
-        if (value == "zctrace")
+        std::ifstream stat(entry.path() / "stat");
+        std::string text;
+        std::getline(stat, text);
+        // "pid (comm) state ..."
+        const auto open = text.find('('), close = text.rfind(')');
+        if (open == std::string::npos || close == std::string::npos || close + 2 >= text.size())
+            continue;
+        if (text.substr(open + 1, close - open - 1) == "zctrace" && text[close + 2] != 'Z')
             pids.push_back(std::stoi(name));
     }
     return pids;
@@ -317,9 +336,9 @@ TEST(Cli, CtrlCLeavesNothingBehind)
     EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
     EXPECT_TRUE(dir.entries().empty()) << "no report, no temp file";
     EXPECT_TRUE(work_dirs_of(pid).empty());
-    EXPECT_EQ(bpf_objects("prog"), programs_before);
-    EXPECT_EQ(bpf_objects("link"), links_before);
-    EXPECT_TRUE(zctrace_processes().empty()) << "a workload process survived";
+    EXPECT_TRUE(eventually([&] { return bpf_objects("prog") == programs_before; }));
+    EXPECT_TRUE(eventually([&] { return bpf_objects("link") == links_before; }));
+    EXPECT_TRUE(eventually([] { return zctrace_processes().empty(); })) << "a workload process survived";
 }
 
 TEST(Cli, AfterSigkillTheNextStartCleansUp)
@@ -337,9 +356,8 @@ TEST(Cli, AfterSigkillTheNextStartCleansUp)
     }
     // The kernel drops the probes with the process's fds; the workload dies
     // with its parent (PR_SET_PDEATHSIG); only the work directory remains.
-    ::usleep(200 * 1000);
-    EXPECT_EQ(bpf_objects("link"), links_before);
-    EXPECT_TRUE(zctrace_processes().empty());
+    EXPECT_TRUE(eventually([&] { return bpf_objects("link") == links_before; }));
+    EXPECT_TRUE(eventually([] { return zctrace_processes().empty(); })) << "a workload process survived";
     ASSERT_EQ(work_dirs_of(killed).size(), 1u);
 
     const Finished next = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()});
