@@ -106,6 +106,7 @@ struct Tracer::Impl {
     std::vector<AttachedProbe> probes;
     std::vector<std::pair<std::string, const bpf_program*>> programs;
     double attach_seconds = 0;
+    ProbeFlavor flavor = ProbeFlavor::typed;
     // Holding this fd keeps run_time_ns/run_cnt counting; closing it (however
     // zctrace exits) switches bpf_stats back off.
     UniqueFd stats;
@@ -152,6 +153,9 @@ Result<SkeletonPtr<Skel>> Tracer::Impl::load_group(const std::string& group, Ske
         const bool has_twins = select_variant(skel->obj, prefer_btf);
         if (!prefer_btf && !has_twins)
             break;
+        // Groups without twins (tp_btf only) load the same either way.
+        if (prefer_btf && has_twins && flavor == ProbeFlavor::raw)
+            continue;
         if (auto configured = configure(*skel); !configured)
             return configured.error();
         if (ops.load(skel.get()) == 0) {
@@ -172,7 +176,7 @@ Result<SkeletonPtr<Skel>> Tracer::Impl::load_group(const std::string& group, Ske
 Tracer::Tracer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tracer::~Tracer() = default;
 
-Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target)
+Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeFlavor flavor)
 {
     const auto start = std::chrono::steady_clock::now();
     // The filemap and rss_stat probes are classic tracepoints.
@@ -180,6 +184,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target)
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
+    impl->flavor = flavor;
     const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
     if (stats_fd < 0)
         return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures",

@@ -28,6 +28,12 @@ struct ProbeTarget {
     std::uint64_t marker_cookie = 0;
 };
 
+// Which twin of each hook to load: tp_btf with its typed direct reads, or
+// raw_tp with CO-RE reads. `typed` falls back to raw_tp when tp_btf fails to
+// load; `raw` loads the raw_tp twins only (what a kernel without tp_btf gets,
+// kept reachable so the tests exercise it).
+enum class ProbeFlavor { typed, raw };
+
 // One attached program, and how it was attached (tp_btf, raw_tp, tracepoint).
 struct AttachedProbe {
     std::string group;
@@ -80,7 +86,8 @@ class Tracer {
 public:
     // Opens, loads and attaches every group. Prefers tp_btf and falls back to
     // raw_tp where a group has twins; records what it used.
-    static Result<std::unique_ptr<Tracer>> attach(const ProbeTarget& target);
+    static Result<std::unique_ptr<Tracer>> attach(const ProbeTarget& target,
+                                                  ProbeFlavor flavor = ProbeFlavor::typed);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;

@@ -192,7 +192,7 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     observation.resident_pages_before = *resident;
 
     const std::uint64_t cookie = random_cookie();
-    auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie});
+    auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie}, spec.probes);
     if (!tracer)
         return tracer.error();
     observation.probes = (*tracer)->probes();

@@ -21,6 +21,7 @@ struct RunSpec {
     Technique technique = Technique::sendfile;
     std::uint64_t chunk = 64 * 1024;
     CacheState cache = CacheState::warm;
+    ProbeFlavor probes = ProbeFlavor::typed;
 };
 
 struct SessionHooks {

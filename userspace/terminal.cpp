@@ -67,8 +67,9 @@ ProgressLine::~ProgressLine()
 
 void ProgressLine::update(std::uint64_t done, std::uint64_t total, double seconds)
 {
-    if (!enabled_ || seconds < 1.0)
+    if (!enabled_ || seconds < 1.0 || (shown_ && seconds - last_drawn_ < 0.1))
         return;
+    last_drawn_ = seconds;
     const double percent = total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
     std::fprintf(stderr, "\r\033[K%s: %s of %s (%.0f%%), %.1f s", label_.c_str(), format_bytes(done).c_str(),
                  format_bytes(total).c_str(), percent, seconds);

@@ -24,6 +24,7 @@ private:
     std::string label_;
     bool enabled_;
     bool shown_ = false;
+    double last_drawn_ = 0;  // seconds; redraws are limited to 10 per second
 };
 
 }  // namespace zctrace

@@ -10,6 +10,7 @@
 #include "analysis.hpp"
 #include "doctor.hpp"
 #include "json_schema.hpp"
+#include "libbpf_log.hpp"
 #include "report.hpp"
 #include "session.hpp"
 #include "system.hpp"
@@ -23,7 +24,9 @@ inline constexpr std::uint64_t kMiB = 1u << 20;
 // lacks something zctrace needs is a reason to skip, printed.
 inline std::optional<std::string> bpf_unavailable()
 {
-    static const DoctorReport doctor = run_doctor();
+    // libbpf's messages about the probe types doctor tries and this kernel
+    // refuses (fentry, kprobe here) are expected; keep them for failures.
+    static const DoctorReport doctor = (install_libbpf_logger(false), run_doctor());
     if (!check_capabilities().missing.empty())
         return std::string("privileges");
     if (!doctor.can_run) {
@@ -69,9 +72,10 @@ struct Outcome {
     nlohmann::json json;
 };
 
-inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024)
+inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024,
+                          ProbeFlavor probes = ProbeFlavor::typed)
 {
-    auto observation = run_technique({technique, chunk, CacheState::warm}, shared_file(size), {});
+    auto observation = run_technique({technique, chunk, CacheState::warm, probes}, shared_file(size), {});
     if (!observation)
         throw std::runtime_error(observation.error().describe());
     Outcome outcome{build_report(*observation, gather_host_facts()), {}};

@@ -193,5 +193,34 @@ TEST_F(PathTest, SpliceGoesThroughAPipeInTwoCalls)
         }
 }
 
+// The raw_tp twins (CO-RE reads) are what a kernel without tp_btf would run;
+// they must count exactly what the tp_btf programs count.
+TEST_F(PathTest, RawTracepointFallbackCountsTheSame)
+{
+    for (Technique technique : {Technique::read_write, Technique::sendfile}) {
+        SCOPED_TRACE(std::string(technique_name(technique)));
+        const Outcome raw = run_report(technique, 16 * kMiB, 64 * 1024, ProbeFlavor::raw);
+        const Outcome typed = run_report(technique);
+        const Measured& a = typed.report.measured;
+        const Measured& b = raw.report.measured;
+        int raw_programs = 0;
+        for (const ProbeUse& probe : raw.report.environment.probes) {
+            EXPECT_NE(probe.program.find("_btf"), probe.program.size() - 4) << probe.program;
+            raw_programs += probe.attach == "raw_tp";
+        }
+        EXPECT_GE(raw_programs, 8);
+        EXPECT_EQ(b.syscalls.by_name, raw.report.workload.calls);
+        EXPECT_EQ(b.mode_switches, 2 * b.syscalls.total);
+        EXPECT_EQ(b.cpu_copy_bytes.total, a.cpu_copy_bytes.total);
+        EXPECT_EQ(b.cpu_copy_bytes.file_to_user, a.cpu_copy_bytes.file_to_user);
+        EXPECT_EQ(b.page_cache.accessed_pages, a.page_cache.accessed_pages);
+        EXPECT_EQ(b.page_cache.hits, a.page_cache.hits);
+        EXPECT_NEAR(static_cast<double>(b.context_switches.voluntary + b.context_switches.involuntary),
+                    static_cast<double>(b.kernel_counters.voluntary_switches + b.kernel_counters.involuntary_switches),
+                    2);
+        EXPECT_TRUE(report_schema().validate(raw.json).empty());
+    }
+}
+
 }  // namespace
 }  // namespace zctrace::test

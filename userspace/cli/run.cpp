@@ -108,6 +108,9 @@ int run_run(const RunOptions& options)
     auto dir = WorkDir::create();
     if (!dir)
         return fail(kExitFailed, dir.error().describe());
+    if (size >= (256u << 20))
+        std::cerr << "zctrace: writing a " << format_bytes(size) << " workload file in " << dir->path().string()
+                  << "\n";
     auto file = create_workload_file(dir->path(), size, options.seed);
     if (!file)
         return fail(kExitFailed, file.error().describe());
