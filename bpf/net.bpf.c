@@ -65,16 +65,22 @@ static __always_inline bool is_user_iter(__u8 type)
 	       type == bpf_core_enum_value(enum iter_type, ITER_IOVEC);
 }
 
-/* How tcp_sendmsg will take the bytes of this call: the same test the kernel
- * makes (net/ipv4/tcp.c: zerocopy and spliced pages need NETIF_F_SG in the
- * route's caps, otherwise they are copied like any other data). */
+/* How tcp_sendmsg will take the bytes of this call, by the tests the kernel
+ * makes in net/ipv4/tcp.c: MSG_ZEROCOPY pins user pages only on a socket with
+ * SO_ZEROCOPY set (or with a ubuf from io_uring), and both zerocopy and
+ * spliced pages need NETIF_F_SG in the route's caps; otherwise the bytes are
+ * copied like any other data. */
 static __always_inline __u32 send_mode(const struct sock *sk, const struct msghdr *msg, __u8 iter_type)
 {
 	const bool route_sg = (sk->sk_route_caps >> ZC_NETIF_F_SG_BIT) & 1;
 	const __u32 msg_flags = msg->msg_flags;
+	const bool sock_zerocopy = (sk->__sk_common.skc_flags >> bpf_core_enum_value(enum sock_flags, SOCK_ZEROCOPY)) & 1;
+	bool has_ubuf = false;
 
-	if ((msg_flags & ZC_MSG_ZEROCOPY) && route_sg)
-		return ZC_INFLIGHT_SEND_ZEROCOPY;
+	if (bpf_core_field_exists(msg->msg_ubuf))
+		has_ubuf = msg->msg_ubuf != NULL;
+	if (((msg_flags & ZC_MSG_ZEROCOPY) && sock_zerocopy) || has_ubuf)
+		return route_sg ? ZC_INFLIGHT_SEND_ZEROCOPY : ZC_INFLIGHT_SEND_USER;
 	if (msg_flags & ZC_MSG_SPLICE_PAGES)
 		return route_sg ? ZC_INFLIGHT_SEND_SPLICED : ZC_INFLIGHT_SEND_SPLICE_COPY;
 	return is_user_iter(iter_type) ? ZC_INFLIGHT_SEND_USER : ZC_INFLIGHT_SEND_KERNEL;
@@ -210,7 +216,9 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 {
 	struct zc_net_totals *totals;
 
-	if (!is_sender_socket((__u64)sk))
+	/* The tracepoint also reports attempts that failed (err != 0); those
+	 * never reach the device. */
+	if (err || !is_sender_socket((__u64)sk))
 		return 0;
 	totals = totals_of(&net_totals);
 	if (!totals)

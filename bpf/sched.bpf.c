@@ -5,6 +5,11 @@
  * voluntary when the task was not preempted and had left TASK_RUNNING.
  * getrusage() in the workload reads those two kernel counters, which gives
  * the report an independent cross-check of these numbers.
+ *
+ * One case cannot be told apart here: a task that went to sleep with a
+ * signal pending is put back to TASK_RUNNING before the tracepoint (so
+ * prev_state reads 0) yet charged to nvcsw. It is counted as involuntary;
+ * the cross-check shows it when it happens.
  */
 #include "zctrace.bpf.h"
 #include "sched.h"

@@ -228,11 +228,19 @@ Check check_syscalls(const Report& report, const TheoryRow& row)
     const std::string technique = report.technique;
     const std::uint64_t splices = call_count(calls, "splice");
     const std::uint64_t writes = call_count(calls, "write");
-    if (technique == "splice" && splices == 2 * transfers && m.syscalls.total == splices) {
+    // Each pipe fill is one splice in and one splice out; a chunk larger
+    // than the pipe takes several fills.
+    const std::uint64_t pipe = report.workload.pipe_bytes.value_or(0);
+    const std::uint64_t fills_per_chunk = pipe ? (report.workload.chunk_bytes + pipe - 1) / pipe : 1;
+    if (technique == "splice" && m.syscalls.total == splices && splices == 2 * transfers * fills_per_chunk) {
         check.verdict = Verdict::explained;
         check.explanation = counted + ". splice() needs a pipe on one side, so moving a file to a socket "
-                            "takes two calls per transfer: file->pipe and pipe->socket (seed 000 §3.1 shows "
+                            "takes two calls per pipe fill: file->pipe and pipe->socket (seed 000 §3.1 shows "
                             "both, its table counts one)";
+        if (fills_per_chunk > 1)
+            check.explanation += "; the pipe holds " + bytes(pipe) + ", so each " +
+                                 bytes(report.workload.chunk_bytes) + " chunk took " +
+                                 std::to_string(fills_per_chunk) + " fills";
     } else if (technique == "mmap_write" && writes == transfers && call_count(calls, "mmap") == 1 &&
                call_count(calls, "munmap") == 1 && m.syscalls.total == writes + 2) {
         check.verdict = Verdict::explained;
@@ -274,8 +282,11 @@ Check check_mode_switches(const Report& report, const TheoryRow& row, const Chec
         check.explanation = counted + ". Every syscall is one user->kernel and one kernel->user switch, so this "
                             "is 2 x " + format_fixed(m.syscalls_per_transfer, 3) +
                             " syscalls per transfer; see syscalls_per_transfer for why that differs";
+    } else if (two_per_call) {
+        check.explanation = counted + ". Each syscall is 2 switches, as it should be; it is the syscall count "
+                            "that the seeds do not explain (see syscalls_per_transfer)";
     } else {
-        check.explanation = counted + ". This does not follow from the syscall count";
+        check.explanation = counted + ". Entries and exits do not pair up with the syscalls counted";
     }
     return check;
 }
@@ -321,6 +332,22 @@ std::vector<std::string> findings(const Report& report)
                   "; page faults: probes " + std::to_string(m.page_faults.user + m.page_faults.kernel) +
                   ", getrusage " + std::to_string(k.minor_faults + k.major_faults));
 
+    std::uint64_t tally = 0;
+    for (const auto& [name, count] : report.workload.calls)
+        tally += count;
+    if (m.syscalls.total != tally)
+        out.push_back("the probes counted " + std::to_string(m.syscalls.total) + " syscalls in the window but the "
+                      "workload made " + std::to_string(tally) + ": the syscall figures are incomplete");
+    if (m.page_cache.out_of_range_events)
+        out.push_back(std::to_string(m.page_cache.out_of_range_events) +
+                      " page-cache events named pages past the end of the workload file and were not counted");
+    if (m.socket.unattributed_device_bytes)
+        out.push_back(bytes(m.socket.unattributed_device_bytes) +
+                      " left through a device whose counter slot another device held; they are in the socket "
+                      "totals but not in any device's");
+    if (m.dma_bytes.other_device)
+        out.push_back("the sender also did " + bytes(m.dma_bytes.other_device) +
+                      " of block I/O to other devices than the workload file's");
     if (m.socket.retransmit_skbs)
         out.push_back(std::to_string(m.socket.retransmit_skbs) + " skbs (" + bytes(m.socket.retransmit_bytes) +
                       ") were retransmitted and appear twice at xmit");
@@ -394,6 +421,8 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     w.transfer_unit = std::string(technique_info(observation.spec.technique).transfer_unit);
     for (const auto& [name, count] : sender.calls.by_name())
         w.calls[name] = count;
+    if (sender.pipe_bytes)
+        w.pipe_bytes = sender.pipe_bytes;
     char crc[16];
     std::snprintf(crc, sizeof crc, "%08x", observation.file.crc32);
     w.integrity.checksum_expected = crc;

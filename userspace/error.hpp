@@ -9,13 +9,28 @@
 
 namespace zctrace {
 
+// What kind of failure, so that callers (the CLI's exit status) need not
+// parse messages.
+enum class ErrorKind {
+    failed,       // the run went wrong
+    unsupported,  // this machine cannot do it: a probe, a privilege, a kernel feature
+    bad_input,    // what the user asked for cannot work: fix the command line
+    interrupted,  // a signal asked us to stop
+};
+
 struct Error {
     int code = 0;  // errno, or 0
     std::string message;
+    ErrorKind kind = ErrorKind::failed;
 
     static Error from_errno(std::string what, int err = errno);
     // The message with strerror appended when there is an errno.
     [[nodiscard]] std::string describe() const;
+    [[nodiscard]] Error as(ErrorKind new_kind) &&
+    {
+        kind = new_kind;
+        return std::move(*this);
+    }
 };
 
 // A value or an Error; a small std::expected for C++20.

@@ -29,6 +29,7 @@ SocketStats socket_stats(const RawCounters& raw)
     socket.frag_bytes = socket.shared_frag_bytes + socket.copied_frag_bytes + socket.zerocopy_frag_bytes;
     socket.retransmit_skbs = net.retransmit_skbs;
     socket.retransmit_bytes = net.retransmit_bytes;
+    socket.unattributed_device_bytes = net.xmit_unattributed_device_bytes;
 
     const zc_syscall_totals& sys = raw.syscalls;
     SendmsgStats& send = socket.sendmsg;
@@ -87,6 +88,7 @@ Measured measure(const RunObservation& observation)
         if (device.dma_capable)
             dma.nic_tx += device.payload_bytes;
     dma.total = dma.disk_read + dma.disk_write + dma.nic_tx;
+    dma.other_device = raw.block.other_device_bytes;
     m.dma_copies = ratio(dma.total, payload);
 
     for (const auto& [nr, count] : raw.syscall_counts) {
@@ -118,6 +120,7 @@ Measured measure(const RunObservation& observation)
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     cache.mapped_pages = mem.file_mapped_bytes / page;
     cache.unmapped_pages = mem.file_unmapped_bytes / page;
+    cache.out_of_range_events = mem.out_of_range;
 
     m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
 

@@ -178,6 +178,16 @@ Tracer::~Tracer() = default;
 
 Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeFlavor flavor)
 {
+    // Whatever stops the probes from loading is something this kernel or
+    // this process lacks; the CLI reports it as such (exit 3).
+    auto attached = attach_all_groups(target, flavor);
+    if (!attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    return attached;
+}
+
+Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor)
+{
     const auto start = std::chrono::steady_clock::now();
     // The filemap and rss_stat probes are classic tracepoints.
     if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)

@@ -101,6 +101,7 @@ public:
 private:
     struct Impl;
     explicit Tracer(std::unique_ptr<Impl> impl);
+    static Result<std::unique_ptr<Tracer>> attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -89,6 +89,7 @@ struct WorkloadSummary {
     std::uint64_t transfers = 0;
     std::string transfer_unit;
     std::map<std::string, std::uint64_t> calls;  // the workload's own tally
+    std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window
@@ -98,7 +99,7 @@ struct WorkloadSummary {
     double cpu_seconds_per_gib = 0;
     double receiver_cpu_seconds = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
@@ -116,8 +117,9 @@ struct DmaBytes {
     std::uint64_t disk_write = 0;
     std::uint64_t nic_tx = 0;  // payload handed to devices with a DMA-capable bus device
     std::uint64_t total = 0;
+    std::uint64_t other_device = 0;  // the sender's block I/O to other devices than the file's
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DmaBytes, disk_read, disk_write, nic_tx, total)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DmaBytes, disk_read, disk_write, nic_tx, total, other_device)
 
 struct SyscallCounts {
     std::uint64_t total = 0;
@@ -161,8 +163,9 @@ struct PageCacheStats {
     // including whole large folios mapped at once, which filemap events miss.
     std::uint64_t mapped_pages = 0;
     std::uint64_t unmapped_pages = 0;
+    std::uint64_t out_of_range_events = 0;  // page indexes past the file's end (it grew?)
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageCacheStats, accessed_pages, hits, misses, hit_ratio, lookups, lookup_pages, mmap_faults, fault_around_calls, fault_around_pages, mapped_pages, unmapped_pages)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageCacheStats, accessed_pages, hits, misses, hit_ratio, lookups, lookup_pages, mmap_faults, fault_around_calls, fault_around_pages, mapped_pages, unmapped_pages, out_of_range_events)
 
 // How tcp_sendmsg took the bytes of the sender's sending syscalls: the
 // syscalls' return values, attributed by what tcp_sendmsg_locked saw.
@@ -205,10 +208,11 @@ struct SocketStats {
     std::uint64_t zerocopy_frag_bytes = 0;   // pinned user pages
     std::uint64_t retransmit_skbs = 0;
     std::uint64_t retransmit_bytes = 0;
+    std::uint64_t unattributed_device_bytes = 0;  // two devices shared a counter slot
     SendmsgStats sendmsg;
     std::vector<DeviceStats> devices;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, sendmsg, devices)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, unattributed_device_bytes, sendmsg, devices)
 
 struct ReceiverStats {
     std::uint64_t copy_bytes = 0;  // skb_copy_datagram_iovec: socket -> receiver's memory

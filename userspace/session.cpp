@@ -86,6 +86,11 @@ struct Pipe {
     }
 };
 
+Error interruption()
+{
+    return Error{EINTR, "interrupted", ErrorKind::interrupted};
+}
+
 template <typename T>
 Result<T> read_struct(int fd, const char* who)
 {
@@ -94,8 +99,11 @@ Result<T> read_struct(int fd, const char* who)
     std::size_t got = 0;
     while (got < sizeof value) {
         ssize_t n = ::read(fd, data + got, sizeof value - got);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            if (interrupted())
+                return interruption();
             continue;
+        }
         if (n <= 0)
             return Error{n < 0 ? errno : EPIPE, std::string("the ") + who + " died before it reported"};
         got += static_cast<std::size_t>(n);
@@ -185,11 +193,13 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     observation.file = file;
 
     if (spec.cache == CacheState::cold)
-        return Error{0, "--cache cold is not supported yet; use --cache warm"};
+        return Error{0, "--cache cold is not supported yet; use --cache warm", ErrorKind::bad_input};
     auto resident = warm_page_cache(file);
     if (!resident)
         return resident.error();
     observation.resident_pages_before = *resident;
+    if (interrupted())
+        return interruption();
 
     const std::uint64_t cookie = random_cookie();
     auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie}, spec.probes);
@@ -200,7 +210,7 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     if (hooks.on_attached)
         hooks.on_attached(**tracer);
     if (interrupted())
-        return Error{EINTR, "interrupted"};
+        return interruption();
 
     auto listener = listen_on_loopback();
     if (!listener)
@@ -248,7 +258,7 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     bool sender_done = false, receiver_done = false;
     while (!(sender_done && receiver_done)) {
         if (interrupted())
-            return Error{EINTR, "interrupted"};
+            return interruption();
         if (Clock::now() - start > timeout_for(file.size))
             return Error{ETIMEDOUT, "the workload did not finish in " +
                                         std::to_string(timeout_for(file.size).count()) + " s"};
@@ -279,7 +289,22 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     if (!counters)
         return counters.error();
     observation.counters = std::move(counters.value());
+    if (auto window = check_window(observation.counters); !window)
+        return window.error();
     return observation;
+}
+
+Result<void> check_window(const RawCounters& counters)
+{
+    const auto opens = counters.syscalls.window_opens;
+    const auto closes = counters.syscalls.window_closes;
+    if (opens == 1 && closes == 1)
+        return {};
+    return Error{0, "the sender's measurement window opened " + std::to_string(opens) + " and closed " +
+                        std::to_string(closes) + " times instead of once: its marker syscall (number " +
+                        std::to_string(ZC_MARKER_SYSCALL_NR) + ") did not reach raw_syscalls:sys_enter as "
+                        "expected. A seccomp filter that denies unknown syscalls does this; run zctrace "
+                        "outside it. Nothing was counted, so no report is written."};
 }
 
 }  // namespace zctrace

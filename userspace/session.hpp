@@ -46,4 +46,8 @@ struct RunObservation {
 
 Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks);
 
+// A run counts only if the sender's marker opened and closed its window
+// exactly once; otherwise every figure would be a silent zero.
+Result<void> check_window(const RawCounters& counters);
+
 }  // namespace zctrace

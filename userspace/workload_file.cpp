@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "signals.hpp"
 
 namespace zctrace {
 
@@ -102,9 +104,35 @@ std::uint64_t WorkloadFile::pages() const
     return (size + page - 1) / page;
 }
 
+// The probes find the file's pages by the inode's device and number; on
+// filesystems without a block device of their own (tmpfs, overlayfs, btrfs
+// subvolumes: an anonymous st_dev) those do not match the page-cache events.
+static Result<void> check_filesystem(const std::filesystem::path& dir, std::uint64_t size)
+{
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0)
+        return Error::from_errno("cannot stat " + dir.string());
+    const auto [fstype, source] = describe_mount(st.st_dev);
+    if (major(st.st_dev) == 0)
+        return Error{0, dir.string() + " is on " + fstype + " (" + source + "), which has no block device of "
+                        "its own; zctrace's page-cache and disk probes need a block-backed filesystem such as "
+                        "ext4 or xfs for the workload file", ErrorKind::unsupported};
+    struct statvfs fs{};
+    constexpr std::uint64_t kSlack = 64u << 20;
+    if (::statvfs(dir.c_str(), &fs) == 0 &&
+        static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < size + kSlack)
+        return Error{0, "not enough free space in " + dir.parent_path().string() + " for a " +
+                            std::to_string(size >> 20) + " MiB workload file (" +
+                            std::to_string(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize >> 20) +
+                            " MiB free); use a smaller --size", ErrorKind::bad_input};
+    return {};
+}
+
 Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std::uint64_t size,
                                           std::uint64_t seed)
 {
+    if (auto usable = check_filesystem(dir, size); !usable)
+        return usable.error();
     WorkloadFile file;
     file.path = dir / "payload.bin";
     file.size = size;
@@ -116,6 +144,8 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
     uLong crc = ::crc32(0L, Z_NULL, 0);
     std::uint64_t state = seed;
     for (std::uint64_t written = 0; written < size;) {
+        if (interrupted())
+            return Error{EINTR, "interrupted", ErrorKind::interrupted};
         for (auto& word : block)
             word = next_random(state);
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size - written, block.size() * 8));
@@ -170,6 +200,8 @@ Result<std::uint64_t> warm_page_cache(const WorkloadFile& file)
         return Error::from_errno("cannot open " + file.path.string());
     std::vector<char> buffer(1 << 20);
     for (;;) {
+        if (interrupted())
+            return Error{EINTR, "interrupted", ErrorKind::interrupted};
         ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR)
             continue;

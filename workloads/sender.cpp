@@ -269,9 +269,20 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         if (spec.technique == Technique::splice) {
             if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
                 throw Failure{errno, "create the pipe"};
-            // A pipe holds 16 pages by default; let one chunk fit when it can.
-            if (spec.chunk > 65536)
-                ::fcntl(pipe_fds[1], F_SETPIPE_SZ, static_cast<int>(std::min<std::uint64_t>(spec.chunk, 1u << 30)));
+            // A pipe holds 16 pages by default. Let one chunk fit when it can:
+            // without CAP_SYS_RESOURCE the limit is fs.pipe-max-size.
+            if (spec.chunk > 65536) {
+                std::uint64_t limit = 1u << 20;
+                if (FILE* max = std::fopen("/proc/sys/fs/pipe-max-size", "re")) {
+                    unsigned long long value = 0;
+                    if (std::fscanf(max, "%llu", &value) == 1)
+                        limit = value;
+                    std::fclose(max);
+                }
+                ::fcntl(pipe_fds[1], F_SETPIPE_SZ, static_cast<int>(std::min(spec.chunk, limit)));
+            }
+            const int capacity = ::fcntl(pipe_fds[1], F_GETPIPE_SZ);
+            report.pipe_bytes = capacity > 0 ? static_cast<std::uint64_t>(capacity) : 0;
         }
 
         const int proc_io = ::open("/proc/self/io", O_RDONLY | O_CLOEXEC);

@@ -61,6 +61,7 @@ struct SenderReport {
     CallTally calls;
     KernelCounters kernel;
     std::uint64_t window_ns = 0;  // wall time from the begin marker to the end marker
+    std::uint64_t pipe_bytes = 0;  // splice: the pipe's capacity (F_GETPIPE_SZ); 0 otherwise
 };
 
 struct ReceiverReport {

@@ -2,6 +2,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,12 +17,14 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bpf/tracking.h"
 #include "json_schema.hpp"
 
 namespace {
@@ -31,10 +38,31 @@ struct Finished {
     std::string err;
 };
 
+// How the child is restricted before it execs zctrace.
+struct Restrictions {
+    bool as_nobody = false;
+    long deny_syscall = -1;  // answered with EPERM by a seccomp filter
+};
+
+// Installs a seccomp filter that fails one syscall number with EPERM, the
+// way a container's profile refuses what it does not allow.
+bool deny_syscall(long nr)
+{
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(nr), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
 // A zctrace process with its stdout and stderr captured.
 class Process {
 public:
-    explicit Process(std::vector<std::string> args, bool as_nobody = false)
+    explicit Process(std::vector<std::string> args, Restrictions restrictions = {})
     {
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
@@ -43,7 +71,9 @@ public:
         if (pid_ == 0) {
             ::dup2(out[1], STDOUT_FILENO);
             ::dup2(err[1], STDERR_FILENO);
-            if (as_nobody) {
+            if (restrictions.deny_syscall >= 0 && !deny_syscall(restrictions.deny_syscall))
+                ::_exit(97);
+            if (restrictions.as_nobody) {
                 // Dropping root this way also clears every effective capability.
                 const gid_t nogroup = 65534;
                 if (::setgroups(1, &nogroup) || ::setresgid(65534, 65534, 65534) || ::setresuid(65534, 65534, 65534))
@@ -128,9 +158,9 @@ private:
     Finished result_;
 };
 
-Finished run(std::vector<std::string> args, bool as_nobody = false)
+Finished run(std::vector<std::string> args, Restrictions restrictions = {})
 {
-    return Process(std::move(args), as_nobody).finish();
+    return Process(std::move(args), restrictions).finish();
 }
 
 class TempDir {
@@ -170,6 +200,49 @@ std::set<std::string> bpf_objects(const char* kind)
     return ids;
 }
 
+// What one zctrace run owns while it runs: the BPF programs and links that
+// appeared, and its child processes. Checking these (rather than the whole
+// machine) keeps the tests right when other BPF tools or zctrace runs are busy.
+struct Owned {
+    std::set<std::string> programs;
+    std::set<std::string> links;
+    std::vector<pid_t> children;
+};
+
+std::vector<pid_t> children_of(pid_t parent);
+
+Owned owned_by(pid_t pid, const std::set<std::string>& programs_before, const std::set<std::string>& links_before)
+{
+    Owned owned;
+    for (const auto& id : bpf_objects("prog"))
+        if (!programs_before.count(id))
+            owned.programs.insert(id);
+    for (const auto& id : bpf_objects("link"))
+        if (!links_before.count(id))
+            owned.links.insert(id);
+    owned.children = children_of(pid);
+    return owned;
+}
+
+bool any_left(const std::set<std::string>& owned, const char* kind)
+{
+    for (const auto& id : bpf_objects(kind))
+        if (owned.count(id))
+            return true;
+    return false;
+}
+
+// A pid is gone when /proc has no live (non-zombie) process under it.
+bool alive(pid_t pid)
+{
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    if (!std::getline(stat, text))
+        return false;
+    const auto close = text.rfind(')');
+    return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
 // Polls cond until it holds or the timeout passes: a killed process's
 // children and probe links go away asynchronously.
 template <typename Condition>
@@ -184,9 +257,7 @@ bool eventually(Condition cond, std::chrono::seconds timeout = std::chrono::seco
     return true;
 }
 
-// Live processes named zctrace (workloads are forks of it); zombies waiting
-// for init to reap them are not alive.
-std::vector<pid_t> zctrace_processes()
+std::vector<pid_t> children_of(pid_t parent)
 {
     std::vector<pid_t> pids;
     for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -196,11 +267,15 @@ std::vector<pid_t> zctrace_processes()
         std::ifstream stat(entry.path() / "stat");
         std::string text;
         std::getline(stat, text);
-        // "pid (comm) state ..."
-        const auto open = text.find('('), close = text.rfind(')');
-        if (open == std::string::npos || close == std::string::npos || close + 2 >= text.size())
+        // "pid (comm) state ppid ..."
+        const auto close = text.rfind(')');
+        if (close == std::string::npos)
             continue;
-        if (text.substr(open + 1, close - open - 1) == "zctrace" && text[close + 2] != 'Z')
+        std::istringstream rest(text.substr(close + 2));
+        char state = 0;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid == parent)
             pids.push_back(std::stoi(name));
     }
     return pids;
@@ -270,11 +345,11 @@ TEST(Cli, UnwritableOutputDirectoryIsReported)
 TEST(Cli, WithoutPrivilegesItSaysWhatIsMissing)
 {
     REQUIRE_ROOT();
-    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", "/tmp"}, /*as_nobody=*/true);
+    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", "/tmp"}, {.as_nobody = true});
     EXPECT_EQ(result.status, 3) << result.err;
     EXPECT_NE(result.err.find("CAP_BPF"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("sudo"), std::string::npos) << result.err;
-    const Finished doctor = run({"doctor"}, true);
+    const Finished doctor = run({"doctor"}, {.as_nobody = true});
     EXPECT_EQ(doctor.status, 3);
     EXPECT_NE(doctor.out.find("run as root"), std::string::npos) << doctor.out;
 }
@@ -326,9 +401,11 @@ TEST(Cli, CtrlCLeavesNothingBehind)
     Process zctrace({"run", "read_write", "--size", "1G", "--chunk", "4K", "--out", dir.path().string()});
     ASSERT_TRUE(zctrace.wait_for_stderr("attached", std::chrono::seconds(60)));
     ::usleep(300 * 1000);  // well inside the workload: the data is moving
-    ASSERT_FALSE(work_dirs_of(zctrace.pid()).empty()) << "the run should have a work directory";
-    ASSERT_GT(bpf_objects("link").size(), links_before.size()) << "the probes should be attached";
     const pid_t pid = zctrace.pid();
+    const Owned owned = owned_by(pid, programs_before, links_before);
+    ASSERT_FALSE(work_dirs_of(pid).empty()) << "the run should have a work directory";
+    ASSERT_GE(owned.links.size(), 10u) << "the probes should be attached";
+    ASSERT_EQ(owned.children.size(), 2u) << "the sender and the receiver should be running";
     ::kill(pid, SIGINT);
     const Finished result = zctrace.finish(std::chrono::seconds(30));
 
@@ -336,33 +413,82 @@ TEST(Cli, CtrlCLeavesNothingBehind)
     EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
     EXPECT_TRUE(dir.entries().empty()) << "no report, no temp file";
     EXPECT_TRUE(work_dirs_of(pid).empty());
-    EXPECT_TRUE(eventually([&] { return bpf_objects("prog") == programs_before; }));
-    EXPECT_TRUE(eventually([&] { return bpf_objects("link") == links_before; }));
-    EXPECT_TRUE(eventually([] { return zctrace_processes().empty(); })) << "a workload process survived";
+    EXPECT_TRUE(eventually([&] { return !any_left(owned.programs, "prog"); }));
+    EXPECT_TRUE(eventually([&] { return !any_left(owned.links, "link"); }));
+    for (pid_t child : owned.children)
+        EXPECT_TRUE(eventually([&] { return !alive(child); })) << "workload process " << child << " survived";
+}
+
+TEST(Cli, CtrlCWhileTheFileIsWrittenStopsPromptly)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    Process zctrace({"run", "sendfile", "--size", "3G", "--out", dir.path().string()});
+    ASSERT_TRUE(zctrace.wait_for_stderr("writing a", std::chrono::seconds(30)));
+    ::usleep(200 * 1000);
+    const pid_t pid = zctrace.pid();
+    const auto start = Clock::now();
+    ::kill(pid, SIGINT);
+    const Finished result = zctrace.finish(std::chrono::seconds(30));
+    EXPECT_EQ(result.status, 128 + SIGINT) << result.err;
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(3)) << "it finished writing 3 GiB first";
+    EXPECT_TRUE(work_dirs_of(pid).empty());
+    EXPECT_TRUE(dir.entries().empty());
 }
 
 TEST(Cli, AfterSigkillTheNextStartCleansUp)
 {
     REQUIRE_ROOT();
     TempDir dir;
+    const auto programs_before = bpf_objects("prog");
     const auto links_before = bpf_objects("link");
     pid_t killed;
+    Owned owned;
     {
         Process zctrace({"run", "read_write", "--size", "1G", "--chunk", "4K", "--out", dir.path().string()});
         ASSERT_TRUE(zctrace.wait_for_stderr("attached", std::chrono::seconds(60)));
+        ::usleep(200 * 1000);
         killed = zctrace.pid();
+        owned = owned_by(killed, programs_before, links_before);
+        ASSERT_EQ(owned.children.size(), 2u);
         ::kill(killed, SIGKILL);
         EXPECT_EQ(zctrace.finish().status, 128 + SIGKILL);
     }
     // The kernel drops the probes with the process's fds; the workload dies
     // with its parent (PR_SET_PDEATHSIG); only the work directory remains.
-    EXPECT_TRUE(eventually([&] { return bpf_objects("link") == links_before; }));
-    EXPECT_TRUE(eventually([] { return zctrace_processes().empty(); })) << "a workload process survived";
+    EXPECT_TRUE(eventually([&] { return !any_left(owned.links, "link"); }));
+    EXPECT_TRUE(eventually([&] { return !any_left(owned.programs, "prog"); }));
+    for (pid_t child : owned.children)
+        EXPECT_TRUE(eventually([&] { return !alive(child); })) << "workload process " << child << " survived";
     ASSERT_EQ(work_dirs_of(killed).size(), 1u);
 
     const Finished next = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()});
     EXPECT_EQ(next.status, 0) << next.err;
     EXPECT_TRUE(work_dirs_of(killed).empty()) << "the next start sweeps a dead run's directory";
+}
+
+// ---- what the kernel or a sandbox refuses ----
+
+TEST(Cli, WithoutTheBpfSyscallItSaysTheMachineCannotRunIt)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()},
+                                {.deny_syscall = SYS_bpf});
+    EXPECT_EQ(result.status, 3) << result.err;
+    EXPECT_NE(result.err.find("zctrace: "), std::string::npos) << result.err;
+    EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(Cli, ABlockedMarkerFailsTheRunInsteadOfReportingZeros)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()},
+                                {.deny_syscall = ZC_MARKER_SYSCALL_NR});
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_NE(result.err.find("measurement window opened 0"), std::string::npos) << result.err;
+    EXPECT_TRUE(dir.entries().empty()) << "no report of zeros";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "analysis.hpp"
+#include "session.hpp"
 #include "report.hpp"
 
 namespace zctrace {
@@ -579,6 +580,22 @@ TEST(Analyze, RunningTwiceGivesTheSameReport)
     const nlohmann::json first = report;
     analyze(report);
     EXPECT_EQ(nlohmann::json(report), first);
+}
+
+// A window the marker never opened would give a report of zeros; the run
+// must fail instead (a seccomp filter denying unknown syscalls does this).
+TEST(Window, OnlyOneOpenAndOneCloseMakeARun)
+{
+    RawCounters counters;
+    EXPECT_FALSE(check_window(counters));
+    counters.syscalls.window_opens = 1;
+    EXPECT_FALSE(check_window(counters));
+    counters.syscalls.window_closes = 1;
+    EXPECT_TRUE(check_window(counters));
+    counters.syscalls.window_opens = 2;
+    const auto twice = check_window(counters);
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error().message.find("seccomp"), std::string::npos) << twice.error().message;
 }
 
 }  // namespace

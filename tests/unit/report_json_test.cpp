@@ -120,12 +120,13 @@ Report full_report()
     w.mib_per_second = 1706.6666666666667;
     w.cpu_seconds_per_gib = 0.3424;
     w.receiver_cpu_seconds = 0.031;
+    w.pipe_bytes = 65536;
 
     Measured& m = r.measured;
     m.cpu_copies = 0.015625;
     m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 61440};
     m.dma_copies = 0.1;
-    m.dma_bytes = {4096, 512, 6710886, 6715494};
+    m.dma_bytes = {4096, 512, 6710886, 6715494, 8192};
     m.syscalls = {66, {{"sendfile", 64}, {"close", 2}}};
     m.syscalls_per_transfer = 1.03125;
     m.mode_switches = 132;
@@ -133,7 +134,7 @@ Report full_report()
     m.mode_switch_detail = {66, 66};
     m.context_switches = {12, 3};
     m.page_faults = {7, 5, 3, 2, 1, 4};
-    m.page_cache = {16384, 16383, 1, 0.99993896484375, 64, 16384, 9, 3, 48, 57, 57};
+    m.page_cache = {16384, 16383, 1, 0.99993896484375, 64, 16384, 9, 3, 48, 57, 57, 2};
     m.socket.skbs = 1100;
     m.socket.bytes = 67181824;
     m.socket.header_bytes = 72600;
@@ -145,6 +146,7 @@ Report full_report()
     m.socket.zerocopy_frag_bytes = 1;
     m.socket.retransmit_skbs = 2;
     m.socket.retransmit_bytes = 131072;
+    m.socket.unattributed_device_bytes = 1500;
     m.socket.sendmsg = {64, 64 * kMiB, 100, 200, 67108000, 300, 400, 5, 64, 6, 7};
     m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB}};
     m.receiver = {64 * kMiB, 2048, 2050};

@@ -2,6 +2,8 @@
 // technique and write one report per technique.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -73,6 +75,25 @@ int fail(int status, const std::string& message)
     return status;
 }
 
+int exit_status(const Error& error)
+{
+    switch (error.kind) {
+    case ErrorKind::unsupported: return kExitUnsupported;
+    case ErrorKind::bad_input: return kExitUsage;
+    case ErrorKind::interrupted: return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
+    case ErrorKind::failed: break;
+    }
+    return kExitFailed;
+}
+
+int fail(const Error& error, const std::string& context = "")
+{
+    if (error.kind == ErrorKind::interrupted)
+        return fail(exit_status(error), "interrupted; probes detached, no report written" +
+                                            (context.empty() ? "" : " for " + context));
+    return fail(exit_status(error), (context.empty() ? "" : context + ": ") + error.describe());
+}
+
 std::string summarize_probes(const Tracer& tracer)
 {
     std::map<std::string, int> by_type;
@@ -95,7 +116,7 @@ int run_run(const RunOptions& options)
     if (auto privileged = require_privileges("run"); !privileged)
         return fail(kExitUnsupported, privileged.error().describe());
     if (auto writable = check_output_dir(options.out); !writable)
-        return fail(kExitUsage, writable.error().describe());
+        return fail(Error(writable.error()).as(ErrorKind::bad_input));
 
     install_interrupt_handlers();
     // Checked here too so a missing tracefs is reported before any work.
@@ -107,13 +128,13 @@ int run_run(const RunOptions& options)
 
     auto dir = WorkDir::create();
     if (!dir)
-        return fail(kExitFailed, dir.error().describe());
+        return fail(dir.error());
     if (size >= (256u << 20))
         std::cerr << "zctrace: writing a " << format_bytes(size) << " workload file in " << dir->path().string()
                   << "\n";
     auto file = create_workload_file(dir->path(), size, options.seed);
     if (!file)
-        return fail(kExitFailed, file.error().describe());
+        return fail(file.error());
     const HostFacts host = gather_host_facts();
 
     nlohmann::json printed = nlohmann::json::array();
@@ -133,11 +154,10 @@ int run_run(const RunOptions& options)
         RunSpec spec{technique, chunk, CacheState::warm};
         auto observation = run_technique(spec, *file, hooks);
         progress.finish();
-        if (!observation) {
-            if (interrupted())
-                return fail(128 + interrupt_signal(), "interrupted; probes detached, no report written for " + name);
-            return fail(kExitFailed, name + ": " + observation.error().describe());
-        }
+        if (!observation)
+            return fail(observation.error(), name);
+        if (interrupted())  // the workload finished, but the user asked us to stop
+            return fail(Error{EINTR, "interrupted", ErrorKind::interrupted}, name);
 
         const Report report = build_report(*observation, host);
         const nlohmann::json document = report;
@@ -146,14 +166,12 @@ int run_run(const RunOptions& options)
                                          problems.front());
         auto path = write_report(report, options.out);
         if (!path)
-            return fail(kExitFailed, path.error().describe());
+            return fail(path.error());
 
         any_mismatch = any_mismatch || report.verdict == Verdict::mismatch;
         if (options.json)
             printed.push_back(document);
         (options.json ? std::cerr : std::cout) << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
-        if (interrupted())
-            return fail(128 + interrupt_signal(), "interrupted after " + name);
     }
     if (options.json)
         std::cout << (printed.size() == 1 ? printed.front() : printed).dump(2) << "\n";
@@ -181,7 +199,9 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
         ->capture_default_str()
         ->check(CLI::IsMember({"warm", "cold"}));
     run->add_option("--out", options->out, "Directory for <technique>.json reports")->capture_default_str();
-    run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")->capture_default_str();
+    run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     run->add_flag("--json", options->json, "Print the report(s) as JSON on stdout");
     run->add_flag("--strict", options->strict, "Exit 1 when a check is an unexplained mismatch");
     run->callback([options, &exit_code, &verbose] {
