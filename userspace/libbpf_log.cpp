@@ -4,12 +4,14 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
 
 namespace zctrace {
 namespace {
 
 bool g_verbose = false;
 std::string g_log;
+std::mutex g_log_mutex;  // probe groups load on several threads
 constexpr std::size_t kMaxLog = 16 * 1024;
 
 int print(enum libbpf_print_level level, const char* format, va_list args)
@@ -22,6 +24,7 @@ int print(enum libbpf_print_level level, const char* format, va_list args)
         std::fputs(line, stderr);
     if (level == LIBBPF_DEBUG)
         return 0;
+    const std::lock_guard<std::mutex> lock(g_log_mutex);
     g_log += line;
     if (g_log.size() > kMaxLog)
         g_log.erase(0, g_log.size() - kMaxLog);
@@ -38,6 +41,7 @@ void install_libbpf_logger(bool verbose)
 
 std::string take_libbpf_log()
 {
+    const std::lock_guard<std::mutex> lock(g_log_mutex);
     std::string out;
     out.swap(g_log);
     return out;

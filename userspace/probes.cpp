@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <future>
 #include <cstring>
 #include <string_view>
 
@@ -106,16 +107,11 @@ struct Tracer::Impl {
     std::vector<AttachedProbe> probes;
     std::vector<std::pair<std::string, const bpf_program*>> programs;
     double attach_seconds = 0;
-    ProbeFlavor flavor = ProbeFlavor::typed;
     // Holding this fd keeps run_time_ns/run_cnt counting; closing it (however
     // zctrace exits) switches bpf_stats back off.
     UniqueFd stats;
 
     Result<void> attach_all(const std::string& group, bpf_object* obj);
-
-    template <typename Skel, typename Configure>
-    Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel> ops,
-                                         Configure configure);
 
     Result<PageSummary> read_pages() const;
     Result<std::vector<DeviceTraffic>> read_devices() const;
@@ -141,9 +137,12 @@ Result<void> Tracer::Impl::attach_all(const std::string& group, bpf_object* obj)
     return {};
 }
 
+// Opens and loads one group (no attach): touches nothing shared, so the
+// groups can load in parallel. Most of a load is libbpf parsing the kernel's
+// BTF for CO-RE, once per object.
 template <typename Skel, typename Configure>
-Result<SkeletonPtr<Skel>> Tracer::Impl::load_group(const std::string& group, SkeletonOps<Skel> ops,
-                                                   Configure configure)
+Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel> ops, ProbeFlavor flavor,
+                                     Configure configure)
 {
     std::string failures;
     for (const bool prefer_btf : {true, false}) {
@@ -158,11 +157,8 @@ Result<SkeletonPtr<Skel>> Tracer::Impl::load_group(const std::string& group, Ske
             continue;
         if (auto configured = configure(*skel); !configured)
             return configured.error();
-        if (ops.load(skel.get()) == 0) {
-            if (auto attached = attach_all(group, skel->obj); !attached)
-                return attached.error();
+        if (ops.load(skel.get()) == 0)
             return skel;
-        }
         failures += Error::from_errno(std::string(prefer_btf ? "tp_btf" : "raw_tp") + " variant").describe() + "; ";
         if (!has_twins)
             break;
@@ -194,14 +190,15 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
-    impl->flavor = flavor;
     const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
     if (stats_fd < 0)
         return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures",
                                  -stats_fd);
     impl->stats.reset(stats_fd);
 
-    auto syscalls = impl->load_group("syscalls", ZC_SKELETON_OPS(zc_syscalls), [&](zc_syscalls& s) -> Result<void> {
+    // The syscalls group creates the maps every other group shares, so it
+    // loads first; the others then load in parallel and attach in order.
+    auto syscalls = load_group("syscalls", ZC_SKELETON_OPS(zc_syscalls), flavor, [&](zc_syscalls& s) -> Result<void> {
         s.rodata->marker_cookie = target.marker_cookie;
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
@@ -212,11 +209,10 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return syscalls.error();
     impl->syscalls = std::move(syscalls.value());
 
-    // Every other group shares the tracking state and the in-flight table.
     const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
     const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
     const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
-    auto share_maps = [&](bpf_map* tracking, bpf_map* children, bpf_map* inflight) -> Result<void> {
+    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
             bpf_map__reuse_fd(inflight, inflight_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
@@ -224,41 +220,54 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     };
 #define ZC_SHARE(skel) share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight)
 
-    auto sched = impl->load_group("sched", ZC_SKELETON_OPS(zc_sched), [&](zc_sched& s) {
-        return ZC_SHARE(s);
+    auto sched = std::async(std::launch::async, [&] {
+        return load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
     });
-    if (!sched)
-        return sched.error();
-    impl->sched = std::move(sched.value());
+    auto memory = std::async(std::launch::async, [&] {
+        return load_group("memory", ZC_SKELETON_OPS(zc_memory), flavor, [&](zc_memory& s) -> Result<void> {
+            s.rodata->target_ino = target.file_ino;
+            s.rodata->target_dev = target.file_dev;
+            s.rodata->target_pages = target.file_pages;
+            const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
+            if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
+                bpf_map__set_max_entries(s.maps.added_pages, words))
+                return Error::from_errno("cannot size the page bitmaps");
+            return ZC_SHARE(s);
+        });
+    });
+    auto net = std::async(std::launch::async, [&] {
+        return load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) { return ZC_SHARE(s); });
+    });
+    auto block = std::async(std::launch::async, [&] {
+        return load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
+            s.rodata->target_dev = target.file_dev;
+            return ZC_SHARE(s);
+        });
+    });
+#undef ZC_SHARE
+    // Wait for every load before returning, even after a failure: the
+    // threads use this frame.
+    auto sched_loaded = sched.get();
+    auto memory_loaded = memory.get();
+    auto net_loaded = net.get();
+    auto block_loaded = block.get();
+    for (const Error* error : {sched_loaded ? nullptr : &sched_loaded.error(),
+                               memory_loaded ? nullptr : &memory_loaded.error(),
+                               net_loaded ? nullptr : &net_loaded.error(),
+                               block_loaded ? nullptr : &block_loaded.error()})
+        if (error)
+            return *error;
+    impl->sched = std::move(sched_loaded.value());
+    impl->memory = std::move(memory_loaded.value());
+    impl->net = std::move(net_loaded.value());
+    impl->block = std::move(block_loaded.value());
 
-    auto memory = impl->load_group("memory", ZC_SKELETON_OPS(zc_memory), [&](zc_memory& s) -> Result<void> {
-        s.rodata->target_ino = target.file_ino;
-        s.rodata->target_dev = target.file_dev;
-        s.rodata->target_pages = target.file_pages;
-        const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
-        if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
-            bpf_map__set_max_entries(s.maps.added_pages, words))
-            return Error::from_errno("cannot size the page bitmaps");
-        return ZC_SHARE(s);
-    });
-    if (!memory)
-        return memory.error();
-    impl->memory = std::move(memory.value());
-
-    auto net = impl->load_group("net", ZC_SKELETON_OPS(zc_net), [&](zc_net& s) {
-        return ZC_SHARE(s);
-    });
-    if (!net)
-        return net.error();
-    impl->net = std::move(net.value());
-
-    auto block = impl->load_group("block", ZC_SKELETON_OPS(zc_block), [&](zc_block& s) {
-        s.rodata->target_dev = target.file_dev;
-        return ZC_SHARE(s);
-    });
-    if (!block)
-        return block.error();
-    impl->block = std::move(block.value());
+    const std::pair<const char*, bpf_object*> groups[] = {
+        {"syscalls", impl->syscalls->obj}, {"sched", impl->sched->obj}, {"memory", impl->memory->obj},
+        {"net", impl->net->obj},           {"block", impl->block->obj}};
+    for (const auto& [group, obj] : groups)
+        if (auto attached = impl->attach_all(group, obj); !attached)
+            return attached.error();
 
     impl->attach_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
