@@ -220,37 +220,33 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     };
 #define ZC_SHARE(skel) share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight)
 
-    auto sched = std::async(std::launch::async, [&] {
-        return load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
+    // Two at a time: each load holds a parsed copy of the kernel's BTF (about
+    // 10 MiB), and two cores is what the project's machines have.
+    using SchedLoad = Result<SkeletonPtr<zc_sched>>;
+    using NetLoad = Result<SkeletonPtr<zc_net>>;
+    auto other_thread = std::async(std::launch::async, [&] {
+        SchedLoad sched = load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
+        NetLoad net = load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) { return ZC_SHARE(s); });
+        return std::pair<SchedLoad, NetLoad>(std::move(sched), std::move(net));
     });
-    auto memory = std::async(std::launch::async, [&] {
-        return load_group("memory", ZC_SKELETON_OPS(zc_memory), flavor, [&](zc_memory& s) -> Result<void> {
-            s.rodata->target_ino = target.file_ino;
-            s.rodata->target_dev = target.file_dev;
-            s.rodata->target_pages = target.file_pages;
-            const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
-            if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
-                bpf_map__set_max_entries(s.maps.added_pages, words))
-                return Error::from_errno("cannot size the page bitmaps");
-            return ZC_SHARE(s);
-        });
+    auto memory_loaded = load_group("memory", ZC_SKELETON_OPS(zc_memory), flavor, [&](zc_memory& s) -> Result<void> {
+        s.rodata->target_ino = target.file_ino;
+        s.rodata->target_dev = target.file_dev;
+        s.rodata->target_pages = target.file_pages;
+        const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
+        if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
+            bpf_map__set_max_entries(s.maps.added_pages, words))
+            return Error::from_errno("cannot size the page bitmaps");
+        return ZC_SHARE(s);
     });
-    auto net = std::async(std::launch::async, [&] {
-        return load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) { return ZC_SHARE(s); });
-    });
-    auto block = std::async(std::launch::async, [&] {
-        return load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
-            s.rodata->target_dev = target.file_dev;
-            return ZC_SHARE(s);
-        });
+    auto block_loaded = load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
+        s.rodata->target_dev = target.file_dev;
+        return ZC_SHARE(s);
     });
 #undef ZC_SHARE
-    // Wait for every load before returning, even after a failure: the
-    // threads use this frame.
-    auto sched_loaded = sched.get();
-    auto memory_loaded = memory.get();
-    auto net_loaded = net.get();
-    auto block_loaded = block.get();
+    // Wait for the other thread before returning, even after a failure: it
+    // uses this frame.
+    auto [sched_loaded, net_loaded] = other_thread.get();
     for (const Error* error : {sched_loaded ? nullptr : &sched_loaded.error(),
                                memory_loaded ? nullptr : &memory_loaded.error(),
                                net_loaded ? nullptr : &net_loaded.error(),
