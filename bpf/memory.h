@@ -32,8 +32,8 @@ struct zc_memory_totals {
 	__u64 out_of_range;      /* page indexes beyond the bitmap (file grew?) */
 
 	/* kmem:rss_stat for the sender's file-backed RSS: pages any file mapped
-	 * into it, however the kernel did it (fault-around, whole large folios
-	 * mapped by PMD, which the filemap events do not show). */
+	 * into it, however the kernel did it (fault-around, or whole large
+	 * folios at once, which the filemap events do not show). */
 	__u64 file_mapped_bytes;
 	__u64 file_unmapped_bytes;
 };

@@ -315,7 +315,8 @@ std::vector<std::string> findings(const Report& report)
                            std::to_string(cache.mmap_faults) + " through single-page filemap faults";
         if (cache.mapped_pages > cache.fault_around_pages + cache.mmap_faults)
             text += ", and " + std::to_string(cache.mapped_pages - cache.fault_around_pages - cache.mmap_faults) +
-                    " as whole large folios mapped at once (PMD mappings), which no filemap event reports";
+                    " beyond the windows those events name: the kernel mapped whole large folios at once, "
+                    "which no filemap event reports";
         out.push_back(text);
     }
 
