@@ -494,20 +494,30 @@ TEST(Analyze, DmaWithUnexplainedDiskBytesIsAMismatch)
     EXPECT_EQ(check(report, "dma_copies").verdict, Verdict::mismatch) << verdicts(report);
 }
 
-TEST(Analyze, DmaWithColdCacheReadingTheFileIsExplained)
+// A splice run whose every page was a miss: the file came from disk.
+Report cold_splice_report()
 {
-    // Cold cache: the disk half happened (one payload read), only the NIC half is missing.
     Report report = splice_report();
     report.environment.cache = "cold";
     report.measured.page_cache.hits = 0;
     report.measured.page_cache.misses = kPages;
     report.measured.page_cache.hit_ratio = 0.0;
+    return report;
+}
+
+TEST(Analyze, DmaWithColdCacheReadingTheFileIsExplained)
+{
+    // Cold cache: the disk half happened (one payload read), only the NIC half is missing.
+    Report report = cold_splice_report();
     set_dma(report, {.disk_read = kPayload});
     analyze(report);
     const Check& dma = check(report, "dma_copies");
     EXPECT_EQ(dma.measured, 1.0);
     EXPECT_EQ(dma.verdict, Verdict::explained) << dma.explanation;
-    EXPECT_NE(dma.explanation.find("disk: 64 MiB read, 0 B written (block_bio_queue), 16384 pages added to the page cache (1.00 x payload)"), std::string::npos) << dma.explanation;
+    EXPECT_NE(dma.explanation.find("disk: 64 MiB read, 0 B written (block_bio_queue), 16384 pages added to the "
+                                   "page cache (1.00 x payload)"),
+              std::string::npos)
+        << dma.explanation;
 
     // Half the file again from disk is more than the missing NIC half accounts for.
     set_dma(report, {.disk_read = kPayload + kPayload / 2});
@@ -519,11 +529,7 @@ TEST(Analyze, DmaHalvesAreJudgedSeparately)
 {
     // Two disk reads and nothing to a NIC add up to the row's 2, but neither
     // half is what the row describes.
-    Report report = splice_report();
-    report.environment.cache = "cold";
-    report.measured.page_cache.hits = 0;
-    report.measured.page_cache.misses = kPages;
-    report.measured.page_cache.hit_ratio = 0.0;
+    Report report = cold_splice_report();
     set_dma(report, {.disk_read = 2 * kPayload});
     analyze(report);
     const Check& dma = check(report, "dma_copies");
