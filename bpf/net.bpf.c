@@ -32,7 +32,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ZC_MAX_SOCKETS);
 	__type(key, __u64); /* struct sock * */
-	__type(value, __u32); /* enum zc_role */
+	__type(value, struct zc_socket_state);
 } sockets SEC(".maps");
 
 /* Per transmitting device, in slot ifindex % ZC_MAX_DEVICES: an array, not a
@@ -45,18 +45,30 @@ struct {
 	__type(value, struct zc_device_xmit);
 } devices SEC(".maps");
 
+/* `zctrace gather --observe`: count every skb any device transmits, not just
+ * the workload's. Set before load, so the verifier drops the unused path. */
+const volatile bool observe_all = false;
+
 /* The sender's first socket, so that xmit can match it without a hash
  * lookup; the `sockets` hash is only searched when there are more. */
 __u64 first_socket = 0;
 __u32 socket_count = 0;
+struct zc_socket_state first_socket_state = { .role = ZC_ROLE_SENDER };
+
+static __always_inline struct zc_socket_state *sender_socket(__u64 sk)
+{
+	if (!sk)
+		return NULL;
+	if (sk == first_socket)
+		return &first_socket_state;
+	if (socket_count > 1)
+		return bpf_map_lookup_elem(&sockets, &sk);
+	return NULL;
+}
 
 static __always_inline bool is_sender_socket(__u64 sk)
 {
-	if (!sk)
-		return false;
-	if (sk == first_socket)
-		return true;
-	return socket_count > 1 && bpf_map_lookup_elem(&sockets, &sk);
+	return sender_socket(sk) != NULL;
 }
 
 static __always_inline bool is_user_iter(__u8 type)
@@ -93,7 +105,7 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	struct zc_net_totals *totals;
 	struct zc_inflight *call;
 	__u64 key = (__u64)sk;
-	__u32 role = ZC_ROLE_SENDER;
+	struct zc_socket_state fresh_socket = { .role = ZC_ROLE_SENDER };
 	__u32 tid = current_tid();
 	__u8 iter_type;
 
@@ -125,35 +137,90 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
 	}
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
-	    !bpf_map_update_elem(&sockets, &key, &role, BPF_NOEXIST)) {
+	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
 		if (__sync_fetch_and_add(&socket_count, 1) == 0)
 			first_socket = key;
 	}
 	return 0;
 }
 
-static __always_inline __u32 header_bytes(const struct sk_buff *skb, __u32 linear)
+/* The end of the L4 header as an offset from skb->head, or 0 when the skb
+ * carries no TCP or UDP (then everything in the linear area is header). */
+static __always_inline __u32 l4_header_end(const struct sk_buff *skb, struct tcphdr **tcp)
 {
 	unsigned char *head = skb->head;
-	__u32 data_offset = skb->data - head;
-	__u32 end;
+	__u16 transport = skb->transport_header;
+	__u8 protocol;
 
-	if (skb->protocol == bpf_htons(0x0800 /* ETH_P_IP */) ||
-	    skb->protocol == bpf_htons(0x86DD /* ETH_P_IPV6 */)) {
-		struct tcphdr *th = bpf_rdonly_cast(head + skb->transport_header,
-						    bpf_core_type_id_kernel(struct tcphdr));
-
-		end = skb->transport_header + th->doff * 4;
-	} else {
-		end = data_offset + linear; /* not IP: all of it counts as header */
-	}
-	if (end <= data_offset)
+	*tcp = NULL;
+	if (transport == (__u16)~0U)
 		return 0;
-	return end - data_offset > linear ? linear : end - data_offset;
+	if (skb->protocol == bpf_htons(0x0800 /* ETH_P_IP */)) {
+		struct iphdr *ip = bpf_rdonly_cast(head + skb->network_header,
+						   bpf_core_type_id_kernel(struct iphdr));
+
+		protocol = ip->protocol;
+	} else if (skb->protocol == bpf_htons(0x86DD /* ETH_P_IPV6 */)) {
+		struct ipv6hdr *ip6 = bpf_rdonly_cast(head + skb->network_header,
+						      bpf_core_type_id_kernel(struct ipv6hdr));
+
+		protocol = ip6->nexthdr; /* extension headers: counted as payload */
+	} else {
+		return 0;
+	}
+	if (protocol == 6 /* IPPROTO_TCP */) {
+		*tcp = bpf_rdonly_cast(head + transport, bpf_core_type_id_kernel(struct tcphdr));
+		return transport + (*tcp)->doff * 4;
+	}
+	if (protocol == 17 /* IPPROTO_UDP */)
+		return transport + 8;
+	return transport; /* ICMP and the rest: their own header counts as payload */
 }
 
+static __always_inline __u32 header_bytes(const struct sk_buff *skb, __u32 linear, __u32 l4_end)
+{
+	__u32 data_offset = skb->data - skb->head;
+
+	if (!l4_end)
+		return linear;
+	if (l4_end <= data_offset)
+		return 0;
+	return l4_end - data_offset > linear ? linear : l4_end - data_offset;
+}
+
+/* Payload bytes of this segment that already left once: TCP resends a range
+ * of sequence space, so anything below the highest end seen is a resend.
+ * Counting here rather than at tcp_retransmit_skb splits a resend's bytes by
+ * how they left (linear: copied again, or frags). */
+static __always_inline __u32 resent_bytes(struct zc_socket_state *state, const struct tcphdr *tcp,
+					  __u32 payload)
+{
+	__u32 seq, end, resent = 0;
+
+	if (!tcp || !payload)
+		return 0;
+	seq = bpf_ntohl(tcp->seq);
+	end = seq + payload;
+	if (state->sent && (__s32)(state->seq_end - seq) > 0)
+		resent = (__s32)(state->seq_end - end) >= 0 ? payload : state->seq_end - seq;
+	if (!state->sent || (__s32)(end - state->seq_end) > 0) {
+		state->seq_end = end;
+		state->sent = 1;
+	}
+	return resent;
+}
+
+struct zc_xmit_split {
+	__u32 len;
+	__u32 headers;
+	__u32 linear_payload;
+	__u32 shared;
+	__u32 zerocopy;
+	__u32 copied;
+};
+
 static __always_inline void count_device(struct zc_net_totals *totals, const struct net_device *dev,
-					 __u32 bytes, __u32 payload)
+					 const struct zc_xmit_split *split)
 {
 	__u32 ifindex = dev->ifindex;
 	__u32 slot = ifindex % ZC_MAX_DEVICES;
@@ -163,7 +230,8 @@ static __always_inline void count_device(struct zc_net_totals *totals, const str
 		return;
 	if (entry->ifindex != ifindex) {
 		if (entry->ifindex) {
-			totals->xmit_unattributed_device_bytes += bytes;
+			if (totals)
+				totals->xmit_unattributed_device_bytes += split->len;
 			return;
 		}
 		entry->ifindex = ifindex;
@@ -173,41 +241,67 @@ static __always_inline void count_device(struct zc_net_totals *totals, const str
 	entry->has_parent = dev->dev.parent != NULL;
 	entry->sg = (dev->features >> ZC_NETIF_F_SG_BIT) & 1;
 	entry->skbs++;
-	entry->bytes += bytes;
-	entry->payload_bytes += payload;
+	entry->bytes += split->len;
+	entry->payload_bytes += split->len - split->headers;
+	entry->header_bytes += split->headers;
+	entry->linear_payload_bytes += split->linear_payload;
+	entry->shared_frag_bytes += split->shared;
+	entry->zerocopy_frag_bytes += split->zerocopy;
+	entry->copied_frag_bytes += split->copied;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
+	struct zc_socket_state *state = NULL;
 	struct zc_net_totals *totals;
 	struct skb_shared_info *shinfo;
-	__u32 len, data_len, linear, headers;
+	struct zc_xmit_split split = {};
+	struct tcphdr *tcp;
+	__u32 data_len, linear, resent;
 
-	if (!is_sender_socket((__u64)skb->sk))
+	if (!observe_all) {
+		state = sender_socket((__u64)skb->sk);
+		if (!state)
+			return 0;
+	}
+
+	split.len = skb->len;
+	data_len = skb->data_len;
+	linear = split.len - data_len;
+	split.headers = header_bytes(skb, linear, l4_header_end(skb, &tcp));
+	split.linear_payload = linear - split.headers;
+	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
+	/* MSG_ZEROCOPY sets both flags, so test it first. */
+	if (shinfo->flags & SKBFL_ZEROCOPY_ENABLE)
+		split.zerocopy = data_len;
+	else if (shinfo->flags & SKBFL_SHARED_FRAG)
+		split.shared = data_len;
+	else
+		split.copied = data_len;
+
+	if (observe_all) {
+		count_device(NULL, dev, &split);
 		return 0;
+	}
 	totals = totals_of(&net_totals);
 	if (!totals)
 		return 0;
-
-	len = skb->len;
-	data_len = skb->data_len;
-	linear = len - data_len;
-	headers = header_bytes(skb, linear);
-	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
-
 	totals->xmit_skbs++;
-	totals->xmit_bytes += len;
-	totals->xmit_header_bytes += headers;
-	totals->xmit_linear_payload_bytes += linear - headers;
-	/* MSG_ZEROCOPY sets both flags, so test it first. */
-	if (shinfo->flags & SKBFL_ZEROCOPY_ENABLE)
-		totals->xmit_zerocopy_frag_bytes += data_len;
-	else if (shinfo->flags & SKBFL_SHARED_FRAG)
-		totals->xmit_shared_frag_bytes += data_len;
-	else
-		totals->xmit_copied_frag_bytes += data_len;
-	count_device(totals, dev, len, len - headers);
+	totals->xmit_bytes += split.len;
+	totals->xmit_header_bytes += split.headers;
+	totals->xmit_linear_payload_bytes += split.linear_payload;
+	totals->xmit_zerocopy_frag_bytes += split.zerocopy;
+	totals->xmit_shared_frag_bytes += split.shared;
+	totals->xmit_copied_frag_bytes += split.copied;
+	/* The linear area comes first, so a resent prefix is linear first. */
+	resent = resent_bytes(state, tcp, split.len - split.headers);
+	if (resent) {
+		totals->xmit_retransmit_payload_bytes += resent;
+		totals->xmit_retransmit_linear_payload_bytes +=
+			resent < split.linear_payload ? resent : split.linear_payload;
+	}
+	count_device(totals, dev, &split);
 	return 0;
 }
 

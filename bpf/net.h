@@ -32,6 +32,9 @@ struct zc_net_totals {
 	__u64 xmit_zerocopy_frag_bytes; /* frags pinning user pages (MSG_ZEROCOPY) */
 	__u64 xmit_copied_frag_bytes;   /* frags holding a copy (socket page_frag) */
 	__u64 xmit_unattributed_device_bytes; /* two devices shared a device slot */
+	/* payload whose TCP sequence range had already left once: retransmitted */
+	__u64 xmit_retransmit_payload_bytes;
+	__u64 xmit_retransmit_linear_payload_bytes; /* of which linear: copied again */
 
 	__u64 retransmit_skbs;          /* tcp:tcp_retransmit_skb on the sender's sockets */
 	__u64 retransmit_bytes;
@@ -51,6 +54,19 @@ struct zc_device_xmit {
 	__u64 skbs;
 	__u64 bytes;
 	__u64 payload_bytes;
+	__u64 header_bytes;
+	__u64 linear_payload_bytes;
+	__u64 shared_frag_bytes;
+	__u64 zerocopy_frag_bytes;
+	__u64 copied_frag_bytes;
+};
+
+/* Where a socket's sequence space has reached at xmit. */
+struct zc_socket_state {
+	__u32 role;      /* enum zc_role */
+	__u32 sent;      /* seq_end is valid */
+	__u32 seq_end;   /* highest sequence number + 1 seen leaving */
+	__u32 pad;
 };
 
 #endif /* ZCTRACE_BPF_NET_H */

@@ -123,6 +123,19 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row)
     std::string socket = "; at xmit " + bytes(m.socket.shared_frag_bytes) + " shared page-cache frags, " +
                          bytes(m.socket.copied_frag_bytes) + " copied frags, " +
                          bytes(m.socket.linear_payload_bytes) + " linear payload";
+    if (m.cpu_copy_bytes.retransmit_relinearize)
+        socket += " (of which " + bytes(m.cpu_copy_bytes.retransmit_relinearize) +
+                  " was TCP resending data that had left once, linearized again; that copy is real but is not a "
+                  "pass over the payload, so it is not in the count)";
+    // The textbook's sendfile copies page cache -> socket buffer. Where the
+    // route keeps SG (TCP's is always set when GSO is), the socket buffer
+    // holds the page-cache pages and the copy moves to the device.
+    if (m.cpu_copy_bytes.device_linearize && !m.cpu_copy_bytes.page_cache_to_socket &&
+        m.socket.sendmsg.spliced_bytes && !m.socket.sendmsg.spliced_copied_bytes)
+        socket += ". The copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +
+                  bytes(m.socket.sendmsg.spliced_bytes) +
+                  " as references to page-cache pages, and the payload was copied only at transmit, when the "
+                  "device without scatter-gather needed it linear";
     if (check.verdict == Verdict::match) {
         check.explanation = breakdown + socket;
         return check;
@@ -350,8 +363,10 @@ std::vector<std::string> findings(const Report& report)
         out.push_back("the sender also did " + bytes(m.dma_bytes.other_device) +
                       " of block I/O to other devices than the workload file's");
     if (m.socket.retransmit_skbs)
-        out.push_back(std::to_string(m.socket.retransmit_skbs) + " skbs (" + bytes(m.socket.retransmit_bytes) +
-                      ") were retransmitted and appear twice at xmit");
+        out.push_back("TCP retransmitted " + std::to_string(m.socket.retransmit_skbs) + " skbs (" +
+                      bytes(m.socket.retransmit_bytes) + "); xmit saw " + bytes(m.socket.resent_payload_bytes) +
+                      " of payload a second time, " + bytes(m.socket.resent_linear_payload_bytes) +
+                      " of it linear, i.e. copied again");
     if (report.overhead.missed_events)
         out.push_back(std::to_string(report.overhead.missed_events) +
                       " probe runs were skipped by the kernel (bpf recursion_misses): counts may be low");
@@ -454,7 +469,11 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     for (const AttachedProbe& probe : observation.probes)
         env.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
     env.transport = "tcp";
-    env.network = "loopback";
+    env.network = std::string(transport_name(observation.spec.transport));
+    if (observation.spec.transport == Transport::veth) {
+        env.sg_requested = observation.spec.scatter_gather;
+        env.sender_link = observation.sender_link;
+    }
     for (const DeviceStats& device : report.measured.socket.devices)
         env.device += (env.device.empty() ? "" : ",") + device.name;
     if (report.measured.socket.devices.size() == 1)

@@ -29,6 +29,8 @@ SocketStats socket_stats(const RawCounters& raw)
     socket.frag_bytes = socket.shared_frag_bytes + socket.copied_frag_bytes + socket.zerocopy_frag_bytes;
     socket.retransmit_skbs = net.retransmit_skbs;
     socket.retransmit_bytes = net.retransmit_bytes;
+    socket.resent_payload_bytes = net.xmit_retransmit_payload_bytes;
+    socket.resent_linear_payload_bytes = net.xmit_retransmit_linear_payload_bytes;
     socket.unattributed_device_bytes = net.xmit_unattributed_device_bytes;
 
     const zc_syscall_totals& sys = raw.syscalls;
@@ -55,6 +57,11 @@ SocketStats socket_stats(const RawCounters& raw)
         stats.skbs = device.skbs;
         stats.bytes = device.bytes;
         stats.payload_bytes = device.payload_bytes;
+        stats.header_bytes = device.header_bytes;
+        stats.linear_payload_bytes = device.linear_payload_bytes;
+        stats.shared_frag_bytes = device.shared_frag_bytes;
+        stats.zerocopy_frag_bytes = device.zerocopy_frag_bytes;
+        stats.copied_frag_bytes = device.copied_frag_bytes;
         socket.devices.push_back(std::move(stats));
     }
     return socket;
@@ -76,7 +83,8 @@ Measured measure(const RunObservation& observation)
     copies.user_to_socket = raw.syscalls.user_copy_bytes;
     copies.page_cache_to_socket = raw.syscalls.spliced_copied_bytes;
     copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
-    copies.device_linearize = raw.net.xmit_linear_payload_bytes;
+    copies.retransmit_relinearize = raw.net.xmit_retransmit_linear_payload_bytes;
+    copies.device_linearize = raw.net.xmit_linear_payload_bytes - copies.retransmit_relinearize;
     copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
                    copies.kernel_to_socket + copies.device_linearize;
     m.cpu_copies = ratio(copies.total, payload);

@@ -94,30 +94,17 @@ Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
     return out;
 }
 
-}  // namespace
-
-struct Tracer::Impl {
-    SkeletonPtr<zc_syscalls> syscalls{nullptr, nullptr};
-    SkeletonPtr<zc_sched> sched{nullptr, nullptr};
-    SkeletonPtr<zc_memory> memory{nullptr, nullptr};
-    SkeletonPtr<zc_net> net{nullptr, nullptr};
-    SkeletonPtr<zc_block> block{nullptr, nullptr};
-    // Declared after the skeletons so links are destroyed first.
+// The links of every attached program, with what each one is.
+struct AttachedPrograms {
     std::vector<LinkPtr> links;
     std::vector<AttachedProbe> probes;
     std::vector<std::pair<std::string, const bpf_program*>> programs;
-    double attach_seconds = 0;
-    // Holding this fd keeps run_time_ns/run_cnt counting; closing it (however
-    // zctrace exits) switches bpf_stats back off.
-    UniqueFd stats;
 
     Result<void> attach_all(const std::string& group, bpf_object* obj);
-
-    Result<PageSummary> read_pages() const;
-    Result<std::vector<DeviceTraffic>> read_devices() const;
+    [[nodiscard]] std::vector<ProgramStats> stats() const;
 };
 
-Result<void> Tracer::Impl::attach_all(const std::string& group, bpf_object* obj)
+Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* obj)
 {
     bpf_program* prog;
     bpf_object__for_each_program(prog, obj)
@@ -136,6 +123,84 @@ Result<void> Tracer::Impl::attach_all(const std::string& group, bpf_object* obj)
     }
     return {};
 }
+
+std::vector<ProgramStats> AttachedPrograms::stats() const
+{
+    std::vector<ProgramStats> stats;
+    for (const auto& [group, prog] : programs) {
+        bpf_prog_info info{};
+        std::uint32_t length = sizeof info;
+        ProgramStats entry{group, bpf_program__name(prog)};
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) == 0) {
+            entry.run_ns = info.run_time_ns;
+            entry.run_count = info.run_cnt;
+            entry.recursion_misses = info.recursion_misses;
+        }
+        stats.push_back(std::move(entry));
+    }
+    return stats;
+}
+
+// Holding the returned fd keeps run_time_ns/run_cnt counting; closing it
+// (however zctrace exits) switches bpf_stats back off.
+Result<UniqueFd> enable_bpf_stats()
+{
+    const int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (fd < 0)
+        return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures", -fd);
+    return UniqueFd(fd);
+}
+
+// The per-device counters of the net group, summed over CPUs.
+Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
+{
+    std::vector<DeviceTraffic> devices;
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<zc_device_xmit> per_cpu(static_cast<std::size_t>(std::max(cpus, 1)));
+    for (std::uint32_t slot = 0; slot < ZC_MAX_DEVICES; ++slot) {
+        if (bpf_map__lookup_elem(map, &slot, sizeof slot, per_cpu.data(),
+                                 per_cpu.size() * sizeof(zc_device_xmit), 0) != 0)
+            return Error::from_errno("cannot read the device map");
+        DeviceTraffic device;
+        for (const zc_device_xmit& entry : per_cpu) {
+            if (!entry.skbs)
+                continue;
+            // A slot holds one ifindex; name and flags agree across CPUs.
+            device.ifindex = entry.ifindex;
+            device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
+            device.flags = entry.flags;
+            device.has_parent = entry.has_parent != 0;
+            device.sg = entry.sg != 0;
+            device.skbs += entry.skbs;
+            device.bytes += entry.bytes;
+            device.payload_bytes += entry.payload_bytes;
+            device.header_bytes += entry.header_bytes;
+            device.linear_payload_bytes += entry.linear_payload_bytes;
+            device.shared_frag_bytes += entry.shared_frag_bytes;
+            device.zerocopy_frag_bytes += entry.zerocopy_frag_bytes;
+            device.copied_frag_bytes += entry.copied_frag_bytes;
+        }
+        if (device.skbs)
+            devices.push_back(std::move(device));
+    }
+    return devices;
+}
+
+}  // namespace
+
+struct Tracer::Impl {
+    SkeletonPtr<zc_syscalls> syscalls{nullptr, nullptr};
+    SkeletonPtr<zc_sched> sched{nullptr, nullptr};
+    SkeletonPtr<zc_memory> memory{nullptr, nullptr};
+    SkeletonPtr<zc_net> net{nullptr, nullptr};
+    SkeletonPtr<zc_block> block{nullptr, nullptr};
+    // Declared after the skeletons so links are destroyed first.
+    AttachedPrograms attached;
+    double attach_seconds = 0;
+    UniqueFd stats;
+
+    Result<PageSummary> read_pages() const;
+};
 
 // Opens and loads one group (no attach): touches nothing shared, so the
 // groups can load in parallel. Most of a load is libbpf parsing the kernel's
@@ -190,11 +255,10 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
-    const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-    if (stats_fd < 0)
-        return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures",
-                                 -stats_fd);
-    impl->stats.reset(stats_fd);
+    auto stats = enable_bpf_stats();
+    if (!stats)
+        return stats.error();
+    impl->stats = std::move(stats.value());
 
     // The syscalls group creates the maps every other group shares, so it
     // loads first; the others then load in parallel and attach in order.
@@ -262,7 +326,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         {"syscalls", impl->syscalls->obj}, {"sched", impl->sched->obj}, {"memory", impl->memory->obj},
         {"net", impl->net->obj},           {"block", impl->block->obj}};
     for (const auto& [group, obj] : groups)
-        if (auto attached = impl->attach_all(group, obj); !attached)
+        if (auto attached = impl->attached.attach_all(group, obj); !attached)
             return attached.error();
 
     impl->attach_seconds =
@@ -301,36 +365,6 @@ Result<PageSummary> Tracer::Impl::read_pages() const
     return pages;
 }
 
-Result<std::vector<DeviceTraffic>> Tracer::Impl::read_devices() const
-{
-    std::vector<DeviceTraffic> devices;
-    const bpf_map* map = net->maps.devices;
-    const int cpus = libbpf_num_possible_cpus();
-    std::vector<zc_device_xmit> per_cpu(static_cast<std::size_t>(std::max(cpus, 1)));
-    for (std::uint32_t slot = 0; slot < ZC_MAX_DEVICES; ++slot) {
-        if (bpf_map__lookup_elem(map, &slot, sizeof slot, per_cpu.data(),
-                                 per_cpu.size() * sizeof(zc_device_xmit), 0) != 0)
-            return Error::from_errno("cannot read the device map");
-        DeviceTraffic device;
-        for (const zc_device_xmit& entry : per_cpu) {
-            if (!entry.skbs)
-                continue;
-            // A slot holds one ifindex; name and flags agree across CPUs.
-            device.ifindex = entry.ifindex;
-            device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
-            device.flags = entry.flags;
-            device.has_parent = entry.has_parent != 0;
-            device.sg = entry.sg != 0;
-            device.skbs += entry.skbs;
-            device.bytes += entry.bytes;
-            device.payload_bytes += entry.payload_bytes;
-        }
-        if (device.skbs)
-            devices.push_back(std::move(device));
-    }
-    return devices;
-}
-
 Result<RawCounters> Tracer::read() const
 {
     RawCounters raw;
@@ -340,7 +374,7 @@ Result<RawCounters> Tracer::read() const
     auto net = sum_percpu<zc_net_totals>(impl_->net->maps.net_totals, 0);
     auto block = sum_percpu<zc_block_totals>(impl_->block->maps.block_totals, 0);
     auto pages = impl_->read_pages();
-    auto devices = impl_->read_devices();
+    auto devices = read_device_map(impl_->net->maps.devices);
     for (const Error* error : {syscalls ? nullptr : &syscalls.error(), sched ? nullptr : &sched.error(),
                                memory ? nullptr : &memory.error(), net ? nullptr : &net.error(),
                                block ? nullptr : &block.error(), pages ? nullptr : &pages.error(),
@@ -366,24 +400,47 @@ Result<RawCounters> Tracer::read() const
     return raw;
 }
 
-std::vector<ProgramStats> Tracer::program_stats() const
+std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
+const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->attached.probes; }
+double Tracer::attach_seconds() const { return impl_->attach_seconds; }
+
+struct XmitObserver::Impl {
+    SkeletonPtr<zc_net> net{nullptr, nullptr};
+    AttachedPrograms attached;  // after the skeleton: destroyed first
+    UniqueFd stats;
+    double attach_seconds = 0;
+};
+
+XmitObserver::XmitObserver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XmitObserver::~XmitObserver() = default;
+
+Result<std::unique_ptr<XmitObserver>> XmitObserver::attach()
 {
-    std::vector<ProgramStats> stats;
-    for (const auto& [group, prog] : impl_->programs) {
-        bpf_prog_info info{};
-        std::uint32_t length = sizeof info;
-        ProgramStats entry{group, bpf_program__name(prog)};
-        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) == 0) {
-            entry.run_ns = info.run_time_ns;
-            entry.run_count = info.run_cnt;
-            entry.recursion_misses = info.recursion_misses;
-        }
-        stats.push_back(std::move(entry));
-    }
-    return stats;
+    const auto start = std::chrono::steady_clock::now();
+    auto impl = std::make_unique<Impl>();
+    auto stats = enable_bpf_stats();
+    if (!stats)
+        return Error(stats.error()).as(ErrorKind::unsupported);
+    impl->stats = std::move(stats.value());
+    auto net = load_group("net", ZC_SKELETON_OPS(zc_net), ProbeFlavor::typed, [](zc_net& s) -> Result<void> {
+        s.rodata->observe_all = true;
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, s.obj)
+            bpf_program__set_autoload(prog, prog == s.progs.net_dev_start_xmit);
+        return {};
+    });
+    if (!net)
+        return Error(net.error()).as(ErrorKind::unsupported);
+    impl->net = std::move(net.value());
+    if (auto attached = impl->attached.attach_all("net", impl->net->obj); !attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    impl->attach_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::unique_ptr<XmitObserver>(new XmitObserver(std::move(impl)));
 }
 
-const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->probes; }
-double Tracer::attach_seconds() const { return impl_->attach_seconds; }
+Result<std::vector<DeviceTraffic>> XmitObserver::read() const { return read_device_map(impl_->net->maps.devices); }
+std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(); }
+const std::vector<AttachedProbe>& XmitObserver::probes() const { return impl_->attached.probes; }
+double XmitObserver::attach_seconds() const { return impl_->attach_seconds; }
 
 }  // namespace zctrace

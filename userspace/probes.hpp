@@ -60,6 +60,11 @@ struct DeviceTraffic {
     std::uint64_t skbs = 0;
     std::uint64_t bytes = 0;
     std::uint64_t payload_bytes = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
 };
 
 // Distinct pages of the workload file, from the two page bitmaps.
@@ -102,6 +107,26 @@ private:
     struct Impl;
     explicit Tracer(std::unique_ptr<Impl> impl);
     static Result<std::unique_ptr<Tracer>> attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor);
+    std::unique_ptr<Impl> impl_;
+};
+
+// `zctrace gather --observe`: the net group's xmit probe alone, counting the
+// skbs of every device system-wide by how their payload is held.
+class XmitObserver {
+public:
+    static Result<std::unique_ptr<XmitObserver>> attach();
+    ~XmitObserver();
+    XmitObserver(const XmitObserver&) = delete;
+    XmitObserver& operator=(const XmitObserver&) = delete;
+
+    [[nodiscard]] Result<std::vector<DeviceTraffic>> read() const;
+    [[nodiscard]] std::vector<ProgramStats> program_stats() const;
+    [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
+    [[nodiscard]] double attach_seconds() const;
+
+private:
+    struct Impl;
+    explicit XmitObserver(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

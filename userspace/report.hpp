@@ -62,16 +62,18 @@ struct Environment {
     int cpus = 0;
     std::vector<ProbeUse> probes;
     std::string transport;  // "tcp"
-    std::string network;    // "loopback"
+    std::string network;    // "loopback" or "veth" (a pair between two private namespaces)
     std::string device;     // the device the payload left through, as seen at xmit
     std::optional<bool> device_sg;  // NETIF_F_SG on it, as seen at xmit
+    std::optional<bool> sg_requested;  // veth: --sg, as set and read back with ethtool
+    std::string sender_link;           // veth: the sender's end
     std::string cache;      // "warm" | "cold"
     std::uint64_t file_pages = 0;
     std::uint64_t cache_resident_pages_before = 0;  // mincore() just before the run
     std::string filesystem;
     std::string block_device;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, cache, file_pages, cache_resident_pages_before, filesystem, block_device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, filesystem, block_device)
 
 struct Integrity {
     std::uint64_t bytes_expected = 0;
@@ -108,9 +110,12 @@ struct CopyBytes {
     std::uint64_t page_cache_to_socket = 0;  // spliced pages copied because the route has no SG
     std::uint64_t kernel_to_socket = 0;      // kernel buffers (kvec) copied into the socket
     std::uint64_t device_linearize = 0;      // payload copied at xmit validation (no SG on device)
+    // Resent payload linearized once more. A real copy, but of a resend, not
+    // a pass over the payload, so it stays out of `total` and cpu_copies.
+    std::uint64_t retransmit_relinearize = 0;
     std::uint64_t total = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, total)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, retransmit_relinearize, total)
 
 struct DmaBytes {
     std::uint64_t disk_read = 0;
@@ -193,8 +198,13 @@ struct DeviceStats {
     std::uint64_t skbs = 0;
     std::uint64_t bytes = 0;
     std::uint64_t payload_bytes = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, name, ifindex, loopback, dma_capable, sg, skbs, bytes, payload_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, name, ifindex, loopback, dma_capable, sg, skbs, bytes, payload_bytes, header_bytes, linear_payload_bytes, shared_frag_bytes, zerocopy_frag_bytes, copied_frag_bytes)
 
 struct SocketStats {
     std::uint64_t skbs = 0;
@@ -208,11 +218,13 @@ struct SocketStats {
     std::uint64_t zerocopy_frag_bytes = 0;   // pinned user pages
     std::uint64_t retransmit_skbs = 0;
     std::uint64_t retransmit_bytes = 0;
+    std::uint64_t resent_payload_bytes = 0;         // at xmit, below the highest sequence already sent
+    std::uint64_t resent_linear_payload_bytes = 0;  // of which linear: copied again
     std::uint64_t unattributed_device_bytes = 0;  // two devices shared a counter slot
     SendmsgStats sendmsg;
     std::vector<DeviceStats> devices;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, unattributed_device_bytes, sendmsg, devices)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, resent_payload_bytes, resent_linear_payload_bytes, unattributed_device_bytes, sendmsg, devices)
 
 struct ReceiverStats {
     std::uint64_t copy_bytes = 0;  // skb_copy_datagram_iovec: socket -> receiver's memory

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "fd.hpp"
+#include "netns.hpp"
 #include "signals.hpp"
 
 namespace zctrace {
@@ -111,21 +113,71 @@ Result<T> read_struct(int fd, const char* who)
     return value;
 }
 
-Result<std::pair<UniqueFd, std::uint16_t>> listen_on_loopback()
+// The receiver's listening socket on `address` (host byte order), in the
+// calling thread's network namespace.
+Result<std::pair<UniqueFd, std::uint16_t>> listen_on(std::uint32_t address)
 {
     UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock.valid())
         return Error::from_errno("cannot create the receiver's socket");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr.s_addr = htonl(address);
     socklen_t length = sizeof addr;
     if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(sock.get(), 1) != 0 ||
         ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &length) != 0)
-        return Error::from_errno("cannot listen on 127.0.0.1");
+        return Error::from_errno("cannot listen on " + std::string(::inet_ntoa(addr.sin_addr)));
     return std::pair{std::move(sock), ntohs(addr.sin_port)};
 }
+
+// Two private network namespaces joined by a veth pair, for one run: the
+// sender's end is zc<pid>t, the receiver's zc<pid>r. Both ends live inside
+// the namespaces, so the host's links, addresses and routes are untouched,
+// concurrent runs cannot collide, and everything vanishes with the last fd
+// or process that refers to the namespaces, however zctrace exits.
+struct VethTestbed {
+    NetNamespace sender_ns;
+    NetNamespace receiver_ns;
+    std::string sender_link;
+    std::uint32_t sender_address = 0;  // host byte order
+    std::uint32_t receiver_address = 0;
+    bool sg = true;  // read back from the device after setting it
+
+    static Result<VethTestbed> create(bool scatter_gather)
+    {
+        auto sender_ns = NetNamespace::create();
+        auto receiver_ns = NetNamespace::create();
+        if (!sender_ns)
+            return sender_ns.error();
+        if (!receiver_ns)
+            return receiver_ns.error();
+        // 198.18.0.0/15 is set aside for benchmarking (RFC 2544); inside
+        // private namespaces any fixed pair would do.
+        VethSpec spec;
+        spec.name = veth_name(::getpid(), 't');
+        spec.peer_name = veth_name(::getpid(), 'r');
+        ::inet_pton(AF_INET, "198.18.0.1", &spec.address);
+        ::inet_pton(AF_INET, "198.18.0.2", &spec.peer_address);
+        if (auto created = create_veth(spec, *sender_ns, *receiver_ns); !created)
+            return created.error();
+
+        auto scope = NetnsScope::enter(*sender_ns);
+        if (!scope)
+            return scope.error();
+        if (auto set = set_scatter_gather(spec.name, scatter_gather); !set)
+            return Error(set.error()).as(ErrorKind::unsupported);
+        auto features = read_device_features(spec.name);
+        if (!features)
+            return features.error();
+        const auto sg = features->find("tx-scatter-gather");
+        if (sg == features->end() || sg->second.active != scatter_gather)
+            return Error{0, spec.name + " did not take tx-scatter-gather " + (scatter_gather ? "on" : "off"),
+                         ErrorKind::unsupported};
+        return VethTestbed{std::move(*sender_ns), std::move(*receiver_ns), spec.name,
+                           ntohl(spec.address.s_addr),  ntohl(spec.peer_address.s_addr), scatter_gather};
+    }
+};
 
 // Shared with the receiver for progress; MAP_SHARED survives fork.
 class SharedCounter {
@@ -186,6 +238,11 @@ std::string describe_exit(const char* who, int status)
 
 }  // namespace
 
+std::string_view transport_name(Transport transport)
+{
+    return transport == Transport::veth ? "veth" : "loopback";
+}
+
 Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks)
 {
     RunObservation observation;
@@ -212,7 +269,25 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     if (interrupted())
         return interruption();
 
-    auto listener = listen_on_loopback();
+    std::optional<VethTestbed> veth;
+    std::uint32_t receiver_address = INADDR_LOOPBACK;
+    if (spec.transport == Transport::veth) {
+        auto testbed = VethTestbed::create(spec.scatter_gather);
+        if (!testbed)
+            return testbed.error();
+        veth.emplace(std::move(testbed.value()));
+        receiver_address = veth->receiver_address;
+        observation.sender_link = veth->sender_link;
+        observation.sender_link_sg = veth->sg;
+    }
+    auto listener = [&]() -> Result<std::pair<UniqueFd, std::uint16_t>> {
+        if (!veth)
+            return listen_on(receiver_address);
+        auto scope = NetnsScope::enter(veth->receiver_ns);
+        if (!scope)
+            return scope.error();
+        return listen_on(receiver_address);
+    }();
     if (!listener)
         return listener.error();
     auto receiver_pipe = Pipe::create();
@@ -226,6 +301,8 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     const int listen_fd = listener->first.get();
     const int receiver_report_fd = receiver_pipe->write.get();
     auto receiver = Child::spawn([&] {
+        if (veth && ::setns(veth->receiver_ns.fd(), CLONE_NEWNET) != 0)
+            return 1;
         return workload::run_receiver(listen_fd, progress.get(), receiver_report_fd);
     });
     if (!receiver)
@@ -234,10 +311,14 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
         return tracked.error();
 
     workload::SenderSpec sender_spec{spec.technique, file.path.string(), file.size, spec.chunk,
-                                     listener->second, cookie};
+                                     receiver_address,  listener->second, cookie};
     const int go_fd = go_pipe->read.get();
     const int sender_report_fd = sender_pipe->write.get();
-    auto sender = Child::spawn([&] { return workload::run_sender(sender_spec, go_fd, sender_report_fd); });
+    auto sender = Child::spawn([&] {
+        if (veth && ::setns(veth->sender_ns.fd(), CLONE_NEWNET) != 0)
+            return 1;
+        return workload::run_sender(sender_spec, go_fd, sender_report_fd);
+    });
     if (!sender)
         return sender.error();
     // Our copies of the child ends: EOF on a report pipe then means the child is gone.

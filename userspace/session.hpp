@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,12 +18,21 @@ namespace zctrace {
 
 enum class CacheState { warm, cold };
 
+// How the bytes travel: over lo, or over a veth pair between two private
+// network namespaces that zctrace creates for the run (sender in one,
+// receiver in the other), with scatter-gather on or off at the sender's end.
+enum class Transport { loopback, veth };
+
 struct RunSpec {
     Technique technique = Technique::sendfile;
     std::uint64_t chunk = 64 * 1024;
     CacheState cache = CacheState::warm;
     ProbeFlavor probes = ProbeFlavor::typed;
+    Transport transport = Transport::loopback;
+    bool scatter_gather = true;  // veth only: the sender end's tx-scatter-gather
 };
+
+std::string_view transport_name(Transport transport);
 
 struct SessionHooks {
     // Called once the probes are attached and before the workload starts.
@@ -42,6 +52,9 @@ struct RunObservation {
     std::vector<AttachedProbe> probes;
     std::vector<ProgramStats> program_stats;  // accumulated while the workload ran
     double attach_seconds = 0;
+    // veth: the sender end's features as read back after setting them.
+    std::string sender_link;
+    std::optional<bool> sender_link_sg;
 };
 
 Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks);

@@ -211,7 +211,7 @@ void send_splice(Plan& plan, const int pipe_fds[2])
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
 }
 
-int connect_loopback(std::uint16_t port)
+int connect_to(std::uint32_t address, std::uint16_t port)
 {
     int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0)
@@ -219,7 +219,7 @@ int connect_loopback(std::uint16_t port)
     sockaddr_in peer{};
     peer.sin_family = AF_INET;
     peer.sin_port = htons(port);
-    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    peer.sin_addr.s_addr = htonl(address);
     if (::connect(sock, reinterpret_cast<sockaddr*>(&peer), sizeof peer) < 0)
         throw Failure{errno, "connect to the receiver"};
     return sock;
@@ -259,7 +259,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         file = ::open(spec.file_path.c_str(), O_RDONLY | O_CLOEXEC);
         if (file < 0)
             throw Failure{errno, "open the workload file"};
-        sock = connect_loopback(spec.port);
+        sock = connect_to(spec.address, spec.port);
 
         std::vector<char> buffer;
         if (spec.technique == Technique::read_write) {

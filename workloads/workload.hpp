@@ -48,7 +48,8 @@ struct SenderSpec {
     std::string file_path;
     std::uint64_t bytes = 0;
     std::uint64_t chunk = 0;
-    std::uint16_t port = 0;  // on 127.0.0.1
+    std::uint32_t address = 0x7f000001;  // the receiver, host byte order (127.0.0.1)
+    std::uint16_t port = 0;
     std::uint64_t marker_cookie = 0;
 };
 

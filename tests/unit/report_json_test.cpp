@@ -97,9 +97,11 @@ Report full_report()
     e.probes = {{"syscalls", "sys_enter", "raw_syscalls:sys_enter", "tp_btf"},
                 {"net", "xmit", "net:net_dev_start_xmit", "raw_tp"}};
     e.transport = "tcp";
-    e.network = "loopback";
-    e.device = "lo";
+    e.network = "veth";
+    e.device = "zc1234t";
     e.device_sg = true;
+    e.sg_requested = true;
+    e.sender_link = "zc1234t";
     e.cache = "warm";
     e.file_pages = 16384;
     e.cache_resident_pages_before = 16380;
@@ -124,7 +126,7 @@ Report full_report()
 
     Measured& m = r.measured;
     m.cpu_copies = 0.015625;
-    m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 61440};
+    m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 1448, 61440};
     m.dma_copies = 0.1;
     m.dma_bytes = {4096, 512, 6710886, 6715494, 8192};
     m.syscalls = {66, {{"sendfile", 64}, {"close", 2}}};
@@ -146,9 +148,11 @@ Report full_report()
     m.socket.zerocopy_frag_bytes = 1;
     m.socket.retransmit_skbs = 2;
     m.socket.retransmit_bytes = 131072;
+    m.socket.resent_payload_bytes = 131072;
+    m.socket.resent_linear_payload_bytes = 1448;
     m.socket.unattributed_device_bytes = 1500;
     m.socket.sendmsg = {64, 64 * kMiB, 100, 200, 67108000, 300, 400, 5, 64, 6, 7};
-    m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB}};
+    m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB, 72600, 8192, 67100000, 1, 672}};
     m.receiver = {64 * kMiB, 2048, 2050};
     m.kernel_counters = {11, 2, 40, 1, 3, 66, 4096, 67108864};
 

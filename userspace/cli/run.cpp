@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "json_schema.hpp"
 #include "libbpf_log.hpp"
+#include "netns.hpp"
 #include "report.hpp"
 #include "session.hpp"
 #include "signals.hpp"
@@ -32,6 +33,8 @@ struct RunOptions {
     std::string chunk = "64K";
     std::string cache = "warm";
     std::string out = "reports";
+    std::string transport = "lo";
+    std::string sg;  // empty: not given
     bool json = false;
     bool strict = false;
     std::uint64_t seed = 1;
@@ -113,6 +116,11 @@ int run_run(const RunOptions& options)
         return fail(kExitUsage, "--chunk " + options.chunk + " is larger than the 1 GiB limit");
     if (options.cache == "cold")
         return fail(kExitUsage, "--cache cold is not implemented yet; use --cache warm");
+    if (!options.sg.empty() && options.transport != "veth")
+        return fail(kExitUsage, "--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
+                                "(lo always has SG on)");
+    const Transport transport = options.transport == "veth" ? Transport::veth : Transport::loopback;
+    const bool scatter_gather = options.sg != "off";
     if (auto privileged = require_privileges("run"); !privileged)
         return fail(kExitUnsupported, privileged.error().describe());
     if (auto writable = check_output_dir(options.out); !writable)
@@ -124,7 +132,10 @@ int run_run(const RunOptions& options)
     if (!tracefs.available)
         return fail(kExitUnsupported, "tracefs is not available (" + tracefs.error +
                                           "); the filemap tracepoints need it. Run `zctrace doctor`.");
+    // What a killed run may have left: its work directory, and (should a veth
+    // end ever sit outside zctrace's own namespaces) its links.
     sweep_stale_work_dirs();
+    sweep_stale_links();
 
     auto dir = WorkDir::create();
     if (!dir)
@@ -151,7 +162,7 @@ int run_run(const RunOptions& options)
         hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
             progress.update(done, total, seconds);
         };
-        RunSpec spec{technique, chunk, CacheState::warm};
+        RunSpec spec{technique, chunk, CacheState::warm, ProbeFlavor::typed, transport, scatter_gather};
         auto observation = run_technique(spec, *file, hooks);
         progress.finish();
         if (!observation)
@@ -199,6 +210,12 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
         ->capture_default_str()
         ->check(CLI::IsMember({"warm", "cold"}));
     run->add_option("--out", options->out, "Directory for <technique>.json reports")->capture_default_str();
+    run->add_option("--transport", options->transport,
+                    "lo, or veth: a veth pair between two private network namespaces")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"lo", "veth"}));
+    run->add_option("--sg", options->sg, "veth only: scatter-gather on the sender's end (default on)")
+        ->check(CLI::IsMember({"on", "off"}));
     run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
