@@ -223,18 +223,22 @@ static __always_inline void count_device(struct zc_net_totals *totals, const str
 					 const struct zc_xmit_split *split)
 {
 	__u32 ifindex = dev->ifindex;
-	__u32 slot = ifindex % ZC_MAX_DEVICES;
+	/* ifindexes repeat across namespaces (every one has its lo at 1) */
+	const struct net *net = dev->nd_net.net;
+	__u64 cookie = net->net_cookie;
+	__u32 slot = (ifindex ^ (__u32)cookie) % ZC_MAX_DEVICES;
 	struct zc_device_xmit *entry = bpf_map_lookup_elem(&devices, &slot);
 
 	if (!entry)
 		return;
-	if (entry->ifindex != ifindex) {
+	if (entry->ifindex != ifindex || entry->netns_cookie != cookie) {
 		if (entry->ifindex) {
-			if (totals)
-				totals->xmit_unattributed_device_bytes += split->len;
+			totals->xmit_unattributed_device_bytes += split->len;
 			return;
 		}
 		entry->ifindex = ifindex;
+		entry->netns_cookie = cookie;
+		entry->netns = net->ns.inum;
 		bpf_probe_read_kernel_str(entry->name, sizeof(entry->name), dev->name);
 	}
 	entry->flags = dev->flags;
@@ -280,13 +284,13 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 	else
 		split.copied = data_len;
 
-	if (observe_all) {
-		count_device(NULL, dev, &split);
-		return 0;
-	}
 	totals = totals_of(&net_totals);
 	if (!totals)
 		return 0;
+	if (observe_all) {
+		count_device(totals, dev, &split);
+		return 0;
+	}
 	totals->xmit_skbs++;
 	totals->xmit_bytes += split.len;
 	totals->xmit_header_bytes += split.headers;

@@ -51,6 +51,9 @@ struct zc_device_xmit {
 	__u32 flags;        /* net_device->flags (IFF_*) */
 	__u32 has_parent;   /* bound to a bus device: real hardware that can DMA */
 	__u32 sg;           /* NETIF_F_SG in dev->features when last seen */
+	__u32 netns;        /* inode of the device's network namespace, to show */
+	__u32 pad;
+	__u64 netns_cookie; /* and its cookie, to tell namespaces apart: inodes are reused */
 	__u64 skbs;
 	__u64 bytes;
 	__u64 payload_bytes;

@@ -32,16 +32,6 @@ std::uint64_t call_count(const std::map<std::string, std::uint64_t>& calls, cons
     return it == calls.end() ? 0 : it->second;
 }
 
-std::string utc_now()
-{
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
-
 // ---- theory row selection ----
 
 const TheoryRow& select_row(Report& report)
@@ -374,6 +364,16 @@ std::vector<std::string> findings(const Report& report)
 }
 
 }  // namespace
+
+std::string utc_now()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
 
 Verdict judge(double theory, double measured, double tolerance)
 {

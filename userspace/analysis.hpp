@@ -20,6 +20,8 @@ struct HostFacts {
     int cpus = 0;
 };
 HostFacts gather_host_facts();
+// Now, in UTC, ISO 8601: every report's created_at.
+std::string utc_now();
 
 // Builds the whole report for one run: measured figures, then analyze().
 Report build_report(const RunObservation& observation, const HostFacts& host);

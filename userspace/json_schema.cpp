@@ -325,4 +325,10 @@ const JsonSchema& report_schema()
     return schema;
 }
 
+const JsonSchema& gather_schema()
+{
+    static const JsonSchema schema = *JsonSchema::parse(nlohmann::json::parse(gather_schema_text()));
+    return schema;
+}
+
 }  // namespace zctrace

@@ -27,5 +27,8 @@ private:
 // The report schema (reports/schema/report.v1.schema.json), compiled in.
 const JsonSchema& report_schema();
 const std::string& report_schema_text();
+// The gather report schema (reports/schema/gather.v1.schema.json), compiled in.
+const JsonSchema& gather_schema();
+const std::string& gather_schema_text();
 
 }  // namespace zctrace

@@ -167,6 +167,7 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
                 continue;
             // A slot holds one ifindex; name and flags agree across CPUs.
             device.ifindex = entry.ifindex;
+            device.netns = entry.netns;
             device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
             device.flags = entry.flags;
             device.has_parent = entry.has_parent != 0;
@@ -439,6 +440,13 @@ Result<std::unique_ptr<XmitObserver>> XmitObserver::attach()
 }
 
 Result<std::vector<DeviceTraffic>> XmitObserver::read() const { return read_device_map(impl_->net->maps.devices); }
+Result<std::uint64_t> XmitObserver::unattributed_bytes() const
+{
+    auto totals = sum_percpu<zc_net_totals>(impl_->net->maps.net_totals, 0);
+    if (!totals)
+        return totals.error();
+    return totals->xmit_unattributed_device_bytes;
+}
 std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(); }
 const std::vector<AttachedProbe>& XmitObserver::probes() const { return impl_->attached.probes; }
 double XmitObserver::attach_seconds() const { return impl_->attach_seconds; }

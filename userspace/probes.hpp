@@ -53,6 +53,7 @@ struct ProgramStats {
 
 struct DeviceTraffic {
     std::uint32_t ifindex = 0;
+    std::uint32_t netns = 0;  // inode of its network namespace
     std::string name;
     std::uint32_t flags = 0;  // IFF_*
     bool has_parent = false;  // a bus device behind it: hardware that can DMA
@@ -120,6 +121,8 @@ public:
     XmitObserver& operator=(const XmitObserver&) = delete;
 
     [[nodiscard]] Result<std::vector<DeviceTraffic>> read() const;
+    // Bytes of devices whose counter slot another device held.
+    [[nodiscard]] Result<std::uint64_t> unattributed_bytes() const;
     [[nodiscard]] std::vector<ProgramStats> program_stats() const;
     [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
     [[nodiscard]] double attach_seconds() const;

@@ -15,5 +15,6 @@ inline constexpr int kExitUnsupported = 3;  // privileges, BTF, tracefs or a pro
 void setup_list(CLI::App& app, int& exit_code);
 void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose);
 void setup_run(CLI::App& app, int& exit_code, const bool& verbose);
+void setup_gather(CLI::App& app, int& exit_code, const bool& verbose);
 
 }  // namespace zctrace::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv)
     setup_list(app, exit_code);
     setup_doctor(app, exit_code, verbose);
     setup_run(app, exit_code, verbose);
+    setup_gather(app, exit_code, verbose);
 
     try {
         app.parse(argc, argv);

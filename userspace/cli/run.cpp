@@ -2,14 +2,13 @@
 // technique and write one report per technique.
 #include <unistd.h>
 
-#include <csignal>
-
 #include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "analysis.hpp"
 #include "commands.hpp"
+#include "common.hpp"
 #include "json_schema.hpp"
 #include "libbpf_log.hpp"
 #include "netns.hpp"
@@ -47,16 +46,6 @@ std::string validate_technique(const std::string& name)
     return "unknown technique '" + name + "'; valid techniques: " + technique_names() + ", all";
 }
 
-std::string validate_size(const std::string& text)
-{
-    auto size = parse_size(text);
-    if (!size)
-        return size.error().message;
-    if (*size == 0)
-        return "size '" + text + "' must be at least 1 byte";
-    return {};
-}
-
 std::vector<Technique> selected_techniques(const std::vector<std::string>& names)
 {
     std::vector<Technique> out;
@@ -70,42 +59,6 @@ std::vector<Technique> selected_techniques(const std::vector<std::string>& names
             out.push_back(technique);
     }
     return out;
-}
-
-int fail(int status, const std::string& message)
-{
-    std::cerr << "zctrace: " << message << "\n";
-    return status;
-}
-
-int exit_status(const Error& error)
-{
-    switch (error.kind) {
-    case ErrorKind::unsupported: return kExitUnsupported;
-    case ErrorKind::bad_input: return kExitUsage;
-    case ErrorKind::interrupted: return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
-    case ErrorKind::failed: break;
-    }
-    return kExitFailed;
-}
-
-int fail(const Error& error, const std::string& context = "")
-{
-    if (error.kind == ErrorKind::interrupted)
-        return fail(exit_status(error), "interrupted; probes detached, no report written" +
-                                            (context.empty() ? "" : " for " + context));
-    return fail(exit_status(error), (context.empty() ? "" : context + ": ") + error.describe());
-}
-
-std::string summarize_probes(const Tracer& tracer)
-{
-    std::map<std::string, int> by_type;
-    for (const AttachedProbe& probe : tracer.probes())
-        ++by_type[probe.attach_type];
-    std::string text;
-    for (const auto& [type, count] : by_type)
-        text += (text.empty() ? "" : ", ") + std::to_string(count) + " " + type;
-    return text;
 }
 
 int run_run(const RunOptions& options)
@@ -155,7 +108,7 @@ int run_run(const RunOptions& options)
         ProgressLine progress(name);
         SessionHooks hooks;
         hooks.on_attached = [&](const Tracer& tracer) {
-            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes (" << summarize_probes(tracer)
+            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes (" << summarize_probes(tracer.probes())
                       << ") in " << tracer.attach_seconds() << " s; running " << name << " with "
                       << format_bytes(size) << "\n";
         };

@@ -1,0 +1,126 @@
+// `zctrace gather`: does this machine gather payload from the page cache
+// (scatter-gather), and does it happen? Writes <out>/gather.json.
+#include <iostream>
+#include <memory>
+
+#include "analysis.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "gather.hpp"
+#include "json_schema.hpp"
+#include "libbpf_log.hpp"
+#include "netns.hpp"
+#include "signals.hpp"
+#include "system.hpp"
+#include "terminal.hpp"
+#include "units.hpp"
+#include "workload_file.hpp"
+
+namespace zctrace::cli {
+namespace {
+
+constexpr double kMaxObserveSeconds = 24 * 3600;
+
+struct GatherOptions {
+    std::vector<std::string> interfaces;
+    double observe_seconds = 0;  // 0: no passive observation
+    bool no_self_test = false;
+    std::string size = "16M";
+    std::string out = "reports";
+    bool json = false;
+};
+
+int run_gather(const GatherOptions& options)
+{
+    const bool observe = options.observe_seconds > 0;
+    const bool self_test = !observe && !options.no_self_test;
+    if (observe && options.observe_seconds > kMaxObserveSeconds)
+        return fail(kExitUsage, "--observe takes at most 86400 seconds");
+    const std::uint64_t size = *parse_size(options.size);
+    if ((observe || self_test)) {
+        if (auto privileged = require_privileges("gather"); !privileged)
+            return fail(kExitUnsupported, privileged.error().describe() +
+                                              " (--no-self-test reads the interfaces' features without privileges)");
+    }
+    if (auto writable = check_output_dir(options.out); !writable)
+        return fail(Error(writable.error()).as(ErrorKind::bad_input));
+    install_interrupt_handlers();
+
+    GatherReport report;
+    report.tool = std::string("zctrace ") + ZCTRACE_VERSION;
+    report.created_at = utc_now();
+    report.kernel = gather_host_facts().kernel;
+    auto interfaces = read_interfaces(options.interfaces);
+    if (!interfaces)
+        return fail(interfaces.error());
+    report.interfaces = std::move(interfaces.value());
+
+    if (observe) {
+        auto observation = observe_transmits(options.observe_seconds, options.interfaces, [&](const XmitObserver& observer) {
+            std::cerr << "zctrace: attached " << observer.probes().size() << " probe ("
+                      << summarize_probes(observer.probes()) << ") in " << observer.attach_seconds()
+                      << " s; observing every device's transmits for " << format_fixed(options.observe_seconds, 1)
+                      << " s" << std::endl;
+        });
+        if (!observation)
+            return fail(observation.error(), "gather --observe");
+        report.observation = std::move(observation.value());
+    }
+    if (self_test) {
+        sweep_stale_work_dirs();
+        sweep_stale_links();
+        if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
+            return fail(kExitUnsupported, "tracefs is not available (" + tracefs.error +
+                                              "); the self-test's probes need it. Run `zctrace doctor`, or use "
+                                              "--no-self-test");
+        SessionHooks hooks;
+        hooks.on_attached = [&](const Tracer& tracer) {
+            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes ("
+                      << summarize_probes(tracer.probes()) << ") in " << tracer.attach_seconds()
+                      << " s; self-test: sendfile of " << format_bytes(size) << " over veth" << std::endl;
+        };
+        auto test = run_self_test(size, hooks);
+        if (!test)
+            return fail(test.error(), "gather self-test");
+        report.self_test = std::move(test.value());
+    }
+    if (interrupted())
+        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted}, "gather");
+
+    const nlohmann::json document = report;
+    if (const auto problems = gather_schema().validate(document); !problems.empty())
+        return fail(kExitFailed, "internal error: the gather report does not match its schema: " + problems.front());
+    const std::filesystem::path path = std::filesystem::path(options.out) / "gather.json";
+    if (auto written = write_json_atomically(document, path); !written)
+        return fail(written.error());
+    if (options.json)
+        std::cout << document.dump(2) << "\n";
+    (options.json ? std::cerr : std::cout) << render_gather(report) << "  report: " << path.string() << "\n";
+    return kExitOk;
+}
+
+}  // namespace
+
+void setup_gather(CLI::App& app, int& exit_code, const bool& verbose)
+{
+    auto options = std::make_shared<GatherOptions>();
+    CLI::App* gather = app.add_subcommand(
+        "gather", "Check whether the devices gather payload from the page cache (scatter-gather): their features, "
+                  "a veth self-test with SG on and off, or (--observe) what every device really transmits");
+    gather->add_option("--iface", options->interfaces, "Interface to report (repeatable; default: every one that is up)");
+    gather->add_option("--observe", options->observe_seconds,
+                       "Instead of the self-test, count what every device transmits for this many seconds")
+        ->check(CLI::PositiveNumber);
+    gather->add_flag("--no-self-test", options->no_self_test, "Only read the interfaces' features");
+    gather->add_option("--size", options->size, "Bytes the self-test sends (K, M, G suffixes)")
+        ->capture_default_str()
+        ->check(CLI::Validator(validate_size, "SIZE", "size"));
+    gather->add_option("--out", options->out, "Directory for gather.json")->capture_default_str();
+    gather->add_flag("--json", options->json, "Print gather.json on stdout");
+    gather->callback([options, &exit_code, &verbose] {
+        install_libbpf_logger(verbose);
+        exit_code = run_gather(*options);
+    });
+}
+
+}  // namespace zctrace::cli
