@@ -10,6 +10,7 @@
 
 #include "bpf/features.skel.h"
 #include "libbpf_log.hpp"
+#include "netns.hpp"
 #include "system.hpp"
 
 namespace zctrace {
@@ -128,6 +129,23 @@ DoctorReport run_doctor()
                                            : Error::from_errno("bpf_enable_stats failed", -stats_fd).describe()});
     if (stats_fd >= 0)
         ::close(stats_fd);
+
+    // --transport veth and gather's self-test: a throwaway pair inside a
+    // throwaway namespace, gone when its fd closes.
+    if (caps.missing.empty()) {
+        std::string detail = "a veth pair in a private network namespace can be created (--transport veth, gather)";
+        bool ok = false;
+        if (auto ns = NetNamespace::create(); !ns) {
+            detail = ns.error().describe();
+        } else {
+            VethSpec spec{"zcdoctor0", "zcdoctor1", {htonl(0xC6120001)}, {htonl(0xC6120002)}, 30};
+            auto created = create_veth(spec, *ns, *ns);
+            ok = static_cast<bool>(created);
+            if (!created)
+                detail = created.error().describe() + " (the kernel needs CONFIG_VETH and CONFIG_NET_NS)";
+        }
+        report.system.push_back({"veth", ok, false, detail});
+    }
 
     if (caps.missing.empty()) {
         const ProbeType types[] = {

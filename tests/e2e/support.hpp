@@ -38,6 +38,22 @@ inline std::optional<std::string> bpf_unavailable()
     return std::nullopt;
 }
 
+// Whether doctor could build a veth pair in a private namespace.
+inline std::optional<std::string> veth_unavailable()
+{
+    static const DoctorReport doctor = run_doctor();
+    for (const DoctorItem& item : doctor.system)
+        if (item.name == "veth" && !item.ok)
+            return item.detail;
+    return std::nullopt;
+}
+
+#define ZC_REQUIRE_VETH()                                                                 \
+    do {                                                                                  \
+        if (auto reason = ::zctrace::test::veth_unavailable())                            \
+            GTEST_SKIP() << "this kernel cannot build a veth pair: " << *reason;          \
+    } while (0)
+
 #define ZC_REQUIRE_BPF()                                                                  \
     do {                                                                                  \
         if (auto reason = ::zctrace::test::bpf_unavailable()) {                           \
@@ -72,15 +88,20 @@ struct Outcome {
     nlohmann::json json;
 };
 
-inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024,
-                          ProbeFlavor probes = ProbeFlavor::typed)
+inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB)
 {
-    auto observation = run_technique({technique, chunk, CacheState::warm, probes}, shared_file(size), {});
+    auto observation = run_technique(spec, shared_file(size), {});
     if (!observation)
         throw std::runtime_error(observation.error().describe());
     Outcome outcome{build_report(*observation, gather_host_facts()), {}};
     outcome.json = outcome.report;
     return outcome;
+}
+
+inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024,
+                          ProbeFlavor probes = ProbeFlavor::typed)
+{
+    return run_spec({technique, chunk, CacheState::warm, probes}, size);
 }
 
 }  // namespace zctrace::test

@@ -1,0 +1,303 @@
+// Shared by the CLI tests: run zctrace as a user does, with its output
+// captured, and see what it leaves behind.
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace zctrace::cli_test {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Finished {
+    int status = -1;  // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+// How the child is restricted before it execs zctrace.
+struct Restrictions {
+    bool as_nobody = false;
+    long deny_syscall = -1;  // answered with EPERM by a seccomp filter
+};
+
+// Installs a seccomp filter that fails one syscall number with EPERM, the
+// way a container's profile refuses what it does not allow.
+inline bool deny_syscall(long nr)
+{
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(nr), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// A zctrace process with its stdout and stderr captured.
+class Process {
+public:
+    explicit Process(std::vector<std::string> args, Restrictions restrictions = {})
+    {
+        int out[2], err[2];
+        if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
+            throw std::runtime_error("pipe");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], STDOUT_FILENO);
+            ::dup2(err[1], STDERR_FILENO);
+            if (restrictions.deny_syscall >= 0 && !deny_syscall(restrictions.deny_syscall))
+                ::_exit(97);
+            if (restrictions.as_nobody) {
+                // Dropping root this way also clears every effective capability.
+                const gid_t nogroup = 65534;
+                if (::setgroups(1, &nogroup) || ::setresgid(65534, 65534, 65534) || ::setresuid(65534, 65534, 65534))
+                    ::_exit(99);
+            }
+            std::vector<char*> argv;
+            std::string binary = ZCTRACE_BINARY;
+            argv.push_back(binary.data());
+            for (auto& arg : args)
+                argv.push_back(arg.data());
+            argv.push_back(nullptr);
+            ::execv(binary.c_str(), argv.data());
+            ::_exit(98);
+        }
+        ::close(out[1]);
+        ::close(err[1]);
+        out_ = out[0];
+        err_ = err[0];
+    }
+    ~Process()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        ::close(out_);
+        ::close(err_);
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+
+    // Reads output until `needle` shows up on stderr; false on timeout or exit.
+    bool wait_for_stderr(const std::string& needle, std::chrono::seconds timeout)
+    {
+        const auto deadline = Clock::now() + timeout;
+        while (result_.err.find(needle) == std::string::npos) {
+            if (Clock::now() > deadline || !pump(100))
+                return false;
+        }
+        return true;
+    }
+
+    Finished finish(std::chrono::seconds timeout = std::chrono::seconds(120))
+    {
+        const auto deadline = Clock::now() + timeout;
+        while (pump(100)) {
+            if (Clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                break;
+            }
+        }
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        result_.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return result_;
+    }
+
+private:
+    // Moves available output into result_; false once both pipes are at EOF.
+    bool pump(int timeout_ms)
+    {
+        pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+        if (out_eof_ && err_eof_)
+            return false;
+        ::poll(fds, 2, timeout_ms);
+        char buffer[4096];
+        for (int i = 0; i < 2; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0)
+                (i == 0 ? result_.out : result_.err).append(buffer, static_cast<std::size_t>(n));
+            else
+                (i == 0 ? out_eof_ : err_eof_) = true;
+        }
+        return true;
+    }
+
+    pid_t pid_ = -1;
+    int out_ = -1, err_ = -1;
+    bool out_eof_ = false, err_eof_ = false;
+    Finished result_;
+};
+
+inline Finished run(std::vector<std::string> args, Restrictions restrictions = {})
+{
+    return Process(std::move(args), restrictions).finish();
+}
+
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string pattern = "/tmp/zctrace-cli-test-XXXXXX";
+        path_ = ::mkdtemp(pattern.data());
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    [[nodiscard]] const fs::path& path() const { return path_; }
+    [[nodiscard]] std::vector<std::string> entries() const
+    {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(path_))
+            names.push_back(entry.path().filename().string());
+        return names;
+    }
+
+private:
+    fs::path path_;
+};
+
+// Program and link ids, as bpftool lists them.
+inline std::set<std::string> bpf_objects(const char* kind)
+{
+    std::set<std::string> ids;
+    FILE* pipe = ::popen((std::string("bpftool -j ") + kind + " show 2>/dev/null").c_str(), "r");
+    std::string text;
+    char buffer[4096];
+    while (pipe && std::fgets(buffer, sizeof buffer, pipe))
+        text += buffer;
+    if (pipe)
+        ::pclose(pipe);
+    for (const auto& object : nlohmann::json::parse(text.empty() ? "[]" : text))
+        ids.insert(std::to_string(object.value("id", 0)) + ":" + object.value("name", std::string()));
+    return ids;
+}
+
+// What one zctrace run owns while it runs: the BPF programs and links that
+// appeared, and its child processes. Checking these (rather than the whole
+// machine) keeps the tests right when other BPF tools or zctrace runs are busy.
+struct Owned {
+    std::set<std::string> programs;
+    std::set<std::string> links;
+    std::vector<pid_t> children;
+};
+
+std::vector<pid_t> children_of(pid_t parent);
+
+inline Owned owned_by(pid_t pid, const std::set<std::string>& programs_before, const std::set<std::string>& links_before)
+{
+    Owned owned;
+    for (const auto& id : bpf_objects("prog"))
+        if (!programs_before.count(id))
+            owned.programs.insert(id);
+    for (const auto& id : bpf_objects("link"))
+        if (!links_before.count(id))
+            owned.links.insert(id);
+    owned.children = children_of(pid);
+    return owned;
+}
+
+inline bool any_left(const std::set<std::string>& owned, const char* kind)
+{
+    for (const auto& id : bpf_objects(kind))
+        if (owned.count(id))
+            return true;
+    return false;
+}
+
+// A pid is gone when /proc has no live (non-zombie) process under it.
+inline bool alive(pid_t pid)
+{
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    if (!std::getline(stat, text))
+        return false;
+    const auto close = text.rfind(')');
+    return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+// Polls cond until it holds or the timeout passes: a killed process's
+// children and probe links go away asynchronously.
+template <typename Condition>
+inline bool eventually(Condition cond, std::chrono::seconds timeout = std::chrono::seconds(10))
+{
+    const auto deadline = Clock::now() + timeout;
+    while (!cond()) {
+        if (Clock::now() > deadline)
+            return false;
+        ::usleep(20 * 1000);
+    }
+    return true;
+}
+
+inline std::vector<pid_t> children_of(pid_t parent)
+{
+    std::vector<pid_t> pids;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string text;
+        std::getline(stat, text);
+        // "pid (comm) state ppid ..."
+        const auto close = text.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(text.substr(close + 2));
+        char state = 0;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid == parent)
+            pids.push_back(std::stoi(name));
+    }
+    return pids;
+}
+
+inline std::vector<fs::path> work_dirs_of(pid_t pid)
+{
+    std::vector<fs::path> dirs;
+    const std::string prefix = "zctrace-" + std::to_string(pid) + "-";
+    for (const auto& entry : fs::directory_iterator("/var/tmp"))
+        if (entry.path().filename().string().rfind(prefix, 0) == 0)
+            dirs.push_back(entry.path());
+    return dirs;
+}
+
+inline bool is_root()
+{
+    return ::geteuid() == 0;
+}
+
+#define REQUIRE_ROOT()                                                    \
+    if (!is_root())                                                       \
+    FAIL() << "these tests run zctrace for real and must run as root"
+
+}  // namespace zctrace::cli_test
