@@ -263,6 +263,31 @@ TEST(Analyze, SendfileLinearizedAtXmitIsPlainSendfile)
     EXPECT_EQ(report.verdict, Verdict::explained);
 }
 
+TEST(Analyze, SendfileCopiedAtTransmitSaysTheCopyMoved)
+{
+    // What veth with SG off shows: tcp_sendmsg spliced every page (the route
+    // keeps SG for GSO) and the copy happened at xmit; TCP also resent 8 KiB,
+    // linearized again.
+    Report report = sendfile_linearized();
+    report.measured.socket.sendmsg.spliced_bytes = kPayload;
+    report.measured.socket.sendmsg.spliced_copied_bytes = 0;
+    set_copies(report, {.device_linearize = kPayload, .retransmit_relinearize = 8192});
+    report.measured.socket.resent_payload_bytes = 8192;
+    report.measured.socket.resent_linear_payload_bytes = 8192;
+    report.measured.socket.retransmit_skbs = 2;
+    report.measured.socket.retransmit_bytes = 8192;
+    analyze(report);
+    const Check& copies = check(report, "cpu_copies");
+    EXPECT_EQ(copies.verdict, Verdict::match) << verdicts(report);
+    EXPECT_NE(copies.explanation.find("The copy is not where the seeds put it"), std::string::npos)
+        << copies.explanation;
+    EXPECT_NE(copies.explanation.find("8 KiB was TCP resending"), std::string::npos) << copies.explanation;
+    bool resend_finding = false;
+    for (const std::string& finding : report.findings)
+        resend_finding = resend_finding || finding.find("TCP retransmitted 2 skbs") != std::string::npos;
+    EXPECT_TRUE(resend_finding);
+}
+
 // What the socket copied decides, even when xmit also reports shared frags:
 // a copy with shared frags beside it is still a copy.
 TEST(Analyze, SendfileCopiesOutweighSharedFrags)
