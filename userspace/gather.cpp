@@ -90,7 +90,8 @@ void judge_zero_copy(InterfaceFeatures& device)
     if (device.loopback)
         how += "; lo hands them to the receive path, so no DMA engine is involved";
     else if (device.hardware)
-        how += ", and the NIC's DMA engine gathers them (the seeds' \"DMA gather\")";
+        how += "; a bus device is behind it, so the NIC can gather them by DMA (the seeds' \"DMA gather\"); "
+               "--observe shows how much of its traffic does";
     else
         how += "; a software device with no bus device behind it, so nothing does DMA";
     if (!device.tso.on.value_or(false))
@@ -331,10 +332,10 @@ std::string render_gather(const GatherReport& report)
         const SelfTest& test = *report.self_test;
         out << "\nself-test: sendfile of " << format_bytes(test.payload_bytes)
             << " over a private veth pair, SG on vs off\n";
-        std::snprintf(line, sizeof line, "  %-26s %18s %18s\n", "", "SG on", "SG off");
+        std::snprintf(line, sizeof line, "  %-24s %22s %22s\n", "", "SG on", "SG off");
         out << line;
         auto row = [&](const char* name, const std::string& on, const std::string& off) {
-            std::snprintf(line, sizeof line, "  %-26s %18s %18s\n", name, on.c_str(), off.c_str());
+            std::snprintf(line, sizeof line, "  %-24s %22s %22s\n", name, on.c_str(), off.c_str());
             out << line;
         };
         const SelfTestRun& on = test.sg_on;
