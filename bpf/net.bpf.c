@@ -45,6 +45,15 @@ struct {
 	__type(value, struct zc_device_xmit);
 } devices SEC(".maps");
 
+/* The sender's sockets by 4-tuple, for skbs that reach the device without
+ * skb->sk. Value: the struct sock * (the key of `sockets`). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_MAX_SOCKETS);
+	__type(key, struct zc_flow);
+	__type(value, __u64);
+} flows SEC(".maps");
+
 /* `zctrace gather --observe`: count every skb any device transmits, not just
  * the workload's. Set before load, so the verifier drops the unused path. */
 const volatile bool observe_all = false;
@@ -64,6 +73,32 @@ static __always_inline struct zc_socket_state *sender_socket(__u64 sk)
 	if (socket_count > 1)
 		return bpf_map_lookup_elem(&sockets, &sk);
 	return NULL;
+}
+
+/* An ownerless IPv4 TCP skb of one of the sender's connections. */
+static __always_inline struct zc_socket_state *sender_flow(const struct sk_buff *skb, __u64 *sk)
+{
+	unsigned char *head = skb->head;
+	struct zc_flow flow;
+	struct iphdr *ip;
+	struct tcphdr *tcp;
+	__u64 *owner;
+
+	if (skb->protocol != bpf_htons(0x0800 /* ETH_P_IP */) || skb->transport_header == (__u16)~0U)
+		return NULL;
+	ip = bpf_rdonly_cast(head + skb->network_header, bpf_core_type_id_kernel(struct iphdr));
+	if (ip->protocol != 6 /* IPPROTO_TCP */)
+		return NULL;
+	tcp = bpf_rdonly_cast(head + skb->transport_header, bpf_core_type_id_kernel(struct tcphdr));
+	flow.saddr = ip->saddr;
+	flow.daddr = ip->daddr;
+	flow.sport = tcp->source;
+	flow.dport = tcp->dest;
+	owner = bpf_map_lookup_elem(&flows, &flow);
+	if (!owner)
+		return NULL;
+	*sk = *owner;
+	return sender_socket(*sk);
 }
 
 static __always_inline bool is_sender_socket(__u64 sk)
@@ -138,6 +173,14 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	}
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
+		struct zc_flow flow = {
+			.saddr = sk->__sk_common.skc_rcv_saddr,
+			.daddr = sk->__sk_common.skc_daddr,
+			.sport = bpf_htons(sk->__sk_common.skc_num),
+			.dport = sk->__sk_common.skc_dport,
+		};
+
+		bpf_map_update_elem(&flows, &flow, &key, BPF_ANY);
 		if (__sync_fetch_and_add(&socket_count, 1) == 0)
 			first_socket = key;
 	}
@@ -263,9 +306,16 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 	struct zc_xmit_split split = {};
 	struct tcphdr *tcp;
 	__u32 data_len, linear, resent;
+	bool by_flow = false;
 
 	if (!observe_all) {
-		state = sender_socket((__u64)skb->sk);
+		__u64 owner = (__u64)skb->sk;
+
+		state = sender_socket(owner);
+		if (!state && !owner && socket_count) {
+			state = sender_flow(skb, &owner);
+			by_flow = state != NULL;
+		}
 		if (!state)
 			return 0;
 	}
@@ -292,6 +342,7 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 		return 0;
 	}
 	totals->xmit_skbs++;
+	totals->xmit_flow_matched_skbs += by_flow;
 	totals->xmit_bytes += split.len;
 	totals->xmit_header_bytes += split.headers;
 	totals->xmit_linear_payload_bytes += split.linear_payload;

@@ -35,6 +35,10 @@ struct zc_net_totals {
 	/* payload whose TCP sequence range had already left once: retransmitted */
 	__u64 xmit_retransmit_payload_bytes;
 	__u64 xmit_retransmit_linear_payload_bytes; /* of which linear: copied again */
+	/* skbs with no skb->sk, matched to a sender socket by their TCP/IPv4
+	 * 4-tuple: software GSO leaves segments without an owner when the
+	 * original skb had no tcp_wfree destructor */
+	__u64 xmit_flow_matched_skbs;
 
 	__u64 retransmit_skbs;          /* tcp:tcp_retransmit_skb on the sender's sockets */
 	__u64 retransmit_bytes;
@@ -62,6 +66,14 @@ struct zc_device_xmit {
 	__u64 shared_frag_bytes;
 	__u64 zerocopy_frag_bytes;
 	__u64 copied_frag_bytes;
+};
+
+/* A sender socket's IPv4 TCP 4-tuple, as it appears in its packets. */
+struct zc_flow {
+	__u32 saddr;   /* network order */
+	__u32 daddr;
+	__u16 sport;   /* network order */
+	__u16 dport;
 };
 
 /* Where a socket's sequence space has reached at xmit. */

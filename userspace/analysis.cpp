@@ -357,6 +357,20 @@ std::vector<std::string> findings(const Report& report)
                       bytes(m.socket.retransmit_bytes) + "); xmit saw " + bytes(m.socket.resent_payload_bytes) +
                       " of payload a second time, " + bytes(m.socket.resent_linear_payload_bytes) +
                       " of it linear, i.e. copied again");
+    // Every payload byte leaves through the device at least once; what the
+    // xmit probe did not see, it could not classify.
+    const std::uint64_t seen_first = m.socket.linear_payload_bytes + m.socket.frag_bytes - m.socket.resent_payload_bytes;
+    if (m.socket.skbs && seen_first < report.workload.bytes)
+        out.push_back(bytes(report.workload.bytes - seen_first) + " of the payload never passed net_dev_start_xmit "
+                      "on the sender's connection (" + bytes(seen_first) + " seen, resends excluded): copies made "
+                      "at transmit for those bytes are not counted, so cpu_copies may be low by up to " +
+                      format_fixed(static_cast<double>(report.workload.bytes - seen_first) /
+                                       static_cast<double>(report.workload.bytes), 3));
+    if (m.socket.ownerless_skbs)
+        out.push_back(std::to_string(m.socket.ownerless_skbs) +
+                      " skbs reached the device with no owning socket (skb->sk NULL: software GSO gives segments "
+                      "an owner only when the original skb had TCP's tcp_wfree destructor); they were matched to "
+                      "the sender's connection by their TCP/IPv4 4-tuple and counted");
     if (report.overhead.missed_events)
         out.push_back(std::to_string(report.overhead.missed_events) +
                       " probe runs were skipped by the kernel (bpf recursion_misses): counts may be low");

@@ -31,6 +31,7 @@ SocketStats socket_stats(const RawCounters& raw)
     socket.retransmit_bytes = net.retransmit_bytes;
     socket.resent_payload_bytes = net.xmit_retransmit_payload_bytes;
     socket.resent_linear_payload_bytes = net.xmit_retransmit_linear_payload_bytes;
+    socket.ownerless_skbs = net.xmit_flow_matched_skbs;
     socket.unattributed_device_bytes = net.xmit_unattributed_device_bytes;
 
     const zc_syscall_totals& sys = raw.syscalls;

@@ -220,11 +220,12 @@ struct SocketStats {
     std::uint64_t retransmit_bytes = 0;
     std::uint64_t resent_payload_bytes = 0;         // at xmit, below the highest sequence already sent
     std::uint64_t resent_linear_payload_bytes = 0;  // of which linear: copied again
+    std::uint64_t ownerless_skbs = 0;  // reached the device without skb->sk; matched by 4-tuple
     std::uint64_t unattributed_device_bytes = 0;  // two devices shared a counter slot
     SendmsgStats sendmsg;
     std::vector<DeviceStats> devices;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, resent_payload_bytes, resent_linear_payload_bytes, unattributed_device_bytes, sendmsg, devices)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, resent_payload_bytes, resent_linear_payload_bytes, ownerless_skbs, unattributed_device_bytes, sendmsg, devices)
 
 struct ReceiverStats {
     std::uint64_t copy_bytes = 0;  // skb_copy_datagram_iovec: socket -> receiver's memory

