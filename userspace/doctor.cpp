@@ -135,14 +135,19 @@ DoctorReport run_doctor()
     if (caps.missing.empty()) {
         std::string detail = "a veth pair in a private network namespace can be created (--transport veth, gather)";
         bool ok = false;
+        // Only these errnos mean the kernel lacks the feature; anything else
+        // is a fault (of zctrace or the setup) and must not read as "absent".
+        auto lacks = [](const Error& error) { return error.code == EINVAL || error.code == EOPNOTSUPP; };
         if (auto ns = NetNamespace::create(); !ns) {
-            detail = ns.error().describe();
+            detail = (lacks(ns.error()) ? kKernelLacks + std::string("network namespaces (CONFIG_NET_NS): ") : "") +
+                     ns.error().describe();
         } else {
             VethSpec spec{"zcdoctor0", "zcdoctor1", {htonl(0xC6120001)}, {htonl(0xC6120002)}, 30};
             auto created = create_veth(spec, *ns, *ns);
             ok = static_cast<bool>(created);
             if (!created)
-                detail = created.error().describe() + " (the kernel needs CONFIG_VETH and CONFIG_NET_NS)";
+                detail = (lacks(created.error()) ? kKernelLacks + std::string("veth (CONFIG_VETH): ") : "") +
+                         created.error().describe();
         }
         report.system.push_back({"veth", ok, false, detail});
     }

@@ -31,4 +31,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DoctorReport, kernel, lockdown, system, probe
 
 DoctorReport run_doctor();
 
+// How a doctor item's detail starts when the kernel lacks the feature (as
+// opposed to zctrace or the setup failing): the tests skip only on this.
+inline constexpr const char* kKernelLacks = "this kernel lacks ";
+
 }  // namespace zctrace

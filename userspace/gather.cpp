@@ -228,8 +228,12 @@ void judge_self_test(SelfTest& test)
     const SelfTestRun& off = test.sg_off;
     const std::string payload = format_bytes(test.payload_bytes);
     test.cpu_cost_ratio = ratio(off.cpu_seconds_per_gib, on.cpu_seconds_per_gib);
-    test.gather_works = on.integrity_ok && off.integrity_ok && on.shared_frag_bytes >= test.payload_bytes &&
-                        on.copied_bytes == 0 && off.shared_frag_bytes == 0 && off.copied_bytes >= test.payload_bytes;
+    // Nearly all rather than all: a run can have a few segments the xmit
+    // probe never saw (reported as a finding in the run's own report).
+    const double payload_bytes = static_cast<double>(test.payload_bytes);
+    test.gather_works = on.integrity_ok && off.integrity_ok && on.shared_frag_bytes >= 0.98 * payload_bytes &&
+                        on.copied_bytes <= 0.02 * payload_bytes && off.shared_frag_bytes == 0 &&
+                        off.copied_bytes >= 0.98 * payload_bytes;
     if (!on.integrity_ok || !off.integrity_ok) {
         test.verdict = "the self-test lost or corrupted data, so it shows nothing about gather";
         return;
@@ -323,7 +327,7 @@ std::string render_gather(const GatherReport& report)
             out << "  (no device transmitted anything)\n";
         if (seen.unattributed_bytes)
             out << "  " << format_bytes(seen.unattributed_bytes)
-                << " left through devices whose counter slot another device held (more than 64 devices busy)\n";
+                << " left through devices whose counter slot another device already held on that CPU (64 slots, hashed by namespace and ifindex)\n";
         out << "  probe: " << seen.overhead.events << " runs, " << format_fixed(seen.overhead.ns_per_event, 0)
             << " ns each, " << format_fixed(seen.overhead.share_of_cpu_time * 100, 4) << "% of the CPUs' time\n";
     }

@@ -76,7 +76,7 @@ struct Observation {
     double seconds = 0;
     std::string probe;  // the hook and how it attached
     std::vector<ObservedDevice> devices;
-    std::uint64_t unattributed_bytes = 0;  // devices that found their counter slot taken
+    std::uint64_t unattributed_bytes = 0;  // devices that found their counter slot taken on a CPU
     ObserveOverhead overhead;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Observation, seconds, probe, devices, unattributed_bytes, overhead)
@@ -84,7 +84,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Observation, seconds, probe, devices, unattri
 // One sendfile run of the self-test, as measured.
 struct SelfTestRun {
     bool sg_requested = false;
-    std::optional<bool> sg_read_back;  // ethtool on the sender's end after setting it
+    std::optional<bool> sg_read_back;  // NETIF_F_SG on the sender's end as the xmit probe saw it
     std::string theory_row;            // chosen from what was measured
     double cpu_copies = 0;
     std::uint64_t shared_frag_bytes = 0;

@@ -89,7 +89,10 @@ Result<void> transact(mnl_socket* sock, nlmsghdr* request, const std::string& wh
     if (mnl_socket_sendto(sock, request, request->nlmsg_len) < 0)
         return Error::from_errno("cannot send the netlink request to " + what);
     const unsigned portid = mnl_socket_get_portid(sock);
-    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+    // A dump message for a link with many VFs or names outgrows 4 KiB;
+    // libmnl >= 1.0.5 calls this MNL_SOCKET_DUMP_SIZE, Debian 12 has 1.0.4.
+    constexpr std::size_t kDumpBufferSize = 32768;
+    std::vector<char> buffer(kDumpBufferSize);
     for (;;) {
         const ssize_t n = mnl_socket_recvfrom(sock, buffer.data(), buffer.size());
         if (n < 0)

@@ -9,6 +9,7 @@
 #include <bit>
 #include <chrono>
 #include <future>
+#include <map>
 #include <cstring>
 #include <string_view>
 
@@ -151,21 +152,22 @@ Result<UniqueFd> enable_bpf_stats()
     return UniqueFd(fd);
 }
 
-// The per-device counters of the net group, summed over CPUs.
+// The per-device counters of the net group, summed over CPUs. Each CPU
+// claims slots on its own, so one slot may hold different devices on
+// different CPUs: entries are grouped by (namespace, ifindex), not by slot.
 Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
 {
-    std::vector<DeviceTraffic> devices;
+    std::map<std::pair<std::uint64_t, std::uint32_t>, DeviceTraffic> by_device;
     const int cpus = libbpf_num_possible_cpus();
     std::vector<zc_device_xmit> per_cpu(static_cast<std::size_t>(std::max(cpus, 1)));
     for (std::uint32_t slot = 0; slot < ZC_MAX_DEVICES; ++slot) {
         if (bpf_map__lookup_elem(map, &slot, sizeof slot, per_cpu.data(),
                                  per_cpu.size() * sizeof(zc_device_xmit), 0) != 0)
             return Error::from_errno("cannot read the device map");
-        DeviceTraffic device;
         for (const zc_device_xmit& entry : per_cpu) {
             if (!entry.skbs)
                 continue;
-            // A slot holds one ifindex; name and flags agree across CPUs.
+            DeviceTraffic& device = by_device[{entry.netns_cookie, entry.ifindex}];
             device.ifindex = entry.ifindex;
             device.netns = entry.netns;
             device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
@@ -181,9 +183,10 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
             device.zerocopy_frag_bytes += entry.zerocopy_frag_bytes;
             device.copied_frag_bytes += entry.copied_frag_bytes;
         }
-        if (device.skbs)
-            devices.push_back(std::move(device));
     }
+    std::vector<DeviceTraffic> devices;
+    for (auto& [key, device] : by_device)
+        devices.push_back(std::move(device));
     return devices;
 }
 

@@ -43,7 +43,7 @@ inline std::optional<std::string> veth_unavailable()
 {
     static const DoctorReport doctor = run_doctor();
     for (const DoctorItem& item : doctor.system)
-        if (item.name == "veth" && !item.ok)
+        if (item.name == "veth" && !item.ok && item.detail.rfind(kKernelLacks, 0) == 0)
             return item.detail;
     return std::nullopt;
 }

@@ -77,9 +77,8 @@ TEST_F(VethTest, SendfileWithoutScatterGatherIsThePlainSendfileRow)
     EXPECT_EQ(r.measured.socket.sendmsg.spliced_bytes, kPayload);
     EXPECT_EQ(r.measured.socket.sendmsg.spliced_copied_bytes, 0u);
     EXPECT_EQ(r.measured.cpu_copy_bytes.device_linearize, kPayload);
-    EXPECT_EQ(r.measured.cpu_copy_bytes.retransmit_relinearize, r.measured.socket.resent_linear_payload_bytes);
-    EXPECT_EQ(r.measured.socket.linear_payload_bytes,
-              kPayload + r.measured.cpu_copy_bytes.retransmit_relinearize);
+    // Resends left linear too, and were copied again: apart from the pass.
+    EXPECT_EQ(r.measured.socket.resent_linear_payload_bytes, r.measured.socket.resent_payload_bytes);
 }
 
 TEST_F(VethTest, ReadWriteCopiesTwiceInUserCallsEitherWay)
@@ -123,11 +122,14 @@ TEST_F(VethTest, TheDmaCheckSaysVethHasNoDmaEngine)
 {
     const Report& r = report(Technique::sendfile, true);
     EXPECT_EQ(r.measured.dma_bytes.nic_tx, 0u);
+    bool checked = false;
     for (const Check& check : r.checks) {
         if (check.metric == "dma_copies") {
+            checked = true;
             EXPECT_NE(check.explanation.find("no DMA engine"), std::string::npos) << check.explanation;
         }
     }
+    EXPECT_TRUE(checked) << "the report has no dma_copies check";
 }
 
 TEST_F(VethTest, TheSelfTestShowsGatherWorkingAndItsCost)
@@ -139,7 +141,7 @@ TEST_F(VethTest, TheSelfTestShowsGatherWorkingAndItsCost)
     EXPECT_EQ(test->sg_on.theory_row, "sendfile + DMA gather");
     EXPECT_EQ(test->sg_off.theory_row, "sendfile");
     EXPECT_EQ(test->sg_on.copied_bytes, 0u);
-    EXPECT_EQ(test->sg_off.copied_bytes, kPayload);
+    EXPECT_NEAR(static_cast<double>(test->sg_off.copied_bytes), kPayload, 0.01 * kPayload);
     EXPECT_EQ(test->sg_on.sg_read_back, true);
     EXPECT_EQ(test->sg_off.sg_read_back, false);
     // Copying costs CPU; by how much is measured, not asserted.

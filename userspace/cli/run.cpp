@@ -88,7 +88,8 @@ int run_run(const RunOptions& options)
     // What a killed run may have left: its work directory, and (should a veth
     // end ever sit outside zctrace's own namespaces) its links.
     sweep_stale_work_dirs();
-    sweep_stale_links();
+    if (transport == Transport::veth)
+        sweep_stale_links();
 
     auto dir = WorkDir::create();
     if (!dir)
