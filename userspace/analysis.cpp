@@ -21,11 +21,6 @@ std::string bytes(std::uint64_t value)
     return format_bytes(value);
 }
 
-double ratio(double part, double whole)
-{
-    return whole > 0 ? part / whole : 0.0;
-}
-
 std::uint64_t call_count(const std::map<std::string, std::uint64_t>& calls, const std::string& name)
 {
     const auto it = calls.find(name);
@@ -49,9 +44,7 @@ const TheoryRow& select_row(Report& report)
     // holds a copy or references to page-cache pages. The xmit probe tells.
     const Measured& m = report.measured;
     const std::uint64_t payload = report.workload.bytes;
-    const std::uint64_t copied_at_socket = m.cpu_copy_bytes.page_cache_to_socket +
-                                           m.cpu_copy_bytes.device_linearize +
-                                           m.socket.copied_frag_bytes;
+    const std::uint64_t copied_at_socket = copied_on_the_way_out(m);
     const bool gathered = m.socket.shared_frag_bytes * 2 >= payload && copied_at_socket * 2 < payload;
     selection.reason = "net_dev_start_xmit saw " + bytes(m.socket.shared_frag_bytes) + " of the " +
                        bytes(payload) + " payload leave as shared page-cache frags (SKBFL_SHARED_FRAG) and " +
@@ -387,6 +380,12 @@ std::string utc_now()
     char buffer[32];
     std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buffer;
+}
+
+std::uint64_t copied_on_the_way_out(const Measured& measured)
+{
+    return measured.cpu_copy_bytes.page_cache_to_socket + measured.cpu_copy_bytes.device_linearize +
+           measured.socket.copied_frag_bytes;
 }
 
 Verdict judge(double theory, double measured, double tolerance)

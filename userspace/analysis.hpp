@@ -20,6 +20,11 @@ struct HostFacts {
     int cpus = 0;
 };
 HostFacts gather_host_facts();
+// Payload the CPU copied between the page cache and the device for a
+// page-cache technique: in sendmsg, at xmit, or into socket-owned frags.
+// What tells the two sendfile rows apart.
+std::uint64_t copied_on_the_way_out(const Measured& measured);
+
 // Now, in UTC, ISO 8601: every report's created_at.
 std::string utc_now();
 

@@ -56,11 +56,6 @@ bool has_bus_device(const std::string& name)
     return std::filesystem::exists("/sys/class/net/" + name + "/device", ec);
 }
 
-double ratio(double part, double whole)
-{
-    return whole > 0 ? part / whole : 0.0;
-}
-
 }  // namespace
 
 void judge_zero_copy(InterfaceFeatures& device)
@@ -213,8 +208,7 @@ SelfTestRun self_test_run(const Report& report)
     run.theory_row = report.theory_row;
     run.cpu_copies = m.cpu_copies;
     run.shared_frag_bytes = m.socket.shared_frag_bytes;
-    run.copied_bytes = m.cpu_copy_bytes.page_cache_to_socket + m.cpu_copy_bytes.device_linearize +
-                       m.socket.copied_frag_bytes;
+    run.copied_bytes = copied_on_the_way_out(m);
     run.retransmit_relinearize_bytes = m.cpu_copy_bytes.retransmit_relinearize;
     run.mib_per_second = report.workload.mib_per_second;
     run.cpu_seconds_per_gib = report.workload.cpu_seconds_per_gib;

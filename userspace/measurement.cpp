@@ -4,15 +4,11 @@
 #include <unistd.h>
 
 #include "syscall_names.hpp"
+#include "units.hpp"
 #include "system.hpp"
 
 namespace zctrace {
 namespace {
-
-double ratio(double part, double whole)
-{
-    return whole > 0 ? part / whole : 0.0;
-}
 
 SocketStats socket_stats(const RawCounters& raw)
 {

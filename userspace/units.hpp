@@ -18,4 +18,10 @@ std::string format_bytes(std::uint64_t bytes);
 // value with `digits` decimals, e.g. format_fixed(0.5, 3) == "0.500".
 std::string format_fixed(double value, int digits = 2);
 
+// part / whole, or 0 when there is no whole (a run that moved nothing).
+inline double ratio(double part, double whole)
+{
+    return whole > 0 ? part / whole : 0.0;
+}
+
 }  // namespace zctrace
