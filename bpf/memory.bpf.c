@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 target_ino = 0;
 const volatile __u32 target_dev = 0;
 const volatile __u64 target_pages = 0;
+/* Length of the payload buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the
+ * technique has none. */
+const volatile __u64 buffer_bytes = 0;
 
 ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);
 
@@ -59,24 +62,29 @@ static __always_inline void count_fault(struct zc_fault_counts *counts, unsigned
 		counts->write++;
 	if (error_code & ZC_PF_PROT)
 		counts->present++;
+	if ((error_code & (ZC_PF_PROT | ZC_PF_WRITE)) == (ZC_PF_PROT | ZC_PF_WRITE))
+		counts->present_write++;
 }
 
-static __always_inline void on_fault(bool user, unsigned long error_code)
+static __always_inline void on_fault(bool user, unsigned long address, unsigned long error_code)
 {
 	struct zc_memory_totals *totals;
 
 	if (!current_sender_in_window())
 		return;
 	totals = totals_of(&memory_totals);
-	if (totals)
-		count_fault(user ? &totals->user_faults : &totals->kernel_faults, error_code);
+	if (!totals)
+		return;
+	count_fault(user ? &totals->user_faults : &totals->kernel_faults, error_code);
+	if (address - ZC_PAYLOAD_BUFFER_BASE < buffer_bytes)
+		count_fault(&totals->buffer_faults, error_code);
 }
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(page_fault_user_btf, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(true, error_code);
+	on_fault(true, address, error_code);
 	return 0;
 }
 
@@ -84,7 +92,7 @@ SEC("raw_tp/page_fault_user")
 int BPF_PROG(page_fault_user_raw, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(true, error_code);
+	on_fault(true, address, error_code);
 	return 0;
 }
 
@@ -92,7 +100,7 @@ SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_btf, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(false, error_code);
+	on_fault(false, address, error_code);
 	return 0;
 }
 
@@ -100,7 +108,7 @@ SEC("raw_tp/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_raw, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(false, error_code);
+	on_fault(false, address, error_code);
 	return 0;
 }
 
@@ -292,7 +300,9 @@ int rss_stat(struct trace_event_raw_rss_stat *ctx)
 		return 0;
 	state = tracking_state();
 	tgid = current_tgid();
-	if (!state || role_of(state, tgid) != ZC_ROLE_SENDER)
+	/* The sender alone: a forked child (cow) starts with a copy of its
+	 * counters, which are not pages it mapped. */
+	if (!state || tgid != state->sender_tgid)
 		return 0;
 	last = bpf_map_lookup_elem(&file_rss, &tgid);
 	if (!last) {

@@ -13,13 +13,22 @@
 
 struct zc_fault_counts {
 	__u64 total;
-	__u64 write;   /* ZC_PF_WRITE set */
-	__u64 present; /* ZC_PF_PROT set: the page was mapped already */
+	__u64 write;         /* ZC_PF_WRITE set */
+	__u64 present;       /* ZC_PF_PROT set: the page was mapped already */
+	__u64 present_write; /* both: a write to a write-protected page, e.g. copy-on-write */
 };
+
+/* Techniques that hold the whole payload in user memory (direct_io, cow,
+ * large_file_*) map it here, so faults on it can be told from the stack's and
+ * the heap's by address alone. Far below the mmap area, inside 47 bits. */
+#define ZC_PAYLOAD_BUFFER_BASE 0x7a6300000000ULL
 
 struct zc_memory_totals {
 	struct zc_fault_counts user_faults;   /* exceptions:page_fault_user */
 	struct zc_fault_counts kernel_faults; /* exceptions:page_fault_kernel, e.g. copy_from_user */
+	/* Faults in either mode on the payload buffer (ZC_PAYLOAD_BUFFER_BASE):
+	 * write faults on present pages there are copy-on-write copies. */
+	struct zc_fault_counts buffer_faults;
 
 	/* Page-cache events for the workload file, in the sender's window. */
 	__u64 get_pages_calls;   /* filemap:mm_filemap_get_pages (read, splice) */

@@ -89,7 +89,8 @@ std::string copy_breakdown(const CopyBytes& copies)
         {"user->socket (write)", copies.user_to_socket},
         {"page cache->socket (spliced pages copied, no SG on the route)", copies.page_cache_to_socket},
         {"kernel buffer->socket", copies.kernel_to_socket},
-        {"linearized at xmit (device without SG)", copies.device_linearize}};
+        {"linearized at xmit (device without SG)", copies.device_linearize},
+        {"copy-on-write (pages the kernel copied on write faults)", copies.copy_on_write}};
     for (const auto& [path, amount] : paths)
         if (amount)
             text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
@@ -125,7 +126,12 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row)
     }
     // More copies than the row: find where they came from.
     std::string cause;
-    if (m.cpu_copy_bytes.device_linearize)
+    if (report.technique == "direct_io_send" && m.cpu_copy_bytes.file_to_user == 0 &&
+        m.cpu_copy_bytes.user_to_socket)
+        cause = "O_DIRECT put the file in user memory with no CPU copy (file->user 0 B), as the row says; the "
+                "row stops there. Sending it with write() copies it into the socket buffer (" +
+                bytes(m.cpu_copy_bytes.user_to_socket) + "): that is where the one copy comes back";
+    else if (m.cpu_copy_bytes.device_linearize)
         cause = "the device lacks scatter-gather, so validate_xmit_skb copied " +
                 bytes(m.cpu_copy_bytes.device_linearize) + " of payload into linear buffers";
     else if (m.cpu_copy_bytes.page_cache_to_socket)
@@ -161,11 +167,22 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     const double payload = static_cast<double>(report.workload.bytes);
     Check check = make_check("dma_copies", row.dma_copies, m.dma_copies, kCopyTolerance);
 
-    DmaPart disk{1.0, ratio(m.dma_bytes.disk_read + m.dma_bytes.disk_write, payload)};
+    // Rows with DMA copies start with the disk transfer; cow has none.
+    DmaPart disk{std::min(1.0, row.dma_copies), ratio(m.dma_bytes.disk_read + m.dma_bytes.disk_write, payload)};
     disk.verdict = judge(disk.theory, disk.measured, kCopyTolerance);
     disk.text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
-                " written (block_bio_queue), " + std::to_string(m.page_cache.misses) +
+                " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
                 " pages added to the page cache (" + format_fixed(disk.measured) + " x payload)";
+    const bool direct = report.technique == "direct_io" || report.technique == "direct_io_send" ||
+                        report.technique == "large_file_async_direct";
+    if (direct && m.dma_bytes.disk_read)
+        disk.text += ": O_DIRECT read the disk straight into user memory; " +
+                     std::to_string(m.page_cache.misses) + " pages went through the page cache";
+    else if (env.cache == "cold" && m.dma_bytes.disk_read)
+        disk.text += ": the cache was cold (" + std::to_string(env.cache_resident_pages_before) + " of " +
+                     std::to_string(env.file_pages) + " file pages resident after POSIX_FADV_DONTNEED), so the "
+                     "pages came from the disk by DMA into the page cache, " + std::to_string(m.page_cache.hits) +
+                     " hits";
     if (disk.verdict == Verdict::mismatch && disk.measured == 0 && m.page_cache.misses == 0 &&
         env.cache == "warm" && m.page_cache.hit_ratio && *m.page_cache.hit_ratio >= 0.99) {
         disk.verdict = Verdict::explained;
@@ -176,7 +193,7 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
                      "), so the disk->page-cache DMA copy never happened";
     }
 
-    DmaPart nic{row.dma_copies - 1.0, ratio(m.dma_bytes.nic_tx, payload)};
+    DmaPart nic{row.dma_copies - disk.theory, ratio(m.dma_bytes.nic_tx, payload)};
     nic.verdict = judge(nic.theory, nic.measured, kCopyTolerance);
     bool any_dma_device = false;
     std::string software_devices;
@@ -260,15 +277,23 @@ Check check_mode_switches(const Report& report, const TheoryRow& row, const Chec
     const Measured& m = report.measured;
     Check check = make_check("mode_switches_per_transfer", row.mode_switches, m.mode_switches_per_transfer,
                              2 * kPerTransferTolerance);
+    const std::uint64_t fork_returns = m.mode_switch_detail.fork_returns;
     const bool two_per_call = m.mode_switch_detail.syscall_entries == m.syscalls.total &&
-                              m.mode_switch_detail.syscall_exits == m.syscalls.total;
+                              m.mode_switch_detail.syscall_exits == m.syscalls.total + fork_returns;
     std::string counted = std::to_string(m.mode_switch_detail.syscall_entries) + " syscall entries + " +
                           std::to_string(m.mode_switch_detail.syscall_exits) + " exits = " +
                           std::to_string(m.mode_switches) + " mode switches over " +
                           std::to_string(report.workload.transfers) + " transfers";
+    if (fork_returns)
+        counted += "; " + std::to_string(fork_returns) + " of the exits are a fork returning in the child, which "
+                   "leaves the kernel without having entered it";
     if (m.page_faults.user)
         counted += " (plus " + std::to_string(m.page_faults.user) +
                    " user page faults, which also enter the kernel but are not syscalls)";
+    if (!row.mode_switches) {
+        check.explanation = counted + "; the seeds give no figure for \"" + row.name + "\"";
+        return check;
+    }
     if (check.verdict == Verdict::match) {
         check.explanation = counted;
         return check;
@@ -283,6 +308,72 @@ Check check_mode_switches(const Report& report, const TheoryRow& row, const Chec
                             "that the seeds do not explain (see syscalls_per_transfer)";
     } else {
         check.explanation = counted + ". Entries and exits do not pair up with the syscalls counted";
+    }
+    return check;
+}
+
+// cow: the seed's claim is that only modified data is copied. The kernel
+// copies in pages, so the child writes one byte in each of K pages and the
+// claim becomes "exactly K pages".
+Check check_cow_pages(const Report& report)
+{
+    const CowStats& cow = *report.measured.cow;
+    Check check = make_check("cow_copied_pages", static_cast<double>(cow.pages_written_by_child),
+                             static_cast<double>(cow.pages_copied), 0.0);
+    std::string evidence = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
+                           std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, "
+                           "error code PROT|WRITE: wp_page_copy), " + bytes(cow.copy_bytes) + " copied, after the "
+                           "child read all " + bytes(report.workload.bytes) + " (" +
+                           std::to_string(cow.faults_on_buffer) + " faults on the buffer in all)";
+    if (cow.pages_shared && cow.pages_private)
+        evidence += "; the child's smaps for the buffer: " + std::to_string(*cow.pages_shared) +
+                    " pages still shared with the parent, " + std::to_string(*cow.pages_private) + " its own";
+    else
+        evidence += "; the child's smaps could not be read";
+    evidence += std::string("; the parent's buffer ") +
+                (cow.parent_buffer_intact ? "still matched the file afterwards, so the writes went to the copies"
+                                          : "no longer matched the file");
+    check.explanation = (check.verdict == Verdict::match
+                             ? "the child wrote " + std::to_string(cow.pages_written_by_child) +
+                                   " pages and the kernel copied exactly those: "
+                             : "the child wrote " + std::to_string(cow.pages_written_by_child) +
+                                   " pages but the kernel copied a different number: ") +
+                        evidence;
+    return check;
+}
+
+// Seed 002: "内存映射总是要对齐页边界，最小单位是 4 KB，一个 5 KB 的文件将会映射占用
+// 8 KB 内存" (mappings are page-aligned; a 5 KB file occupies 8 KB). The
+// claim is the rounding to whole pages; rss_stat shows what was mapped.
+Check check_mmap_rounding(const Report& report)
+{
+    const MmapStats& mmap = *report.measured.mmap;
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t rounded = (mmap.file_bytes + page - 1) / page * page;
+    Check check = make_check("mmap_rounding_waste_bytes", static_cast<double>(rounded - mmap.file_bytes),
+                             static_cast<double>(mmap.rounding_waste_bytes), 0.0);
+    check.explanation = "a " + bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " + bytes(mmap.mapped_bytes) +
+                        " of file pages mapped into the sender, " + bytes(mmap.rounding_waste_bytes) +
+                        " beyond the file's last byte (the seeds: mappings cover whole " + bytes(page) +
+                        " pages, so " + bytes(rounded) + " for this file)";
+    if (check.verdict != Verdict::match && mmap.mapped_bytes < rounded)
+        check.explanation += "; not every page was mapped during the window, so the rounding could not show in full";
+    return check;
+}
+
+// Seed 003: large files should bypass the page cache. Pollution is the pages
+// a run added to the page cache; direct I/O should add none of what a
+// buffered read of the same file adds.
+Check check_pollution(const Report& report)
+{
+    const Comparison& comparison = *report.comparison;
+    const double measured = comparison.pollution_ratio.value_or(0.0);
+    Check check = make_check("page_cache_pollution_vs_buffered", 0.0, measured, 0.01);
+    check.explanation = comparison.summary;
+    if (!comparison.pollution_ratio) {
+        check.verdict = Verdict::mismatch;
+        check.explanation += "; the buffered run added no pages, so there is nothing to compare with (was the "
+                             "cache warm?)";
     }
     return check;
 }
@@ -419,6 +510,12 @@ void analyze(Report& report)
     const Check syscalls = check_syscalls(report, row);
     report.checks.push_back(syscalls);
     report.checks.push_back(check_mode_switches(report, row, syscalls));
+    if (report.measured.cow)
+        report.checks.push_back(check_cow_pages(report));
+    if (report.measured.mmap)
+        report.checks.push_back(check_mmap_rounding(report));
+    if (report.comparison)
+        report.checks.push_back(check_pollution(report));
     report.verdict = overall_verdict(report.checks);
     report.findings = findings(report);
 }
@@ -434,6 +531,52 @@ HostFacts gather_host_facts()
     return host;
 }
 
+namespace {
+
+ReadPathFigures read_path_figures(const Report& report)
+{
+    const double gib = static_cast<double>(report.workload.bytes) / (1u << 30);
+    const Measured& m = report.measured;
+    ReadPathFigures figures;
+    figures.technique = report.technique;
+    figures.bytes = report.workload.bytes;
+    figures.page_cache_pages_added = m.page_cache.misses;
+    figures.resident_pages_after = report.environment.cache_resident_pages_after;
+    figures.disk_read_bytes = m.dma_bytes.disk_read;
+    figures.cpu_copies = m.cpu_copies;
+    figures.cpu_seconds_per_gib = report.workload.cpu_seconds_per_gib;
+    figures.user_seconds_per_gib = ratio(report.workload.user_seconds, gib);
+    figures.system_seconds_per_gib = ratio(report.workload.system_seconds, gib);
+    figures.syscalls_per_gib = ratio(m.syscalls.total, gib);
+    figures.mode_switches_per_gib = ratio(m.mode_switches, gib);
+    figures.mib_per_second = report.workload.mib_per_second;
+    return figures;
+}
+
+}  // namespace
+
+Comparison compare_read_paths(const Report& direct, const Report& buffered)
+{
+    Comparison comparison;
+    comparison.measured = read_path_figures(direct);
+    comparison.baseline = read_path_figures(buffered);
+    const ReadPathFigures& a = comparison.measured;
+    const ReadPathFigures& b = comparison.baseline;
+    if (b.page_cache_pages_added)
+        comparison.pollution_ratio = ratio(a.page_cache_pages_added, b.page_cache_pages_added);
+    comparison.summary =
+        "from a cold cache, " + a.technique + " added " + std::to_string(a.page_cache_pages_added) +
+        " pages to the page cache (" + std::to_string(a.resident_pages_after) + " resident after) and a buffered "
+        "read() of the same file added " + std::to_string(b.page_cache_pages_added) + " (" +
+        std::to_string(b.resident_pages_after) + " resident after); CPU " + format_fixed(a.cpu_seconds_per_gib, 3) +
+        " vs " + format_fixed(b.cpu_seconds_per_gib, 3) + " s/GiB (system " + format_fixed(a.system_seconds_per_gib, 3) +
+        " vs " + format_fixed(b.system_seconds_per_gib, 3) + "), " + format_fixed(a.syscalls_per_gib, 1) + " vs " +
+        format_fixed(b.syscalls_per_gib, 1) + " syscalls/GiB, " + format_fixed(a.mode_switches_per_gib, 1) + " vs " +
+        format_fixed(b.mode_switches_per_gib, 1) + " mode switches/GiB, CPU copies " + format_fixed(a.cpu_copies) +
+        " vs " + format_fixed(b.cpu_copies);
+    return comparison;
+}
+
 Report build_report(const RunObservation& observation, const HostFacts& host)
 {
     Report report;
@@ -444,7 +587,7 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     const workload::SenderReport& sender = observation.sender;
     const workload::ReceiverReport& receiver = observation.receiver;
     WorkloadSummary& w = report.workload;
-    w.bytes = sender.bytes_sent;
+    w.bytes = workload::payload_bytes(sender, observation.spec.technique);
     w.chunk_bytes = observation.spec.chunk;
     w.transfers = sender.transfers;
     w.transfer_unit = std::string(technique_info(observation.spec.technique).transfer_unit);
@@ -452,16 +595,22 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         w.calls[name] = count;
     if (sender.pipe_bytes)
         w.pipe_bytes = sender.pipe_bytes;
+    const bool networked = sends_over_network(observation.spec.technique);
+    const std::uint32_t crc_seen = networked ? receiver.crc32 : sender.consumed_crc32;
+    const std::uint64_t bytes_seen = networked ? receiver.bytes_received : sender.consumed_bytes;
     char crc[16];
     std::snprintf(crc, sizeof crc, "%08x", observation.file.crc32);
     w.integrity.checksum_expected = crc;
-    std::snprintf(crc, sizeof crc, "%08x", receiver.crc32);
+    std::snprintf(crc, sizeof crc, "%08x", crc_seen);
     w.integrity.checksum_received = crc;
+    w.integrity.verified_by = networked ? "receiver" : "sender";
     w.integrity.bytes_expected = observation.file.size;
-    w.integrity.bytes_received = receiver.bytes_received;
-    w.integrity.checksum_match = receiver.crc32 == observation.file.crc32;
-    w.integrity.ok = w.integrity.checksum_match && receiver.bytes_received == observation.file.size &&
-                     sender.bytes_sent == observation.file.size;
+    w.integrity.bytes_received = bytes_seen;
+    w.integrity.checksum_match = crc_seen == observation.file.crc32;
+    w.integrity.ok = w.integrity.checksum_match && bytes_seen == observation.file.size &&
+                     (networked ? sender.bytes_sent == observation.file.size : receiver.bytes_received == 0);
+    if (observation.spec.technique == Technique::cow)
+        w.integrity.ok = w.integrity.ok && sender.cow.parent_crc32_after == observation.file.crc32;
     w.wall_seconds = static_cast<double>(sender.window_ns) / 1e9;
     w.user_seconds = static_cast<double>(sender.kernel.user_ns) / 1e9;
     w.system_seconds = static_cast<double>(sender.kernel.system_ns) / 1e9;
@@ -494,9 +643,15 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     env.cache = observation.spec.cache == CacheState::warm ? "warm" : "cold";
     env.file_pages = observation.file.pages();
     env.cache_resident_pages_before = observation.resident_pages_before;
+    env.cache_resident_pages_after = observation.resident_pages_after;
+    env.work_dir = observation.file.path.parent_path().string();
     env.filesystem = observation.file.filesystem;
     env.block_device = observation.file.block_device;
 
+    if (observation.baseline) {
+        const Report baseline = build_report(*observation.baseline, host);
+        report.comparison = compare_read_paths(report, baseline);
+    }
     analyze(report);
     return report;
 }

@@ -31,6 +31,9 @@ std::string utc_now();
 // Builds the whole report for one run: measured figures, then analyze().
 Report build_report(const RunObservation& observation, const HostFacts& host);
 
+// large_file_async_direct's figures beside its buffered baseline's.
+Comparison compare_read_paths(const Report& direct, const Report& buffered);
+
 // Fills theory_row, theory_row_selection, theory, checks, verdict and
 // findings from technique, measured, workload and environment.
 void analyze(Report& report);

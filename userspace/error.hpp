@@ -31,6 +31,12 @@ struct Error {
         kind = new_kind;
         return std::move(*this);
     }
+    // "<where>: <message>", for errors from a step of a larger task.
+    [[nodiscard]] Error context(const std::string& where) &&
+    {
+        message = where + ": " + message;
+        return std::move(*this);
+    }
 };
 
 // A value or an Error; a small std::expected for C++20.

@@ -69,7 +69,7 @@ SocketStats socket_stats(const RawCounters& raw)
 Measured measure(const RunObservation& observation)
 {
     const RawCounters& raw = observation.counters;
-    const double payload = static_cast<double>(observation.sender.bytes_sent);
+    const double payload = static_cast<double>(workload::payload_bytes(observation.sender, observation.spec.technique));
     const double transfers = static_cast<double>(observation.sender.transfers);
     Measured m;
 
@@ -82,8 +82,13 @@ Measured measure(const RunObservation& observation)
     copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
     copies.retransmit_relinearize = raw.net.xmit_retransmit_linear_payload_bytes;
     copies.device_linearize = raw.net.xmit_linear_payload_bytes - copies.retransmit_relinearize;
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    // A write fault on a present page of the buffer is wp_page_copy(): one
+    // page copied. Only cow has a second process sharing the buffer.
+    if (observation.spec.technique == Technique::cow)
+        copies.copy_on_write = raw.memory.buffer_faults.present_write * page;
     copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
-                   copies.kernel_to_socket + copies.device_linearize;
+                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
     m.cpu_copies = ratio(copies.total, payload);
 
     DmaBytes& dma = m.dma_bytes;
@@ -101,15 +106,18 @@ Measured measure(const RunObservation& observation)
         m.syscalls.total += count;
     }
     m.syscalls_per_transfer = ratio(m.syscalls.total, transfers);
-    m.mode_switch_detail = {raw.syscall_entries, raw.syscalls.exits};
+    m.mode_switch_detail = {raw.syscall_entries, raw.syscalls.exits, raw.syscalls.forks_followed};
     m.mode_switches = raw.syscall_entries + raw.syscalls.exits;
     m.mode_switches_per_transfer = ratio(m.mode_switches, transfers);
 
     m.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
 
     const zc_memory_totals& mem = raw.memory;
+    const workload::KernelCounters& k = observation.sender.kernel;
     m.page_faults = {mem.user_faults.total,   mem.kernel_faults.total,   mem.user_faults.write,
-                     mem.kernel_faults.write, mem.user_faults.present, mem.kernel_faults.present};
+                     mem.kernel_faults.write, mem.user_faults.present,   mem.kernel_faults.present,
+                     k.major_faults,          k.minor_faults,            mem.buffer_faults.total,
+                     mem.buffer_faults.present_write};
 
     PageCacheStats& cache = m.page_cache;
     cache.accessed_pages = raw.pages.accessed;
@@ -122,16 +130,49 @@ Measured measure(const RunObservation& observation)
     cache.mmap_faults = mem.filemap_faults;
     cache.fault_around_calls = mem.map_pages_calls;
     cache.fault_around_pages = mem.map_pages_pages;
-    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     cache.mapped_pages = mem.file_mapped_bytes / page;
     cache.unmapped_pages = mem.file_unmapped_bytes / page;
     cache.out_of_range_events = mem.out_of_range;
 
     m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
 
-    const workload::KernelCounters& k = observation.sender.kernel;
     m.kernel_counters = {k.voluntary_switches, k.involuntary_switches, k.minor_faults, k.major_faults,
                          k.read_syscalls,      k.write_syscalls,       k.read_chars,   k.write_chars};
+
+    if (observation.spec.technique == Technique::mmap_write) {
+        MmapStats mmap;
+        mmap.file_bytes = observation.file.size;
+        mmap.mapped_bytes = mem.file_mapped_bytes;
+        mmap.rounding_waste_bytes = mmap.mapped_bytes > mmap.file_bytes ? mmap.mapped_bytes - mmap.file_bytes : 0;
+        mmap.user_read_faults = mem.user_faults.total - mem.user_faults.write;
+        mmap.user_write_faults = mem.user_faults.write;
+        mmap.kernel_read_faults = mem.kernel_faults.total - mem.kernel_faults.write;
+        mmap.kernel_write_faults = mem.kernel_faults.write;
+        mmap.major_faults = k.major_faults;
+        mmap.minor_faults = k.minor_faults;
+        mmap.filemap_faults = mem.filemap_faults;
+        mmap.fault_around_calls = mem.map_pages_calls;
+        mmap.fault_around_pages = mem.map_pages_pages;
+        const std::uint64_t named = mem.map_pages_pages + mem.filemap_faults;
+        mmap.pages_mapped_without_event = cache.mapped_pages > named ? cache.mapped_pages - named : 0;
+        m.mmap = mmap;
+    }
+    if (observation.spec.technique == Technique::cow) {
+        const workload::CowOutcome& outcome = observation.sender.cow;
+        CowStats cow;
+        cow.buffer_pages = observation.sender.buffer_bytes / page;
+        cow.pages_written_by_child = outcome.child_pages_written;
+        cow.pages_copied = mem.buffer_faults.present_write;
+        cow.copy_bytes = copies.copy_on_write;
+        cow.faults_on_buffer = mem.buffer_faults.total;
+        if (outcome.smaps_found) {
+            cow.pages_shared = outcome.shared_kib * 1024 / page;
+            cow.pages_private = outcome.private_kib * 1024 / page;
+        }
+        cow.child_read_intact = outcome.child_crc32 == observation.file.crc32;
+        cow.parent_buffer_intact = outcome.parent_crc32_after == observation.file.crc32;
+        m.cow = cow;
+    }
     return m;
 }
 

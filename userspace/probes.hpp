@@ -26,6 +26,7 @@ struct ProbeTarget {
     std::uint32_t file_dev = 0;  // kernel dev_t encoding (major << 20 | minor)
     std::uint64_t file_pages = 0;
     std::uint64_t marker_cookie = 0;
+    std::uint64_t buffer_bytes = 0;  // the payload buffer at ZC_PAYLOAD_BUFFER_BASE, 0 if none
 };
 
 // Which twin of each hook to load: tp_btf with its typed direct reads, or

@@ -70,12 +70,18 @@ struct Environment {
     std::string cache;      // "warm" | "cold"
     std::uint64_t file_pages = 0;
     std::uint64_t cache_resident_pages_before = 0;  // mincore() just before the run
-    std::string filesystem;
-    std::string block_device;
+    std::uint64_t cache_resident_pages_after = 0;   // mincore() once the workload finished
+    std::string work_dir;      // where the workload file lived (--dir)
+    std::string filesystem;    // of work_dir, e.g. "ext4"
+    std::string block_device;  // the mount's source, e.g. "/dev/vda"
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, filesystem, block_device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, cache_resident_pages_after, work_dir, filesystem, block_device)
 
 struct Integrity {
+    // "receiver": the bytes crossed TCP and the receiver checksummed them.
+    // "sender": the technique keeps them in memory (direct_io, cow, ...) and
+    // the sender checksummed its buffer after the window.
+    std::string verified_by;
     std::uint64_t bytes_expected = 0;
     std::uint64_t bytes_received = 0;
     std::string checksum_expected;  // crc32, hex
@@ -83,7 +89,7 @@ struct Integrity {
     bool checksum_match = false;
     bool ok = false;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Integrity, bytes_expected, bytes_received, checksum_expected, checksum_received, checksum_match, ok)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Integrity, verified_by, bytes_expected, bytes_received, checksum_expected, checksum_received, checksum_match, ok)
 
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
@@ -110,12 +116,13 @@ struct CopyBytes {
     std::uint64_t page_cache_to_socket = 0;  // spliced pages copied because the route has no SG
     std::uint64_t kernel_to_socket = 0;      // kernel buffers (kvec) copied into the socket
     std::uint64_t device_linearize = 0;      // payload copied at xmit validation (no SG on device)
+    std::uint64_t copy_on_write = 0;         // cow: pages the kernel copied on write faults
     // Resent payload linearized once more. A real copy, but of a resend, not
     // a pass over the payload, so it stays out of `total` and cpu_copies.
     std::uint64_t retransmit_relinearize = 0;
     std::uint64_t total = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, retransmit_relinearize, total)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, copy_on_write, retransmit_relinearize, total)
 
 struct DmaBytes {
     std::uint64_t disk_read = 0;
@@ -135,8 +142,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SyscallCounts, total, by_name)
 struct ModeSwitchDetail {
     std::uint64_t syscall_entries = 0;
     std::uint64_t syscall_exits = 0;
+    // Exits without an entry: a fork returns in the child too (cow).
+    std::uint64_t fork_returns = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModeSwitchDetail, syscall_entries, syscall_exits)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModeSwitchDetail, syscall_entries, syscall_exits, fork_returns)
 
 struct ContextSwitches {
     std::uint64_t voluntary = 0;
@@ -151,8 +160,14 @@ struct PageFaults {
     std::uint64_t kernel_write = 0;
     std::uint64_t user_on_present_page = 0;  // protection faults, e.g. copy-on-write
     std::uint64_t kernel_on_present_page = 0;
+    // The kernel's own split (getrusage): major faults waited for the disk.
+    std::int64_t major = 0;
+    std::int64_t minor = 0;
+    // Faults on the payload buffer (techniques that hold the whole payload).
+    std::uint64_t on_payload_buffer = 0;
+    std::uint64_t on_payload_buffer_write_present = 0;  // copy-on-write copies
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageFaults, user, kernel, user_write, kernel_write, user_on_present_page, kernel_on_present_page)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageFaults, user, kernel, user_write, kernel_write, user_on_present_page, kernel_on_present_page, major, minor, on_payload_buffer, on_payload_buffer_write_present)
 
 struct PageCacheStats {
     std::uint64_t accessed_pages = 0;  // distinct pages of the workload file
@@ -205,6 +220,38 @@ struct DeviceStats {
     std::uint64_t copied_frag_bytes = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, name, ifindex, loopback, dma_capable, sg, skbs, bytes, payload_bytes, header_bytes, linear_payload_bytes, shared_frag_bytes, zerocopy_frag_bytes, copied_frag_bytes)
+
+// mmap_write: how the mapping was faulted in, and what page rounding cost.
+struct MmapStats {
+    std::uint64_t file_bytes = 0;
+    std::uint64_t mapped_bytes = 0;          // file pages mapped into the sender (kmem:rss_stat)
+    std::uint64_t rounding_waste_bytes = 0;  // mapped beyond the file's last byte
+    std::uint64_t user_read_faults = 0;
+    std::uint64_t user_write_faults = 0;
+    std::uint64_t kernel_read_faults = 0;    // write() copying from a page not mapped yet
+    std::uint64_t kernel_write_faults = 0;
+    std::int64_t major_faults = 0;           // getrusage: waited for the disk
+    std::int64_t minor_faults = 0;
+    std::uint64_t filemap_faults = 0;        // mm_filemap_fault: one page through filemap_fault
+    std::uint64_t fault_around_calls = 0;    // mm_filemap_map_pages
+    std::uint64_t fault_around_pages = 0;
+    std::uint64_t pages_mapped_without_event = 0;  // whole large folios mapped at once
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmapStats, file_bytes, mapped_bytes, rounding_waste_bytes, user_read_faults, user_write_faults, kernel_read_faults, kernel_write_faults, major_faults, minor_faults, filemap_faults, fault_around_calls, fault_around_pages, pages_mapped_without_event)
+
+// cow: the buffer the parent filled, as the child saw it after the fork.
+struct CowStats {
+    std::uint64_t buffer_pages = 0;
+    std::uint64_t pages_written_by_child = 0;  // the workload's own count
+    std::uint64_t pages_copied = 0;            // write faults on present buffer pages (the copies)
+    std::uint64_t copy_bytes = 0;
+    std::uint64_t faults_on_buffer = 0;        // any fault on the buffer in the window
+    std::optional<std::uint64_t> pages_shared;   // child's smaps: Shared_* of the buffer
+    std::optional<std::uint64_t> pages_private;  // Private_*: the child's own copies
+    bool child_read_intact = false;    // the child's checksum of the whole buffer matched the file
+    bool parent_buffer_intact = false; // the parent's buffer still matched after the child wrote
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CowStats, buffer_pages, pages_written_by_child, pages_copied, copy_bytes, faults_on_buffer, pages_shared, pages_private, child_read_intact, parent_buffer_intact)
 
 struct SocketStats {
     std::uint64_t skbs = 0;
@@ -264,8 +311,10 @@ struct Measured {
     SocketStats socket;
     ReceiverStats receiver;
     KernelCounterStats kernel_counters;
+    std::optional<MmapStats> mmap;  // mmap_write only
+    std::optional<CowStats> cow;    // cow only
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow)
 
 struct TheoryValues {
     std::string id;
@@ -275,7 +324,7 @@ struct TheoryValues {
     double dma_copies = 0;
     std::string syscalls;
     std::optional<double> syscalls_per_transfer;
-    double mode_switches_per_transfer = 0;
+    std::optional<double> mode_switches_per_transfer;  // empty where the seeds give no figure
     std::string remark;
     std::string source;
 };
@@ -319,6 +368,33 @@ struct Overhead {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Overhead, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs)
 
+// One side of large_file_async_direct's comparison, per GiB of payload.
+struct ReadPathFigures {
+    std::string technique;
+    std::uint64_t bytes = 0;
+    std::uint64_t page_cache_pages_added = 0;  // mm_filemap_add_to_page_cache: the pollution
+    std::uint64_t resident_pages_after = 0;    // mincore() after the run
+    std::uint64_t disk_read_bytes = 0;
+    double cpu_copies = 0;
+    double cpu_seconds_per_gib = 0;
+    double user_seconds_per_gib = 0;
+    double system_seconds_per_gib = 0;
+    double syscalls_per_gib = 0;
+    double mode_switches_per_gib = 0;
+    double mib_per_second = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReadPathFigures, technique, bytes, page_cache_pages_added, resident_pages_after, disk_read_bytes, cpu_copies, cpu_seconds_per_gib, user_seconds_per_gib, system_seconds_per_gib, syscalls_per_gib, mode_switches_per_gib, mib_per_second)
+
+// large_file_async_direct against a buffered read() of the same file, both
+// traced from a cold cache in the same invocation.
+struct Comparison {
+    ReadPathFigures measured;  // this run
+    ReadPathFigures baseline;  // the buffered run
+    std::optional<double> pollution_ratio;  // pages added: this run / the baseline's
+    std::string summary;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Comparison, measured, baseline, pollution_ratio, summary)
+
 struct Report {
     int schema_version = kReportSchemaVersion;
     std::string tool;  // "zctrace <version>"
@@ -333,9 +409,10 @@ struct Report {
     std::vector<Check> checks;
     Verdict verdict = Verdict::mismatch;
     std::vector<std::string> findings;  // what the measurement shows beyond the checks
+    std::optional<Comparison> comparison;  // large_file_async_direct
     Overhead overhead;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, technique, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, overhead)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, technique, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
 
 // Writes <dir>/<technique>.json whole or not at all (temp file, fsync, rename).
 Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir);

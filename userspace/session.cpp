@@ -243,23 +243,43 @@ std::string_view transport_name(Transport transport)
     return transport == Transport::veth ? "veth" : "loopback";
 }
 
-Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks)
+Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFile& file, const SessionHooks& hooks)
 {
+    RunSpec spec = requested;
+    std::shared_ptr<const RunObservation> baseline;
+    if (has_buffered_baseline(spec.technique)) {
+        spec.cache = CacheState::cold;
+        RunSpec buffered = spec;
+        buffered.technique = Technique::large_file_buffered;
+        auto observed = run_technique(buffered, file, hooks);
+        if (!observed)
+            return Error(observed.error()).context("the buffered baseline run");
+        baseline = std::make_shared<const RunObservation>(std::move(observed.value()));
+    }
     RunObservation observation;
     observation.spec = spec;
     observation.file = file;
+    observation.baseline = std::move(baseline);
 
-    if (spec.cache == CacheState::cold)
-        return Error{0, "--cache cold is not supported yet; use --cache warm", ErrorKind::bad_input};
-    auto resident = warm_page_cache(file);
+    auto resident = spec.cache == CacheState::cold ? evict_page_cache(file) : warm_page_cache(file);
     if (!resident)
         return resident.error();
+    if (spec.cache == CacheState::cold && *resident != 0)
+        return Error{0, "--cache cold: " + std::to_string(*resident) + " of " + std::to_string(file.pages()) +
+                            " pages of " + file.path.string() + " stayed in the page cache after "
+                            "POSIX_FADV_DONTNEED (another process has them mapped or locked?)",
+                     ErrorKind::unsupported};
     observation.resident_pages_before = *resident;
     if (interrupted())
         return interruption();
 
     const std::uint64_t cookie = random_cookie();
-    auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie}, spec.probes);
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t buffer_bytes =
+        holds_whole_payload(spec.technique) ? (file.size + page - 1) / page * page
+        : spec.technique == Technique::direct_io_send ? (spec.chunk + page - 1) / page * page
+                                                      : 0;
+    auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes}, spec.probes);
     if (!tracer)
         return tracer.error();
     observation.probes = (*tracer)->probes();
@@ -311,7 +331,7 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
         return tracked.error();
 
     workload::SenderSpec sender_spec{spec.technique, file.path.string(), file.size, spec.chunk,
-                                     receiver_address,  listener->second, cookie};
+                                     receiver_address,  listener->second, cookie,   spec.write_pages};
     const int go_fd = go_pipe->read.get();
     const int sender_report_fd = sender_pipe->write.get();
     auto sender = Child::spawn([&] {
@@ -372,6 +392,10 @@ Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& fi
     observation.counters = std::move(counters.value());
     if (auto window = check_window(observation.counters); !window)
         return window.error();
+    auto resident_after = resident_pages(file);
+    if (!resident_after)
+        return resident_after.error();
+    observation.resident_pages_after = *resident_after;
     return observation;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,15 @@ struct RunSpec {
     ProbeFlavor probes = ProbeFlavor::typed;
     Transport transport = Transport::loopback;
     bool scatter_gather = true;  // veth only: the sender end's tx-scatter-gather
+    std::uint64_t write_pages = 10;  // cow: pages the child writes (0: it only reads)
 };
+
+// large_file_async_direct is judged against a buffered read of the same file;
+// both start from a cold cache, since pollution is what they are compared on.
+constexpr bool has_buffered_baseline(Technique technique)
+{
+    return technique == Technique::large_file_async_direct;
+}
 
 std::string_view transport_name(Transport transport);
 
@@ -55,6 +64,9 @@ struct RunObservation {
     // veth: the sender end's features as read back after setting them.
     std::string sender_link;
     std::optional<bool> sender_link_sg;
+    std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
+    // large_file_async_direct: the traced buffered run it is compared with.
+    std::shared_ptr<const RunObservation> baseline;
 };
 
 Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks);

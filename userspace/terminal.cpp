@@ -47,7 +47,23 @@ std::string render_report(const Report& r)
         out += " (hit ratio " + format_fixed(*m.page_cache.hit_ratio, 4) + ")";
     if (m.page_cache.mapped_pages)
         out += "; " + std::to_string(m.page_cache.mapped_pages) + " file pages mapped";
-    out += "\n";
+    out += "; disk read " + format_bytes(m.dma_bytes.disk_read) + " (" + r.environment.cache + " cache, " +
+           r.environment.filesystem + " on " + r.environment.block_device + ")\n";
+    if (m.mmap)
+        out += "  mmap: " + format_bytes(m.mmap->mapped_bytes) + " mapped for a " + format_bytes(m.mmap->file_bytes) +
+               " file (" + format_bytes(m.mmap->rounding_waste_bytes) + " page-rounding waste); faults: " +
+               std::to_string(m.mmap->user_read_faults) + " user read, " + std::to_string(m.mmap->user_write_faults) +
+               " user write, " + std::to_string(m.mmap->kernel_read_faults) + " kernel read, " +
+               std::to_string(m.mmap->major_faults) + " major, " + std::to_string(m.mmap->filemap_faults) +
+               " through filemap_fault, " + std::to_string(m.mmap->fault_around_pages) + " pages by fault-around\n";
+    if (m.cow)
+        out += "  cow: " + std::to_string(m.cow->pages_copied) + " of " + std::to_string(m.cow->buffer_pages) +
+               " pages copied (" + format_bytes(m.cow->copy_bytes) + "), child wrote " +
+               std::to_string(m.cow->pages_written_by_child) + "; smaps: " +
+               (m.cow->pages_shared ? std::to_string(*m.cow->pages_shared) : std::string("?")) + " shared, " +
+               (m.cow->pages_private ? std::to_string(*m.cow->pages_private) : std::string("?")) + " private\n";
+    if (r.comparison)
+        out += "  vs buffered: " + r.comparison->summary + "\n";
     out += "  " + format_bytes(r.workload.bytes) + " in " + format_fixed(r.workload.wall_seconds, 3) + " s (" +
            format_fixed(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + format_fixed(r.workload.cpu_seconds, 3) +
            " s (" + format_fixed(r.workload.cpu_seconds_per_gib, 3) + " s/GiB); integrity " +

@@ -25,11 +25,27 @@ const std::vector<TheoryRow>& theory_table()
     return rows;
 }
 
+// Seed 001: "写时复制指的是当多个进程共享同一块数据时，如果其中一个进程需要对这份
+// 数据进行修改，那么将其拷贝到自己的进程地址空间中，如果只是数据读取操作则不需要
+// 进行拷贝操作" (processes share the data; a process that modifies it gets its
+// own copy; reading copies nothing). Seed 000 §3.2 lists it ("多进程数据保护",
+// "需 MMU 支持"). No figure for syscalls or switches is given.
+const std::vector<TheoryRow>& prose_claims()
+{
+    static const std::vector<TheoryRow> rows = {
+        {"copy_on_write", "copy-on-write", "写时复制", 0, 0, "fork (no figure given)", std::nullopt, std::nullopt,
+         "reading shared data copies nothing; a write copies only what is modified (只读不拷贝，修改时拷贝)",
+         "seed 001 (写时复制技术); seed 000 §3.2"},
+    };
+    return rows;
+}
+
 const TheoryRow* find_theory_row(std::string_view id)
 {
-    for (const TheoryRow& row : theory_table())
-        if (row.id == id)
-            return &row;
+    for (const auto* rows : {&theory_table(), &prose_claims()})
+        for (const TheoryRow& row : *rows)
+            if (row.id == id)
+                return &row;
     return nullptr;
 }
 

@@ -20,13 +20,18 @@ struct TheoryRow {
     // Calls per transfer the seeds imply; empty where they only say "特定接口"
     // (a specific interface).
     std::optional<double> syscalls_per_transfer;
-    // The seeds' "上下文切换" column: user<->kernel switches per transfer.
-    double mode_switches = 0;
+    // The seeds' "上下文切换" column: user<->kernel switches per transfer;
+    // empty for claims the seeds make only in prose, without a figure.
+    std::optional<double> mode_switches;
     std::string remark;  // the seeds' "特点" column
     std::string source;  // seed file and section
 };
 
+// Seed 000 §3.3's table, row for row.
 const std::vector<TheoryRow>& theory_table();
+// Claims the seeds make in prose, outside the table (copy-on-write).
+const std::vector<TheoryRow>& prose_claims();
+// Searches the table, then the prose claims.
 const TheoryRow* find_theory_row(std::string_view id);
 
 }  // namespace zctrace

@@ -104,6 +104,18 @@ std::uint64_t WorkloadFile::pages() const
     return (size + page - 1) / page;
 }
 
+// A directory on a block-backed filesystem to offer instead of one that is not.
+std::string block_backed_suggestion()
+{
+    for (const char* candidate : {"/var/tmp", "/tmp", "/root", "/home"}) {
+        struct stat st{};
+        if (::stat(candidate, &st) == 0 && S_ISDIR(st.st_mode) && major(st.st_dev) != 0 &&
+            ::access(candidate, W_OK) == 0)
+            return candidate;
+    }
+    return "a directory on ext4 or xfs";
+}
+
 // The probes find the file's pages by the inode's device and number; on
 // filesystems without a block device of their own (tmpfs, overlayfs, btrfs
 // subvolumes: an anonymous st_dev) those do not match the page-cache events.
@@ -115,8 +127,10 @@ static Result<void> check_filesystem(const std::filesystem::path& dir, std::uint
     const auto [fstype, source] = describe_mount(st.st_dev);
     if (major(st.st_dev) == 0)
         return Error{0, dir.string() + " is on " + fstype + " (" + source + "), which has no block device of "
-                        "its own; zctrace's page-cache and disk probes need a block-backed filesystem such as "
-                        "ext4 or xfs for the workload file", ErrorKind::unsupported};
+                        "its own: there is no disk to DMA from, O_DIRECT has nothing to bypass, and zctrace's "
+                        "page-cache and disk probes cannot find the file. Put the workload file on a block-backed "
+                        "filesystem such as ext4 or xfs with --dir, e.g. --dir " + block_backed_suggestion(),
+                     ErrorKind::bad_input};
     struct statvfs fs{};
     constexpr std::uint64_t kSlack = 64u << 20;
     if (::statvfs(dir.c_str(), &fs) == 0 &&
@@ -173,6 +187,29 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
     return file;
 }
 
+Result<void> check_direct_io(const WorkloadFile& file)
+{
+    UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
+    const auto refused = [&](int err) {
+        return Error{err, "the " + file.filesystem + " filesystem holding " + file.path.parent_path().string() +
+                              " (" + file.block_device + ") refuses O_DIRECT, which direct I/O techniques need; "
+                              "use --dir on one that supports it (ext4, xfs), e.g. --dir " + block_backed_suggestion(),
+                     ErrorKind::bad_input};
+    };
+    if (!fd.valid())
+        return errno == EINVAL ? refused(errno) : Error::from_errno("cannot open " + file.path.string() + " with O_DIRECT");
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* probe = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (probe == MAP_FAILED)
+        return Error::from_errno("cannot map a page");
+    const ssize_t n = ::pread(fd.get(), probe, page, 0);
+    const int err = errno;
+    ::munmap(probe, page);
+    if (n < 0)
+        return err == EINVAL ? refused(err) : Error::from_errno("O_DIRECT read of " + file.path.string(), err);
+    return {};
+}
+
 Result<std::uint64_t> resident_pages(const WorkloadFile& file)
 {
     UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -190,6 +227,31 @@ Result<std::uint64_t> resident_pages(const WorkloadFile& file)
     std::uint64_t resident = 0;
     for (unsigned char v : vec)
         resident += v & 1;
+    return resident;
+}
+
+Result<std::uint64_t> evict_page_cache(const WorkloadFile& file)
+{
+    UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return Error::from_errno("cannot open " + file.path.string());
+    // Dirty pages cannot be dropped; the file was fsynced when written, but
+    // a flush first keeps this true whoever wrote it.
+    if (::fdatasync(fd.get()) != 0)
+        return Error::from_errno("cannot flush " + file.path.string());
+    std::uint64_t resident = 0;
+    // A page that is being read back or still under writeback survives one
+    // pass; a second pass catches those.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        if (const int rc = ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED); rc != 0)
+            return Error::from_errno("posix_fadvise(DONTNEED) on " + file.path.string(), rc);
+        auto left = resident_pages(file);
+        if (!left)
+            return left.error();
+        resident = *left;
+        if (resident == 0)
+            break;
+    }
     return resident;
 }
 

@@ -53,5 +53,13 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
 // pages mincore() then reports resident.
 Result<std::uint64_t> warm_page_cache(const WorkloadFile& file);
 Result<std::uint64_t> resident_pages(const WorkloadFile& file);
+// Fails with a message naming the filesystem and what to pass to --dir when
+// the file's filesystem refuses O_DIRECT.
+Result<void> check_direct_io(const WorkloadFile& file);
+
+// Drops only this file's pages from the page cache (fdatasync, then
+// POSIX_FADV_DONTNEED; the rest of the machine's cache is left alone);
+// returns how many pages mincore() still reports resident.
+Result<std::uint64_t> evict_page_cache(const WorkloadFile& file);
 
 }  // namespace zctrace

@@ -2,21 +2,29 @@
 // itself (open, connect, buffers, the pipe for splice) happens before the
 // begin marker, so the window holds exactly the calls the theory talks about.
 #include <fcntl.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "bpf/memory.h"
 #include "bpf/tracking.h"
 #include "process_io.hpp"
 #include "workload.hpp"
@@ -211,6 +219,234 @@ void send_splice(Plan& plan, const int pipe_fds[2])
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
 }
 
+std::uint64_t page_size()
+{
+    return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t round_up(std::uint64_t value, std::uint64_t unit)
+{
+    return (value + unit - 1) / unit * unit;
+}
+
+// O_DIRECT wants lengths in whole logical blocks; the tail of a file that is
+// not a multiple of the page size is asked for in full and comes back short.
+std::uint64_t request_length(const Plan& plan, std::uint64_t moved)
+{
+    const std::uint64_t n = plan.next_chunk(moved);
+    return plan.spec.technique == Technique::large_file_buffered || plan.spec.technique == Technique::cow
+               ? n
+               : round_up(n, page_size());
+}
+
+// direct_io and large_file_buffered: read() the file chunk by chunk into the
+// payload buffer, with or without O_DIRECT (the file's open flags decide).
+void read_into_buffer(Plan& plan, char* buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t moved = 0;
+    while (moved < plan.spec.bytes) {
+        ssize_t n = ::read(plan.file, buffer + moved, request_length(plan, moved));
+        ++calls.read;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw Failure{n < 0 ? errno : EIO, "read from the file"};
+        moved += static_cast<std::uint64_t>(n);
+        ++plan.report.transfers;
+    }
+    plan.report.consumed_bytes = moved;
+}
+
+// direct_io_send: the O_DIRECT read lands in user memory without a copy,
+// and write() then copies it into the socket.
+void send_direct_io(Plan& plan, char* chunk_buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t moved = 0;
+    while (moved < plan.spec.bytes) {
+        ssize_t n = ::read(plan.file, chunk_buffer, request_length(plan, moved));
+        ++calls.read;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw Failure{n < 0 ? errno : EIO, "read from the file"};
+        write_all(plan.sock, chunk_buffer, static_cast<std::uint64_t>(n), calls);
+        moved += static_cast<std::uint64_t>(n);
+        ++plan.report.transfers;
+    }
+    plan.report.bytes_sent = moved;
+}
+
+// large_file_async_direct: kUringQueueDepth O_DIRECT reads in flight. Each
+// round is exactly one io_uring_enter (submit and wait for one completion);
+// completions are reaped from the shared ring without a syscall.
+void read_with_io_uring(Plan& plan, io_uring& ring, char* buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t queued = 0, done = 0;
+    unsigned in_flight = 0;
+    while (done < plan.spec.bytes) {
+        while (in_flight < kUringQueueDepth && queued < plan.spec.bytes) {
+            io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+            if (!sqe)
+                break;
+            const std::uint64_t length = request_length(plan, queued);
+            io_uring_prep_read(sqe, plan.file, buffer + queued, static_cast<unsigned>(length), queued);
+            io_uring_sqe_set_data64(sqe, std::min(length, plan.spec.bytes - queued));
+            queued += std::min(length, plan.spec.bytes - queued);
+            ++in_flight;
+        }
+        const int submitted = io_uring_submit_and_wait(&ring, 1);
+        ++calls.io_uring_enter;
+        if (submitted == -EINTR)
+            continue;
+        if (submitted < 0)
+            throw Failure{-submitted, "io_uring_enter"};
+        unsigned head = 0, reaped = 0;
+        io_uring_cqe* cqe = nullptr;
+        int failure = 0;
+        io_uring_for_each_cqe(&ring, head, cqe)
+        {
+            ++reaped;
+            if (cqe->res < 0 || static_cast<std::uint64_t>(cqe->res) != io_uring_cqe_get_data64(cqe))
+                failure = cqe->res < 0 ? -cqe->res : EIO;
+            else
+                done += static_cast<std::uint64_t>(cqe->res);
+        }
+        io_uring_cq_advance(&ring, reaped);
+        in_flight -= reaped;
+        plan.report.transfers += reaped;
+        if (failure)
+            throw Failure{failure, "an io_uring read of the file (short or failed)"};
+    }
+    plan.report.consumed_bytes = done;
+}
+
+std::uint32_t checksum(const char* data, std::uint64_t size)
+{
+    uLong crc = ::crc32(0L, Z_NULL, 0);
+    for (std::uint64_t done = 0; done < size;) {
+        const auto n = static_cast<uInt>(std::min<std::uint64_t>(size - done, 1u << 30));
+        crc = ::crc32(crc, reinterpret_cast<const Bytef*>(data + done), n);
+        done += n;
+    }
+    return static_cast<std::uint32_t>(crc);
+}
+
+// Shared between the cow sender and its child (MAP_SHARED survives fork):
+// the child publishes what it saw and spins, without a syscall, until the
+// parent has read its smaps outside the window (at most 5 s).
+struct CowHandshake {
+    std::atomic<std::uint32_t> child_crc32{0};
+    std::atomic<std::uint64_t> pages_written{0};
+    std::atomic<int> may_exit{0};
+};
+
+// cow: fork with the buffer filled. The child reads every byte (checksum),
+// then writes one byte in each of write_pages pages spread over the buffer,
+// and tells the parent through a pipe. Syscalls in the window: clone (parent),
+// write (child), read (parent).
+void fork_and_touch(Plan& plan, char* buffer, CowHandshake& handshake, const int done_pipe[2], pid_t& child)
+{
+    CallTally& calls = plan.report.calls;
+    const std::uint64_t pages = (plan.spec.bytes + page_size() - 1) / page_size();
+    const std::uint64_t writes = std::min(plan.spec.write_pages, pages);
+    // The raw syscall, not fork(): glibc's child-side work (set_robust_list)
+    // would add syscalls of its own to the window.
+    child = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    ++calls.clone;
+    if (child < 0)
+        throw Failure{errno, "fork"};
+    if (child == 0) {
+        handshake.child_crc32.store(checksum(buffer, plan.spec.bytes));
+        const std::uint64_t stride = writes ? pages / writes : 0;
+        for (std::uint64_t i = 0; i < writes; ++i)
+            buffer[i * stride * page_size()] ^= 0x5a;
+        handshake.pages_written.store(writes);
+        if (::write(done_pipe[1], "d", 1) != 1)
+            ::_exit(1);
+        // Any syscall here could land inside the window, so the child waits
+        // by spinning on the vDSO clock. The deadline bounds an orphan's
+        // life if the parent is killed meanwhile.
+        const std::uint64_t deadline = monotonic_ns() + 5'000'000'000ull;
+        while (!handshake.may_exit.load() && monotonic_ns() < deadline)
+            ;
+        ::_exit(0);
+    }
+    ++calls.write;  // the child's, made in its copy of this tally
+    char done = 0;
+    ssize_t n;
+    do {
+        n = ::read(done_pipe[0], &done, 1);
+        ++calls.read;
+    } while (n < 0 && errno == EINTR);
+    if (n != 1 || done != 'd')
+        throw Failure{n < 0 ? errno : ECHILD, "hear from the forked child"};
+    plan.report.transfers = 1;
+}
+
+// The child's view of the buffer's pages, from the kernel's smaps: shared
+// with the parent, or its own copies.
+void read_child_smaps(pid_t child, std::uint64_t buffer_bytes, CowOutcome& cow)
+{
+    const std::string path = "/proc/" + std::to_string(child) + "/smaps";
+    FILE* smaps = std::fopen(path.c_str(), "re");
+    if (!smaps)
+        return;
+    char line[512];
+    bool inside = false;
+    while (std::fgets(line, sizeof line, smaps)) {
+        unsigned long long start = 0, end = 0;
+        if (std::sscanf(line, "%llx-%llx ", &start, &end) == 2 && std::strchr(line, ':') &&
+            std::strchr(line, '-') < std::strchr(line, ' ')) {
+            inside = start == ZC_PAYLOAD_BUFFER_BASE && end == ZC_PAYLOAD_BUFFER_BASE + buffer_bytes;
+            cow.smaps_found = cow.smaps_found || inside;
+            continue;
+        }
+        if (!inside)
+            continue;
+        unsigned long long kib = 0;
+        if (std::sscanf(line, "Shared_Clean: %llu kB", &kib) == 1 || std::sscanf(line, "Shared_Dirty: %llu kB", &kib) == 1)
+            cow.shared_kib += kib;
+        else if (std::sscanf(line, "Private_Clean: %llu kB", &kib) == 1 ||
+                 std::sscanf(line, "Private_Dirty: %llu kB", &kib) == 1)
+            cow.private_kib += kib;
+        else if (std::sscanf(line, "Rss: %llu kB", &kib) == 1)
+            cow.rss_kib = kib;
+    }
+    std::fclose(smaps);
+}
+
+// The payload buffer at its fixed address, touched so that no page fault of
+// its own falls in the window, and kept out of transparent huge pages: a
+// copy-on-write of a huge page would not be one page per write.
+char* map_payload_buffer(std::uint64_t bytes)
+{
+    void* memory = ::mmap(reinterpret_cast<void*>(ZC_PAYLOAD_BUFFER_BASE), bytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (memory == MAP_FAILED)
+        throw Failure{errno, "map the payload buffer at its fixed address"};
+    if (memory != reinterpret_cast<void*>(ZC_PAYLOAD_BUFFER_BASE))
+        throw Failure{EEXIST, "map the payload buffer at its fixed address (the kernel chose another)"};
+    ::madvise(memory, bytes, MADV_NOHUGEPAGE);
+    std::memset(memory, 0, bytes);
+    return static_cast<char*>(memory);
+}
+
+// cow's buffer holds the file before the fork, read the ordinary way.
+void fill_from_file(int file, char* buffer, std::uint64_t size)
+{
+    for (std::uint64_t done = 0; done < size;) {
+        ssize_t n = ::pread(file, buffer + done, size - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw Failure{n < 0 ? errno : EIO, "read the file into the buffer"};
+        done += static_cast<std::uint64_t>(n);
+    }
+}
+
 int connect_to(std::uint32_t address, std::uint16_t port)
 {
     int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -232,7 +468,7 @@ std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
     std::vector<std::pair<std::string, std::uint64_t>> out;
     const std::pair<const char*, std::uint64_t> all[] = {
         {"read", read}, {"write", write}, {"mmap", mmap}, {"munmap", munmap},
-        {"sendfile", sendfile}, {"splice", splice}};
+        {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter}};
     for (const auto& [name, count] : all)
         if (count)
             out.emplace_back(name, count);
@@ -249,6 +485,11 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
     SenderReport report;
     int file = -1, sock = -1;
     int pipe_fds[2] = {-1, -1};
+    char* buffer = nullptr;
+    io_uring ring{};
+    bool ring_ready = false;
+    CowHandshake* handshake = nullptr;
+    pid_t cow_child = -1;
     try {
         char go = 0;
         while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {
@@ -256,15 +497,45 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         if (go != 'g')
             throw Failure{ECANCELED, "zctrace did not start the sender"};
 
-        file = ::open(spec.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+        const int direct = reads_direct(spec.technique) ? O_DIRECT : 0;
+        file = ::open(spec.file_path.c_str(), O_RDONLY | O_CLOEXEC | direct);
         if (file < 0)
-            throw Failure{errno, "open the workload file"};
+            throw Failure{errno, direct ? "open the workload file with O_DIRECT" : "open the workload file"};
+        // Techniques that send nothing still connect, so the receiver's
+        // accept() returns; it then sees EOF at once.
         sock = connect_to(spec.address, spec.port);
 
-        std::vector<char> buffer;
+        std::vector<char> chunk_buffer;
         if (spec.technique == Technique::read_write) {
             // Touch the buffer now so its page faults fall outside the window.
-            buffer.assign(spec.chunk, 1);
+            chunk_buffer.assign(spec.chunk, 1);
+        }
+        if (holds_whole_payload(spec.technique)) {
+            report.buffer_bytes = round_up(spec.bytes, page_size());
+            buffer = map_payload_buffer(report.buffer_bytes);
+        }
+        char* direct_chunk = nullptr;
+        if (spec.technique == Technique::direct_io_send) {
+            report.buffer_bytes = round_up(spec.chunk, page_size());
+            buffer = map_payload_buffer(report.buffer_bytes);
+            direct_chunk = buffer;
+        }
+        if (spec.technique == Technique::large_file_async_direct) {
+            if (const int rc = io_uring_queue_init(kUringQueueDepth, &ring, 0); rc < 0)
+                throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
+            ring_ready = true;
+        }
+        int cow_pipe[2] = {-1, -1};
+        if (spec.technique == Technique::cow) {
+            fill_from_file(file, buffer, spec.bytes);
+            void* shared = ::mmap(nullptr, sizeof(CowHandshake), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+            if (shared == MAP_FAILED)
+                throw Failure{errno, "map the memory shared with the child"};
+            handshake = new (shared) CowHandshake;
+            if (::pipe2(cow_pipe, O_CLOEXEC) < 0)
+                throw Failure{errno, "create the child's pipe"};
+            pipe_fds[0] = cow_pipe[0];
+            pipe_fds[1] = cow_pipe[1];
         }
         if (spec.technique == Technique::splice) {
             if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
@@ -295,22 +566,55 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         const KernelCounters before = read_rusage();
         mark_window(ZC_MARKER_BEGIN, spec.marker_cookie);
         switch (spec.technique) {
-        case Technique::read_write: send_read_write(plan, buffer); break;
+        case Technique::read_write: send_read_write(plan, chunk_buffer); break;
         case Technique::mmap_write: send_mmap_write(plan); break;
         case Technique::sendfile: send_sendfile(plan); break;
         case Technique::splice: send_splice(plan, pipe_fds); break;
+        case Technique::direct_io:
+        case Technique::large_file_buffered: read_into_buffer(plan, buffer); break;
+        case Technique::direct_io_send: send_direct_io(plan, direct_chunk); break;
+        case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
+        case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         }
         mark_window(ZC_MARKER_END, spec.marker_cookie);
         const KernelCounters after = read_rusage();
         report.window_ns = monotonic_ns() - start;
         report.kernel = window_delta(io_before, before, after, read_proc_io(proc_io));
         ::close(proc_io);
+
+        if (spec.technique == Technique::cow) {
+            read_child_smaps(cow_child, report.buffer_bytes, report.cow);
+            report.cow.child_crc32 = handshake->child_crc32.load();
+            report.cow.child_pages_written = handshake->pages_written.load();
+            handshake->may_exit.store(1);
+            // The child's CPU, faults and switches count as the sender's, as
+            // the probes count them: it is the technique's own work.
+            rusage child_usage{};
+            ::wait4(std::exchange(cow_child, -1), nullptr, 0, &child_usage);
+            report.kernel.user_ns += timeval_ns(child_usage.ru_utime);
+            report.kernel.system_ns += timeval_ns(child_usage.ru_stime);
+            report.kernel.minor_faults += child_usage.ru_minflt;
+            report.kernel.major_faults += child_usage.ru_majflt;
+            report.kernel.voluntary_switches += child_usage.ru_nvcsw;
+            report.kernel.involuntary_switches += child_usage.ru_nivcsw;
+            report.cow.parent_crc32_after = checksum(buffer, spec.bytes);
+            report.consumed_bytes = spec.bytes;
+            report.consumed_crc32 = report.cow.child_crc32;
+        } else if (!sends_over_network(spec.technique)) {
+            report.consumed_crc32 = checksum(buffer, report.consumed_bytes);
+        }
     } catch (const Failure& failure) {
         mark_window(ZC_MARKER_END, spec.marker_cookie);
         report.error = failure.error ? failure.error : EIO;
         std::snprintf(report.message, sizeof report.message, "sender: %s: %s", failure.what,
                       std::strerror(report.error));
     }
+    if (cow_child > 0) {
+        ::kill(cow_child, SIGKILL);
+        ::waitpid(cow_child, nullptr, 0);
+    }
+    if (ring_ready)
+        io_uring_queue_exit(&ring);
     if (sock >= 0)
         ::close(sock);  // EOF tells the receiver the file is complete
     if (file >= 0)

@@ -9,6 +9,11 @@ std::string_view technique_name(Technique technique)
     case Technique::mmap_write: return "mmap_write";
     case Technique::sendfile: return "sendfile";
     case Technique::splice: return "splice";
+    case Technique::direct_io: return "direct_io";
+    case Technique::direct_io_send: return "direct_io_send";
+    case Technique::cow: return "cow";
+    case Technique::large_file_async_direct: return "large_file_async_direct";
+    case Technique::large_file_buffered: return "large_file_buffered";
     }
     return "unknown";
 }
@@ -18,7 +23,17 @@ std::optional<Technique> technique_from_name(std::string_view name)
     for (Technique technique : kAllTechniques)
         if (technique_name(technique) == name)
             return technique;
+    if (name == technique_name(Technique::large_file_buffered))
+        return Technique::large_file_buffered;
     return std::nullopt;
+}
+
+bool user_can_run(std::string_view name)
+{
+    for (Technique technique : kAllTechniques)
+        if (technique_name(technique) == name)
+            return true;
+    return false;
 }
 
 }  // namespace zctrace

@@ -15,12 +15,46 @@ enum class Technique : std::uint8_t {
     mmap_write,  // mmap() the file once, write() from the mapping
     sendfile,    // sendfile() file -> socket
     splice,      // splice() file -> pipe, splice() pipe -> socket
+    direct_io,   // read() with O_DIRECT into aligned user memory; nothing is sent
+    direct_io_send,  // read() with O_DIRECT, then write() the chunk to the socket
+    cow,             // fork() after filling a buffer; the child reads it and writes some pages
+    large_file_async_direct,  // io_uring reads with O_DIRECT into user memory; nothing is sent
+    // The buffered baseline that large_file_async_direct is compared with:
+    // read() of the same file into the same memory. Run by zctrace itself,
+    // not offered on the command line.
+    large_file_buffered,
 };
 
-inline constexpr std::array<Technique, 4> kAllTechniques = {
-    Technique::read_write, Technique::mmap_write, Technique::sendfile, Technique::splice};
+// What `zctrace run all` runs, in this order.
+inline constexpr std::array<Technique, 8> kAllTechniques = {
+    Technique::read_write, Technique::mmap_write, Technique::sendfile,  Technique::splice,
+    Technique::direct_io,  Technique::direct_io_send, Technique::cow, Technique::large_file_async_direct};
+
+// Whether the technique's bytes go to the receiver over TCP. The others keep
+// them in the sender, which checksums them itself.
+constexpr bool sends_over_network(Technique technique)
+{
+    return technique <= Technique::splice || technique == Technique::direct_io_send;
+}
+
+// Whether the file is opened with O_DIRECT.
+constexpr bool reads_direct(Technique technique)
+{
+    return technique == Technique::direct_io || technique == Technique::direct_io_send ||
+           technique == Technique::large_file_async_direct;
+}
+
+// Whether the sender keeps the whole payload in one user buffer.
+constexpr bool holds_whole_payload(Technique technique)
+{
+    return technique == Technique::direct_io || technique == Technique::cow ||
+           technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered;
+}
 
 std::string_view technique_name(Technique technique);
+// Every technique, the internal baseline included (reports name it).
 std::optional<Technique> technique_from_name(std::string_view name);
+// Whether `zctrace run` offers it: the techniques in kAllTechniques.
+bool user_can_run(std::string_view name);
 
 }  // namespace zctrace

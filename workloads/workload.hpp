@@ -22,8 +22,13 @@ struct CallTally {
     std::uint64_t munmap = 0;
     std::uint64_t sendfile = 0;
     std::uint64_t splice = 0;
+    std::uint64_t clone = 0;           // cow: the fork
+    std::uint64_t io_uring_enter = 0;  // large_file_async_direct
 
-    [[nodiscard]] std::uint64_t total() const { return read + write + mmap + munmap + sendfile + splice; }
+    [[nodiscard]] std::uint64_t total() const
+    {
+        return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter;
+    }
     // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;
 };
@@ -51,6 +56,21 @@ struct SenderSpec {
     std::uint32_t address = 0x7f000001;  // the receiver, host byte order (127.0.0.1)
     std::uint16_t port = 0;
     std::uint64_t marker_cookie = 0;
+    std::uint64_t write_pages = 0;  // cow: pages the child writes after reading the buffer
+};
+
+// io_uring reads kept in flight by large_file_async_direct.
+inline constexpr unsigned kUringQueueDepth = 8;
+
+// cow: what the child saw, from the kernel's smaps of its copy of the buffer.
+struct CowOutcome {
+    std::uint32_t child_crc32 = 0;     // of the whole buffer, read by the child before it wrote
+    std::uint64_t child_pages_written = 0;
+    std::uint64_t shared_kib = 0;      // smaps Shared_Clean + Shared_Dirty of the buffer, in the child
+    std::uint64_t private_kib = 0;     // Private_Clean + Private_Dirty: the child's own copies
+    std::uint64_t rss_kib = 0;
+    bool smaps_found = false;
+    std::uint32_t parent_crc32_after = 0;  // the parent's buffer once the child had written
 };
 
 // Written whole to the report pipe, so it must stay trivially copyable.
@@ -63,7 +83,18 @@ struct SenderReport {
     KernelCounters kernel;
     std::uint64_t window_ns = 0;  // wall time from the begin marker to the end marker
     std::uint64_t pipe_bytes = 0;  // splice: the pipe's capacity (F_GETPIPE_SZ); 0 otherwise
+    // Techniques that send nothing checksum what they read, after the window.
+    std::uint64_t consumed_bytes = 0;
+    std::uint32_t consumed_crc32 = 0;
+    std::uint64_t buffer_bytes = 0;  // the whole-payload buffer, page-rounded (at kPayloadBufferBase)
+    CowOutcome cow;
 };
+
+// The bytes the technique moved: sent over TCP, or read into memory.
+inline std::uint64_t payload_bytes(const SenderReport& report, Technique technique)
+{
+    return sends_over_network(technique) ? report.bytes_sent : report.consumed_bytes;
+}
 
 struct ReceiverReport {
     std::int32_t error = 0;

@@ -85,7 +85,7 @@ Report loopback_report(std::string technique)
     w.bytes = kPayload;
     w.chunk_bytes = kChunk;
     w.transfers = kTransfers;
-    w.integrity = {kPayload, kPayload, "9a3c11e0", "9a3c11e0", true, true};
+    w.integrity = {"receiver", kPayload, kPayload, "9a3c11e0", "9a3c11e0", true, true};
     w.wall_seconds = 0.05;
     w.cpu_seconds = 0.04;
 

@@ -114,7 +114,7 @@ Report full_report()
     w.transfers = 64;
     w.transfer_unit = "one chunk: sendfile(socket, file)";
     w.calls = {{"sendfile", 64}, {"close", 2}};
-    w.integrity = {64 * kMiB, 64 * kMiB, "9a3c11e0", "9a3c11e0", true, true};
+    w.integrity = {"receiver", 64 * kMiB, 64 * kMiB, "9a3c11e0", "9a3c11e0", true, true};
     w.wall_seconds = 0.0375;
     w.cpu_seconds = 0.0214;
     w.user_seconds = 0.0011;

@@ -298,13 +298,18 @@ TEST(Techniques, NamesRoundTrip)
         EXPECT_TRUE(names.insert(name).second) << "duplicate name " << name;
         EXPECT_EQ(technique_from_name(name), technique) << name;
     }
-    EXPECT_EQ(technique_names(), "read_write, mmap_write, sendfile, splice");
+    EXPECT_EQ(technique_names(), "read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
+                                 "large_file_async_direct");
+    // The buffered baseline has a name for reports, but `zctrace run` does not offer it.
+    EXPECT_EQ(technique_from_name("large_file_buffered"), Technique::large_file_buffered);
+    EXPECT_FALSE(user_can_run("large_file_buffered"));
+    EXPECT_TRUE(user_can_run("cow"));
 }
 
 TEST(Techniques, UnknownNamesGiveNothing)
 {
     for (std::string_view name : {"", "unknown", "Sendfile", "SPLICE", "sendfile ", " splice", "read+write",
-                                  "read + write", "mmap", "direct_io", "sendfile_dma_gather"})
+                                  "read + write", "mmap", "direct-io", "sendfile_dma_gather", "copy_on_write"})
         EXPECT_EQ(technique_from_name(name), std::nullopt) << "\"" << name << "\"";
 }
 

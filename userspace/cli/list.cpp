@@ -1,6 +1,7 @@
 // `zctrace list`: the techniques and the theory rows they are held to.
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,8 @@ int run_list(const ListOptions& options)
             const TheoryRow& row = *find_theory_row(id);
             rows.push_back({{"id", row.id}, {"name", row.name}, {"cpu_copies", row.cpu_copies},
                             {"dma_copies", row.dma_copies}, {"syscalls", row.syscalls},
-                            {"mode_switches_per_transfer", row.mode_switches}, {"source", row.source}});
+                            {"mode_switches_per_transfer",
+                             row.mode_switches ? nlohmann::json(*row.mode_switches) : nlohmann::json(nullptr)}, {"source", row.source}});
         }
         out.push_back({{"technique", info.name}, {"summary", info.summary}, {"transfer_unit", info.transfer_unit},
                        {"theory_rows", rows}, {"row_rule", info.row_rule}});
@@ -44,12 +46,14 @@ int run_list(const ListOptions& options)
                       << row["source"].get<std::string>() << ")\n";
         std::cout << "    row: " << entry["row_rule"].get<std::string>() << "\n";
     }
-    std::cout << "\nThe seeds' table has more rows than zctrace runs yet:\n";
+    bool header = false;
     for (const TheoryRow& row : theory_table()) {
         bool used = false;
         for (Technique technique : kAllTechniques)
             for (std::string_view id : technique_info(technique).theory_rows)
                 used = used || id == row.id;
+        if (!used && !std::exchange(header, true))
+            std::cout << "\nThe seeds' table has more rows than zctrace runs yet:\n";
         if (!used)
             std::cout << "    \"" << row.name_zh << "\": " << row.cpu_copies << " CPU copies, " << row.dma_copies
                       << " DMA copies (" << row.source << ")\n";

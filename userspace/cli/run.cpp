@@ -32,6 +32,8 @@ struct RunOptions {
     std::string chunk = "64K";
     std::string cache = "warm";
     std::string out = "reports";
+    std::string dir = "/var/tmp";
+    std::uint64_t write_pages = 10;
     std::string transport = "lo";
     std::string sg;  // empty: not given
     bool json = false;
@@ -41,7 +43,7 @@ struct RunOptions {
 
 std::string validate_technique(const std::string& name)
 {
-    if (name == "all" || technique_from_name(name))
+    if (name == "all" || user_can_run(name))
         return {};
     return "unknown technique '" + name + "'; valid techniques: " + technique_names() + ", all";
 }
@@ -67,8 +69,21 @@ int run_run(const RunOptions& options)
     const std::uint64_t chunk = *parse_size(options.chunk);
     if (chunk > kMaxChunk)
         return fail(kExitUsage, "--chunk " + options.chunk + " is larger than the 1 GiB limit");
-    if (options.cache == "cold")
-        return fail(kExitUsage, "--cache cold is not implemented yet; use --cache warm");
+    const std::vector<Technique> techniques = selected_techniques(options.techniques);
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    for (Technique technique : techniques) {
+        if (reads_direct(technique) && chunk % page != 0)
+            return fail(kExitUsage, "--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
+                                        " reads with O_DIRECT, which needs whole pages; use a multiple of " +
+                                        std::to_string(page) + " bytes, e.g. --chunk 64K");
+        // These hold the whole payload in memory at once.
+        const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
+        if (holds_whole_payload(technique) && size > memory / 4)
+            return fail(kExitUsage, "--size " + options.size + ": " + std::string(technique_name(technique)) +
+                                        " keeps the whole payload in memory, and " + format_bytes(size) +
+                                        " is more than a quarter of this machine's " + format_bytes(memory) +
+                                        "; use a smaller --size");
+    }
     if (!options.sg.empty() && options.transport != "veth")
         return fail(kExitUsage, "--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
                                 "(lo always has SG on)");
@@ -87,24 +102,28 @@ int run_run(const RunOptions& options)
                                           "); the filemap tracepoints need it. Run `zctrace doctor`.");
     // What a killed run may have left: its work directory, and (should a veth
     // end ever sit outside zctrace's own namespaces) its links.
-    sweep_stale_work_dirs();
+    sweep_stale_work_dirs(options.dir);
     if (transport == Transport::veth)
         sweep_stale_links();
 
-    auto dir = WorkDir::create();
+    auto dir = WorkDir::create(options.dir);
     if (!dir)
-        return fail(dir.error());
+        return fail(Error{dir.error().code, dir.error().message + "; pass --dir with a writable directory on a "
+                                            "block-backed filesystem", ErrorKind::bad_input});
     if (size >= (256u << 20))
         std::cerr << "zctrace: writing a " << format_bytes(size) << " workload file in " << dir->path().string()
                   << "\n";
     auto file = create_workload_file(dir->path(), size, options.seed);
     if (!file)
         return fail(file.error());
+    if (std::any_of(techniques.begin(), techniques.end(), reads_direct))
+        if (auto direct = check_direct_io(*file); !direct)
+            return fail(direct.error());
     const HostFacts host = gather_host_facts();
 
     nlohmann::json printed = nlohmann::json::array();
     bool any_mismatch = false;
-    for (Technique technique : selected_techniques(options.techniques)) {
+    for (Technique technique : techniques) {
         const std::string name(technique_name(technique));
         ProgressLine progress(name);
         SessionHooks hooks;
@@ -116,7 +135,11 @@ int run_run(const RunOptions& options)
         hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
             progress.update(done, total, seconds);
         };
-        RunSpec spec{technique, chunk, CacheState::warm, ProbeFlavor::typed, transport, scatter_gather};
+        const CacheState cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
+        if (has_buffered_baseline(technique))
+            std::cerr << "zctrace: " << name << " first traces a buffered read() of the same file; both runs "
+                      << "start from a cold cache, since page-cache pollution is what they are compared on\n";
+        RunSpec spec{technique, chunk, cache, ProbeFlavor::typed, transport, scatter_gather, options.write_pages};
         auto observation = run_technique(spec, *file, hooks);
         progress.finish();
         if (!observation)
@@ -151,7 +174,7 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
 {
     auto options = std::make_shared<RunOptions>();
     CLI::App* run = app.add_subcommand("run", "Trace a technique's workload and check it against the theory table");
-    run->add_option("technique", options->techniques, "read_write, mmap_write, sendfile, splice, or all")
+    run->add_option("technique", options->techniques, technique_names() + ", or all")
         ->required()
         ->check(CLI::Validator(validate_technique, "TECHNIQUE", "technique"));
     run->add_option("--size", options->size, "Bytes to send (K, M, G suffixes)")
@@ -160,9 +183,18 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
     run->add_option("--chunk", options->chunk, "Bytes per transfer (K, M, G suffixes)")
         ->capture_default_str()
         ->check(CLI::Validator(validate_size, "SIZE", "size"));
-    run->add_option("--cache", options->cache, "Page-cache state of the file before the run")
+    run->add_option("--cache", options->cache,
+                    "Page-cache state of the file before the run: warm (read through first) or cold (only its "
+                    "pages evicted: fdatasync, POSIX_FADV_DONTNEED, checked with mincore)")
         ->capture_default_str()
         ->check(CLI::IsMember({"warm", "cold"}));
+    run->add_option("--dir", options->dir,
+                    "Directory for the workload file; it must be on a block-backed filesystem (ext4, xfs)")
+        ->capture_default_str();
+    run->add_option("--write-pages", options->write_pages,
+                    "cow: pages the child writes after reading the buffer (0: it only reads)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     run->add_option("--out", options->out, "Directory for <technique>.json reports")->capture_default_str();
     run->add_option("--transport", options->transport,
                     "lo, or veth: a veth pair between two private network namespaces")
