@@ -1,6 +1,10 @@
 #include "workload_file.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -10,7 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <vector>
 
@@ -230,6 +236,40 @@ Result<std::uint64_t> resident_pages(const WorkloadFile& file)
     return resident;
 }
 
+namespace {
+
+// TCP frees a received skb on the CPU that allocated it: recvmsg parks it on
+// that CPU's defer list (skb_attempt_defer_free), emptied only when the CPU
+// next runs NET_RX. After sendfile or splice over loopback, such skbs still
+// hold page-cache pages as frags, so DONTNEED cannot drop those pages. One
+// loopback datagram sent from each CPU runs NET_RX there and frees them.
+void flush_deferred_skb_frees()
+{
+    UniqueFd sink(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (!sink.valid() || ::bind(sink.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(sink.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        return;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    for (long cpu = 0; cpu < cpus; ++cpu) {
+        std::thread([&] {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(static_cast<int>(cpu), &set);
+            if (::sched_setaffinity(0, sizeof set, &set) != 0)
+                return;
+            UniqueFd source(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            if (source.valid())
+                ::sendto(source.get(), "z", 1, 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        }).join();
+    }
+}
+
+}  // namespace
+
 Result<std::uint64_t> evict_page_cache(const WorkloadFile& file)
 {
     UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -240,9 +280,15 @@ Result<std::uint64_t> evict_page_cache(const WorkloadFile& file)
     if (::fdatasync(fd.get()) != 0)
         return Error::from_errno("cannot flush " + file.path.string());
     std::uint64_t resident = 0;
-    // A page that is being read back or still under writeback survives one
-    // pass; a second pass catches those.
-    for (int attempt = 0; attempt < 3; ++attempt) {
+    // DONTNEED skips pages someone still holds a reference to: right after
+    // a sendfile or splice run, deferred skbs (above); pages under I/O.
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        if (attempt) {
+            flush_deferred_skb_frees();
+            std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 1 ? 1 : 50));
+        }
+        if (interrupted())
+            return Error{EINTR, "interrupted", ErrorKind::interrupted};
         if (const int rc = ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED); rc != 0)
             return Error::from_errno("posix_fadvise(DONTNEED) on " + file.path.string(), rc);
         auto left = resident_pages(file);

@@ -1,4 +1,7 @@
 // zctrace as users run it: exit statuses, messages, Ctrl-C and crashes.
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include "bpf/tracking.h"
 #include "cli/support.hpp"
 #include "json_schema.hpp"
@@ -14,7 +17,10 @@ TEST(Cli, UnknownTechniqueListsTheValidOnes)
     const Finished result = run({"run", "sendfil"});
     EXPECT_EQ(result.status, 2);
     EXPECT_NE(result.err.find("unknown technique 'sendfil'"), std::string::npos) << result.err;
-    EXPECT_NE(result.err.find("read_write, mmap_write, sendfile, splice, all"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
+                             "large_file_async_direct, all"),
+              std::string::npos)
+        << result.err;
 }
 
 TEST(Cli, MalformedSizesAreRejected)
@@ -34,6 +40,63 @@ TEST(Cli, UnknownSubcommandAndCacheState)
     EXPECT_EQ(run({"frobnicate"}).status, 2);
     const Finished cold = run({"run", "sendfile", "--cache", "lukewarm"});
     EXPECT_EQ(cold.status, 2);
+}
+
+TEST(Cli, TheBufferedBaselineIsNotATechniqueToRun)
+{
+    const Finished result = run({"run", "large_file_buffered"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("unknown technique 'large_file_buffered'"), std::string::npos) << result.err;
+}
+
+TEST(Cli, DirectIoNeedsWholePageChunks)
+{
+    const Finished result = run({"run", "direct_io", "--chunk", "1000"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("O_DIRECT"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("--chunk 64K"), std::string::npos) << result.err;
+}
+
+TEST(Cli, AFilesystemWithoutADiskIsNamedWithTheDirToUse)
+{
+    REQUIRE_ROOT();
+    struct statfs fs{};
+    if (::statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC)
+        GTEST_SKIP() << "/dev/shm is not a tmpfs here";
+    const Finished result = run({"run", "direct_io", "--size", "1M", "--dir", "/dev/shm"});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("is on tmpfs"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("--dir /"), std::string::npos) << result.err;
+    // Nothing was left in the directory.
+    for (const auto& entry : fs::directory_iterator("/dev/shm"))
+        EXPECT_EQ(entry.path().filename().string().rfind("zctrace-", 0), std::string::npos) << entry.path();
+
+    const Finished missing = run({"run", "sendfile", "--size", "1M", "--dir", "/nonexistent/zctrace"});
+    EXPECT_EQ(missing.status, 2);
+    EXPECT_NE(missing.err.find("--dir"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, ColdCacheAndCopyOnWriteFromTheCommandLine)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "sendfile", "cow", "--cache", "cold", "--write-pages", "3", "--size", "4M",
+                                 "--out", dir.path().string(), "--json"});
+    ASSERT_EQ(result.status, 0) << result.err;
+    const auto reports = nlohmann::json::parse(result.out);
+    ASSERT_EQ(reports.size(), 2u);
+    const auto& sendfile = reports[0];
+    EXPECT_EQ(sendfile["environment"]["cache"], "cold");
+    EXPECT_EQ(sendfile["environment"]["cache_resident_pages_before"], 0);
+    EXPECT_GE(sendfile["measured"]["dma_bytes"]["disk_read"].get<std::uint64_t>(), 4u * 1024 * 1024 * 95 / 100);
+    EXPECT_EQ(sendfile["environment"]["filesystem"].get<std::string>().empty(), false);
+    const auto& cow = reports[1];
+    EXPECT_EQ(cow["measured"]["cow"]["pages_copied"], 3);
+    EXPECT_EQ(cow["measured"]["cow"]["pages_private"], 3);
+    EXPECT_TRUE(cow["workload"]["integrity"]["ok"].get<bool>());
+    for (const auto& report : reports)
+        EXPECT_TRUE(zctrace::report_schema().validate(report).empty());
+    EXPECT_EQ(dir.entries(), (std::vector<std::string>{"cow.json", "sendfile.json"}));
 }
 
 TEST(Cli, UnwritableOutputDirectoryIsReported)

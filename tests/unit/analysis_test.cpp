@@ -545,6 +545,7 @@ Report cold_splice_report()
 {
     Report report = splice_report();
     report.environment.cache = "cold";
+    report.environment.cache_resident_pages_before = 0;
     report.measured.page_cache.hits = 0;
     report.measured.page_cache.misses = kPages;
     report.measured.page_cache.hit_ratio = 0.0;
@@ -560,8 +561,8 @@ TEST(Analyze, DmaWithColdCacheReadingTheFileIsExplained)
     const Check& dma = check(report, "dma_copies");
     EXPECT_EQ(dma.measured, 1.0);
     EXPECT_EQ(dma.verdict, Verdict::explained) << dma.explanation;
-    EXPECT_NE(dma.explanation.find("disk: 64 MiB read, 0 B written (block_bio_queue), 16384 pages added to the "
-                                   "page cache (1.00 x payload)"),
+    EXPECT_NE(dma.explanation.find("disk: 64 MiB read, 0 B written (block_bio_queue, submitted by the sender), 16384 "
+                                   "pages added to the page cache (1.00 x payload): the cache was cold"),
               std::string::npos)
         << dma.explanation;
 

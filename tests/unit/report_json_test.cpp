@@ -105,6 +105,8 @@ Report full_report()
     e.cache = "warm";
     e.file_pages = 16384;
     e.cache_resident_pages_before = 16380;
+    e.cache_resident_pages_after = 16384;
+    e.work_dir = "/var/tmp/zctrace-1234-abcdef";
     e.filesystem = "ext4";
     e.block_device = "nvme0n1p2";
 
@@ -126,16 +128,16 @@ Report full_report()
 
     Measured& m = r.measured;
     m.cpu_copies = 0.015625;
-    m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 1448, 61440};
+    m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 4096, 1448, 65536};
     m.dma_copies = 0.1;
     m.dma_bytes = {4096, 512, 6710886, 6715494, 8192};
     m.syscalls = {66, {{"sendfile", 64}, {"close", 2}}};
     m.syscalls_per_transfer = 1.03125;
     m.mode_switches = 132;
     m.mode_switches_per_transfer = 2.0625;
-    m.mode_switch_detail = {66, 66};
+    m.mode_switch_detail = {66, 67, 1};
     m.context_switches = {12, 3};
-    m.page_faults = {7, 5, 3, 2, 1, 4};
+    m.page_faults = {7, 5, 3, 2, 1, 4, 1, 11, 6, 2};
     m.page_cache = {16384, 16383, 1, 0.99993896484375, 64, 16384, 9, 3, 48, 57, 57, 2};
     m.socket.skbs = 1100;
     m.socket.bytes = 67181824;
@@ -156,6 +158,12 @@ Report full_report()
     m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB, 72600, 8192, 67100000, 1, 672}};
     m.receiver = {64 * kMiB, 2048, 2050};
     m.kernel_counters = {11, 2, 40, 1, 3, 66, 4096, 67108864};
+    m.mmap = MmapStats{5120, 8192, 3072, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    m.cow = CowStats{16384, 10, 10, 40960, 12, 16374, 10, true, true};
+
+    ReadPathFigures direct{"large_file_async_direct", 64 * kMiB, 1, 2, 64 * kMiB, 0.5, 0.16, 0.01, 0.15, 2048, 4096, 1208};
+    ReadPathFigures buffered{"large_file_buffered", 64 * kMiB, 16384, 16384, 64 * kMiB, 1, 0.98, 0.02, 0.96, 16384, 32768, 1036};
+    r.comparison = Comparison{direct, buffered, 0.00006, "from a cold cache, ..."};
 
     r.theory = {"sendfile", "sendfile", "sendfile", 1, 2, "sendfile", 1, 2,
                 "efficient, data cannot be modified (高效但不可改数据)", "seed 000 §3.3; seed 002 §6.3"};
@@ -248,6 +256,10 @@ TEST(ReportJson, EmptyOptionalsAreNullAndComeBackEmpty)
     report.measured.page_cache.hit_ratio.reset();
     report.environment.device_sg.reset();
     report.theory.syscalls_per_transfer.reset();
+    report.theory.mode_switches_per_transfer.reset();
+    report.measured.mmap.reset();
+    report.measured.cow.reset();
+    report.comparison.reset();
     report.checks.front().theory.reset();
     const json j = report;
 
@@ -461,6 +473,10 @@ TEST(ReportSchema, AcceptsAFullReport)
     report.measured.page_cache.hit_ratio.reset();
     report.environment.device_sg.reset();
     report.theory.syscalls_per_transfer.reset();
+    report.theory.mode_switches_per_transfer.reset();
+    report.measured.mmap.reset();
+    report.measured.cow.reset();
+    report.comparison.reset();
     report.checks.front().theory.reset();
     const std::vector<std::string> with_nulls = report_schema().validate(json(report));
     EXPECT_TRUE(with_nulls.empty()) << joined(with_nulls);
@@ -472,7 +488,9 @@ TEST(ReportSchema, AcceptsWhatAnalyzeProduces)
     report.measured.cpu_copy_bytes = {};
     report.measured.cpu_copies = 0;
     analyze(report);
-    ASSERT_EQ(report.checks.size(), 5u);
+    // Five for every technique, and one for each of the fixture's cow, mmap
+    // and comparison sections.
+    ASSERT_EQ(report.checks.size(), 8u);
     const std::vector<std::string> errors = report_schema().validate(json(report));
     EXPECT_TRUE(errors.empty()) << joined(errors);
 }
