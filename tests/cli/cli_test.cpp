@@ -131,9 +131,15 @@ TEST(Cli, ListAndDoctorSpeakJson)
     const Finished list = run({"list", "--json"});
     ASSERT_EQ(list.status, 0);
     const auto techniques = nlohmann::json::parse(list.out);
-    ASSERT_EQ(techniques.size(), 4u);
+    ASSERT_EQ(techniques.size(), 8u);
     EXPECT_EQ(techniques[2]["technique"], "sendfile");
     EXPECT_EQ(techniques[2]["theory_rows"].size(), 2u);
+    EXPECT_EQ(techniques[6]["technique"], "cow");
+    // A claim from the seeds' prose has no mode-switch figure: null, not 0.
+    EXPECT_TRUE(techniques[6]["theory_rows"][0]["mode_switches_per_transfer"].is_null());
+    const Finished text = run({"list"});
+    EXPECT_EQ(text.status, 0) << text.err;
+    EXPECT_NE(text.out.find("no figure for mode switches"), std::string::npos) << text.out;
 
     REQUIRE_ROOT();
     const Finished doctor = run({"doctor", "--json"});

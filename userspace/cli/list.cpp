@@ -39,11 +39,13 @@ int run_list(const ListOptions& options)
     for (const auto& entry : out) {
         std::cout << entry["technique"].get<std::string>() << "\n    " << entry["summary"].get<std::string>()
                   << "\n    transfer: " << entry["transfer_unit"].get<std::string>() << "\n";
-        for (const auto& row : entry["theory_rows"])
+        for (const auto& row : entry["theory_rows"]) {
+            const auto& switches = row["mode_switches_per_transfer"];
             std::cout << "    theory \"" << row["name"].get<std::string>() << "\": " << row["cpu_copies"].get<double>()
                       << " CPU copies, " << row["dma_copies"].get<double>() << " DMA copies, "
-                      << row["mode_switches_per_transfer"].get<double>() << " mode switches ("
+                      << (switches.is_null() ? std::string("no figure for") : switches.dump()) << " mode switches ("
                       << row["source"].get<std::string>() << ")\n";
+        }
         std::cout << "    row: " << entry["row_rule"].get<std::string>() << "\n";
     }
     bool header = false;
