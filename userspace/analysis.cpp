@@ -173,9 +173,7 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     disk.text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
                 " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
                 " pages added to the page cache (" + format_fixed(disk.measured) + " x payload)";
-    const bool direct = report.technique == "direct_io" || report.technique == "direct_io_send" ||
-                        report.technique == "large_file_async_direct";
-    if (direct && m.dma_bytes.disk_read)
+    if (reads_direct(*technique_from_name(report.technique)) && m.dma_bytes.disk_read)
         disk.text += ": O_DIRECT read the disk straight into user memory; " +
                      std::to_string(m.page_cache.misses) + " pages went through the page cache";
     else if (env.cache == "cold" && m.dma_bytes.disk_read)

@@ -274,11 +274,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
         return interruption();
 
     const std::uint64_t cookie = random_cookie();
-    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    const std::uint64_t buffer_bytes =
-        holds_whole_payload(spec.technique) ? (file.size + page - 1) / page * page
-        : spec.technique == Technique::direct_io_send ? (spec.chunk + page - 1) / page * page
-                                                      : 0;
+    const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
     auto tracer = Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes}, spec.probes);
     if (!tracer)
         return tracer.error();

@@ -234,9 +234,7 @@ std::uint64_t round_up(std::uint64_t value, std::uint64_t unit)
 std::uint64_t request_length(const Plan& plan, std::uint64_t moved)
 {
     const std::uint64_t n = plan.next_chunk(moved);
-    return plan.spec.technique == Technique::large_file_buffered || plan.spec.technique == Technique::cow
-               ? n
-               : round_up(n, page_size());
+    return reads_direct(plan.spec.technique) ? round_up(n, page_size()) : n;
 }
 
 // direct_io and large_file_buffered: read() the file chunk by chunk into the
@@ -398,8 +396,8 @@ void read_child_smaps(pid_t child, std::uint64_t buffer_bytes, CowOutcome& cow)
     bool inside = false;
     while (std::fgets(line, sizeof line, smaps)) {
         unsigned long long start = 0, end = 0;
-        if (std::sscanf(line, "%llx-%llx ", &start, &end) == 2 && std::strchr(line, ':') &&
-            std::strchr(line, '-') < std::strchr(line, ' ')) {
+        // A mapping's header line; no field name parses as "<hex>-<hex>".
+        if (std::sscanf(line, "%llx-%llx ", &start, &end) == 2) {
             inside = start == ZC_PAYLOAD_BUFFER_BASE && end == ZC_PAYLOAD_BUFFER_BASE + buffer_bytes;
             cow.smaps_found = cow.smaps_found || inside;
             continue;
@@ -463,6 +461,13 @@ int connect_to(std::uint32_t address, std::uint16_t port)
 
 }  // namespace
 
+std::uint64_t payload_buffer_bytes(Technique technique, std::uint64_t bytes, std::uint64_t chunk)
+{
+    if (holds_whole_payload(technique))
+        return round_up(bytes, page_size());
+    return technique == Technique::direct_io_send ? round_up(chunk, page_size()) : 0;
+}
+
 std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
 {
     std::vector<std::pair<std::string, std::uint64_t>> out;
@@ -510,16 +515,9 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             // Touch the buffer now so its page faults fall outside the window.
             chunk_buffer.assign(spec.chunk, 1);
         }
-        if (holds_whole_payload(spec.technique)) {
-            report.buffer_bytes = round_up(spec.bytes, page_size());
+        report.buffer_bytes = payload_buffer_bytes(spec.technique, spec.bytes, spec.chunk);
+        if (report.buffer_bytes)
             buffer = map_payload_buffer(report.buffer_bytes);
-        }
-        char* direct_chunk = nullptr;
-        if (spec.technique == Technique::direct_io_send) {
-            report.buffer_bytes = round_up(spec.chunk, page_size());
-            buffer = map_payload_buffer(report.buffer_bytes);
-            direct_chunk = buffer;
-        }
         if (spec.technique == Technique::large_file_async_direct) {
             if (const int rc = io_uring_queue_init(kUringQueueDepth, &ring, 0); rc < 0)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
@@ -572,7 +570,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::splice: send_splice(plan, pipe_fds); break;
         case Technique::direct_io:
         case Technique::large_file_buffered: read_into_buffer(plan, buffer); break;
-        case Technique::direct_io_send: send_direct_io(plan, direct_chunk); break;
+        case Technique::direct_io_send: send_direct_io(plan, buffer); break;
         case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         }

@@ -90,6 +90,11 @@ struct SenderReport {
     CowOutcome cow;
 };
 
+// Length of the user buffer the sender maps at ZC_PAYLOAD_BUFFER_BASE, page
+// rounded: the whole payload, or (direct_io_send) one chunk; 0 when it maps
+// none. zctrace needs it before load to tell faults on it by address.
+std::uint64_t payload_buffer_bytes(Technique technique, std::uint64_t bytes, std::uint64_t chunk);
+
 // The bytes the technique moved: sent over TCP, or read into memory.
 inline std::uint64_t payload_bytes(const SenderReport& report, Technique technique)
 {

@@ -71,13 +71,13 @@ int run_run(const RunOptions& options)
         return fail(kExitUsage, "--chunk " + options.chunk + " is larger than the 1 GiB limit");
     const std::vector<Technique> techniques = selected_techniques(options.techniques);
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
     for (Technique technique : techniques) {
         if (reads_direct(technique) && chunk % page != 0)
             return fail(kExitUsage, "--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
                                         " reads with O_DIRECT, which needs whole pages; use a multiple of " +
                                         std::to_string(page) + " bytes, e.g. --chunk 64K");
         // These hold the whole payload in memory at once.
-        const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
         if (holds_whole_payload(technique) && size > memory / 4)
             return fail(kExitUsage, "--size " + options.size + ": " + std::string(technique_name(technique)) +
                                         " keeps the whole payload in memory, and " + format_bytes(size) +
