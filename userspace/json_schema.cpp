@@ -319,15 +319,43 @@ std::vector<std::string> JsonSchema::validate(const nlohmann::json& instance) co
     return errors;
 }
 
+namespace {
+
+// The compiled-in schemas are tested to parse, so this cannot fail at run time.
+JsonSchema compiled(const std::string& text)
+{
+    return *JsonSchema::parse(nlohmann::json::parse(text));
+}
+
+}  // namespace
+
 const JsonSchema& report_schema()
 {
-    static const JsonSchema schema = *JsonSchema::parse(nlohmann::json::parse(report_schema_text()));
+    static const JsonSchema schema = compiled(report_schema_text());
     return schema;
 }
 
 const JsonSchema& gather_schema()
 {
-    static const JsonSchema schema = *JsonSchema::parse(nlohmann::json::parse(gather_schema_text()));
+    static const JsonSchema schema = compiled(gather_schema_text());
+    return schema;
+}
+
+const JsonSchema& summary_schema()
+{
+    static const JsonSchema schema = compiled(summary_schema_text());
+    return schema;
+}
+
+const JsonSchema& diff_schema()
+{
+    static const JsonSchema schema = compiled(diff_schema_text());
+    return schema;
+}
+
+const JsonSchema& ndjson_schema()
+{
+    static const JsonSchema schema = compiled(ndjson_schema_text());
     return schema;
 }
 

@@ -30,5 +30,14 @@ const std::string& report_schema_text();
 // The gather report schema (reports/schema/gather.v1.schema.json), compiled in.
 const JsonSchema& gather_schema();
 const std::string& gather_schema_text();
+// summary.json (`run` with several techniques, `summarize`).
+const JsonSchema& summary_schema();
+const std::string& summary_schema_text();
+// `diff --format json`.
+const JsonSchema& diff_schema();
+const std::string& diff_schema_text();
+// One line of `run --format ndjson`: the envelope and the interval sample.
+const JsonSchema& ndjson_schema();
+const std::string& ndjson_schema_text();
 
 }  // namespace zctrace

@@ -62,21 +62,26 @@ void sweep_stale_temp_files(const std::filesystem::path& dir)
 
 Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path)
 {
+    return write_text_atomically(document.dump(2) + "\n", path);
+}
+
+Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path)
+{
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
     std::string temp = (dir / ("." + path.filename().string() + std::string(kTempMarker) +
                                std::to_string(::getpid()) + "-XXXXXX"))
                            .string();
     UniqueFd fd(::mkstemp(temp.data()));
     if (!fd.valid())
-        return Error::from_errno("cannot create a file in " + dir.string() +
-                                 " (choose a writable directory with --out)");
+        return Error::from_errno("cannot create a file in " + dir.string() + " (choose a writable directory)")
+            .as(ErrorKind::bad_input);
     auto fail = [&](Error error) -> Result<void> {
         ::unlink(temp.c_str());
         return error;
     };
     if (::fchmod(fd.get(), 0644) != 0)
         return fail(Error::from_errno("cannot set permissions on " + temp));
-    if (auto written = write_all(fd.get(), document.dump(2) + "\n", temp); !written)
+    if (auto written = write_all(fd.get(), text, temp); !written)
         return fail(written.error());
     if (::fsync(fd.get()) != 0)
         return fail(Error::from_errno("cannot flush " + temp));

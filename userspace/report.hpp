@@ -416,8 +416,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, tec
 
 // Writes <dir>/<technique>.json whole or not at all (temp file, fsync, rename).
 Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir);
-// The same for any JSON document.
+// The same for any JSON document (pretty-printed) or text.
 Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path);
+Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path);
 // Fails with a clear message when reports cannot be written to dir.
 Result<void> check_output_dir(const std::filesystem::path& dir);
 

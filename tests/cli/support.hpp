@@ -42,6 +42,7 @@ struct Finished {
 struct Restrictions {
     bool as_nobody = false;
     long deny_syscall = -1;  // answered with EPERM by a seccomp filter
+    std::string stdin_path;  // the child's stdin; empty: /dev/null
 };
 
 // Installs a seccomp filter that fails one syscall number with EPERM, the
@@ -59,10 +60,12 @@ inline bool deny_syscall(long nr)
            ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
-// A zctrace process with its stdout and stderr captured.
+// A zctrace process (or another program: promtool, chromium) with its
+// stdout and stderr captured.
 class Process {
 public:
-    explicit Process(std::vector<std::string> args, Restrictions restrictions = {})
+    explicit Process(std::vector<std::string> args, Restrictions restrictions = {},
+                     std::string binary = ZCTRACE_BINARY)
     {
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
@@ -71,6 +74,10 @@ public:
         if (pid_ == 0) {
             ::dup2(out[1], STDOUT_FILENO);
             ::dup2(err[1], STDERR_FILENO);
+            const std::string input = restrictions.stdin_path.empty() ? "/dev/null" : restrictions.stdin_path;
+            const int in = ::open(input.c_str(), O_RDONLY);
+            if (in < 0 || ::dup2(in, STDIN_FILENO) < 0)
+                ::_exit(96);
             if (restrictions.deny_syscall >= 0 && !deny_syscall(restrictions.deny_syscall))
                 ::_exit(97);
             if (restrictions.as_nobody) {
@@ -80,7 +87,6 @@ public:
                     ::_exit(99);
             }
             std::vector<char*> argv;
-            std::string binary = ZCTRACE_BINARY;
             argv.push_back(binary.data());
             for (auto& arg : args)
                 argv.push_back(arg.data());

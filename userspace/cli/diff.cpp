@@ -1,0 +1,7 @@
+#include "commands.hpp"
+
+namespace zctrace::cli {
+
+void setup_diff(CLI::App&, int&) {}
+
+}  // namespace zctrace::cli
