@@ -10,6 +10,12 @@
 namespace zctrace {
 namespace {
 
+// A bus (parent) device moves the payload by DMA; lo and veth copy in software.
+bool dma_capable(const DeviceTraffic& device)
+{
+    return device.has_parent && (device.flags & IFF_LOOPBACK) == 0;
+}
+
 SocketStats socket_stats(const RawCounters& raw)
 {
     const zc_net_totals& net = raw.net;
@@ -49,7 +55,7 @@ SocketStats socket_stats(const RawCounters& raw)
         stats.name = device.name;
         stats.ifindex = device.ifindex;
         stats.loopback = (device.flags & IFF_LOOPBACK) != 0;
-        stats.dma_capable = device.has_parent && !stats.loopback;
+        stats.dma_capable = dma_capable(device);
         stats.sg = device.sg;
         stats.skbs = device.skbs;
         stats.bytes = device.bytes;
@@ -66,6 +72,55 @@ SocketStats socket_stats(const RawCounters& raw)
 
 }  // namespace
 
+CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
+{
+    CopyBytes copies;
+    copies.file_to_user = raw.syscalls.file_to_user_bytes;
+    copies.user_to_socket = raw.syscalls.user_copy_bytes;
+    copies.page_cache_to_socket = raw.syscalls.spliced_copied_bytes;
+    copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
+    copies.retransmit_relinearize = raw.net.xmit_retransmit_linear_payload_bytes;
+    copies.device_linearize = raw.net.xmit_linear_payload_bytes - copies.retransmit_relinearize;
+    // A write fault on a present page of the buffer is wp_page_copy(): one
+    // page copied. Only cow has a second process sharing the buffer.
+    if (technique == Technique::cow)
+        copies.copy_on_write = raw.memory.buffer_faults.present_write * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
+                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
+    return copies;
+}
+
+DmaBytes dma_bytes(const RawCounters& raw)
+{
+    DmaBytes dma;
+    dma.disk_read = raw.block.read_bytes;
+    dma.disk_write = raw.block.write_bytes;
+    for (const DeviceTraffic& device : raw.devices)
+        if (dma_capable(device))
+            dma.nic_tx += device.payload_bytes;
+    dma.total = dma.disk_read + dma.disk_write + dma.nic_tx;
+    dma.other_device = raw.block.other_device_bytes;
+    return dma;
+}
+
+IntervalSample sample_counters(const RawCounters& raw, Technique technique)
+{
+    IntervalSample sample;
+    sample.technique = std::string(technique_name(technique));
+    sample.cpu_copy_bytes = copy_bytes(raw, technique);
+    sample.dma_bytes = dma_bytes(raw);
+    sample.syscalls = raw.syscall_entries;
+    sample.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    sample.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
+    sample.page_faults = raw.memory.user_faults.total + raw.memory.kernel_faults.total;
+    sample.page_cache_hits = raw.pages.hits;
+    sample.page_cache_misses = raw.pages.added;
+    sample.shared_frag_bytes = raw.net.xmit_shared_frag_bytes;
+    sample.copied_frag_bytes = raw.net.xmit_copied_frag_bytes;
+    sample.linear_payload_bytes = raw.net.xmit_linear_payload_bytes;
+    return sample;
+}
+
 Measured measure(const RunObservation& observation)
 {
     const RawCounters& raw = observation.counters;
@@ -75,31 +130,10 @@ Measured measure(const RunObservation& observation)
 
     m.socket = socket_stats(raw);
 
-    CopyBytes& copies = m.cpu_copy_bytes;
-    copies.file_to_user = raw.syscalls.file_to_user_bytes;
-    copies.user_to_socket = raw.syscalls.user_copy_bytes;
-    copies.page_cache_to_socket = raw.syscalls.spliced_copied_bytes;
-    copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
-    copies.retransmit_relinearize = raw.net.xmit_retransmit_linear_payload_bytes;
-    copies.device_linearize = raw.net.xmit_linear_payload_bytes - copies.retransmit_relinearize;
-    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    // A write fault on a present page of the buffer is wp_page_copy(): one
-    // page copied. Only cow has a second process sharing the buffer.
-    if (observation.spec.technique == Technique::cow)
-        copies.copy_on_write = raw.memory.buffer_faults.present_write * page;
-    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
-                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
-    m.cpu_copies = ratio(copies.total, payload);
-
-    DmaBytes& dma = m.dma_bytes;
-    dma.disk_read = raw.block.read_bytes;
-    dma.disk_write = raw.block.write_bytes;
-    for (const DeviceStats& device : m.socket.devices)
-        if (device.dma_capable)
-            dma.nic_tx += device.payload_bytes;
-    dma.total = dma.disk_read + dma.disk_write + dma.nic_tx;
-    dma.other_device = raw.block.other_device_bytes;
-    m.dma_copies = ratio(dma.total, payload);
+    m.cpu_copy_bytes = copy_bytes(raw, observation.spec.technique);
+    m.cpu_copies = ratio(m.cpu_copy_bytes.total, payload);
+    m.dma_bytes = dma_bytes(raw);
+    m.dma_copies = ratio(m.dma_bytes.total, payload);
 
     for (const auto& [nr, count] : raw.syscall_counts) {
         m.syscalls.by_name[syscall_name(nr)] += count;
@@ -112,6 +146,7 @@ Measured measure(const RunObservation& observation)
 
     m.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
 
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const zc_memory_totals& mem = raw.memory;
     const workload::KernelCounters& k = observation.sender.kernel;
     m.page_faults = {mem.user_faults.total,   mem.kernel_faults.total,   mem.user_faults.write,
@@ -163,7 +198,7 @@ Measured measure(const RunObservation& observation)
         cow.buffer_pages = observation.sender.buffer_bytes / page;
         cow.pages_written_by_child = outcome.child_pages_written;
         cow.pages_copied = mem.buffer_faults.present_write;
-        cow.copy_bytes = copies.copy_on_write;
+        cow.copy_bytes = m.cpu_copy_bytes.copy_on_write;
         cow.faults_on_buffer = mem.buffer_faults.total;
         if (outcome.smaps_found) {
             cow.pages_shared = outcome.shared_kib * 1024 / page;

@@ -414,6 +414,33 @@ struct Report {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, technique, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
 
+// `run --format ndjson --interval T`: the counters so far in the sender's
+// window, read from the BPF maps while the workload runs. Cumulative, like
+// Prometheus counters; the rates cover the time since the previous sample.
+struct IntervalSample {
+    std::string technique;
+    std::uint64_t seq = 0;            // 1, 2, ... within one technique's run
+    double elapsed_seconds = 0;       // since the sender was told to start
+    double interval_seconds = 0;      // since the previous sample (or the start)
+    std::uint64_t payload_bytes = 0;  // the whole run's
+    std::uint64_t received_bytes = 0; // the receiver's progress counter
+    CopyBytes cpu_copy_bytes;
+    DmaBytes dma_bytes;
+    std::uint64_t syscalls = 0;
+    std::uint64_t mode_switches = 0;
+    ContextSwitches context_switches;
+    std::uint64_t page_faults = 0;
+    std::uint64_t page_cache_hits = 0;
+    std::uint64_t page_cache_misses = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+    double received_bytes_per_second = 0;
+    double cpu_copy_bytes_per_second = 0;
+    double syscalls_per_second = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, technique, seq, elapsed_seconds, interval_seconds, payload_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
+
 // Writes <dir>/<technique>.json whole or not at all (temp file, fsync, rename).
 Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir);
 // The same for any JSON document (pretty-printed) or text.

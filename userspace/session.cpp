@@ -353,6 +353,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
         return Error::from_errno("cannot start the sender");
 
     bool sender_done = false, receiver_done = false;
+    double next_sample = hooks.sample_interval_seconds;
     while (!(sender_done && receiver_done)) {
         if (interrupted())
             return interruption();
@@ -361,9 +362,18 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
                                         std::to_string(timeout_for(file.size).count()) + " s"};
         sender_done = sender_done || sender->poll_exit();
         receiver_done = receiver_done || receiver->poll_exit();
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         if (hooks.on_progress)
-            hooks.on_progress(progress.load(), file.size,
-                              std::chrono::duration<double>(Clock::now() - start).count());
+            hooks.on_progress(progress.load(), file.size, elapsed);
+        if (hooks.on_sample && hooks.sample_interval_seconds > 0 && !(sender_done && receiver_done) &&
+            elapsed >= next_sample) {
+            auto counters = (*tracer)->read();
+            if (!counters)
+                return counters.error();
+            hooks.on_sample(spec.technique, *counters, progress.load(), elapsed);
+            while (next_sample <= elapsed)  // on the grid, never a burst to catch up
+                next_sample += hooks.sample_interval_seconds;
+        }
         if (!(sender_done && receiver_done))
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

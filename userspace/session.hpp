@@ -48,6 +48,13 @@ struct SessionHooks {
     std::function<void(const Tracer&)> on_attached;
     // Called about every 100 ms while the workload runs.
     std::function<void(std::uint64_t received, std::uint64_t total, double seconds)> on_progress;
+    // Called every sample_interval_seconds while the workload runs, with the
+    // probes' counters read from their maps at that moment.
+    // The technique is the one running: large_file_async_direct's buffered
+    // baseline samples as large_file_buffered.
+    std::function<void(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)>
+        on_sample;
+    double sample_interval_seconds = 0;  // 0: no samples
 };
 
 // Everything one run produced, before any analysis.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "html_report.hpp"
+#include "json_schema.hpp"
 #include "units.hpp"
 
 namespace zctrace {
@@ -162,6 +164,22 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
     if (!any)
         out += "\nNone: every check matched its theory row.\n";
     return out;
+}
+
+Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,
+                                         const std::filesystem::path& dir)
+{
+    const nlohmann::json document = summary;
+    if (const auto problems = summary_schema().validate(document); !problems.empty())
+        return Error{0, "internal error: the summary does not match its schema: " + problems.front()};
+    SummaryFiles files{dir / "summary.json", dir / "summary.md", dir / "summary.html"};
+    if (auto written = write_json_atomically(document, files.json); !written)
+        return written.error();
+    if (auto written = write_text_atomically(render_summary_markdown(summary, reports), files.markdown); !written)
+        return written.error();
+    if (auto written = write_text_atomically(render_summary_html(summary, reports), files.html); !written)
+        return written.error();
+    return files;
 }
 
 }  // namespace zctrace

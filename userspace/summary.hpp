@@ -3,12 +3,14 @@
 // table), plus what the HTML report draws from.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "error.hpp"
 #include "report.hpp"
 
 namespace zctrace {
@@ -62,5 +64,15 @@ Summary summarize(const std::vector<Report>& reports);
 std::string render_summary_table(const Summary& summary);
 // summary.md: a heading, the table, then every deviation and why.
 std::string render_summary_markdown(const Summary& summary, const std::vector<Report>& reports);
+
+struct SummaryFiles {
+    std::filesystem::path json;
+    std::filesystem::path markdown;
+    std::filesystem::path html;
+};
+// Writes summary.json, summary.md and summary.html into dir, each whole or
+// not at all (temp file, then rename).
+Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,
+                                         const std::filesystem::path& dir);
 
 }  // namespace zctrace

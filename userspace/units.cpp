@@ -1,10 +1,36 @@
 #include "units.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 
 namespace zctrace {
+
+Result<double> parse_duration(std::string_view text)
+{
+    auto bad = [&](const char* why) {
+        return Error{EINVAL, "invalid duration '" + std::string(text) + "': " + why +
+                                 " (examples: 500ms, 1s, 2.5s, 1m; a bare number is seconds)"};
+    };
+    double number = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec != std::errc() || end == text.data())
+        return bad("it must start with a number");
+    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    double scale = 0;
+    if (unit.empty() || unit == "s")
+        scale = 1;
+    else if (unit == "ms")
+        scale = 1e-3;
+    else if (unit == "m")
+        scale = 60;
+    else
+        return bad("unknown unit");
+    if (!(number >= 0) || number > 1e9)
+        return bad("out of range");
+    return number * scale;
+}
 
 Result<std::uint64_t> parse_size(std::string_view text)
 {

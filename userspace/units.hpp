@@ -12,6 +12,10 @@ namespace zctrace {
 // Binary suffixes K, M, G, T (optionally followed by "i" and/or "B"), no suffix = bytes.
 Result<std::uint64_t> parse_size(std::string_view text);
 
+// Durations as users type them: "500ms", "1s", "2.5s", "1m"; a bare number
+// is seconds. In seconds.
+Result<double> parse_duration(std::string_view text);
+
 // "64 MiB", "1.5 GiB", "512 B": exact when the value is a whole number of units.
 std::string format_bytes(std::uint64_t bytes);
 

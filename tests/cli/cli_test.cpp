@@ -4,7 +4,9 @@
 
 #include "bpf/tracking.h"
 #include "cli/support.hpp"
+#include "documents.hpp"
 #include "json_schema.hpp"
+#include "summary.hpp"
 
 namespace {
 
@@ -96,7 +98,11 @@ TEST(Cli, ColdCacheAndCopyOnWriteFromTheCommandLine)
     EXPECT_TRUE(cow["workload"]["integrity"]["ok"].get<bool>());
     for (const auto& report : reports)
         EXPECT_TRUE(zctrace::report_schema().validate(report).empty());
-    EXPECT_EQ(dir.entries(), (std::vector<std::string>{"cow.json", "sendfile.json"}));
+    // Two techniques: their reports and the summary of both.
+    std::vector<std::string> files = dir.entries();
+    std::sort(files.begin(), files.end());
+    EXPECT_EQ(files, (std::vector<std::string>{"cow.json", "sendfile.json", "summary.html", "summary.json",
+                                               "summary.md"}));
 }
 
 TEST(Cli, UnwritableOutputDirectoryIsReported)
@@ -125,6 +131,111 @@ TEST(Cli, WithoutPrivilegesItSaysWhatIsMissing)
 }
 
 // ---- normal runs ----
+
+TEST(Cli, IntervalAndFormatMistakesAreUsageErrors)
+{
+    struct Case {
+        std::vector<std::string> args;
+        std::string expected;
+    };
+    const std::vector<Case> cases = {
+        {{"run", "sendfile", "--interval", "1s"}, "add --format ndjson"},
+        {{"run", "sendfile", "--format", "ndjson", "--interval", "10ms"}, "50ms minimum"},
+        {{"run", "sendfile", "--format", "ndjson", "--interval", "soon"}, "invalid duration 'soon'"},
+        {{"run", "sendfile", "--format", "yaml"}, "--format"},
+        {{"run", "sendfile", "--json", "--format", "ndjson"}, "excludes"},
+    };
+    for (const Case& c : cases) {
+        const Finished result = run(c.args);
+        EXPECT_EQ(result.status, 2) << result.err;
+        EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
+    }
+}
+
+std::vector<nlohmann::json> ndjson_lines(const std::string& out)
+{
+    std::vector<nlohmann::json> lines;
+    std::istringstream stream(out);
+    std::string line;
+    while (std::getline(stream, line)) {
+        lines.push_back(nlohmann::json::parse(line));  // throws, failing the test, on a bad line
+        EXPECT_EQ(zctrace::ndjson_schema().validate(lines.back()), std::vector<std::string>{}) << line;
+    }
+    return lines;
+}
+
+// Samples come from the BPF maps while the workload runs: they must grow
+// monotonically and end below or at what the report then states.
+TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const double interval = 0.05;
+    const Finished result = run({"run", "read_write", "--size", "256M", "--chunk", "4K", "--format", "ndjson",
+                                 "--interval", "50ms", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_NE(result.err.find("theory row \"read + write\""), std::string::npos) << "the table goes to stderr";
+    const std::vector<nlohmann::json> lines = ndjson_lines(result.out);
+    ASSERT_GE(lines.size(), 4u) << result.out;
+    const nlohmann::json& report = lines.back();
+    ASSERT_EQ(report["type"], "report");
+    EXPECT_EQ(zctrace::report_schema().validate(report["data"]), std::vector<std::string>{});
+    EXPECT_EQ(report["data"], nlohmann::json::parse(std::ifstream(dir.path() / "read_write.json")));
+
+    const auto& measured = report["data"]["measured"];
+    std::uint64_t seq = 0, received = 0, syscalls = 0, copied = 0;
+    double elapsed = 0;
+    for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+        EXPECT_EQ(result.out.find(R"({"type":"sample","data":{)"), 0u);
+        ASSERT_EQ(lines[i]["type"], "sample") << lines[i];
+        const auto& sample = lines[i]["data"];
+        EXPECT_EQ(sample["technique"], "read_write");
+        EXPECT_EQ(sample["seq"], ++seq);
+        EXPECT_EQ(sample["payload_bytes"], 256u << 20);
+        EXPECT_GE(sample["elapsed_seconds"].get<double>(), static_cast<double>(seq) * interval);
+        EXPECT_GT(sample["elapsed_seconds"].get<double>(), elapsed);
+        EXPECT_GE(sample["received_bytes"].get<std::uint64_t>(), received);
+        EXPECT_GE(sample["syscalls"].get<std::uint64_t>(), syscalls);
+        EXPECT_GE(sample["cpu_copy_bytes"]["total"].get<std::uint64_t>(), copied);
+        elapsed = sample["elapsed_seconds"];
+        received = sample["received_bytes"];
+        syscalls = sample["syscalls"];
+        copied = sample["cpu_copy_bytes"]["total"];
+        EXPECT_LE(syscalls, measured["syscalls"]["total"].get<std::uint64_t>());
+        EXPECT_LE(copied, measured["cpu_copy_bytes"]["total"].get<std::uint64_t>());
+    }
+    EXPECT_GE(seq, 3u) << "a traced 256 MiB read+write in 4 KiB chunks takes well over 150 ms";
+    // Mid-run, the counters had moved: the samples are live, not zeros.
+    EXPECT_GT(copied, 0u);
+    EXPECT_GT(syscalls, 0u);
+}
+
+TEST(Cli, RunAllWritesTheSummaryAndPrintsItsTable)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "all", "--size", "4M", "--format", "ndjson", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    const std::vector<nlohmann::json> lines = ndjson_lines(result.out);
+    ASSERT_EQ(lines.size(), 9u) << "8 reports, then the summary; no samples without --interval";
+    std::vector<fs::path> paths;
+    for (std::size_t i = 0; i < 8; ++i) {
+        ASSERT_EQ(lines[i]["type"], "report");
+        paths.push_back(dir.path() / (lines[i]["data"]["technique"].get<std::string>() + ".json"));
+    }
+    auto reports = zctrace::load_reports(paths);
+    ASSERT_TRUE(reports) << reports.error().describe();
+    const zctrace::Summary summary = zctrace::summarize(*reports);
+    ASSERT_EQ(lines[8]["type"], "summary");
+    EXPECT_EQ(lines[8]["data"], nlohmann::json(summary));
+    auto written = zctrace::load_document(dir.path() / "summary.json");
+    ASSERT_TRUE(written) << written.error().describe();
+    EXPECT_EQ(written->json, nlohmann::json(summary));
+    EXPECT_EQ(read_text(dir.path() / "summary.md"), zctrace::render_summary_markdown(summary, *reports));
+    EXPECT_NE(read_text(dir.path() / "summary.html").find("<svg"), std::string::npos);
+    EXPECT_NE(result.err.find(zctrace::render_summary_table(summary)), std::string::npos) << result.err;
+    EXPECT_EQ(dir.entries().size(), 11u);
+}
 
 TEST(Cli, ListAndDoctorSpeakJson)
 {

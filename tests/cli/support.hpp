@@ -169,6 +169,14 @@ inline Finished run(std::vector<std::string> args, Restrictions restrictions = {
     return Process(std::move(args), restrictions).finish();
 }
 
+inline std::string read_text(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 class TempDir {
 public:
     TempDir()

@@ -19,6 +19,7 @@ namespace zctrace::output_test {
 namespace fs = std::filesystem;
 using cli_test::Finished;
 using cli_test::Process;
+using cli_test::read_text;
 using cli_test::Restrictions;
 using cli_test::TempDir;
 
@@ -39,14 +40,6 @@ inline std::vector<Report> loopback_reports()
     if (!reports)
         throw std::runtime_error(reports.error().describe());
     return *reports;
-}
-
-inline std::string read_text(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 inline void write_text(const fs::path& path, const std::string& text)

@@ -157,5 +157,23 @@ TEST(Units, ParsedSizesFormatBack)
     EXPECT_EQ(format_bytes(accepted("1536")), "1.50 KiB");
 }
 
+TEST(ParseDuration, UnitsAndBareSeconds)
+{
+    EXPECT_DOUBLE_EQ(*parse_duration("1s"), 1.0);
+    EXPECT_DOUBLE_EQ(*parse_duration("2.5s"), 2.5);
+    EXPECT_DOUBLE_EQ(*parse_duration("500ms"), 0.5);
+    EXPECT_DOUBLE_EQ(*parse_duration("1m"), 60.0);
+    EXPECT_DOUBLE_EQ(*parse_duration("0.25"), 0.25);
+}
+
+TEST(ParseDuration, RejectsWhatIsNotADuration)
+{
+    for (const char* text : {"", "s", "1h", "1 s", "-1s", "fast", "1e99", "nan", "inf"}) {
+        auto parsed = parse_duration(text);
+        ASSERT_FALSE(parsed) << text;
+        EXPECT_NE(parsed.error().message.find("examples: 500ms"), std::string::npos) << parsed.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace zctrace

@@ -11,10 +11,12 @@
 #include "common.hpp"
 #include "json_schema.hpp"
 #include "libbpf_log.hpp"
+#include "measurement.hpp"
 #include "netns.hpp"
 #include "report.hpp"
 #include "session.hpp"
 #include "signals.hpp"
+#include "summary.hpp"
 #include "system.hpp"
 #include "techniques.hpp"
 #include "terminal.hpp"
@@ -25,6 +27,8 @@ namespace zctrace::cli {
 namespace {
 
 constexpr std::uint64_t kMaxChunk = 1ull << 30;
+// The session polls every 20 ms; finer samples would only repeat themselves.
+constexpr double kMinInterval = 0.05;
 
 struct RunOptions {
     std::vector<std::string> techniques;
@@ -36,7 +40,9 @@ struct RunOptions {
     std::uint64_t write_pages = 10;
     std::string transport = "lo";
     std::string sg;  // empty: not given
-    bool json = false;
+    std::string format = "text";
+    bool json = false;  // --json: the same as --format json
+    std::string interval;  // empty: no samples
     bool strict = false;
     std::uint64_t seed = 1;
 };
@@ -47,6 +53,63 @@ std::string validate_technique(const std::string& name)
         return {};
     return "unknown technique '" + name + "'; valid techniques: " + technique_names() + ", all";
 }
+
+std::string validate_interval(const std::string& text)
+{
+    auto seconds = parse_duration(text);
+    if (!seconds)
+        return seconds.error().message;
+    if (*seconds < kMinInterval)
+        return "interval '" + text + "' is shorter than the 50ms minimum";
+    return {};
+}
+
+// `--format ndjson`: one JSON object per line on stdout, flushed at once so a
+// log shipper or `jq` sees each sample as it happens. Lines are envelopes,
+// like bpftrace's: {"type": "sample" | "report" | "summary", "data": ...}.
+void emit_ndjson(const char* type, const nlohmann::json& data)
+{
+    // Written by hand so "type" leads the line, for people reading the log.
+    std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n" << std::flush;
+}
+
+// Turns the session's counter snapshots into interval samples with rates
+// over the time since the previous one.
+class Sampler {
+public:
+    explicit Sampler(std::uint64_t payload_bytes) : payload_bytes_(payload_bytes) {}
+
+    IntervalSample next(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)
+    {
+        if (technique != technique_ || seq_ == 0) {  // a new run starts from its own zero
+            technique_ = technique;
+            seq_ = 0;
+            previous_ = IntervalSample{};
+        }
+        IntervalSample sample = sample_counters(counters, technique);
+        sample.seq = ++seq_;
+        sample.elapsed_seconds = seconds;
+        sample.interval_seconds = seconds - previous_.elapsed_seconds;
+        sample.payload_bytes = payload_bytes_;
+        sample.received_bytes = received;
+        auto rate = [&](std::uint64_t now, std::uint64_t before) {
+            return ratio(static_cast<double>(now - std::min(now, before)), sample.interval_seconds);
+        };
+        sample.received_bytes_per_second = rate(sample.received_bytes, previous_.received_bytes);
+        sample.cpu_copy_bytes_per_second = rate(sample.cpu_copy_bytes.total, previous_.cpu_copy_bytes.total);
+        sample.syscalls_per_second = rate(sample.syscalls, previous_.syscalls);
+        previous_ = sample;
+        return sample;
+    }
+
+    void reset() { seq_ = 0; }
+
+private:
+    std::uint64_t payload_bytes_;
+    Technique technique_ = Technique::sendfile;
+    std::uint64_t seq_ = 0;
+    IntervalSample previous_;
+};
 
 std::vector<Technique> selected_techniques(const std::vector<std::string>& names)
 {
@@ -84,6 +147,10 @@ int run_run(const RunOptions& options)
                                         " is more than a quarter of this machine's " + format_bytes(memory) +
                                         "; use a smaller --size");
     }
+    const std::string format = options.json ? "json" : options.format;
+    if (!options.interval.empty() && format != "ndjson")
+        return fail(kExitUsage, "--interval samples are lines of the NDJSON stream; add --format ndjson");
+    const double interval = options.interval.empty() ? 0 : *parse_duration(options.interval);
     if (!options.sg.empty() && options.transport != "veth")
         return fail(kExitUsage, "--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
                                 "(lo always has SG on)");
@@ -121,7 +188,11 @@ int run_run(const RunOptions& options)
             return fail(direct.error());
     const HostFacts host = gather_host_facts();
 
+    // Machine-readable output owns stdout; the tables then go to stderr.
+    std::ostream& human = format == "text" ? std::cout : std::cerr;
     nlohmann::json printed = nlohmann::json::array();
+    std::vector<Report> reports;
+    Sampler sampler(size);
     bool any_mismatch = false;
     for (Technique technique : techniques) {
         const std::string name(technique_name(technique));
@@ -135,6 +206,14 @@ int run_run(const RunOptions& options)
         hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
             progress.update(done, total, seconds);
         };
+        if (interval > 0) {
+            hooks.sample_interval_seconds = interval;
+            hooks.on_sample = [&](Technique running, const RawCounters& counters, std::uint64_t done,
+                                  double seconds) {
+                progress.finish();
+                emit_ndjson("sample", sampler.next(running, counters, done, seconds));
+            };
+        }
         const CacheState cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
         if (has_buffered_baseline(technique))
             std::cerr << "zctrace: " << name << " first traces a buffered read() of the same file; both runs "
@@ -157,12 +236,27 @@ int run_run(const RunOptions& options)
             return fail(path.error());
 
         any_mismatch = any_mismatch || report.verdict == Verdict::mismatch;
-        if (options.json)
+        if (format == "json")
             printed.push_back(document);
-        (options.json ? std::cerr : std::cout) << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
+        if (format == "ndjson")
+            emit_ndjson("report", document);
+        sampler.reset();
+        human << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
+        reports.push_back(report);
     }
-    if (options.json)
+    if (format == "json")
         std::cout << (printed.size() == 1 ? printed.front() : printed).dump(2) << "\n";
+    if (reports.size() > 1) {
+        const Summary summary = summarize(reports);
+        auto files = write_summary_files(summary, reports, options.out);
+        if (!files)
+            return fail(files.error());
+        if (format == "ndjson")
+            emit_ndjson("summary", summary);
+        human << render_summary_table(summary) << "summary: " << files->json.string() << ", "
+              << files->markdown.string() << ", " << files->html.string() << "\n"
+              << std::flush;
+    }
     if (options.strict && any_mismatch)
         return fail(kExitFailed, "--strict: at least one check is an unexplained mismatch");
     return kExitOk;
@@ -205,7 +299,17 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
     run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    run->add_flag("--json", options->json, "Print the report(s) as JSON on stdout");
+    CLI::Option* format = run->add_option("--format", options->format,
+                    "stdout: text (the tables), json (the report, or an array of them), or ndjson (one JSON "
+                    "object per line: interval samples, each report, then the summary); with json and ndjson "
+                    "the tables go to stderr")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json", "ndjson"}));
+    run->add_flag("--json", options->json, "The same as --format json")->excludes(format);
+    run->add_option("--interval", options->interval,
+                    "With --format ndjson: emit a sample of the counters so far every interval while each "
+                    "workload runs (e.g. 500ms, 1s)")
+        ->check(CLI::Validator(validate_interval, "DURATION", "duration"));
     run->add_flag("--strict", options->strict, "Exit 1 when a check is an unexplained mismatch");
     run->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);

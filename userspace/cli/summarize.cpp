@@ -1,7 +1,48 @@
+// `zctrace summarize REPORTS...`: the summary that `run all` writes
+// (summary.json, summary.md, summary.html), from reports already on disk.
+#include <iostream>
+#include <memory>
+
 #include "commands.hpp"
+#include "common.hpp"
+#include "documents.hpp"
+#include "summary.hpp"
 
 namespace zctrace::cli {
+namespace {
 
-void setup_summarize(CLI::App&, int&) {}
+struct SummarizeOptions {
+    std::vector<std::string> reports;
+    std::string out = "reports";
+};
+
+int run_summarize(const SummarizeOptions& options)
+{
+    auto reports = load_reports({options.reports.begin(), options.reports.end()});
+    if (!reports)
+        return fail(reports.error());
+    if (auto writable = check_output_dir(options.out); !writable)
+        return fail(Error(writable.error()).as(ErrorKind::bad_input));
+    const Summary summary = summarize(*reports);
+    auto files = write_summary_files(summary, *reports, options.out);
+    if (!files)
+        return fail(files.error());
+    std::cout << render_summary_table(summary) << "summary: " << files->json.string() << ", "
+              << files->markdown.string() << ", " << files->html.string() << "\n";
+    return kExitOk;
+}
+
+}  // namespace
+
+void setup_summarize(CLI::App& app, int& exit_code)
+{
+    auto options = std::make_shared<SummarizeOptions>();
+    CLI::App* summarize = app.add_subcommand(
+        "summarize", "Write summary.json, summary.md and summary.html for reports that `zctrace run` wrote");
+    summarize->add_option("reports", options->reports, "Report files, or directories of them (e.g. reports/)")
+        ->required();
+    summarize->add_option("--out", options->out, "Directory for the summary files")->capture_default_str();
+    summarize->callback([options, &exit_code] { exit_code = run_summarize(*options); });
+}
 
 }  // namespace zctrace::cli
