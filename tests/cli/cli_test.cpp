@@ -185,8 +185,8 @@ TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
     const auto& measured = report["data"]["measured"];
     std::uint64_t seq = 0, received = 0, syscalls = 0, copied = 0;
     double elapsed = 0;
+    EXPECT_EQ(result.out.rfind(R"({"type":"sample","data":{)", 0), 0u) << "the envelope's type leads each line";
     for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
-        EXPECT_EQ(result.out.find(R"({"type":"sample","data":{)"), 0u);
         ASSERT_EQ(lines[i]["type"], "sample") << lines[i];
         const auto& sample = lines[i]["data"];
         EXPECT_EQ(sample["technique"], "read_write");
