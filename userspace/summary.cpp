@@ -39,9 +39,19 @@ std::string format_theory(std::optional<double> value)
     return format_fixed(*value, 2);
 }
 
+// Two decimals, but never a small non-zero figure shown as 0.00: cow's ten
+// copied pages of a 64 MiB buffer are 0.0006 copies, and that is the point.
+std::string format_measured(double value)
+{
+    int digits = 2;
+    while (value > 0 && value < std::pow(10.0, -digits) && digits < 6)
+        ++digits;
+    return format_fixed(value, digits);
+}
+
 std::string pair(double measured, std::optional<double> theory)
 {
-    return format_fixed(measured, 2) + " / " + format_theory(theory);
+    return format_measured(measured) + " / " + format_theory(theory);
 }
 
 // Display width: the em dash is three bytes but one column.
