@@ -14,7 +14,7 @@ constexpr std::size_t kProblemsShown = 3;
 
 Error bad_input(const std::string& message)
 {
-    return Error{EINVAL, message, ErrorKind::bad_input};
+    return Error{0, message, ErrorKind::bad_input};
 }
 
 const JsonSchema& schema_of(DocumentKind kind)
@@ -125,7 +125,11 @@ Result<Document> load_document(const std::filesystem::path& path)
     try {
         json = nlohmann::json::parse(text.str());
     } catch (const nlohmann::json::parse_error& error) {
-        return bad_input(path.string() + " is not JSON: " + error.what());
+        // Without nlohmann's "[json.exception.parse_error.101] " tag.
+        std::string why = error.what();
+        if (const auto tag_end = why.find("] "); why.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
+            why.erase(0, tag_end + 2);
+        return bad_input(path.string() + " is not JSON: " + why);
     }
     return identify_document(std::move(json), path.string());
 }

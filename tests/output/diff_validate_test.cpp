@@ -1,1 +1,650 @@
+// `zctrace diff` and `zctrace validate`, from the report fixtures: golden
+// output for SG on against off, the JSON against its schema, and every kind
+// of bad input each command meets in a pipeline.
 #include "output/support.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "gather.hpp"
+#include "json_schema.hpp"
+#include "report_diff.hpp"
+#include "summary.hpp"
+
+namespace zctrace::output_test {
+namespace {
+
+using nlohmann::json;
+
+const fs::path kSgOn = kFixtures / "veth-sg-on/sendfile.json";
+const fs::path kSgOff = kFixtures / "veth-sg-off/sendfile.json";
+// How the goldens name the fixtures: relative, so they do not depend on
+// where the source tree is checked out.
+const std::string kSgOnName = "tests/data/reports/veth-sg-on/sendfile.json";
+const std::string kSgOffName = "tests/data/reports/veth-sg-off/sendfile.json";
+
+Report load(const fs::path& path)
+{
+    auto report = load_report(path);
+    if (!report)
+        throw std::runtime_error(report.error().describe());
+    return *report;
+}
+
+ReportDiff sg_diff()
+{
+    return diff_reports(load(kSgOn), load(kSgOff), kSgOnName, kSgOffName);
+}
+
+json read_json(const fs::path& path)
+{
+    return json::parse(read_text(path));
+}
+
+// The CLI is given absolute paths; the goldens have relative ones.
+std::string relative_paths(std::string text)
+{
+    const std::string prefix = kSourceDir.string() + "/";
+    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at))
+        text.erase(at, prefix.size());
+    return text;
+}
+
+const json* find_metric(const json& diff, const std::string& name)
+{
+    for (const json& metric : diff.at("metrics"))
+        if (metric.at("metric") == name)
+            return &metric;
+    return nullptr;
+}
+
+const json* find_environment(const json& diff, const std::string& field)
+{
+    for (const json& difference : diff.at("environment"))
+        if (difference.at("field") == field)
+            return &difference;
+    return nullptr;
+}
+
+// The numeric leaves `--all` must list, counted independently of
+// report_diff.cpp's flattening: every number under the four sections.
+std::size_t numeric_leaves(const json& node)
+{
+    if (node.is_number())
+        return 1;
+    std::size_t count = 0;
+    if (node.is_structured())
+        for (const auto& element : node)
+            count += numeric_leaves(element);
+    return count;
+}
+
+// A fixture copy with one edit, in `dir`.
+fs::path edited_fixture(const TempDir& dir, const std::string& name, const std::function<void(json&)>& edit,
+                        const fs::path& fixture = kSgOn)
+{
+    json document = read_json(fixture);
+    edit(document);
+    const fs::path path = dir.path() / name;
+    write_text(path, document.dump(2) + "\n");
+    return path;
+}
+
+// ---- diff ----
+
+TEST(DiffGolden, SgOnVsOffTable)
+{
+    expect_golden(render_diff_table(sg_diff(), false), "diff-veth-sg-on-vs-off.txt");
+}
+
+TEST(DiffGolden, SgOnVsOffJson)
+{
+    expect_golden(diff_to_json(sg_diff(), false).dump(2) + "\n", "diff-veth-sg-on-vs-off.json");
+}
+
+TEST(DiffGolden, SgOnVsOffTableAll)
+{
+    expect_golden(render_diff_table(sg_diff(), true), "diff-veth-sg-on-vs-off-all.txt");
+}
+
+TEST(DiffJson, SgOnVsOffCarriesTheFixturesFigures)
+{
+    const json diff = diff_to_json(sg_diff(), false);
+    const json on = read_json(kSgOn);
+    const json off = read_json(kSgOff);
+
+    const json* copies = find_metric(diff, "measured.cpu_copies");
+    ASSERT_NE(copies, nullptr);
+    EXPECT_EQ(copies->at("a"), on["measured"]["cpu_copies"]);
+    EXPECT_EQ(copies->at("b"), off["measured"]["cpu_copies"]);
+    EXPECT_EQ(copies->at("a").get<double>(), 0.0);
+    EXPECT_EQ(copies->at("b").get<double>(), 1.0);
+    EXPECT_EQ(copies->at("delta").get<double>(), 1.0);
+    EXPECT_TRUE(copies->at("ratio").is_null()) << "b / a is undefined when a is 0";
+
+    // Where the copy went: linearized at xmit, an exact byte count.
+    const json* linearize = find_metric(diff, "measured.cpu_copy_bytes.device_linearize");
+    ASSERT_NE(linearize, nullptr);
+    EXPECT_EQ(linearize->at("a"), 0);
+    EXPECT_EQ(linearize->at("b"), off["measured"]["cpu_copy_bytes"]["device_linearize"]);
+    EXPECT_TRUE(linearize->at("delta").is_number_integer());
+    EXPECT_EQ(linearize->at("delta").get<std::int64_t>(), 67108864);
+
+    // Frags moved from shared page-cache pages to the linear area.
+    const json* shared = find_metric(diff, "measured.socket.shared_frag_bytes");
+    ASSERT_NE(shared, nullptr);
+    EXPECT_EQ(shared->at("a"), on["measured"]["socket"]["shared_frag_bytes"]);
+    EXPECT_EQ(shared->at("b"), 0);
+    EXPECT_DOUBLE_EQ(shared->at("ratio").get<double>(), 0.0);
+
+    // The two veth ends have different names but are the same egress.
+    const json* egress = find_metric(diff, "measured.socket.devices[egress].linear_payload_bytes");
+    ASSERT_NE(egress, nullptr);
+    EXPECT_EQ(egress->at("b"), off["measured"]["socket"]["devices"][0]["linear_payload_bytes"]);
+
+    EXPECT_EQ(diff["a"]["theory_row"], "sendfile + DMA gather");
+    EXPECT_EQ(diff["b"]["theory_row"], "sendfile");
+    EXPECT_EQ(diff["a"]["path"], kSgOnName);
+    EXPECT_EQ(diff["a"]["verdict"], on["verdict"]);
+    EXPECT_EQ(diff["b"]["verdict"], off["verdict"]);
+
+    const json* sg = find_environment(diff, "device_sg");
+    ASSERT_NE(sg, nullptr) << diff["environment"].dump();
+    EXPECT_EQ(sg->at("a"), true);
+    EXPECT_EQ(sg->at("b"), false);
+    // Same kernel, machine and cache: not listed.
+    EXPECT_EQ(find_environment(diff, "kernel"), nullptr);
+    EXPECT_EQ(find_environment(diff, "cache"), nullptr);
+    EXPECT_EQ(find_environment(diff, "payload_bytes"), nullptr);
+
+    const auto check = std::find_if(diff["checks"].begin(), diff["checks"].end(),
+                                    [](const json& c) { return c["metric"] == "cpu_copies"; });
+    ASSERT_NE(check, diff["checks"].end());
+    EXPECT_TRUE((*check)["changed"].get<bool>());
+    EXPECT_EQ((*check)["a"]["theory"], 0.0);
+    EXPECT_EQ((*check)["b"]["theory"], 1.0);
+
+    // Timing noise per BPF program stays out of the default view.
+    for (const json& metric : diff["metrics"])
+        EXPECT_TRUE(metric["metric"].get<std::string>().rfind("overhead.programs", 0) != 0) << metric.dump();
+    EXPECT_GT(diff["hidden_metrics"].get<int>(), 0);
+}
+
+TEST(DiffJson, MatchesItsSchemaAndIsIdentifiedAsADiff)
+{
+    for (bool all : {false, true}) {
+        const json diff = diff_to_json(sg_diff(), all);
+        EXPECT_EQ(diff_schema().validate(diff), std::vector<std::string>{}) << "all=" << all;
+        auto document = identify_document(diff, "diff.json");
+        ASSERT_TRUE(document) << document.error().describe();
+        EXPECT_EQ(document->kind, DocumentKind::diff);
+    }
+}
+
+TEST(DiffJson, SchemaRejectsWhatTheWriterNeverWrites)
+{
+    const json good = diff_to_json(sg_diff(), false);
+    json extra = good;
+    extra["metrics"][0]["unit"] = "bytes";
+    EXPECT_FALSE(diff_schema().validate(extra).empty()) << "additionalProperties";
+    json no_delta = good;
+    no_delta["metrics"][0]["delta"] = nullptr;  // a and b are both numbers
+    EXPECT_FALSE(diff_schema().validate(no_delta).empty());
+    json field = good;
+    field["environment"][0]["field"] = "weather";
+    EXPECT_FALSE(diff_schema().validate(field).empty());
+    json hidden = diff_to_json(sg_diff(), true);
+    hidden["hidden_metrics"] = 3;
+    EXPECT_FALSE(diff_schema().validate(hidden).empty()) << "--all hides nothing";
+}
+
+TEST(DiffJson, AllListsEveryNumericLeaf)
+{
+    const json diff = diff_to_json(sg_diff(), true);
+    const json on = read_json(kSgOn);
+    std::size_t expected = 0;
+    for (const char* section : {"measured", "workload", "overhead", "comparison"})
+        expected += numeric_leaves(on[section]);
+    // The SG-off fixture has the same shape: nothing is only on one side.
+    EXPECT_EQ(diff["metrics"].size(), expected);
+    EXPECT_EQ(diff["hidden_metrics"], 0);
+    EXPECT_NE(find_metric(diff, "overhead.programs[net/net_dev_start_xmit].run_ns"), nullptr);
+    EXPECT_NE(find_metric(diff, "measured.syscalls.by_name.sendfile"), nullptr);
+    EXPECT_NE(find_metric(diff, "workload.integrity.bytes_expected"), nullptr);
+    for (const json& metric : diff["metrics"])
+        EXPECT_EQ(metric["metric"].get<std::string>().find("zc52"), std::string::npos)
+            << "veth names must not key metrics: " << metric.dump();
+}
+
+TEST(DiffReport, SameReportHasNoDifferences)
+{
+    const Report report = load(kSgOn);
+    const ReportDiff diff = diff_reports(report, report, "a.json", "a.json");
+    EXPECT_TRUE(diff.environment.empty());
+    EXPECT_TRUE(diff.notes.empty());
+    for (const MetricDiff& metric : diff.metrics) {
+        EXPECT_FALSE(metric.changed()) << metric.metric;
+        if (metric.delta.is_number()) {
+            EXPECT_EQ(metric.delta.get<double>(), 0.0) << metric.metric;
+        }
+    }
+    for (const CheckDiff& check : diff.checks)
+        EXPECT_FALSE(check.changed()) << check.metric;
+    const std::string table = render_diff_table(diff, false);
+    EXPECT_NE(table.find("environment: the same"), std::string::npos) << table;
+    EXPECT_NE(table.find("checks: 0 of 5 changed"), std::string::npos) << table;
+}
+
+TEST(DiffReport, NotesPayloadsOfDifferentSizes)
+{
+    const Report a = load(kSgOn);
+    Report b = a;
+    b.workload.bytes *= 2;
+    b.workload.chunk_bytes *= 4;
+    const ReportDiff diff = diff_reports(a, b, "a.json", "b.json");
+    const std::string notes = [&] {
+        std::string all;
+        for (const std::string& note : diff.notes)
+            all += note + "\n";
+        return all;
+    }();
+    EXPECT_NE(notes.find("A moved 64 MiB and B 128 MiB"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("A transfers 64 KiB and B 256 KiB at a time"), std::string::npos) << notes;
+    const json out = diff_to_json(diff, false);
+    const json* payload = find_environment(out, "payload_bytes");
+    ASSERT_NE(payload, nullptr);
+    EXPECT_EQ(payload->at("a"), 67108864);
+    EXPECT_EQ(payload->at("b"), 134217728);
+    EXPECT_NE(find_environment(out, "chunk_bytes"), nullptr);
+}
+
+TEST(DiffReport, NotesFailedIntegrityAndMissedEvents)
+{
+    const Report a = load(kSgOn);
+    Report b = a;
+    b.workload.integrity.ok = false;
+    b.overhead.missed_events = 7;
+    const ReportDiff diff = diff_reports(a, b, "a.json", "b.json");
+    ASSERT_EQ(diff.notes.size(), 2u);
+    EXPECT_NE(diff.notes[0].find("B's integrity check failed"), std::string::npos) << diff.notes[0];
+    EXPECT_NE(diff.notes[1].find("B's probes missed 7 events"), std::string::npos) << diff.notes[1];
+}
+
+TEST(DiffReport, DifferentTechniquesPairWhatTheyShare)
+{
+    const ReportDiff diff = diff_reports(load(kLoopbackFixtures / "read_write.json"),
+                                         load(kLoopbackFixtures / "mmap_write.json"), "rw.json", "mmap.json");
+    const json out = diff_to_json(diff, false);
+    EXPECT_EQ(diff_schema().validate(out), std::vector<std::string>{});
+    const json* read = find_metric(out, "measured.syscalls.by_name.read");
+    ASSERT_NE(read, nullptr);
+    EXPECT_EQ(read->at("a"), 1024);
+    EXPECT_TRUE(read->at("b").is_null());
+    EXPECT_TRUE(read->at("delta").is_null());
+    const json* mapped = find_metric(out, "measured.mmap.mapped_bytes");
+    ASSERT_NE(mapped, nullptr) << "mmap_write's own figures are only in B";
+    EXPECT_TRUE(mapped->at("a").is_null());
+    EXPECT_FALSE(diff.notes.empty());
+    EXPECT_NE(diff.notes[0].find("A traces read_write and B mmap_write"), std::string::npos) << diff.notes[0];
+    const std::string table = render_diff_table(diff, false);
+    EXPECT_NE(table.find("only in A"), std::string::npos) << table;
+    EXPECT_NE(table.find("only in B"), std::string::npos) << table;
+}
+
+TEST(DiffCli, TableAndJsonMatchTheGoldens)
+{
+    const Finished table = zctrace({"diff", kSgOn.string(), kSgOff.string()});
+    EXPECT_EQ(table.status, 0) << table.err;
+    EXPECT_EQ(table.err, "");
+    expect_golden(relative_paths(table.out), "diff-veth-sg-on-vs-off.txt");
+
+    const Finished json_out = zctrace({"diff", kSgOn.string(), kSgOff.string(), "--format", "json"});
+    EXPECT_EQ(json_out.status, 0) << json_out.err;
+    expect_golden(relative_paths(json_out.out), "diff-veth-sg-on-vs-off.json");
+
+    const Finished all = zctrace({"diff", "--all", kSgOn.string(), kSgOff.string()});
+    EXPECT_EQ(all.status, 0) << all.err;
+    expect_golden(relative_paths(all.out), "diff-veth-sg-on-vs-off-all.txt");
+}
+
+TEST(DiffCli, OutWritesAFileThatValidates)
+{
+    TempDir dir;
+    const fs::path out = dir.path() / "sg.diff.json";
+    const Finished written = zctrace({"diff", kSgOn.string(), kSgOff.string(), "--format", "json", "--out", out.string()});
+    ASSERT_EQ(written.status, 0) << written.err;
+    EXPECT_EQ(written.out, "") << "--out replaces stdout";
+    ASSERT_TRUE(fs::exists(out));
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"sg.diff.json"}) << "no temporary file left behind";
+    EXPECT_EQ(diff_schema().validate(read_json(out)), std::vector<std::string>{});
+
+    const Finished valid = zctrace({"validate", out.string()});
+    EXPECT_EQ(valid.status, 0) << valid.out << valid.err;
+    EXPECT_EQ(valid.out, out.string() + ": ok (diff v1: sendfile vs sendfile)\n");
+
+    // A diff is not a report, so it cannot be diffed.
+    const Finished again = zctrace({"diff", out.string(), kSgOff.string()});
+    EXPECT_EQ(again.status, 2);
+    EXPECT_NE(again.err.find("is a zctrace diff, not a run report"), std::string::npos) << again.err;
+}
+
+TEST(DiffCli, UnwritableOutIsAUsageError)
+{
+    TempDir dir;
+    const Finished missing_dir =
+        zctrace({"diff", kSgOn.string(), kSgOff.string(), "--out", (dir.path() / "no/such/dir/d.txt").string()});
+    EXPECT_EQ(missing_dir.status, 2);
+    EXPECT_NE(missing_dir.err.find("zctrace: diff --out: cannot create a file in"), std::string::npos)
+        << missing_dir.err;
+    EXPECT_EQ(missing_dir.out, "");
+
+    const Finished a_dir = zctrace({"diff", kSgOn.string(), kSgOff.string(), "--out", dir.path().string()});
+    EXPECT_EQ(a_dir.status, 2);
+    EXPECT_NE(a_dir.err.find("is a directory; name the file to write"), std::string::npos) << a_dir.err;
+
+    const fs::path copy = dir.path() / "a.json";
+    fs::copy_file(kSgOn, copy);
+    const Finished over_input = zctrace({"diff", copy.string(), kSgOff.string(), "--out", copy.string()});
+    EXPECT_EQ(over_input.status, 2);
+    EXPECT_NE(over_input.err.find("is one of the reports being compared"), std::string::npos) << over_input.err;
+    EXPECT_EQ(read_text(copy), read_text(kSgOn)) << "the report must survive";
+}
+
+TEST(DiffCli, BadInputsExitTwoWithAClearMessage)
+{
+    TempDir dir;
+    const fs::path missing = dir.path() / "missing.json";
+    Finished result = zctrace({"diff", missing.string(), kSgOff.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("cannot read " + missing.string() + ": No such file or directory"), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.out, "");
+
+    const fs::path foreign = dir.path() / "package.json";
+    write_text(foreign, R"({"name": "left-pad", "version": "1.3.0"})");
+    result = zctrace({"diff", kSgOn.string(), foreign.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find(foreign.string() + ": not a zctrace document"), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.find("Invalid argument"), std::string::npos) << "no strerror for bad input: " << result.err;
+
+    const fs::path future = edited_fixture(dir, "future.json", [](json& d) { d["schema_version"] = 99; });
+    result = zctrace({"diff", future.string(), kSgOff.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("schema_version 99"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("upgrade zctrace"), std::string::npos) << result.err;
+
+    const fs::path summary = dir.path() / "summary.json";
+    write_text(summary, json(summarize(loopback_reports())).dump(2));
+    result = zctrace({"diff", summary.string(), kSgOff.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find(summary.string() + " is a zctrace summary, not a run report"), std::string::npos)
+        << result.err;
+
+    GatherReport gather;
+    gather.tool = std::string("zctrace ") + ZCTRACE_VERSION;
+    gather.created_at = "2026-11-23T14:54:30Z";
+    gather.kernel = "6.18";
+    const fs::path gather_path = dir.path() / "gather.json";
+    write_text(gather_path, json(gather).dump(2));
+    ASSERT_EQ(gather_schema().validate(json(gather)), std::vector<std::string>{});
+    result = zctrace({"diff", gather_path.string(), kSgOff.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.err.find("is a zctrace gather report, not a run report"), std::string::npos) << result.err;
+
+    result = zctrace({"diff", kSgOn.string()});
+    EXPECT_EQ(result.status, 2) << "B is required";
+    result = zctrace({"diff", kSgOn.string(), kSgOff.string(), "--format", "yaml"});
+    EXPECT_EQ(result.status, 2);
+}
+
+// ---- validate ----
+
+TEST(ValidateCli, EveryFixtureIsValid)
+{
+    std::vector<std::string> args = {"validate"};
+    std::vector<std::string> expected_lines;
+    for (const auto& entry : fs::directory_iterator(kLoopbackFixtures)) {
+        args.push_back(entry.path().string());
+        expected_lines.push_back(entry.path().string() + ": ok (report v1: " + entry.path().stem().string() + ")");
+    }
+    args.push_back(kSgOn.string());
+    expected_lines.push_back(kSgOn.string() + ": ok (report v1: sendfile)");
+    args.push_back(kSgOff.string());
+    expected_lines.push_back(kSgOff.string() + ": ok (report v1: sendfile)");
+    ASSERT_EQ(expected_lines.size(), 10u);
+
+    const Finished result = zctrace(args);
+    EXPECT_EQ(result.status, 0) << result.out << result.err;
+    std::string expected;
+    for (const std::string& line : expected_lines)
+        expected += line + "\n";
+    EXPECT_EQ(result.out, expected);
+    EXPECT_EQ(result.err, "");
+
+    const Finished quiet = zctrace({"validate", "--quiet", kSgOn.string(), kSgOff.string()});
+    EXPECT_EQ(quiet.status, 0);
+    EXPECT_EQ(quiet.out, "") << "--quiet prints only problems";
+}
+
+TEST(ValidateCli, ADirectoryStandsForItsDocuments)
+{
+    const Finished result = zctrace({"validate", kLoopbackFixtures.string()});
+    EXPECT_EQ(result.status, 0) << result.out << result.err;
+    EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 8) << result.out;
+    EXPECT_NE(result.out.find((kLoopbackFixtures / "cow.json").string() + ": ok (report v1: cow)\n"),
+              std::string::npos)
+        << result.out;
+
+    TempDir empty;
+    const Finished none = zctrace({"validate", empty.path().string()});
+    EXPECT_EQ(none.status, 2);
+    EXPECT_EQ(none.out, empty.path().string() + ": cannot read: a directory without .json or .ndjson files "
+                        "(subdirectories are not searched)\n");
+}
+
+TEST(ValidateCli, InvalidFilesExitOneWithSpecificMessages)
+{
+    TempDir dir;
+    const fs::path foreign = dir.path() / "foreign.json";
+    write_text(foreign, R"({"name": "left-pad", "version": "1.3.0"})");
+    const fs::path truncated = dir.path() / "truncated.json";
+    const std::string whole = read_text(kSgOn);
+    write_text(truncated, whole.substr(0, whole.find('\n', whole.size() / 2) + 1));  // a copy cut short
+    const fs::path future = edited_fixture(dir, "future.json", [](json& d) { d["schema_version"] = 99; });
+    const fs::path removed =
+        edited_fixture(dir, "removed.json", [](json& d) { d["measured"].erase("cpu_copies"); });
+    const fs::path empty = dir.path() / "empty.json";
+    write_text(empty, "\n");
+
+    const Finished result = zctrace({"validate", kSgOn.string(), foreign.string(), truncated.string(),
+                                     future.string(), removed.string(), empty.string()});
+    EXPECT_EQ(result.status, 1) << result.out << result.err;
+    const std::string& out = result.out;
+    EXPECT_NE(out.find(kSgOn.string() + ": ok (report v1: sendfile)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(foreign.string() + ": invalid: not a zctrace document (no \"tool\": \"zctrace ...\" member)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(truncated.string() + ": invalid: not JSON: parse error at line"), std::string::npos) << out;
+    EXPECT_NE(out.find("unexpected end of input"), std::string::npos) << out;
+    EXPECT_NE(out.find(future.string() + ": invalid: written by zctrace 0.1.0 with report schema_version 99, but "
+                                         "this zctrace"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(removed.string() + ": invalid: does not match the report schema (v1): "), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("cpu_copies"), std::string::npos) << out;
+    EXPECT_NE(out.find(empty.string() + ": invalid: an empty file\n"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 6) << out;
+
+    const Finished quiet = zctrace({"validate", "-q", kSgOn.string(), foreign.string()});
+    EXPECT_EQ(quiet.status, 1);
+    EXPECT_EQ(quiet.out.find(kSgOn.string()), std::string::npos) << quiet.out;
+    EXPECT_NE(quiet.out.find(foreign.string() + ": invalid:"), std::string::npos) << quiet.out;
+}
+
+TEST(ValidateCli, AMissingFileExitsTwoEvenBesideInvalidOnes)
+{
+    TempDir dir;
+    const fs::path missing = dir.path() / "missing.json";
+    const fs::path foreign = dir.path() / "foreign.json";
+    write_text(foreign, "[1, 2, 3]");
+
+    Finished result = zctrace({"validate", missing.string()});
+    EXPECT_EQ(result.status, 2);
+    EXPECT_EQ(result.out, missing.string() + ": cannot read: No such file or directory\n");
+
+    result = zctrace({"validate", foreign.string(), missing.string(), kSgOn.string()});
+    EXPECT_EQ(result.status, 2) << "unreadable wins over invalid";
+    EXPECT_NE(result.out.find(foreign.string() + ": invalid: not a zctrace document: its top level is array"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find(kSgOn.string() + ": ok"), std::string::npos) << "the other files are still checked";
+
+    result = zctrace({"validate"});
+    EXPECT_EQ(result.status, 2) << "a file is required";
+}
+
+TEST(ValidateCli, JsonFormatForPipelines)
+{
+    TempDir dir;
+    const fs::path future = edited_fixture(dir, "future.json", [](json& d) { d["schema_version"] = 99; });
+    const fs::path missing = dir.path() / "missing.json";
+    const Finished result =
+        zctrace({"validate", "--format", "json", kSgOn.string(), future.string(), missing.string()});
+    EXPECT_EQ(result.status, 2);
+    const json out = json::parse(result.out);
+    ASSERT_EQ(out.size(), 3u) << out.dump(2);
+    EXPECT_EQ(out[0], json({{"file", kSgOn.string()},
+                            {"ok", true},
+                            {"readable", true},
+                            {"kind", "report"},
+                            {"detail", "report v1: sendfile"},
+                            {"problems", json::array()}}));
+    EXPECT_EQ(out[1]["ok"], false);
+    EXPECT_EQ(out[1]["kind"], nullptr);
+    ASSERT_EQ(out[1]["problems"].size(), 1u);
+    EXPECT_NE(out[1]["problems"][0].get<std::string>().find("schema_version 99"), std::string::npos);
+    EXPECT_EQ(out[2]["readable"], false);
+    EXPECT_EQ(out[2]["problems"], json::array({"No such file or directory"}));
+
+    const Finished quiet = zctrace({"validate", "--format", "json", "--quiet", kSgOn.string(), future.string()});
+    EXPECT_EQ(quiet.status, 1);
+    EXPECT_EQ(json::parse(quiet.out).size(), 1u) << quiet.out;
+}
+
+std::string ndjson_line(const std::string& type, const json& data)
+{
+    return json({{"type", type}, {"data", data}}).dump() + "\n";
+}
+
+IntervalSample sample(std::uint64_t seq)
+{
+    IntervalSample sample;
+    sample.technique = "sendfile";
+    sample.seq = seq;
+    sample.elapsed_seconds = 0.5 * static_cast<double>(seq);
+    sample.interval_seconds = 0.5;
+    sample.payload_bytes = 64 << 20;
+    sample.received_bytes = seq << 20;
+    return sample;
+}
+
+// What `run sendfile --format ndjson --interval` prints for two techniques,
+// built from the fixtures.
+std::string good_stream()
+{
+    return ndjson_line("sample", json(sample(1))) + ndjson_line("sample", json(sample(2))) +
+           ndjson_line("report", read_json(kSgOn)) + ndjson_line("report", read_json(kSgOff)) + "\n" +
+           ndjson_line("summary", json(summarize({load(kSgOn), load(kSgOff)})));
+}
+
+TEST(ValidateNdjson, AGoodStreamPasses)
+{
+    TempDir dir;
+    const fs::path stream = dir.path() / "run.ndjson";
+    write_text(stream, good_stream());
+    const Finished result = zctrace({"validate", stream.string()});
+    EXPECT_EQ(result.status, 0) << result.out << result.err;
+    EXPECT_EQ(result.out, stream.string() + ": ok (ndjson: 5 lines: 2 report, 2 sample, 1 summary)\n");
+
+    // Without the extension: told from a single document by its lines.
+    const fs::path piped = dir.path() / "stdout.txt";
+    fs::copy_file(stream, piped);
+    const Finished again = zctrace({"validate", piped.string()});
+    EXPECT_EQ(again.status, 0) << again.out;
+    EXPECT_EQ(again.out, piped.string() + ": ok (ndjson: 5 lines: 2 report, 2 sample, 1 summary)\n");
+
+    // One line is a valid stream too, though it parses as one document.
+    const fs::path single = dir.path() / "single.json";
+    write_text(single, ndjson_line("report", read_json(kSgOn)));
+    const Finished one = zctrace({"validate", single.string()});
+    EXPECT_EQ(one.status, 0) << one.out;
+    EXPECT_EQ(one.out, single.string() + ": ok (ndjson: 1 line: 1 report)\n");
+}
+
+TEST(ValidateNdjson, BadLinesAreReportedByNumber)
+{
+    TempDir dir;
+    json future = read_json(kSgOff);
+    future["schema_version"] = 99;
+    const std::string good = ndjson_line("report", read_json(kSgOn));
+    const fs::path stream = dir.path() / "run.ndjson";
+    write_text(stream, good + ndjson_line("report", future) + good +
+                           ndjson_line("summary", read_json(kSgOn)) +                // a report, labelled summary
+                           R"({"type": "trace", "data": {}})" "\n" + good.substr(0, 200));  // cut short
+    const Finished result = zctrace({"validate", stream.string()});
+    EXPECT_EQ(result.status, 1) << result.out << result.err;
+    const std::string prefix = stream.string() + ":";
+    EXPECT_NE(result.out.find(prefix + "2: invalid: its report: written by zctrace 0.1.0 with report schema_version 99"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find(prefix + "4: invalid: the line says \"type\": \"summary\" but its data is a zctrace "
+                                       "report\n"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find(prefix + "5: invalid: unknown NDJSON line type \"trace\""), std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find(prefix + "6: invalid: not JSON: parse error"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find(prefix + "1:"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find(prefix + "3:"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find(stream.string() + ": invalid: 4 of 6 NDJSON lines are bad\n"), std::string::npos)
+        << result.out;
+
+    const Finished json_out = zctrace({"validate", "--format", "json", stream.string()});
+    const json parsed = json::parse(json_out.out);
+    ASSERT_EQ(parsed.size(), 1u);
+    EXPECT_EQ(parsed[0]["kind"], "ndjson");
+    ASSERT_EQ(parsed[0]["problems"].size(), 5u) << parsed.dump(2);
+    EXPECT_EQ(parsed[0]["problems"][1].get<std::string>().rfind("line 2: ", 0), 0u);
+}
+
+TEST(ValidateNdjson, ABadSampleNamesItsField)
+{
+    TempDir dir;
+    json bad = json(sample(2));
+    bad.erase("seq");
+    const fs::path stream = dir.path() / "samples.ndjson";
+    write_text(stream, ndjson_line("sample", json(sample(1))) + ndjson_line("sample", bad));
+    const Finished result = zctrace({"validate", stream.string()});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.out.find(stream.string() + ":2: invalid: does not match the NDJSON sample line schema (v1): "),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("seq"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find(stream.string() + ":1:"), std::string::npos) << result.out;
+}
+
+TEST(ValidateNdjson, NotAnEnvelope)
+{
+    TempDir dir;
+    const fs::path stream = dir.path() / "bad.ndjson";
+    write_text(stream, R"({"technique": "sendfile"})" "\n");
+    const Finished result = zctrace({"validate", stream.string()});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.out.find(stream.string() + ":1: invalid: not a zctrace NDJSON line: expected {\"type\""),
+              std::string::npos)
+        << result.out;
+}
+
+}  // namespace
+}  // namespace zctrace::output_test
