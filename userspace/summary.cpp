@@ -49,10 +49,14 @@ std::string format_measured(double value)
     return format_fixed(value, digits);
 }
 
-std::string pair(double measured, std::optional<double> theory)
+}  // namespace
+
+std::string format_summary_cell(double measured, std::optional<double> theory)
 {
     return format_measured(measured) + " / " + format_theory(theory);
 }
+
+namespace {
 
 // Display width: the em dash is three bytes but one column.
 std::size_t width(const std::string& text)
@@ -124,10 +128,10 @@ std::string render_summary_table(const Summary& summary)
     const std::vector<bool> right = {false, false, true, true, true, true, true, true, true, false};
     std::vector<std::vector<std::string>> cells;
     for (const SummaryRow& row : summary.rows)
-        cells.push_back({row.label, row.theory_row, pair(row.cpu_copies, row.theory_cpu_copies),
-                         pair(row.dma_copies, row.theory_dma_copies),
-                         pair(row.syscalls_per_transfer, row.theory_syscalls_per_transfer),
-                         pair(row.mode_switches_per_transfer, row.theory_mode_switches_per_transfer),
+        cells.push_back({row.label, row.theory_row, format_summary_cell(row.cpu_copies, row.theory_cpu_copies),
+                         format_summary_cell(row.dma_copies, row.theory_dma_copies),
+                         format_summary_cell(row.syscalls_per_transfer, row.theory_syscalls_per_transfer),
+                         format_summary_cell(row.mode_switches_per_transfer, row.theory_mode_switches_per_transfer),
                          format_fixed(row.cpu_seconds_per_gib, 3), format_fixed(row.mib_per_second, 0),
                          row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : kNoFigure,
                          std::string(verdict_name(row.verdict)) + (row.integrity_ok ? "" : ", integrity FAILED")});

@@ -59,6 +59,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, schema_version, kind, tool, created_
 
 Summary summarize(const std::vector<Report>& reports);
 
+// A figure cell: "2.00 / 2", "0.0006 / 0", "3.00 / —" (no theory figure).
+std::string format_summary_cell(double measured, std::optional<double> theory);
+
 // The table, as Markdown with padded columns: summary.md's body and what
 // `run` prints to the terminal.
 std::string render_summary_table(const Summary& summary);

@@ -1,1 +1,828 @@
+// summary.html: the page must stand alone (nothing fetched, report text
+// escaped), and its charts must say what the reports say. The second half
+// renders it in headless Chromium and checks the laid-out DOM: bars whose
+// data-value is the report's own figure, lengths that follow the axis, and
+// labels that are neither clipped nor on top of each other.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+
+#include "html_report.hpp"
 #include "output/support.hpp"
+#include "summary.hpp"
+
+namespace zctrace::output_test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kCsp =
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:\">";
+const std::vector<std::string> kCharts = {"chart-cpu-copies", "chart-mode-switches", "chart-cpu-per-gib",
+                                          "chart-bytes"};
+const std::vector<std::string> kByteSeries = {"user copy", "page-cache copy", "shared frags", "DMA"};
+
+// `run all` on loopback, then sendfile over veth with SG on and off.
+std::vector<Report> fixture_reports()
+{
+    auto reports = loopback_reports();
+    auto veth = load_reports({kFixtures / "veth-sg-on/sendfile.json", kFixtures / "veth-sg-off/sendfile.json"});
+    if (!veth)
+        throw std::runtime_error(veth.error().describe());
+    reports.insert(reports.end(), veth->begin(), veth->end());
+    return reports;
+}
+
+struct Page {
+    std::vector<Report> reports;
+    Summary summary;
+    std::string html;
+};
+
+const Page& fixture_page()
+{
+    static const Page page = [] {
+        Page built;
+        built.reports = fixture_reports();
+        built.summary = summarize(built.reports);
+        built.html = render_summary_html(built.summary, built.reports);
+        return built;
+    }();
+    return page;
+}
+
+// The markup of one chart, from its <svg> to the matching </svg>.
+std::string chart_markup(const std::string& html, const std::string& id)
+{
+    const auto start = html.find("<svg id=\"" + id + "\"");
+    if (start == std::string::npos)
+        return "";
+    const auto end = html.find("</svg>", start);
+    return html.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string escape(const std::string& text)
+{
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::size_t count(const std::string& text, const std::string& needle)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size()))
+        ++n;
+    return n;
+}
+
+TEST(HtmlPage, FetchesNothing)
+{
+    const std::string& html = fixture_page().html;
+    EXPECT_NE(html.find(kCsp), std::string::npos) << "the Content-Security-Policy meta is missing";
+    EXPECT_LT(html.find(kCsp), html.find("<style>")) << "the CSP must come before anything it governs";
+    const std::regex external(R"(https?:|//|\bsrc\s*=|\bhref\s*=|@import|url\s*\(|<script|<link|<img|<iframe)",
+                              std::regex::icase);
+    std::smatch match;
+    EXPECT_FALSE(std::regex_search(html, match, external))
+        << "external reference: \"" << match.str() << "\" at offset " << match.position();
+}
+
+TEST(HtmlPage, StartsAsAnHtml5DocumentInUtf8)
+{
+    const std::string& html = fixture_page().html;
+    EXPECT_EQ(html.rfind("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">", 0), 0u);
+    EXPECT_NE(html.find("<title>zctrace summary: 10 reports, 2026-11-23T14:54:30Z</title>"), std::string::npos);
+    EXPECT_EQ(html.substr(html.size() - 8), "</html>\n");
+}
+
+TEST(HtmlPage, EscapesReportText)
+{
+    auto reports = fixture_reports();
+    reports[0].theory_row = "<script>alert('x')</script> & \"q\"";
+    reports[1].technique = "mmap<b>";
+    reports[2].findings.push_back("<svg onload=alert(1)>");
+    reports[3].checks[1].verdict = Verdict::mismatch;
+    reports[3].checks[1].explanation = "</li><script>bad()</script>";
+    const std::string html = render_summary_html(summarize(reports), reports);
+
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("mmap<b>"), std::string::npos);
+    EXPECT_EQ(html.find("<svg onload"), std::string::npos);
+    EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos);
+    for (const auto& id : kCharts)
+        EXPECT_NE(chart_markup(html, id).find("data-technique=\"mmap&lt;b&gt;\">mmap&lt;b&gt;</text>"),
+                  std::string::npos)
+            << id;
+    EXPECT_NE(html.find("&lt;svg onload=alert(1)&gt;"), std::string::npos);
+    EXPECT_NE(html.find("&lt;/li&gt;&lt;script&gt;bad()&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(HtmlPage, IsDeterministic)
+{
+    const Page& page = fixture_page();
+    EXPECT_EQ(render_summary_html(page.summary, page.reports), page.html);
+    EXPECT_EQ(render_summary_html(summarize(fixture_reports()), fixture_reports()), page.html);
+}
+
+TEST(HtmlPage, HasTheHeaderTableAndDetails)
+{
+    const Page& page = fixture_page();
+    const std::string& html = page.html;
+    EXPECT_NE(html.find("6.18.44-fc-v769 #1 SMP PREEMPT_DYNAMIC @0"), std::string::npos);
+    EXPECT_NE(html.find("<dd>" + page.summary.tool + "</dd>"), std::string::npos);
+    EXPECT_NE(html.find("<time>2026-11-23T14:54:30Z</time>"), std::string::npos);
+    for (const char* header : {"technique", "theory row", "CPU copies", "DMA copies", "syscalls/ transfer",
+                               "mode switches/ transfer", "CPU s/GiB", "MiB/s", "hit ratio", "verdict"})
+        EXPECT_NE(html.find(std::string(">") + header + "</th>"), std::string::npos) << header;
+    // read_write: the same cells as summary.md.
+    EXPECT_NE(html.find("<tr><th scope=\"row\">read_write</th><td class=\"row\">read + write</td>"
+                        "<td class=\"num\">2.00 / 2</td>"),
+              std::string::npos);
+    EXPECT_NE(html.find("<td class=\"num\">0.273</td><td class=\"num\">3728</td><td class=\"num\">1.000</td>"),
+              std::string::npos);
+    // Deviations carry their verdict's colour and the explanation on hover.
+    EXPECT_NE(html.find("<td class=\"num v-explained\" title=\"explained: disk: 0 B read"), std::string::npos);
+    EXPECT_EQ(count(html, "<article class=\"technique\""), page.reports.size());
+    for (std::size_t i = 0; i < page.reports.size(); ++i) {
+        for (const Check& check : page.reports[i].checks) {
+            if (check.verdict == Verdict::match)
+                continue;
+            EXPECT_NE(html.find(escape(check.explanation).substr(0, 60)), std::string::npos)
+                << page.summary.rows[i].label << " " << check.metric;
+        }
+        for (const auto& finding : page.reports[i].findings)
+            EXPECT_NE(html.find(escape(finding).substr(0, 60)), std::string::npos) << page.summary.rows[i].label;
+    }
+}
+
+TEST(HtmlPage, DrawsEveryChartWithLabelsAndUnits)
+{
+    const Page& page = fixture_page();
+    const std::string& html = page.html;
+    std::vector<std::size_t> positions;
+    for (const auto& id : kCharts) {
+        const std::string svg = chart_markup(html, id);
+        ASSERT_FALSE(svg.empty()) << id;
+        positions.push_back(html.find("<svg id=\"" + id + "\""));
+        const auto figure = html.rfind("<figure", positions.back());
+        const auto caption = html.find("<figcaption", figure);
+        EXPECT_LT(caption, positions.back()) << id << " has no figcaption";
+        EXPECT_NE(svg.find("viewBox=\"0 0 960 "), std::string::npos) << id;
+        EXPECT_NE(svg.find("class=\"axis-title\""), std::string::npos) << id;
+        EXPECT_NE(svg.find("class=\"tick\""), std::string::npos) << id;
+        for (const SummaryRow& row : page.summary.rows)
+            EXPECT_NE(svg.find("text-anchor=\"end\" data-technique=\"" + row.label + "\">" + row.label + "</text>"),
+                      std::string::npos)
+                << id << " " << row.label;
+    }
+    EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end())) << "charts out of order";
+    EXPECT_NE(chart_markup(html, "chart-cpu-copies").find(">CPU copies (copies of the payload)</text>"),
+              std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-mode-switches").find(">mode switches per transfer (entries + exits)</text>"),
+              std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-cpu-per-gib").find(">CPU time (s/GiB)</text>"), std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-cpu-per-gib").find(">throughput (MiB/s)</text>"), std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-bytes").find(">multiples of the payload (bytes ÷ payload bytes)</text>"),
+              std::string::npos);
+    for (const auto& series : kByteSeries) {
+        EXPECT_EQ(count(chart_markup(html, "chart-bytes"), "data-series=\"" + series + "\" data-value="),
+                  page.reports.size())
+            << series;
+        EXPECT_NE(chart_markup(html, "chart-bytes").find("<text class=\"legend\" x=\""), std::string::npos);
+    }
+    for (const char* legend : {">user copy<", ">page-cache/kernel copy<", ">shared frags (referenced, not copied)<",
+                               ">DMA<"})
+        EXPECT_NE(chart_markup(html, "chart-bytes").find(legend), std::string::npos) << legend;
+}
+
+TEST(HtmlPage, SaysNoFigureWhereTheTheoryHasNone)
+{
+    const Page& page = fixture_page();
+    const std::string svg = chart_markup(page.html, "chart-mode-switches");
+    std::size_t missing = 0;
+    for (const Report& report : page.reports)
+        missing += !report.theory.syscalls_per_transfer + !report.theory.mode_switches_per_transfer;
+    ASSERT_GT(missing, 0u) << "the fixtures should include a theory row without a figure";
+    EXPECT_EQ(count(svg, ">no figure<title>"), missing);
+    EXPECT_EQ(count(svg, "data-series=\"theory\" data-value="), 2 * page.reports.size() - missing);
+    // cow's row gives neither figure.
+    EXPECT_EQ(count(svg, "<text class=\"nofig\" data-technique=\"cow\" data-series=\"theory\""), 2u);
+}
+
+TEST(HtmlPage, RendersAnEmptySummary)
+{
+    const std::string html = render_summary_html(Summary{}, {});
+    EXPECT_NE(html.find("No reports to chart."), std::string::npos);
+    EXPECT_EQ(html.find("<svg"), std::string::npos);
+    EXPECT_NE(html.find(kCsp), std::string::npos);
+}
+
+TEST(HtmlPage, FitsLongLabels)
+{
+    auto reports = fixture_reports();
+    reports[0].technique = std::string(120, 'w');
+    const std::string html = render_summary_html(summarize(reports), reports);
+    // Cut to fit the label column, with the whole label on hover.
+    EXPECT_NE(html.find("…<title>" + reports[0].technique + "</title></text>"), std::string::npos);
+}
+
+// ---- Headless Chromium -----------------------------------------------------
+
+constexpr const char* kChromium = "/usr/bin/chromium";
+
+// Measures every chart, bar and label after layout and leaves the result as
+// JSON in #zctrace-test-result for --dump-dom to carry out.
+constexpr const char* kMeasureScript = R"(<pre id="zctrace-test-result"></pre>
+<script>
+(function () {
+  function box(r) {
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height};
+  }
+  function metricOf(el) { const p = el.closest('[data-metric]'); return p ? p.getAttribute('data-metric') : ''; }
+  function ownText(el) { return Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.data).join(''); }
+  const out = {charts: {}};
+  for (const svg of document.querySelectorAll('svg[id]')) {
+    const style = getComputedStyle(svg);
+    const vb = svg.viewBox.baseVal;
+    const figure = svg.closest('figure');
+    const caption = figure ? figure.querySelector('figcaption') : null;
+    const chart = {box: box(svg.getBoundingClientRect()), viewBox: [vb.x, vb.y, vb.width, vb.height],
+                   visible: style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0',
+                   caption: caption ? caption.textContent : '', bars: [], texts: [], ticks: []};
+    for (const rect of svg.querySelectorAll('rect[data-series]')) {
+      const title = rect.querySelector('title');
+      chart.bars.push(Object.assign(box(rect.getBoundingClientRect()), {
+        technique: rect.getAttribute('data-technique'), series: rect.getAttribute('data-series'),
+        value: rect.getAttribute('data-value'), metric: metricOf(rect), userWidth: rect.getBBox().width,
+        tooltip: title ? title.textContent : ''}));
+    }
+    for (const text of svg.querySelectorAll('text')) {
+      chart.texts.push(Object.assign(box(text.getBoundingClientRect()), {
+        text: ownText(text), kind: text.getAttribute('class') || '',
+        technique: text.getAttribute('data-technique') || '',
+        series: text.getAttribute('data-series') || '', metric: metricOf(text)}));
+    }
+    for (const line of svg.querySelectorAll('line[data-tick]'))
+      chart.ticks.push({metric: metricOf(line), value: line.getAttribute('data-tick'),
+                        x: line.getBoundingClientRect().left});
+    out.charts[svg.id] = chart;
+  }
+  out.page = {innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, frames: []};
+  for (const frame of document.querySelectorAll('.table-frame, .chart-frame, figure, article'))
+    out.page.frames.push({kind: frame.className || frame.tagName, clientWidth: frame.clientWidth,
+                          scrollWidth: frame.scrollWidth});
+  document.getElementById('zctrace-test-result').textContent = JSON.stringify(out);
+})();
+</script>
+)";
+
+// --no-sandbox: the tests run as root. The rest keeps a fresh profile from
+// reaching out to the network or doing first-run work.
+std::vector<std::string> chromium_args(const fs::path& profile, const fs::path& page)
+{
+    return {"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + profile.string(), "--no-first-run",
+            "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
+            "--disable-extensions", "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
+            "--window-size=1280,4000", "--dump-dom", "file://" + page.string()};
+}
+
+// The page with its CSP widened just enough for the measuring script.
+std::string instrumented(std::string html)
+{
+    const std::string old_csp = "img-src data:\">";
+    const auto at = html.find(old_csp);
+    if (at == std::string::npos)
+        throw std::runtime_error("no CSP to widen");
+    html.replace(at, old_csp.size(), "img-src data:; script-src 'unsafe-inline'\">");
+    return html.insert(html.rfind("</body>"), kMeasureScript);
+}
+
+std::string unescape_html(const std::string& text)
+{
+    static const std::vector<std::pair<std::string, std::string>> entities = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&nbsp;", "\xC2\xA0"}, {"&amp;", "&"}};
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        bool replaced = false;
+        if (text[i] == '&')
+            for (const auto& [entity, character] : entities)
+                if (text.compare(i, entity.size(), entity) == 0) {
+                    out += character;
+                    i += entity.size();
+                    replaced = true;
+                    break;
+                }
+        if (!replaced)
+            out += text[i++];
+    }
+    return out;
+}
+
+// What the measuring script left in the dumped DOM; null when it did not run.
+json measured_layout(const std::string& dom)
+{
+    const std::string open = "<pre id=\"zctrace-test-result\">";
+    const auto start = dom.find(open);
+    if (start == std::string::npos)
+        return nullptr;
+    const auto end = dom.find("</pre>", start);
+    const std::string text = unescape_html(dom.substr(start + open.size(), end - start - open.size()));
+    return text.empty() ? json(nullptr) : json::parse(text);
+}
+
+double parse_double(const std::string& text)
+{
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    return end && *end == '\0' && !text.empty() ? value : std::nan("");
+}
+
+std::string str(const json& value)
+{
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+double dbl(const json& value)
+{
+    return value.is_number() ? value.get<double>() : std::nan("");
+}
+
+std::string where(const json& item)
+{
+    return str(item["technique"]) + " " + str(item["metric"]) + " " + str(item["series"]);
+}
+
+// ---- The checkers: each returns what is wrong, so a test can also show
+// that they notice a broken page.
+
+struct ExpectedBar {
+    std::string chart, metric, technique, series;
+    std::optional<double> value;  // empty: no bar, a "no figure" label instead
+};
+
+std::vector<ExpectedBar> expected_bars(const Summary& summary, const std::vector<Report>& reports)
+{
+    std::vector<ExpectedBar> bars;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const Report& r = reports[i];
+        const std::string& label = summary.rows.at(i).label;
+        auto add = [&](const char* chart, const char* metric, const char* series, std::optional<double> value) {
+            bars.push_back({chart, metric, label, series, value});
+        };
+        add("chart-cpu-copies", "cpu_copies", "measured", r.measured.cpu_copies);
+        add("chart-cpu-copies", "cpu_copies", "theory", r.theory.cpu_copies);
+        add("chart-cpu-copies", "dma_copies", "measured", r.measured.dma_copies);
+        add("chart-cpu-copies", "dma_copies", "theory", r.theory.dma_copies);
+        add("chart-mode-switches", "syscalls_per_transfer", "measured", r.measured.syscalls_per_transfer);
+        add("chart-mode-switches", "syscalls_per_transfer", "theory", r.theory.syscalls_per_transfer);
+        add("chart-mode-switches", "mode_switches_per_transfer", "measured", r.measured.mode_switches_per_transfer);
+        add("chart-mode-switches", "mode_switches_per_transfer", "theory", r.theory.mode_switches_per_transfer);
+        add("chart-cpu-per-gib", "cpu_seconds_per_gib", "measured", r.workload.cpu_seconds_per_gib);
+        add("chart-cpu-per-gib", "mib_per_second", "measured", r.workload.mib_per_second);
+        const CopyBytes& c = r.measured.cpu_copy_bytes;
+        const double payload = static_cast<double>(r.workload.bytes);
+        add("chart-bytes", "bytes", "user copy",
+            static_cast<double>(c.file_to_user + c.user_to_socket + c.copy_on_write) / payload);
+        add("chart-bytes", "bytes", "page-cache copy",
+            static_cast<double>(c.page_cache_to_socket + c.kernel_to_socket + c.device_linearize) / payload);
+        add("chart-bytes", "bytes", "shared frags",
+            static_cast<double>(r.measured.socket.shared_frag_bytes + r.measured.socket.zerocopy_frag_bytes) /
+                payload);
+        add("chart-bytes", "bytes", "DMA", static_cast<double>(r.measured.dma_bytes.total) / payload);
+    }
+    return bars;
+}
+
+// Each bar's data-value is the report's figure, exactly; a missing theory
+// figure is a "no figure" label and no bar.
+std::vector<std::string> check_values(const json& layout, const Summary& summary, const std::vector<Report>& reports)
+{
+    std::vector<std::string> problems;
+    std::size_t bars_expected = 0, bars_seen = 0;
+    for (const auto& id : kCharts)
+        bars_seen += layout["charts"][id]["bars"].size();
+    for (const ExpectedBar& want : expected_bars(summary, reports)) {
+        const json& chart = layout["charts"][want.chart];
+        std::vector<const json*> found;
+        for (const json& bar : chart["bars"])
+            if (bar["technique"] == want.technique && bar["series"] == want.series && bar["metric"] == want.metric)
+                found.push_back(&bar);
+        const std::string name = want.chart + " " + want.technique + " " + want.metric + " " + want.series;
+        if (!want.value) {
+            if (!found.empty())
+                problems.push_back(name + ": a bar where the theory has no figure");
+            bool labelled = false;
+            for (const json& text : chart["texts"])
+                labelled |= text["kind"] == "nofig" && text["technique"] == want.technique &&
+                            text["metric"] == want.metric && text["text"] == "no figure";
+            if (!labelled)
+                problems.push_back(name + ": no \"no figure\" label");
+            continue;
+        }
+        ++bars_expected;
+        if (found.size() != 1) {
+            problems.push_back(name + ": " + std::to_string(found.size()) + " bars");
+            continue;
+        }
+        const std::string text = str((*found[0])["value"]);
+        if (parse_double(text) != *want.value)
+            problems.push_back(name + ": data-value " + text + ", the report says " + json(*want.value).dump());
+    }
+    if (bars_seen != bars_expected)
+        problems.push_back(std::to_string(bars_seen) + " bars drawn, " + std::to_string(bars_expected) + " expected");
+    return problems;
+}
+
+// Charts are visible; bars start at the axis's 0, never run backwards, and
+// are as long as the ticks say (within a pixel); stacked segments abut.
+std::vector<std::string> check_geometry(const json& layout)
+{
+    std::vector<std::string> problems;
+    for (const auto& id : kCharts) {
+        if (!layout["charts"].contains(id)) {
+            problems.push_back(id + ": missing");
+            continue;
+        }
+        const json& chart = layout["charts"][id];
+        const json& box = chart["box"];
+        if (!chart["visible"].get<bool>() || box["width"].get<double>() < 300 || box["height"].get<double>() < 150)
+            problems.push_back(id + ": not visible or too small: " + box.dump());
+        if (chart["caption"].get<std::string>().size() < 40)
+            problems.push_back(id + ": no real caption");
+        if (chart["bars"].empty())
+            problems.push_back(id + ": no bars");
+
+        std::map<std::string, std::vector<std::pair<double, double>>> ticks;  // metric -> (value, x)
+        for (const json& tick : chart["ticks"])
+            ticks[str(tick["metric"])].push_back({parse_double(str(tick["value"])), dbl(tick["x"])});
+        std::map<std::string, double> stack_end;  // technique -> right edge of its last segment
+        for (const json& bar : chart["bars"]) {
+            const std::string technique = str(bar["technique"]);
+            auto& axis = ticks[str(bar["metric"])];
+            std::sort(axis.begin(), axis.end());
+            if (axis.size() < 2 || axis.front().first != 0) {
+                problems.push_back(id + " " + str(bar["metric"]) + ": no axis from 0");
+                continue;
+            }
+            const double origin = axis.front().second;
+            const double per_unit = (axis.back().second - axis.front().second) / axis.back().first;
+            const double value = parse_double(str(bar["value"]));
+            const double left = dbl(bar["left"]), width = dbl(bar["width"]);
+            const double start = id == "chart-bytes" && stack_end.count(technique) ? stack_end[technique] : origin;
+            if (dbl(bar["userWidth"]) < 0 || width < 0)
+                problems.push_back(id + " " + where(bar) + ": negative width");
+            if (!(std::fabs(left - start) <= 1))
+                problems.push_back(id + " " + where(bar) + ": starts at " + std::to_string(left) + ", not " +
+                                   std::to_string(start));
+            if (!(std::fabs(width - value * per_unit) <= 1))
+                problems.push_back(id + " " + where(bar) + ": " + std::to_string(width) + " px long for " +
+                                   str(bar["value"]) + ", the axis says " +
+                                   std::to_string(value * per_unit));
+            if (dbl(bar["right"]) > dbl(box["right"]) + 0.5)
+                problems.push_back(id + " " + where(bar) + ": runs out of the chart");
+            if (str(bar["tooltip"]).find(technique) == std::string::npos)
+                problems.push_back(id + " " + where(bar) + ": tooltip without its technique");
+            stack_end[technique] = dbl(bar["right"]);
+        }
+    }
+    return problems;
+}
+
+bool overlap(const json& a, const json& b, double slack)
+{
+    return a["left"].get<double>() + slack < b["right"].get<double>() &&
+           b["left"].get<double>() + slack < a["right"].get<double>() &&
+           a["top"].get<double>() + slack < b["bottom"].get<double>() &&
+           b["top"].get<double>() + slack < a["bottom"].get<double>();
+}
+
+// Every label inside its chart, none over another; each technique named
+// down every chart; every bar with its value beside it.
+std::vector<std::string> check_text(const json& layout, const Summary& summary)
+{
+    std::vector<std::string> problems;
+    for (const auto& id : kCharts) {
+        const json& chart = layout["charts"][id];
+        const json& box = chart["box"];
+        const json& texts = chart["texts"];
+        std::vector<std::string> labels;
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            const json& text = texts[i];
+            const std::string content = text["text"];
+            if (text["kind"] == "lbl")
+                labels.push_back(content);
+            if (text["width"].get<double>() <= 0 || content.empty())
+                problems.push_back(id + ": empty text " + where(text));
+            if (text["left"].get<double>() < box["left"].get<double>() - 0.5 ||
+                text["right"].get<double>() > box["right"].get<double>() + 0.5 ||
+                text["top"].get<double>() < box["top"].get<double>() - 0.5 ||
+                text["bottom"].get<double>() > box["bottom"].get<double>() + 0.5)
+                problems.push_back(id + ": \"" + content + "\" is clipped by the chart's edge");
+            for (std::size_t k = i + 1; k < texts.size(); ++k)
+                if (overlap(text, texts[k], 0.5))
+                    problems.push_back(id + ": \"" + content + "\" overlaps \"" + texts[k]["text"].get<std::string>() +
+                                       "\"");
+        }
+        std::vector<std::string> want;
+        for (const SummaryRow& row : summary.rows)
+            want.push_back(row.label);
+        // A label too long for the column is cut, with an ellipsis.
+        auto shown_as = [](const std::string& shown, const std::string& full) {
+            const std::string ellipsis = "…";
+            return shown == full || (shown.size() > ellipsis.size() && shown.ends_with(ellipsis) &&
+                                     full.starts_with(shown.substr(0, shown.size() - ellipsis.size())));
+        };
+        const bool same =
+            labels.size() == want.size() && std::equal(labels.begin(), labels.end(), want.begin(), shown_as);
+        if (!same)
+            problems.push_back(id + ": technique labels " + json(labels).dump() + ", expected " + json(want).dump());
+
+        std::map<std::string, double> stack_end;
+        for (const json& bar : chart["bars"]) {
+            if (id == "chart-bytes") {
+                double& end = stack_end[str(bar["technique"])];
+                end = std::max(end, dbl(bar["right"]));
+                continue;
+            }
+            bool labelled = false;
+            for (const json& text : texts)
+                labelled |= text["kind"] == "val" && text["technique"] == bar["technique"] &&
+                            text["series"] == bar["series"] && text["metric"] == bar["metric"] &&
+                            text["left"].get<double>() >= bar["right"].get<double>() - 0.5 &&
+                            std::fabs((text["top"].get<double>() + text["bottom"].get<double>()) / 2 -
+                                      (bar["top"].get<double>() + bar["bottom"].get<double>()) / 2) < 3;
+            if (!labelled)
+                problems.push_back(id + " " + where(bar) + ": no value label beside the bar");
+        }
+        for (const auto& [technique, end] : stack_end) {
+            bool labelled = false;
+            for (const json& text : texts)
+                labelled |= text["kind"] == "val" && text["technique"] == technique &&
+                            text["left"].get<double>() >= end - 0.5;
+            if (!labelled)
+                problems.push_back(id + " " + technique + ": no value label after the stack");
+        }
+    }
+    return problems;
+}
+
+std::string listed(const std::vector<std::string>& problems)
+{
+    std::string out;
+    for (const auto& problem : problems)
+        out += "\n  " + problem;
+    return out;
+}
+
+bool mentions(const std::vector<std::string>& problems, const std::string& what)
+{
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(what) != std::string::npos; });
+}
+
+// A copy of the page broken three ways, for the checkers to notice.
+std::string tampered(std::string html)
+{
+    // read_write's measured CPU copies claim 3 while the bar stays 2 long.
+    const std::string value = "data-technique=\"read_write\" data-series=\"measured\" data-value=\"2\"";
+    html.replace(html.find(value), value.size(),
+                 "data-technique=\"read_write\" data-series=\"measured\" data-value=\"3\"");
+    // mmap_write's measured CPU copies bar is drawn 30 units too long.
+    const std::regex long_bar(R"re((data-technique="mmap_write" data-series="measured" data-value="1")re"
+                              R"re( x="[^"]*" y="[^"]*" width=")([0-9.]+))re");
+    std::smatch match;
+    if (std::regex_search(html, match, long_bar))
+        html.replace(static_cast<std::size_t>(match.position(2)), static_cast<std::size_t>(match.length(2)),
+                     std::to_string(std::stod(match.str(2)) + 30));
+    // cow's label pushed off the left edge.
+    const std::regex label(R"re(<text class="lbl" x="[^"]*"( y="[^"]*" text-anchor="end" data-technique="cow"))re");
+    return std::regex_replace(html, label, "<text class=\"lbl\" x=\"-60\"$1",
+                              std::regex_constants::format_first_only);
+}
+
+// More rows than `run all` makes, labels long enough to be cut, wide
+// characters, a network and cache qualifier, and a throughput in six digits.
+std::vector<Report> crowded_reports()
+{
+    auto reports = fixture_reports();
+    const auto base = reports;
+    for (std::size_t i = 0; i < 6; ++i) {
+        Report extra = base[i];
+        extra.technique = base[i].technique + "_variant_" + std::to_string(i);
+        reports.push_back(extra);
+    }
+    reports[1].technique = "mmap_write_with_a_name_far_too_long_for_any_label_column_at_all_" + std::string(40, 'W');
+    reports[3].technique = "零拷贝_splice";
+    reports[4].environment.network = "veth";
+    reports[4].environment.device_sg = false;
+    reports[4].environment.cache = "cold";
+    reports[5].workload.mib_per_second = 123456.789;
+    reports[12].theory.mode_switches_per_transfer.reset();
+    return reports;
+}
+
+struct ChromiumRun {
+    Finished finished;
+    std::string dom;
+    double seconds = 0;
+};
+
+// The three Chromium runs the tests need, once for the suite: the measured
+// page, a broken copy of it, and the page as written with a screenshot.
+class HtmlChromium : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        if (!fs::exists(kChromium)) {
+            skip_reason_ = std::string(kChromium) + " is missing (Debian's chromium package); CI installs it";
+            return;
+        }
+        dir_ = std::make_unique<TempDir>();
+        const Page& page = fixture_page();
+        const fs::path measured = dir_->path() / "measured.html";
+        const fs::path broken = dir_->path() / "tampered.html";
+        const fs::path plain = dir_->path() / "summary.html";
+        write_text(measured, instrumented(page.html));
+        write_text(broken, instrumented(tampered(page.html)));
+        // The page as written, plus the measuring script its own CSP must stop;
+        // the screenshot comes from the same run (an empty <pre> at the end aside).
+        std::string blocked = page.html;
+        write_text(plain, blocked.insert(blocked.rfind("</body>"), kMeasureScript));
+        screenshot_ = dir_->path() / "summary.png";
+        const fs::path crowded = dir_->path() / "crowded.html";
+        crowded_reports_ = crowded_reports();
+        write_text(crowded, instrumented(render_summary_html(summarize(crowded_reports_), crowded_reports_)));
+
+        measured_ = chromium("profile-measured", measured, {});
+        tampered_ = chromium("profile-tampered", broken, {});
+        plain_ = chromium("profile-plain", plain, {"--screenshot=" + screenshot_.string()});
+        crowded_ = chromium("profile-crowded", crowded, {});
+        std::cout << "[chromium] measured " << measured_.seconds << " s, tampered " << tampered_.seconds
+                  << " s, plain + screenshot " << plain_.seconds << " s, crowded " << crowded_.seconds << " s\n";
+        layout_ = measured_layout(measured_.dom);
+        tampered_layout_ = measured_layout(tampered_.dom);
+        crowded_layout_ = measured_layout(crowded_.dom);
+    }
+    static void TearDownTestSuite() { dir_.reset(); }
+
+    // One run in a fresh profile under dir_, bounded in time. Runs are not
+    // overlapped: each one's DOM fills its stdout pipe until it is read.
+    static ChromiumRun chromium(const std::string& profile, const fs::path& page,
+                                const std::vector<std::string>& extra)
+    {
+        fs::create_directory(dir_->path() / profile);
+        auto args = chromium_args(dir_->path() / profile, page);
+        args.insert(args.end() - 1, extra.begin(), extra.end());
+        const auto started = std::chrono::steady_clock::now();
+        ChromiumRun run;
+        run.finished = Process(args, Restrictions{}, kChromium).finish(std::chrono::seconds(90));
+        run.dom = run.finished.out;
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        fs::remove_all(dir_->path() / profile);
+        return run;
+    }
+
+    void SetUp() override
+    {
+        if (!skip_reason_.empty()) {
+            std::cout << "skipped: " << skip_reason_ << "\n";
+            GTEST_SKIP() << skip_reason_;
+        }
+        ASSERT_EQ(measured_.finished.status, 0) << measured_.finished.err.substr(0, 2000);
+        ASSERT_TRUE(layout_.is_object()) << "the measuring script left nothing; DOM:\n"
+                                         << measured_.dom.substr(0, 2000);
+    }
+
+    static inline std::string skip_reason_;
+    static inline std::unique_ptr<TempDir> dir_;
+    static inline fs::path screenshot_;
+    static inline ChromiumRun measured_, tampered_, plain_, crowded_;
+    static inline json layout_, tampered_layout_, crowded_layout_;
+    static inline std::vector<Report> crowded_reports_;
+};
+
+TEST_F(HtmlChromium, ChartsAreLaidOutAndVisible)
+{
+    const auto problems = check_geometry(layout_);
+    EXPECT_TRUE(problems.empty()) << listed(problems);
+    for (const auto& id : kCharts) {
+        ASSERT_TRUE(layout_["charts"].contains(id)) << id;
+        const json& chart = layout_["charts"][id];
+        // The viewBox keeps its aspect: the chart scales, it does not stretch.
+        const double aspect = chart["viewBox"][3].get<double>() / chart["viewBox"][2].get<double>();
+        EXPECT_NEAR(chart["box"]["height"].get<double>(), chart["box"]["width"].get<double>() * aspect, 1) << id;
+    }
+}
+
+TEST_F(HtmlChromium, BarsCarryTheReportsFigures)
+{
+    const Page& page = fixture_page();
+    const auto problems = check_values(layout_, page.summary, page.reports);
+    EXPECT_TRUE(problems.empty()) << listed(problems);
+    // Spot checks against the fixtures as written.
+    auto value_of = [&](const std::string& chart, const std::string& metric, const std::string& technique,
+                        const std::string& series) {
+        for (const json& bar : layout_["charts"][chart]["bars"])
+            if (bar["metric"] == metric && bar["technique"] == technique && bar["series"] == series)
+                return bar["value"].get<std::string>();
+        return std::string("(none)");
+    };
+    EXPECT_EQ(value_of("chart-cpu-copies", "cpu_copies", "read_write", "measured"), "2");
+    EXPECT_EQ(parse_double(value_of("chart-cpu-copies", "cpu_copies", "sendfile", "theory")),
+              page.reports[2].theory.cpu_copies);
+    EXPECT_EQ(value_of("chart-cpu-copies", "cpu_copies", "sendfile (veth, SG off)", "measured"), "1");
+    EXPECT_EQ(value_of("chart-bytes", "bytes", "direct_io_send", "DMA"), "1");
+    EXPECT_EQ(value_of("chart-cpu-per-gib", "cpu_seconds_per_gib", "read_write", "measured"), "0.272912");
+}
+
+TEST_F(HtmlChromium, LabelsAreInsideTheirChartsAndApart)
+{
+    const auto problems = check_text(layout_, fixture_page().summary);
+    EXPECT_TRUE(problems.empty()) << listed(problems);
+}
+
+// At 1280 px nothing needs a horizontal scrollbar, the summary table included.
+TEST_F(HtmlChromium, FitsTheWindowWithoutScrollingSideways)
+{
+    const json& page = layout_["page"];
+    EXPECT_LE(dbl(page["scrollWidth"]), dbl(page["innerWidth"]));
+    ASSERT_FALSE(page["frames"].empty());
+    for (const json& frame : page["frames"])
+        EXPECT_LE(dbl(frame["scrollWidth"]), dbl(frame["clientWidth"])) << str(frame["kind"]) << " overflows";
+}
+
+TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
+{
+    ASSERT_TRUE(crowded_layout_.is_object()) << crowded_.finished.err.substr(0, 2000);
+    const Summary summary = summarize(crowded_reports_);
+    ASSERT_EQ(summary.rows.size(), 16u);
+    EXPECT_EQ(summary.rows[4].label, "direct_io (veth, SG off, cold cache)");
+    for (const auto& problems : {check_values(crowded_layout_, summary, crowded_reports_),
+                                 check_geometry(crowded_layout_), check_text(crowded_layout_, summary)})
+        EXPECT_TRUE(problems.empty()) << listed(problems);
+    bool cut = false;
+    for (const json& text : crowded_layout_["charts"]["chart-cpu-copies"]["texts"])
+        cut |= text["kind"] == "lbl" && str(text["text"]).ends_with("…");
+    EXPECT_TRUE(cut) << "the longest label should have been cut to fit";
+}
+
+TEST_F(HtmlChromium, CheckersCatchABrokenPage)
+{
+    ASSERT_TRUE(tampered_layout_.is_object()) << tampered_.finished.err.substr(0, 2000);
+    const Page& page = fixture_page();
+    const auto values = check_values(tampered_layout_, page.summary, page.reports);
+    EXPECT_TRUE(mentions(values, "chart-cpu-copies read_write cpu_copies measured: data-value 3")) << listed(values);
+    const auto geometry = check_geometry(tampered_layout_);
+    EXPECT_TRUE(mentions(geometry, "chart-cpu-copies read_write cpu_copies measured")) << listed(geometry);
+    EXPECT_TRUE(mentions(geometry, "chart-cpu-copies mmap_write cpu_copies measured")) << listed(geometry);
+    const auto text = check_text(tampered_layout_, page.summary);
+    EXPECT_TRUE(mentions(text, "\"cow\" is clipped")) << listed(text);
+}
+
+TEST_F(HtmlChromium, OwnPolicyBlocksScripts)
+{
+    ASSERT_EQ(plain_.finished.status, 0) << plain_.finished.err.substr(0, 2000);
+    EXPECT_NE(plain_.dom.find("<pre id=\"zctrace-test-result\">"), std::string::npos);
+    EXPECT_TRUE(measured_layout(plain_.dom).is_null()) << "an inline script ran under the page's own CSP";
+}
+
+TEST_F(HtmlChromium, ScreenshotHasContent)
+{
+    ASSERT_EQ(plain_.finished.status, 0) << plain_.finished.err.substr(0, 2000);
+    ASSERT_TRUE(fs::exists(screenshot_));
+    const std::string png = read_text(screenshot_);
+    ASSERT_GE(png.size(), 24u);
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+    auto be32 = [&](std::size_t at) {
+        return (static_cast<std::uint32_t>(static_cast<unsigned char>(png[at])) << 24) |
+               (static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 1])) << 16) |
+               (static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 2])) << 8) |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 3]));
+    };
+    EXPECT_EQ(be32(16), 1280u);
+    EXPECT_EQ(be32(20), 4000u);
+    // A blank 1280x4000 page compresses to a few KiB; charts and text do not.
+    EXPECT_GT(png.size(), 100u * 1024) << "the screenshot looks empty";
+    if (const char* keep = std::getenv("ZCTRACE_KEEP_SCREENSHOT"))
+        fs::copy_file(screenshot_, keep, fs::copy_options::overwrite_existing);
+}
+
+}  // namespace
+}  // namespace zctrace::output_test
