@@ -10,8 +10,6 @@
 namespace zctrace {
 namespace {
 
-constexpr std::size_t kProblemsShown = 3;
-
 Error bad_input(const std::string& message)
 {
     return Error{0, message, ErrorKind::bad_input};
@@ -99,15 +97,9 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
     if (number < 1)
         return bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
     const auto problems = schema_of(*kind).validate(json);
-    if (!problems.empty()) {
-        std::string message = source + ": does not match the " + std::string(document_kind_name(*kind)) +
-                              " schema (v" + std::to_string(supported) + "): ";
-        for (std::size_t i = 0; i < problems.size() && i < kProblemsShown; ++i)
-            message += (i ? "; " : "") + problems[i];
-        if (problems.size() > kProblemsShown)
-            message += "; and " + std::to_string(problems.size() - kProblemsShown) + " more";
-        return bad_input(message);
-    }
+    if (!problems.empty())
+        return bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
+                         std::to_string(supported) + "): " + join_schema_problems(problems));
     return Document{source, *kind, std::move(json)};
 }
 
@@ -125,11 +117,7 @@ Result<Document> load_document(const std::filesystem::path& path)
     try {
         json = nlohmann::json::parse(text.str());
     } catch (const nlohmann::json::parse_error& error) {
-        // Without nlohmann's "[json.exception.parse_error.101] " tag.
-        std::string why = error.what();
-        if (const auto tag_end = why.find("] "); why.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
-            why.erase(0, tag_end + 2);
-        return bad_input(path.string() + " is not JSON: " + why);
+        return bad_input(path.string() + " is not JSON: " + describe_parse_error(error));
     }
     return identify_document(std::move(json), path.string());
 }
@@ -149,16 +137,21 @@ Result<Report> load_report(const std::filesystem::path& path)
     }
 }
 
-Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths)
+Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths)
 {
-    std::vector<Report> reports;
+    std::vector<LoadedReport> reports;
+    auto add = [&](const std::filesystem::path& path) -> Result<void> {
+        auto report = load_report(path);
+        if (!report)
+            return report.error();
+        reports.push_back({path, std::move(*report)});
+        return {};
+    };
     for (const std::filesystem::path& path : paths) {
         std::error_code ec;
         if (!std::filesystem::is_directory(path, ec)) {
-            auto report = load_report(path);
-            if (!report)
-                return report.error();
-            reports.push_back(std::move(*report));
+            if (auto added = add(path); !added)
+                return added.error();
             continue;
         }
         std::vector<std::filesystem::path> files;
@@ -172,18 +165,45 @@ Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path
             auto document = load_document(file);
             if (!document)
                 return document.error();
-            if (document->kind == DocumentKind::summary || document->kind == DocumentKind::diff)
+            if (document->kind != DocumentKind::report)
                 continue;
-            auto report = load_report(file);
-            if (!report)
-                return report.error();
-            reports.push_back(std::move(*report));
+            if (auto added = add(file); !added)
+                return added.error();
         }
     }
     if (reports.empty())
         return bad_input("no reports found in " + (paths.size() == 1 ? paths.front().string() : "the paths given") +
                          "; run `zctrace run all --out DIR` first");
     return reports;
+}
+
+Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths)
+{
+    auto loaded = load_report_files(paths);
+    if (!loaded)
+        return loaded.error();
+    std::vector<Report> reports;
+    for (LoadedReport& each : *loaded)
+        reports.push_back(std::move(each.report));
+    return reports;
+}
+
+std::string describe_parse_error(const nlohmann::json::parse_error& error)
+{
+    std::string what = error.what();
+    if (const auto tag_end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
+        what.erase(0, tag_end + 2);
+    return what;
+}
+
+std::string join_schema_problems(const std::vector<std::string>& problems, std::size_t shown)
+{
+    std::string text;
+    for (std::size_t i = 0; i < problems.size() && i < shown; ++i)
+        text += (i ? "; " : "") + problems[i];
+    if (problems.size() > shown)
+        text += "; and " + std::to_string(problems.size() - shown) + " more";
+    return text;
 }
 
 }  // namespace zctrace

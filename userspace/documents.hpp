@@ -37,9 +37,22 @@ Result<Document> load_document(const std::filesystem::path& path);
 // One run report; any other document is bad input.
 Result<Report> load_report(const std::filesystem::path& path);
 
+struct LoadedReport {
+    std::filesystem::path path;
+    Report report;
+};
+
 // Run reports named on a command line. A directory stands for the reports
-// in it (its *.json files, sorted; summaries and diffs there are skipped).
-// Fails on the first file that is not a report, or when none is found.
+// in it (its *.json files, sorted; the gather reports, summaries and diffs
+// that share `--out reports` with them are skipped). Fails on the first file
+// that is not a report, or when none is found.
+Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths);
+// The same, without the paths.
 Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths);
+
+// nlohmann's parse error without its "[json.exception.parse_error.101] " tag.
+std::string describe_parse_error(const nlohmann::json::parse_error& error);
+// The first `shown` schema problems, "; "-joined, then "and N more".
+std::string join_schema_problems(const std::vector<std::string>& problems, std::size_t shown = 3);
 
 }  // namespace zctrace

@@ -21,7 +21,6 @@ constexpr const char* kKernelCopyColour = "#CC79A7";
 constexpr const char* kSharedColour = "#009E73";
 constexpr const char* kDmaColour = "#56B4E9";
 
-constexpr const char* kNoFigure = "—";  // the seeds give no figure, as in summary.md
 
 // Every chart is drawn in this many user units and scaled to the page by its viewBox.
 constexpr double kChartWidth = 960;
@@ -78,19 +77,13 @@ double finite_or_zero(double value)
 // Whole numbers as written (the theory's 2, an exact measured 0), fractions
 // with two decimals so that 1.00 reads "close to, not exactly, 1", and tiny
 // fractions with two significant digits rather than a misleading 0.00.
-std::string format_figure(double value)
+std::string format_bar_figure(double value)
 {
     if (!std::isfinite(value))
         return "n/a";
     if (value == std::floor(value) && std::fabs(value) < 1e15)
         return format_fixed(value, 0);
-    const double magnitude = std::fabs(value);
-    if (magnitude >= 0.01)
-        return format_fixed(value, 2);
-    if (magnitude < 1e-6)
-        return value > 0 ? "<0.000001" : "-<0.000001";
-    const int digits = 1 - static_cast<int>(std::floor(std::log10(magnitude)));
-    return format_fixed(value, digits);
+    return format_figure(value, 2);
 }
 
 // Rough advance widths of DejaVu Sans / system UI fonts, in em: enough to
@@ -398,7 +391,7 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
         for (std::size_t s = 0; s < 4; ++s) {
             total += std::max(0.0, finite_or_zero(parts[s]));
             if (parts[s] != 0)
-                text += (text.empty() ? "" : " + ") + short_names[s] + " " + format_figure(parts[s]);
+                text += (text.empty() ? "" : " + ") + short_names[s] + " " + format_bar_figure(parts[s]);
         }
         if (text.empty())
             text = "0: nothing copied or moved";
@@ -435,7 +428,7 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
                      series[s].key + "\" data-value=\"" + exact(parts[s]) + "\" x=\"" + num(x) + "\" y=\"" +
                      num(bar_top) + "\" width=\"" + num(width) + "\" height=\"" + num(bar_height) + "\" fill=\"" +
                      series[s].colour + "\"><title>" + escape(labels[row]) + ": " + series[s].key + " " +
-                     format_figure(parts[s]) + " × the payload</title></rect>\n";
+                     format_bar_figure(parts[s]) + " × the payload</title></rect>\n";
             x += width;
         }
         panel += "<text class=\"val\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"total\" x=\"" +
@@ -558,8 +551,8 @@ std::string render_details(const Summary& summary, const std::vector<Report>& re
             if (check.verdict == Verdict::match)
                 continue;
             deviations += "<li><code>" + escape(check.metric) + "</code> " + badge(check.verdict) +
-                          " <span class=\"figures\">measured " + escape(format_figure(check.measured)) +
-                          ", theory " + escape(check.theory ? format_figure(*check.theory) : "no figure") +
+                          " <span class=\"figures\">measured " + escape(format_bar_figure(check.measured)) +
+                          ", theory " + escape(check.theory ? format_bar_figure(*check.theory) : "no figure") +
                           "</span>: " + escape(check.explanation) + "</li>\n";
         }
         out += deviations.empty() ? "<p class=\"none\">None: every check matched its theory row.</p>\n"
@@ -699,11 +692,11 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
                         measured_theory,
                         {}};
     copies.panels.push_back({"cpu_copies", "CPU copies", "CPU copies (copies of the payload)",
-                             "copies of the payload", format_figure,
+                             "copies of the payload", format_bar_figure,
                              rows_of([](const SummaryRow& r) { return r.cpu_copies; },
                                      [](const SummaryRow& r) { return std::optional(r.theory_cpu_copies); })});
     copies.panels.push_back({"dma_copies", "DMA copies", "DMA copies (copies of the payload)",
-                             "copies of the payload", format_figure,
+                             "copies of the payload", format_bar_figure,
                              rows_of([](const SummaryRow& r) { return r.dma_copies; },
                                      [](const SummaryRow& r) { return std::optional(r.theory_dma_copies); })});
     out += render_grouped(copies, labels);
@@ -716,12 +709,12 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
                           {}};
     switches.panels.push_back(
         {"syscalls_per_transfer", "syscalls per transfer", "syscalls per transfer", "syscalls per transfer",
-         format_figure,
+         format_bar_figure,
          rows_of([](const SummaryRow& r) { return r.syscalls_per_transfer; },
                  [](const SummaryRow& r) { return r.theory_syscalls_per_transfer; })});
     switches.panels.push_back(
         {"mode_switches_per_transfer", "mode switches per transfer", "mode switches per transfer (entries + exits)",
-         "mode switches per transfer", format_figure,
+         "mode switches per transfer", format_bar_figure,
          rows_of([](const SummaryRow& r) { return r.mode_switches_per_transfer; },
                  [](const SummaryRow& r) { return r.theory_mode_switches_per_transfer; })});
     out += render_grouped(switches, labels);

@@ -229,6 +229,7 @@ Overhead measure_overhead(const RunObservation& observation)
     overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
     overhead.attach_seconds = observation.attach_seconds;
     overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+    overhead.interval_samples = observation.interval_samples;
     return overhead;
 }
 

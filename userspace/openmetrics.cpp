@@ -22,7 +22,7 @@ constexpr double kNanosecondsPerSecond = 1e9;
 
 Error bad_input(std::string message)
 {
-    return Error{EINVAL, std::move(message), ErrorKind::bad_input};
+    return Error{0, std::move(message), ErrorKind::bad_input};
 }
 
 // An empty label value would read as "no such label" in PromQL.

@@ -71,6 +71,59 @@ bool select_variant(bpf_object* obj, bool prefer_btf)
     return twins;
 }
 
+// Every key's value of a __u64 array (per-CPU ones summed over CPUs) in as
+// few bpf() calls as the kernel allows: one BPF_MAP_LOOKUP_BATCH instead of a
+// lookup per key. Each bpf() call also runs zctrace's own system-wide syscall
+// probes, so reading key by key would inflate the overhead an --interval
+// sample reports. Kernels without batch lookups on arrays get the loop.
+Result<std::vector<std::uint64_t>> read_u64_array(const bpf_map* map)
+{
+    const bool per_cpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
+    const int possible = per_cpu ? libbpf_num_possible_cpus() : 1;
+    if (possible <= 0)
+        return Error::from_errno("cannot count possible CPUs", -possible);
+    const auto cpus = static_cast<std::size_t>(possible);
+    const std::uint32_t entries = bpf_map__max_entries(map);
+    std::vector<std::uint32_t> keys(entries);
+    std::vector<std::uint64_t> values(static_cast<std::size_t>(entries) * cpus);
+    std::uint32_t done = 0, next_key = 0;
+    bool batched = true;
+    while (done < entries) {
+        std::uint32_t count = entries - done;
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        const int err = bpf_map_lookup_batch(bpf_map__fd(map), done ? &next_key : nullptr, &next_key,
+                                             keys.data() + done, values.data() + done * cpus, &count, &opts);
+        if (err == -ENOENT) {  // the end of the array
+            done += count;
+            break;
+        }
+        if (err == 0) {
+            done += count;
+            continue;
+        }
+        if (done == 0 && (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)) {
+            batched = false;
+            break;
+        }
+        return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map), -err);
+    }
+    if (!batched) {
+        for (std::uint32_t key = 0; key < entries; ++key)
+            if (bpf_map__lookup_elem(map, &key, sizeof key, values.data() + key * cpus,
+                                     sizeof(std::uint64_t) * cpus, 0) != 0)
+                return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+        done = entries;
+    }
+    if (done != entries)
+        return Error{0, std::string("BPF map ") + bpf_map__name(map) + " gave " + std::to_string(done) + " of " +
+                            std::to_string(entries) + " entries"};
+    std::vector<std::uint64_t> sums(entries);
+    for (std::size_t key = 0; key < entries; ++key)
+        for (std::size_t cpu = 0; cpu < cpus; ++cpu)
+            sums[key] += values[key * cpus + cpu];
+    return sums;
+}
+
 // The sum over CPUs of a per-CPU value made only of __u64 fields.
 template <typename T>
 Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
@@ -356,16 +409,17 @@ Result<void> Tracer::track(pid_t pid, zc_role role)
 
 Result<PageSummary> Tracer::Impl::read_pages() const
 {
+    auto accessed = read_u64_array(memory->maps.accessed_pages);
+    if (!accessed)
+        return accessed.error();
+    auto added = read_u64_array(memory->maps.added_pages);
+    if (!added)
+        return added.error();
     PageSummary pages;
-    const std::uint32_t words = bpf_map__max_entries(memory->maps.accessed_pages);
-    for (std::uint32_t key = 0; key < words; ++key) {
-        std::uint64_t accessed = 0, added = 0;
-        if (bpf_map__lookup_elem(memory->maps.accessed_pages, &key, sizeof key, &accessed, sizeof accessed, 0) ||
-            bpf_map__lookup_elem(memory->maps.added_pages, &key, sizeof key, &added, sizeof added, 0))
-            return Error::from_errno("cannot read the page bitmaps");
-        pages.accessed += std::popcount(accessed);
-        pages.added += std::popcount(added);
-        pages.hits += std::popcount(accessed & ~added);
+    for (std::size_t word = 0; word < accessed->size(); ++word) {
+        pages.accessed += std::popcount((*accessed)[word]);
+        pages.added += std::popcount((*added)[word]);
+        pages.hits += std::popcount((*accessed)[word] & ~(*added)[word]);
     }
     return pages;
 }
@@ -394,13 +448,13 @@ Result<RawCounters> Tracer::read() const
     raw.pages = *pages;
     raw.devices = std::move(devices.value());
 
-    for (std::uint32_t nr = 0; nr < ZC_SYSCALL_SLOTS; ++nr) {
-        auto count = sum_percpu<std::uint64_t>(impl_->syscalls->maps.syscall_counts, nr);
-        if (!count)
-            return count.error();
-        if (*count)
-            raw.syscall_counts.emplace_back(nr, *count);
-        raw.syscall_entries += *count;
+    auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
+    if (!counts)
+        return counts.error();
+    for (std::uint32_t nr = 0; nr < counts->size(); ++nr) {
+        if ((*counts)[nr])
+            raw.syscall_counts.emplace_back(nr, (*counts)[nr]);
+        raw.syscall_entries += (*counts)[nr];
     }
     return raw;
 }

@@ -60,20 +60,23 @@ void sweep_stale_temp_files(const std::filesystem::path& dir)
 
 }  // namespace
 
-Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path)
+Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path,
+                                   const std::string& remedy)
 {
-    return write_text_atomically(document.dump(2) + "\n", path);
+    return write_text_atomically(document.dump(2) + "\n", path, remedy);
 }
 
-Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path)
+Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path,
+                                   const std::string& remedy)
 {
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    sweep_stale_temp_files(dir);  // what a killed writer left
     std::string temp = (dir / ("." + path.filename().string() + std::string(kTempMarker) +
                                std::to_string(::getpid()) + "-XXXXXX"))
                            .string();
     UniqueFd fd(::mkstemp(temp.data()));
     if (!fd.valid())
-        return Error::from_errno("cannot create a file in " + dir.string() + " (choose a writable directory)")
+        return Error::from_errno("cannot create a file in " + dir.string() + " (" + remedy + ")")
             .as(ErrorKind::bad_input);
     auto fail = [&](Error error) -> Result<void> {
         ::unlink(temp.c_str());

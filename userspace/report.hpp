@@ -365,8 +365,12 @@ struct Overhead {
     double attach_seconds = 0;         // open + load + attach of every group
     std::uint64_t zctrace_peak_rss_bytes = 0;
     std::vector<ProgramOverhead> programs;
+    // --interval: counter reads while the workload ran. Each is bpf() calls
+    // that zctrace's own syscall probes also count, so they add to the above.
+    std::uint64_t interval_samples = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Overhead, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs)
+// With defaults: reports written before interval_samples existed still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples)
 
 // One side of large_file_async_direct's comparison, per GiB of payload.
 struct ReadPathFigures {
@@ -418,12 +422,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, tec
 // window, read from the BPF maps while the workload runs. Cumulative, like
 // Prometheus counters; the rates cover the time since the previous sample.
 struct IntervalSample {
+    int schema_version = 1;           // of the sample line (reports/schema/ndjson.v1.schema.json)
     std::string technique;
     std::uint64_t seq = 0;            // 1, 2, ... within one technique's run
     double elapsed_seconds = 0;       // since the sender was told to start
     double interval_seconds = 0;      // since the previous sample (or the start)
-    std::uint64_t payload_bytes = 0;  // the whole run's
-    std::uint64_t received_bytes = 0; // the receiver's progress counter
+    std::uint64_t file_bytes = 0;     // the workload file's size
+    // The receiver's progress counter; null for techniques that send nothing.
+    std::optional<std::uint64_t> received_bytes;
     CopyBytes cpu_copy_bytes;
     DmaBytes dma_bytes;
     std::uint64_t syscalls = 0;
@@ -435,17 +441,20 @@ struct IntervalSample {
     std::uint64_t shared_frag_bytes = 0;
     std::uint64_t copied_frag_bytes = 0;
     std::uint64_t linear_payload_bytes = 0;
-    double received_bytes_per_second = 0;
+    std::optional<double> received_bytes_per_second;
     double cpu_copy_bytes_per_second = 0;
     double syscalls_per_second = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, technique, seq, elapsed_seconds, interval_seconds, payload_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, schema_version, technique, seq, elapsed_seconds, interval_seconds, file_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
 
 // Writes <dir>/<technique>.json whole or not at all (temp file, fsync, rename).
 Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir);
-// The same for any JSON document (pretty-printed) or text.
-Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path);
-Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path);
+// The same for any JSON document (pretty-printed) or text. `remedy` ends
+// the message when the directory refuses the file: which option to change.
+Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path,
+                                   const std::string& remedy = "choose a writable directory with --out");
+Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path,
+                                   const std::string& remedy = "choose a writable directory with --out");
 // Fails with a clear message when reports cannot be written to dir.
 Result<void> check_output_dir(const std::filesystem::path& dir);
 

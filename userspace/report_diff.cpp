@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 using Leaves = std::map<std::string, json>;
 
-constexpr const char* kNone = "—";
+constexpr const char* kNone = kNoFigure;
 constexpr const char* kArrow = " → ";
 // Keys the device the payload left through in measured.socket.devices: veth
 // ends are named after zctrace's pid, so two veth runs would never line up
@@ -302,21 +302,6 @@ std::string verdict_text(Verdict verdict)
 
 // ---- rendering ----
 
-// Display width: "—" and "→" are three bytes but one column.
-std::size_t width(const std::string& text)
-{
-    std::size_t columns = 0;
-    for (unsigned char c : text)
-        columns += (c & 0xC0) != 0x80;
-    return columns;
-}
-
-std::string pad(const std::string& text, std::size_t to, bool right = false)
-{
-    const std::string fill(to > width(text) ? to - width(text) : 0, ' ');
-    return right ? fill + text : text + fill;
-}
-
 enum class Unit { bytes, seconds, seconds_per_gib, per_gib, mib_per_second, passes, share, hit_ratio, ns, fraction, count };
 
 Unit unit_of(const std::string& metric)
@@ -418,14 +403,6 @@ std::string format_environment(const std::string& field, const json& value)
     return value.dump();
 }
 
-// Theory figures are small whole numbers or halves: print them as written.
-std::string format_theory(const std::optional<double>& value)
-{
-    if (!value)
-        return kNone;
-    return format_fixed(*value, *value == std::floor(*value) ? 0 : 2);
-}
-
 std::string format_measured(const Check& check)
 {
     return format_fixed(check.measured, check.metric == "integrity" ? 0 : 3);
@@ -446,7 +423,7 @@ std::string render_rows(const std::vector<Row>& rows, const std::vector<bool>& r
     std::vector<std::size_t> widths(right.size(), 0);
     for (const Row& row : rows)
         for (std::size_t i = 0; i < row.size() && row.size() > 1; ++i)
-            widths[i] = std::max(widths[i], width(row[i]));
+            widths[i] = std::max(widths[i], display_width(row[i]));
     std::string out;
     for (const Row& row : rows) {
         if (row.size() == 1) {
@@ -457,7 +434,7 @@ std::string render_rows(const std::vector<Row>& rows, const std::vector<bool>& r
         for (std::size_t i = 0; i < row.size(); ++i) {
             if (i)
                 line += "  ";
-            line += pad(row[i], widths[i], right[i]);
+            line += pad_to(row[i], widths[i], right[i]);
         }
         while (!line.empty() && line.back() == ' ')
             line.pop_back();

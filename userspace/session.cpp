@@ -371,6 +371,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
             if (!counters)
                 return counters.error();
             hooks.on_sample(spec.technique, *counters, progress.load(), elapsed);
+            ++observation.interval_samples;
             while (next_sample <= elapsed)  // on the grid, never a burst to catch up
                 next_sample += hooks.sample_interval_seconds;
         }

@@ -72,6 +72,7 @@ struct RunObservation {
     std::string sender_link;
     std::optional<bool> sender_link_sg;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
+    std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
     // large_file_async_direct: the traced buffered run it is compared with.
     std::shared_ptr<const RunObservation> baseline;
 };

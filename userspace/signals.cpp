@@ -25,6 +25,11 @@ void install_interrupt_handlers()
     std::signal(SIGPIPE, SIG_IGN);
 }
 
+void raise_interrupt(int signo)
+{
+    g_signal = signo;
+}
+
 bool interrupted()
 {
     return g_signal != 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "html_report.hpp"
 #include "json_schema.hpp"
@@ -9,8 +10,6 @@
 
 namespace zctrace {
 namespace {
-
-constexpr const char* kNoFigure = "—";  // the seeds give no figure
 
 std::string qualified_label(const Report& report)
 {
@@ -29,51 +28,32 @@ std::string qualified_label(const Report& report)
     return qualifiers.empty() ? label : label + ")";
 }
 
-// Theory figures are small whole numbers or halves: print them as written.
-std::string format_theory(std::optional<double> value)
+// Reports from two kernels or machines can share a label; the rows must
+// still tell apart in the table, the charts and the dashboard's eye.
+void make_labels_unique(Summary& summary, const std::vector<Report>& reports)
 {
-    if (!value)
-        return kNoFigure;
-    if (*value == std::floor(*value))
-        return format_fixed(*value, 0);
-    return format_fixed(*value, 2);
-}
-
-// Two decimals, but never a small non-zero figure shown as 0.00: cow's ten
-// copied pages of a 64 MiB buffer are 0.0006 copies, and that is the point.
-std::string format_measured(double value)
-{
-    int digits = 2;
-    while (value > 0 && value < std::pow(10.0, -digits) && digits < 6)
-        ++digits;
-    return format_fixed(value, digits);
+    auto count = [&](const std::string& label) {
+        return std::count_if(summary.rows.begin(), summary.rows.end(),
+                             [&](const SummaryRow& row) { return row.label == label; });
+    };
+    std::vector<bool> shared(summary.rows.size());
+    for (std::size_t i = 0; i < summary.rows.size(); ++i)
+        shared[i] = count(summary.rows[i].label) > 1;
+    for (std::size_t i = 0; i < summary.rows.size(); ++i)
+        if (shared[i] && summary.kernels.size() > 1)
+            summary.rows[i].label += " [" + reports[i].environment.kernel.substr(0, reports[i].environment.kernel.find(' ')) + "]";
+    std::map<std::string, int> seen;
+    for (SummaryRow& row : summary.rows)
+        if (count(row.label) > 1)
+            row.label += " #" + std::to_string(++seen[row.label]);
 }
 
 }  // namespace
 
 std::string format_summary_cell(double measured, std::optional<double> theory)
 {
-    return format_measured(measured) + " / " + format_theory(theory);
+    return format_figure(measured) + " / " + format_theory(theory);
 }
-
-namespace {
-
-// Display width: the em dash is three bytes but one column.
-std::size_t width(const std::string& text)
-{
-    std::size_t columns = 0;
-    for (unsigned char c : text)
-        columns += (c & 0xC0) != 0x80;
-    return columns;
-}
-
-std::string pad(const std::string& text, std::size_t to, bool right)
-{
-    const std::string fill(to > width(text) ? to - width(text) : 0, ' ');
-    return right ? fill + text : text + fill;
-}
-
-}  // namespace
 
 Summary summarize(const std::vector<Report>& reports)
 {
@@ -116,6 +96,7 @@ Summary summarize(const std::vector<Report>& reports)
         summary.created_at = std::max(summary.created_at, report.created_at);  // ISO 8601 sorts as text
         summary.verdict = std::max(summary.verdict, report.verdict);           // match < explained < mismatch
     }
+    make_labels_unique(summary, reports);
     return summary;
 }
 
@@ -133,18 +114,18 @@ std::string render_summary_table(const Summary& summary)
                          format_summary_cell(row.syscalls_per_transfer, row.theory_syscalls_per_transfer),
                          format_summary_cell(row.mode_switches_per_transfer, row.theory_mode_switches_per_transfer),
                          format_fixed(row.cpu_seconds_per_gib, 3), format_fixed(row.mib_per_second, 0),
-                         row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : kNoFigure,
+                         row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : std::string(kNoFigure),
                          std::string(verdict_name(row.verdict)) + (row.integrity_ok ? "" : ", integrity FAILED")});
     std::vector<std::size_t> widths(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
-        widths[c] = std::max<std::size_t>(3, width(header[c]));
+        widths[c] = std::max<std::size_t>(3, display_width(header[c]));
         for (const auto& line : cells)
-            widths[c] = std::max(widths[c], width(line[c]));
+            widths[c] = std::max(widths[c], display_width(line[c]));
     }
     auto line = [&](const std::vector<std::string>& values) {
         std::string out = "|";
         for (std::size_t c = 0; c < values.size(); ++c)
-            out += " " + pad(values[c], widths[c], right[c]) + " |";
+            out += " " + pad_to(values[c], widths[c], right[c]) + " |";
         return out + "\n";
     };
     std::string out = line(header) + "|";
@@ -178,6 +159,22 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
     if (!any)
         out += "\nNone: every check matched its theory row.\n";
     return out;
+}
+
+bool remove_summary_files(const std::filesystem::path& dir)
+{
+    bool removed = false;
+    for (const char* name : {"summary.json", "summary.md", "summary.html"}) {
+        std::error_code ec;
+        removed = std::filesystem::remove(dir / name, ec) || removed;
+    }
+    return removed;
+}
+
+std::string describe_summary(const Summary& summary, const SummaryFiles& files)
+{
+    return render_summary_table(summary) + "summary: " + files.json.string() + ", " + files.markdown.string() +
+           ", " + files.html.string() + "\n";
 }
 
 Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,

@@ -77,5 +77,10 @@ struct SummaryFiles {
 // not at all (temp file, then rename).
 Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,
                                          const std::filesystem::path& dir);
+// Removes the summary files in dir (a run is about to replace reports they
+// describe); true if there were any.
+bool remove_summary_files(const std::filesystem::path& dir);
+// The table and where the files went, as `run` and `summarize` print them.
+std::string describe_summary(const Summary& summary, const SummaryFiles& files);
 
 }  // namespace zctrace

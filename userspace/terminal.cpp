@@ -7,17 +7,6 @@
 #include "units.hpp"
 
 namespace zctrace {
-namespace {
-
-std::string pad(const std::string& text, std::size_t width, bool right = false)
-{
-    if (text.size() >= width)
-        return text;
-    const std::string fill(width - text.size(), ' ');
-    return right ? fill + text : text + fill;
-}
-
-}  // namespace
 
 std::string render_report(const Report& r)
 {
@@ -26,10 +15,10 @@ std::string render_report(const Report& r)
     if (r.theory.name_zh != r.theory.name)
         out += " (" + r.theory.name_zh + ")";
     out += ", " + r.theory.source + "\n";
-    out += "  " + pad("metric", 28) + pad("theory", 9, true) + pad("measured", 11, true) + "  verdict\n";
+    out += "  " + pad_to("metric", 28) + pad_to("theory", 9, true) + pad_to("measured", 11, true) + "  verdict\n";
     for (const Check& check : r.checks)
-        out += "  " + pad(check.metric, 28) + pad(check.theory ? format_fixed(*check.theory) : "-", 9, true) +
-               pad(format_fixed(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
+        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? format_fixed(*check.theory) : "-", 9, true) +
+               pad_to(format_fixed(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
                std::string(verdict_name(check.verdict)) + "\n";
     out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
     for (const Check& check : r.checks)

@@ -1,6 +1,7 @@
 #include "units.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -102,6 +103,36 @@ std::string format_fixed(double value, int digits)
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
     return buffer;
+}
+
+std::string format_figure(double value, int decimals)
+{
+    const double magnitude = std::fabs(value);
+    if (value == 0 || !std::isfinite(value) || magnitude >= std::pow(10.0, -decimals))
+        return format_fixed(value, decimals);
+    return format_fixed(value, 1 - static_cast<int>(std::floor(std::log10(magnitude))));
+}
+
+std::string format_theory(std::optional<double> value)
+{
+    if (!value)
+        return std::string(kNoFigure);
+    return format_fixed(*value, *value == std::floor(*value) ? 0 : 2);
+}
+
+std::size_t display_width(std::string_view text)
+{
+    std::size_t columns = 0;
+    for (unsigned char c : text)
+        columns += (c & 0xC0) != 0x80;
+    return columns;
+}
+
+std::string pad_to(const std::string& text, std::size_t width, bool right_aligned)
+{
+    const std::size_t used = display_width(text);
+    const std::string fill(width > used ? width - used : 0, ' ');
+    return right_aligned ? fill + text : text + fill;
 }
 
 }  // namespace zctrace

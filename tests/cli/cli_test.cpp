@@ -185,15 +185,27 @@ TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
     const auto& measured = report["data"]["measured"];
     std::uint64_t seq = 0, received = 0, syscalls = 0, copied = 0;
     double elapsed = 0;
+    double rate_weighted_seconds = 0;  // sum of rate x interval: must come back to the counts
     EXPECT_EQ(result.out.rfind(R"({"type":"sample","data":{)", 0), 0u) << "the envelope's type leads each line";
     for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
         ASSERT_EQ(lines[i]["type"], "sample") << lines[i];
         const auto& sample = lines[i]["data"];
         EXPECT_EQ(sample["technique"], "read_write");
         EXPECT_EQ(sample["seq"], ++seq);
-        EXPECT_EQ(sample["payload_bytes"], 256u << 20);
+        EXPECT_EQ(sample["schema_version"], 1);
+        EXPECT_EQ(sample["file_bytes"], 256u << 20);
         EXPECT_GE(sample["elapsed_seconds"].get<double>(), static_cast<double>(seq) * interval);
         EXPECT_GT(sample["elapsed_seconds"].get<double>(), elapsed);
+        const double seconds = sample["interval_seconds"];
+        EXPECT_NEAR(seconds, sample["elapsed_seconds"].get<double>() - elapsed, 1e-9);
+        // Each rate is what moved since the previous sample, over that time.
+        EXPECT_NEAR(sample["syscalls_per_second"].get<double>() * seconds,
+                    static_cast<double>(sample["syscalls"].get<std::uint64_t>() - syscalls), 1e-3);
+        EXPECT_NEAR(sample["cpu_copy_bytes_per_second"].get<double>() * seconds,
+                    static_cast<double>(sample["cpu_copy_bytes"]["total"].get<std::uint64_t>() - copied), 1e-3);
+        EXPECT_NEAR(sample["received_bytes_per_second"].get<double>() * seconds,
+                    static_cast<double>(sample["received_bytes"].get<std::uint64_t>() - received), 1e-3);
+        rate_weighted_seconds += sample["syscalls_per_second"].get<double>() * seconds;
         EXPECT_GE(sample["received_bytes"].get<std::uint64_t>(), received);
         EXPECT_GE(sample["syscalls"].get<std::uint64_t>(), syscalls);
         EXPECT_GE(sample["cpu_copy_bytes"]["total"].get<std::uint64_t>(), copied);
@@ -205,9 +217,49 @@ TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
         EXPECT_LE(copied, measured["cpu_copy_bytes"]["total"].get<std::uint64_t>());
     }
     EXPECT_GE(seq, 3u) << "a traced 256 MiB read+write in 4 KiB chunks takes well over 150 ms";
+    EXPECT_NEAR(rate_weighted_seconds, static_cast<double>(syscalls), 1e-2);
+    EXPECT_LE(received, report["data"]["workload"]["bytes"].get<std::uint64_t>());
+    // The samples' own bpf() reads are zctrace's overhead, and the report says so.
+    EXPECT_EQ(report["data"]["overhead"]["interval_samples"], seq);
     // Mid-run, the counters had moved: the samples are live, not zeros.
     EXPECT_GT(copied, 0u);
     EXPECT_GT(syscalls, 0u);
+}
+
+// Samples of a technique that sends nothing have no receiver progress to show.
+TEST(Cli, NdjsonSamplesOfDirectIoHaveNoReceivedBytes)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "direct_io", "--size", "64M", "--chunk", "4K", "--format", "ndjson",
+                                 "--interval", "50ms", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    const std::vector<nlohmann::json> lines = ndjson_lines(result.out);
+    ASSERT_GE(lines.size(), 3u) << "16384 O_DIRECT reads of 4 KiB take well over 100 ms";
+    std::uint64_t disk_read = 0;
+    for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+        EXPECT_TRUE(lines[i]["data"]["received_bytes"].is_null()) << lines[i];
+        EXPECT_TRUE(lines[i]["data"]["received_bytes_per_second"].is_null()) << lines[i];
+        // Before the sender's window opens (it first faults in its buffer) the counters are 0.
+        EXPECT_GE(lines[i]["data"]["dma_bytes"]["disk_read"].get<std::uint64_t>(), disk_read) << lines[i];
+        disk_read = lines[i]["data"]["dma_bytes"]["disk_read"];
+    }
+    ASSERT_EQ(lines.back()["type"], "report");
+    EXPECT_LE(disk_read, lines.back()["data"]["measured"]["dma_bytes"]["disk_read"].get<std::uint64_t>());
+}
+
+// After `run all`, a single run into the same --out replaces a report the
+// summary described: the stale summary goes, and zctrace says so.
+TEST(Cli, ASingleRunRemovesTheSummaryItWouldMakeStale)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    for (const char* name : {"summary.json", "summary.md", "summary.html"})
+        std::ofstream(dir.path() / name) << "old";
+    const Finished result = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_NE(result.err.find("removed the summary files"), std::string::npos) << result.err;
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"sendfile.json"});
 }
 
 TEST(Cli, RunAllWritesTheSummaryAndPrintsItsTable)

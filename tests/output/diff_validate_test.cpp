@@ -544,7 +544,7 @@ IntervalSample sample(std::uint64_t seq)
     sample.seq = seq;
     sample.elapsed_seconds = 0.5 * static_cast<double>(seq);
     sample.interval_seconds = 0.5;
-    sample.payload_bytes = 64 << 20;
+    sample.file_bytes = 64 << 20;
     sample.received_bytes = seq << 20;
     return sample;
 }
@@ -632,6 +632,20 @@ TEST(ValidateNdjson, ABadSampleNamesItsField)
         << result.out;
     EXPECT_NE(result.out.find("seq"), std::string::npos) << result.out;
     EXPECT_EQ(result.out.find(stream.string() + ":1:"), std::string::npos) << result.out;
+}
+
+TEST(ValidateNdjson, ASampleFromANewerZctraceSaysUpgrade)
+{
+    TempDir dir;
+    json future = json(sample(1));
+    future["schema_version"] = 2;
+    const fs::path stream = dir.path() / "future.ndjson";
+    write_text(stream, ndjson_line("sample", future));
+    const Finished result = zctrace({"validate", stream.string()});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.out.find(stream.string() + ":1: invalid: its sample has schema_version 2"), std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("upgrade zctrace"), std::string::npos) << result.out;
 }
 
 TEST(ValidateNdjson, NotAnEnvelope)

@@ -187,6 +187,7 @@ Report full_report()
     o.share_of_sender_cpu = 0.0577;
     o.attach_seconds = 0.412;
     o.zctrace_peak_rss_bytes = 48 * kMiB;
+    o.interval_samples = 12;
     o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3}};
     return r;
 }
@@ -230,6 +231,16 @@ TEST(ReportJson, FullReportIsFullyPopulated)
     std::vector<std::string> defaults;
     find_defaults(json(full_report()), "", defaults);
     EXPECT_TRUE(defaults.empty()) << "fields left at their defaults:\n" << joined(defaults);
+}
+
+// interval_samples came after schema_version 1's first reports; those still
+// validate and load, with 0 samples.
+TEST(ReportJson, ReportsFromBeforeIntervalSamplesStillLoad)
+{
+    json document = full_report();
+    document["overhead"].erase("interval_samples");
+    EXPECT_EQ(report_schema().validate(document), std::vector<std::string>{});
+    EXPECT_EQ(document.get<Report>().overhead.interval_samples, 0u);
 }
 
 TEST(ReportJson, RoundTripKeepsEveryField)
@@ -340,6 +351,9 @@ TEST(WriteJson, DirectoryUnderARegularFileFails)
     EXPECT_NE(written.error().message.find("cannot create a file in " + plain.string()), std::string::npos)
         << written.error().message;
     EXPECT_NE(written.error().message.find("--out"), std::string::npos) << written.error().message;
+    const Result<void> exported = write_text_atomically("x", plain / "zctrace.prom", "use --textfile-dir");
+    ASSERT_FALSE(exported.ok());
+    EXPECT_NE(exported.error().message.find("(use --textfile-dir)"), std::string::npos) << exported.error().message;
 
     const Result<fs::path> report = write_report(full_report(), plain);
     ASSERT_FALSE(report.ok());

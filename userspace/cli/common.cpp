@@ -35,6 +35,16 @@ int fail(const Error& error, const std::string& context)
     return fail(exit_status(error), (context.empty() ? "" : context + ": ") + error.describe());
 }
 
+int run_uninterrupted(const std::function<int()>& command)
+{
+    install_interrupt_handlers();
+    const int status = command();
+    if (!interrupted())
+        return status;
+    return fail(exit_status(Error{EINTR, "interrupted", ErrorKind::interrupted}),
+                std::string("interrupted") + (status == kExitOk ? "; what was being written is whole" : ""));
+}
+
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
 {
     std::map<std::string, int> by_type;

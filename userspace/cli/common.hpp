@@ -1,6 +1,7 @@
 // What every subcommand reports the same way: failures and their exit status.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "error.hpp"
@@ -15,6 +16,11 @@ int exit_status(const Error& error);
 // Prints the error (for an interruption: that nothing was written) and
 // returns its exit status.
 int fail(const Error& error, const std::string& context = "");
+
+// For commands that only read reports and write files: Ctrl-C lets the
+// write in progress finish (whole, by rename) rather than leave its temp
+// file, then the command exits as interrupted (128 + signal).
+int run_uninterrupted(const std::function<int()>& command);
 
 // CLI11 validator for sizes such as 64M: empty when valid, else why not.
 std::string validate_size(const std::string& text);

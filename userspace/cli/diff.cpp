@@ -64,7 +64,7 @@ int run_diff(const DiffOptions& options)
         std::cout << text << std::flush;
         return kExitOk;
     }
-    if (auto written = write_text_atomically(text, options.out); !written)
+    if (auto written = write_text_atomically(text, options.out, "choose a writable file with --out"); !written)
         return fail(Error(written.error()).as(ErrorKind::bad_input), "diff --out");
     return kExitOk;
 }
@@ -91,7 +91,7 @@ void setup_diff(CLI::App& app, int& exit_code)
         ->check(CLI::IsMember({"table", "json"}));
     diff->add_flag("--all", options->all, "Every numeric metric of the reports, changed or not");
     diff->add_option("--out", options->out, "Write to this file (atomically) instead of stdout");
-    diff->callback([options, &exit_code] { exit_code = run_diff(*options); });
+    diff->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_diff(*options); }); });
 }
 
 }  // namespace zctrace::cli

@@ -34,62 +34,21 @@ std::string validate_prom_name(const std::string& name)
     return {};
 }
 
-struct LoadedReports {
-    std::vector<Report> reports;
-    std::vector<std::string> sources;  // each report's file, for messages
-};
-
-// The reports named on the command line, each with its file. A directory
-// stands for its reports, as load_reports reads it (summaries and diffs
-// there are skipped), so that collisions can name files, not directories.
-Result<LoadedReports> load_named_reports(const std::vector<std::string>& arguments)
-{
-    std::vector<fs::path> files;
-    for (const std::string& argument : arguments) {
-        std::error_code ec;
-        if (!fs::is_directory(argument, ec)) {
-            files.emplace_back(argument);
-            continue;
-        }
-        std::vector<fs::path> entries;
-        for (const auto& entry : fs::directory_iterator(argument, ec))
-            if (entry.path().extension() == ".json" && entry.path().filename().string().front() != '.')
-                entries.push_back(entry.path());
-        if (ec)
-            return Error{ec.value(), "cannot list " + argument, ErrorKind::bad_input};
-        std::sort(entries.begin(), entries.end());
-        for (const fs::path& entry : entries) {
-            auto document = load_document(entry);
-            if (!document)
-                return document.error();
-            if (document->kind != DocumentKind::summary && document->kind != DocumentKind::diff)
-                files.push_back(entry);
-        }
-    }
-    // load_reports says why when nothing was found, in its own words.
-    auto reports = load_reports(files.empty() ? std::vector<fs::path>(arguments.begin(), arguments.end()) : files);
-    if (!reports)
-        return reports.error();
-    LoadedReports loaded{std::move(*reports), {}};
-    for (const fs::path& file : files)
-        loaded.sources.push_back(file.string());
-    return loaded;
-}
-
 Result<void> check_textfile_dir(const fs::path& dir)
 {
     std::error_code ec;
     const fs::file_status status = fs::status(dir, ec);
     if (status.type() == fs::file_type::none)
         return Error{ec.value(), "cannot access the textfile directory " + dir.string(), ErrorKind::bad_input};
+    // Known states get a message of their own, with no errno text trailing it.
     if (!fs::exists(status))
-        return Error{ENOENT,
+        return Error{0,
                      "the textfile directory " + dir.string() +
                          " does not exist; create it, or pass the directory node_exporter's "
                          "--collector.textfile.directory names",
                      ErrorKind::bad_input};
     if (!fs::is_directory(status))
-        return Error{ENOTDIR,
+        return Error{0,
                      "--textfile-dir " + dir.string() +
                          " is not a directory; pass the directory node_exporter's --collector.textfile.directory names",
                      ErrorKind::bad_input};
@@ -117,13 +76,20 @@ int run_export(const ExportOptions& options)
             return fail(usable.error(), "export");
         target = fs::path(options.textfile_dir) / options.name;
     }
-    auto loaded = load_named_reports(options.reports);
+    // With each report's file, so that two colliding reports can be named.
+    auto loaded = load_report_files({options.reports.begin(), options.reports.end()});
     if (!loaded)
         return fail(loaded.error(), "export");
-    auto text = render_openmetrics(loaded->reports, loaded->sources);
+    std::vector<Report> reports;
+    std::vector<std::string> sources;
+    for (const LoadedReport& each : *loaded) {
+        reports.push_back(each.report);
+        sources.push_back(each.path.string());
+    }
+    auto text = render_openmetrics(reports, sources);
     if (!text)
         return fail(text.error(), "export");
-    const std::string what = describe_export(loaded->reports.size(), *text);
+    const std::string what = describe_export(reports.size(), *text);
 
     if (target.empty()) {
         std::cout << *text << std::flush;
@@ -133,7 +99,7 @@ int run_export(const ExportOptions& options)
         return kExitOk;
     }
     // Whole or not at all: the collector may read the file at any moment.
-    if (auto written = write_text_atomically(*text, target); !written)
+    if (auto written = write_text_atomically(*text, target, "choose a writable directory with --textfile-dir"); !written)
         return fail(written.error(), "export");
     std::cerr << "zctrace: wrote " << what << " to " << target.string() << "\n";
     return kExitOk;
@@ -165,7 +131,10 @@ void setup_export(CLI::App& app, int& exit_code)
         ->capture_default_str()
         ->needs(textfile_dir)
         ->check(CLI::Validator(validate_prom_name, "", "prom file name"));
-    command->callback([options, &exit_code] { exit_code = run_export(*options); });
+    command->footer("Exit status: 0 when exported; 2 when a report cannot be read, is not a run report, comes from "
+                    "a newer zctrace, two reports would give the same series, or --textfile-dir is missing or "
+                    "unwritable.");
+    command->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_export(*options); }); });
 }
 
 }  // namespace zctrace::cli

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "common.hpp"
 
 int main(int argc, char** argv)
 {
@@ -29,5 +30,9 @@ int main(int argc, char** argv)
         const int status = app.exit(error);
         return status == 0 ? kExitOk : kExitUsage;
     }
+    // A full disk or a closed pipe must not pass for success in a pipeline.
+    std::cout.flush();
+    if (!std::cout && exit_code == kExitOk)
+        return fail(kExitFailed, "cannot write to stdout");
     return exit_code;
 }

@@ -2,6 +2,8 @@
 // technique and write one report per technique.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -71,13 +73,15 @@ void emit_ndjson(const char* type, const nlohmann::json& data)
 {
     // Written by hand so "type" leads the line, for people reading the log.
     std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n" << std::flush;
+    if (!std::cout)  // the reader went away (EPIPE): stop as a shell pipeline would
+        raise_interrupt(SIGPIPE);
 }
 
 // Turns the session's counter snapshots into interval samples with rates
 // over the time since the previous one.
 class Sampler {
 public:
-    explicit Sampler(std::uint64_t payload_bytes) : payload_bytes_(payload_bytes) {}
+    explicit Sampler(std::uint64_t file_bytes) : file_bytes_(file_bytes) {}
 
     IntervalSample next(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)
     {
@@ -90,12 +94,14 @@ public:
         sample.seq = ++seq_;
         sample.elapsed_seconds = seconds;
         sample.interval_seconds = seconds - previous_.elapsed_seconds;
-        sample.payload_bytes = payload_bytes_;
-        sample.received_bytes = received;
+        sample.file_bytes = file_bytes_;
         auto rate = [&](std::uint64_t now, std::uint64_t before) {
             return ratio(static_cast<double>(now - std::min(now, before)), sample.interval_seconds);
         };
-        sample.received_bytes_per_second = rate(sample.received_bytes, previous_.received_bytes);
+        if (sends_over_network(technique)) {
+            sample.received_bytes = received;
+            sample.received_bytes_per_second = rate(received, previous_.received_bytes.value_or(0));
+        }
         sample.cpu_copy_bytes_per_second = rate(sample.cpu_copy_bytes.total, previous_.cpu_copy_bytes.total);
         sample.syscalls_per_second = rate(sample.syscalls, previous_.syscalls);
         previous_ = sample;
@@ -105,7 +111,7 @@ public:
     void reset() { seq_ = 0; }
 
 private:
-    std::uint64_t payload_bytes_;
+    std::uint64_t file_bytes_;
     Technique technique_ = Technique::sendfile;
     std::uint64_t seq_ = 0;
     IntervalSample previous_;
@@ -161,6 +167,12 @@ int run_run(const RunOptions& options)
     if (auto writable = check_output_dir(options.out); !writable)
         return fail(Error(writable.error()).as(ErrorKind::bad_input));
 
+    // A summary in --out would describe reports this run replaces; several
+    // techniques write a new one at the end.
+    if (remove_summary_files(options.out) && techniques.size() == 1)
+        std::cerr << "zctrace: removed the summary files in " << options.out
+                  << ", which described reports this run replaces; `zctrace summarize " << options.out
+                  << "` writes them again\n";
     install_interrupt_handlers();
     // Checked here too so a missing tracefs is reported before any work.
     const PseudoMount tracefs = ensure_tracefs();
@@ -253,9 +265,7 @@ int run_run(const RunOptions& options)
             return fail(files.error());
         if (format == "ndjson")
             emit_ndjson("summary", summary);
-        human << render_summary_table(summary) << "summary: " << files->json.string() << ", "
-              << files->markdown.string() << ", " << files->html.string() << "\n"
-              << std::flush;
+        human << describe_summary(summary, *files) << std::flush;
     }
     if (options.strict && any_mismatch)
         return fail(kExitFailed, "--strict: at least one check is an unexplained mismatch");

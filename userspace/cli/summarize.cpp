@@ -27,8 +27,7 @@ int run_summarize(const SummarizeOptions& options)
     auto files = write_summary_files(summary, *reports, options.out);
     if (!files)
         return fail(files.error());
-    std::cout << render_summary_table(summary) << "summary: " << files->json.string() << ", "
-              << files->markdown.string() << ", " << files->html.string() << "\n";
+    std::cout << describe_summary(summary, *files);
     return kExitOk;
 }
 
@@ -42,7 +41,9 @@ void setup_summarize(CLI::App& app, int& exit_code)
     summarize->add_option("reports", options->reports, "Report files, or directories of them (e.g. reports/)")
         ->required();
     summarize->add_option("--out", options->out, "Directory for the summary files")->capture_default_str();
-    summarize->callback([options, &exit_code] { exit_code = run_summarize(*options); });
+    summarize->footer("Exit status: 0 when the summary was written; 2 when a report cannot be read, is not a run "
+                      "report, comes from a newer zctrace, or --out cannot be written.");
+    summarize->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_summarize(*options); }); });
 }
 
 }  // namespace zctrace::cli

@@ -53,15 +53,9 @@ std::string without_source(const std::string& message, const std::string& source
     return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
 }
 
-// "[json.exception.parse_error.101] parse error at line 3, ..." without the
-// library's tag.
 std::string parse_problem(const json::parse_error& error)
 {
-    std::string what = error.what();
-    if (what.rfind("[json.exception.", 0) == 0)
-        if (const auto end = what.find("] "); end != std::string::npos)
-            what = what.substr(end + 2);
-    return "not JSON: " + what;
+    return "not JSON: " + describe_parse_error(error);
 }
 
 std::string describe(const Document& document)
@@ -81,12 +75,7 @@ std::string describe(const Document& document)
 
 std::string schema_problems(const std::vector<std::string>& problems)
 {
-    std::string text;
-    for (std::size_t i = 0; i < problems.size() && i < kSchemaProblemsShown; ++i)
-        text += (i ? "; " : "") + problems[i];
-    if (problems.size() > kSchemaProblemsShown)
-        text += "; and " + std::to_string(problems.size() - kSchemaProblemsShown) + " more";
-    return text;
+    return join_schema_problems(problems, kSchemaProblemsShown);
 }
 
 // The NDJSON schema is a oneOf over the line types, and a oneOf that fails
@@ -142,6 +131,11 @@ std::string check_ndjson_line(const std::string& line, const std::string& source
         const std::string found(document_kind_name(document->kind));
         if (found != kind)
             return "the line says \"type\": \"" + kind + "\" but its data is a zctrace " + found;
+    } else if (value["data"].is_object()) {
+        const json version = value["data"].value("schema_version", json());
+        if (version.is_number_integer() && version.get<std::int64_t>() > 1)
+            return "its sample has schema_version " + version.dump() +
+                   ", but this zctrace reads sample schema_version 1 at most; upgrade zctrace to read it";
     }
     const auto& branches = ndjson_branches();
     if (const auto branch = branches.find(kind); branch != branches.end())
