@@ -649,8 +649,9 @@ struct ChromiumRun {
     double seconds = 0;
 };
 
-// The three Chromium runs the tests need, once for the suite: the measured
-// page, a broken copy of it, and the page as written with a screenshot.
+// The Chromium runs the tests need, each at most once per process: the measured
+// page, a broken copy of it, the page as written with a screenshot, and a
+// crowded summary.
 class HtmlChromium : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
@@ -675,14 +676,30 @@ protected:
         crowded_reports_ = crowded_reports();
         write_text(crowded, instrumented(render_summary_html(summarize(crowded_reports_), crowded_reports_)));
 
+        // ctest runs each test in its own process: only the measured page is
+        // rendered for all; the others when a test first asks for them.
         measured_ = chromium("profile-measured", measured, {});
-        tampered_ = chromium("profile-tampered", broken, {});
-        plain_ = chromium("profile-plain", plain, {"--screenshot=" + screenshot_.string()});
-        crowded_ = chromium("profile-crowded", crowded, {});
-        std::cout << "[chromium] measured " << measured_.seconds << " s, tampered " << tampered_.seconds
-                  << " s, plain + screenshot " << plain_.seconds << " s, crowded " << crowded_.seconds << " s\n";
+        std::cout << "[chromium] measured " << measured_.seconds << " s\n";
         layout_ = measured_layout(measured_.dom);
+    }
+
+    static void render_tampered()
+    {
+        if (tampered_.seconds > 0)
+            return;
+        tampered_ = chromium("profile-tampered", dir_->path() / "tampered.html", {});
         tampered_layout_ = measured_layout(tampered_.dom);
+    }
+    static void render_plain()
+    {
+        if (plain_.seconds == 0)
+            plain_ = chromium("profile-plain", dir_->path() / "summary.html", {"--screenshot=" + screenshot_.string()});
+    }
+    static void render_crowded()
+    {
+        if (crowded_.seconds > 0)
+            return;
+        crowded_ = chromium("profile-crowded", dir_->path() / "crowded.html", {});
         crowded_layout_ = measured_layout(crowded_.dom);
     }
     static void TearDownTestSuite() { dir_.reset(); }
@@ -776,6 +793,7 @@ TEST_F(HtmlChromium, FitsTheWindowWithoutScrollingSideways)
 
 TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
 {
+    render_crowded();
     ASSERT_TRUE(crowded_layout_.is_object()) << crowded_.finished.err.substr(0, 2000);
     const Summary summary = summarize(crowded_reports_);
     ASSERT_EQ(summary.rows.size(), 16u);
@@ -791,6 +809,7 @@ TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
 
 TEST_F(HtmlChromium, CheckersCatchABrokenPage)
 {
+    render_tampered();
     ASSERT_TRUE(tampered_layout_.is_object()) << tampered_.finished.err.substr(0, 2000);
     const Page& page = fixture_page();
     const auto values = check_values(tampered_layout_, page.summary, page.reports);
@@ -804,6 +823,7 @@ TEST_F(HtmlChromium, CheckersCatchABrokenPage)
 
 TEST_F(HtmlChromium, OwnPolicyBlocksScripts)
 {
+    render_plain();
     ASSERT_EQ(plain_.finished.status, 0) << plain_.finished.err.substr(0, 2000);
     EXPECT_NE(plain_.dom.find("<pre id=\"zctrace-test-result\">"), std::string::npos);
     EXPECT_TRUE(measured_layout(plain_.dom).is_null()) << "an inline script ran under the page's own CSP";
@@ -811,6 +831,7 @@ TEST_F(HtmlChromium, OwnPolicyBlocksScripts)
 
 TEST_F(HtmlChromium, ScreenshotHasContent)
 {
+    render_plain();
     ASSERT_EQ(plain_.finished.status, 0) << plain_.finished.err.substr(0, 2000);
     ASSERT_TRUE(fs::exists(screenshot_));
     const std::string png = read_text(screenshot_);
