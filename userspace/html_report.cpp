@@ -192,6 +192,19 @@ void draw_zebra(std::string& svg, std::size_t row, double top, double height)
                num(height) + "\"/>\n";
 }
 
+// Every chart's rows: a zebra band on odd rows, the row's label on the left.
+std::string draw_rows(const std::vector<std::string>& labels, const LabelColumn& column, double plot_top,
+                      double row_height)
+{
+    std::string rows;
+    for (std::size_t row = 0; row < labels.size(); ++row) {
+        const double top = plot_top + row_height * static_cast<double>(row);
+        draw_zebra(rows, row, top, row_height);
+        draw_label(rows, column, labels[row], row, top + row_height / 2);
+    }
+    return rows;
+}
+
 // Grid lines at the ticks, their labels below the plot, and the axis title.
 void draw_axis(std::string& svg, const Axis& axis, double x0, double plot_width, double plot_top, double plot_bottom,
                const std::string& title)
@@ -285,12 +298,7 @@ std::string render_grouped(const GroupedChart& chart, const std::vector<std::str
     const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
     const double height = plot_bottom + 44;
 
-    std::string rows;
-    for (std::size_t row = 0; row < labels.size(); ++row) {
-        const double top = plot_top + row_height * static_cast<double>(row);
-        draw_zebra(rows, row, top, row_height);
-        draw_label(rows, column, labels[row], row, top + row_height / 2);
-    }
+    const std::string rows = draw_rows(labels, column, plot_top, row_height);
 
     std::string panels;
     for (std::size_t p = 0; p < chart.panels.size(); ++p) {
@@ -408,12 +416,7 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
     const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
     const double height = plot_bottom + 44;
 
-    std::string rows;
-    for (std::size_t row = 0; row < labels.size(); ++row) {
-        const double top = plot_top + row_height * static_cast<double>(row);
-        draw_zebra(rows, row, top, row_height);
-        draw_label(rows, column, labels[row], row, top + row_height / 2);
-    }
+    const std::string rows = draw_rows(labels, column, plot_top, row_height);
 
     std::string panel = "<g class=\"panel\" data-metric=\"bytes\">\n";
     draw_axis(panel, axis, x0, plot_width, plot_top, plot_bottom,
