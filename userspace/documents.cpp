@@ -122,26 +122,35 @@ Result<Document> load_document(const std::filesystem::path& path)
     return identify_document(std::move(json), path.string());
 }
 
+namespace {
+
+Result<Report> report_from(const Document& document)
+{
+    if (document.kind != DocumentKind::report)
+        return bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
+                         ", not a run report; name the <technique>.json files that `zctrace run` writes");
+    try {
+        return document.json.get<Report>();
+    } catch (const nlohmann::json::exception& error) {
+        return bad_input(document.source + ": cannot read the report: " + error.what());
+    }
+}
+
+}  // namespace
+
 Result<Report> load_report(const std::filesystem::path& path)
 {
     auto document = load_document(path);
     if (!document)
         return document.error();
-    if (document->kind != DocumentKind::report)
-        return bad_input(path.string() + " is a zctrace " + std::string(document_kind_name(document->kind)) +
-                         ", not a run report; name the <technique>.json files that `zctrace run` writes");
-    try {
-        return document->json.get<Report>();
-    } catch (const nlohmann::json::exception& error) {
-        return bad_input(path.string() + ": cannot read the report: " + error.what());
-    }
+    return report_from(*document);
 }
 
 Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths)
 {
     std::vector<LoadedReport> reports;
-    auto add = [&](const std::filesystem::path& path) -> Result<void> {
-        auto report = load_report(path);
+    auto add = [&](const std::filesystem::path& path, const Document& document) -> Result<void> {
+        auto report = report_from(document);
         if (!report)
             return report.error();
         reports.push_back({path, std::move(*report)});
@@ -150,7 +159,10 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
     for (const std::filesystem::path& path : paths) {
         std::error_code ec;
         if (!std::filesystem::is_directory(path, ec)) {
-            if (auto added = add(path); !added)
+            auto document = load_document(path);
+            if (!document)
+                return document.error();
+            if (auto added = add(path, *document); !added)
                 return added.error();
             continue;
         }
@@ -167,7 +179,7 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
                 return document.error();
             if (document->kind != DocumentKind::report)
                 continue;
-            if (auto added = add(file); !added)
+            if (auto added = add(file, *document); !added)
                 return added.error();
         }
     }

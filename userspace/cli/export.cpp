@@ -82,8 +82,8 @@ int run_export(const ExportOptions& options)
         return fail(loaded.error(), "export");
     std::vector<Report> reports;
     std::vector<std::string> sources;
-    for (const LoadedReport& each : *loaded) {
-        reports.push_back(each.report);
+    for (LoadedReport& each : *loaded) {
+        reports.push_back(std::move(each.report));
         sources.push_back(each.path.string());
     }
     auto text = render_openmetrics(reports, sources);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "analysis.hpp"
 #include "commands.hpp"
@@ -85,7 +86,9 @@ public:
 
     IntervalSample next(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)
     {
-        if (technique != technique_ || seq_ == 0) {  // a new run starts from its own zero
+        // Each technique runs once per invocation (the buffered baseline as
+        // its own technique), so a new technique is a new run from zero.
+        if (technique != technique_) {
             technique_ = technique;
             seq_ = 0;
             previous_ = IntervalSample{};
@@ -108,11 +111,9 @@ public:
         return sample;
     }
 
-    void reset() { seq_ = 0; }
-
 private:
     std::uint64_t file_bytes_;
-    Technique technique_ = Technique::sendfile;
+    std::optional<Technique> technique_;
     std::uint64_t seq_ = 0;
     IntervalSample previous_;
 };
@@ -252,7 +253,6 @@ int run_run(const RunOptions& options)
             printed.push_back(document);
         if (format == "ndjson")
             emit_ndjson("report", document);
-        sampler.reset();
         human << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
         reports.push_back(report);
     }
