@@ -3,10 +3,10 @@
 #include <sys/statfs.h>
 
 #include "bpf/tracking.h"
-#include "cli/support.hpp"
-#include "documents.hpp"
-#include "json_schema.hpp"
-#include "summary.hpp"
+#include "support.hpp"
+#include "output/documents.hpp"
+#include "output/json_schema.hpp"
+#include "output/summary.hpp"
 
 namespace {
 

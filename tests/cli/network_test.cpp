@@ -8,11 +8,11 @@
 #include <map>
 #include <thread>
 
-#include "cli/support.hpp"
-#include "doctor.hpp"
-#include "json_schema.hpp"
-#include "libbpf_log.hpp"
-#include "netns.hpp"
+#include "support.hpp"
+#include "base/netns.hpp"
+#include "output/json_schema.hpp"
+#include "tracing/doctor.hpp"
+#include "tracing/libbpf_log.hpp"
 
 namespace {
 

@@ -1,15 +1,15 @@
 // `zctrace diff` and `zctrace validate`, from the report fixtures: golden
 // output for SG on against off, the JSON against its schema, and every kind
 // of bad input each command meets in a pipeline.
-#include "output/support.hpp"
+#include "support.hpp"
+#include "output/json_schema.hpp"
+#include "output/report_diff.hpp"
+#include "output/summary.hpp"
+#include "report/gather_report.hpp"
+#include "report/interval_sample.hpp"
 
 #include <algorithm>
 #include <functional>
-
-#include "gather.hpp"
-#include "json_schema.hpp"
-#include "report_diff.hpp"
-#include "summary.hpp"
 
 namespace zctrace::output_test {
 namespace {

@@ -13,10 +13,10 @@
 #include <optional>
 #include <regex>
 
-#include "html_report.hpp"
-#include "units.hpp"
-#include "output/support.hpp"
-#include "summary.hpp"
+#include "support.hpp"
+#include "base/units.hpp"
+#include "output/html_report.hpp"
+#include "output/summary.hpp"
 
 namespace zctrace::output_test {
 namespace {

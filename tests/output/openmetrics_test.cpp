@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "openmetrics.hpp"
-#include "output/support.hpp"
+#include "support.hpp"
+#include "output/openmetrics.hpp"
 
 namespace zctrace::output_test {
 namespace {

@@ -1,12 +1,11 @@
 // summary.json / summary.md / the terminal table, from reports captured
 // from real runs: golden files, schema, and `zctrace summarize` end to end.
-#include "output/support.hpp"
+#include "support.hpp"
+#include "output/json_schema.hpp"
+#include "output/summary.hpp"
+#include "report/gather_report.hpp"
 
 #include <set>
-
-#include "gather.hpp"
-#include "json_schema.hpp"
-#include "summary.hpp"
 
 namespace zctrace::output_test {
 namespace {

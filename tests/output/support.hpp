@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/support.hpp"
-#include "documents.hpp"
+#include "../cli/support.hpp"
+#include "output/documents.hpp"
 
 namespace zctrace::output_test {
 

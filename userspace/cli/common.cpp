@@ -4,9 +4,9 @@
 #include <iostream>
 #include <map>
 
+#include "base/signals.hpp"
+#include "base/units.hpp"
 #include "commands.hpp"
-#include "signals.hpp"
-#include "units.hpp"
 
 namespace zctrace::cli {
 

@@ -4,8 +4,8 @@
 #include <functional>
 #include <string>
 
-#include "error.hpp"
-#include "probes.hpp"
+#include "base/error.hpp"
+#include "tracing/probes.hpp"
 
 namespace zctrace::cli {
 

@@ -7,10 +7,11 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "documents.hpp"
-#include "json_schema.hpp"
-#include "report.hpp"
-#include "report_diff.hpp"
+#include "output/documents.hpp"
+#include "output/files.hpp"
+#include "output/json_schema.hpp"
+#include "output/report_diff.hpp"
+#include "report/run_report.hpp"
 
 namespace zctrace::cli {
 namespace {
@@ -22,7 +23,6 @@ struct DiffOptions {
     bool all = false;
     std::string out;  // empty: stdout
 };
-
 
 bool same_file(const std::filesystem::path& x, const std::filesystem::path& y)
 {

@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "doctor.hpp"
-#include "libbpf_log.hpp"
+#include "tracing/doctor.hpp"
+#include "tracing/libbpf_log.hpp"
 
 namespace zctrace::cli {
 namespace {

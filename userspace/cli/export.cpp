@@ -8,9 +8,10 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "documents.hpp"
-#include "openmetrics.hpp"
-#include "report.hpp"
+#include "output/documents.hpp"
+#include "output/files.hpp"
+#include "output/openmetrics.hpp"
+#include "report/run_report.hpp"
 
 namespace zctrace::cli {
 namespace {

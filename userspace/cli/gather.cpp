@@ -3,18 +3,19 @@
 #include <iostream>
 #include <memory>
 
-#include "analysis.hpp"
+#include "analysis/gather.hpp"
+#include "base/netns.hpp"
+#include "base/signals.hpp"
+#include "base/system.hpp"
+#include "base/units.hpp"
 #include "commands.hpp"
 #include "common.hpp"
-#include "gather.hpp"
-#include "json_schema.hpp"
-#include "libbpf_log.hpp"
-#include "netns.hpp"
-#include "signals.hpp"
-#include "system.hpp"
-#include "terminal.hpp"
-#include "units.hpp"
-#include "workload_file.hpp"
+#include "output/files.hpp"
+#include "output/gather_text.hpp"
+#include "output/json_schema.hpp"
+#include "output/terminal.hpp"
+#include "runs/workload_file.hpp"
+#include "tracing/libbpf_log.hpp"
 
 namespace zctrace::cli {
 namespace {

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/theory.hpp"
 #include "commands.hpp"
-#include "techniques.hpp"
-#include "theory.hpp"
+#include "runs/techniques.hpp"
 
 namespace zctrace::cli {
 namespace {

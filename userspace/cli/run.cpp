@@ -9,22 +9,23 @@
 #include <memory>
 #include <optional>
 
-#include "analysis.hpp"
+#include "analysis/build_report.hpp"
+#include "analysis/measurement.hpp"
+#include "base/netns.hpp"
+#include "base/signals.hpp"
+#include "base/system.hpp"
+#include "base/units.hpp"
 #include "commands.hpp"
 #include "common.hpp"
-#include "json_schema.hpp"
-#include "libbpf_log.hpp"
-#include "measurement.hpp"
-#include "netns.hpp"
-#include "report.hpp"
-#include "session.hpp"
-#include "signals.hpp"
-#include "summary.hpp"
-#include "system.hpp"
-#include "techniques.hpp"
-#include "terminal.hpp"
-#include "units.hpp"
-#include "workload_file.hpp"
+#include "output/files.hpp"
+#include "output/json_schema.hpp"
+#include "output/summary.hpp"
+#include "output/terminal.hpp"
+#include "report/run_report.hpp"
+#include "runs/session.hpp"
+#include "runs/techniques.hpp"
+#include "runs/workload_file.hpp"
+#include "tracing/libbpf_log.hpp"
 
 namespace zctrace::cli {
 namespace {

@@ -5,8 +5,9 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "documents.hpp"
-#include "summary.hpp"
+#include "output/documents.hpp"
+#include "output/files.hpp"
+#include "output/summary.hpp"
 
 namespace zctrace::cli {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "documents.hpp"
-#include "json_schema.hpp"
+#include "output/documents.hpp"
+#include "output/json_schema.hpp"
 
 namespace zctrace::cli {
 namespace {

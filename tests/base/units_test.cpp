@@ -1,0 +1,179 @@
+// parse_size() reads what users type after --size and --chunk; format_bytes()
+// is what every report and explanation prints. Both are user-facing, so the
+// tests pin exact values and exact wording of the hints.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "base/units.hpp"
+
+namespace zctrace {
+namespace {
+
+constexpr std::uint64_t KiB = 1ULL << 10;
+constexpr std::uint64_t MiB = 1ULL << 20;
+constexpr std::uint64_t GiB = 1ULL << 30;
+constexpr std::uint64_t TiB = 1ULL << 40;
+
+// The message of a parse that must fail; fails the test if it parsed.
+std::string rejection(std::string_view text)
+{
+    const Result<std::uint64_t> parsed = parse_size(text);
+    if (parsed.ok()) {
+        ADD_FAILURE() << "parse_size(\"" << text << "\") was accepted as " << *parsed;
+        return {};
+    }
+    EXPECT_EQ(parsed.error().code, EINVAL) << "for \"" << text << "\"";
+    return parsed.error().message;
+}
+
+std::uint64_t accepted(std::string_view text)
+{
+    const Result<std::uint64_t> parsed = parse_size(text);
+    EXPECT_TRUE(parsed.ok()) << "parse_size(\"" << text << "\") failed: " << parsed.error().message;
+    return parsed.ok() ? *parsed : 0;
+}
+
+TEST(ParseSize, PlainBytes)
+{
+    EXPECT_EQ(accepted("0"), 0u);
+    EXPECT_EQ(accepted("1"), 1u);
+    EXPECT_EQ(accepted("4096"), 4096u);
+    // Leading zeros are harmless digits, not octal.
+    EXPECT_EQ(accepted("0010"), 10u);
+    EXPECT_EQ(accepted("4096B"), 4096u);
+    EXPECT_EQ(accepted("4096b"), 4096u);
+}
+
+TEST(ParseSize, BinarySuffixes)
+{
+    EXPECT_EQ(accepted("1K"), KiB);
+    EXPECT_EQ(accepted("16K"), 16 * KiB);
+    EXPECT_EQ(accepted("64M"), 64 * MiB);
+    EXPECT_EQ(accepted("1G"), GiB);
+    EXPECT_EQ(accepted("2T"), 2 * TiB);
+}
+
+// K means 1024 in every spelling the code accepts: users write "64MB" and
+// "64MiB" for the same --size, and a tool measuring copies per byte must not
+// silently use 10^6 for one of them.
+TEST(ParseSize, SuffixSpellingsAreAllBinary)
+{
+    for (std::string_view text : {"16K", "16k", "16KB", "16kb", "16Kb", "16KiB", "16kib", "16Ki", "16ki"})
+        EXPECT_EQ(accepted(text), 16 * KiB) << text;
+    for (std::string_view text : {"3M", "3m", "3MB", "3MiB", "3Mi", "3mib"})
+        EXPECT_EQ(accepted(text), 3 * MiB) << text;
+    for (std::string_view text : {"5G", "5g", "5GB", "5GiB", "5gi"})
+        EXPECT_EQ(accepted(text), 5 * GiB) << text;
+    for (std::string_view text : {"7T", "7t", "7TB", "7TiB", "7ti"})
+        EXPECT_EQ(accepted(text), 7 * TiB) << text;
+}
+
+TEST(ParseSize, LargestValues)
+{
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    EXPECT_EQ(accepted("18446744073709551615"), max);
+    // The largest T value still fits once shifted by 40.
+    EXPECT_EQ(accepted("16777215T"), 16777215ULL << 40);
+    EXPECT_EQ(accepted("17179869183G"), 17179869183ULL << 30);
+}
+
+TEST(ParseSize, OverflowIsRejected)
+{
+    // One past 2^64 - 1 in digits.
+    EXPECT_NE(rejection("18446744073709551616").find("too large"), std::string::npos);
+    EXPECT_NE(rejection("99999999999999999999999").find("too large"), std::string::npos);
+    // 2^24 T = 2^64 bytes: the digits fit, the shift does not.
+    EXPECT_NE(rejection("16777216T").find("too large"), std::string::npos);
+    EXPECT_NE(rejection("17179869184G").find("too large"), std::string::npos);
+}
+
+TEST(ParseSize, MalformedInputIsRejected)
+{
+    EXPECT_NE(rejection("").find("it must start with a number"), std::string::npos);
+    EXPECT_NE(rejection("-1").find("it must start with a number"), std::string::npos);
+    EXPECT_NE(rejection("M").find("it must start with a number"), std::string::npos);
+    EXPECT_NE(rejection(" 64M").find("it must start with a number"), std::string::npos);
+    EXPECT_NE(rejection("12Q").find("unknown unit"), std::string::npos);
+    // No fractions: "1.5M" would have to round somewhere, and the user should choose where.
+    EXPECT_NE(rejection("1.5M").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64 M").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64MX").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64MBB").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64iB").find("unknown unit"), std::string::npos);
+    // "B" is already the unit; "BB" or "Bi" is not a spelling of it.
+    EXPECT_NE(rejection("64BB").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64Bi").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("64P").find("unknown unit"), std::string::npos);
+}
+
+// A user who typed a bad size needs to see what they typed and what would work.
+TEST(ParseSize, RejectionSaysWhatToType)
+{
+    for (std::string_view text : {"", "12Q", "-1", "M", "1.5M", "18446744073709551616"}) {
+        const std::string message = rejection(text);
+        EXPECT_NE(message.find("invalid size '" + std::string(text) + "'"), std::string::npos) << message;
+        EXPECT_NE(message.find("(examples: 4096, 64K, 16M, 1G)"), std::string::npos) << message;
+    }
+    EXPECT_EQ(rejection("1.5M"), "invalid size '1.5M': unknown unit (examples: 4096, 64K, 16M, 1G)");
+}
+
+TEST(FormatBytes, WholeUnitsAreExact)
+{
+    EXPECT_EQ(format_bytes(0), "0 B");
+    EXPECT_EQ(format_bytes(1), "1 B");
+    EXPECT_EQ(format_bytes(512), "512 B");
+    EXPECT_EQ(format_bytes(1023), "1023 B");
+    EXPECT_EQ(format_bytes(KiB), "1 KiB");
+    EXPECT_EQ(format_bytes(4 * KiB), "4 KiB");
+    EXPECT_EQ(format_bytes(64 * MiB), "64 MiB");
+    EXPECT_EQ(format_bytes(GiB), "1 GiB");
+    EXPECT_EQ(format_bytes(3 * TiB), "3 TiB");
+    // TiB is the largest unit: bigger values stay in TiB rather than inventing PiB.
+    EXPECT_EQ(format_bytes(1024 * TiB), "1024 TiB");
+}
+
+TEST(FormatBytes, FractionsHaveTwoDecimals)
+{
+    EXPECT_EQ(format_bytes(1536), "1.50 KiB");
+    EXPECT_EQ(format_bytes(KiB + 1), "1.00 KiB");
+    EXPECT_EQ(format_bytes(GiB + GiB / 2), "1.50 GiB");
+    EXPECT_EQ(format_bytes(64 * MiB + 4 * KiB), "64.00 MiB");
+    EXPECT_EQ(format_bytes(10 * MiB + MiB / 4), "10.25 MiB");
+    // Exactness is judged on every step: 1 MiB + 1 KiB is whole in KiB but not in MiB.
+    EXPECT_EQ(format_bytes(MiB + KiB), "1.00 MiB");
+    EXPECT_EQ(format_bytes(std::numeric_limits<std::uint64_t>::max()), "16777216.00 TiB");
+}
+
+TEST(Units, ParsedSizesFormatBack)
+{
+    EXPECT_EQ(format_bytes(accepted("64M")), "64 MiB");
+    EXPECT_EQ(format_bytes(accepted("16k")), "16 KiB");
+    EXPECT_EQ(format_bytes(accepted("1GiB")), "1 GiB");
+    EXPECT_EQ(format_bytes(accepted("1536")), "1.50 KiB");
+}
+
+TEST(ParseDuration, UnitsAndBareSeconds)
+{
+    EXPECT_DOUBLE_EQ(*parse_duration("1s"), 1.0);
+    EXPECT_DOUBLE_EQ(*parse_duration("2.5s"), 2.5);
+    EXPECT_DOUBLE_EQ(*parse_duration("500ms"), 0.5);
+    EXPECT_DOUBLE_EQ(*parse_duration("1m"), 60.0);
+    EXPECT_DOUBLE_EQ(*parse_duration("0.25"), 0.25);
+}
+
+TEST(ParseDuration, RejectsWhatIsNotADuration)
+{
+    for (const char* text : {"", "s", "1h", "1 s", "-1s", "fast", "1e99", "nan", "inf"}) {
+        auto parsed = parse_duration(text);
+        ASSERT_FALSE(parsed) << text;
+        EXPECT_NE(parsed.error().message.find("examples: 500ms"), std::string::npos) << parsed.error().message;
+    }
+}
+
+}  // namespace
+}  // namespace zctrace

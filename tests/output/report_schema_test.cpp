@@ -1,0 +1,153 @@
+// The schema in reports/schema/ promises the report's shape: it accepts real
+// reports and rejects broken ones.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "../report/full_report.hpp"
+#include "analysis/checks.hpp"
+#include "output/json_schema.hpp"
+#include "report/run_report.hpp"
+
+namespace zctrace {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::full_report;
+using test::joined;
+
+std::string slurp(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool has_error(const std::vector<std::string>& errors, const std::string& wanted)
+{
+    for (const std::string& error : errors)
+        if (error == wanted)
+            return true;
+    return false;
+}
+
+// interval_samples came after schema_version 1's first reports; those still
+// validate and load, with 0 samples.
+TEST(ReportJson, ReportsFromBeforeIntervalSamplesStillLoad)
+{
+    json document = full_report();
+    document["overhead"].erase("interval_samples");
+    EXPECT_EQ(report_schema().validate(document), std::vector<std::string>{});
+    EXPECT_EQ(document.get<Report>().overhead.interval_samples, 0u);
+}
+
+TEST(ReportSchema, CompiledInSchemaIsTheRepositoryFile)
+{
+    const fs::path path = fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema/report.v1.schema.json";
+    const std::string text = slurp(path);
+    ASSERT_FALSE(text.empty()) << "cannot read " << path;
+    EXPECT_EQ(json::parse(report_schema_text()), json::parse(text));
+}
+
+TEST(ReportSchema, AcceptsAFullReport)
+{
+    const std::vector<std::string> errors = report_schema().validate(json(full_report()));
+    EXPECT_TRUE(errors.empty()) << joined(errors);
+
+    // The same with every optional empty: null is allowed where the schema says so.
+    Report report = full_report();
+    report.measured.page_cache.hit_ratio.reset();
+    report.environment.device_sg.reset();
+    report.theory.syscalls_per_transfer.reset();
+    report.theory.mode_switches_per_transfer.reset();
+    report.measured.mmap.reset();
+    report.measured.cow.reset();
+    report.comparison.reset();
+    report.checks.front().theory.reset();
+    const std::vector<std::string> with_nulls = report_schema().validate(json(report));
+    EXPECT_TRUE(with_nulls.empty()) << joined(with_nulls);
+}
+
+TEST(ReportSchema, AcceptsWhatAnalyzeProduces)
+{
+    Report report = full_report();
+    report.measured.cpu_copy_bytes = {};
+    report.measured.cpu_copies = 0;
+    analyze(report);
+    // Five for every technique, and one for each of the fixture's cow, mmap
+    // and comparison sections.
+    ASSERT_EQ(report.checks.size(), 8u);
+    const std::vector<std::string> errors = report_schema().validate(json(report));
+    EXPECT_TRUE(errors.empty()) << joined(errors);
+}
+
+TEST(ReportSchema, RejectsAMissingRequiredKey)
+{
+    json j = full_report();
+    j.erase("findings");
+    const std::vector<std::string> errors = report_schema().validate(j);
+    EXPECT_TRUE(has_error(errors, "/: missing required property \"findings\"")) << joined(errors);
+
+    j = full_report();
+    j["measured"]["page_cache"].erase("hit_ratio");
+    const std::vector<std::string> nested = report_schema().validate(j);
+    EXPECT_TRUE(has_error(nested, "/measured/page_cache: missing required property \"hit_ratio\"")) << joined(nested);
+}
+
+TEST(ReportSchema, RejectsAnUnknownKey)
+{
+    json j = full_report();
+    j["colour"] = "blue";
+    const std::vector<std::string> errors = report_schema().validate(j);
+    EXPECT_TRUE(has_error(errors, "/colour: property \"colour\" is not allowed")) << joined(errors);
+
+    j = full_report();
+    j["environment"]["colour"] = "blue";
+    const std::vector<std::string> nested = report_schema().validate(j);
+    EXPECT_TRUE(has_error(nested, "/environment/colour: property \"colour\" is not allowed")) << joined(nested);
+
+    j = full_report();
+    j["checks"][0]["colour"] = "blue";
+    const std::vector<std::string> in_definition = report_schema().validate(j);
+    EXPECT_TRUE(has_error(in_definition, "/checks/0/colour: property \"colour\" is not allowed"))
+        << joined(in_definition);
+}
+
+TEST(ReportSchema, RejectsSchemaVersion2)
+{
+    json j = full_report();
+    j["schema_version"] = 2;
+    const std::vector<std::string> errors = report_schema().validate(j);
+    ASSERT_EQ(errors.size(), 1u) << joined(errors);
+    EXPECT_EQ(errors.front(), "/schema_version: expected 1");
+}
+
+TEST(ReportSchema, RejectsWrongTypesAndValues)
+{
+    json j = full_report();
+    j["workload"]["bytes"] = "64M";
+    EXPECT_FALSE(report_schema().validate(j).empty());
+
+    j = full_report();
+    j["verdict"] = "fine";
+    EXPECT_FALSE(report_schema().validate(j).empty());
+
+    j = full_report();
+    j["workload"]["integrity"]["checksum_received"] = "9A3C11E0";
+    EXPECT_FALSE(report_schema().validate(j).empty());
+
+    j = full_report();
+    j["measured"]["syscalls"]["by_name"]["Bad-Name"] = 1;
+    EXPECT_FALSE(report_schema().validate(j).empty());
+
+    j = full_report();
+    j["measured"]["dma_bytes"]["total"] = -1;
+    EXPECT_FALSE(report_schema().validate(j).empty());
+}
+
+}  // namespace
+}  // namespace zctrace

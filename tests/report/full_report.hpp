@@ -1,0 +1,141 @@
+// A run report with every field set to a value that differs from its
+// default, shared by the tests of the report's JSON, its schema and the
+// files it is written to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "report/run_report.hpp"
+
+namespace zctrace::test {
+
+inline constexpr std::uint64_t kMiB = 1ULL << 20;
+
+// Every field set to a value that differs from its default (no 0, no "",
+// no false, no empty list, no empty optional), so a field that to_json or
+// from_json forgets shows up as a difference after the round trip. Values
+// stay plausible enough for the schema.
+inline Report full_report()
+{
+    Report r;
+    r.tool = "zctrace 0.1.0";
+    r.created_at = "2025-11-23T11:17:42Z";
+    r.technique = "sendfile";
+    r.theory_row = "sendfile";
+    r.theory_row_selection = {{"sendfile", "sendfile_dma_gather"}, "the kernel copied the payload, so \"sendfile\""};
+
+    Environment& e = r.environment;
+    e.kernel = "6.12.48+deb13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1";
+    e.machine = "x86_64";
+    e.lockdown = "none";
+    e.cpus = 8;
+    e.probes = {{"syscalls", "sys_enter", "raw_syscalls:sys_enter", "tp_btf"},
+                {"net", "xmit", "net:net_dev_start_xmit", "raw_tp"}};
+    e.transport = "tcp";
+    e.network = "veth";
+    e.device = "zc1234t";
+    e.device_sg = true;
+    e.sg_requested = true;
+    e.sender_link = "zc1234t";
+    e.cache = "warm";
+    e.file_pages = 16384;
+    e.cache_resident_pages_before = 16380;
+    e.cache_resident_pages_after = 16384;
+    e.work_dir = "/var/tmp/zctrace-1234-abcdef";
+    e.filesystem = "ext4";
+    e.block_device = "nvme0n1p2";
+
+    WorkloadSummary& w = r.workload;
+    w.bytes = 64 * kMiB;
+    w.chunk_bytes = kMiB;
+    w.transfers = 64;
+    w.transfer_unit = "one chunk: sendfile(socket, file)";
+    w.calls = {{"sendfile", 64}, {"close", 2}};
+    w.integrity = {"receiver", 64 * kMiB, 64 * kMiB, "9a3c11e0", "9a3c11e0", true, true};
+    w.wall_seconds = 0.0375;
+    w.cpu_seconds = 0.0214;
+    w.user_seconds = 0.0011;
+    w.system_seconds = 0.0203;
+    w.mib_per_second = 1706.6666666666667;
+    w.cpu_seconds_per_gib = 0.3424;
+    w.receiver_cpu_seconds = 0.031;
+    w.pipe_bytes = 65536;
+
+    Measured& m = r.measured;
+    m.cpu_copies = 0.015625;
+    m.cpu_copy_bytes = {4096, 8192, 12288, 16384, 20480, 4096, 1448, 65536};
+    m.dma_copies = 0.1;
+    m.dma_bytes = {4096, 512, 6710886, 6715494, 8192};
+    m.syscalls = {66, {{"sendfile", 64}, {"close", 2}}};
+    m.syscalls_per_transfer = 1.03125;
+    m.mode_switches = 132;
+    m.mode_switches_per_transfer = 2.0625;
+    m.mode_switch_detail = {66, 67, 1};
+    m.context_switches = {12, 3};
+    m.page_faults = {7, 5, 3, 2, 1, 4, 1, 11, 6, 2};
+    m.page_cache = {16384, 16383, 1, 0.99993896484375, 64, 16384, 9, 3, 48, 57, 57, 2};
+    m.socket.skbs = 1100;
+    m.socket.bytes = 67181824;
+    m.socket.header_bytes = 72600;
+    m.socket.linear_bytes = 80792;
+    m.socket.linear_payload_bytes = 8192;
+    m.socket.frag_bytes = 67100672;
+    m.socket.shared_frag_bytes = 67100000;
+    m.socket.copied_frag_bytes = 672;
+    m.socket.zerocopy_frag_bytes = 1;
+    m.socket.retransmit_skbs = 2;
+    m.socket.retransmit_bytes = 131072;
+    m.socket.resent_payload_bytes = 131072;
+    m.socket.resent_linear_payload_bytes = 1448;
+    m.socket.ownerless_skbs = 45;
+    m.socket.unattributed_device_bytes = 1500;
+    m.socket.sendmsg = {64, 64 * kMiB, 100, 200, 67108000, 300, 400, 5, 64, 6, 7};
+    m.socket.devices = {{"lo", 1, true, true, true, 1100, 67181824, 64 * kMiB, 72600, 8192, 67100000, 1, 672}};
+    m.receiver = {64 * kMiB, 2048, 2050};
+    m.kernel_counters = {11, 2, 40, 1, 3, 66, 4096, 67108864};
+    m.mmap = MmapStats{5120, 8192, 3072, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    m.cow = CowStats{16384, 10, 10, 40960, 12, 16374, 10, true, true};
+
+    ReadPathFigures direct{"large_file_async_direct", 64 * kMiB, 1, 2, 64 * kMiB, 0.5, 0.16, 0.01, 0.15, 2048, 4096, 1208};
+    ReadPathFigures buffered{"large_file_buffered", 64 * kMiB, 16384, 16384, 64 * kMiB, 1, 0.98, 0.02, 0.96, 16384, 32768, 1036};
+    r.comparison = Comparison{direct, buffered, 0.00006, "from a cold cache, ..."};
+
+    r.theory = {"sendfile", "sendfile", "sendfile", 1, 2, "sendfile", 1, 2,
+                "efficient, data cannot be modified (高效但不可改数据)", "seed 000 §3.3; seed 002 §6.3"};
+    Check check;
+    check.metric = "dma_copies";
+    check.theory = 2;
+    check.measured = 0.1;
+    check.tolerance = 0.02;
+    check.verdict = Verdict::explained;
+    check.explanation = "disk: 4 KiB read; NIC: 6.40 MiB handed to DMA-capable devices";
+    r.checks = {check};
+    r.verdict = Verdict::explained;
+    r.findings = {"receiver: recv() copied 64 MiB", "2 skbs were retransmitted"};
+
+    Overhead& o = r.overhead;
+    o.bpf_run_ns = 1234567;
+    o.events = 54321;
+    o.missed_events = 3;
+    o.ns_per_event = 22.73;
+    o.share_of_workload_cpu = 0.0235;
+    o.share_of_sender_cpu = 0.0577;
+    o.attach_seconds = 0.412;
+    o.zctrace_peak_rss_bytes = 48 * kMiB;
+    o.interval_samples = 12;
+    o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3}};
+    return r;
+}
+
+// Problems or paths, one per line, for a failure message.
+inline std::string joined(const std::vector<std::string>& lines)
+{
+    std::string text;
+    for (const std::string& line : lines)
+        text += line + "\n";
+    return text;
+}
+
+}  // namespace zctrace::test

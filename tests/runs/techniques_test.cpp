@@ -1,0 +1,253 @@
+// Each technique, end to end with real probes: a 16 MiB file over loopback
+// TCP, and the report's counts held to what the workload itself did.
+#include <unistd.h>
+
+#include <map>
+
+#include "support.hpp"
+
+namespace zctrace::test {
+namespace {
+
+struct Expected {
+    Technique technique;
+    double cpu_copies;
+    const char* theory_row;
+};
+
+// What the kernel does on loopback with a warm cache (see kernel-facts.md).
+const Expected kExpected[] = {
+    {Technique::read_write, 2.0, "read + write"},
+    {Technique::mmap_write, 1.0, "mmap + write"},
+    {Technique::sendfile, 0.0, "sendfile + DMA gather"},
+    {Technique::splice, 0.0, "splice"},
+};
+
+class TechniqueTest : public ::testing::TestWithParam<Expected> {
+protected:
+    void SetUp() override { ZC_REQUIRE_BPF(); }
+
+    // One run per technique, shared by the tests below.
+    static const Outcome& outcome(Technique technique)
+    {
+        static std::map<Technique, Outcome> runs;
+        auto it = runs.find(technique);
+        if (it == runs.end())
+            it = runs.emplace(technique, run_report(technique)).first;
+        return it->second;
+    }
+    const Report& report() const { return outcome(GetParam().technique).report; }
+};
+
+TEST_P(TechniqueTest, ReportMatchesTheSchema)
+{
+    const auto problems = report_schema().validate(outcome(GetParam().technique).json);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+}
+
+TEST_P(TechniqueTest, EveryByteArrivesIntact)
+{
+    const Integrity& integrity = report().workload.integrity;
+    EXPECT_TRUE(integrity.ok);
+    EXPECT_TRUE(integrity.checksum_match);
+    EXPECT_EQ(integrity.bytes_received, 16 * kMiB);
+    EXPECT_EQ(report().workload.bytes, 16 * kMiB);
+    EXPECT_EQ(report().workload.transfers, 16 * kMiB / (64 * 1024));
+}
+
+TEST_P(TechniqueTest, CpuCopiesAreWhatTheKernelDid)
+{
+    EXPECT_NEAR(report().measured.cpu_copies, GetParam().cpu_copies, 0.02);
+    EXPECT_EQ(report().theory_row, GetParam().theory_row);
+    // The receiver copies every byte into its buffer once, whatever the sender does.
+    EXPECT_EQ(report().measured.receiver.copy_bytes, 16 * kMiB);
+}
+
+TEST_P(TechniqueTest, SyscallsEqualTheWorkloadsOwnTally)
+{
+    const Measured& m = report().measured;
+    EXPECT_EQ(m.syscalls.by_name, report().workload.calls);
+    std::uint64_t tally = 0;
+    for (const auto& [name, count] : report().workload.calls)
+        tally += count;
+    EXPECT_EQ(m.syscalls.total, tally);
+}
+
+TEST_P(TechniqueTest, EverySyscallIsTwoModeSwitches)
+{
+    const Measured& m = report().measured;
+    EXPECT_EQ(m.mode_switch_detail.syscall_entries, m.syscalls.total);
+    EXPECT_EQ(m.mode_switch_detail.syscall_exits, m.syscalls.total);
+    EXPECT_EQ(m.mode_switches, 2 * m.syscalls.total);
+}
+
+TEST_P(TechniqueTest, WarmCacheHitsEveryPage)
+{
+    const PageCacheStats& cache = report().measured.page_cache;
+    ASSERT_TRUE(cache.hit_ratio.has_value());
+    EXPECT_GE(*cache.hit_ratio, 0.99);
+    EXPECT_EQ(cache.misses, 0u);
+    EXPECT_EQ(report().measured.dma_bytes.disk_read, 0u);
+    const std::uint64_t pages = report().environment.file_pages;
+    EXPECT_EQ(report().environment.cache_resident_pages_before, pages);
+    // Every page was used: looked up by read/splice, or mapped for mmap (whole
+    // large folios are mapped without a filemap event, so rss_stat counts them).
+    if (GetParam().technique == Technique::mmap_write)
+        EXPECT_EQ(cache.mapped_pages, pages);
+    else
+        EXPECT_EQ(cache.accessed_pages, pages);
+}
+
+TEST_P(TechniqueTest, LoopbackHasNoDmaAndTheChecksSaySo)
+{
+    const Report& r = report();
+    EXPECT_EQ(r.measured.dma_copies, 0.0);
+    ASSERT_EQ(r.measured.socket.devices.size(), 1u);
+    EXPECT_EQ(r.measured.socket.devices.front().name, "lo");
+    EXPECT_TRUE(r.measured.socket.devices.front().loopback);
+    EXPECT_FALSE(r.measured.socket.devices.front().dma_capable);
+    for (const Check& check : r.checks)
+        if (check.metric == "dma_copies") {
+            EXPECT_EQ(check.verdict, Verdict::explained);
+            EXPECT_NE(check.explanation.find("no DMA engine"), std::string::npos) << check.explanation;
+        }
+    EXPECT_NE(r.verdict, Verdict::mismatch);
+}
+
+TEST_P(TechniqueTest, KernelCountersAgreeWithTheProbes)
+{
+    // getrusage() brackets the window by a few instructions, so a switch or
+    // fault landing exactly there may show up on one side only.
+    const Measured& m = report().measured;
+    EXPECT_NEAR(static_cast<double>(m.context_switches.voluntary),
+                static_cast<double>(m.kernel_counters.voluntary_switches), 2);
+    EXPECT_NEAR(static_cast<double>(m.context_switches.involuntary),
+                static_cast<double>(m.kernel_counters.involuntary_switches), 2);
+    EXPECT_NEAR(static_cast<double>(m.page_faults.user + m.page_faults.kernel),
+                static_cast<double>(m.kernel_counters.minor_faults + m.kernel_counters.major_faults), 2);
+}
+
+TEST_P(TechniqueTest, OverheadComesFromBpfStats)
+{
+    const Overhead& o = report().overhead;
+    EXPECT_GT(o.events, 0u);
+    EXPECT_GT(o.bpf_run_ns, 0u);
+    EXPECT_GT(o.share_of_workload_cpu, 0.0);
+    EXPECT_LT(o.attach_seconds, 0.5);
+    EXPECT_LT(o.zctrace_peak_rss_bytes, 64u * kMiB);
+    EXPECT_EQ(o.missed_events, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTechniques, TechniqueTest, ::testing::ValuesIn(kExpected),
+                         [](const auto& info) { return std::string(technique_name(info.param.technique)); });
+
+// ---- what each technique's own path looks like ----
+
+class PathTest : public ::testing::Test {
+protected:
+    void SetUp() override { ZC_REQUIRE_BPF(); }
+};
+
+TEST_F(PathTest, ReadWriteCopiesFileToUserAndUserToSocket)
+{
+    const Measured m = run_report(Technique::read_write).report.measured;
+    EXPECT_EQ(m.cpu_copy_bytes.file_to_user, 16 * kMiB);
+    EXPECT_EQ(m.cpu_copy_bytes.user_to_socket, 16 * kMiB);
+    EXPECT_EQ(m.syscalls.by_name.at("read"), 256u);
+    EXPECT_EQ(m.syscalls.by_name.at("write"), 256u);
+    EXPECT_EQ(m.socket.shared_frag_bytes, 0u);
+    // /proc/self/io counts the same read() calls.
+    EXPECT_EQ(m.kernel_counters.read_syscalls, 256);
+    EXPECT_EQ(m.kernel_counters.read_chars, static_cast<std::int64_t>(16 * kMiB));
+}
+
+TEST_F(PathTest, MmapWriteFaultsInTheKernelAndMapsTheWholeFile)
+{
+    const Report r = run_report(Technique::mmap_write).report;
+    const Measured& m = r.measured;
+    EXPECT_EQ(m.cpu_copy_bytes.file_to_user, 0u);
+    EXPECT_EQ(m.cpu_copy_bytes.user_to_socket, 16 * kMiB);
+    EXPECT_GT(m.page_faults.kernel, 0u);
+    EXPECT_EQ(m.page_cache.mapped_pages, r.environment.file_pages);
+    EXPECT_EQ(m.page_cache.unmapped_pages, r.environment.file_pages);
+    EXPECT_EQ(m.syscalls.by_name.at("mmap"), 1u);
+    EXPECT_EQ(m.syscalls.by_name.at("munmap"), 1u);
+    EXPECT_EQ(m.syscalls.by_name.at("write"), 256u);
+}
+
+TEST_F(PathTest, SendfileAttachesPageCachePages)
+{
+    const Measured m = run_report(Technique::sendfile).report.measured;
+    EXPECT_GE(m.socket.shared_frag_bytes, 16 * kMiB);
+    EXPECT_EQ(m.socket.copied_frag_bytes, 0u);
+    EXPECT_EQ(m.socket.linear_payload_bytes, 0u);
+    EXPECT_EQ(m.socket.sendmsg.spliced_bytes, 16 * kMiB);
+    EXPECT_EQ(m.syscalls.by_name.at("sendfile"), 256u);
+    EXPECT_EQ(m.page_cache.accessed_pages, 16 * kMiB / 4096);
+}
+
+TEST_F(PathTest, SpliceGoesThroughAPipeInTwoCalls)
+{
+    const Report r = run_report(Technique::splice).report;
+    const Measured& m = r.measured;
+    EXPECT_EQ(m.syscalls.by_name.at("splice"), 2 * r.workload.transfers);
+    EXPECT_GE(m.socket.shared_frag_bytes, 16 * kMiB);
+    EXPECT_EQ(m.socket.sendmsg.spliced_bytes, 16 * kMiB);
+    for (const Check& check : r.checks)
+        if (check.metric == "syscalls_per_transfer") {
+            EXPECT_EQ(check.verdict, Verdict::explained);
+            EXPECT_NEAR(check.measured, 2.0, 1e-9);
+        }
+}
+
+// A chunk larger than the pipe (fs.pipe-max-size, 1 MiB without
+// CAP_SYS_RESOURCE) takes several fills, each a pair of splices; the report
+// must say so rather than call it a mismatch.
+TEST_F(PathTest, SpliceChunksLargerThanThePipeTakeSeveralFills)
+{
+    const Report r = run_report(Technique::splice, 16 * kMiB, 4 * kMiB).report;
+    ASSERT_TRUE(r.workload.pipe_bytes.has_value());
+    const std::uint64_t pipe = *r.workload.pipe_bytes;
+    ASSERT_GT(pipe, 0u);
+    const std::uint64_t fills = (4 * kMiB + pipe - 1) / pipe;
+    EXPECT_EQ(r.workload.transfers, 4u);
+    EXPECT_EQ(r.measured.syscalls.by_name.at("splice"), 2 * 4 * fills);
+    for (const Check& check : r.checks) {
+        if (check.metric == "syscalls_per_transfer" || check.metric == "mode_switches_per_transfer") {
+            EXPECT_EQ(check.verdict, Verdict::explained) << check.explanation;
+        }
+    }
+    EXPECT_NEAR(r.measured.cpu_copies, 0.0, 0.02);
+}
+
+// The raw_tp twins (CO-RE reads) are what a kernel without tp_btf would run;
+// they must count exactly what the tp_btf programs count.
+TEST_F(PathTest, RawTracepointFallbackCountsTheSame)
+{
+    for (Technique technique : {Technique::read_write, Technique::sendfile}) {
+        SCOPED_TRACE(std::string(technique_name(technique)));
+        const Outcome raw = run_report(technique, 16 * kMiB, 64 * 1024, ProbeFlavor::raw);
+        const Outcome typed = run_report(technique);
+        const Measured& a = typed.report.measured;
+        const Measured& b = raw.report.measured;
+        int raw_programs = 0;
+        for (const ProbeUse& probe : raw.report.environment.probes) {
+            EXPECT_NE(probe.program.find("_btf"), probe.program.size() - 4) << probe.program;
+            raw_programs += probe.attach == "raw_tp";
+        }
+        EXPECT_GE(raw_programs, 8);
+        EXPECT_EQ(b.syscalls.by_name, raw.report.workload.calls);
+        EXPECT_EQ(b.mode_switches, 2 * b.syscalls.total);
+        EXPECT_EQ(b.cpu_copy_bytes.total, a.cpu_copy_bytes.total);
+        EXPECT_EQ(b.cpu_copy_bytes.file_to_user, a.cpu_copy_bytes.file_to_user);
+        EXPECT_EQ(b.page_cache.accessed_pages, a.page_cache.accessed_pages);
+        EXPECT_EQ(b.page_cache.hits, a.page_cache.hits);
+        EXPECT_NEAR(static_cast<double>(b.context_switches.voluntary + b.context_switches.involuntary),
+                    static_cast<double>(b.kernel_counters.voluntary_switches + b.kernel_counters.involuntary_switches),
+                    2);
+        EXPECT_TRUE(report_schema().validate(raw.json).empty());
+    }
+}
+
+}  // namespace
+}  // namespace zctrace::test

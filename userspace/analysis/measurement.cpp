@@ -1,0 +1,236 @@
+#include "analysis/measurement.hpp"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include "base/system.hpp"
+#include "base/units.hpp"
+#include "tracing/syscall_names.hpp"
+
+namespace zctrace {
+namespace {
+
+// A bus (parent) device moves the payload by DMA; lo and veth copy in software.
+bool dma_capable(const DeviceTraffic& device)
+{
+    return device.has_parent && (device.flags & IFF_LOOPBACK) == 0;
+}
+
+SocketStats socket_stats(const RawCounters& raw)
+{
+    const zc_net_totals& net = raw.net;
+    SocketStats socket;
+    socket.skbs = net.xmit_skbs;
+    socket.bytes = net.xmit_bytes;
+    socket.header_bytes = net.xmit_header_bytes;
+    socket.linear_payload_bytes = net.xmit_linear_payload_bytes;
+    socket.linear_bytes = net.xmit_header_bytes + net.xmit_linear_payload_bytes;
+    socket.shared_frag_bytes = net.xmit_shared_frag_bytes;
+    socket.copied_frag_bytes = net.xmit_copied_frag_bytes;
+    socket.zerocopy_frag_bytes = net.xmit_zerocopy_frag_bytes;
+    socket.frag_bytes = socket.shared_frag_bytes + socket.copied_frag_bytes + socket.zerocopy_frag_bytes;
+    socket.retransmit_skbs = net.retransmit_skbs;
+    socket.retransmit_bytes = net.retransmit_bytes;
+    socket.resent_payload_bytes = net.xmit_retransmit_payload_bytes;
+    socket.resent_linear_payload_bytes = net.xmit_retransmit_linear_payload_bytes;
+    socket.ownerless_skbs = net.xmit_flow_matched_skbs;
+    socket.unattributed_device_bytes = net.xmit_unattributed_device_bytes;
+
+    const zc_syscall_totals& sys = raw.syscalls;
+    SendmsgStats& send = socket.sendmsg;
+    send.syscalls = sys.send_syscalls;
+    send.bytes = sys.send_bytes;
+    send.user_copy_bytes = sys.user_copy_bytes;
+    send.kernel_copy_bytes = sys.kernel_copy_bytes;
+    send.spliced_bytes = sys.spliced_bytes;
+    send.spliced_copied_bytes = sys.spliced_copied_bytes;
+    send.zerocopy_bytes = sys.zerocopy_bytes;
+    send.user_iter_steps = net.iter_user;
+    send.bvec_iter_steps = net.iter_bvec;
+    send.kvec_iter_steps = net.iter_kvec;
+    send.other_iter_steps = net.iter_other;
+
+    for (const DeviceTraffic& device : raw.devices) {
+        DeviceStats stats;
+        stats.name = device.name;
+        stats.ifindex = device.ifindex;
+        stats.loopback = (device.flags & IFF_LOOPBACK) != 0;
+        stats.dma_capable = dma_capable(device);
+        stats.sg = device.sg;
+        stats.skbs = device.skbs;
+        stats.bytes = device.bytes;
+        stats.payload_bytes = device.payload_bytes;
+        stats.header_bytes = device.header_bytes;
+        stats.linear_payload_bytes = device.linear_payload_bytes;
+        stats.shared_frag_bytes = device.shared_frag_bytes;
+        stats.zerocopy_frag_bytes = device.zerocopy_frag_bytes;
+        stats.copied_frag_bytes = device.copied_frag_bytes;
+        socket.devices.push_back(std::move(stats));
+    }
+    return socket;
+}
+
+}  // namespace
+
+CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
+{
+    CopyBytes copies;
+    copies.file_to_user = raw.syscalls.file_to_user_bytes;
+    copies.user_to_socket = raw.syscalls.user_copy_bytes;
+    copies.page_cache_to_socket = raw.syscalls.spliced_copied_bytes;
+    copies.kernel_to_socket = raw.syscalls.kernel_copy_bytes;
+    copies.retransmit_relinearize = raw.net.xmit_retransmit_linear_payload_bytes;
+    copies.device_linearize = raw.net.xmit_linear_payload_bytes - copies.retransmit_relinearize;
+    // A write fault on a present page of the buffer is wp_page_copy(): one
+    // page copied. Only cow has a second process sharing the buffer.
+    if (technique == Technique::cow)
+        copies.copy_on_write = raw.memory.buffer_faults.present_write * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
+                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
+    return copies;
+}
+
+DmaBytes dma_bytes(const RawCounters& raw)
+{
+    DmaBytes dma;
+    dma.disk_read = raw.block.read_bytes;
+    dma.disk_write = raw.block.write_bytes;
+    for (const DeviceTraffic& device : raw.devices)
+        if (dma_capable(device))
+            dma.nic_tx += device.payload_bytes;
+    dma.total = dma.disk_read + dma.disk_write + dma.nic_tx;
+    dma.other_device = raw.block.other_device_bytes;
+    return dma;
+}
+
+IntervalSample sample_counters(const RawCounters& raw, Technique technique)
+{
+    IntervalSample sample;
+    sample.technique = std::string(technique_name(technique));
+    sample.cpu_copy_bytes = copy_bytes(raw, technique);
+    sample.dma_bytes = dma_bytes(raw);
+    sample.syscalls = raw.syscall_entries;
+    sample.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    sample.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
+    sample.page_faults = raw.memory.user_faults.total + raw.memory.kernel_faults.total;
+    sample.page_cache_hits = raw.pages.hits;
+    sample.page_cache_misses = raw.pages.added;
+    sample.shared_frag_bytes = raw.net.xmit_shared_frag_bytes;
+    sample.copied_frag_bytes = raw.net.xmit_copied_frag_bytes;
+    sample.linear_payload_bytes = raw.net.xmit_linear_payload_bytes;
+    return sample;
+}
+
+Measured measure(const RunObservation& observation)
+{
+    const RawCounters& raw = observation.counters;
+    const double payload = static_cast<double>(workload::payload_bytes(observation.sender, observation.spec.technique));
+    const double transfers = static_cast<double>(observation.sender.transfers);
+    Measured m;
+
+    m.socket = socket_stats(raw);
+
+    m.cpu_copy_bytes = copy_bytes(raw, observation.spec.technique);
+    m.cpu_copies = ratio(m.cpu_copy_bytes.total, payload);
+    m.dma_bytes = dma_bytes(raw);
+    m.dma_copies = ratio(m.dma_bytes.total, payload);
+
+    for (const auto& [nr, count] : raw.syscall_counts) {
+        m.syscalls.by_name[syscall_name(nr)] += count;
+        m.syscalls.total += count;
+    }
+    m.syscalls_per_transfer = ratio(m.syscalls.total, transfers);
+    m.mode_switch_detail = {raw.syscall_entries, raw.syscalls.exits, raw.syscalls.forks_followed};
+    m.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    m.mode_switches_per_transfer = ratio(m.mode_switches, transfers);
+
+    m.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
+
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const zc_memory_totals& mem = raw.memory;
+    const workload::KernelCounters& k = observation.sender.kernel;
+    m.page_faults = {mem.user_faults.total,   mem.kernel_faults.total,   mem.user_faults.write,
+                     mem.kernel_faults.write, mem.user_faults.present,   mem.kernel_faults.present,
+                     k.major_faults,          k.minor_faults,            mem.buffer_faults.total,
+                     mem.buffer_faults.present_write};
+
+    PageCacheStats& cache = m.page_cache;
+    cache.accessed_pages = raw.pages.accessed;
+    cache.hits = raw.pages.hits;
+    cache.misses = raw.pages.added;
+    if (cache.accessed_pages)
+        cache.hit_ratio = ratio(cache.hits, cache.accessed_pages);
+    cache.lookups = mem.get_pages_calls;
+    cache.lookup_pages = mem.get_pages_pages;
+    cache.mmap_faults = mem.filemap_faults;
+    cache.fault_around_calls = mem.map_pages_calls;
+    cache.fault_around_pages = mem.map_pages_pages;
+    cache.mapped_pages = mem.file_mapped_bytes / page;
+    cache.unmapped_pages = mem.file_unmapped_bytes / page;
+    cache.out_of_range_events = mem.out_of_range;
+
+    m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
+
+    m.kernel_counters = {k.voluntary_switches, k.involuntary_switches, k.minor_faults, k.major_faults,
+                         k.read_syscalls,      k.write_syscalls,       k.read_chars,   k.write_chars};
+
+    if (observation.spec.technique == Technique::mmap_write) {
+        MmapStats mmap;
+        mmap.file_bytes = observation.file.size;
+        mmap.mapped_bytes = mem.file_mapped_bytes;
+        mmap.rounding_waste_bytes = mmap.mapped_bytes > mmap.file_bytes ? mmap.mapped_bytes - mmap.file_bytes : 0;
+        mmap.user_read_faults = mem.user_faults.total - mem.user_faults.write;
+        mmap.user_write_faults = mem.user_faults.write;
+        mmap.kernel_read_faults = mem.kernel_faults.total - mem.kernel_faults.write;
+        mmap.kernel_write_faults = mem.kernel_faults.write;
+        mmap.major_faults = k.major_faults;
+        mmap.minor_faults = k.minor_faults;
+        mmap.filemap_faults = mem.filemap_faults;
+        mmap.fault_around_calls = mem.map_pages_calls;
+        mmap.fault_around_pages = mem.map_pages_pages;
+        const std::uint64_t named = mem.map_pages_pages + mem.filemap_faults;
+        mmap.pages_mapped_without_event = cache.mapped_pages > named ? cache.mapped_pages - named : 0;
+        m.mmap = mmap;
+    }
+    if (observation.spec.technique == Technique::cow) {
+        const workload::CowOutcome& outcome = observation.sender.cow;
+        CowStats cow;
+        cow.buffer_pages = observation.sender.buffer_bytes / page;
+        cow.pages_written_by_child = outcome.child_pages_written;
+        cow.pages_copied = mem.buffer_faults.present_write;
+        cow.copy_bytes = m.cpu_copy_bytes.copy_on_write;
+        cow.faults_on_buffer = mem.buffer_faults.total;
+        if (outcome.smaps_found) {
+            cow.pages_shared = outcome.shared_kib * 1024 / page;
+            cow.pages_private = outcome.private_kib * 1024 / page;
+        }
+        cow.child_read_intact = outcome.child_crc32 == observation.file.crc32;
+        cow.parent_buffer_intact = outcome.parent_crc32_after == observation.file.crc32;
+        m.cow = cow;
+    }
+    return m;
+}
+
+Overhead measure_overhead(const RunObservation& observation)
+{
+    Overhead overhead;
+    for (const ProgramStats& program : observation.program_stats) {
+        overhead.bpf_run_ns += program.run_ns;
+        overhead.events += program.run_count;
+        overhead.missed_events += program.recursion_misses;
+        overhead.programs.push_back(
+            {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
+    }
+    const workload::KernelCounters& sender = observation.sender.kernel;
+    const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
+    const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);
+    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    overhead.share_of_sender_cpu = ratio(overhead.bpf_run_ns, sender_ns);
+    overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
+    overhead.attach_seconds = observation.attach_seconds;
+    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+    overhead.interval_samples = observation.interval_samples;
+    return overhead;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,52 @@
+#include "analysis/theory.hpp"
+
+namespace zctrace {
+
+// Seed 000 ("零拷贝技术详解"), section 3.3 "拷贝方式对比表", is the table; seeds
+// 001-003 repeat the same figures in prose (e.g. seed 002 §6.3: sendfile
+// "2 次上下文切换，1 次 CPU 拷贝和 2 次 DMA 拷贝").
+const std::vector<TheoryRow>& theory_table()
+{
+    static const std::vector<TheoryRow> rows = {
+        {"read_write", "read + write", "read + write", 2, 2, "read + write", 2, 4,
+         "general, slow (通用性好，性能较差)", "seed 000 §3.3; seed 003 §二"},
+        {"mmap_write", "mmap + write", "mmap + write", 1, 2, "mmap + write", 2, 4,
+         "data can be modified, costly for small files (可修改数据，小文件开销大)",
+         "seed 000 §3.3, §2.2.1; seed 002 (mmap + write)"},
+        {"sendfile", "sendfile", "sendfile", 1, 2, "sendfile", 1, 2,
+         "efficient, data cannot be modified (高效但不可改数据)", "seed 000 §3.3; seed 002 §6.3"},
+        {"sendfile_dma_gather", "sendfile + DMA gather", "sendfile + DMA gather", 0, 2, "sendfile", 1, 2,
+         "fastest, needs hardware support (性能最优但需硬件支持)", "seed 000 §3.3, §2.2.3; seed 002 §6.4"},
+        {"splice", "splice", "splice", 0, 2, "splice", 1, 2,
+         "flexible, fd to fd, needs a pipe (灵活，fd 间传输，需要管道支持)", "seed 000 §3.3, §2.2.4; seed 002 §6.5"},
+        {"direct_io", "user-space direct I/O", "用户态直接 I/O", 0, 1, "specific interface (特定接口)", std::nullopt, 2,
+         "bypasses the kernel, the application must cache (绕过内核，自缓存要求高)", "seed 000 §3.3; seed 001"},
+    };
+    return rows;
+}
+
+// Seed 001: "写时复制指的是当多个进程共享同一块数据时，如果其中一个进程需要对这份
+// 数据进行修改，那么将其拷贝到自己的进程地址空间中，如果只是数据读取操作则不需要
+// 进行拷贝操作" (processes share the data; a process that modifies it gets its
+// own copy; reading copies nothing). Seed 000 §3.2 lists it ("多进程数据保护",
+// "需 MMU 支持"). No figure for syscalls or switches is given.
+const std::vector<TheoryRow>& prose_claims()
+{
+    static const std::vector<TheoryRow> rows = {
+        {"copy_on_write", "copy-on-write", "写时复制", 0, 0, "fork (no figure given)", std::nullopt, std::nullopt,
+         "reading shared data copies nothing; a write copies only what is modified (只读不拷贝，修改时拷贝)",
+         "seed 001 (写时复制技术); seed 000 §3.2"},
+    };
+    return rows;
+}
+
+const TheoryRow* find_theory_row(std::string_view id)
+{
+    for (const auto* rows : {&theory_table(), &prose_claims()})
+        for (const TheoryRow& row : *rows)
+            if (row.id == id)
+                return &row;
+    return nullptr;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,19 @@
+#include "base/error.hpp"
+
+#include <cstring>
+
+namespace zctrace {
+
+Error Error::from_errno(std::string what, int err)
+{
+    return Error{err, std::move(what)};
+}
+
+std::string Error::describe() const
+{
+    if (code == 0)
+        return message;
+    return message + ": " + std::strerror(code);
+}
+
+}  // namespace zctrace

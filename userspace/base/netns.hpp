@@ -1,0 +1,83 @@
+// Network namespaces, veth pairs and device features, through netlink
+// (libmnl) and the SIOCETHTOOL ioctl: no `ip` or `ethtool` processes, and no
+// command line is ever built.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+namespace zctrace {
+
+// A network namespace, held by an fd. An anonymous namespace lives exactly as
+// long as an fd or a process refers to it, so whatever way zctrace exits, its
+// namespaces (and the veth ends inside them) go away with it.
+class NetNamespace {
+public:
+    static Result<NetNamespace> create();  // a new, empty one; the caller stays where it was
+    static Result<NetNamespace> current();
+    [[nodiscard]] int fd() const { return fd_.get(); }
+
+private:
+    explicit NetNamespace(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+// Moves the calling thread into a namespace until the scope ends. Sockets
+// belong to the namespace they were created in, so code inside the scope
+// creates its sockets there.
+class NetnsScope {
+public:
+    static Result<NetnsScope> enter(const NetNamespace& target);
+    NetnsScope(NetnsScope&& other) noexcept : previous_(std::move(other.previous_)) {}
+    NetnsScope& operator=(NetnsScope&&) = delete;
+    ~NetnsScope();
+
+private:
+    explicit NetnsScope(UniqueFd previous) : previous_(std::move(previous)) {}
+    UniqueFd previous_;
+};
+
+// A veth pair between two namespaces, each end with an IPv4 address, up.
+struct VethSpec {
+    std::string name;       // in `ns`
+    std::string peer_name;  // in `peer_ns`
+    in_addr address{};
+    in_addr peer_address{};
+    int prefix_length = 30;
+};
+Result<void> create_veth(const VethSpec& spec, const NetNamespace& ns, const NetNamespace& peer_ns);
+
+struct LinkInfo {
+    int ifindex = 0;
+    std::string name;
+    unsigned flags = 0;  // IFF_*
+};
+// The links of the calling thread's namespace.
+Result<std::vector<LinkInfo>> list_links();
+Result<void> delete_link(int ifindex);
+
+// Deletes links named like zctrace's ("zc<pid>t", "zc<pid>r") whose pid no
+// longer runs, in the calling thread's namespace. Returns how many.
+int sweep_stale_links();
+// zctrace's names for one run's veth ends.
+std::string veth_name(int pid, char side);
+
+// One ethtool feature of a device ("tx-scatter-gather", ...), as
+// `ethtool -k` shows it.
+struct DeviceFeature {
+    bool active = false;     // what the device does now
+    bool requested = false;  // what was asked for
+    bool fixed = false;      // cannot be changed ("[fixed]")
+};
+// Every feature of a device in the calling thread's namespace, by name.
+Result<std::map<std::string, DeviceFeature>> read_device_features(const std::string& ifname);
+// ETHTOOL_SSG. The kernel drops what depends on SG (TSO) along with it.
+Result<void> set_scatter_gather(const std::string& ifname, bool on);
+
+}  // namespace zctrace

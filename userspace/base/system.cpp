@@ -1,0 +1,170 @@
+#include "base/system.hpp"
+
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace zctrace {
+
+KernelRelease kernel_release()
+{
+    utsname name{};
+    uname(&name);
+    return {name.release, name.version, name.machine};
+}
+
+namespace {
+
+bool exists(const char* path)
+{
+    struct stat st{};
+    return ::stat(path, &st) == 0;
+}
+
+// Enters a private mount namespace once per process. Slave propagation keeps
+// host mounts visible to us while ours never propagate back.
+Result<void> enter_private_mount_namespace()
+{
+    static int state = 0;  // 0: not yet, 1: done, -errno: failed
+    if (state == 0) {
+        if (::unshare(CLONE_NEWNS) != 0)
+            state = -errno;
+        else if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+            state = -errno;
+        else
+            state = 1;
+    }
+    if (state < 0)
+        return Error::from_errno("cannot create a private mount namespace", -state);
+    return {};
+}
+
+PseudoMount ensure_mounted(const char* path, const char* probe, const char* fstype)
+{
+    PseudoMount result;
+    result.path = path;
+    if (exists(probe)) {
+        result.available = true;
+        return result;
+    }
+    if (auto entered = enter_private_mount_namespace(); !entered) {
+        result.error = entered.error().describe();
+        return result;
+    }
+    if (::mount(fstype, path, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        result.error = Error::from_errno(std::string("cannot mount ") + fstype + " on " + path).describe();
+        return result;
+    }
+    result.mounted_by_zctrace = true;
+    result.available = exists(probe);
+    if (!result.available)
+        result.error = std::string(probe) + " is missing even after mounting " + fstype;
+    return result;
+}
+
+}  // namespace
+
+PseudoMount ensure_tracefs()
+{
+    // libbpf prefers the debugfs view when it exists; either one will do.
+    if (exists("/sys/kernel/debug/tracing/events")) {
+        PseudoMount debugfs;
+        debugfs.path = "/sys/kernel/debug/tracing";
+        debugfs.available = true;
+        return debugfs;
+    }
+    return ensure_mounted("/sys/kernel/tracing", "/sys/kernel/tracing/events", "tracefs");
+}
+
+PseudoMount ensure_securityfs()
+{
+    return ensure_mounted("/sys/kernel/security", "/sys/kernel/security/lockdown", "securityfs");
+}
+
+Lockdown read_lockdown()
+{
+    PseudoMount securityfs = ensure_securityfs();
+    if (!securityfs.available)
+        return {"unknown", securityfs.error.empty() ? "no lockdown file" : securityfs.error};
+    std::ifstream in("/sys/kernel/security/lockdown");
+    std::string line;
+    std::getline(in, line);
+    const auto open = line.find('[');
+    const auto close = line.find(']');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+        return {"unknown", "unexpected lockdown file content: " + line};
+    return {line.substr(open + 1, close - open - 1), line};
+}
+
+Capabilities check_capabilities()
+{
+    Capabilities caps;
+    caps.is_root = ::geteuid() == 0;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+    if (::syscall(SYS_capget, &header, data) != 0) {
+        caps.missing = {"CAP_BPF", "CAP_PERFMON", "CAP_SYS_ADMIN"};
+        return caps;
+    }
+    auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; };
+    const std::pair<int, const char*> needed[] = {
+        {CAP_BPF, "CAP_BPF"}, {CAP_PERFMON, "CAP_PERFMON"}, {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
+    for (const auto& [cap, name] : needed)
+        if (!has(cap))
+            caps.missing.emplace_back(name);
+    return caps;
+}
+
+Result<void> require_privileges(const std::string& command)
+{
+    Capabilities caps = check_capabilities();
+    if (caps.missing.empty())
+        return {};
+    std::string missing;
+    for (const auto& name : caps.missing)
+        missing += (missing.empty() ? "" : ", ") + name;
+    return Error{0, "zctrace " + command + " loads eBPF probes and needs " + missing +
+                            ", which this process does not have" +
+                            (caps.is_root ? "" : " (it is not running as root)") +
+                            ". Run it as root, e.g. `sudo zctrace " + command + " ...`."};
+}
+
+std::uint64_t peak_rss_bytes()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+std::string utc_now()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+HostFacts gather_host_facts()
+{
+    const KernelRelease release = kernel_release();
+    HostFacts host;
+    host.kernel = release.release + " " + release.version;
+    host.machine = release.machine;
+    host.lockdown = read_lockdown().mode;
+    host.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    return host;
+}
+
+}  // namespace zctrace

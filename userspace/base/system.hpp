@@ -1,0 +1,67 @@
+// Facts about the running system that zctrace needs before it loads probes,
+// and the few changes it makes to reach them (all private to this process).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace zctrace {
+
+struct KernelRelease {
+    std::string release;  // uname -r
+    std::string version;  // uname -v
+    std::string machine;  // uname -m
+};
+KernelRelease kernel_release();
+
+// Where a pseudo filesystem zctrace needs was found.
+struct PseudoMount {
+    std::string path;
+    bool available = false;
+    bool mounted_by_zctrace = false;  // in zctrace's private mount namespace
+    std::string error;
+};
+
+// tracefs (classic tracepoints) and securityfs (lockdown mode) are often not
+// mounted on a fresh boot. zctrace then mounts them inside a mount namespace
+// of its own (a slave of the host's), so nothing is left mounted on the host
+// when it exits, whatever way it exits.
+PseudoMount ensure_tracefs();
+PseudoMount ensure_securityfs();
+
+// "none", "integrity" or "confidentiality"; "unknown" with a reason otherwise.
+struct Lockdown {
+    std::string mode;
+    std::string detail;
+};
+Lockdown read_lockdown();
+
+struct Capabilities {
+    std::vector<std::string> missing;  // of those zctrace needs
+    bool is_root = false;
+};
+// CAP_BPF and CAP_PERFMON load and attach probes; CAP_SYS_ADMIN enables
+// bpf_stats and the private mount namespace.
+Capabilities check_capabilities();
+// An error that names the missing capabilities and says to use sudo, or ok.
+Result<void> require_privileges(const std::string& command);
+
+// Peak resident set of this process, from getrusage.
+std::uint64_t peak_rss_bytes();
+
+// Facts about the host, gathered once per zctrace invocation.
+struct HostFacts {
+    std::string kernel;
+    std::string machine;
+    std::string lockdown;
+    int cpus = 0;
+};
+HostFacts gather_host_facts();
+
+// Now, in UTC, ISO 8601: every document's created_at.
+std::string utc_now();
+
+}  // namespace zctrace

@@ -1,0 +1,49 @@
+// Byte sizes as users type them ("64M", "16K", "1G", "4096") and as reports print them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+
+namespace zctrace {
+
+// Binary suffixes K, M, G, T (optionally followed by "i" and/or "B"), no suffix = bytes.
+Result<std::uint64_t> parse_size(std::string_view text);
+
+// Durations as users type them: "500ms", "1s", "2.5s", "1m"; a bare number
+// is seconds. In seconds.
+Result<double> parse_duration(std::string_view text);
+
+// "64 MiB", "1.5 GiB", "512 B": exact when the value is a whole number of units.
+std::string format_bytes(std::uint64_t bytes);
+
+// value with `digits` decimals, e.g. format_fixed(0.5, 3) == "0.500".
+std::string format_fixed(double value, int digits = 2);
+
+// value with `decimals` decimals, but a small non-zero value keeps two
+// significant digits instead of showing as 0.00: cow's ten copied pages of a
+// 64 MiB buffer are 0.00061 copies, and that is the point.
+std::string format_figure(double value, int decimals = 2);
+
+// Where the seeds give no figure.
+inline constexpr char kNoFigure[] = "—";
+
+// Theory figures as the seeds write them: "2", "0.50"; "—" when the seeds
+// give none.
+std::string format_theory(std::optional<double> value);
+
+// Columns on a terminal: UTF-8 continuation bytes take none ("—", "→").
+std::size_t display_width(std::string_view text);
+// text padded with spaces to `width` columns, on the right or (right-aligned) the left.
+std::string pad_to(const std::string& text, std::size_t width, bool right_aligned = false);
+
+// part / whole, or 0 when there is no whole (a run that moved nothing).
+inline double ratio(double part, double whole)
+{
+    return whole > 0 ? part / whole : 0.0;
+}
+
+}  // namespace zctrace

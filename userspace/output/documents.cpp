@@ -1,0 +1,221 @@
+#include "output/documents.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "report/gather_report.hpp"
+#include "output/json_schema.hpp"
+
+namespace zctrace {
+namespace {
+
+Error bad_input(const std::string& message)
+{
+    return Error{0, message, ErrorKind::bad_input};
+}
+
+const JsonSchema& schema_of(DocumentKind kind)
+{
+    switch (kind) {
+    case DocumentKind::report: return report_schema();
+    case DocumentKind::gather: return gather_schema();
+    case DocumentKind::summary: return summary_schema();
+    case DocumentKind::diff: return diff_schema();
+    }
+    return report_schema();
+}
+
+// Summaries and diffs say what they are; reports and gather reports predate
+// the "kind" field and are told apart by their required members.
+Result<DocumentKind> kind_of(const nlohmann::json& json, const std::string& source)
+{
+    if (auto kind = json.find("kind"); kind != json.end() && kind->is_string()) {
+        if (*kind == "zctrace.summary")
+            return DocumentKind::summary;
+        if (*kind == "zctrace.diff")
+            return DocumentKind::diff;
+        return bad_input(source + ": unknown zctrace document kind " + kind->dump() +
+                         "; it may come from a newer zctrace, so upgrade zctrace to read it");
+    }
+    if (json.contains("technique") && json.contains("measured"))
+        return DocumentKind::report;
+    if (json.contains("interfaces") && json.contains("self_test"))
+        return DocumentKind::gather;
+    return bad_input(source + ": a zctrace document, but not one this version knows (no \"technique\", "
+                              "\"interfaces\" or \"kind\" member)");
+}
+
+}  // namespace
+
+std::string_view document_kind_name(DocumentKind kind)
+{
+    switch (kind) {
+    case DocumentKind::report: return "report";
+    case DocumentKind::gather: return "gather report";
+    case DocumentKind::summary: return "summary";
+    case DocumentKind::diff: return "diff";
+    }
+    return "report";
+}
+
+int supported_schema_version(DocumentKind kind)
+{
+    switch (kind) {
+    case DocumentKind::report: return kReportSchemaVersion;
+    case DocumentKind::gather: return kGatherSchemaVersion;
+    case DocumentKind::summary:
+    case DocumentKind::diff: return 1;
+    }
+    return 1;
+}
+
+Result<Document> identify_document(nlohmann::json json, const std::string& source)
+{
+    if (!json.is_object())
+        return bad_input(source + ": not a zctrace document: its top level is " + std::string(json.type_name()) +
+                         ", not an object. zctrace reads the JSON files that `zctrace run`, `gather`, "
+                         "`summarize` and `diff --format json` write");
+    const auto tool = json.find("tool");
+    if (tool == json.end() || !tool->is_string() || tool->get<std::string>().rfind("zctrace", 0) != 0)
+        return bad_input(source + ": not a zctrace document (no \"tool\": \"zctrace ...\" member). zctrace reads "
+                                  "the JSON files that `zctrace run`, `gather`, `summarize` and `diff --format json` "
+                                  "write");
+    auto kind = kind_of(json, source);
+    if (!kind)
+        return kind.error();
+    const auto version = json.find("schema_version");
+    if (version == json.end() || !version->is_number_integer())
+        return bad_input(source + ": its schema_version is missing or not an integer, so it cannot be read");
+    const auto number = version->get<std::int64_t>();
+    const int supported = supported_schema_version(*kind);
+    if (number > supported)
+        return bad_input(source + ": written by " + tool->get<std::string>() + " with " +
+                         std::string(document_kind_name(*kind)) + " schema_version " + std::to_string(number) +
+                         ", but this zctrace (" + ZCTRACE_VERSION + ") reads schema_version " +
+                         std::to_string(supported) + " at most; upgrade zctrace to read it");
+    if (number < 1)
+        return bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
+    const auto problems = schema_of(*kind).validate(json);
+    if (!problems.empty())
+        return bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
+                         std::to_string(supported) + "): " + join_schema_problems(problems));
+    return Document{source, *kind, std::move(json)};
+}
+
+Result<Document> load_document(const std::filesystem::path& path)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return bad_input(path.string() + " is a directory; name a JSON file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Error::from_errno("cannot read " + path.string()).as(ErrorKind::bad_input);
+    std::ostringstream text;
+    text << in.rdbuf();
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(text.str());
+    } catch (const nlohmann::json::parse_error& error) {
+        return bad_input(path.string() + " is not JSON: " + describe_parse_error(error));
+    }
+    return identify_document(std::move(json), path.string());
+}
+
+namespace {
+
+Result<Report> report_from(const Document& document)
+{
+    if (document.kind != DocumentKind::report)
+        return bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
+                         ", not a run report; name the <technique>.json files that `zctrace run` writes");
+    try {
+        return document.json.get<Report>();
+    } catch (const nlohmann::json::exception& error) {
+        return bad_input(document.source + ": cannot read the report: " + error.what());
+    }
+}
+
+}  // namespace
+
+Result<Report> load_report(const std::filesystem::path& path)
+{
+    auto document = load_document(path);
+    if (!document)
+        return document.error();
+    return report_from(*document);
+}
+
+Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths)
+{
+    std::vector<LoadedReport> reports;
+    auto add = [&](const std::filesystem::path& path, const Document& document) -> Result<void> {
+        auto report = report_from(document);
+        if (!report)
+            return report.error();
+        reports.push_back({path, std::move(*report)});
+        return {};
+    };
+    for (const std::filesystem::path& path : paths) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(path, ec)) {
+            auto document = load_document(path);
+            if (!document)
+                return document.error();
+            if (auto added = add(path, *document); !added)
+                return added.error();
+            continue;
+        }
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+            if (entry.path().extension() == ".json" && entry.path().filename().string().front() != '.')
+                files.push_back(entry.path());
+        if (ec)
+            return Error{ec.value(), "cannot list " + path.string(), ErrorKind::bad_input};
+        std::sort(files.begin(), files.end());
+        for (const auto& file : files) {
+            auto document = load_document(file);
+            if (!document)
+                return document.error();
+            if (document->kind != DocumentKind::report)
+                continue;
+            if (auto added = add(file, *document); !added)
+                return added.error();
+        }
+    }
+    if (reports.empty())
+        return bad_input("no reports found in " + (paths.size() == 1 ? paths.front().string() : "the paths given") +
+                         "; run `zctrace run all --out DIR` first");
+    return reports;
+}
+
+Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths)
+{
+    auto loaded = load_report_files(paths);
+    if (!loaded)
+        return loaded.error();
+    std::vector<Report> reports;
+    for (LoadedReport& each : *loaded)
+        reports.push_back(std::move(each.report));
+    return reports;
+}
+
+std::string describe_parse_error(const nlohmann::json::parse_error& error)
+{
+    std::string what = error.what();
+    if (const auto tag_end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos)
+        what.erase(0, tag_end + 2);
+    return what;
+}
+
+std::string join_schema_problems(const std::vector<std::string>& problems, std::size_t shown)
+{
+    std::string text;
+    for (std::size_t i = 0; i < problems.size() && i < shown; ++i)
+        text += (i ? "; " : "") + problems[i];
+    if (problems.size() > shown)
+        text += "; and " + std::to_string(problems.size() - shown) + " more";
+    return text;
+}
+
+}  // namespace zctrace

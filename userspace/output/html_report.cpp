@@ -1,0 +1,754 @@
+#include "output/html_report.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "base/units.hpp"
+
+namespace zctrace {
+namespace {
+
+// Okabe–Ito: distinguishable with every common colour-vision deficiency,
+// and measured/theory also differ in lightness, so a greyscale print keeps them apart.
+constexpr const char* kMeasuredColour = "#0072B2";
+constexpr const char* kTheoryColour = "#E69F00";
+constexpr const char* kUserCopyColour = "#D55E00";
+constexpr const char* kKernelCopyColour = "#CC79A7";
+constexpr const char* kSharedColour = "#009E73";
+constexpr const char* kDmaColour = "#56B4E9";
+
+
+// Every chart is drawn in this many user units and scaled to the page by its viewBox.
+constexpr double kChartWidth = 960;
+constexpr double kLabelFont = 12;
+constexpr double kValueFont = 11;
+constexpr double kMaxLabelColumn = 340;
+
+std::string escape(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+// The shortest text that parses back to the same double, so a test (or a
+// reader) can compare a bar's data-value with the report field exactly.
+std::string exact(double value)
+{
+    if (!std::isfinite(value))
+        return std::isnan(value) ? "NaN" : (value > 0 ? "Infinity" : "-Infinity");
+    char buffer[64];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    return std::string(buffer, end);
+}
+
+// SVG coordinates: two decimals are far below a pixel, and trimmed zeros keep the page small.
+std::string num(double value)
+{
+    if (!std::isfinite(value))
+        value = 0;
+    std::string text = format_fixed(value, 2);
+    while (text.back() == '0')
+        text.pop_back();
+    if (text.back() == '.')
+        text.pop_back();
+    return text == "-0" ? "0" : text;
+}
+
+double finite_or_zero(double value)
+{
+    return std::isfinite(value) ? value : 0.0;
+}
+
+// Whole numbers as written (the theory's 2, an exact measured 0), fractions
+// with two decimals so that 1.00 reads "close to, not exactly, 1", and tiny
+// fractions with two significant digits rather than a misleading 0.00.
+std::string format_bar_figure(double value)
+{
+    if (!std::isfinite(value))
+        return "n/a";
+    if (value == std::floor(value) && std::fabs(value) < 1e15)
+        return format_fixed(value, 0);
+    return format_figure(value, 2);
+}
+
+// Rough advance widths of DejaVu Sans / system UI fonts, in em: enough to
+// reserve room for labels in a page that runs no script to measure them.
+double text_width(std::string_view text, double font_size)
+{
+    double em = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        std::size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        char32_t code = c;
+        if (length > 1) {
+            code = c & (0xFF >> (length + 1));
+            for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
+                code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        }
+        i += length;
+        if (code >= 0x1100)
+            em += 1.0;  // CJK and other wide characters
+        else if (std::string_view("il.,:;|!'()[] ").find(static_cast<char>(code)) != std::string_view::npos)
+            em += 0.34;
+        else if ((code >= 'A' && code <= 'Z') || code == 'm' || code == 'w' || code == 0x2014)
+            em += 0.86;
+        else
+            em += 0.64;
+    }
+    return em * font_size;
+}
+
+// The longest prefix (whole code points) that fits, with an ellipsis.
+std::string truncate_to(const std::string& text, double font_size, double width)
+{
+    if (text_width(text, font_size) <= width)
+        return text;
+    std::string cut = text;
+    while (!cut.empty() && text_width(cut + "…", font_size) > width) {
+        while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80)
+            cut.pop_back();
+        if (!cut.empty())
+            cut.pop_back();
+    }
+    return cut + "…";
+}
+
+struct Axis {
+    double top = 1;   // the value at the plot's right edge
+    double step = 1;  // between ticks
+};
+
+// 0 .. a round number just above the largest value, in steps of 1, 2 or 5 x 10^n.
+Axis nice_axis(double largest)
+{
+    if (!std::isfinite(largest) || largest <= 0)
+        largest = 1;
+    const double raw = largest / 5;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    const double normalized = raw / magnitude;
+    const double step = (normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10) * magnitude;
+    return {std::ceil(largest / step - 1e-9) * step, step};
+}
+
+std::string tick_text(double value, double step)
+{
+    const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+    std::string text = format_fixed(value, decimals);
+    if (text.find('.') != std::string::npos) {
+        while (text.back() == '0')
+            text.pop_back();
+        if (text.back() == '.')
+            text.pop_back();
+    }
+    return text;
+}
+
+// The technique names down the left of every chart.
+struct LabelColumn {
+    double width = 0;
+    std::vector<std::string> shown;  // truncated when a label would not fit
+};
+
+LabelColumn label_column(const std::vector<std::string>& labels)
+{
+    LabelColumn column;
+    double widest = 0;
+    for (const auto& label : labels)
+        widest = std::max(widest, text_width(label, kLabelFont));
+    column.width = std::clamp(widest + 16, 100.0, kMaxLabelColumn);
+    for (const auto& label : labels)
+        column.shown.push_back(truncate_to(label, kLabelFont, column.width - 16));
+    return column;
+}
+
+void draw_label(std::string& svg, const LabelColumn& column, const std::string& label, std::size_t row, double y)
+{
+    svg += "<text class=\"lbl\" x=\"" + num(column.width - 8) + "\" y=\"" + num(y + 4) +
+           "\" text-anchor=\"end\" data-technique=\"" + escape(label) + "\">" + escape(column.shown[row]);
+    if (column.shown[row] != label)
+        svg += "<title>" + escape(label) + "</title>";
+    svg += "</text>\n";
+}
+
+void draw_zebra(std::string& svg, std::size_t row, double top, double height)
+{
+    if (row % 2 == 1)
+        svg += "<rect class=\"band\" x=\"0\" y=\"" + num(top) + "\" width=\"" + num(kChartWidth) + "\" height=\"" +
+               num(height) + "\"/>\n";
+}
+
+// Every chart's rows: a zebra band on odd rows, the row's label on the left.
+std::string draw_rows(const std::vector<std::string>& labels, const LabelColumn& column, double plot_top,
+                      double row_height)
+{
+    std::string rows;
+    for (std::size_t row = 0; row < labels.size(); ++row) {
+        const double top = plot_top + row_height * static_cast<double>(row);
+        draw_zebra(rows, row, top, row_height);
+        draw_label(rows, column, labels[row], row, top + row_height / 2);
+    }
+    return rows;
+}
+
+// Grid lines at the ticks, their labels below the plot, and the axis title.
+void draw_axis(std::string& svg, const Axis& axis, double x0, double plot_width, double plot_top, double plot_bottom,
+               const std::string& title)
+{
+    const int ticks = static_cast<int>(std::lround(axis.top / axis.step));
+    for (int i = 0; i <= ticks; ++i) {
+        const double value = i * axis.step;
+        const double x = x0 + plot_width * value / axis.top;
+        svg += "<line class=\"" + std::string(i == 0 ? "axis" : "grid") + "\" data-tick=\"" +
+               tick_text(value, axis.step) + "\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"" +
+               num(plot_top - 4) + "\" y2=\"" + num(plot_bottom) + "\"/>\n";
+        svg += "<text class=\"tick\" x=\"" + num(x) + "\" y=\"" + num(plot_bottom + 15) +
+               "\" text-anchor=\"middle\">" + tick_text(value, axis.step) + "</text>\n";
+    }
+    svg += "<text class=\"axis-title\" x=\"" + num(x0 + plot_width / 2) + "\" y=\"" + num(plot_bottom + 34) +
+           "\" text-anchor=\"middle\">" + escape(title) + "</text>\n";
+}
+
+struct Series {
+    std::string key;     // data-series
+    std::string legend;  // as the legend names it
+    const char* colour;
+};
+
+// A row of swatches; wraps onto further lines when it would not fit.
+double draw_legend(std::string& svg, const std::vector<Series>& series, double x0, double y)
+{
+    double x = x0;
+    for (const auto& item : series) {
+        const double item_width = 18 + text_width(item.legend, kLabelFont) + 20;
+        if (x > x0 && x + item_width > kChartWidth - 8) {
+            x = x0;
+            y += 20;
+        }
+        svg += "<rect class=\"swatch\" x=\"" + num(x) + "\" y=\"" + num(y - 6) +
+               "\" width=\"12\" height=\"12\" fill=\"" + item.colour + "\"/>\n";
+        svg += "<text class=\"legend\" x=\"" + num(x + 18) + "\" y=\"" + num(y + 4) + "\">" + escape(item.legend) +
+               "</text>\n";
+        x += item_width;
+    }
+    return y;
+}
+
+std::string svg_open(const std::string& id, const std::string& caption_id, double height)
+{
+    return "<svg id=\"" + id + "\" class=\"chart\" viewBox=\"0 0 " + num(kChartWidth) + " " + num(height) +
+           "\" role=\"img\" aria-labelledby=\"" + caption_id + "\" preserveAspectRatio=\"xMinYMin meet\">\n";
+}
+
+std::string figure(const std::string& id, const std::string& caption_id, const std::string& caption_html,
+                   const std::string& svg)
+{
+    return "<figure id=\"fig-" + id + "\">\n<figcaption id=\"" + caption_id + "\">" + caption_html +
+           "</figcaption>\n<div class=\"chart-frame\">\n" + svg + "</div>\n</figure>\n";
+}
+
+// One measure side by side with others: bars per technique, one per series.
+struct Panel {
+    std::string metric;      // data-metric
+    std::string title;       // above the panel
+    std::string axis_title;  // below it, with the unit
+    std::string unit;        // in tooltips, after the value
+    std::function<std::string(double)> format;
+    std::vector<std::vector<std::optional<double>>> values;  // [row][series]; empty: no figure
+};
+
+struct GroupedChart {
+    std::string id;
+    std::string caption_html;
+    std::vector<Series> series;
+    std::vector<Panel> panels;
+};
+
+std::string render_grouped(const GroupedChart& chart, const std::vector<std::string>& labels)
+{
+    const LabelColumn column = label_column(labels);
+    const double bar_height = 13, bar_gap = 3, row_padding = 7;
+    const double series_count = static_cast<double>(chart.series.size());
+    const double row_height = series_count * bar_height + (series_count - 1) * bar_gap + 2 * row_padding;
+    const double panel_gap = 32;
+    const double panels_left = column.width + 12;
+    const double panel_count = static_cast<double>(chart.panels.size());
+    const double panel_width = (kChartWidth - panels_left - 8 - (panel_count - 1) * panel_gap) / panel_count;
+
+    std::string body;
+    double y = 8;
+    if (chart.series.size() > 1)
+        y = draw_legend(body, chart.series, panels_left, y + 8) + 14;
+    const double title_baseline = y + 12;
+    const double plot_top = title_baseline + 14;
+    const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
+    const double height = plot_bottom + 44;
+
+    const std::string rows = draw_rows(labels, column, plot_top, row_height);
+
+    std::string panels;
+    for (std::size_t p = 0; p < chart.panels.size(); ++p) {
+        const Panel& panel = chart.panels[p];
+        const double x0 = panels_left + static_cast<double>(p) * (panel_width + panel_gap);
+        double largest = 0;
+        double label_room = 0;
+        for (const auto& values : panel.values)
+            for (const auto& value : values)
+                if (value) {
+                    largest = std::max(largest, finite_or_zero(*value));
+                    label_room = std::max(label_room, text_width(panel.format(*value), kValueFont));
+                }
+        const Axis axis = nice_axis(largest);
+        // Room after the longest bar for its value, and for the last tick's label.
+        const double plot_width = panel_width - std::max(label_room + 10, 20.0);
+
+        panels += "<g class=\"panel\" data-metric=\"" + escape(panel.metric) + "\">\n";
+        panels += "<text class=\"panel-title\" x=\"" + num(x0) + "\" y=\"" + num(title_baseline) + "\">" +
+                  escape(panel.title) + "</text>\n";
+        draw_axis(panels, axis, x0, plot_width, plot_top, plot_bottom, panel.axis_title);
+        for (std::size_t row = 0; row < labels.size() && row < panel.values.size(); ++row) {
+            const double top = plot_top + row_height * static_cast<double>(row) + row_padding;
+            for (std::size_t s = 0; s < chart.series.size() && s < panel.values[row].size(); ++s) {
+                const Series& series = chart.series[s];
+                const double bar_top = top + static_cast<double>(s) * (bar_height + bar_gap);
+                const std::string data = "data-technique=\"" + escape(labels[row]) + "\" data-series=\"" +
+                                         escape(series.key) + "\"";
+                const auto& value = panel.values[row][s];
+                if (!value) {
+                    panels += "<text class=\"nofig\" " + data + " x=\"" + num(x0 + 5) + "\" y=\"" +
+                              num(bar_top + bar_height / 2 + 4) + "\">no figure<title>" + escape(labels[row]) +
+                              ": the theory table gives no " + escape(panel.title) + " figure</title></text>\n";
+                    continue;
+                }
+                const double width = std::max(0.0, finite_or_zero(*value)) / axis.top * plot_width;
+                const std::string text = panel.format(*value);
+                panels += "<rect class=\"bar\" " + data + " data-value=\"" + exact(*value) + "\" x=\"" + num(x0) +
+                          "\" y=\"" + num(bar_top) + "\" width=\"" + num(width) + "\" height=\"" + num(bar_height) +
+                          "\" fill=\"" + series.colour + "\"><title>" + escape(labels[row]) + ": " +
+                          escape(panel.title) + ", " + escape(series.legend) + " " + escape(text) + " " +
+                          escape(panel.unit) + "</title></rect>\n";
+                panels += "<text class=\"val\" " + data + " x=\"" + num(x0 + width + 5) + "\" y=\"" +
+                          num(bar_top + bar_height / 2 + 4) + "\">" + escape(text) + "</text>\n";
+            }
+        }
+        panels += "</g>\n";
+    }
+
+    const std::string caption_id = chart.id + "-caption";
+    const std::string svg = svg_open(chart.id, caption_id, height) + rows + body + panels + "</svg>\n";
+    return figure(chart.id, caption_id, chart.caption_html, svg);
+}
+
+// Where the bytes went, as multiples of the payload.
+struct ByteShares {
+    double user_copy = 0;
+    double kernel_copy = 0;
+    double shared = 0;
+    double dma = 0;
+};
+
+ByteShares byte_shares(const Report& report)
+{
+    const CopyBytes& copies = report.measured.cpu_copy_bytes;
+    const double payload = static_cast<double>(report.workload.bytes);
+    ByteShares shares;
+    shares.user_copy = ratio(static_cast<double>(copies.file_to_user + copies.user_to_socket + copies.copy_on_write),
+                             payload);
+    shares.kernel_copy = ratio(
+        static_cast<double>(copies.page_cache_to_socket + copies.kernel_to_socket + copies.device_linearize), payload);
+    shares.shared = ratio(
+        static_cast<double>(report.measured.socket.shared_frag_bytes + report.measured.socket.zerocopy_frag_bytes),
+        payload);
+    shares.dma = ratio(static_cast<double>(report.measured.dma_bytes.total), payload);
+    return shares;
+}
+
+std::string render_bytes_chart(const std::vector<std::string>& labels, const std::vector<ByteShares>& shares)
+{
+    const std::vector<Series> series = {
+        {"user copy", "user copy", kUserCopyColour},
+        {"page-cache copy", "page-cache/kernel copy", kKernelCopyColour},
+        {"shared frags", "shared frags (referenced, not copied)", kSharedColour},
+        {"DMA", "DMA", kDmaColour},
+    };
+    const std::vector<std::string> short_names = {"user copy", "page-cache copy", "shared frags", "DMA"};
+    const LabelColumn column = label_column(labels);
+    const double bar_height = 16, row_height = 30;
+    const double x0 = column.width + 12;
+
+    std::vector<std::string> annotations;
+    double largest = 0, annotation_room = 0;
+    for (const ByteShares& share : shares) {
+        const double parts[] = {share.user_copy, share.kernel_copy, share.shared, share.dma};
+        std::string text;
+        double total = 0;
+        for (std::size_t s = 0; s < 4; ++s) {
+            total += std::max(0.0, finite_or_zero(parts[s]));
+            if (parts[s] != 0)
+                text += (text.empty() ? "" : " + ") + short_names[s] + " " + format_bar_figure(parts[s]);
+        }
+        if (text.empty())
+            text = "0: nothing copied or moved";
+        largest = std::max(largest, total);
+        annotation_room = std::max(annotation_room, text_width(text, kValueFont));
+        annotations.push_back(text);
+    }
+    const Axis axis = nice_axis(largest);
+    const double plot_width = std::max(240.0, kChartWidth - 8 - x0 - annotation_room - 10);
+
+    std::string body;
+    const double legend_bottom = draw_legend(body, series, x0, 16);
+    const double plot_top = legend_bottom + 22;
+    const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
+    const double height = plot_bottom + 44;
+
+    const std::string rows = draw_rows(labels, column, plot_top, row_height);
+
+    std::string panel = "<g class=\"panel\" data-metric=\"bytes\">\n";
+    draw_axis(panel, axis, x0, plot_width, plot_top, plot_bottom,
+              "multiples of the payload (bytes ÷ payload bytes)");
+    for (std::size_t row = 0; row < labels.size() && row < shares.size(); ++row) {
+        const double bar_top = plot_top + row_height * static_cast<double>(row) + (row_height - bar_height) / 2;
+        const double parts[] = {shares[row].user_copy, shares[row].kernel_copy, shares[row].shared, shares[row].dma};
+        double x = x0;
+        for (std::size_t s = 0; s < 4; ++s) {
+            const double width = std::max(0.0, finite_or_zero(parts[s])) / axis.top * plot_width;
+            panel += "<rect class=\"bar\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"" +
+                     series[s].key + "\" data-value=\"" + exact(parts[s]) + "\" x=\"" + num(x) + "\" y=\"" +
+                     num(bar_top) + "\" width=\"" + num(width) + "\" height=\"" + num(bar_height) + "\" fill=\"" +
+                     series[s].colour + "\"><title>" + escape(labels[row]) + ": " + series[s].key + " " +
+                     format_bar_figure(parts[s]) + " × the payload</title></rect>\n";
+            x += width;
+        }
+        panel += "<text class=\"val\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"total\" x=\"" +
+                 num(x + 6) + "\" y=\"" + num(bar_top + bar_height / 2 + 4) + "\">" + escape(annotations[row]) +
+                 "</text>\n";
+    }
+    panel += "</g>\n";
+
+    const std::string id = "chart-bytes";
+    const std::string caption_id = id + "-caption";
+    const std::string caption =
+        "<b>Figure 4. Where the bytes went</b>, as multiples of the payload (bytes ÷ payload bytes). "
+        "<i>User copy</i> = file→user + user→socket + copy-on-write; <i>page-cache/kernel copy</i> = "
+        "page cache→socket + kernel buffers→socket + device linearize; <i>shared frags</i> = socket frags that "
+        "referenced page-cache or pinned user pages instead of copying them; <i>DMA</i> = bytes moved by disk and "
+        "NIC DMA engines. The first two cost CPU; the last two do not.";
+    return figure(id, caption_id, caption, svg_open(id, caption_id, height) + rows + body + panel + "</svg>\n");
+}
+
+const char* verdict_class(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::match: return "v-match";
+    case Verdict::explained: return "v-explained";
+    case Verdict::mismatch: return "v-mismatch";
+    }
+    return "v-mismatch";
+}
+
+std::string badge(Verdict verdict)
+{
+    return "<span class=\"badge " + std::string(verdict_class(verdict)) + "\">" +
+           std::string(verdict_name(verdict)) + "</span>";
+}
+
+const Check* find_check(const Report* report, std::string_view metric)
+{
+    if (!report)
+        return nullptr;
+    for (const Check& check : report->checks)
+        if (check.metric == metric)
+            return &check;
+    return nullptr;
+}
+
+// A measured/theory cell, tinted when its check deviated, with the reason on hover.
+std::string pair_cell(const Report* report, std::string_view metric, double measured, std::optional<double> theory)
+{
+    const Check* check = find_check(report, metric);
+    std::string attributes = " class=\"num";
+    if (check && check->verdict != Verdict::match)
+        attributes += std::string(" ") + verdict_class(check->verdict) + "\" title=\"" +
+                      escape(std::string(verdict_name(check->verdict)) + ": " + check->explanation);
+    return "<td" + attributes + "\">" + escape(format_summary_cell(measured, theory)) + "</td>";
+}
+
+std::string render_table(const Summary& summary, const std::vector<Report>& reports)
+{
+    std::string out =
+        "<div class=\"table-frame\"><table class=\"summary\">\n"
+        "<caption>Each figure cell reads <b>measured / theory</b>. Copies are passes over the payload; syscalls "
+        "and mode switches are per transfer; " +
+        std::string(kNoFigure) +
+        " where the theory table gives no figure. Tinted cells deviate from the theory (hover for why).</caption>\n"
+        "<thead><tr><th scope=\"col\">technique</th><th scope=\"col\">theory row</th>"
+        "<th scope=\"col\" class=\"num\">CPU copies</th><th scope=\"col\" class=\"num\">DMA copies</th>"
+        "<th scope=\"col\" class=\"num\">syscalls/ transfer</th>"
+        "<th scope=\"col\" class=\"num\">mode switches/ transfer</th>"
+        "<th scope=\"col\" class=\"num\">CPU s/GiB</th><th scope=\"col\" class=\"num\">MiB/s</th>"
+        "<th scope=\"col\" class=\"num\">hit ratio</th><th scope=\"col\">verdict</th></tr></thead>\n<tbody>\n";
+    for (std::size_t i = 0; i < summary.rows.size(); ++i) {
+        const SummaryRow& row = summary.rows[i];
+        const Report* report = i < reports.size() ? &reports[i] : nullptr;
+        out += "<tr><th scope=\"row\">" + escape(row.label) + "</th><td class=\"row\">" + escape(row.theory_row) +
+               "</td>";
+        out += pair_cell(report, "cpu_copies", row.cpu_copies, row.theory_cpu_copies);
+        out += pair_cell(report, "dma_copies", row.dma_copies, row.theory_dma_copies);
+        out += pair_cell(report, "syscalls_per_transfer", row.syscalls_per_transfer, row.theory_syscalls_per_transfer);
+        out += pair_cell(report, "mode_switches_per_transfer", row.mode_switches_per_transfer,
+                         row.theory_mode_switches_per_transfer);
+        out += "<td class=\"num\">" + format_fixed(row.cpu_seconds_per_gib, 3) + "</td>";
+        out += "<td class=\"num\">" + format_fixed(row.mib_per_second, 0) + "</td>";
+        out += "<td class=\"num\">" + (row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : std::string(kNoFigure)) +
+               "</td>";
+        out += "<td>" + badge(row.verdict) +
+               (row.integrity_ok ? "" : " <span class=\"badge v-mismatch\">integrity FAILED</span>") + "</td></tr>\n";
+    }
+    return out + "</tbody>\n</table></div>\n";
+}
+
+std::string render_details(const Summary& summary, const std::vector<Report>& reports)
+{
+    std::string out = "<section class=\"details\">\n<h2>Per technique: deviations and findings</h2>\n";
+    for (std::size_t i = 0; i < summary.rows.size() && i < reports.size(); ++i) {
+        const SummaryRow& row = summary.rows[i];
+        const Report& report = reports[i];
+        out += "<article class=\"technique\" data-technique=\"" + escape(row.label) + "\">\n<h3>" +
+               escape(row.label) + " " + badge(row.verdict) + "</h3>\n";
+        std::string where = report.environment.network;
+        if (!report.environment.device.empty())
+            where += " via " + report.environment.device;
+        out += "<p class=\"meta\">Theory row <b>" + escape(report.theory_row) + "</b>";
+        if (!report.theory.syscalls.empty() && report.theory.syscalls != report.theory_row)
+            out += " (" + escape(report.theory.syscalls) + ")";
+        if (!report.theory.remark.empty())
+            out += ": " + escape(report.theory.remark);
+        out += ". " + escape(format_bytes(report.workload.bytes)) + " payload in " +
+               std::to_string(report.workload.transfers) +
+               (report.workload.transfers == 1 ? " transfer" : " transfers");
+        if (!report.workload.transfer_unit.empty())
+            out += " (" + escape(report.workload.transfer_unit) + ")";
+        out += ", " + escape(where) + ", " + escape(report.environment.cache) + " cache. Checks: " +
+               std::to_string(row.checks_matched) + " match, " + std::to_string(row.checks_explained) +
+               " explained, " + std::to_string(row.checks_mismatched) + " mismatch; integrity " +
+               (report.workload.integrity.ok ? "ok" : "<b>FAILED</b>") + ".</p>\n";
+
+        out += "<h4>Deviations from the theory</h4>\n";
+        std::string deviations;
+        for (const Check& check : report.checks) {
+            if (check.verdict == Verdict::match)
+                continue;
+            deviations += "<li><code>" + escape(check.metric) + "</code> " + badge(check.verdict) +
+                          " <span class=\"figures\">measured " + escape(format_bar_figure(check.measured)) +
+                          ", theory " + escape(check.theory ? format_bar_figure(*check.theory) : "no figure") +
+                          "</span>: " + escape(check.explanation) + "</li>\n";
+        }
+        out += deviations.empty() ? "<p class=\"none\">None: every check matched its theory row.</p>\n"
+                                  : "<ul class=\"deviations\">\n" + deviations + "</ul>\n";
+        out += "<h4>Findings</h4>\n";
+        if (report.findings.empty()) {
+            out += "<p class=\"none\">None.</p>\n";
+        } else {
+            out += "<ul class=\"findings\">\n";
+            for (const auto& finding : report.findings)
+                out += "<li>" + escape(finding) + "</li>\n";
+            out += "</ul>\n";
+        }
+        out += "</article>\n";
+    }
+    return out + "</section>\n";
+}
+
+constexpr const char* kStyle = R"(
+:root { color-scheme: light; --ink: #1f2328; --muted: #57606a; --rule: #d0d7de; --band: #f3f5f8; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1120px; padding: 24px 28px 48px; color: var(--ink); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--rule); }
+h3 { font-size: 17px; margin: 0 0 4px; }
+h4 { font-size: 14px; margin: 12px 0 4px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.lede { color: var(--muted); margin: 0 0 16px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; font-size: 14px; }
+dl.meta dt { color: var(--muted); }
+dl.meta dd { margin: 0; }
+.badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
+  line-height: 20px; vertical-align: middle; white-space: nowrap; }
+.v-match { background: #dcf1e7; color: #0b5d3b; }
+.v-explained { background: #fbecc8; color: #6b4200; }
+.v-mismatch { background: #fadbd0; color: #9a2b05; }
+.table-frame { overflow-x: auto; }
+table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
+table.summary caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 13px;
+  padding-top: 8px; }
+table.summary th, table.summary td { padding: 5px 7px; border-bottom: 1px solid var(--rule); text-align: left;
+  vertical-align: top; }
+table.summary thead th { font-size: 12px; color: var(--muted); border-bottom: 2px solid var(--rule);
+  vertical-align: bottom; }
+table.summary tbody th { font-weight: 600; min-width: 9em; }
+table.summary td.row { min-width: 8em; }
+table.summary tbody tr:nth-child(even) { background: var(--band); }
+table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary td.num { white-space: nowrap; }
+table.summary td.v-explained, table.summary td.v-mismatch { font-weight: 600; }
+figure { margin: 24px 0; padding: 16px 16px 8px; border: 1px solid var(--rule); border-radius: 8px; }
+figcaption { font-size: 14px; color: var(--muted); margin-bottom: 8px; }
+figcaption b { color: var(--ink); }
+svg.chart { display: block; width: 100%; height: auto; font-family: inherit; }
+svg .lbl { font-size: 12px; fill: var(--ink); }
+svg .val { font-size: 11px; fill: var(--ink); font-variant-numeric: tabular-nums; }
+svg .tick { font-size: 11px; fill: var(--muted); font-variant-numeric: tabular-nums; }
+svg .axis-title { font-size: 12px; fill: var(--muted); }
+svg .panel-title { font-size: 12.5px; font-weight: 600; fill: var(--ink); }
+svg .legend { font-size: 12px; fill: var(--ink); }
+svg .nofig { font-size: 11px; font-style: italic; fill: #6e7781; }
+svg .band { fill: var(--band); }
+svg .grid { stroke: #d8dee4; stroke-width: 1; }
+svg .axis { stroke: #8c959f; stroke-width: 1; }
+article.technique { padding: 14px 0; border-bottom: 1px solid var(--rule); }
+article.technique .meta { margin: 0; color: var(--muted); font-size: 14px; }
+article.technique ul { margin: 0; padding-left: 20px; font-size: 14px; }
+article.technique li { margin: 2px 0; }
+.figures { color: var(--muted); }
+.none { margin: 0; font-size: 14px; color: var(--muted); }
+code { font-size: 13px; background: var(--band); padding: 0 4px; border-radius: 4px; }
+footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  figure, article.technique, tr { break-inside: avoid; }
+  h2 { break-after: avoid; }
+}
+)";
+
+}  // namespace
+
+std::string render_summary_html(const Summary& summary, const std::vector<Report>& reports)
+{
+    std::vector<std::string> labels;
+    for (const SummaryRow& row : summary.rows)
+        labels.push_back(row.label);
+    std::string kernels;
+    for (std::size_t i = 0; i < summary.kernels.size(); ++i)
+        kernels += (i ? "; " : "") + summary.kernels[i];
+
+    std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    // Nothing may be fetched: the page is one file, readable offline and safe to mail around.
+    out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+           "img-src data:\">\n";
+    out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    out += "<meta name=\"generator\" content=\"" + escape(summary.tool) + "\">\n";
+    out += "<title>zctrace summary: " + std::to_string(summary.rows.size()) + " reports, " +
+           escape(summary.created_at) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+
+    out += "<header>\n<h1>zctrace summary</h1>\n<p class=\"lede\">What each I/O technique really copied, measured "
+           "with eBPF on the sender, against the textbook theory table.</p>\n<dl class=\"meta\">\n";
+    out += "<dt>Kernel" + std::string(summary.kernels.size() > 1 ? "s" : "") + "</dt><dd>" + escape(kernels) +
+           "</dd>\n";
+    out += "<dt>Tool</dt><dd>" + escape(summary.tool) + "</dd>\n";
+    out += "<dt>Newest report</dt><dd><time>" + escape(summary.created_at) + "</time></dd>\n";
+    out += "<dt>Reports</dt><dd>" + std::to_string(summary.rows.size()) + "</dd>\n";
+    out += "<dt>Overall verdict</dt><dd>" + badge(summary.verdict) + "</dd>\n</dl>\n</header>\n";
+
+    out += "<main>\n<h2>Summary</h2>\n" + render_table(summary, reports);
+    if (summary.rows.empty()) {
+        out += "<p class=\"none\">No reports to chart.</p>\n</main>\n</body>\n</html>\n";
+        return out;
+    }
+
+    out += "<h2>Charts</h2>\n";
+    const std::vector<Series> measured_theory = {{"measured", "measured", kMeasuredColour},
+                                                 {"theory", "theory table", kTheoryColour}};
+    const std::vector<Series> measured_only = {{"measured", "measured", kMeasuredColour}};
+    auto rows_of = [&](auto measured, auto theory) {
+        std::vector<std::vector<std::optional<double>>> values;
+        for (const SummaryRow& row : summary.rows)
+            values.push_back({measured(row), theory(row)});
+        return values;
+    };
+    auto only = [&](auto measured) {
+        std::vector<std::vector<std::optional<double>>> values;
+        for (const SummaryRow& row : summary.rows)
+            values.push_back({measured(row)});
+        return values;
+    };
+
+    GroupedChart copies{"chart-cpu-copies",
+                        "<b>Figure 1. Copies of the payload, measured against the theory table.</b> One copy is one "
+                        "pass over the whole payload. CPU copies cost CPU time; DMA copies are done by the disk "
+                        "and NIC. Lower is better.",
+                        measured_theory,
+                        {}};
+    copies.panels.push_back({"cpu_copies", "CPU copies", "CPU copies (copies of the payload)",
+                             "copies of the payload", format_bar_figure,
+                             rows_of([](const SummaryRow& r) { return r.cpu_copies; },
+                                     [](const SummaryRow& r) { return std::optional(r.theory_cpu_copies); })});
+    copies.panels.push_back({"dma_copies", "DMA copies", "DMA copies (copies of the payload)",
+                             "copies of the payload", format_bar_figure,
+                             rows_of([](const SummaryRow& r) { return r.dma_copies; },
+                                     [](const SummaryRow& r) { return std::optional(r.theory_dma_copies); })});
+    out += render_grouped(copies, labels);
+
+    GroupedChart switches{"chart-mode-switches",
+                          "<b>Figure 2. Syscalls and user/kernel mode switches per transfer</b> (a transfer is one "
+                          "chunk or one call, as each technique defines it; a mode switch is a syscall entry or "
+                          "exit). “no figure”: the theory table gives none.",
+                          measured_theory,
+                          {}};
+    switches.panels.push_back(
+        {"syscalls_per_transfer", "syscalls per transfer", "syscalls per transfer", "syscalls per transfer",
+         format_bar_figure,
+         rows_of([](const SummaryRow& r) { return r.syscalls_per_transfer; },
+                 [](const SummaryRow& r) { return r.theory_syscalls_per_transfer; })});
+    switches.panels.push_back(
+        {"mode_switches_per_transfer", "mode switches per transfer", "mode switches per transfer (entries + exits)",
+         "mode switches per transfer", format_bar_figure,
+         rows_of([](const SummaryRow& r) { return r.mode_switches_per_transfer; },
+                 [](const SummaryRow& r) { return r.theory_mode_switches_per_transfer; })});
+    out += render_grouped(switches, labels);
+
+    GroupedChart cpu{"chart-cpu-per-gib",
+                     "<b>Figure 3. The sender's CPU time per GiB of payload</b> (user + system seconds in its "
+                     "measurement window; lower is better), and its throughput (higher is better).",
+                     measured_only,
+                     {}};
+    cpu.panels.push_back({"cpu_seconds_per_gib", "CPU seconds per GiB (sender)", "CPU time (s/GiB)", "s/GiB",
+                          [](double v) { return format_fixed(v, 3); },
+                          only([](const SummaryRow& r) { return std::optional(r.cpu_seconds_per_gib); })});
+    cpu.panels.push_back({"mib_per_second", "throughput", "throughput (MiB/s)", "MiB/s",
+                          [](double v) { return format_fixed(v, 0); },
+                          only([](const SummaryRow& r) { return std::optional(r.mib_per_second); })});
+    out += render_grouped(cpu, labels);
+
+    std::vector<std::string> byte_labels;
+    std::vector<ByteShares> shares;
+    for (std::size_t i = 0; i < summary.rows.size() && i < reports.size(); ++i) {
+        byte_labels.push_back(labels[i]);
+        shares.push_back(byte_shares(reports[i]));
+    }
+    if (!shares.empty())
+        out += render_bytes_chart(byte_labels, shares);
+
+    out += render_details(summary, reports);
+    out += "</main>\n<footer>Generated by " + escape(summary.tool) + " from " +
+           std::to_string(summary.rows.size()) + " reports; newest " + escape(summary.created_at) +
+           ".</footer>\n</body>\n</html>\n";
+    return out;
+}
+
+}  // namespace zctrace

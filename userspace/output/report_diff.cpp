@@ -1,0 +1,614 @@
+#include "output/report_diff.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "base/units.hpp"
+
+namespace zctrace {
+namespace {
+
+using nlohmann::json;
+using Leaves = std::map<std::string, json>;
+
+constexpr const char* kNone = kNoFigure;
+constexpr const char* kArrow = " → ";
+// Keys the device the payload left through in measured.socket.devices: veth
+// ends are named after zctrace's pid, so two veth runs would never line up
+// by name.
+constexpr const char* kEgress = "egress";
+
+// The first things a reader compares, in reading order. A trailing ".*"
+// stands for every key under it (syscalls by name).
+constexpr const char* kHeadline[] = {
+    "measured.cpu_copies",
+    "measured.dma_copies",
+    "measured.cpu_copy_bytes.total",
+    "measured.cpu_copy_bytes.file_to_user",
+    "measured.cpu_copy_bytes.user_to_socket",
+    "measured.cpu_copy_bytes.page_cache_to_socket",
+    "measured.cpu_copy_bytes.kernel_to_socket",
+    "measured.cpu_copy_bytes.device_linearize",
+    "measured.cpu_copy_bytes.copy_on_write",
+    "measured.cpu_copy_bytes.retransmit_relinearize",
+    "measured.dma_bytes.total",
+    "measured.dma_bytes.disk_read",
+    "measured.dma_bytes.disk_write",
+    "measured.dma_bytes.nic_tx",
+    "measured.dma_bytes.other_device",
+    "measured.syscalls.total",
+    "measured.syscalls.by_name.*",
+    "measured.syscalls_per_transfer",
+    "measured.mode_switches",
+    "measured.mode_switches_per_transfer",
+    "measured.context_switches.voluntary",
+    "measured.context_switches.involuntary",
+    "measured.page_faults.user",
+    "measured.page_faults.kernel",
+    "measured.page_faults.major",
+    "measured.page_faults.minor",
+    "measured.page_cache.hits",
+    "measured.page_cache.misses",
+    "measured.page_cache.hit_ratio",
+    "measured.socket.shared_frag_bytes",
+    "measured.socket.copied_frag_bytes",
+    "measured.socket.zerocopy_frag_bytes",
+    "measured.socket.linear_payload_bytes",
+    "workload.wall_seconds",
+    "workload.cpu_seconds",
+    "workload.cpu_seconds_per_gib",
+    "workload.mib_per_second",
+    "overhead.share_of_workload_cpu",
+};
+
+// Zero copies is the point of the exercise, so these show even at 0 and 0.
+bool always_shown(const std::string& metric)
+{
+    return metric == "measured.cpu_copies" || metric == "measured.dma_copies";
+}
+
+bool starts_with(const std::string& text, std::string_view prefix)
+{
+    return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool ends_with(const std::string& text, std::string_view suffix)
+{
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// How arrays of objects are keyed, so that A's and B's entries pair up
+// whatever their order: devices by name, BPF programs by group/program.
+std::string element_key(const json& element, std::size_t index, const std::string& egress)
+{
+    if (element.is_object()) {
+        if (const auto name = element.find("name"); name != element.end() && name->is_string())
+            return !egress.empty() && *name == egress ? kEgress : name->get<std::string>();
+        if (const auto program = element.find("program"); program != element.end() && program->is_string())
+            return element.value("group", std::string()) + "/" + program->get<std::string>();
+    }
+    return std::to_string(index);
+}
+
+// Numbers only: strings are identities (environment, theory) and booleans
+// are verdicts that the checks already compare. Nulls are left out, so a
+// metric one report lacks reads as null on that side.
+void flatten(const json& node, const std::string& path, const std::string& egress, Leaves& out)
+{
+    if (node.is_number()) {
+        out[path] = node;
+    } else if (node.is_object()) {
+        for (const auto& [key, value] : node.items())
+            flatten(value, path + "." + key, egress, out);
+    } else if (node.is_array()) {
+        std::set<std::string> used;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            std::string key = element_key(node[i], i, egress);
+            if (!used.insert(key).second)  // two entries with one name: fall back to the position
+                key = std::to_string(i);
+            flatten(node[i], path + "[" + key + "]", egress, out);
+        }
+    }
+}
+
+Leaves leaves_of(const Report& report)
+{
+    const json document = report;
+    Leaves leaves;
+    for (const char* section : {"measured", "workload", "overhead", "comparison"})
+        flatten(document.at(section), section, report.environment.device, leaves);
+    return leaves;
+}
+
+json delta_of(const json& a, const json& b)
+{
+    if (!a.is_number() || !b.is_number())
+        return nullptr;
+    if (a.is_number_integer() && b.is_number_integer())
+        return b.get<std::int64_t>() - a.get<std::int64_t>();
+    return b.get<double>() - a.get<double>();
+}
+
+json ratio_of(const json& a, const json& b)
+{
+    if (!a.is_number() || !b.is_number() || a.get<double>() == 0)
+        return nullptr;
+    return b.get<double>() / a.get<double>();
+}
+
+MetricDiff metric_diff(const std::string& metric, const json& a, const json& b, bool headline)
+{
+    return MetricDiff{metric, a, b, delta_of(a, b), ratio_of(a, b), headline};
+}
+
+std::vector<MetricDiff> diff_metrics(const Report& a, const Report& b)
+{
+    const Leaves left = leaves_of(a);
+    const Leaves right = leaves_of(b);
+    std::set<std::string> paths;
+    for (const auto& [path, value] : left)
+        paths.insert(path);
+    for (const auto& [path, value] : right)
+        paths.insert(path);
+    auto value_in = [](const Leaves& leaves, const std::string& path) {
+        const auto found = leaves.find(path);
+        return found == leaves.end() ? json(nullptr) : found->second;
+    };
+
+    std::vector<MetricDiff> metrics;
+    std::set<std::string> headline;
+    auto add_headline = [&](const std::string& path) {
+        if (headline.insert(path).second)
+            metrics.push_back(metric_diff(path, value_in(left, path), value_in(right, path), true));
+    };
+    for (const char* entry : kHeadline) {
+        const std::string pattern = entry;
+        if (!ends_with(pattern, ".*")) {
+            add_headline(pattern);
+            continue;
+        }
+        const std::string prefix = pattern.substr(0, pattern.size() - 1);
+        for (const std::string& path : paths)
+            if (starts_with(path, prefix) && path.find('.', prefix.size()) == std::string::npos)
+                add_headline(path);
+    }
+    for (const std::string& path : paths)
+        if (!headline.count(path))
+            metrics.push_back(metric_diff(path, value_in(left, path), value_in(right, path), false));
+    return metrics;
+}
+
+json optional_json(const std::optional<bool>& value)
+{
+    return value ? json(*value) : json(nullptr);
+}
+
+// "15 tp_btf, 2 tracepoint": a different probe set (BTF missing, an older
+// kernel) can change what is counted.
+std::string probe_summary(const std::vector<ProbeUse>& probes)
+{
+    std::map<std::string, int> by_attach;
+    for (const ProbeUse& probe : probes)
+        ++by_attach[probe.attach];
+    std::string text;
+    for (const auto& [attach, count] : by_attach)
+        text += (text.empty() ? "" : ", ") + std::to_string(count) + " " + attach;
+    return text.empty() ? "none" : text;
+}
+
+// The directory the workload file lived in (--dir): work_dir itself is a
+// fresh temporary directory every run.
+std::string workload_dir(const Environment& environment)
+{
+    if (environment.work_dir.empty())
+        return {};
+    return std::filesystem::path(environment.work_dir).parent_path().string();
+}
+
+std::vector<EnvironmentDifference> diff_environment(const Report& a, const Report& b)
+{
+    const Environment& x = a.environment;
+    const Environment& y = b.environment;
+    const std::vector<EnvironmentDifference> candidates = {
+        {"kernel", x.kernel, y.kernel},
+        {"machine", x.machine, y.machine},
+        {"cpus", x.cpus, y.cpus},
+        {"lockdown", x.lockdown, y.lockdown},
+        {"probes", probe_summary(x.probes), probe_summary(y.probes)},
+        {"transport", x.transport, y.transport},
+        {"network", x.network, y.network},
+        {"device", x.device, y.device},
+        {"device_sg", optional_json(x.device_sg), optional_json(y.device_sg)},
+        {"sg_requested", optional_json(x.sg_requested), optional_json(y.sg_requested)},
+        {"cache", x.cache, y.cache},
+        {"cache_resident_pages_before", x.cache_resident_pages_before, y.cache_resident_pages_before},
+        {"dir", workload_dir(x), workload_dir(y)},
+        {"filesystem", x.filesystem, y.filesystem},
+        {"block_device", x.block_device, y.block_device},
+        {"payload_bytes", a.workload.bytes, b.workload.bytes},
+        {"chunk_bytes", a.workload.chunk_bytes, b.workload.chunk_bytes},
+        {"transfer_unit", a.workload.transfer_unit, b.workload.transfer_unit},
+        {"pipe_bytes", json(a.workload.pipe_bytes), json(b.workload.pipe_bytes)},
+    };
+    std::vector<EnvironmentDifference> differences;
+    for (const EnvironmentDifference& candidate : candidates)
+        if (candidate.a != candidate.b)
+            differences.push_back(candidate);
+    return differences;
+}
+
+std::vector<CheckDiff> diff_checks(const Report& a, const Report& b)
+{
+    std::vector<CheckDiff> checks;
+    for (const Check& check : a.checks)
+        checks.push_back({check.metric, check, std::nullopt});
+    for (const Check& check : b.checks) {
+        auto same = std::find_if(checks.begin(), checks.end(),
+                                 [&](const CheckDiff& diff) { return diff.metric == check.metric && !diff.b; });
+        if (same != checks.end())
+            same->b = check;
+        else
+            checks.push_back({check.metric, std::nullopt, check});
+    }
+    return checks;
+}
+
+std::string side_name(bool a)
+{
+    return a ? "A" : "B";
+}
+
+std::vector<std::string> diff_notes(const Report& a, const Report& b)
+{
+    std::vector<std::string> notes;
+    if (a.technique != b.technique)
+        notes.push_back("A traces " + a.technique + " and B " + b.technique +
+                        ": different techniques take different paths, so their counters differ by design");
+    if (a.theory.id != b.theory.id) {
+        std::string note = a.technique == b.technique
+                               ? "zctrace picks " + a.technique + "'s theory row from what it measured. "
+                               : std::string("the theory rows differ. ");
+        note += "A \"" + a.theory_row + "\": " + a.theory_row_selection.reason + ". B \"" + b.theory_row +
+                "\": " + b.theory_row_selection.reason;
+        notes.push_back(note);
+    }
+    if (a.workload.bytes != b.workload.bytes)
+        notes.push_back("A moved " + format_bytes(a.workload.bytes) + " and B " + format_bytes(b.workload.bytes) +
+                        ": byte and event counts scale with the payload, so compare cpu_copies, dma_copies, the "
+                        "per-transfer rows, cpu_seconds_per_gib and mib_per_second rather than totals");
+    if (a.workload.chunk_bytes != b.workload.chunk_bytes)
+        notes.push_back("A transfers " + format_bytes(a.workload.chunk_bytes) + " and B " +
+                        format_bytes(b.workload.chunk_bytes) +
+                        " at a time: per-transfer figures count transfers of different sizes, and syscall counts "
+                        "scale with the number of transfers");
+    for (const Report* report : {&a, &b}) {
+        const std::string side = side_name(report == &a);
+        if (!report->workload.integrity.ok)
+            notes.push_back(side + "'s integrity check failed (" + report->workload.integrity.verified_by +
+                            " side): its counters describe a transfer that did not deliver the payload intact");
+        if (report->overhead.missed_events > 0)
+            notes.push_back(side + "'s probes missed " + std::to_string(report->overhead.missed_events) +
+                            " events (runs the kernel skipped): its counts may be low");
+    }
+    return notes;
+}
+
+std::string verdict_text(Verdict verdict)
+{
+    return std::string(verdict_name(verdict));
+}
+
+// ---- rendering ----
+
+enum class Unit { bytes, seconds, seconds_per_gib, per_gib, mib_per_second, passes, share, hit_ratio, ns, fraction, count };
+
+Unit unit_of(const std::string& metric)
+{
+    const auto dot = metric.rfind('.');
+    const std::string leaf = metric.substr(dot + 1);
+    const std::string parent = metric.substr(0, dot);
+    if (leaf == "cpu_copies" || leaf == "dma_copies")
+        return Unit::passes;
+    if (ends_with(parent, ".cpu_copy_bytes") || ends_with(parent, ".dma_bytes") || ends_with(leaf, "bytes") ||
+        ends_with(leaf, "_chars"))
+        return Unit::bytes;
+    if (ends_with(leaf, "seconds_per_gib"))
+        return Unit::seconds_per_gib;
+    if (ends_with(leaf, "_per_gib"))
+        return Unit::per_gib;
+    if (leaf == "mib_per_second")
+        return Unit::mib_per_second;
+    if (ends_with(leaf, "seconds"))
+        return Unit::seconds;
+    if (starts_with(leaf, "share_of"))
+        return Unit::share;
+    if (leaf == "hit_ratio")
+        return Unit::hit_ratio;
+    if (ends_with(leaf, "_ns"))
+        return Unit::ns;
+    if (ends_with(leaf, "_per_transfer") || ends_with(leaf, "_per_event") || ends_with(leaf, "_ratio"))
+        return Unit::fraction;
+    return Unit::count;
+}
+
+// A magnitude in the metric's unit, without a sign.
+std::string format_magnitude(const json& value, Unit unit)
+{
+    const double number = std::fabs(value.get<double>());
+    switch (unit) {
+    case Unit::bytes: return format_bytes(static_cast<std::uint64_t>(std::llround(number)));
+    case Unit::seconds: return format_fixed(number, 4) + " s";
+    case Unit::seconds_per_gib: return format_fixed(number, 3) + " s/GiB";
+    case Unit::per_gib: return format_fixed(number, 1) + "/GiB";
+    case Unit::mib_per_second: return format_fixed(number, 1) + " MiB/s";
+    case Unit::passes: return format_fixed(number, 2);
+    case Unit::share: return format_fixed(100 * number, 2) + "%";
+    case Unit::hit_ratio: return format_fixed(number, 4);
+    case Unit::ns: return format_fixed(number, 0) + " ns";
+    case Unit::fraction: return format_fixed(number, 2);
+    case Unit::count: break;
+    }
+    if (value.is_number_integer())
+        return std::to_string(static_cast<std::uint64_t>(std::llabs(value.get<std::int64_t>())));
+    return format_fixed(number, 3);
+}
+
+std::string format_value(const json& value, Unit unit)
+{
+    if (!value.is_number())
+        return kNone;
+    const bool negative = value.is_number_integer() ? value.get<std::int64_t>() < 0 : value.get<double>() < 0;
+    return (negative ? "-" : "") + format_magnitude(value, unit);
+}
+
+std::string format_delta(const MetricDiff& metric, Unit unit)
+{
+    if (!metric.delta.is_number() || !metric.changed())
+        return "";
+    const bool negative = metric.delta.get<double>() < 0;
+    return (negative ? "-" : "+") + format_magnitude(metric.delta, unit);
+}
+
+// Relative change: percent for ordinary moves, a factor once B is an order
+// of magnitude above A, where percentages stop being readable.
+std::string format_change(const MetricDiff& metric)
+{
+    if (!metric.changed())
+        return "";
+    if (!metric.a.is_number())
+        return "only in B";
+    if (!metric.b.is_number())
+        return "only in A";
+    if (!metric.ratio.is_number())
+        return "from 0";
+    const double ratio = metric.ratio.get<double>();
+    if (ratio >= 10)
+        return format_fixed(ratio, 1) + "x";
+    const double percent = 100 * (ratio - 1);
+    return (percent >= 0 ? "+" : "") + format_fixed(percent, 1) + "%";
+}
+
+std::string format_environment(const std::string& field, const json& value)
+{
+    if (value.is_null())
+        return "unknown";
+    if (value.is_boolean())
+        return value.get<bool>() ? "on" : "off";
+    if (value.is_string())
+        return value.get<std::string>().empty() ? kNone : value.get<std::string>();
+    if (ends_with(field, "bytes"))
+        return format_bytes(value.get<std::uint64_t>());
+    return value.dump();
+}
+
+std::string format_measured(const Check& check)
+{
+    return format_fixed(check.measured, check.metric == "integrity" ? 0 : 3);
+}
+
+template <typename Field>
+std::string transition(const CheckDiff& check, Field field)
+{
+    return (check.a ? field(*check.a) : std::string(kNone)) + kArrow + (check.b ? field(*check.b) : std::string(kNone));
+}
+
+using Row = std::vector<std::string>;
+
+// Rows with aligned columns; `right` says which columns are numbers. A row
+// of one cell is a heading: printed as it is, and no column's width.
+std::string render_rows(const std::vector<Row>& rows, const std::vector<bool>& right, const std::string& indent)
+{
+    std::vector<std::size_t> widths(right.size(), 0);
+    for (const Row& row : rows)
+        for (std::size_t i = 0; i < row.size() && row.size() > 1; ++i)
+            widths[i] = std::max(widths[i], display_width(row[i]));
+    std::string out;
+    for (const Row& row : rows) {
+        if (row.size() == 1) {
+            out += indent + row.front() + "\n";
+            continue;
+        }
+        std::string line = indent;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            if (i)
+                line += "  ";
+            line += pad_to(row[i], widths[i], right[i]);
+        }
+        while (!line.empty() && line.back() == ' ')
+            line.pop_back();
+        out += line + "\n";
+    }
+    return out;
+}
+
+json side_json(const DiffSide& side)
+{
+    return {{"path", side.path},
+            {"tool", side.tool},
+            {"created_at", side.created_at},
+            {"technique", side.technique},
+            {"theory_id", side.theory_id},
+            {"theory_row", side.theory_row},
+            {"theory_row_reason", side.theory_row_reason},
+            {"verdict", side.verdict}};
+}
+
+json check_json(const std::optional<Check>& check)
+{
+    if (!check)
+        return nullptr;
+    return {{"theory", check->theory},
+            {"measured", check->measured},
+            {"tolerance", check->tolerance},
+            {"verdict", check->verdict}};
+}
+
+DiffSide side_of(const Report& report, std::string path)
+{
+    return DiffSide{std::move(path),      report.tool,      report.created_at,
+                    report.technique,     report.theory.id, report.theory_row,
+                    report.theory_row_selection.reason,     report.verdict};
+}
+
+}  // namespace
+
+bool CheckDiff::changed() const
+{
+    if (!a || !b)
+        return true;
+    return a->theory != b->theory || a->measured != b->measured || a->tolerance != b->tolerance ||
+           a->verdict != b->verdict;
+}
+
+ReportDiff diff_reports(const Report& a, const Report& b, std::string a_path, std::string b_path)
+{
+    ReportDiff diff;
+    diff.a = side_of(a, std::move(a_path));
+    diff.b = side_of(b, std::move(b_path));
+    diff.environment = diff_environment(a, b);
+    diff.metrics = diff_metrics(a, b);
+    diff.checks = diff_checks(a, b);
+    diff.notes = diff_notes(a, b);
+    return diff;
+}
+
+bool metric_shown(const MetricDiff& metric, bool all)
+{
+    if (all)
+        return true;
+    if (metric.headline) {
+        const auto nonzero = [](const json& value) { return value.is_number() && value.get<double>() != 0; };
+        return always_shown(metric.metric) || nonzero(metric.a) || nonzero(metric.b);
+    }
+    return metric.changed() && !starts_with(metric.metric, "overhead.");
+}
+
+nlohmann::json diff_to_json(const ReportDiff& diff, bool all)
+{
+    json environment = json::array();
+    for (const EnvironmentDifference& difference : diff.environment)
+        environment.push_back({{"field", difference.field}, {"a", difference.a}, {"b", difference.b}});
+    json metrics = json::array();
+    std::size_t hidden = 0;
+    for (const MetricDiff& metric : diff.metrics) {
+        if (!metric_shown(metric, all)) {
+            ++hidden;
+            continue;
+        }
+        metrics.push_back({{"metric", metric.metric},
+                           {"a", metric.a},
+                           {"b", metric.b},
+                           {"delta", metric.delta},
+                           {"ratio", metric.ratio}});
+    }
+    json checks = json::array();
+    for (const CheckDiff& check : diff.checks)
+        checks.push_back({{"metric", check.metric},
+                          {"changed", check.changed()},
+                          {"a", check_json(check.a)},
+                          {"b", check_json(check.b)}});
+    return {{"schema_version", kDiffSchemaVersion},
+            {"kind", "zctrace.diff"},
+            {"tool", std::string("zctrace ") + ZCTRACE_VERSION},
+            {"a", side_json(diff.a)},
+            {"b", side_json(diff.b)},
+            {"all_metrics", all},
+            {"hidden_metrics", hidden},
+            {"environment", environment},
+            {"metrics", metrics},
+            {"checks", checks},
+            {"notes", diff.notes}};
+}
+
+std::string render_diff_table(const ReportDiff& diff, bool all)
+{
+    std::string out = "zctrace diff: A = " + diff.a.path + "\n              B = " + diff.b.path + "\n\n";
+
+    // Who A and B are, then the settings that differ, in one aligned block.
+    std::vector<Row> sides = {
+        {"", "A", "B"},
+        {"technique", diff.a.technique, diff.b.technique},
+        {"theory row", diff.a.theory_row, diff.b.theory_row},
+        {"verdict", verdict_text(diff.a.verdict), verdict_text(diff.b.verdict)},
+        {"created_at", diff.a.created_at, diff.b.created_at},
+        {"tool", diff.a.tool, diff.b.tool},
+    };
+    if (diff.environment.empty())
+        sides.push_back({"environment: the same kernel, machine, probes, network, device, SG, cache, directory, "
+                         "filesystem, payload and chunk"});
+    else
+        sides.push_back({"environment that differs"});
+    for (const EnvironmentDifference& difference : diff.environment)
+        sides.push_back({"  " + difference.field, format_environment(difference.field, difference.a),
+                         format_environment(difference.field, difference.b)});
+    out += render_rows(sides, {false, false, false}, "  ");
+
+    std::size_t changed_checks = 0;
+    for (const CheckDiff& check : diff.checks)
+        changed_checks += check.changed();
+    out += "\nchecks: " + std::to_string(changed_checks) + " of " + std::to_string(diff.checks.size()) + " changed" +
+           (all && changed_checks < diff.checks.size() ? " (all shown)" : "") + "\n";
+    std::vector<Row> checks;
+    for (const CheckDiff& check : diff.checks) {
+        if (!all && !check.changed())
+            continue;
+        if (checks.empty())
+            checks.push_back({"", "theory A → B", "measured A → B", "verdict A → B"});
+        checks.push_back({check.metric, transition(check, [](const Check& c) { return format_theory(c.theory); }),
+                          transition(check, format_measured),
+                          transition(check, [](const Check& c) { return verdict_text(c.verdict); })});
+    }
+    out += render_rows(checks, {false, false, false, false}, "  ");
+
+    std::vector<Row> metrics = {{"headline metrics", "A", "B", "delta", "change"}};
+    std::size_t hidden = 0;
+    bool other_heading = false;
+    for (const MetricDiff& metric : diff.metrics) {
+        if (!metric_shown(metric, all)) {
+            ++hidden;
+            continue;
+        }
+        if (!metric.headline && !other_heading) {
+            other_heading = true;
+            metrics.push_back({all ? "other metrics" : "other metrics that changed"});
+        }
+        const Unit unit = unit_of(metric.metric);
+        metrics.push_back({"  " + metric.metric, format_value(metric.a, unit), format_value(metric.b, unit),
+                           format_delta(metric, unit), format_change(metric)});
+    }
+    out += "\n" + render_rows(metrics, {false, true, true, true, true}, "");
+    if (hidden)
+        out += "  (" + std::to_string(hidden) +
+               " more hidden: unchanged, zero in both, or per-program overhead; --all shows every metric)\n";
+
+    if (!diff.notes.empty()) {
+        out += "\nnotes\n";
+        for (const std::string& note : diff.notes)
+            out += "  - " + note + "\n";
+    }
+    return out;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,82 @@
+// Two run reports compared metric by metric (`zctrace diff`): SG on against
+// off, one kernel against another, one machine against another. The JSON
+// form is schema_version 1, reports/schema/diff.v1.schema.json.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "report/run_report.hpp"
+
+namespace zctrace {
+
+inline constexpr int kDiffSchemaVersion = 1;
+
+// Who A and B are.
+struct DiffSide {
+    std::string path;
+    std::string tool;
+    std::string created_at;
+    std::string technique;
+    std::string theory_id;
+    std::string theory_row;
+    std::string theory_row_reason;  // why this row: what the measurement showed
+    Verdict verdict = Verdict::mismatch;
+};
+
+// A setting of the run that differs between A and B and may explain the
+// metrics that moved (kernel, device_sg, payload_bytes, ...). Values are
+// JSON scalars; null where the report does not know.
+struct EnvironmentDifference {
+    std::string field;
+    nlohmann::json a;
+    nlohmann::json b;
+};
+
+// One numeric leaf of the reports, by dotted path ("measured.cpu_copies",
+// "measured.socket.devices[egress].bytes"). Null on a side that lacks it.
+struct MetricDiff {
+    std::string metric;
+    nlohmann::json a;
+    nlohmann::json b;
+    nlohmann::json delta;  // b - a: an integer when both are, null unless both are numbers
+    nlohmann::json ratio;  // b / a, null when a is 0 or missing
+    bool headline = false;
+    [[nodiscard]] bool changed() const { return a != b; }
+};
+
+struct CheckDiff {
+    std::string metric;
+    std::optional<Check> a;  // empty when that report has no such check
+    std::optional<Check> b;
+    [[nodiscard]] bool changed() const;
+};
+
+struct ReportDiff {
+    DiffSide a;
+    DiffSide b;
+    std::vector<EnvironmentDifference> environment;  // only what differs
+    std::vector<MetricDiff> metrics;  // every metric: headline ones first, then by path
+    std::vector<CheckDiff> checks;    // every check, in A's order, then B's extras
+    std::vector<std::string> notes;   // what the numbers alone do not say
+};
+
+// `a_path` and `b_path` are how the diff names the reports.
+ReportDiff diff_reports(const Report& a, const Report& b, std::string a_path, std::string b_path);
+
+// What the table and the JSON show: by default the headline metrics (unless
+// zero on both sides) and whatever else in measured, workload or comparison
+// changed; with `all`, every metric. Overhead detail (per-program run times)
+// moves from run to run and is left to `all`.
+bool metric_shown(const MetricDiff& metric, bool all);
+
+nlohmann::json diff_to_json(const ReportDiff& diff, bool all);
+// For people: who A and B are, the environment that differs, the checks that
+// changed, the metrics, and notes.
+std::string render_diff_table(const ReportDiff& diff, bool all);
+
+}  // namespace zctrace

@@ -1,0 +1,15 @@
+#include "report/run_report.hpp"
+
+namespace zctrace {
+
+std::string_view verdict_name(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::match: return "match";
+    case Verdict::explained: return "explained";
+    case Verdict::mismatch: return "mismatch";
+    }
+    return "mismatch";
+}
+
+}  // namespace zctrace

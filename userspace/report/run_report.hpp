@@ -1,0 +1,401 @@
+// The per-technique run report: its types and their JSON form
+// (schema_version 1, reports/schema/report.v1.schema.json).
+//
+// analysis/ fills it: Measured from the probes' counters (measurement.cpp),
+// then TheoryValues, the checks and the verdict (checks.cpp); output/ writes
+// and renders it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "report/json_optional.hpp"
+
+
+namespace zctrace {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+enum class Verdict { match, explained, mismatch };
+NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::match, "match"},
+                                       {Verdict::explained, "explained"},
+                                       {Verdict::mismatch, "mismatch"}})
+std::string_view verdict_name(Verdict verdict);
+
+struct ProbeUse {
+    std::string group;
+    std::string program;
+    std::string hook;
+    std::string attach;  // tp_btf, raw_tp, tracepoint
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProbeUse, group, program, hook, attach)
+
+struct Environment {
+    std::string kernel;
+    std::string machine;
+    std::string lockdown;
+    int cpus = 0;
+    std::vector<ProbeUse> probes;
+    std::string transport;  // "tcp"
+    std::string network;    // "loopback" or "veth" (a pair between two private namespaces)
+    std::string device;     // the device the payload left through, as seen at xmit
+    std::optional<bool> device_sg;  // NETIF_F_SG on it, as seen at xmit
+    std::optional<bool> sg_requested;  // veth: --sg, as set and read back with ethtool
+    std::string sender_link;           // veth: the sender's end
+    std::string cache;      // "warm" | "cold"
+    std::uint64_t file_pages = 0;
+    std::uint64_t cache_resident_pages_before = 0;  // mincore() just before the run
+    std::uint64_t cache_resident_pages_after = 0;   // mincore() once the workload finished
+    std::string work_dir;      // where the workload file lived (--dir)
+    std::string filesystem;    // of work_dir, e.g. "ext4"
+    std::string block_device;  // the mount's source, e.g. "/dev/vda"
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, cache_resident_pages_after, work_dir, filesystem, block_device)
+
+struct Integrity {
+    // "receiver": the bytes crossed TCP and the receiver checksummed them.
+    // "sender": the technique keeps them in memory (direct_io, cow, ...) and
+    // the sender checksummed its buffer after the window.
+    std::string verified_by;
+    std::uint64_t bytes_expected = 0;
+    std::uint64_t bytes_received = 0;
+    std::string checksum_expected;  // crc32, hex
+    std::string checksum_received;
+    bool checksum_match = false;
+    bool ok = false;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Integrity, verified_by, bytes_expected, bytes_received, checksum_expected, checksum_received, checksum_match, ok)
+
+struct WorkloadSummary {
+    std::uint64_t bytes = 0;
+    std::uint64_t chunk_bytes = 0;
+    std::uint64_t transfers = 0;
+    std::string transfer_unit;
+    std::map<std::string, std::uint64_t> calls;  // the workload's own tally
+    std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
+    Integrity integrity;
+    double wall_seconds = 0;  // the sender's measurement window
+    double cpu_seconds = 0;   // the sender's user + system time in its window
+    double user_seconds = 0;
+    double system_seconds = 0;
+    double mib_per_second = 0;
+    double cpu_seconds_per_gib = 0;
+    double receiver_cpu_seconds = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
+
+// Bytes the CPU copied, at the place each copy happens.
+struct CopyBytes {
+    std::uint64_t file_to_user = 0;          // read(): page cache -> user buffer
+    std::uint64_t user_to_socket = 0;        // write()/send(): user memory -> socket buffer
+    std::uint64_t page_cache_to_socket = 0;  // spliced pages copied because the route has no SG
+    std::uint64_t kernel_to_socket = 0;      // kernel buffers (kvec) copied into the socket
+    std::uint64_t device_linearize = 0;      // payload copied at xmit validation (no SG on device)
+    std::uint64_t copy_on_write = 0;         // cow: pages the kernel copied on write faults
+    // Resent payload linearized once more. A real copy, but of a resend, not
+    // a pass over the payload, so it stays out of `total` and cpu_copies.
+    std::uint64_t retransmit_relinearize = 0;
+    std::uint64_t total = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, copy_on_write, retransmit_relinearize, total)
+
+struct DmaBytes {
+    std::uint64_t disk_read = 0;
+    std::uint64_t disk_write = 0;
+    std::uint64_t nic_tx = 0;  // payload handed to devices with a DMA-capable bus device
+    std::uint64_t total = 0;
+    std::uint64_t other_device = 0;  // the sender's block I/O to other devices than the file's
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DmaBytes, disk_read, disk_write, nic_tx, total, other_device)
+
+struct SyscallCounts {
+    std::uint64_t total = 0;
+    std::map<std::string, std::uint64_t> by_name;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SyscallCounts, total, by_name)
+
+struct ModeSwitchDetail {
+    std::uint64_t syscall_entries = 0;
+    std::uint64_t syscall_exits = 0;
+    // Exits without an entry: a fork returns in the child too (cow).
+    std::uint64_t fork_returns = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModeSwitchDetail, syscall_entries, syscall_exits, fork_returns)
+
+struct ContextSwitches {
+    std::uint64_t voluntary = 0;
+    std::uint64_t involuntary = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ContextSwitches, voluntary, involuntary)
+
+struct PageFaults {
+    std::uint64_t user = 0;
+    std::uint64_t kernel = 0;  // in kernel mode, e.g. write() reading a fresh mapping
+    std::uint64_t user_write = 0;
+    std::uint64_t kernel_write = 0;
+    std::uint64_t user_on_present_page = 0;  // protection faults, e.g. copy-on-write
+    std::uint64_t kernel_on_present_page = 0;
+    // The kernel's own split (getrusage): major faults waited for the disk.
+    std::int64_t major = 0;
+    std::int64_t minor = 0;
+    // Faults on the payload buffer (techniques that hold the whole payload).
+    std::uint64_t on_payload_buffer = 0;
+    std::uint64_t on_payload_buffer_write_present = 0;  // copy-on-write copies
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageFaults, user, kernel, user_write, kernel_write, user_on_present_page, kernel_on_present_page, major, minor, on_payload_buffer, on_payload_buffer_write_present)
+
+struct PageCacheStats {
+    std::uint64_t accessed_pages = 0;  // distinct pages of the workload file
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;          // pages added to the page cache
+    std::optional<double> hit_ratio;   // empty when no page was accessed
+    std::uint64_t lookups = 0;         // filemap_get_pages calls (read, splice)
+    std::uint64_t lookup_pages = 0;    // pages in those, overlaps counted again
+    std::uint64_t mmap_faults = 0;     // filemap_fault
+    std::uint64_t fault_around_calls = 0;
+    std::uint64_t fault_around_pages = 0;
+    // File pages mapped into / unmapped from the sender (kmem:rss_stat),
+    // including whole large folios mapped at once, which filemap events miss.
+    std::uint64_t mapped_pages = 0;
+    std::uint64_t unmapped_pages = 0;
+    std::uint64_t out_of_range_events = 0;  // page indexes past the file's end (it grew?)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageCacheStats, accessed_pages, hits, misses, hit_ratio, lookups, lookup_pages, mmap_faults, fault_around_calls, fault_around_pages, mapped_pages, unmapped_pages, out_of_range_events)
+
+// How tcp_sendmsg took the bytes of the sender's sending syscalls: the
+// syscalls' return values, attributed by what tcp_sendmsg_locked saw.
+struct SendmsgStats {
+    std::uint64_t syscalls = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t user_copy_bytes = 0;
+    std::uint64_t kernel_copy_bytes = 0;
+    std::uint64_t spliced_bytes = 0;         // page references (MSG_SPLICE_PAGES, SG)
+    std::uint64_t spliced_copied_bytes = 0;  // MSG_SPLICE_PAGES without SG: copied
+    std::uint64_t zerocopy_bytes = 0;
+    std::uint64_t user_iter_steps = 0;  // tcp_sendmsg_locked steps by iterator type
+    std::uint64_t bvec_iter_steps = 0;
+    std::uint64_t kvec_iter_steps = 0;
+    std::uint64_t other_iter_steps = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SendmsgStats, syscalls, bytes, user_copy_bytes, kernel_copy_bytes, spliced_bytes, spliced_copied_bytes, zerocopy_bytes, user_iter_steps, bvec_iter_steps, kvec_iter_steps, other_iter_steps)
+
+struct DeviceStats {
+    std::string name;
+    std::uint32_t ifindex = 0;
+    bool loopback = false;
+    bool dma_capable = false;  // has a bus (parent) device
+    bool sg = false;
+    std::uint64_t skbs = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, name, ifindex, loopback, dma_capable, sg, skbs, bytes, payload_bytes, header_bytes, linear_payload_bytes, shared_frag_bytes, zerocopy_frag_bytes, copied_frag_bytes)
+
+// mmap_write: how the mapping was faulted in, and what page rounding cost.
+struct MmapStats {
+    std::uint64_t file_bytes = 0;
+    std::uint64_t mapped_bytes = 0;          // file pages mapped into the sender (kmem:rss_stat)
+    std::uint64_t rounding_waste_bytes = 0;  // mapped beyond the file's last byte
+    std::uint64_t user_read_faults = 0;
+    std::uint64_t user_write_faults = 0;
+    std::uint64_t kernel_read_faults = 0;    // write() copying from a page not mapped yet
+    std::uint64_t kernel_write_faults = 0;
+    std::int64_t major_faults = 0;           // getrusage: waited for the disk
+    std::int64_t minor_faults = 0;
+    std::uint64_t filemap_faults = 0;        // mm_filemap_fault: one page through filemap_fault
+    std::uint64_t fault_around_calls = 0;    // mm_filemap_map_pages
+    std::uint64_t fault_around_pages = 0;
+    std::uint64_t pages_mapped_without_event = 0;  // whole large folios mapped at once
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmapStats, file_bytes, mapped_bytes, rounding_waste_bytes, user_read_faults, user_write_faults, kernel_read_faults, kernel_write_faults, major_faults, minor_faults, filemap_faults, fault_around_calls, fault_around_pages, pages_mapped_without_event)
+
+// cow: the buffer the parent filled, as the child saw it after the fork.
+struct CowStats {
+    std::uint64_t buffer_pages = 0;
+    std::uint64_t pages_written_by_child = 0;  // the workload's own count
+    std::uint64_t pages_copied = 0;            // write faults on present buffer pages (the copies)
+    std::uint64_t copy_bytes = 0;
+    std::uint64_t faults_on_buffer = 0;        // any fault on the buffer in the window
+    std::optional<std::uint64_t> pages_shared;   // child's smaps: Shared_* of the buffer
+    std::optional<std::uint64_t> pages_private;  // Private_*: the child's own copies
+    bool child_read_intact = false;    // the child's checksum of the whole buffer matched the file
+    bool parent_buffer_intact = false; // the parent's buffer still matched after the child wrote
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CowStats, buffer_pages, pages_written_by_child, pages_copied, copy_bytes, faults_on_buffer, pages_shared, pages_private, child_read_intact, parent_buffer_intact)
+
+struct SocketStats {
+    std::uint64_t skbs = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t linear_bytes = 0;          // headers + linear payload
+    std::uint64_t linear_payload_bytes = 0;
+    std::uint64_t frag_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;     // page-cache pages, not copied
+    std::uint64_t copied_frag_bytes = 0;     // socket's own pages holding a copy
+    std::uint64_t zerocopy_frag_bytes = 0;   // pinned user pages
+    std::uint64_t retransmit_skbs = 0;
+    std::uint64_t retransmit_bytes = 0;
+    std::uint64_t resent_payload_bytes = 0;         // at xmit, below the highest sequence already sent
+    std::uint64_t resent_linear_payload_bytes = 0;  // of which linear: copied again
+    std::uint64_t ownerless_skbs = 0;  // reached the device without skb->sk; matched by 4-tuple
+    std::uint64_t unattributed_device_bytes = 0;  // two devices shared a counter slot
+    SendmsgStats sendmsg;
+    std::vector<DeviceStats> devices;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SocketStats, skbs, bytes, header_bytes, linear_bytes, linear_payload_bytes, frag_bytes, shared_frag_bytes, copied_frag_bytes, zerocopy_frag_bytes, retransmit_skbs, retransmit_bytes, resent_payload_bytes, resent_linear_payload_bytes, ownerless_skbs, unattributed_device_bytes, sendmsg, devices)
+
+struct ReceiverStats {
+    std::uint64_t copy_bytes = 0;  // skb_copy_datagram_iovec: socket -> receiver's memory
+    std::uint64_t copy_calls = 0;
+    std::uint64_t recv_calls = 0;  // the receiver's own tally
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReceiverStats, copy_bytes, copy_calls, recv_calls)
+
+// Counters the kernel keeps for the sender (getrusage, /proc/self/io), read by
+// the workload just outside its window.
+struct KernelCounterStats {
+    std::int64_t voluntary_switches = 0;
+    std::int64_t involuntary_switches = 0;
+    std::int64_t minor_faults = 0;
+    std::int64_t major_faults = 0;
+    std::int64_t read_syscalls = 0;
+    std::int64_t write_syscalls = 0;
+    std::int64_t read_chars = 0;
+    std::int64_t write_chars = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelCounterStats, voluntary_switches, involuntary_switches, minor_faults, major_faults, read_syscalls, write_syscalls, read_chars, write_chars)
+
+struct Measured {
+    double cpu_copies = 0;  // cpu_copy_bytes.total / payload bytes
+    CopyBytes cpu_copy_bytes;
+    double dma_copies = 0;  // dma_bytes.total / payload bytes
+    DmaBytes dma_bytes;
+    SyscallCounts syscalls;
+    double syscalls_per_transfer = 0;
+    std::uint64_t mode_switches = 0;  // syscall entries + exits
+    double mode_switches_per_transfer = 0;
+    ModeSwitchDetail mode_switch_detail;
+    ContextSwitches context_switches;
+    PageFaults page_faults;
+    PageCacheStats page_cache;
+    SocketStats socket;
+    ReceiverStats receiver;
+    KernelCounterStats kernel_counters;
+    std::optional<MmapStats> mmap;  // mmap_write only
+    std::optional<CowStats> cow;    // cow only
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow)
+
+struct TheoryValues {
+    std::string id;
+    std::string name;
+    std::string name_zh;
+    double cpu_copies = 0;
+    double dma_copies = 0;
+    std::string syscalls;
+    std::optional<double> syscalls_per_transfer;
+    std::optional<double> mode_switches_per_transfer;  // empty where the seeds give no figure
+    std::string remark;
+    std::string source;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source)
+
+struct RowSelection {
+    std::vector<std::string> candidates;
+    std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RowSelection, candidates, reason)
+
+struct Check {
+    std::string metric;
+    std::optional<double> theory;
+    double measured = 0;
+    double tolerance = 0;
+    Verdict verdict = Verdict::mismatch;
+    std::string explanation;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Check, metric, theory, measured, tolerance, verdict, explanation)
+
+struct ProgramOverhead {
+    std::string group;
+    std::string program;
+    std::uint64_t run_ns = 0;
+    std::uint64_t events = 0;
+    std::uint64_t missed_events = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProgramOverhead, group, program, run_ns, events, missed_events)
+
+struct Overhead {
+    std::uint64_t bpf_run_ns = 0;  // bpf_stats run_time_ns while the workload ran
+    std::uint64_t events = 0;      // program runs, across the whole system
+    std::uint64_t missed_events = 0;  // runs the kernel skipped (recursion_misses)
+    double ns_per_event = 0;
+    double share_of_workload_cpu = 0;  // bpf_run_ns / (sender + receiver CPU)
+    double share_of_sender_cpu = 0;    // bpf_run_ns / sender CPU
+    double attach_seconds = 0;         // open + load + attach of every group
+    std::uint64_t zctrace_peak_rss_bytes = 0;
+    std::vector<ProgramOverhead> programs;
+    // --interval: counter reads while the workload ran. Each is bpf() calls
+    // that zctrace's own syscall probes also count, so they add to the above.
+    std::uint64_t interval_samples = 0;
+};
+// With defaults: reports written before interval_samples existed still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples)
+
+// One side of large_file_async_direct's comparison, per GiB of payload.
+struct ReadPathFigures {
+    std::string technique;
+    std::uint64_t bytes = 0;
+    std::uint64_t page_cache_pages_added = 0;  // mm_filemap_add_to_page_cache: the pollution
+    std::uint64_t resident_pages_after = 0;    // mincore() after the run
+    std::uint64_t disk_read_bytes = 0;
+    double cpu_copies = 0;
+    double cpu_seconds_per_gib = 0;
+    double user_seconds_per_gib = 0;
+    double system_seconds_per_gib = 0;
+    double syscalls_per_gib = 0;
+    double mode_switches_per_gib = 0;
+    double mib_per_second = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReadPathFigures, technique, bytes, page_cache_pages_added, resident_pages_after, disk_read_bytes, cpu_copies, cpu_seconds_per_gib, user_seconds_per_gib, system_seconds_per_gib, syscalls_per_gib, mode_switches_per_gib, mib_per_second)
+
+// large_file_async_direct against a buffered read() of the same file, both
+// traced from a cold cache in the same invocation.
+struct Comparison {
+    ReadPathFigures measured;  // this run
+    ReadPathFigures baseline;  // the buffered run
+    std::optional<double> pollution_ratio;  // pages added: this run / the baseline's
+    std::string summary;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Comparison, measured, baseline, pollution_ratio, summary)
+
+struct Report {
+    int schema_version = kReportSchemaVersion;
+    std::string tool;  // "zctrace <version>"
+    std::string created_at;  // UTC, ISO 8601
+    std::string technique;
+    std::string theory_row;  // the row's name, e.g. "sendfile + DMA gather"
+    RowSelection theory_row_selection;
+    Environment environment;
+    WorkloadSummary workload;
+    Measured measured;
+    TheoryValues theory;
+    std::vector<Check> checks;
+    Verdict verdict = Verdict::mismatch;
+    std::vector<std::string> findings;  // what the measurement shows beyond the checks
+    std::optional<Comparison> comparison;  // large_file_async_direct
+    Overhead overhead;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, technique, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
+
+}  // namespace zctrace

@@ -1,0 +1,431 @@
+#include "runs/session.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "base/fd.hpp"
+#include "base/signals.hpp"
+#include "runs/testbed.hpp"
+
+namespace zctrace {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A forked workload process. Killed and reaped if still running when the
+// owner goes away, so an error or Ctrl-C never leaves it behind.
+class Child {
+public:
+    template <typename Body>
+    static Result<Child> spawn(Body body)
+    {
+        const pid_t parent = ::getpid();
+        const pid_t pid = ::fork();
+        if (pid < 0)
+            return Error::from_errno("cannot fork a workload process");
+        if (pid == 0) {
+            reset_signal_handlers();
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent)
+                ::_exit(1);
+            ::_exit(body());
+        }
+        return Child(pid);
+    }
+    Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+    Child& operator=(Child&&) = delete;
+    ~Child()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    // True once the process has exited (then status() is its wait status).
+    bool poll_exit()
+    {
+        if (pid_ <= 0)
+            return true;
+        pid_t done = ::waitpid(pid_, &status_, WNOHANG);
+        if (done == pid_) {
+            pid_ = -1;
+            return true;
+        }
+        return false;
+    }
+    [[nodiscard]] int status() const { return status_; }
+
+private:
+    explicit Child(pid_t pid) : pid_(pid) {}
+    pid_t pid_ = -1;
+    int status_ = 0;
+};
+
+struct Pipe {
+    UniqueFd read;
+    UniqueFd write;
+    static Result<Pipe> create()
+    {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0)
+            return Error::from_errno("cannot create a pipe");
+        return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+    }
+};
+
+Error interruption()
+{
+    return Error{EINTR, "interrupted", ErrorKind::interrupted};
+}
+
+template <typename T>
+Result<T> read_struct(int fd, const char* who)
+{
+    T value;
+    char* data = reinterpret_cast<char*>(&value);
+    std::size_t got = 0;
+    while (got < sizeof value) {
+        ssize_t n = ::read(fd, data + got, sizeof value - got);
+        if (n < 0 && errno == EINTR) {
+            if (interrupted())
+                return interruption();
+            continue;
+        }
+        if (n <= 0)
+            return Error{n < 0 ? errno : EPIPE, std::string("the ") + who + " died before it reported"};
+        got += static_cast<std::size_t>(n);
+    }
+    return value;
+}
+
+// Shared with the receiver for progress; MAP_SHARED survives fork.
+class SharedCounter {
+public:
+    SharedCounter()
+    {
+        void* memory = ::mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (memory != MAP_FAILED)
+            counter_ = new (memory) std::atomic<std::uint64_t>(0);
+    }
+    ~SharedCounter()
+    {
+        if (counter_)
+            ::munmap(counter_, sizeof *counter_);
+    }
+    SharedCounter(const SharedCounter&) = delete;
+    SharedCounter& operator=(const SharedCounter&) = delete;
+    [[nodiscard]] std::atomic<std::uint64_t>* get() const { return counter_; }
+    [[nodiscard]] std::uint64_t load() const { return counter_ ? counter_->load(std::memory_order_relaxed) : 0; }
+
+private:
+    std::atomic<std::uint64_t>* counter_ = nullptr;
+};
+
+std::uint64_t random_cookie()
+{
+    std::uint64_t cookie = 0;
+    if (::getrandom(&cookie, sizeof cookie, 0) != sizeof cookie)
+        cookie = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) ^ ::getpid();
+    return cookie | 1;  // never 0, the unset value in BPF
+}
+
+// Generous: a slow machine moves well over 16 MiB/s even while traced.
+std::chrono::seconds timeout_for(std::uint64_t bytes)
+{
+    return std::chrono::seconds(60 + bytes / (16u << 20));
+}
+
+std::vector<ProgramStats> stats_delta(const std::vector<ProgramStats>& after,
+                                      const std::vector<ProgramStats>& before)
+{
+    std::vector<ProgramStats> delta = after;
+    for (std::size_t i = 0; i < delta.size() && i < before.size(); ++i) {
+        delta[i].run_ns -= before[i].run_ns;
+        delta[i].run_count -= before[i].run_count;
+        delta[i].recursion_misses -= before[i].recursion_misses;
+    }
+    return delta;
+}
+
+std::string describe_exit(const char* who, int status)
+{
+    if (WIFSIGNALED(status))
+        return std::string("the ") + who + " was killed by signal " + std::to_string(WTERMSIG(status));
+    return std::string("the ") + who + " exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+// The receiver and the sender of one run, and what connects them to us.
+// Members go in reverse: the processes are killed and reaped before their
+// pipes close and the progress counter is unmapped.
+struct WorkloadProcesses {
+    SharedCounter progress;  // the receiver's bytes so far
+    Pipe receiver_pipe;      // the receiver's ready byte, then its report
+    Pipe sender_pipe;        // the sender's report
+    Pipe go_pipe;            // one byte starts the sender
+    std::optional<Child> receiver;
+    std::optional<Child> sender;
+};
+
+// large_file_async_direct is compared with a traced buffered read of the
+// same file; that run comes first. Null for every other technique.
+Result<std::shared_ptr<const RunObservation>> run_buffered_baseline(const RunSpec& spec, const WorkloadFile& file,
+                                                                    const SessionHooks& hooks)
+{
+    if (!has_buffered_baseline(spec.technique))
+        return std::shared_ptr<const RunObservation>();
+    RunSpec buffered = spec;
+    buffered.technique = Technique::large_file_buffered;
+    auto observed = run_technique(buffered, file, hooks);
+    if (!observed)
+        return Error(observed.error()).context("the buffered baseline run");
+    return std::make_shared<const RunObservation>(std::move(observed.value()));
+}
+
+// Warms or evicts the file's pages; returns how many are resident.
+Result<std::uint64_t> prepare_page_cache(CacheState cache, const WorkloadFile& file)
+{
+    auto resident = cache == CacheState::cold ? evict_page_cache(file) : warm_page_cache(file);
+    if (!resident)
+        return resident.error();
+    if (cache == CacheState::cold && *resident != 0)
+        return Error{0, "--cache cold: " + std::to_string(*resident) + " of " + std::to_string(file.pages()) +
+                            " pages of " + file.path.string() + " stayed in the page cache after "
+                            "POSIX_FADV_DONTNEED (another process has them mapped or locked?)",
+                     ErrorKind::unsupported};
+    return *resident;
+}
+
+Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie)
+{
+    const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
+    return Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes}, spec.probes);
+}
+
+// Forks the receiver and the sender, each in its namespace, and hands both
+// to the probes before either moves a byte; returns once the receiver
+// listens. The sender waits for start_sender().
+Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, const WorkloadFile& file,
+                            std::uint64_t cookie, RunNetwork& network, Tracer& tracer)
+{
+    for (auto* pipe : {&processes.receiver_pipe, &processes.sender_pipe, &processes.go_pipe}) {
+        auto created = Pipe::create();
+        if (!created)
+            return created.error();
+        *pipe = std::move(created.value());
+    }
+
+    const int listen_fd = network.listener.get();
+    const int receiver_report_fd = processes.receiver_pipe.write.get();
+    std::atomic<std::uint64_t>* progress = processes.progress.get();
+    auto receiver = Child::spawn([&] {
+        if (!network.enter_receiver_namespace())
+            return 1;
+        return workload::run_receiver(listen_fd, progress, receiver_report_fd);
+    });
+    if (!receiver)
+        return receiver.error();
+    processes.receiver.emplace(std::move(receiver.value()));
+    if (auto tracked = tracer.track(processes.receiver->pid(), ZC_ROLE_RECEIVER); !tracked)
+        return tracked.error();
+
+    workload::SenderSpec sender_spec{spec.technique, file.path.string(), file.size, spec.chunk,
+                                     network.receiver_address, network.port, cookie, spec.write_pages};
+    const int go_fd = processes.go_pipe.read.get();
+    const int sender_report_fd = processes.sender_pipe.write.get();
+    auto sender = Child::spawn([&] {
+        if (!network.enter_sender_namespace())
+            return 1;
+        return workload::run_sender(sender_spec, go_fd, sender_report_fd);
+    });
+    if (!sender)
+        return sender.error();
+    processes.sender.emplace(std::move(sender.value()));
+    // Our copies of the child ends: EOF on a report pipe then means the child is gone.
+    processes.receiver_pipe.write.reset();
+    processes.sender_pipe.write.reset();
+    processes.go_pipe.read.reset();
+    network.listener.reset();
+
+    if (auto tracked = tracer.track(processes.sender->pid(), ZC_ROLE_SENDER); !tracked)
+        return tracked.error();
+    if (auto ready = read_struct<char>(processes.receiver_pipe.read.get(), "receiver"); !ready || *ready != 'r')
+        return Error{0, "the receiver did not start (" + describe_exit("receiver", processes.receiver->status()) +
+                            ")"};
+    return {};
+}
+
+Result<Clock::time_point> start_sender(WorkloadProcesses& processes)
+{
+    const auto start = Clock::now();
+    if (::write(processes.go_pipe.write.get(), "g", 1) != 1)
+        return Error::from_errno("cannot start the sender");
+    return start;
+}
+
+// Polls both processes until they exit, reporting progress and, every
+// sample interval, the probes' counters so far. Returns how many samples
+// it took.
+Result<std::uint64_t> wait_for_workload(WorkloadProcesses& processes, Clock::time_point start, const Tracer& tracer,
+                                        Technique technique, const WorkloadFile& file, const SessionHooks& hooks)
+{
+    std::uint64_t samples = 0;
+    bool sender_done = false, receiver_done = false;
+    double next_sample = hooks.sample_interval_seconds;
+    while (!(sender_done && receiver_done)) {
+        if (interrupted())
+            return interruption();
+        if (Clock::now() - start > timeout_for(file.size))
+            return Error{ETIMEDOUT, "the workload did not finish in " +
+                                        std::to_string(timeout_for(file.size).count()) + " s"};
+        sender_done = sender_done || processes.sender->poll_exit();
+        receiver_done = receiver_done || processes.receiver->poll_exit();
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        if (hooks.on_progress)
+            hooks.on_progress(processes.progress.load(), file.size, elapsed);
+        if (hooks.on_sample && hooks.sample_interval_seconds > 0 && !(sender_done && receiver_done) &&
+            elapsed >= next_sample) {
+            auto counters = tracer.read();
+            if (!counters)
+                return counters.error();
+            hooks.on_sample(technique, *counters, processes.progress.load(), elapsed);
+            ++samples;
+            while (next_sample <= elapsed)  // on the grid, never a burst to catch up
+                next_sample += hooks.sample_interval_seconds;
+        }
+        if (!(sender_done && receiver_done))
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return samples;
+}
+
+// The reports the two processes wrote on their pipes before they exited.
+Result<void> collect_workload_reports(WorkloadProcesses& processes, RunObservation& observation)
+{
+    auto sender_report = read_struct<workload::SenderReport>(processes.sender_pipe.read.get(), "sender");
+    auto receiver_report = read_struct<workload::ReceiverReport>(processes.receiver_pipe.read.get(), "receiver");
+    if (!sender_report)
+        return Error{0, sender_report.error().message + " (" +
+                            describe_exit("sender", processes.sender->status()) + ")"};
+    if (!receiver_report)
+        return Error{0, receiver_report.error().message + " (" +
+                            describe_exit("receiver", processes.receiver->status()) + ")"};
+    if (sender_report->error)
+        return Error{0, sender_report->message};
+    if (receiver_report->error)
+        return Error{0, receiver_report->message};
+    observation.sender = *sender_report;
+    observation.receiver = *receiver_report;
+    return {};
+}
+
+// What the probes counted, their cost while the workload ran, and the
+// file's pages left in the page cache.
+Result<void> collect_counters(const Tracer& tracer, const std::vector<ProgramStats>& stats_before,
+                              const WorkloadFile& file, RunObservation& observation)
+{
+    observation.program_stats = stats_delta(tracer.program_stats(), stats_before);
+    auto counters = tracer.read();
+    if (!counters)
+        return counters.error();
+    observation.counters = std::move(counters.value());
+    if (auto window = check_window(observation.counters); !window)
+        return window.error();
+    auto resident_after = resident_pages(file);
+    if (!resident_after)
+        return resident_after.error();
+    observation.resident_pages_after = *resident_after;
+    return {};
+}
+
+}  // namespace
+
+std::string_view transport_name(Transport transport)
+{
+    return transport == Transport::veth ? "veth" : "loopback";
+}
+
+Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFile& file, const SessionHooks& hooks)
+{
+    RunSpec spec = requested;
+    if (has_buffered_baseline(spec.technique))
+        spec.cache = CacheState::cold;
+    auto baseline = run_buffered_baseline(spec, file, hooks);
+    if (!baseline)
+        return baseline.error();
+    RunObservation observation;
+    observation.spec = spec;
+    observation.file = file;
+    observation.baseline = std::move(baseline.value());
+
+    auto resident = prepare_page_cache(spec.cache, file);
+    if (!resident)
+        return resident.error();
+    observation.resident_pages_before = *resident;
+    if (interrupted())
+        return interruption();
+
+    const std::uint64_t cookie = random_cookie();
+    auto tracer = attach_probes(spec, file, cookie);
+    if (!tracer)
+        return tracer.error();
+    observation.probes = (*tracer)->probes();
+    observation.attach_seconds = (*tracer)->attach_seconds();
+    if (hooks.on_attached)
+        hooks.on_attached(**tracer);
+    if (interrupted())
+        return interruption();
+
+    auto network = RunNetwork::create(spec.transport == Transport::veth, spec.scatter_gather);
+    if (!network)
+        return network.error();
+    if (network->veth) {
+        observation.sender_link = network->veth->sender_link;
+        observation.sender_link_sg = network->veth->sg;
+    }
+
+    WorkloadProcesses processes;
+    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer); !started)
+        return started.error();
+    const std::vector<ProgramStats> stats_before = (*tracer)->program_stats();
+    auto start = start_sender(processes);
+    if (!start)
+        return start.error();
+    auto samples = wait_for_workload(processes, *start, **tracer, spec.technique, file, hooks);
+    if (!samples)
+        return samples.error();
+    observation.interval_samples = *samples;
+
+    if (auto reports = collect_workload_reports(processes, observation); !reports)
+        return reports.error();
+    if (auto counters = collect_counters(**tracer, stats_before, file, observation); !counters)
+        return counters.error();
+    return observation;
+}
+
+Result<void> check_window(const RawCounters& counters)
+{
+    const auto opens = counters.syscalls.window_opens;
+    const auto closes = counters.syscalls.window_closes;
+    if (opens == 1 && closes == 1)
+        return {};
+    return Error{0, "the sender's measurement window opened " + std::to_string(opens) + " and closed " +
+                        std::to_string(closes) + " times instead of once: its marker syscall (number " +
+                        std::to_string(ZC_MARKER_SYSCALL_NR) + ") did not reach raw_syscalls:sys_enter as "
+                        "expected. A seccomp filter that denies unknown syscalls does this; run zctrace "
+                        "outside it. Nothing was counted, so no report is written."};
+}
+
+}  // namespace zctrace

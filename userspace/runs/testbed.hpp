@@ -1,0 +1,50 @@
+// Where one run's bytes travel: over lo, or over a veth pair between two
+// private network namespaces, and the receiver's listening socket there.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "base/netns.hpp"
+
+namespace zctrace {
+
+// Two private network namespaces joined by a veth pair, for one run: the
+// sender's end is zc<pid>t, the receiver's zc<pid>r. Both ends live inside
+// the namespaces, so the host's links, addresses and routes are untouched,
+// concurrent runs cannot collide, and everything vanishes with the last fd
+// or process that refers to the namespaces, however zctrace exits.
+struct VethTestbed {
+    NetNamespace sender_ns;
+    NetNamespace receiver_ns;
+    std::string sender_link;
+    std::uint32_t sender_address = 0;  // host byte order
+    std::uint32_t receiver_address = 0;
+    bool sg = true;  // read back from the device after setting it
+
+    // Fails (as unsupported) when the sender's end does not take the
+    // requested tx-scatter-gather.
+    static Result<VethTestbed> create(bool scatter_gather);
+};
+
+// The network of one run: the testbed (veth only) and the receiver's
+// listening socket, bound in the receiver's namespace.
+struct RunNetwork {
+    std::optional<VethTestbed> veth;  // empty: loopback
+    std::uint32_t receiver_address = INADDR_LOOPBACK;  // host byte order
+    UniqueFd listener;
+    std::uint16_t port = 0;
+
+    static Result<RunNetwork> create(bool veth, bool scatter_gather);
+    // Move the calling process into that side's namespace (a no-op on
+    // loopback); for a freshly forked workload process.
+    [[nodiscard]] bool enter_sender_namespace() const;
+    [[nodiscard]] bool enter_receiver_namespace() const;
+};
+
+}  // namespace zctrace

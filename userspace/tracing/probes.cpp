@@ -1,0 +1,512 @@
+#include "tracing/probes.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <future>
+#include <map>
+#include <cstring>
+#include <string_view>
+
+#include "base/fd.hpp"
+#include "base/system.hpp"
+#include "bpf/block.skel.h"
+#include "bpf/memory.skel.h"
+#include "bpf/net.skel.h"
+#include "bpf/sched.skel.h"
+#include "bpf/syscalls.skel.h"
+#include "tracing/libbpf_log.hpp"
+
+namespace zctrace {
+
+std::uint32_t kernel_dev(dev_t dev)
+{
+    return (static_cast<std::uint32_t>(major(dev)) << 20) | static_cast<std::uint32_t>(minor(dev));
+}
+
+namespace {
+
+template <typename Skel>
+struct SkeletonOps {
+    Skel* (*open)();
+    int (*load)(Skel*);
+    void (*destroy)(Skel*);
+};
+
+#define ZC_SKELETON_OPS(name) \
+    SkeletonOps<name> { &name##__open, &name##__load, &name##__destroy }
+
+template <typename Skel>
+using SkeletonPtr = std::unique_ptr<Skel, void (*)(Skel*)>;
+
+using LinkPtr = std::unique_ptr<bpf_link, int (*)(bpf_link*)>;
+
+bool ends_with(std::string_view text, std::string_view suffix)
+{
+    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Programs named <hook>_btf and <hook>_raw are twins and only one may load.
+// Returns whether the object has any twins, i.e. whether a fallback exists.
+bool select_variant(bpf_object* obj, bool prefer_btf)
+{
+    bool twins = false;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj)
+    {
+        const std::string_view name = bpf_program__name(prog);
+        if (ends_with(name, "_btf")) {
+            twins = true;
+            bpf_program__set_autoload(prog, prefer_btf);
+        } else if (ends_with(name, "_raw")) {
+            twins = true;
+            bpf_program__set_autoload(prog, !prefer_btf);
+        }
+    }
+    return twins;
+}
+
+// Every key's value of a __u64 array (per-CPU ones summed over CPUs) in as
+// few bpf() calls as the kernel allows: one BPF_MAP_LOOKUP_BATCH instead of a
+// lookup per key. Each bpf() call also runs zctrace's own system-wide syscall
+// probes, so reading key by key would inflate the overhead an --interval
+// sample reports. Kernels without batch lookups on arrays get the loop.
+Result<std::vector<std::uint64_t>> read_u64_array(const bpf_map* map)
+{
+    const bool per_cpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY;
+    const int possible = per_cpu ? libbpf_num_possible_cpus() : 1;
+    if (possible <= 0)
+        return Error::from_errno("cannot count possible CPUs", -possible);
+    const auto cpus = static_cast<std::size_t>(possible);
+    const std::uint32_t entries = bpf_map__max_entries(map);
+    std::vector<std::uint32_t> keys(entries);
+    std::vector<std::uint64_t> values(static_cast<std::size_t>(entries) * cpus);
+    std::uint32_t done = 0, next_key = 0;
+    bool batched = true;
+    while (done < entries) {
+        std::uint32_t count = entries - done;
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        const int err = bpf_map_lookup_batch(bpf_map__fd(map), done ? &next_key : nullptr, &next_key,
+                                             keys.data() + done, values.data() + done * cpus, &count, &opts);
+        if (err == -ENOENT) {  // the end of the array
+            done += count;
+            break;
+        }
+        if (err == 0) {
+            done += count;
+            continue;
+        }
+        if (done == 0 && (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)) {
+            batched = false;
+            break;
+        }
+        return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map), -err);
+    }
+    if (!batched) {
+        for (std::uint32_t key = 0; key < entries; ++key)
+            if (bpf_map__lookup_elem(map, &key, sizeof key, values.data() + key * cpus,
+                                     sizeof(std::uint64_t) * cpus, 0) != 0)
+                return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+        done = entries;
+    }
+    if (done != entries)
+        return Error{0, std::string("BPF map ") + bpf_map__name(map) + " gave " + std::to_string(done) + " of " +
+                            std::to_string(entries) + " entries"};
+    std::vector<std::uint64_t> sums(entries);
+    for (std::size_t key = 0; key < entries; ++key)
+        for (std::size_t cpu = 0; cpu < cpus; ++cpu)
+            sums[key] += values[key * cpus + cpu];
+    return sums;
+}
+
+// The sum over CPUs of a per-CPU value made only of __u64 fields.
+template <typename T>
+Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
+{
+    static_assert(sizeof(T) % sizeof(std::uint64_t) == 0);
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return Error::from_errno("cannot count possible CPUs", -cpus);
+    std::vector<T> values(static_cast<std::size_t>(cpus));
+    if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0)
+        return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+    constexpr std::size_t words = sizeof(T) / sizeof(std::uint64_t);
+    std::uint64_t total[words] = {};
+    for (const T& value : values) {
+        std::uint64_t part[words];
+        std::memcpy(part, &value, sizeof part);
+        for (std::size_t i = 0; i < words; ++i)
+            total[i] += part[i];
+    }
+    T out;
+    std::memcpy(&out, total, sizeof out);
+    return out;
+}
+
+// The links of every attached program, with what each one is.
+struct AttachedPrograms {
+    std::vector<LinkPtr> links;
+    std::vector<AttachedProbe> probes;
+    std::vector<std::pair<std::string, const bpf_program*>> programs;
+
+    Result<void> attach_all(const std::string& group, bpf_object* obj);
+    [[nodiscard]] std::vector<ProgramStats> stats() const;
+};
+
+Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* obj)
+{
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj)
+    {
+        if (!bpf_program__autoload(prog))
+            continue;
+        const std::string name = bpf_program__name(prog);
+        const std::string section = bpf_program__section_name(prog);
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link)
+            return Error::from_errno("cannot attach " + group + "/" + name + " (" + section + ")");
+        links.emplace_back(link, &bpf_link__destroy);
+        const auto slash = section.find('/');
+        probes.push_back({group, name, section.substr(slash + 1), section.substr(0, slash)});
+        programs.emplace_back(group, prog);
+    }
+    return {};
+}
+
+std::vector<ProgramStats> AttachedPrograms::stats() const
+{
+    std::vector<ProgramStats> stats;
+    for (const auto& [group, prog] : programs) {
+        bpf_prog_info info{};
+        std::uint32_t length = sizeof info;
+        ProgramStats entry{group, bpf_program__name(prog)};
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) == 0) {
+            entry.run_ns = info.run_time_ns;
+            entry.run_count = info.run_cnt;
+            entry.recursion_misses = info.recursion_misses;
+        }
+        stats.push_back(std::move(entry));
+    }
+    return stats;
+}
+
+// Holding the returned fd keeps run_time_ns/run_cnt counting; closing it
+// (however zctrace exits) switches bpf_stats back off.
+Result<UniqueFd> enable_bpf_stats()
+{
+    const int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (fd < 0)
+        return Error::from_errno("cannot enable bpf_stats, which every report needs for its overhead figures", -fd);
+    return UniqueFd(fd);
+}
+
+// The per-device counters of the net group, summed over CPUs. Each CPU
+// claims slots on its own, so one slot may hold different devices on
+// different CPUs: entries are grouped by (namespace, ifindex), not by slot.
+Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
+{
+    std::map<std::pair<std::uint64_t, std::uint32_t>, DeviceTraffic> by_device;
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<zc_device_xmit> per_cpu(static_cast<std::size_t>(std::max(cpus, 1)));
+    for (std::uint32_t slot = 0; slot < ZC_MAX_DEVICES; ++slot) {
+        if (bpf_map__lookup_elem(map, &slot, sizeof slot, per_cpu.data(),
+                                 per_cpu.size() * sizeof(zc_device_xmit), 0) != 0)
+            return Error::from_errno("cannot read the device map");
+        for (const zc_device_xmit& entry : per_cpu) {
+            if (!entry.skbs)
+                continue;
+            DeviceTraffic& device = by_device[{entry.netns_cookie, entry.ifindex}];
+            device.ifindex = entry.ifindex;
+            device.netns = entry.netns;
+            device.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
+            device.flags = entry.flags;
+            device.has_parent = entry.has_parent != 0;
+            device.sg = entry.sg != 0;
+            device.skbs += entry.skbs;
+            device.bytes += entry.bytes;
+            device.payload_bytes += entry.payload_bytes;
+            device.header_bytes += entry.header_bytes;
+            device.linear_payload_bytes += entry.linear_payload_bytes;
+            device.shared_frag_bytes += entry.shared_frag_bytes;
+            device.zerocopy_frag_bytes += entry.zerocopy_frag_bytes;
+            device.copied_frag_bytes += entry.copied_frag_bytes;
+        }
+    }
+    std::vector<DeviceTraffic> devices;
+    for (auto& [key, device] : by_device)
+        devices.push_back(std::move(device));
+    return devices;
+}
+
+}  // namespace
+
+struct Tracer::Impl {
+    SkeletonPtr<zc_syscalls> syscalls{nullptr, nullptr};
+    SkeletonPtr<zc_sched> sched{nullptr, nullptr};
+    SkeletonPtr<zc_memory> memory{nullptr, nullptr};
+    SkeletonPtr<zc_net> net{nullptr, nullptr};
+    SkeletonPtr<zc_block> block{nullptr, nullptr};
+    // Declared after the skeletons so links are destroyed first.
+    AttachedPrograms attached;
+    double attach_seconds = 0;
+    UniqueFd stats;
+
+    Result<PageSummary> read_pages() const;
+};
+
+// Opens and loads one group (no attach): touches nothing shared, so the
+// groups can load in parallel. Most of a load is libbpf parsing the kernel's
+// BTF for CO-RE, once per object.
+template <typename Skel, typename Configure>
+Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel> ops, ProbeFlavor flavor,
+                                     Configure configure)
+{
+    std::string failures;
+    for (const bool prefer_btf : {true, false}) {
+        SkeletonPtr<Skel> skel(ops.open(), ops.destroy);
+        if (!skel)
+            return Error::from_errno("cannot open the " + group + " BPF object");
+        const bool has_twins = select_variant(skel->obj, prefer_btf);
+        if (!prefer_btf && !has_twins)
+            break;
+        // Groups without twins (tp_btf only) load the same either way.
+        if (prefer_btf && has_twins && flavor == ProbeFlavor::raw)
+            continue;
+        if (auto configured = configure(*skel); !configured)
+            return configured.error();
+        if (ops.load(skel.get()) == 0)
+            return skel;
+        failures += Error::from_errno(std::string(prefer_btf ? "tp_btf" : "raw_tp") + " variant").describe() + "; ";
+        if (!has_twins)
+            break;
+    }
+    std::string log = take_libbpf_log();
+    return Error{0, "cannot load the " + group + " probes (" + failures +
+                        "run `zctrace doctor` to see what this kernel lacks)" +
+                        (log.empty() ? "" : "\nlibbpf said:\n" + log)};
+}
+
+Tracer::Tracer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tracer::~Tracer() = default;
+
+Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeFlavor flavor)
+{
+    // Whatever stops the probes from loading is something this kernel or
+    // this process lacks; the CLI reports it as such (exit 3).
+    auto attached = attach_all_groups(target, flavor);
+    if (!attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    return attached;
+}
+
+Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor)
+{
+    const auto start = std::chrono::steady_clock::now();
+    // The filemap and rss_stat probes are classic tracepoints.
+    if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
+        return Error{0, "tracefs is not available (" + tracefs.error +
+                            "); the filemap tracepoints need it. Run `zctrace doctor`."};
+    auto impl = std::make_unique<Impl>();
+    auto stats = enable_bpf_stats();
+    if (!stats)
+        return stats.error();
+    impl->stats = std::move(stats.value());
+
+    // The syscalls group creates the maps every other group shares, so it
+    // loads first; the others then load in parallel and attach in order.
+    auto syscalls = load_group("syscalls", ZC_SKELETON_OPS(zc_syscalls), flavor, [&](zc_syscalls& s) -> Result<void> {
+        s.rodata->marker_cookie = target.marker_cookie;
+        const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
+        for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
+            s.rodata->read_syscall_nrs[i] = read_nrs[i];
+        return {};
+    });
+    if (!syscalls)
+        return syscalls.error();
+    impl->syscalls = std::move(syscalls.value());
+
+    const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
+    const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
+    const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
+    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight) -> Result<void> {
+        if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
+            bpf_map__reuse_fd(inflight, inflight_fd))
+            return Error::from_errno("cannot share the tracking maps between probe groups");
+        return {};
+    };
+#define ZC_SHARE(skel) share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight)
+
+    // Two at a time: each load holds a parsed copy of the kernel's BTF (about
+    // 10 MiB), and two cores is what the project's machines have.
+    using SchedLoad = Result<SkeletonPtr<zc_sched>>;
+    using NetLoad = Result<SkeletonPtr<zc_net>>;
+    auto other_thread = std::async(std::launch::async, [&] {
+        SchedLoad sched = load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
+        NetLoad net = load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) { return ZC_SHARE(s); });
+        return std::pair<SchedLoad, NetLoad>(std::move(sched), std::move(net));
+    });
+    auto memory_loaded = load_group("memory", ZC_SKELETON_OPS(zc_memory), flavor, [&](zc_memory& s) -> Result<void> {
+        s.rodata->target_ino = target.file_ino;
+        s.rodata->target_dev = target.file_dev;
+        s.rodata->target_pages = target.file_pages;
+        s.rodata->buffer_bytes = target.buffer_bytes;
+        const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
+        if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
+            bpf_map__set_max_entries(s.maps.added_pages, words))
+            return Error::from_errno("cannot size the page bitmaps");
+        return ZC_SHARE(s);
+    });
+    auto block_loaded = load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
+        s.rodata->target_dev = target.file_dev;
+        return ZC_SHARE(s);
+    });
+#undef ZC_SHARE
+    // Wait for the other thread before returning, even after a failure: it
+    // uses this frame.
+    auto [sched_loaded, net_loaded] = other_thread.get();
+    for (const Error* error : {sched_loaded ? nullptr : &sched_loaded.error(),
+                               memory_loaded ? nullptr : &memory_loaded.error(),
+                               net_loaded ? nullptr : &net_loaded.error(),
+                               block_loaded ? nullptr : &block_loaded.error()})
+        if (error)
+            return *error;
+    impl->sched = std::move(sched_loaded.value());
+    impl->memory = std::move(memory_loaded.value());
+    impl->net = std::move(net_loaded.value());
+    impl->block = std::move(block_loaded.value());
+
+    const std::pair<const char*, bpf_object*> groups[] = {
+        {"syscalls", impl->syscalls->obj}, {"sched", impl->sched->obj}, {"memory", impl->memory->obj},
+        {"net", impl->net->obj},           {"block", impl->block->obj}};
+    for (const auto& [group, obj] : groups)
+        if (auto attached = impl->attached.attach_all(group, obj); !attached)
+            return attached.error();
+
+    impl->attach_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::unique_ptr<Tracer>(new Tracer(std::move(impl)));
+}
+
+Result<void> Tracer::track(pid_t pid, zc_role role)
+{
+    // Called before the process moves any data, so nothing in BPF writes
+    // the entry concurrently (window_open changes only on the sender's marker).
+    const bpf_map* map = impl_->syscalls->maps.tracking;
+    const std::uint32_t key = 0;
+    zc_tracking state{};
+    if (bpf_map__lookup_elem(map, &key, sizeof key, &state, sizeof state, 0) != 0)
+        return Error::from_errno("cannot read the tracking state");
+    (role == ZC_ROLE_SENDER ? state.sender_tgid : state.receiver_tgid) = static_cast<std::uint32_t>(pid);
+    if (bpf_map__update_elem(map, &key, sizeof key, &state, sizeof state, BPF_ANY) != 0)
+        return Error::from_errno("cannot track pid " + std::to_string(pid));
+    return {};
+}
+
+Result<PageSummary> Tracer::Impl::read_pages() const
+{
+    auto accessed = read_u64_array(memory->maps.accessed_pages);
+    if (!accessed)
+        return accessed.error();
+    auto added = read_u64_array(memory->maps.added_pages);
+    if (!added)
+        return added.error();
+    PageSummary pages;
+    for (std::size_t word = 0; word < accessed->size(); ++word) {
+        pages.accessed += std::popcount((*accessed)[word]);
+        pages.added += std::popcount((*added)[word]);
+        pages.hits += std::popcount((*accessed)[word] & ~(*added)[word]);
+    }
+    return pages;
+}
+
+Result<RawCounters> Tracer::read() const
+{
+    RawCounters raw;
+    auto syscalls = sum_percpu<zc_syscall_totals>(impl_->syscalls->maps.syscall_totals, 0);
+    auto sched = sum_percpu<zc_sched_totals>(impl_->sched->maps.sched_totals, 0);
+    auto memory = sum_percpu<zc_memory_totals>(impl_->memory->maps.memory_totals, 0);
+    auto net = sum_percpu<zc_net_totals>(impl_->net->maps.net_totals, 0);
+    auto block = sum_percpu<zc_block_totals>(impl_->block->maps.block_totals, 0);
+    auto pages = impl_->read_pages();
+    auto devices = read_device_map(impl_->net->maps.devices);
+    for (const Error* error : {syscalls ? nullptr : &syscalls.error(), sched ? nullptr : &sched.error(),
+                               memory ? nullptr : &memory.error(), net ? nullptr : &net.error(),
+                               block ? nullptr : &block.error(), pages ? nullptr : &pages.error(),
+                               devices ? nullptr : &devices.error()})
+        if (error)
+            return *error;
+    raw.syscalls = *syscalls;
+    raw.sched = *sched;
+    raw.memory = *memory;
+    raw.net = *net;
+    raw.block = *block;
+    raw.pages = *pages;
+    raw.devices = std::move(devices.value());
+
+    auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
+    if (!counts)
+        return counts.error();
+    for (std::uint32_t nr = 0; nr < counts->size(); ++nr) {
+        if ((*counts)[nr])
+            raw.syscall_counts.emplace_back(nr, (*counts)[nr]);
+        raw.syscall_entries += (*counts)[nr];
+    }
+    return raw;
+}
+
+std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
+const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->attached.probes; }
+double Tracer::attach_seconds() const { return impl_->attach_seconds; }
+
+struct XmitObserver::Impl {
+    SkeletonPtr<zc_net> net{nullptr, nullptr};
+    AttachedPrograms attached;  // after the skeleton: destroyed first
+    UniqueFd stats;
+    double attach_seconds = 0;
+};
+
+XmitObserver::XmitObserver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XmitObserver::~XmitObserver() = default;
+
+Result<std::unique_ptr<XmitObserver>> XmitObserver::attach()
+{
+    const auto start = std::chrono::steady_clock::now();
+    auto impl = std::make_unique<Impl>();
+    auto stats = enable_bpf_stats();
+    if (!stats)
+        return Error(stats.error()).as(ErrorKind::unsupported);
+    impl->stats = std::move(stats.value());
+    auto net = load_group("net", ZC_SKELETON_OPS(zc_net), ProbeFlavor::typed, [](zc_net& s) -> Result<void> {
+        s.rodata->observe_all = true;
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, s.obj)
+            bpf_program__set_autoload(prog, prog == s.progs.net_dev_start_xmit);
+        return {};
+    });
+    if (!net)
+        return Error(net.error()).as(ErrorKind::unsupported);
+    impl->net = std::move(net.value());
+    if (auto attached = impl->attached.attach_all("net", impl->net->obj); !attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    impl->attach_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::unique_ptr<XmitObserver>(new XmitObserver(std::move(impl)));
+}
+
+Result<std::vector<DeviceTraffic>> XmitObserver::read() const { return read_device_map(impl_->net->maps.devices); }
+Result<std::uint64_t> XmitObserver::unattributed_bytes() const
+{
+    auto totals = sum_percpu<zc_net_totals>(impl_->net->maps.net_totals, 0);
+    if (!totals)
+        return totals.error();
+    return totals->xmit_unattributed_device_bytes;
+}
+std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(); }
+const std::vector<AttachedProbe>& XmitObserver::probes() const { return impl_->attached.probes; }
+double XmitObserver::attach_seconds() const { return impl_->attach_seconds; }
+
+}  // namespace zctrace

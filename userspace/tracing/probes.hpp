@@ -1,0 +1,140 @@
+// The probes: load every group (bpf/<group>.bpf.c), attach them, hand the
+// workload's processes to them, and read back their counters.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "bpf/block.h"
+#include "bpf/memory.h"
+#include "bpf/net.h"
+#include "bpf/sched.h"
+#include "bpf/syscalls.h"
+#include "bpf/tracking.h"
+
+namespace zctrace {
+
+// What the probes filter on; fixed before load (const volatile globals).
+struct ProbeTarget {
+    std::uint64_t file_ino = 0;
+    std::uint32_t file_dev = 0;  // kernel dev_t encoding (major << 20 | minor)
+    std::uint64_t file_pages = 0;
+    std::uint64_t marker_cookie = 0;
+    std::uint64_t buffer_bytes = 0;  // the payload buffer at ZC_PAYLOAD_BUFFER_BASE, 0 if none
+};
+
+// Which twin of each hook to load: tp_btf with its typed direct reads, or
+// raw_tp with CO-RE reads. `typed` falls back to raw_tp when tp_btf fails to
+// load; `raw` loads the raw_tp twins only (what a kernel without tp_btf gets,
+// kept reachable so the tests exercise it).
+enum class ProbeFlavor { typed, raw };
+
+// One attached program, and how it was attached (tp_btf, raw_tp, tracepoint).
+struct AttachedProbe {
+    std::string group;
+    std::string program;
+    std::string hook;
+    std::string attach_type;
+};
+
+// bpf_stats for one program since it was loaded.
+struct ProgramStats {
+    std::string group;
+    std::string program;
+    std::uint64_t run_ns = 0;
+    std::uint64_t run_count = 0;
+    std::uint64_t recursion_misses = 0;  // runs skipped because the program was busy on that CPU
+};
+
+struct DeviceTraffic {
+    std::uint32_t ifindex = 0;
+    std::uint32_t netns = 0;  // inode of its network namespace
+    std::string name;
+    std::uint32_t flags = 0;  // IFF_*
+    bool has_parent = false;  // a bus device behind it: hardware that can DMA
+    bool sg = false;          // NETIF_F_SG when the sender's skbs went through
+    std::uint64_t skbs = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
+};
+
+// Distinct pages of the workload file, from the two page bitmaps.
+struct PageSummary {
+    std::uint64_t accessed = 0;
+    std::uint64_t added = 0;
+    std::uint64_t hits = 0;  // accessed and not added during the window
+};
+
+// Every counter the probes keep, summed over CPUs.
+struct RawCounters {
+    zc_syscall_totals syscalls{};
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> syscall_counts;  // nr, count (non-zero)
+    std::uint64_t syscall_entries = 0;  // their sum
+    zc_sched_totals sched{};
+    zc_memory_totals memory{};
+    PageSummary pages;
+    zc_net_totals net{};
+    std::vector<DeviceTraffic> devices;
+    zc_block_totals block{};
+};
+
+class Tracer {
+public:
+    // Opens, loads and attaches every group. Prefers tp_btf and falls back to
+    // raw_tp where a group has twins; records what it used.
+    static Result<std::unique_ptr<Tracer>> attach(const ProbeTarget& target,
+                                                  ProbeFlavor flavor = ProbeFlavor::typed);
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    Result<void> track(pid_t pid, zc_role role);
+    [[nodiscard]] Result<RawCounters> read() const;
+    [[nodiscard]] std::vector<ProgramStats> program_stats() const;
+    [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
+    [[nodiscard]] double attach_seconds() const;
+
+private:
+    struct Impl;
+    explicit Tracer(std::unique_ptr<Impl> impl);
+    static Result<std::unique_ptr<Tracer>> attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor);
+    std::unique_ptr<Impl> impl_;
+};
+
+// `zctrace gather --observe`: the net group's xmit probe alone, counting the
+// skbs of every device system-wide by how their payload is held.
+class XmitObserver {
+public:
+    static Result<std::unique_ptr<XmitObserver>> attach();
+    ~XmitObserver();
+    XmitObserver(const XmitObserver&) = delete;
+    XmitObserver& operator=(const XmitObserver&) = delete;
+
+    [[nodiscard]] Result<std::vector<DeviceTraffic>> read() const;
+    // Bytes of devices whose counter slot another device held.
+    [[nodiscard]] Result<std::uint64_t> unattributed_bytes() const;
+    [[nodiscard]] std::vector<ProgramStats> program_stats() const;
+    [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
+    [[nodiscard]] double attach_seconds() const;
+
+private:
+    struct Impl;
+    explicit XmitObserver(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Kernel dev_t encoding of a userspace st_dev, as tracepoints print it.
+std::uint32_t kernel_dev(dev_t dev);
+
+}  // namespace zctrace
