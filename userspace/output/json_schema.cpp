@@ -8,103 +8,101 @@ namespace {
 
 using json = nlohmann::json;
 
-struct Validator {
-    const json& root;
-    std::vector<std::string>& errors;
-    int depth = 0;
+// ---- JSON values as draft-07 compares and measures them ----
 
-    void fail(const std::string& where, const std::string& what) { errors.push_back((where.empty() ? "/" : where) + ": " + what); }
+bool has_type(const json& value, const std::string& type)
+{
+    if (type == "null") return value.is_null();
+    if (type == "boolean") return value.is_boolean();
+    if (type == "object") return value.is_object();
+    if (type == "array") return value.is_array();
+    if (type == "string") return value.is_string();
+    if (type == "number") return value.is_number();
+    if (type == "integer") {
+        if (value.is_number_integer()) return true;
+        if (!value.is_number_float()) return false;
+        const double d = value.get<double>();
+        return std::isfinite(d) && std::floor(d) == d;
+    }
+    return false;
+}
 
-    static bool is_type(const json& value, const std::string& type)
-    {
-        if (type == "null") return value.is_null();
-        if (type == "boolean") return value.is_boolean();
-        if (type == "object") return value.is_object();
-        if (type == "array") return value.is_array();
-        if (type == "string") return value.is_string();
-        if (type == "number") return value.is_number();
-        if (type == "integer") {
-            if (value.is_number_integer()) return true;
-            if (!value.is_number_float()) return false;
-            const double d = value.get<double>();
-            return std::isfinite(d) && std::floor(d) == d;
-        }
+// JSON equality with 1 == 1.0, as the spec wants.
+bool equal(const json& a, const json& b)
+{
+    if (a.is_number() && b.is_number())
+        return a.get<double>() == b.get<double>();
+    if (a.type() != b.type())
         return false;
+    if (a.is_array()) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (!equal(a[i], b[i])) return false;
+        return true;
     }
-
-    // JSON equality with 1 == 1.0, as the spec wants.
-    static bool equal(const json& a, const json& b)
-    {
-        if (a.is_number() && b.is_number())
-            return a.get<double>() == b.get<double>();
-        if (a.type() != b.type())
-            return false;
-        if (a.is_array()) {
-            if (a.size() != b.size()) return false;
-            for (std::size_t i = 0; i < a.size(); ++i)
-                if (!equal(a[i], b[i])) return false;
-            return true;
+    if (a.is_object()) {
+        if (a.size() != b.size()) return false;
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            auto other = b.find(it.key());
+            if (other == b.end() || !equal(it.value(), *other)) return false;
         }
-        if (a.is_object()) {
-            if (a.size() != b.size()) return false;
-            for (auto it = a.begin(); it != a.end(); ++it) {
-                auto other = b.find(it.key());
-                if (other == b.end() || !equal(it.value(), *other)) return false;
+        return true;
+    }
+    return a == b;
+}
+
+// String lengths count code points, not bytes.
+std::size_t utf8_length(const std::string& text)
+{
+    std::size_t count = 0;
+    for (unsigned char c : text)
+        count += (c & 0xC0) != 0x80;
+    return count;
+}
+
+// The JSON pointer of `key` inside `where`, escaped as RFC 6901 says.
+std::string child(const std::string& where, const std::string& key)
+{
+    std::string escaped;
+    for (char c : key) {
+        if (c == '~') escaped += "~0";
+        else if (c == '/') escaped += "~1";
+        else escaped += c;
+    }
+    return where + "/" + escaped;
+}
+
+// A local "$ref" ("#/definitions/x", percent-encoded or not) in `root`;
+// null for remote references and pointers to nothing.
+const json* resolve(const json& root, const std::string& ref)
+{
+    if (ref.empty() || ref[0] != '#')
+        return nullptr;
+    try {
+        std::string pointer = ref.substr(1);
+        std::string decoded;
+        for (std::size_t i = 0; i < pointer.size(); ++i) {
+            if (pointer[i] == '%' && i + 2 < pointer.size()) {
+                decoded += static_cast<char>(std::stoi(pointer.substr(i + 1, 2), nullptr, 16));
+                i += 2;
+            } else {
+                decoded += pointer[i];
             }
-            return true;
         }
-        return a == b;
+        const json::json_pointer ptr(decoded);
+        return &root.at(ptr);
+    } catch (const std::exception&) {
+        return nullptr;
     }
+}
 
-    static std::size_t utf8_length(const std::string& text)
-    {
-        std::size_t count = 0;
-        for (unsigned char c : text)
-            count += (c & 0xC0) != 0x80;
-        return count;
-    }
+// ---- the validator: one function per group of keywords ----
 
-    static std::string child(const std::string& where, const std::string& key)
+class Validator {
+public:
+    Validator(const json& root, std::vector<std::string>& errors, int depth = 0)
+        : root_(root), errors_(errors), depth_(depth)
     {
-        std::string escaped;
-        for (char c : key) {
-            if (c == '~') escaped += "~0";
-            else if (c == '/') escaped += "~1";
-            else escaped += c;
-        }
-        return where + "/" + escaped;
-    }
-
-    // Validates into a scratch list: for anyOf/oneOf/not/if.
-    bool passes(const json& schema, const json& value, const std::string& where)
-    {
-        std::vector<std::string> scratch;
-        Validator inner{root, scratch, depth};
-        inner.check(schema, value, where);
-        return scratch.empty();
-    }
-
-    const json* resolve(const std::string& ref)
-    {
-        if (ref.empty() || ref[0] != '#')
-            return nullptr;
-        try {
-            std::string pointer = ref.substr(1);
-            // URI fragments may be percent-encoded.
-            std::string decoded;
-            for (std::size_t i = 0; i < pointer.size(); ++i) {
-                if (pointer[i] == '%' && i + 2 < pointer.size()) {
-                    decoded += static_cast<char>(std::stoi(pointer.substr(i + 1, 2), nullptr, 16));
-                    i += 2;
-                } else {
-                    decoded += pointer[i];
-                }
-            }
-            const json::json_pointer ptr(decoded);
-            return &root.at(ptr);
-        } catch (const std::exception&) {
-            return nullptr;
-        }
     }
 
     void check(const json& schema, const json& value, const std::string& where)
@@ -116,37 +114,61 @@ struct Validator {
         }
         if (!schema.is_object())
             return;
-        if (++depth > 64) {
+        if (++depth_ > 64) {
             fail(where, "schema nesting too deep (a $ref cycle?)");
-            --depth;
+            --depth_;
             return;
         }
         if (auto ref = schema.find("$ref"); ref != schema.end() && ref->is_string()) {
             // draft-07: $ref replaces its siblings.
-            if (const json* target = resolve(ref->get<std::string>()))
+            if (const json* target = resolve(root_, ref->get<std::string>()))
                 check(*target, value, where);
             else
                 fail(where, "unresolvable $ref " + ref->get<std::string>());
-            --depth;
+            --depth_;
             return;
         }
-        check_generic(schema, value, where);
-        if (value.is_object()) check_object(schema, value, where);
-        if (value.is_array()) check_array(schema, value, where);
+        check_type_enum_const(schema, value, where);
+        check_combinators(schema, value, where);
+        check_conditional(schema, value, where);
+        if (value.is_object()) {
+            check_required_and_size(schema, value, where);
+            check_properties(schema, value, where);
+            check_dependencies(schema, value, where);
+        }
+        if (value.is_array()) {
+            check_array_size(schema, value, where);
+            check_items(schema, value, where);
+        }
         if (value.is_string()) check_string(schema, value, where);
         if (value.is_number()) check_number(schema, value, where);
-        --depth;
+        --depth_;
     }
 
-    void check_generic(const json& s, const json& v, const std::string& where)
+private:
+    void fail(const std::string& where, const std::string& what)
+    {
+        errors_.push_back((where.empty() ? "/" : where) + ": " + what);
+    }
+
+    // Validates into a scratch list: for anyOf, oneOf, not, if and contains.
+    bool passes(const json& schema, const json& value, const std::string& where)
+    {
+        std::vector<std::string> scratch;
+        Validator inner{root_, scratch, depth_};
+        inner.check(schema, value, where);
+        return scratch.empty();
+    }
+
+    void check_type_enum_const(const json& s, const json& v, const std::string& where)
     {
         if (auto type = s.find("type"); type != s.end()) {
             bool ok = false;
             if (type->is_string())
-                ok = is_type(v, type->get<std::string>());
+                ok = has_type(v, type->get<std::string>());
             else if (type->is_array())
                 for (const auto& t : *type)
-                    ok = ok || (t.is_string() && is_type(v, t.get<std::string>()));
+                    ok = ok || (t.is_string() && has_type(v, t.get<std::string>()));
             if (!ok)
                 fail(where, "expected type " + type->dump() + ", got " + v.type_name());
         }
@@ -159,6 +181,10 @@ struct Validator {
         }
         if (auto c = s.find("const"); c != s.end() && !equal(*c, v))
             fail(where, "expected " + c->dump());
+    }
+
+    void check_combinators(const json& s, const json& v, const std::string& where)
+    {
         if (auto all = s.find("allOf"); all != s.end())
             for (const auto& sub : *all)
                 check(sub, v, where);
@@ -178,16 +204,21 @@ struct Validator {
         }
         if (auto n = s.find("not"); n != s.end() && passes(*n, v, where))
             fail(where, "matches a schema it must not match");
-        if (auto cond = s.find("if"); cond != s.end()) {
-            const bool holds = passes(*cond, v, where);
-            if (auto then = s.find("then"); holds && then != s.end())
-                check(*then, v, where);
-            if (auto otherwise = s.find("else"); !holds && otherwise != s.end())
-                check(*otherwise, v, where);
-        }
     }
 
-    void check_object(const json& s, const json& v, const std::string& where)
+    void check_conditional(const json& s, const json& v, const std::string& where)
+    {
+        auto cond = s.find("if");
+        if (cond == s.end())
+            return;
+        const bool holds = passes(*cond, v, where);
+        if (auto then = s.find("then"); holds && then != s.end())
+            check(*then, v, where);
+        if (auto otherwise = s.find("else"); !holds && otherwise != s.end())
+            check(*otherwise, v, where);
+    }
+
+    void check_required_and_size(const json& s, const json& v, const std::string& where)
     {
         if (auto required = s.find("required"); required != s.end())
             for (const auto& name : *required)
@@ -197,7 +228,12 @@ struct Validator {
             fail(where, "fewer than " + min->dump() + " properties");
         if (auto max = s.find("maxProperties"); max != s.end() && v.size() > max->get<double>())
             fail(where, "more than " + max->dump() + " properties");
+    }
 
+    // Each member against properties, patternProperties, additionalProperties
+    // and propertyNames.
+    void check_properties(const json& s, const json& v, const std::string& where)
+    {
         const json* properties = s.contains("properties") ? &s["properties"] : nullptr;
         const json* patterns = s.contains("patternProperties") ? &s["patternProperties"] : nullptr;
         const json* additional = s.contains("additionalProperties") ? &s["additionalProperties"] : nullptr;
@@ -224,21 +260,27 @@ struct Validator {
             if (auto names = s.find("propertyNames"); names != s.end())
                 check(*names, json(key), path);
         }
-        if (auto deps = s.find("dependencies"); deps != s.end())
-            for (auto d = deps->begin(); d != deps->end(); ++d) {
-                if (!v.contains(d.key()))
-                    continue;
-                if (d->is_array()) {
-                    for (const auto& name : *d)
-                        if (!v.contains(name.get<std::string>()))
-                            fail(where, "\"" + d.key() + "\" requires \"" + name.get<std::string>() + "\"");
-                } else {
-                    check(*d, v, where);
-                }
-            }
     }
 
-    void check_array(const json& s, const json& v, const std::string& where)
+    void check_dependencies(const json& s, const json& v, const std::string& where)
+    {
+        auto deps = s.find("dependencies");
+        if (deps == s.end())
+            return;
+        for (auto d = deps->begin(); d != deps->end(); ++d) {
+            if (!v.contains(d.key()))
+                continue;
+            if (d->is_array()) {
+                for (const auto& name : *d)
+                    if (!v.contains(name.get<std::string>()))
+                        fail(where, "\"" + d.key() + "\" requires \"" + name.get<std::string>() + "\"");
+            } else {
+                check(*d, v, where);
+            }
+        }
+    }
+
+    void check_array_size(const json& s, const json& v, const std::string& where)
     {
         if (auto min = s.find("minItems"); min != s.end() && v.size() < min->get<double>())
             fail(where, "fewer than " + min->dump() + " items");
@@ -249,6 +291,11 @@ struct Validator {
                 for (std::size_t j = i + 1; j < v.size(); ++j)
                     if (equal(v[i], v[j]))
                         fail(where, "items " + std::to_string(i) + " and " + std::to_string(j) + " are equal");
+    }
+
+    // items (one schema, or one per position with additionalItems after), and contains.
+    void check_items(const json& s, const json& v, const std::string& where)
+    {
         if (auto items = s.find("items"); items != s.end()) {
             if (items->is_array()) {
                 for (std::size_t i = 0; i < v.size() && i < items->size(); ++i)
@@ -300,6 +347,10 @@ struct Validator {
                 fail(where, v.dump() + " is not a multiple of " + multiple->dump());
         }
     }
+
+    const json& root_;
+    std::vector<std::string>& errors_;
+    int depth_ = 0;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -112,10 +113,11 @@ struct Family {
     void (*emit)(const Run& run, Samples& samples);
 };
 
-// The order here is the order of the output; the dashboard queries these
-// names, so renaming one breaks it (tests/output/openmetrics_test.cpp checks).
-const Family kFamilies[] = {
-    // The run itself.
+// The families, one table per section. The dashboard queries these names,
+// so renaming one breaks it (tests/output/openmetrics_test.cpp checks).
+
+// The run itself: which report, its verdicts and checks.
+const Family kRunFamilies[] = {
     {"zctrace_report_info", "",
      "Always 1; the labels say which kernel, machine and zctrace version produced the report.",
      [](const Run& run, Samples& samples) {
@@ -157,8 +159,10 @@ const Family kFamilies[] = {
      }},
     {"zctrace_integrity_ok", "", "1 when every payload byte arrived (or stayed) intact and its checksum matched.",
      [](const Run& run, Samples& samples) { samples.add(run.report.workload.integrity.ok); }},
+};
 
-    // Copies, against the theory table.
+// Copies, against the theory table, and where the bytes went.
+const Family kCopyFamilies[] = {
     {"zctrace_cpu_copies", "",
      "Passes the CPU made over the payload on the sending side: bytes it copied divided by payload bytes.",
      [](const Run& run, Samples& samples) { samples.add(run.report.measured.cpu_copies); }},
@@ -205,8 +209,10 @@ const Family kFamilies[] = {
     {"zctrace_receiver_copy_bytes", "bytes",
      "Bytes the receiver copied from socket buffers into its memory; the theory table stops before this copy.",
      [](const Run& run, Samples& samples) { samples.add(run.report.measured.receiver.copy_bytes); }},
+};
 
-    // Syscalls and switches.
+// Syscalls and switches.
+const Family kSyscallFamilies[] = {
     {"zctrace_transfers", "", "Transfers the workload made (its unit of work, e.g. one chunk sent).",
      [](const Run& run, Samples& samples) { samples.add(run.report.workload.transfers); }},
     {"zctrace_syscalls", "", "Syscalls the sender made during the run, by syscall.",
@@ -238,8 +244,10 @@ const Family kFamilies[] = {
          samples.add({{"kind", "voluntary"}}, switches.voluntary);
          samples.add({{"kind", "involuntary"}}, switches.involuntary);
      }},
+};
 
-    // Memory.
+// Memory: the page cache and page faults.
+const Family kMemoryFamilies[] = {
     {"zctrace_page_cache_hits", "", "Distinct pages of the workload file found in the page cache.",
      [](const Run& run, Samples& samples) { samples.add(run.report.measured.page_cache.hits); }},
     {"zctrace_page_cache_misses", "", "Pages of the workload file added to the page cache (read from disk).",
@@ -258,8 +266,10 @@ const Family kFamilies[] = {
      }},
     {"zctrace_major_page_faults", "", "Page faults of the sender that waited for the disk (getrusage).",
      [](const Run& run, Samples& samples) { samples.add(run.report.measured.page_faults.major); }},
+};
 
-    // Time.
+// Time and throughput.
+const Family kTimeFamilies[] = {
     {"zctrace_wall_seconds", "seconds", "Length of the sender's measurement window.",
      [](const Run& run, Samples& samples) { samples.add(run.report.workload.wall_seconds); }},
     {"zctrace_cpu_seconds", "seconds", "CPU time (user + system) in the measurement window, by side.",
@@ -274,8 +284,10 @@ const Family kFamilies[] = {
          // Scaling by a power of two is exact: the report's MiB/s, unchanged.
          samples.add(run.report.workload.mib_per_second * kBytesPerMiB);
      }},
+};
 
-    // What tracing cost.
+// What tracing cost.
+const Family kOverheadFamilies[] = {
     {"zctrace_bpf_run_seconds", "seconds", "Time zctrace's BPF programs ran while the workload ran (bpf_stats).",
      [](const Run& run, Samples& samples) {
          samples.add(static_cast<double>(run.report.overhead.bpf_run_ns) / kNanosecondsPerSecond);
@@ -295,6 +307,10 @@ const Family kFamilies[] = {
     {"zctrace_peak_rss_bytes", "bytes", "zctrace's own peak resident memory.",
      [](const Run& run, Samples& samples) { samples.add(run.report.overhead.zctrace_peak_rss_bytes); }},
 };
+
+// The order here, and in each table, is the order of the output.
+const std::span<const Family> kSections[] = {kRunFamilies,    kCopyFamilies, kSyscallFamilies,
+                                             kMemoryFamilies, kTimeFamilies, kOverheadFamilies};
 
 std::string escape_help(std::string_view text)
 {
@@ -439,19 +455,21 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
 
     std::string out;
     std::set<std::string> seen;
-    for (const Family& family : kFamilies) {
-        out.append("# TYPE ").append(family.name).append(" gauge\n");
-        if (!family.unit.empty())
-            out.append("# UNIT ").append(family.name).append(" ").append(family.unit).append("\n");
-        out.append("# HELP ").append(family.name).append(" ").append(escape_help(family.help)).append("\n");
-        for (std::size_t index : order) {
-            Samples samples(family.name, runs[index], out, seen);
-            family.emit(runs[index], samples);
-            if (samples.duplicate())
-                return bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
-                                 " twice, so it is inconsistent; export the report of a fresh `zctrace run` instead");
+    for (const std::span<const Family> section : kSections)
+        for (const Family& family : section) {
+            out.append("# TYPE ").append(family.name).append(" gauge\n");
+            if (!family.unit.empty())
+                out.append("# UNIT ").append(family.name).append(" ").append(family.unit).append("\n");
+            out.append("# HELP ").append(family.name).append(" ").append(escape_help(family.help)).append("\n");
+            for (std::size_t index : order) {
+                Samples samples(family.name, runs[index], out, seen);
+                family.emit(runs[index], samples);
+                if (samples.duplicate())
+                    return bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
+                                     " twice, so it is inconsistent; export the report of a fresh `zctrace run` "
+                                     "instead");
+            }
         }
-    }
     out += "# EOF\n";
     return out;
 }
