@@ -1,6 +1,7 @@
 // The I/O techniques zctrace can run. This is the workloads' view: which
-// system calls move the bytes. userspace/techniques.hpp adds what the theory
-// says about each one.
+// system calls move the bytes. userspace/runs/techniques.hpp describes each
+// one for people; userspace/analysis/theory.hpp says which theory rows it is
+// held to.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 // analyze() turns counts into verdicts. A wrong "explained" hides a real
 // deviation from the seeds, and a wrong "mismatch" cries wolf, so these tests
-// build reports by hand for each situation analysis.cpp claims to recognise
+// build reports by hand for each situation checks.cpp claims to recognise
 // and pin the exact verdict of every check.
 #include <gtest/gtest.h>
 

@@ -279,15 +279,17 @@ TEST(Techniques, TheoryRowsExist)
         SCOPED_TRACE(std::string(info.name));
         EXPECT_EQ(info.technique, technique);
         EXPECT_EQ(info.name, technique_name(technique));
-        ASSERT_FALSE(info.theory_rows.empty());
-        for (std::string_view id : info.theory_rows)
+        const TechniqueRows& rows = theory_rows_for(technique);
+        EXPECT_EQ(rows.technique, technique);
+        ASSERT_FALSE(rows.ids.empty());
+        for (std::string_view id : rows.ids)
             EXPECT_NE(find_theory_row(id), nullptr) << "unknown theory row id \"" << id << "\"";
         EXPECT_FALSE(info.transfer_unit.empty());
-        EXPECT_FALSE(info.row_rule.empty());
+        EXPECT_FALSE(rows.rule.empty());
     }
-    // analysis.cpp chooses between exactly these two for sendfile.
+    // checks.cpp chooses between exactly these two for sendfile.
     const std::vector<std::string_view> sendfile_rows = {"sendfile", "sendfile_dma_gather"};
-    EXPECT_EQ(technique_info(Technique::sendfile).theory_rows, sendfile_rows);
+    EXPECT_EQ(theory_rows_for(Technique::sendfile).ids, sendfile_rows);
 }
 
 TEST(Techniques, NamesRoundTrip)

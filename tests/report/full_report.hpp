@@ -129,6 +129,22 @@ inline Report full_report()
     return r;
 }
 
+// full_report() with every optional empty, as a run that measured no mmap,
+// cow or comparison and a theory row without figures would leave it.
+inline Report report_with_empty_optionals()
+{
+    Report report = full_report();
+    report.measured.page_cache.hit_ratio.reset();
+    report.environment.device_sg.reset();
+    report.theory.syscalls_per_transfer.reset();
+    report.theory.mode_switches_per_transfer.reset();
+    report.measured.mmap.reset();
+    report.measured.cow.reset();
+    report.comparison.reset();
+    report.checks.front().theory.reset();
+    return report;
+}
+
 // Problems or paths, one per line, for a failure message.
 inline std::string joined(const std::vector<std::string>& lines)
 {

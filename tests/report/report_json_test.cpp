@@ -16,6 +16,7 @@ namespace {
 using nlohmann::json;
 using test::full_report;
 using test::joined;
+using test::report_with_empty_optionals;
 
 // Where a value is still at its default, as a JSON pointer; empty when none is.
 void find_defaults(const json& value, const std::string& where, std::vector<std::string>& out)
@@ -62,15 +63,7 @@ TEST(ReportJson, RoundTripKeepsEveryField)
 
 TEST(ReportJson, EmptyOptionalsAreNullAndComeBackEmpty)
 {
-    Report report = full_report();
-    report.measured.page_cache.hit_ratio.reset();
-    report.environment.device_sg.reset();
-    report.theory.syscalls_per_transfer.reset();
-    report.theory.mode_switches_per_transfer.reset();
-    report.measured.mmap.reset();
-    report.measured.cow.reset();
-    report.comparison.reset();
-    report.checks.front().theory.reset();
+    const Report report = report_with_empty_optionals();
     const json j = report;
 
     // Present and null: readers must not have to guess whether a key is missing.

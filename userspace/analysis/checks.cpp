@@ -6,7 +6,6 @@
 
 #include "analysis/theory.hpp"
 #include "base/units.hpp"
-#include "runs/techniques.hpp"
 
 namespace zctrace {
 namespace {
@@ -27,12 +26,12 @@ std::uint64_t call_count(const std::map<std::string, std::uint64_t>& calls, cons
 const TheoryRow& select_row(Report& report)
 {
     const Technique technique = *technique_from_name(report.technique);
-    const TechniqueInfo& info = technique_info(technique);
+    const TechniqueRows& rows = theory_rows_for(technique);
     RowSelection& selection = report.theory_row_selection;
-    selection.candidates.assign(info.theory_rows.begin(), info.theory_rows.end());
-    if (info.theory_rows.size() == 1) {
-        selection.reason = "the only row for " + std::string(info.name);
-        return *find_theory_row(info.theory_rows.front());
+    selection.candidates.assign(rows.ids.begin(), rows.ids.end());
+    if (rows.ids.size() == 1) {
+        selection.reason = "the only row for " + std::string(technique_name(technique));
+        return *find_theory_row(rows.ids.front());
     }
 
     // sendfile: the seeds' two rows differ only in whether the socket buffer

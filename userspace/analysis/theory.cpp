@@ -1,5 +1,7 @@
 #include "analysis/theory.hpp"
 
+#include <array>
+
 namespace zctrace {
 
 // Seed 000 ("零拷贝技术详解"), section 3.3 "拷贝方式对比表", is the table; seeds
@@ -47,6 +49,24 @@ const TheoryRow* find_theory_row(std::string_view id)
             if (row.id == id)
                 return &row;
     return nullptr;
+}
+
+const TechniqueRows& theory_rows_for(Technique technique)
+{
+    static const std::array<TechniqueRows, 9> rows = {{
+        {Technique::read_write, {"read_write"}, "always \"read + write\""},
+        {Technique::mmap_write, {"mmap_write"}, "always \"mmap + write\""},
+        {Technique::sendfile, {"sendfile", "sendfile_dma_gather"},
+         "\"sendfile + DMA gather\" when the payload left as page-cache frags (scatter-gather), "
+         "\"sendfile\" when the kernel copied it"},
+        {Technique::splice, {"splice"}, "always \"splice\""},
+        {Technique::direct_io, {"direct_io"}, "always \"user-space direct I/O\""},
+        {Technique::direct_io_send, {"direct_io"}, "always \"user-space direct I/O\"; the write() to the socket is the copy that row leaves out"},
+        {Technique::cow, {"copy_on_write"}, "always \"copy-on-write\" (seed 001's prose; the seeds' table has no row for it)"},
+        {Technique::large_file_async_direct, {"direct_io"}, "always \"user-space direct I/O\" (seed 003: large files go asynchronous and direct)"},
+        {Technique::large_file_buffered, {"direct_io"}, "the baseline of large_file_async_direct"},
+    }};
+    return rows[static_cast<std::size_t>(technique)];
 }
 
 }  // namespace zctrace

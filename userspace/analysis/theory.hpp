@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "workloads/technique.hpp"
+
 namespace zctrace {
 
 struct TheoryRow {
@@ -33,5 +35,14 @@ const std::vector<TheoryRow>& theory_table();
 const std::vector<TheoryRow>& prose_claims();
 // Searches the table, then the prose claims.
 const TheoryRow* find_theory_row(std::string_view id);
+
+// The rows (ids) a technique may be held to. When there is more than one,
+// the measurement picks (checks.cpp); `rule` says how, for `zctrace list`.
+struct TechniqueRows {
+    Technique technique;
+    std::vector<std::string_view> ids;
+    std::string_view rule;
+};
+const TechniqueRows& theory_rows_for(Technique technique);
 
 }  // namespace zctrace

@@ -22,7 +22,8 @@ int run_list(const ListOptions& options)
     for (Technique technique : kAllTechniques) {
         const TechniqueInfo& info = technique_info(technique);
         nlohmann::json rows = nlohmann::json::array();
-        for (std::string_view id : info.theory_rows) {
+        const TechniqueRows& theory = theory_rows_for(technique);
+        for (std::string_view id : theory.ids) {
             const TheoryRow& row = *find_theory_row(id);
             rows.push_back({{"id", row.id}, {"name", row.name}, {"cpu_copies", row.cpu_copies},
                             {"dma_copies", row.dma_copies}, {"syscalls", row.syscalls},
@@ -30,7 +31,7 @@ int run_list(const ListOptions& options)
                              row.mode_switches ? nlohmann::json(*row.mode_switches) : nlohmann::json(nullptr)}, {"source", row.source}});
         }
         out.push_back({{"technique", info.name}, {"summary", info.summary}, {"transfer_unit", info.transfer_unit},
-                       {"theory_rows", rows}, {"row_rule", info.row_rule}});
+                       {"theory_rows", rows}, {"row_rule", theory.rule}});
     }
     if (options.json) {
         std::cout << out.dump(2) << "\n";
@@ -52,7 +53,7 @@ int run_list(const ListOptions& options)
     for (const TheoryRow& row : theory_table()) {
         bool used = false;
         for (Technique technique : kAllTechniques)
-            for (std::string_view id : technique_info(technique).theory_rows)
+            for (std::string_view id : theory_rows_for(technique).ids)
                 used = used || id == row.id;
         if (!used && !std::exchange(header, true))
             std::cout << "\nThe seeds' table has more rows than zctrace runs yet:\n";

@@ -1,6 +1,6 @@
 // A JSON Schema (draft-07) validator for zctrace's own schemas: Debian ships
 // no C++ one. It covers every draft-07 assertion except "format", remote
-// "$ref"s and "$id"-based resolution; tests/json_schema_test.cpp runs it
+// "$ref"s and "$id"-based resolution; tests/output/json_schema_test.cpp runs it
 // against the official JSON-Schema-Test-Suite.
 #pragma once
 

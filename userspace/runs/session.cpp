@@ -167,6 +167,17 @@ std::string describe_exit(const char* who, int status)
     return std::string("the ") + who + " exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
+// Forks `body` as a workload process owned by `slot`.
+template <typename Body>
+Result<void> spawn_into(std::optional<Child>& slot, Body body)
+{
+    auto child = Child::spawn(std::move(body));
+    if (!child)
+        return child.error();
+    slot.emplace(std::move(child.value()));
+    return {};
+}
+
 // The receiver and the sender of one run, and what connects them to us.
 // Members go in reverse: the processes are killed and reaped before their
 // pipes close and the progress counter is unmapped.
@@ -230,14 +241,12 @@ Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, c
     const int listen_fd = network.listener.get();
     const int receiver_report_fd = processes.receiver_pipe.write.get();
     std::atomic<std::uint64_t>* progress = processes.progress.get();
-    auto receiver = Child::spawn([&] {
-        if (!network.enter_receiver_namespace())
-            return 1;
-        return workload::run_receiver(listen_fd, progress, receiver_report_fd);
+    auto receiver = spawn_into(processes.receiver, [&] {
+        return network.enter_receiver_namespace() ? workload::run_receiver(listen_fd, progress, receiver_report_fd)
+                                                  : 1;
     });
     if (!receiver)
         return receiver.error();
-    processes.receiver.emplace(std::move(receiver.value()));
     if (auto tracked = tracer.track(processes.receiver->pid(), ZC_ROLE_RECEIVER); !tracked)
         return tracked.error();
 
@@ -245,14 +254,11 @@ Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, c
                                      network.receiver_address, network.port, cookie, spec.write_pages};
     const int go_fd = processes.go_pipe.read.get();
     const int sender_report_fd = processes.sender_pipe.write.get();
-    auto sender = Child::spawn([&] {
-        if (!network.enter_sender_namespace())
-            return 1;
-        return workload::run_sender(sender_spec, go_fd, sender_report_fd);
+    auto sender = spawn_into(processes.sender, [&] {
+        return network.enter_sender_namespace() ? workload::run_sender(sender_spec, go_fd, sender_report_fd) : 1;
     });
     if (!sender)
         return sender.error();
-    processes.sender.emplace(std::move(sender.value()));
     // Our copies of the child ends: EOF on a report pipe then means the child is gone.
     processes.receiver_pipe.write.reset();
     processes.sender_pipe.write.reset();

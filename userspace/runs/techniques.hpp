@@ -1,9 +1,9 @@
-// What zctrace knows about each technique beyond its system calls: the
-// theory rows it can be held to, and what one "transfer" is.
+// The techniques zctrace runs, for people: what each one does and what one
+// "transfer" is. The theory rows each is held to are analysis/theory.hpp's.
 #pragma once
 
+#include <string>
 #include <string_view>
-#include <vector>
 
 #include "workloads/technique.hpp"
 
@@ -15,10 +15,6 @@ struct TechniqueInfo {
     std::string_view summary;
     // One transfer moves one --chunk of the file; this says with which calls.
     std::string_view transfer_unit;
-    // Theory rows (theory.hpp ids) this technique may be held to. When there
-    // is more than one, the measurement picks (see analysis.cpp).
-    std::vector<std::string_view> theory_rows;
-    std::string_view row_rule;  // how the row is chosen, for `zctrace list`
 };
 
 const TechniqueInfo& technique_info(Technique technique);
