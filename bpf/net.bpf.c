@@ -59,7 +59,8 @@ struct {
 const volatile bool observe_all = false;
 
 /* The sender's first socket, so that xmit can match it without a hash
- * lookup; the `sockets` hash is only searched when there are more. */
+ * lookup; the `sockets` hash is only searched when there have been more.
+ * socket_count counts the sockets ever registered, closed ones included. */
 __u64 first_socket = 0;
 __u32 socket_count = 0;
 struct zc_socket_state first_socket_state = { .role = ZC_ROLE_SENDER };
@@ -104,6 +105,18 @@ static __always_inline struct zc_socket_state *sender_flow(const struct sk_buff 
 static __always_inline bool is_sender_socket(__u64 sk)
 {
 	return sender_socket(sk) != NULL;
+}
+
+static __always_inline struct zc_flow flow_of(const struct sock *sk)
+{
+	struct zc_flow flow = {
+		.saddr = sk->__sk_common.skc_rcv_saddr,
+		.daddr = sk->__sk_common.skc_daddr,
+		.sport = bpf_htons(sk->__sk_common.skc_num),
+		.dport = sk->__sk_common.skc_dport,
+	};
+
+	return flow;
 }
 
 static __always_inline bool is_user_iter(__u8 type)
@@ -173,17 +186,32 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	}
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
-		struct zc_flow flow = {
-			.saddr = sk->__sk_common.skc_rcv_saddr,
-			.daddr = sk->__sk_common.skc_daddr,
-			.sport = bpf_htons(sk->__sk_common.skc_num),
-			.dport = sk->__sk_common.skc_dport,
-		};
+		struct zc_flow flow = flow_of(sk);
 
 		bpf_map_update_elem(&flows, &flow, &key, BPF_ANY);
 		if (__sync_fetch_and_add(&socket_count, 1) == 0)
 			first_socket = key;
 	}
+	return 0;
+}
+
+/* A sender socket leaves the maps when it reaches TCP_CLOSE. By then TCP has
+ * nothing left to send on it, and the kernel may hand its address to a new
+ * socket that is not the sender's. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct zc_flow flow;
+
+	if (newstate != 7 /* TCP_CLOSE */ || !socket_count)
+		return 0;
+	if (key == first_socket)
+		first_socket = 0;
+	if (bpf_map_delete_elem(&sockets, &key))
+		return 0;
+	flow = flow_of(sk);
+	bpf_map_delete_elem(&flows, &flow);
 	return 0;
 }
 

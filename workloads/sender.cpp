@@ -105,12 +105,14 @@ KernelCounters window_delta(const ProcIo& io_before, const KernelCounters& befor
             io_after.write_chars - io_before.write_chars};
 }
 
-// Writes all of [data, data + size), counting every write() call.
-void write_all(int sock, const char* data, std::uint64_t size, CallTally& calls)
+// Writes all of [data, data + size), counting every write() call, and as
+// repeats those after the first.
+void write_all(int sock, const char* data, std::uint64_t size, CallTally& calls, CallTally& repeats)
 {
-    while (size > 0) {
+    for (bool first = true; size > 0; first = false) {
         ssize_t n = ::write(sock, data, size);
         ++calls.write;
+        repeats.write += !first;
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -139,11 +141,13 @@ void send_read_write(Plan& plan, std::vector<char>& buffer)
     while (moved < plan.spec.bytes) {
         ssize_t n = ::read(plan.file, buffer.data(), plan.next_chunk(moved));
         ++calls.read;
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            ++plan.report.repeats.read;
             continue;
+        }
         if (n <= 0)
             throw Failure{n < 0 ? errno : EIO, "read from the file"};
-        write_all(plan.sock, buffer.data(), static_cast<std::uint64_t>(n), calls);
+        write_all(plan.sock, buffer.data(), static_cast<std::uint64_t>(n), calls, plan.report.repeats);
         moved += static_cast<std::uint64_t>(n);
         ++plan.report.transfers;
     }
@@ -161,7 +165,7 @@ void send_mmap_write(Plan& plan)
     std::uint64_t moved = 0;
     while (moved < plan.spec.bytes) {
         std::uint64_t n = plan.next_chunk(moved);
-        write_all(plan.sock, bytes + moved, n, calls);
+        write_all(plan.sock, bytes + moved, n, calls, plan.report.repeats);
         moved += n;
         ++plan.report.transfers;
     }
@@ -176,9 +180,10 @@ void send_sendfile(Plan& plan)
     off_t offset = 0;
     while (static_cast<std::uint64_t>(offset) < plan.spec.bytes) {
         const std::uint64_t chunk_end = static_cast<std::uint64_t>(offset) + plan.next_chunk(offset);
-        while (static_cast<std::uint64_t>(offset) < chunk_end) {
+        for (bool first = true; static_cast<std::uint64_t>(offset) < chunk_end; first = false) {
             ssize_t n = ::sendfile(plan.sock, plan.file, &offset, chunk_end - offset);
             ++calls.sendfile;
+            plan.report.repeats.sendfile += !first;
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
@@ -195,18 +200,20 @@ void send_splice(Plan& plan, const int pipe_fds[2])
     loff_t offset = 0;
     while (static_cast<std::uint64_t>(offset) < plan.spec.bytes) {
         const std::uint64_t chunk_end = static_cast<std::uint64_t>(offset) + plan.next_chunk(offset);
-        while (static_cast<std::uint64_t>(offset) < chunk_end) {
+        for (bool first = true; static_cast<std::uint64_t>(offset) < chunk_end; first = false) {
             ssize_t in_pipe = ::splice(plan.file, &offset, pipe_fds[1], nullptr,
                                        chunk_end - offset, SPLICE_F_MOVE);
             ++calls.splice;
+            plan.report.repeats.splice += !first;
             if (in_pipe < 0 && errno == EINTR)
                 continue;
             if (in_pipe <= 0)
                 throw Failure{in_pipe < 0 ? errno : EIO, "splice from the file into the pipe"};
-            while (in_pipe > 0) {
+            for (bool first_out = true; in_pipe > 0; first_out = false) {
                 ssize_t out = ::splice(pipe_fds[0], nullptr, plan.sock, nullptr,
                                        static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
                 ++calls.splice;
+                plan.report.repeats.splice += !first_out;
                 if (out < 0 && errno == EINTR)
                     continue;
                 if (out <= 0)
@@ -246,8 +253,10 @@ void read_into_buffer(Plan& plan, char* buffer)
     while (moved < plan.spec.bytes) {
         ssize_t n = ::read(plan.file, buffer + moved, request_length(plan, moved));
         ++calls.read;
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            ++plan.report.repeats.read;
             continue;
+        }
         if (n <= 0)
             throw Failure{n < 0 ? errno : EIO, "read from the file"};
         moved += static_cast<std::uint64_t>(n);
@@ -265,20 +274,23 @@ void send_direct_io(Plan& plan, char* chunk_buffer)
     while (moved < plan.spec.bytes) {
         ssize_t n = ::read(plan.file, chunk_buffer, request_length(plan, moved));
         ++calls.read;
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            ++plan.report.repeats.read;
             continue;
+        }
         if (n <= 0)
             throw Failure{n < 0 ? errno : EIO, "read from the file"};
-        write_all(plan.sock, chunk_buffer, static_cast<std::uint64_t>(n), calls);
+        write_all(plan.sock, chunk_buffer, static_cast<std::uint64_t>(n), calls, plan.report.repeats);
         moved += static_cast<std::uint64_t>(n);
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = moved;
 }
 
-// large_file_async_direct: kUringQueueDepth O_DIRECT reads in flight. Each
-// round is exactly one io_uring_enter (submit and wait for one completion);
-// completions are reaped from the shared ring without a syscall.
+// large_file_async_direct: rounds of up to kUringQueueDepth O_DIRECT reads.
+// Each round is exactly one io_uring_enter, which submits the round and waits
+// for all of it; completions are reaped from the shared ring without a
+// syscall.
 void read_with_io_uring(Plan& plan, io_uring& ring, char* buffer)
 {
     CallTally& calls = plan.report.calls;
@@ -295,10 +307,12 @@ void read_with_io_uring(Plan& plan, io_uring& ring, char* buffer)
             queued += std::min(length, plan.spec.bytes - queued);
             ++in_flight;
         }
-        const int submitted = io_uring_submit_and_wait(&ring, 1);
+        const int submitted = io_uring_submit_and_wait(&ring, in_flight);
         ++calls.io_uring_enter;
-        if (submitted == -EINTR)
+        if (submitted == -EINTR) {
+            ++plan.report.repeats.io_uring_enter;
             continue;
+        }
         if (submitted < 0)
             throw Failure{-submitted, "io_uring_enter"};
         unsigned head = 0, reaped = 0;
@@ -375,10 +389,13 @@ void fork_and_touch(Plan& plan, char* buffer, CowHandshake& handshake, const int
     ++calls.write;  // the child's, made in its copy of this tally
     char done = 0;
     ssize_t n;
-    do {
+    for (bool first = true;; first = false) {
         n = ::read(done_pipe[0], &done, 1);
         ++calls.read;
-    } while (n < 0 && errno == EINTR);
+        plan.report.repeats.read += !first;
+        if (!(n < 0 && errno == EINTR))
+            break;
+    }
     if (n != 1 || done != 'd')
         throw Failure{n < 0 ? errno : ECHILD, "hear from the forked child"};
     plan.report.transfers = 1;

@@ -59,7 +59,8 @@ struct SenderSpec {
     std::uint64_t write_pages = 0;  // cow: pages the child writes after reading the buffer
 };
 
-// io_uring reads kept in flight by large_file_async_direct.
+// io_uring reads large_file_async_direct submits per round; each round is
+// one io_uring_enter that submits them and waits for all of them.
 inline constexpr unsigned kUringQueueDepth = 8;
 
 // cow: what the child saw, from the kernel's smaps of its copy of the buffer.
@@ -80,6 +81,11 @@ struct SenderReport {
     std::uint64_t bytes_sent = 0;
     std::uint64_t transfers = 0;  // chunks moved: the unit per-transfer figures use
     CallTally calls;
+    // Of `calls`, those made again to finish a step: after a short return (a
+    // write() that took part of a chunk, a pipe that held less than the
+    // chunk) or EINTR. Without them, each technique makes a fixed number of
+    // calls per transfer (see the analysis' workload design).
+    CallTally repeats;
     KernelCounters kernel;
     std::uint64_t window_ns = 0;  // wall time from the begin marker to the end marker
     std::uint64_t pipe_bytes = 0;  // splice: the pipe's capacity (F_GETPIPE_SZ); 0 otherwise

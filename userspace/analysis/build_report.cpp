@@ -70,6 +70,8 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     w.transfer_unit = std::string(technique_info(observation.spec.technique).transfer_unit);
     for (const auto& [name, count] : sender.calls.by_name())
         w.calls[name] = count;
+    for (const auto& [name, count] : sender.repeats.by_name())
+        w.repeated_calls[name] = count;
     if (sender.pipe_bytes)
         w.pipe_bytes = sender.pipe_bytes;
     const bool networked = sends_over_network(observation.spec.technique);
@@ -117,6 +119,12 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         env.device += (env.device.empty() ? "" : ",") + device.name;
     if (report.measured.socket.devices.size() == 1)
         env.device_sg = report.measured.socket.devices.front().sg;
+    if (networked) {
+        env.egress.name = observation.egress_device;
+        env.egress.sg = observation.egress_offloads.scatter_gather;
+        env.egress.tx_checksum = observation.egress_offloads.tx_checksum;
+        env.egress.read_by = "ethtool before the run";
+    }
     env.cache = observation.spec.cache == CacheState::warm ? "warm" : "cold";
     env.file_pages = observation.file.pages();
     env.cache_resident_pages_before = observation.resident_pages_before;

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
-#include "analysis/theory.hpp"
+#include "analysis/cross_checks.hpp"
+#include "analysis/workload_design.hpp"
 #include "base/units.hpp"
 
 namespace zctrace {
@@ -15,65 +18,102 @@ std::string bytes(std::uint64_t value)
     return format_bytes(value);
 }
 
-std::uint64_t call_count(const std::map<std::string, std::uint64_t>& calls, const std::string& name)
+Technique technique_of(const Report& report)
 {
-    const auto it = calls.find(name);
-    return it == calls.end() ? 0 : it->second;
+    return technique_from_name(report.technique).value_or(Technique::read_write);
 }
 
-// ---- theory row selection ----
-
-const TheoryRow& select_row(Report& report)
+bool sends(const Report& report)
 {
-    const Technique technique = *technique_from_name(report.technique);
-    const TechniqueRows& rows = theory_rows_for(technique);
-    RowSelection& selection = report.theory_row_selection;
-    selection.candidates.assign(rows.ids.begin(), rows.ids.end());
-    if (rows.ids.size() == 1) {
-        selection.reason = "the only row for " + std::string(technique_name(technique));
-        return *find_theory_row(rows.ids.front());
-    }
-
-    // sendfile: the seeds' two rows differ only in whether the socket buffer
-    // holds a copy or references to page-cache pages. The xmit probe tells.
-    const Measured& m = report.measured;
-    const std::uint64_t payload = report.workload.bytes;
-    const std::uint64_t copied_at_socket = copied_on_the_way_out(m);
-    const bool gathered = m.socket.shared_frag_bytes * 2 >= payload && copied_at_socket * 2 < payload;
-    selection.reason = "net_dev_start_xmit saw " + bytes(m.socket.shared_frag_bytes) + " of the " +
-                       bytes(payload) + " payload leave as shared page-cache frags (SKBFL_SHARED_FRAG) and " +
-                       bytes(copied_at_socket) + " copied (" + bytes(m.cpu_copy_bytes.page_cache_to_socket) +
-                       " at sendmsg, " + bytes(m.cpu_copy_bytes.device_linearize) + " linearized at xmit, " +
-                       bytes(m.socket.copied_frag_bytes) + " in copied frags): " +
-                       (gathered ? "the device gathered from the page cache, so \"sendfile + DMA gather\""
-                                 : "the kernel copied the payload, so \"sendfile\"");
-    return *find_theory_row(gathered ? "sendfile_dma_gather" : "sendfile");
+    return sends_over_network(technique_of(report));
 }
 
-// ---- checks ----
+double sum_of(const std::vector<Cause>& causes)
+{
+    return std::accumulate(causes.begin(), causes.end(), 0.0,
+                           [](double sum, const Cause& cause) { return sum + cause.contribution; });
+}
 
-Check make_check(std::string metric, std::optional<double> theory, double measured, double tolerance)
+std::string describe_causes(const std::vector<Cause>& causes)
+{
+    std::string text;
+    for (const Cause& cause : causes)
+        text += (text.empty() ? "" : "; ") + cause.evidence + " (" + (cause.contribution >= 0 ? "+" : "") +
+                format_figure(cause.contribution, 3) + ")";
+    return text;
+}
+
+// A check against an expected figure, judged with the causes found.
+Check judged(std::string metric, std::optional<double> theory, double expected, std::string expected_from,
+             double measured, double tolerance, std::vector<Cause> causes)
 {
     Check check;
     check.metric = std::move(metric);
     check.theory = theory;
+    check.expected = expected;
+    check.expected_from = std::move(expected_from);
     check.measured = measured;
     check.tolerance = tolerance;
-    check.verdict = theory ? judge(*theory, measured, tolerance) : Verdict::explained;
+    check.verdict = judge_deviation(expected, measured, tolerance, causes, check.expected_from == "theory");
+    // Causes matter only to a deviation; a match lists none.
+    if (check.verdict == Verdict::match || check.verdict == Verdict::no_theory)
+        causes.clear();
+    check.causes = std::move(causes);
     return check;
 }
 
-Check check_integrity(const Report& report)
+// What the verdict adds to a check's evidence.
+std::string verdict_clause(const Check& check, const std::string& unit)
 {
-    const Integrity& integrity = report.workload.integrity;
-    Check check = make_check("integrity", 1.0, integrity.ok ? 1.0 : 0.0, 0.0);
-    check.explanation = integrity.ok
-        ? "the receiver got all " + bytes(integrity.bytes_received) + " with crc32 " + integrity.checksum_received
-        : "the receiver got " + bytes(integrity.bytes_received) + " of " + bytes(integrity.bytes_expected) +
-              ", crc32 " + integrity.checksum_received + " (expected " + integrity.checksum_expected +
-              "): the run lost or corrupted data, so no other figure can be trusted";
-    return check;
+    const std::string expected = format_figure(check.expected, 3) + unit;
+    switch (check.verdict) {
+    case Verdict::match:
+    case Verdict::no_theory: return "";
+    case Verdict::environment:
+    case Verdict::explained:
+        return ". Against the expected " + expected + ", these account for all of the difference: " +
+               describe_causes(check.causes);
+    case Verdict::invalid:
+    case Verdict::mismatch:
+        break;
+    }
+    if (check.causes.empty())
+        return ". Nothing measured accounts for the difference from the expected " + expected;
+    return ". Against the expected " + expected + ", the measured causes (" + describe_causes(check.causes) +
+           ") add up to " + format_figure(sum_of(check.causes), 3) + " of the " +
+           format_figure(check.measured - check.expected, 3) + " difference";
 }
+
+// ---- the expected row, from the environment alone ----
+
+// Whether the egress device can send page-cache pages without a CPU copy:
+// scatter-gather and a TX checksum offload (the kernel drops SG without one).
+// Version 1 reports know only what the xmit probe saw.
+struct EgressCapability {
+    bool gather = false;
+    std::string why;
+};
+
+EgressCapability egress_capability(const Report& report)
+{
+    const Environment& env = report.environment;
+    const EgressDevice& egress = env.egress;
+    if (!egress.name.empty()) {
+        if (!egress.sg)
+            return {false, egress.name + " reports no scatter-gather feature"};
+        if (!*egress.sg)
+            return {false, egress.name + " has SG off"};
+        if (!egress.tx_checksum.value_or(false))
+            return {false, egress.name + " has SG but no TX checksum offload, so the kernel drops SG"};
+        return {true, egress.name + " has SG and TX checksum offload"};
+    }
+    if (env.device_sg)
+        return {*env.device_sg, env.device + " had SG " + (*env.device_sg ? "on" : "off") +
+                                    " at net_dev_start_xmit (a report without features read before the run)"};
+    return {false, "the egress device's scatter-gather is unknown"};
+}
+
+// ---- CPU copies ----
 
 std::string copy_breakdown(const CopyBytes& copies)
 {
@@ -81,226 +121,303 @@ std::string copy_breakdown(const CopyBytes& copies)
     const std::pair<const char*, std::uint64_t> paths[] = {
         {"file->user (read)", copies.file_to_user},
         {"user->socket (write)", copies.user_to_socket},
-        {"page cache->socket (spliced pages copied, no SG on the route)", copies.page_cache_to_socket},
+        {"page cache->socket (spliced pages copied at sendmsg)", copies.page_cache_to_socket},
         {"kernel buffer->socket", copies.kernel_to_socket},
-        {"linearized at xmit (device without SG)", copies.device_linearize},
-        {"copy-on-write (pages the kernel copied on write faults)", copies.copy_on_write}};
+        {"linearized at xmit", copies.device_linearize},
+        {"copy-on-write", copies.copy_on_write}};
     for (const auto& [path, amount] : paths)
         if (amount)
             text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
     return text.empty() ? "no byte of payload was copied by the CPU on the sending side" : text;
 }
 
-Check check_cpu_copies(const Report& report, const TheoryRow& row)
+// Copies the row does not count, each legitimate only where the environment
+// or the workload predicts it.
+std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egress)
 {
     const Measured& m = report.measured;
-    Check check = make_check("cpu_copies", row.cpu_copies, m.cpu_copies, kCopyTolerance);
-    const std::string breakdown = copy_breakdown(m.cpu_copy_bytes) + " = " + bytes(m.cpu_copy_bytes.total) +
-                                  " for a " + bytes(report.workload.bytes) + " payload (" +
-                                  format_fixed(m.cpu_copies) + " passes)";
-    std::string socket = "; at xmit " + bytes(m.socket.shared_frag_bytes) + " shared page-cache frags, " +
-                         bytes(m.socket.copied_frag_bytes) + " copied frags, " +
-                         bytes(m.socket.linear_payload_bytes) + " linear payload";
-    if (m.cpu_copy_bytes.retransmit_relinearize)
-        socket += " (of which " + bytes(m.cpu_copy_bytes.retransmit_relinearize) +
-                  " was TCP resending data that had left once, linearized again; that copy is real but is not a "
-                  "pass over the payload, so it is not in the count)";
-    // The textbook's sendfile copies page cache -> socket buffer. Where the
-    // route keeps SG (TCP's is always set when GSO is), the socket buffer
-    // holds the page-cache pages and the copy moves to the device.
-    if (m.cpu_copy_bytes.device_linearize && !m.cpu_copy_bytes.page_cache_to_socket &&
-        m.socket.sendmsg.spliced_bytes && !m.socket.sendmsg.spliced_copied_bytes)
-        socket += ". The copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +
-                  bytes(m.socket.sendmsg.spliced_bytes) +
-                  " as references to page-cache pages, and the payload was copied only at transmit, when the "
-                  "device without scatter-gather needed it linear";
-    if (check.verdict == Verdict::match) {
-        check.explanation = breakdown + socket;
-        return check;
+    const CopyBytes& c = m.cpu_copy_bytes;
+    const double payload = static_cast<double>(report.workload.bytes);
+    std::vector<Cause> causes;
+    if (c.device_linearize && !egress.gather)
+        causes.push_back({"device_without_sg", CauseKind::environment, c.device_linearize, std::nullopt,
+                          ratio(c.device_linearize, payload),
+                          "the egress device cannot gather (" + egress.why + "), so validate_xmit_skb copied " +
+                              bytes(c.device_linearize) + " of payload into linear buffers"});
+    if (c.page_cache_to_socket && !egress.gather)
+        causes.push_back({"route_without_sg", CauseKind::environment, c.page_cache_to_socket, std::nullopt,
+                          ratio(c.page_cache_to_socket, payload),
+                          "the route lacks scatter-gather (" + egress.why + "), so tcp_sendmsg copied " +
+                              bytes(c.page_cache_to_socket) + " of spliced page-cache pages"});
+    if (c.user_to_socket && technique_of(report) == Technique::direct_io_send)
+        causes.push_back({"write_after_direct_read", CauseKind::workload, c.user_to_socket, std::nullopt,
+                          ratio(c.user_to_socket, payload),
+                          "O_DIRECT put the file in user memory with no CPU copy, as the row says, and the row stops "
+                          "there; sending it with write() copied " + bytes(c.user_to_socket) +
+                              " into the socket buffer"});
+    if (c.copy_on_write && m.cow) {
+        // Only what the child wrote may be copied; the page is the unit.
+        const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        const std::uint64_t written = std::min(c.copy_on_write, m.cow->pages_written_by_child * page);
+        if (written)
+            causes.push_back({"pages_written", CauseKind::workload, written, std::nullopt, ratio(written, payload),
+                              "the child wrote " + std::to_string(m.cow->pages_written_by_child) +
+                                  " pages, and a write copies the whole page: " + bytes(written)});
     }
-    // More copies than the row: find where they came from.
-    std::string cause;
-    if (report.technique == "direct_io_send" && m.cpu_copy_bytes.file_to_user == 0 &&
-        m.cpu_copy_bytes.user_to_socket)
-        cause = "O_DIRECT put the file in user memory with no CPU copy (file->user 0 B), as the row says; the "
-                "row stops there. Sending it with write() copies it into the socket buffer (" +
-                bytes(m.cpu_copy_bytes.user_to_socket) + "): that is where the one copy comes back";
-    else if (m.cpu_copy_bytes.device_linearize)
-        cause = "the device lacks scatter-gather, so validate_xmit_skb copied " +
-                bytes(m.cpu_copy_bytes.device_linearize) + " of payload into linear buffers";
-    else if (m.cpu_copy_bytes.page_cache_to_socket)
-        cause = "the route's capabilities lack NETIF_F_SG, so tcp_sendmsg copied " +
-                bytes(m.cpu_copy_bytes.page_cache_to_socket) + " of spliced page-cache pages";
-    if (!cause.empty()) {
-        check.verdict = Verdict::explained;
-        check.explanation = breakdown + socket + ". " + cause + ", a copy the row does not count";
-    } else {
-        check.explanation = breakdown + socket + ". No probe shows why this differs from the row's " +
-                            format_fixed(row.cpu_copies, 0);
+    return causes;
+}
+
+Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressCapability& egress)
+{
+    const Measured& m = report.measured;
+    const CopyBytes& c = m.cpu_copy_bytes;
+    Check check = judged("cpu_copies", row.cpu_copies, row.cpu_copies, "theory", m.cpu_copies, kCopyTolerance,
+                         copy_causes(report, egress));
+    std::string text = copy_breakdown(c) + " = " + bytes(c.total) + " for a " + bytes(report.workload.bytes) +
+                       " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
+    if (sends(report)) {
+        text += "; at xmit " + bytes(m.socket.shared_frag_bytes) + " left as shared page-cache frags, " +
+                bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " + bytes(m.socket.copied_frag_bytes) +
+                " in copied frags, " + bytes(m.socket.linear_payload_bytes) + " linear";
+        if (c.retransmit_relinearize)
+            text += " (of which " + bytes(c.retransmit_relinearize) +
+                    " were TCP resends linearized again: a real copy, but not a pass over the payload)";
+    }
+    check.explanation = text + verdict_clause(check, " copies");
+    const std::string copied = bytes(c.total) + " of " + bytes(report.workload.bytes);
+    switch (check.verdict) {
+    case Verdict::match:
+    case Verdict::no_theory:
+        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies), as \"" +
+                        row.name + "\" says";
+        break;
+    case Verdict::environment:
+    case Verdict::explained:
+        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies); \"" +
+                        row.name + "\" says " + format_theory(row.cpu_copies) + ": " + check.causes.front().evidence;
+        break;
+    case Verdict::invalid:
+    case Verdict::mismatch:
+        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies) where \"" +
+                        row.name + "\" says " + format_theory(row.cpu_copies) + " (" + egress.why +
+                        "): " + copy_breakdown(c);
+        break;
     }
     return check;
 }
 
-// One half of the DMA count: what the row implies, what was measured, and
-// the verdict on that half alone.
-struct DmaPart {
-    double theory = 0;
-    double measured = 0;
-    Verdict verdict = Verdict::match;
-    std::string text;
-};
+// ---- DMA copies ----
 
 // Every row's DMA copies are one disk transfer (into the page cache, or into
 // user memory for direct I/O) plus, except for direct I/O, one memory -> NIC
-// transfer. Each half is judged on its own, so that for instance two disk
-// reads and no NIC transfer cannot pass for the row's 2.
+// transfer. The environment can remove either step; each removal is a cause
+// only when the measurement shows that step did not happen at all.
 Check check_dma_copies(const Report& report, const TheoryRow& row)
 {
     const Measured& m = report.measured;
     const Environment& env = report.environment;
     const double payload = static_cast<double>(report.workload.bytes);
-    Check check = make_check("dma_copies", row.dma_copies, m.dma_copies, kCopyTolerance);
+    const double disk_theory = std::min(1.0, row.dma_copies);
+    const double nic_theory = row.dma_copies - disk_theory;
+    const std::uint64_t disk_bytes = m.dma_bytes.disk_read + m.dma_bytes.disk_write;
+    std::vector<Cause> causes;
 
-    // Rows with DMA copies start with the disk transfer; cow has none.
-    DmaPart disk{std::min(1.0, row.dma_copies), ratio(m.dma_bytes.disk_read + m.dma_bytes.disk_write, payload)};
-    disk.verdict = judge(disk.theory, disk.measured, kCopyTolerance);
-    disk.text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
-                " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
-                " pages added to the page cache (" + format_fixed(disk.measured) + " x payload)";
-    if (reads_direct(*technique_from_name(report.technique)) && m.dma_bytes.disk_read)
-        disk.text += ": O_DIRECT read the disk straight into user memory; " +
-                     std::to_string(m.page_cache.misses) + " pages went through the page cache";
-    else if (env.cache == "cold" && m.dma_bytes.disk_read)
-        disk.text += ": the cache was cold (" + std::to_string(env.cache_resident_pages_before) + " of " +
-                     std::to_string(env.file_pages) + " file pages resident after POSIX_FADV_DONTNEED), so the "
-                     "pages came from the disk by DMA into the page cache, " + std::to_string(m.page_cache.hits) +
-                     " hits";
-    if (disk.verdict == Verdict::mismatch && disk.measured == 0 && m.page_cache.misses == 0 &&
-        env.cache == "warm" && m.page_cache.hit_ratio && *m.page_cache.hit_ratio >= 0.99) {
-        disk.verdict = Verdict::explained;
-        disk.text += ": the cache was warm, " + std::to_string(env.cache_resident_pages_before) + " of " +
-                     std::to_string(env.file_pages) + " file pages were resident before the run and the " +
-                     std::to_string(m.page_cache.accessed_pages) +
-                     " pages the filemap events saw were all hits (hit ratio " + format_fixed(*m.page_cache.hit_ratio, 4) +
-                     "), so the disk->page-cache DMA copy never happened";
-    }
+    const bool all_hits = m.page_cache.misses == 0 && m.page_cache.hit_ratio && *m.page_cache.hit_ratio >= 0.99;
+    if (disk_theory > 0 && disk_bytes == 0 && env.cache == "warm" && all_hits &&
+        !reads_direct(technique_of(report)))
+        causes.push_back({"warm_cache", CauseKind::environment, std::nullopt, m.page_cache.hits, -disk_theory,
+                          "the cache was warm: " + std::to_string(env.cache_resident_pages_before) + " of " +
+                              std::to_string(env.file_pages) + " file pages were resident before the run and all " +
+                              std::to_string(m.page_cache.accessed_pages) +
+                              " pages the filemap events saw were hits, so the disk->page-cache DMA never happened"});
 
-    DmaPart nic{row.dma_copies - disk.theory, ratio(m.dma_bytes.nic_tx, payload)};
-    nic.verdict = judge(nic.theory, nic.measured, kCopyTolerance);
     bool any_dma_device = false;
-    std::string software_devices;
+    std::string software;
     for (const DeviceStats& device : m.socket.devices) {
         any_dma_device = any_dma_device || device.dma_capable;
         if (!device.dma_capable)
-            software_devices += (software_devices.empty() ? "" : ", ") + device.name + " (" +
-                                bytes(device.payload_bytes) + " payload)";
+            software += (software.empty() ? "" : ", ") + device.name;
     }
-    nic.text = "NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices (" + format_fixed(nic.measured) +
-               " x payload)";
-    if (nic.verdict == Verdict::mismatch && nic.measured == 0 && !m.socket.devices.empty() && !any_dma_device) {
-        nic.verdict = Verdict::explained;
-        nic.text += ": the payload left through " + software_devices +
-                    ", a software device with no DMA engine (no bus device behind it), so the memory->NIC DMA "
-                    "copy does not exist here";
-    }
+    if (nic_theory > 0 && m.dma_bytes.nic_tx == 0 && !m.socket.devices.empty() && !any_dma_device)
+        causes.push_back({"software_device", CauseKind::environment, m.socket.bytes, std::nullopt, -nic_theory,
+                          "the payload left through " + software +
+                              ", a software device with no DMA engine (no bus device behind it), so the "
+                              "memory->NIC DMA does not exist here"});
+    if (nic_theory == 0 && m.dma_bytes.nic_tx && technique_of(report) == Technique::direct_io_send)
+        causes.push_back({"send_after_direct_read", CauseKind::workload, m.dma_bytes.nic_tx, std::nullopt,
+                          ratio(m.dma_bytes.nic_tx, payload),
+                          "the workload sends what the row only reads: " + bytes(m.dma_bytes.nic_tx) +
+                              " handed to a NIC by DMA"});
 
-    check.explanation = disk.text + "; " + nic.text;
-    check.verdict = overall_verdict({Check{"", {}, 0, 0, disk.verdict, ""}, Check{"", {}, 0, 0, nic.verdict, ""}});
+    Check check = judged("dma_copies", row.dma_copies, row.dma_copies, "theory", m.dma_copies, kCopyTolerance,
+                         std::move(causes));
+    std::string text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
+                       " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
+                       " pages added to the page cache";
+    if (reads_direct(technique_of(report)) && m.dma_bytes.disk_read)
+        text += "; O_DIRECT read the disk straight into user memory";
+    else if (env.cache == "cold" && m.dma_bytes.disk_read)
+        text += "; the cache was cold, so the pages came from the disk by DMA into the page cache";
+    text += "; NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices";
+    check.explanation = text + verdict_clause(check, " DMA copies");
+    check.summary = format_figure(m.dma_copies, 3) + " DMA copies where \"" + row.name + "\" says " +
+                    format_theory(row.dma_copies) +
+                    (check.verdict == Verdict::environment ? ": this machine skips steps the row assumes" : "");
+    if (check.verdict == Verdict::match)
+        check.summary = format_figure(m.dma_copies, 3) + " DMA copies, as \"" + row.name + "\" says";
     return check;
+}
+
+// ---- syscalls and mode switches ----
+
+std::string describe_calls(const CallCounts& calls)
+{
+    std::string text;
+    for (const auto& [name, count] : calls)
+        if (count)
+            text += (text.empty() ? "" : ", ") + name + " " + std::to_string(count);
+    return text.empty() ? "none" : text;
+}
+
+CallCounts nonzero(const CallCounts& calls)
+{
+    CallCounts out;
+    for (const auto& [name, count] : calls)
+        if (count)
+            out[name] = count;
+    return out;
+}
+
+struct CallFacts {
+    Technique technique;
+    std::uint64_t transfers;
+    CallCounts repeats;
+    DesignedCalls design;
+    CallCounts seen;
+    bool as_designed;  // the probes' counts are the workload's design, name for name
+};
+
+CallFacts call_facts(const Report& report)
+{
+    CallFacts facts{technique_of(report), report.workload.transfers, nonzero(report.workload.repeated_calls), {}, {},
+                    false};
+    facts.design = designed_calls(facts.technique, facts.transfers, facts.repeats);
+    facts.seen = nonzero(report.measured.syscalls.by_name);
+    facts.as_designed = facts.seen == nonzero(facts.design.calls);
+    return facts;
+}
+
+std::string design_clause(const CallFacts& facts)
+{
+    if (facts.as_designed)
+        return "; the workload's design (" + facts.design.how + ") makes exactly these";
+    return "; the workload's design (" + facts.design.how + ") makes " + describe_calls(facts.design.calls) +
+           " for " + std::to_string(facts.transfers) + " transfers" +
+           (facts.repeats.empty() ? "" : " and the repeats it counted (" + describe_calls(facts.repeats) + ")");
 }
 
 Check check_syscalls(const Report& report, const TheoryRow& row)
 {
     const Measured& m = report.measured;
-    const auto& calls = m.syscalls.by_name;
-    const std::uint64_t transfers = report.workload.transfers;
-    Check check = make_check("syscalls_per_transfer", row.syscalls_per_transfer, m.syscalls_per_transfer,
-                             kPerTransferTolerance);
-    std::string counted;
-    for (const auto& [name, count] : calls)
-        counted += (counted.empty() ? "" : ", ") + name + " " + std::to_string(count);
-    counted = std::to_string(m.syscalls.total) + " syscalls (" + counted + ") for " + std::to_string(transfers) +
-              " transfers";
-    if (!row.syscalls_per_transfer) {
-        check.explanation = counted + "; the seeds give no count for \"" + row.syscalls + "\"";
-        return check;
-    }
-    if (check.verdict == Verdict::match) {
-        check.explanation = counted;
-        return check;
-    }
-
-    const std::string technique = report.technique;
-    const std::uint64_t splices = call_count(calls, "splice");
-    const std::uint64_t writes = call_count(calls, "write");
-    // Each pipe fill is one splice in and one splice out; a chunk larger
-    // than the pipe takes several fills.
-    const std::uint64_t pipe = report.workload.pipe_bytes.value_or(0);
-    const std::uint64_t fills_per_chunk = pipe ? (report.workload.chunk_bytes + pipe - 1) / pipe : 1;
-    if (technique == "splice" && m.syscalls.total == splices && splices == 2 * transfers * fills_per_chunk) {
-        check.verdict = Verdict::explained;
-        check.explanation = counted + ". splice() needs a pipe on one side, so moving a file to a socket "
-                            "takes two calls per pipe fill: file->pipe and pipe->socket (seed 000 §3.1 shows "
-                            "both, its table counts one)";
-        if (fills_per_chunk > 1)
-            check.explanation += "; the pipe holds " + bytes(pipe) + ", so each " +
-                                 bytes(report.workload.chunk_bytes) + " chunk took " +
-                                 std::to_string(fills_per_chunk) + " fills";
-    } else if (technique == "mmap_write" && writes == transfers && call_count(calls, "mmap") == 1 &&
-               call_count(calls, "munmap") == 1 && m.syscalls.total == writes + 2) {
-        check.verdict = Verdict::explained;
-        check.explanation = counted + ". The seeds count one mmap and one write per transfer; the workload "
-                            "maps the file once and writes it in " + std::to_string(transfers) +
-                            " chunks, so (" + std::to_string(writes) + " write + 1 mmap + 1 munmap) / " +
-                            std::to_string(transfers) + " = " + format_fixed(m.syscalls_per_transfer, 3);
-    } else if (writes > transfers && m.syscalls.total == writes + call_count(calls, "read")) {
-        check.verdict = Verdict::explained;
-        check.explanation = counted + ". " + std::to_string(writes - transfers) +
-                            " write() calls were short and had to be repeated";
+    const CallFacts facts = call_facts(report);
+    const double transfers = static_cast<double>(facts.transfers);
+    const std::string counted = std::to_string(m.syscalls.total) + " syscalls (" + describe_calls(facts.seen) +
+                                ") for " + std::to_string(facts.transfers) + " transfers";
+    Check check;
+    if (row.syscalls_per_transfer) {
+        std::vector<Cause> causes;
+        if (facts.as_designed)
+            causes = call_causes(facts.technique, facts.transfers, facts.repeats, *row.syscalls_per_transfer, 1.0);
+        check = judged("syscalls_per_transfer", row.syscalls_per_transfer, *row.syscalls_per_transfer, "theory",
+                       m.syscalls_per_transfer, kCallTolerance, std::move(causes));
+        check.explanation = counted + design_clause(facts) + verdict_clause(check, " per transfer");
     } else {
-        check.explanation = counted + ". No workload detail explains the difference from the seeds' " +
-                            format_fixed(*row.syscalls_per_transfer, 0) + " (" + row.syscalls + ")";
+        // The seeds give no figure ("特定接口"): hold the run to the design.
+        const double designed = ratio(total_calls(facts.design.calls), transfers);
+        check = judged("syscalls_per_transfer", std::nullopt, designed, "workload", m.syscalls_per_transfer,
+                       kCallTolerance, {});
+        if (!facts.as_designed)
+            check.verdict = Verdict::mismatch;
+        check.explanation = counted + "; the seeds give no count for \"" + row.syscalls + "\"" + design_clause(facts);
     }
+    check.summary = format_figure(m.syscalls_per_transfer, 3) + " syscalls per transfer" +
+                    (check.verdict == Verdict::mismatch
+                         ? " (" + describe_calls(facts.seen) + ") where " +
+                               (row.syscalls_per_transfer ? "\"" + row.name + "\" says " +
+                                                                format_theory(row.syscalls_per_transfer)
+                                                          : "the workload's design makes " +
+                                                                format_figure(check.expected, 3)) +
+                               " (" + describe_calls(facts.design.calls) + ")"
+                         : "");
     return check;
 }
 
-Check check_mode_switches(const Report& report, const TheoryRow& row, const Check& syscalls)
+// Every syscall is one user->kernel and one kernel->user switch; a fork also
+// returns in the child, which leaves the kernel without entering it. Judged
+// on its own figure, never taken from the syscall check.
+Check check_mode_switches(const Report& report, const TheoryRow& row)
 {
     const Measured& m = report.measured;
-    Check check = make_check("mode_switches_per_transfer", row.mode_switches, m.mode_switches_per_transfer,
-                             2 * kPerTransferTolerance);
-    const std::uint64_t fork_returns = m.mode_switch_detail.fork_returns;
-    const bool two_per_call = m.mode_switch_detail.syscall_entries == m.syscalls.total &&
-                              m.mode_switch_detail.syscall_exits == m.syscalls.total + fork_returns;
-    std::string counted = std::to_string(m.mode_switch_detail.syscall_entries) + " syscall entries + " +
-                          std::to_string(m.mode_switch_detail.syscall_exits) + " exits = " +
-                          std::to_string(m.mode_switches) + " mode switches over " +
-                          std::to_string(report.workload.transfers) + " transfers";
-    if (fork_returns)
-        counted += "; " + std::to_string(fork_returns) + " of the exits are a fork returning in the child, which "
-                   "leaves the kernel without having entered it";
+    const ModeSwitchDetail& detail = m.mode_switch_detail;
+    const CallFacts facts = call_facts(report);
+    const double transfers = static_cast<double>(facts.transfers);
+    const bool paired =
+        detail.syscall_entries == m.syscalls.total && detail.syscall_exits == m.syscalls.total + detail.fork_returns;
+    const std::uint64_t forks = facts.design.calls.count("clone") ? facts.design.calls.at("clone") : 0;
+    const bool consistent = paired && facts.as_designed && detail.fork_returns == forks;
+    std::string counted = std::to_string(detail.syscall_entries) + " syscall entries + " +
+                          std::to_string(detail.syscall_exits) + " exits = " + std::to_string(m.mode_switches) +
+                          " mode switches over " + std::to_string(facts.transfers) + " transfers";
+    if (detail.fork_returns)
+        counted += "; " + std::to_string(detail.fork_returns) +
+                   " of the exits are a fork returning in the child, which leaves the kernel without entering it";
+    if (!paired)
+        counted += "; entries and exits do not pair up with the " + std::to_string(m.syscalls.total) + " syscalls";
     if (m.page_faults.user)
         counted += " (plus " + std::to_string(m.page_faults.user) +
                    " user page faults, which also enter the kernel but are not syscalls)";
-    if (!row.mode_switches) {
-        check.explanation = counted + "; the seeds give no figure for \"" + row.name + "\"";
-        return check;
-    }
-    if (check.verdict == Verdict::match) {
-        check.explanation = counted;
-        return check;
-    }
-    if (two_per_call && syscalls.verdict != Verdict::mismatch) {
-        check.verdict = Verdict::explained;
-        check.explanation = counted + ". Every syscall is one user->kernel and one kernel->user switch, so this "
-                            "is 2 x " + format_fixed(m.syscalls_per_transfer, 3) +
-                            " syscalls per transfer; see syscalls_per_transfer for why that differs";
-    } else if (two_per_call) {
-        check.explanation = counted + ". Each syscall is 2 switches, as it should be; it is the syscall count "
-                            "that the seeds do not explain (see syscalls_per_transfer)";
+    Check check;
+    if (row.mode_switches) {
+        std::vector<Cause> causes;
+        if (consistent)
+            causes = call_causes(facts.technique, facts.transfers, facts.repeats, *row.mode_switches / 2, 2.0);
+        check = judged("mode_switches_per_transfer", row.mode_switches, *row.mode_switches, "theory",
+                       m.mode_switches_per_transfer, kCallTolerance, std::move(causes));
+        check.explanation = counted + design_clause(facts) + verdict_clause(check, " per transfer");
     } else {
-        check.explanation = counted + ". Entries and exits do not pair up with the syscalls counted";
+        const double designed = ratio(2 * total_calls(facts.design.calls) + forks, transfers);
+        check = judged("mode_switches_per_transfer", std::nullopt, designed, "workload", m.mode_switches_per_transfer,
+                       kCallTolerance, {});
+        if (!consistent)
+            check.verdict = Verdict::mismatch;
+        check.explanation = counted + "; the seeds give no figure for \"" + row.name +
+                            "\"; the workload's design makes 2 switches per call" +
+                            (forks ? " and one more per fork" : "") + ": " + format_figure(designed, 3) +
+                            " per transfer" + design_clause(facts);
     }
+    check.summary = format_figure(m.mode_switches_per_transfer, 3) + " mode switches per transfer" +
+                    (check.verdict == Verdict::mismatch
+                         ? " where " + (row.mode_switches ? "\"" + row.name + "\" says " + format_theory(row.mode_switches)
+                                                          : "the workload's design makes " +
+                                                                format_figure(check.expected, 3))
+                         : "");
+    return check;
+}
+
+// ---- what the seeds claim beyond the table ----
+
+Check check_integrity(const Report& report)
+{
+    const Integrity& integrity = report.workload.integrity;
+    Check check = judged("integrity", 1.0, 1.0, "workload", integrity.ok ? 1.0 : 0.0, 0.0, {});
+    check.verdict = integrity.ok ? Verdict::match : Verdict::mismatch;
+    check.summary = integrity.ok ? "integrity ok" : "the data arrived damaged or incomplete";
+    check.explanation = integrity.ok
+        ? "the " + integrity.verified_by + " got all " + bytes(integrity.bytes_received) + " with crc32 " +
+              integrity.checksum_received
+        : "the " + integrity.verified_by + " got " + bytes(integrity.bytes_received) + " of " +
+              bytes(integrity.bytes_expected) + ", crc32 " + integrity.checksum_received + " (expected " +
+              integrity.checksum_expected + "): the run lost or corrupted data";
     return check;
 }
 
@@ -310,27 +427,19 @@ Check check_mode_switches(const Report& report, const TheoryRow& row, const Chec
 Check check_cow_pages(const Report& report)
 {
     const CowStats& cow = *report.measured.cow;
-    Check check = make_check("cow_copied_pages", static_cast<double>(cow.pages_written_by_child),
-                             static_cast<double>(cow.pages_copied), 0.0);
-    std::string evidence = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
-                           std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, "
-                           "error code PROT|WRITE: wp_page_copy), " + bytes(cow.copy_bytes) + " copied, after the "
-                           "child read all " + bytes(report.workload.bytes) + " (" +
-                           std::to_string(cow.faults_on_buffer) + " faults on the buffer in all)";
-    if (cow.pages_shared && cow.pages_private)
-        evidence += "; the child's smaps for the buffer: " + std::to_string(*cow.pages_shared) +
-                    " pages still shared with the parent, " + std::to_string(*cow.pages_private) + " its own";
-    else
-        evidence += "; the child's smaps could not be read";
-    evidence += std::string("; the parent's buffer ") +
-                (cow.parent_buffer_intact ? "still matched the file afterwards, so the writes went to the copies"
-                                          : "no longer matched the file");
-    check.explanation = (check.verdict == Verdict::match
-                             ? "the child wrote " + std::to_string(cow.pages_written_by_child) +
-                                   " pages and the kernel copied exactly those: "
-                             : "the child wrote " + std::to_string(cow.pages_written_by_child) +
-                                   " pages but the kernel copied a different number: ") +
-                        evidence;
+    const double written = static_cast<double>(cow.pages_written_by_child);
+    Check check = judged("cow_copied_pages", written, written, "theory", static_cast<double>(cow.pages_copied), 0.0,
+                         {});
+    check.verdict = judge(written, check.measured, 0.0);
+    check.summary = "the child wrote " + std::to_string(cow.pages_written_by_child) + " pages and the kernel copied " +
+                    std::to_string(cow.pages_copied);
+    check.explanation = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
+                        std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, error code "
+                        "PROT|WRITE: wp_page_copy), " + bytes(cow.copy_bytes) + " copied, after the child read all " +
+                        bytes(report.workload.bytes) + " (" + std::to_string(cow.faults_on_buffer) +
+                        " faults on the buffer in all); the parent's buffer " +
+                        (cow.parent_buffer_intact ? "still matched the file afterwards, so the writes went to the copies"
+                                                  : "no longer matched the file");
     return check;
 }
 
@@ -342,8 +451,12 @@ Check check_mmap_rounding(const Report& report)
     const MmapStats& mmap = *report.measured.mmap;
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t rounded = (mmap.file_bytes + page - 1) / page * page;
-    Check check = make_check("mmap_rounding_waste_bytes", static_cast<double>(rounded - mmap.file_bytes),
-                             static_cast<double>(mmap.rounding_waste_bytes), 0.0);
+    const double waste = static_cast<double>(rounded - mmap.file_bytes);
+    Check check = judged("mmap_rounding_waste_bytes", waste, waste, "theory",
+                         static_cast<double>(mmap.rounding_waste_bytes), 0.0, {});
+    check.verdict = judge(waste, check.measured, 0.0);
+    check.summary = bytes(mmap.mapped_bytes) + " mapped for a " + bytes(mmap.file_bytes) + " file, " +
+                    bytes(mmap.rounding_waste_bytes) + " past its end";
     check.explanation = "a " + bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " + bytes(mmap.mapped_bytes) +
                         " of file pages mapped into the sender, " + bytes(mmap.rounding_waste_bytes) +
                         " beyond the file's last byte (the seeds: mappings cover whole " + bytes(page) +
@@ -359,11 +472,14 @@ Check check_mmap_rounding(const Report& report)
 Check check_pollution(const Report& report)
 {
     const Comparison& comparison = *report.comparison;
-    const double measured = comparison.pollution_ratio.value_or(0.0);
-    Check check = make_check("page_cache_pollution_vs_buffered", 0.0, measured, 0.01);
+    Check check = judged("page_cache_pollution_vs_buffered", 0.0, 0.0, "theory",
+                         comparison.pollution_ratio.value_or(0.0), 0.01, {});
+    check.verdict = judge(0.0, check.measured, 0.01);
+    check.summary = std::to_string(comparison.measured.page_cache_pages_added) + " pages added to the page cache, " +
+                    std::to_string(comparison.baseline.page_cache_pages_added) + " by a buffered read";
     check.explanation = comparison.summary;
     if (!comparison.pollution_ratio) {
-        check.verdict = Verdict::mismatch;
+        check.verdict = Verdict::invalid;
         check.explanation += "; the buffered run added no pages, so there is nothing to compare with (was the "
                              "cache warm?)";
     }
@@ -383,6 +499,17 @@ std::vector<std::string> findings(const Report& report)
                   " x payload) from socket buffers into user memory (skb_copy_datagram_iovec); "
                   "the theory table stops at the sender's NIC and leaves this copy out");
 
+    // The textbook's sendfile copies page cache -> socket buffer. Where the
+    // route keeps SG (TCP's is always set when GSO is), the socket buffer
+    // holds the page-cache pages and the copy moves to the device.
+    const CopyBytes& c = m.cpu_copy_bytes;
+    if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
+        !m.socket.sendmsg.spliced_copied_bytes)
+        out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +
+                      bytes(m.socket.sendmsg.spliced_bytes) +
+                      " as references to page-cache pages, and the payload was copied only at transmit, when the "
+                      "device without scatter-gather needed it linear");
+
     if (m.page_faults.kernel || m.page_cache.mapped_pages) {
         const PageCacheStats& cache = m.page_cache;
         std::string text = "the sender took " + std::to_string(m.page_faults.kernel) +
@@ -398,26 +525,6 @@ std::vector<std::string> findings(const Report& report)
                     "which no filemap event reports";
         out.push_back(text);
     }
-
-    if (m.cpu_copy_bytes.user_to_socket)
-        out.push_back("two probes agree on the user->socket copy: sendmsg copied " +
-                      bytes(m.cpu_copy_bytes.user_to_socket) + " from user memory, and " +
-                      bytes(m.socket.copied_frag_bytes) + " left the device in copied frags");
-
-    const KernelCounterStats& k = m.kernel_counters;
-    out.push_back("cross-check with the kernel's own counters for the sender: sched_switch saw " +
-                  std::to_string(m.context_switches.voluntary) + " voluntary and " +
-                  std::to_string(m.context_switches.involuntary) + " involuntary switches, getrusage " +
-                  std::to_string(k.voluntary_switches) + " and " + std::to_string(k.involuntary_switches) +
-                  "; page faults: probes " + std::to_string(m.page_faults.user + m.page_faults.kernel) +
-                  ", getrusage " + std::to_string(k.minor_faults + k.major_faults));
-
-    std::uint64_t tally = 0;
-    for (const auto& [name, count] : report.workload.calls)
-        tally += count;
-    if (m.syscalls.total != tally)
-        out.push_back("the probes counted " + std::to_string(m.syscalls.total) + " syscalls in the window but the "
-                      "workload made " + std::to_string(tally) + ": the syscall figures are incomplete");
     if (m.page_cache.out_of_range_events)
         out.push_back(std::to_string(m.page_cache.out_of_range_events) +
                       " page-cache events named pages past the end of the workload file and were not counted");
@@ -433,24 +540,76 @@ std::vector<std::string> findings(const Report& report)
                       bytes(m.socket.retransmit_bytes) + "); xmit saw " + bytes(m.socket.resent_payload_bytes) +
                       " of payload a second time, " + bytes(m.socket.resent_linear_payload_bytes) +
                       " of it linear, i.e. copied again");
-    // Every payload byte leaves through the device at least once; what the
-    // xmit probe did not see, it could not classify.
-    const std::uint64_t seen_first = m.socket.linear_payload_bytes + m.socket.frag_bytes - m.socket.resent_payload_bytes;
-    if (m.socket.skbs && seen_first < report.workload.bytes)
-        out.push_back(bytes(report.workload.bytes - seen_first) + " of the payload never passed net_dev_start_xmit "
-                      "on the sender's connection (" + bytes(seen_first) + " seen, resends excluded): copies made "
-                      "at transmit for those bytes are not counted, so cpu_copies may be low by up to " +
-                      format_fixed(static_cast<double>(report.workload.bytes - seen_first) /
-                                       static_cast<double>(report.workload.bytes), 3));
     if (m.socket.ownerless_skbs)
         out.push_back(std::to_string(m.socket.ownerless_skbs) +
                       " skbs reached the device with no owning socket (skb->sk NULL: software GSO gives segments "
                       "an owner only when the original skb had TCP's tcp_wfree destructor); they were matched to "
                       "the sender's connection by their TCP/IPv4 4-tuple and counted");
-    if (report.overhead.missed_events)
-        out.push_back(std::to_string(report.overhead.missed_events) +
-                      " probe runs were skipped by the kernel (bpf recursion_misses): counts may be low");
     return out;
+}
+
+// ---- the headline ----
+
+const Check* find_check(const Report& report, const std::string& metric)
+{
+    for (const Check& check : report.checks)
+        if (check.metric == metric)
+            return &check;
+    return nullptr;
+}
+
+// The worst check, the first of its verdict.
+const Check* worst_check(const Report& report)
+{
+    for (Verdict wanted : {Verdict::invalid, Verdict::mismatch})
+        for (const Check& check : report.checks)
+            if (check.verdict == wanted)
+                return &check;
+    return nullptr;
+}
+
+std::string copies_word(double copies)
+{
+    const double whole = std::round(copies);
+    const std::string figure = std::fabs(copies - whole) < 0.005 ? std::to_string(static_cast<long long>(whole))
+                                                                 : format_figure(copies, 2);
+    return figure + (figure == "1" ? " copy" : " copies");
+}
+
+std::string headline(const Report& report, const EgressCapability& egress)
+{
+    const Measured& m = report.measured;
+    const std::string& t = report.technique;
+    const Check* worst = worst_check(report);
+    if (report.verdict == Verdict::invalid)
+        return t + ": INVALID — " + worst->summary + "; no figure of this run can be trusted";
+    if (report.verdict == Verdict::mismatch)
+        return t + ": NOT as the table says — " + worst->summary;
+
+    const std::uint64_t copied = m.cpu_copy_bytes.total;
+    const std::string payload = bytes(report.workload.bytes);
+    std::string text;
+    if (copied == 0)
+        text = t + ": zero-copy — the CPU copied 0 B of " + payload;
+    else
+        text = t + ": " + copies_word(m.cpu_copies) + " — " + bytes(copied) + " copied for " + payload;
+    const Check* cpu = find_check(report, "cpu_copies");
+    if (cpu && (cpu->verdict == Verdict::explained || cpu->verdict == Verdict::environment))
+        text += "; \"" + report.theory_row + "\" says " + format_theory(report.theory.cpu_copies) + ": " +
+                cpu->causes.front().evidence;
+    else
+        text += ", as \"" + report.theory_row + "\" says";
+    if (report.theory_row_selection.candidates.size() > 1)
+        text += " (expected: " + egress.why + ")";
+    if (report.verdict == Verdict::explained) {
+        std::string others;
+        for (const Check& check : report.checks)
+            if (check.verdict == Verdict::explained && check.metric != "cpu_copies")
+                others += (others.empty() ? "" : ", ") + check.metric;
+        if (!others.empty())
+            text += "; explained: " + others;
+    }
+    return text;
 }
 
 }  // namespace
@@ -461,45 +620,105 @@ std::uint64_t copied_on_the_way_out(const Measured& measured)
            measured.socket.copied_frag_bytes;
 }
 
-Verdict judge(double theory, double measured, double tolerance)
+ExpectedRow expected_row(const Report& report)
 {
-    return std::fabs(theory - measured) <= tolerance + 1e-9 ? Verdict::match : Verdict::mismatch;
+    const Technique technique = technique_of(report);
+    const TechniqueRows& rows = theory_rows_for(technique);
+    ExpectedRow expected;
+    expected.candidates.assign(rows.ids.begin(), rows.ids.end());
+    if (rows.ids.size() == 1) {
+        expected.row = find_theory_row(rows.ids.front());
+        expected.reason = "the only row for " + std::string(technique_name(technique));
+        return expected;
+    }
+    // sendfile: the seeds' two rows differ only in whether the device
+    // gathers the payload from the page cache. That is the device's to say,
+    // before anything is measured.
+    const EgressCapability egress = egress_capability(report);
+    expected.row = find_theory_row(egress.gather ? "sendfile_dma_gather" : "sendfile");
+    const std::string& read_by = report.environment.egress.read_by;
+    expected.reason = egress.why + (read_by.empty() ? "" : " (" + read_by + ")") +
+                      (egress.gather ? ", so the payload should leave uncopied: \"sendfile + DMA gather\""
+                                     : ", so the kernel must copy the payload: \"sendfile\"");
+    return expected;
+}
+
+Verdict judge(double expected, double measured, double tolerance)
+{
+    return std::fabs(expected - measured) <= tolerance + 1e-9 ? Verdict::match : Verdict::mismatch;
+}
+
+Verdict judge_deviation(double expected, double measured, double tolerance, const std::vector<Cause>& causes,
+                        bool from_theory)
+{
+    if (judge(expected, measured, tolerance) == Verdict::match)
+        return from_theory ? Verdict::match : Verdict::no_theory;
+    const double deviation = measured - expected;
+    const double accounted = sum_of(causes);
+    const bool same_sign = (deviation > 0) == (accounted > 0) && accounted != 0;
+    if (causes.empty() || !same_sign || std::fabs(deviation - accounted) > tolerance + 1e-9)
+        return Verdict::mismatch;
+    const bool environment_only = std::all_of(causes.begin(), causes.end(),
+                                              [](const Cause& cause) { return cause.kind == CauseKind::environment; });
+    return environment_only ? Verdict::environment : Verdict::explained;
 }
 
 Verdict overall_verdict(const std::vector<Check>& checks)
 {
-    Verdict verdict = Verdict::match;
-    for (const Check& check : checks) {
-        if (check.verdict == Verdict::mismatch)
-            return Verdict::mismatch;
-        if (check.verdict == Verdict::explained)
-            verdict = Verdict::explained;
-    }
-    return verdict;
+    for (Verdict worse : {Verdict::invalid, Verdict::mismatch, Verdict::explained})
+        if (std::any_of(checks.begin(), checks.end(), [&](const Check& check) { return check.verdict == worse; }))
+            return worse;
+    return Verdict::match;
 }
 
 void analyze(Report& report)
 {
-    const TheoryRow& row = select_row(report);
+    const ExpectedRow expected = expected_row(report);
+    const TheoryRow& row = *expected.row;
+    const EgressCapability egress = egress_capability(report);
     report.theory_row = row.name;
+    report.theory_row_selection.candidates = expected.candidates;
+    report.theory_row_selection.expected = row.id;
+    report.theory_row_selection.reason = expected.reason;
     report.theory = {row.id,         row.name,  row.name_zh,      row.cpu_copies, row.dma_copies,
                      row.syscalls,   row.syscalls_per_transfer, row.mode_switches, row.remark, row.source};
 
+    EgressDevice& egress_device = report.environment.egress;
+    if (!egress_device.name.empty()) {
+        const auto& devices = report.measured.socket.devices;
+        if (devices.empty())
+            egress_device.confirmed_at_xmit.reset();
+        else
+            egress_device.confirmed_at_xmit = devices.size() == 1 && devices.front().name == egress_device.name &&
+                                              std::optional<bool>(devices.front().sg) == egress_device.sg;
+    }
+
     report.checks.clear();
     report.checks.push_back(check_integrity(report));
-    report.checks.push_back(check_cpu_copies(report, row));
+    report.checks.push_back(check_cpu_copies(report, row, egress));
     report.checks.push_back(check_dma_copies(report, row));
-    const Check syscalls = check_syscalls(report, row);
-    report.checks.push_back(syscalls);
-    report.checks.push_back(check_mode_switches(report, row, syscalls));
+    report.checks.push_back(check_syscalls(report, row));
+    report.checks.push_back(check_mode_switches(report, row));
     if (report.measured.cow)
         report.checks.push_back(check_cow_pages(report));
     if (report.measured.mmap)
         report.checks.push_back(check_mmap_rounding(report));
     if (report.comparison)
         report.checks.push_back(check_pollution(report));
+    for (Check& check : cross_checks(report))
+        report.checks.push_back(std::move(check));
     report.verdict = overall_verdict(report.checks);
+
+    // Which candidate the copies match, whatever was expected.
+    report.theory_row_selection.measured.reset();
+    for (const std::string& id : expected.candidates)
+        if (const TheoryRow* candidate = find_theory_row(id);
+            candidate && judge(candidate->cpu_copies, report.measured.cpu_copies, kCopyTolerance) == Verdict::match) {
+            report.theory_row_selection.measured = id;
+            break;
+        }
     report.findings = findings(report);
+    report.headline = headline(report, egress);
 }
 
 }  // namespace zctrace

@@ -33,7 +33,7 @@ FeatureState any_tx_checksum(const std::map<std::string, DeviceFeature>& feature
 {
     FeatureState out;
     bool all_fixed = true;
-    for (const char* name : {"tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-checksum-ipv6"}) {
+    for (const char* name : kTxChecksumFeatures) {
         const FeatureState state = feature(features, name);
         if (!state.on)
             continue;

@@ -325,4 +325,15 @@ Result<void> set_scatter_gather(const std::string& ifname, bool on)
     return ethtool(ifname, &value, std::string("turn scatter-gather ") + (on ? "on" : "off"));
 }
 
+Offloads offloads_of(const std::map<std::string, DeviceFeature>& features)
+{
+    Offloads offloads;
+    if (const auto sg = features.find("tx-scatter-gather"); sg != features.end())
+        offloads.scatter_gather = sg->second.active;
+    for (const char* name : kTxChecksumFeatures)
+        if (const auto csum = features.find(name); csum != features.end())
+            offloads.tx_checksum = offloads.tx_checksum.value_or(false) || csum->second.active;
+    return offloads;
+}
+
 }  // namespace zctrace

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,18 @@ struct DeviceFeature {
 };
 // Every feature of a device in the calling thread's namespace, by name.
 Result<std::map<std::string, DeviceFeature>> read_device_features(const std::string& ifname);
+// The features any one of which lets TCP leave the checksum to the device;
+// without one, the kernel drops scatter-gather too.
+inline constexpr const char* kTxChecksumFeatures[] = {"tx-checksum-ipv4", "tx-checksum-ip-generic",
+                                                      "tx-checksum-ipv6"};
+
+// What decides whether page-cache pages can leave a device uncopied.
+struct Offloads {
+    std::optional<bool> scatter_gather;  // null: the device reports no such feature
+    std::optional<bool> tx_checksum;     // any of kTxChecksumFeatures active
+};
+Offloads offloads_of(const std::map<std::string, DeviceFeature>& features);
+
 // ETHTOOL_SSG. The kernel drops what depends on SG (TSO) along with it.
 Result<void> set_scatter_gather(const std::string& ifname, bool on);
 

@@ -15,10 +15,10 @@ Error bad_input(const std::string& message)
     return Error{0, message, ErrorKind::bad_input};
 }
 
-const JsonSchema& schema_of(DocumentKind kind)
+const JsonSchema& schema_of(DocumentKind kind, std::int64_t version)
 {
     switch (kind) {
-    case DocumentKind::report: return report_schema();
+    case DocumentKind::report: return version == 1 ? report_v1_schema() : report_schema();
     case DocumentKind::gather: return gather_schema();
     case DocumentKind::summary: return summary_schema();
     case DocumentKind::diff: return diff_schema();
@@ -96,10 +96,10 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
                          std::to_string(supported) + " at most; upgrade zctrace to read it");
     if (number < 1)
         return bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
-    const auto problems = schema_of(*kind).validate(json);
+    const auto problems = schema_of(*kind, number).validate(json);
     if (!problems.empty())
         return bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
-                         std::to_string(supported) + "): " + join_schema_problems(problems));
+                         std::to_string(number) + "): " + join_schema_problems(problems));
     return Document{source, *kind, std::move(json)};
 }
 

@@ -386,6 +386,12 @@ const JsonSchema& report_schema()
     return schema;
 }
 
+const JsonSchema& report_v1_schema()
+{
+    static const JsonSchema schema = compiled(report_v1_schema_text());
+    return schema;
+}
+
 const JsonSchema& gather_schema()
 {
     static const JsonSchema schema = compiled(gather_schema_text());

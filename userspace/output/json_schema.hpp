@@ -24,9 +24,13 @@ private:
     nlohmann::json root_;
 };
 
-// The report schema (reports/schema/report.v1.schema.json), compiled in.
+// The report schema (reports/schema/report.v2.schema.json), compiled in.
 const JsonSchema& report_schema();
 const std::string& report_schema_text();
+// Version 1 (reports/schema/report.v1.schema.json), for reports written by
+// earlier zctraces.
+const JsonSchema& report_v1_schema();
+const std::string& report_v1_schema_text();
 // The gather report schema (reports/schema/gather.v1.schema.json), compiled in.
 const JsonSchema& gather_schema();
 const std::string& gather_schema_text();

@@ -2,28 +2,44 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "base/units.hpp"
 
 namespace zctrace {
 
+namespace {
+
+// Whole numbers as integers, others with three decimals: checks mix copies,
+// calls per transfer and byte counts.
+std::string figure(double value)
+{
+    if (std::fabs(value - std::round(value)) < 1e-9 && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(std::llround(value)));
+    return format_figure(value, 3);
+}
+
+}  // namespace
+
 std::string render_report(const Report& r)
 {
-    std::string out;
-    out += r.technique + ": theory row \"" + r.theory_row + "\"";
+    std::string out = r.headline.empty() ? r.technique : r.headline;
+    out += "\n  theory row \"" + r.theory_row + "\"";
     if (r.theory.name_zh != r.theory.name)
         out += " (" + r.theory.name_zh + ")";
-    out += ", " + r.theory.source + "\n";
-    out += "  " + pad_to("metric", 28) + pad_to("theory", 9, true) + pad_to("measured", 11, true) + "  verdict\n";
+    out += ", " + r.theory.source + "; " + r.theory_row_selection.reason + "\n";
+    out += "  " + pad_to("check", 28) + pad_to("theory", 9, true) + pad_to("expected", 12, true) +
+           pad_to("measured", 12, true) + "  verdict\n";
     for (const Check& check : r.checks)
-        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? format_fixed(*check.theory) : "-", 9, true) +
-               pad_to(format_fixed(check.measured, check.metric == "integrity" ? 0 : 3), 11, true) + "  " +
+        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? figure(*check.theory) : kNoFigure, 9, true) +
+               pad_to(figure(check.expected), 12, true) + pad_to(figure(check.measured), 12, true) + "  " +
                std::string(verdict_name(check.verdict)) + "\n";
     out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
     for (const Check& check : r.checks)
         if (check.verdict != Verdict::match || check.metric == "cpu_copies")
-            out += "  - " + check.metric + ": " + check.explanation + "\n";
+            out += "  - " + check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " +
+                   check.explanation + "\n";
 
     const Measured& m = r.measured;
     out += "  syscalls " + std::to_string(m.syscalls.total) + ", mode switches " + std::to_string(m.mode_switches) +

@@ -19,13 +19,34 @@
 
 namespace zctrace {
 
-inline constexpr int kReportSchemaVersion = 1;
+// 2: finer verdicts, causes, the expected row and the egress device read
+// before the run, the headline. Version 1 reports still load (their new
+// fields come back empty) and `zctrace check` judges them again.
+inline constexpr int kReportSchemaVersion = 2;
 
-enum class Verdict { match, explained, mismatch };
+// How a figure compares with what the run is held to. A check gets any of
+// these; a report's overall verdict is match, explained, mismatch or invalid
+// (environment and no_theory checks leave it a match).
+enum class Verdict {
+    match,        // as expected, within the tolerance
+    environment,  // differs only by steps this environment removes or adds (warm cache, a software device)
+    explained,    // the kernel or the workload does different work, and measured causes account for all of it
+    no_theory,    // the seeds give no figure; the workload's own design was met instead
+    invalid,      // the measurement is incomplete or contradicts itself: no figure can be trusted
+    mismatch,     // differs, and nothing measured accounts for it
+};
 NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::match, "match"},
+                                       {Verdict::environment, "environment"},
                                        {Verdict::explained, "explained"},
+                                       {Verdict::no_theory, "no_theory"},
+                                       {Verdict::invalid, "invalid"},
                                        {Verdict::mismatch, "mismatch"}})
 std::string_view verdict_name(Verdict verdict);
+inline constexpr Verdict kAllVerdicts[] = {Verdict::match,     Verdict::environment, Verdict::explained,
+                                           Verdict::no_theory, Verdict::invalid,     Verdict::mismatch};
+// The verdicts a whole report can get.
+inline constexpr Verdict kReportVerdicts[] = {Verdict::match, Verdict::explained, Verdict::invalid,
+                                              Verdict::mismatch};
 
 struct ProbeUse {
     std::string group;
@@ -34,6 +55,20 @@ struct ProbeUse {
     std::string attach;  // tp_btf, raw_tp, tracepoint
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProbeUse, group, program, hook, attach)
+
+// The device the payload should leave through, and what it can do, read
+// before the workload ran: what decides which theory row the path should
+// follow (scatter-gather or not).
+struct EgressDevice {
+    std::string name;                 // empty when the technique sends nothing
+    std::optional<bool> sg;           // tx-scatter-gather
+    std::optional<bool> tx_checksum;  // a TX checksum offload that covers TCP
+    std::string read_by;              // "ethtool before the run", or "xmit" (version 1 reports)
+    // Whether the xmit probe saw the payload leave through this device with
+    // the same SG bit; null when nothing left.
+    std::optional<bool> confirmed_at_xmit;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EgressDevice, name, sg, tx_checksum, read_by, confirmed_at_xmit)
 
 struct Environment {
     std::string kernel;
@@ -54,8 +89,9 @@ struct Environment {
     std::string work_dir;      // where the workload file lived (--dir)
     std::string filesystem;    // of work_dir, e.g. "ext4"
     std::string block_device;  // the mount's source, e.g. "/dev/vda"
+    EgressDevice egress;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, cache_resident_pages_after, work_dir, filesystem, block_device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Environment, kernel, machine, lockdown, cpus, probes, transport, network, device, device_sg, sg_requested, sender_link, cache, file_pages, cache_resident_pages_before, cache_resident_pages_after, work_dir, filesystem, block_device, egress)
 
 struct Integrity {
     // "receiver": the bytes crossed TCP and the receiver checksummed them.
@@ -77,6 +113,9 @@ struct WorkloadSummary {
     std::uint64_t transfers = 0;
     std::string transfer_unit;
     std::map<std::string, std::uint64_t> calls;  // the workload's own tally
+    // Of those, the calls made again to finish a step: after a short return
+    // (a write() that took part of a chunk) or EINTR. The workload counts them.
+    std::map<std::string, std::uint64_t> repeated_calls;
     std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
@@ -87,7 +126,7 @@ struct WorkloadSummary {
     double cpu_seconds_per_gib = 0;
     double receiver_cpu_seconds = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
@@ -310,21 +349,58 @@ struct TheoryValues {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source)
 
+// Which theory row the run is held to. It is chosen before measuring, from
+// what the egress device can do, so that a copy the device should have
+// avoided shows as a mismatch instead of picking the other row.
 struct RowSelection {
     std::vector<std::string> candidates;
-    std::string reason;
+    std::string expected;  // the row id the path should follow (also theory.id)
+    std::string reason;    // why, from the egress device's features
+    std::optional<std::string> measured;  // the candidate the measured CPU copies match; null: none
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RowSelection, candidates, reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RowSelection, candidates, expected, reason, measured)
+
+// Who a cause says made the difference.
+enum class CauseKind {
+    environment,  // this machine removes or adds a step the row assumes
+    kernel,       // the kernel does the work differently from the row
+    workload,     // the bundled workload does more, or less, than the row covers
+};
+NLOHMANN_JSON_SERIALIZE_ENUM(CauseKind, {{CauseKind::environment, "environment"},
+                                         {CauseKind::kernel, "kernel"},
+                                         {CauseKind::workload, "workload"}})
+
+// One measured reason a figure differs from what was expected, and by how
+// much: `contribution` is in the check's own unit (copies, calls per
+// transfer, ...), negative for a step that did not happen.
+struct Cause {
+    std::string cause;  // a stable id, e.g. "warm_cache", "device_without_sg", "short_writes"
+    CauseKind kind = CauseKind::kernel;
+    std::optional<std::uint64_t> bytes;  // the measured bytes behind it
+    std::optional<std::uint64_t> count;  // or the measured count (calls, pages, ...)
+    double contribution = 0;
+    std::string evidence;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Cause, cause, kind, bytes, count, contribution, evidence)
 
 struct Check {
     std::string metric;
-    std::optional<double> theory;
+    std::optional<double> theory;  // the seeds' figure; null where they give none
+    // What the run is held to: the theory, or where the seeds are silent the
+    // workload's own design, or for a cross-check the independent counter.
+    double expected = 0;
+    std::string expected_from;  // "theory", "workload", "kernel counters", "probes", "report"
     double measured = 0;
     double tolerance = 0;
     Verdict verdict = Verdict::mismatch;
+    // The measured causes of a deviation; explained or environment only when
+    // they account for all of it: same sign, and
+    // |measured - expected - sum(contribution)| <= tolerance.
+    std::vector<Cause> causes;
+    std::string summary;  // one line: what it shows, for the headline and the terminal
     std::string explanation;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Check, metric, theory, measured, tolerance, verdict, explanation)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, metric, theory, expected, expected_from, measured, tolerance, verdict, causes, summary, explanation)
 
 struct ProgramOverhead {
     std::string group;
@@ -384,7 +460,10 @@ struct Report {
     std::string tool;  // "zctrace <version>"
     std::string created_at;  // UTC, ISO 8601
     std::string technique;
-    std::string theory_row;  // the row's name, e.g. "sendfile + DMA gather"
+    // One line that answers the question for a person, e.g. "sendfile:
+    // zero-copy — the CPU copied 0 B of 64 MiB, as ...".
+    std::string headline;
+    std::string theory_row;  // the expected row's name, e.g. "sendfile + DMA gather"
     RowSelection theory_row_selection;
     Environment environment;
     WorkloadSummary workload;
@@ -396,6 +475,6 @@ struct Report {
     std::optional<Comparison> comparison;  // large_file_async_direct
     Overhead overhead;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Report, schema_version, tool, created_at, technique, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Report, schema_version, tool, created_at, technique, headline, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
 
 }  // namespace zctrace

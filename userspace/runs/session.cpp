@@ -401,6 +401,8 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
         observation.sender_link = network->veth->sender_link;
         observation.sender_link_sg = network->veth->sg;
     }
+    observation.egress_device = network->egress_device;
+    observation.egress_offloads = network->egress_offloads;
 
     WorkloadProcesses processes;
     if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer); !started)

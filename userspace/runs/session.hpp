@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/netns.hpp"
 #include "runs/workload_file.hpp"
 #include "tracing/probes.hpp"
 #include "workloads/technique.hpp"
@@ -71,6 +72,10 @@ struct RunObservation {
     // veth: the sender end's features as read back after setting them.
     std::string sender_link;
     std::optional<bool> sender_link_sg;
+    // The device the payload should leave through and its offloads, read
+    // before the workload started (lo, or the sender's veth end).
+    std::string egress_device;
+    Offloads egress_offloads;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
     std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
     // large_file_async_direct: the traced buffered run it is compared with.

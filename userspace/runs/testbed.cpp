@@ -61,7 +61,8 @@ Result<VethTestbed> VethTestbed::create(bool scatter_gather)
         return Error{0, spec.name + " did not take tx-scatter-gather " + (scatter_gather ? "on" : "off"),
                      ErrorKind::unsupported};
     return VethTestbed{std::move(*sender_ns), std::move(*receiver_ns), spec.name,
-                       ntohl(spec.address.s_addr),  ntohl(spec.peer_address.s_addr), scatter_gather};
+                       ntohl(spec.address.s_addr),  ntohl(spec.peer_address.s_addr), scatter_gather,
+                       offloads_of(*features)};
 }
 
 Result<RunNetwork> RunNetwork::create(bool veth, bool scatter_gather)
@@ -73,6 +74,15 @@ Result<RunNetwork> RunNetwork::create(bool veth, bool scatter_gather)
             return testbed.error();
         network.veth.emplace(std::move(testbed.value()));
         network.receiver_address = network.veth->receiver_address;
+        network.egress_device = network.veth->sender_link;
+        network.egress_offloads = network.veth->offloads;
+    } else {
+        // The sender connects to 127.0.0.1, which routes through lo.
+        network.egress_device = "lo";
+        auto features = read_device_features("lo");
+        if (!features)
+            return Error(features.error()).context("reading lo's offloads before the run");
+        network.egress_offloads = offloads_of(*features);
     }
     auto listener = [&]() -> Result<std::pair<UniqueFd, std::uint16_t>> {
         if (!network.veth)

@@ -26,16 +26,20 @@ struct VethTestbed {
     std::uint32_t sender_address = 0;  // host byte order
     std::uint32_t receiver_address = 0;
     bool sg = true;  // read back from the device after setting it
+    Offloads offloads;  // the sender's end, read back after setting SG
 
     // Fails (as unsupported) when the sender's end does not take the
     // requested tx-scatter-gather.
     static Result<VethTestbed> create(bool scatter_gather);
 };
 
-// The network of one run: the testbed (veth only) and the receiver's
-// listening socket, bound in the receiver's namespace.
+// The network of one run: the testbed (veth only), the receiver's listening
+// socket, bound in the receiver's namespace, and the device the sender's
+// payload should leave through, with its offloads as read before the run.
 struct RunNetwork {
     std::optional<VethTestbed> veth;  // empty: loopback
+    std::string egress_device;        // "lo", or the sender's veth end
+    Offloads egress_offloads;
     std::uint32_t receiver_address = INADDR_LOOPBACK;  // host byte order
     UniqueFd listener;
     std::uint16_t port = 0;

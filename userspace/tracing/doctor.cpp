@@ -85,6 +85,7 @@ constexpr Hook kHooks[] = {
     {"tcp:tcp_sendmsg_locked", "tcp_sendmsg_locked", ""},
     {"net:net_dev_start_xmit", "net_dev_start_xmit", ""},
     {"tcp:tcp_retransmit_skb", "tcp_retransmit_skb", ""},
+    {"sock:inet_sock_set_state", "inet_sock_set_state", ""},
     {"skb:skb_copy_datagram_iovec", "skb_copy_datagram_iovec", ""},
     {"block:block_bio_queue", "block_bio_queue", ""},
 };

@@ -459,6 +459,22 @@ Result<RawCounters> Tracer::read() const
     return raw;
 }
 
+Result<std::size_t> Tracer::sender_sockets() const
+{
+    const int fd = bpf_map__fd(impl_->net->maps.sockets);
+    std::size_t count = 0;
+    std::uint64_t key = 0, next = 0;
+    for (const std::uint64_t* previous = nullptr;; previous = &key) {
+        if (bpf_map_get_next_key(fd, previous, &next) != 0) {
+            if (errno == ENOENT)
+                return count;
+            return Error::from_errno("cannot list the sender's sockets");
+        }
+        ++count;
+        key = next;
+    }
+}
+
 std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
 const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->attached.probes; }
 double Tracer::attach_seconds() const { return impl_->attach_seconds; }

@@ -101,6 +101,9 @@ public:
 
     Result<void> track(pid_t pid, zc_role role);
     [[nodiscard]] Result<RawCounters> read() const;
+    // The sockets the net group holds as the sender's: registered at their
+    // first send in the window, dropped when they reach TCP_CLOSE.
+    [[nodiscard]] Result<std::size_t> sender_sockets() const;
     [[nodiscard]] std::vector<ProgramStats> program_stats() const;
     [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
     [[nodiscard]] double attach_seconds() const;
