@@ -200,20 +200,21 @@ void send_splice(Plan& plan, const int pipe_fds[2])
     loff_t offset = 0;
     while (static_cast<std::uint64_t>(offset) < plan.spec.bytes) {
         const std::uint64_t chunk_end = static_cast<std::uint64_t>(offset) + plan.next_chunk(offset);
-        for (bool first = true; static_cast<std::uint64_t>(offset) < chunk_end; first = false) {
+        // A chunk is one splice in and one out when the pipe holds it; the
+        // rest (more fills, short or interrupted calls) are repeats.
+        const std::uint64_t calls_before = calls.splice;
+        while (static_cast<std::uint64_t>(offset) < chunk_end) {
             ssize_t in_pipe = ::splice(plan.file, &offset, pipe_fds[1], nullptr,
                                        chunk_end - offset, SPLICE_F_MOVE);
             ++calls.splice;
-            plan.report.repeats.splice += !first;
             if (in_pipe < 0 && errno == EINTR)
                 continue;
             if (in_pipe <= 0)
                 throw Failure{in_pipe < 0 ? errno : EIO, "splice from the file into the pipe"};
-            for (bool first_out = true; in_pipe > 0; first_out = false) {
+            while (in_pipe > 0) {
                 ssize_t out = ::splice(pipe_fds[0], nullptr, plan.sock, nullptr,
                                        static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
                 ++calls.splice;
-                plan.report.repeats.splice += !first_out;
                 if (out < 0 && errno == EINTR)
                     continue;
                 if (out <= 0)
@@ -221,6 +222,7 @@ void send_splice(Plan& plan, const int pipe_fds[2])
                 in_pipe -= out;
             }
         }
+        plan.report.repeats.splice += calls.splice - calls_before - 2;
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
@@ -502,6 +504,42 @@ void mark_window(std::uint64_t op, std::uint64_t cookie)
     ::syscall(ZC_MARKER_SYSCALL_NR, op, cookie);
 }
 
+bool MeasurementWindow::prepare()
+{
+    proc_io_ = ::open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+    return proc_io_ >= 0;
+}
+
+// Nested (io, rusage | window | rusage, io) so that the rusage delta holds
+// only the window and its markers.
+void MeasurementWindow::open(std::uint64_t cookie)
+{
+    const ProcIo io = read_proc_io(proc_io_);
+    io_before_[0] = io.read_syscalls;
+    io_before_[1] = io.write_syscalls;
+    io_before_[2] = io.read_chars;
+    io_before_[3] = io.write_chars;
+    io_before_[4] = io.length;
+    start_ns_ = monotonic_ns();
+    before_ = read_rusage();
+    mark_window(ZC_MARKER_BEGIN, cookie);
+}
+
+KernelCounters MeasurementWindow::close(std::uint64_t cookie, std::uint64_t& window_ns)
+{
+    mark_window(ZC_MARKER_END, cookie);
+    const KernelCounters after = read_rusage();
+    window_ns = monotonic_ns() - start_ns_;
+    const ProcIo before{io_before_[0], io_before_[1], io_before_[2], io_before_[3], io_before_[4]};
+    return window_delta(before, before_, after, read_proc_io(proc_io_));
+}
+
+MeasurementWindow::~MeasurementWindow()
+{
+    if (proc_io_ >= 0)
+        ::close(proc_io_);
+}
+
 int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
 {
     SenderReport report;
@@ -571,15 +609,11 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             report.pipe_bytes = capacity > 0 ? static_cast<std::uint64_t>(capacity) : 0;
         }
 
-        const int proc_io = ::open("/proc/self/io", O_RDONLY | O_CLOEXEC);
-        if (proc_io < 0)
+        MeasurementWindow window;
+        if (!window.prepare())
             throw Failure{errno, "open /proc/self/io"};
         Plan plan{spec, file, sock, report};
-        // Nested so that the rusage delta holds nothing but the window.
-        const ProcIo io_before = read_proc_io(proc_io);
-        const std::uint64_t start = monotonic_ns();
-        const KernelCounters before = read_rusage();
-        mark_window(ZC_MARKER_BEGIN, spec.marker_cookie);
+        window.open(spec.marker_cookie);
         switch (spec.technique) {
         case Technique::read_write: send_read_write(plan, chunk_buffer); break;
         case Technique::mmap_write: send_mmap_write(plan); break;
@@ -591,11 +625,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         }
-        mark_window(ZC_MARKER_END, spec.marker_cookie);
-        const KernelCounters after = read_rusage();
-        report.window_ns = monotonic_ns() - start;
-        report.kernel = window_delta(io_before, before, after, read_proc_io(proc_io));
-        ::close(proc_io);
+        report.kernel = window.close(spec.marker_cookie, report.window_ns);
 
         if (spec.technique == Technique::cow) {
             read_child_smaps(cow_child, report.buffer_bytes, report.cow);

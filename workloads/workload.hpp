@@ -133,4 +133,23 @@ int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report
 // see bpf/tracking.h.
 void mark_window(std::uint64_t op, std::uint64_t cookie);
 
+// The sender's measurement window: the markers the probes count between, and
+// the kernel's own counters (getrusage, /proc/self/io) around them, taken so
+// that their difference holds the window and nothing else.
+class MeasurementWindow {
+public:
+    // Opens /proc/self/io beforehand; false (with errno) when it cannot.
+    bool prepare();
+    void open(std::uint64_t cookie);
+    // Closes the window; the counters' difference, and the window's length.
+    KernelCounters close(std::uint64_t cookie, std::uint64_t& window_ns);
+    ~MeasurementWindow();
+
+private:
+    int proc_io_ = -1;
+    std::int64_t io_before_[5] = {};  // syscr, syscw, rchar, wchar, bytes the snapshot read
+    KernelCounters before_;
+    std::uint64_t start_ns_ = 0;
+};
+
 }  // namespace zctrace::workload

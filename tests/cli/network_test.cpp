@@ -5,6 +5,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -27,8 +28,13 @@ using namespace zctrace::cli_test;
             (zctrace::install_libbpf_logger(false), zctrace::run_doctor());     \
         for (const auto& item : doctor.system)                                      \
             if (item.name == "veth" && !item.ok &&                                  \
-                item.detail.rfind(zctrace::kKernelLacks, 0) == 0)                   \
+                item.detail.rfind(zctrace::kKernelLacks, 0) == 0) {                 \
+                const char* required = std::getenv("ZCTRACE_REQUIRE_BPF");          \
+                if (required && std::string(required) == "1")                       \
+                    FAIL() << "ZCTRACE_REQUIRE_BPF=1, yet this kernel cannot build " \
+                              "a veth pair: " << item.detail;                       \
                 GTEST_SKIP() << "this kernel cannot build a veth pair: " << item.detail; \
+            }                                                                       \
     } while (0)
 
 // Every network namespace something on the machine holds: a process's own

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <utility>
 
 namespace zctrace::output_test {
 namespace {
@@ -77,6 +79,47 @@ std::size_t numeric_leaves(const json& node)
         for (const auto& element : node)
             count += numeric_leaves(element);
     return count;
+}
+
+// "report v1": how `validate` names a fixture, by the schema_version it
+// has (the fixtures will be recaptured as version 2 reports).
+std::string report_version(const fs::path& fixture)
+{
+    return "report v" + std::to_string(read_json(fixture).at("schema_version").get<int>());
+}
+
+// The SG on and off fixtures as version 2 reports would carry them: a
+// headline, the rows, each check's expected value, and the finer verdicts.
+std::pair<Report, Report> as_version_2(Report on, Report off)
+{
+    for (Report* report : {&on, &off}) {
+        report->schema_version = 2;
+        for (Check& check : report->checks) {
+            check.expected = check.theory.value_or(check.measured);
+            check.expected_from = check.theory ? "theory" : "workload";
+            check.summary = check.metric + ": as expected";
+        }
+    }
+    on.headline = "sendfile: zero-copy — the CPU copied 0 B of 64 MiB, as \"sendfile + DMA gather\" says";
+    on.theory_row_selection.expected = "sendfile_dma_gather";
+    on.theory_row_selection.measured = "sendfile_dma_gather";
+    on.environment.egress = {"zc1t", true, true, "ethtool before the run", true};
+    off.headline = "sendfile: INVALID — integrity: 0 B arrived; no figure of this run can be trusted";
+    off.theory_row_selection.expected = "sendfile";
+    off.theory_row_selection.measured.reset();
+    off.environment.egress = {"zc2t", false, true, "ethtool before the run", true};
+    for (Check& check : on.checks)
+        if (check.metric == "dma_copies")
+            check.verdict = Verdict::environment;
+    for (Check& check : off.checks) {
+        if (check.metric == "integrity")
+            check.verdict = Verdict::invalid;
+        if (check.metric == "syscalls_per_transfer")
+            check.verdict = Verdict::no_theory;
+    }
+    on.verdict = Verdict::match;
+    off.verdict = Verdict::invalid;
+    return {on, off};
 }
 
 // A fixture copy with one edit, in `dir`.
@@ -232,7 +275,134 @@ TEST(DiffReport, SameReportHasNoDifferences)
         EXPECT_FALSE(check.changed()) << check.metric;
     const std::string table = render_diff_table(diff, false);
     EXPECT_NE(table.find("environment: the same"), std::string::npos) << table;
-    EXPECT_NE(table.find("checks: 0 of 5 changed"), std::string::npos) << table;
+    EXPECT_NE(table.find("checks: 0 of " + std::to_string(report.checks.size()) + " changed"), std::string::npos)
+        << table;
+}
+
+// Version 2 reports: the sides carry the headline and the rows, the checks
+// their expected values and any of the six verdicts, and the JSON says so
+// within its schema.
+TEST(DiffVersion2, SidesCarryTheHeadlineAndTheExpectedRow)
+{
+    const auto [on, off] = as_version_2(load(kSgOn), load(kSgOff));
+    const ReportDiff diff = diff_reports(on, off, "on.json", "off.json");
+    const json out = diff_to_json(diff, false);
+    EXPECT_EQ(diff_schema().validate(out), std::vector<std::string>{});
+    EXPECT_EQ(out["schema_version"], kDiffSchemaVersion);
+    EXPECT_EQ(out["a"]["headline"], on.headline);
+    EXPECT_EQ(out["b"]["headline"], off.headline);
+    EXPECT_EQ(out["a"]["expected_row"], "sendfile_dma_gather");
+    EXPECT_EQ(out["b"]["expected_row"], "sendfile");
+    EXPECT_EQ(out["a"]["measured_row"], "sendfile_dma_gather");
+    EXPECT_TRUE(out["b"]["measured_row"].is_null());
+    EXPECT_EQ(out["a"]["report_schema_version"], 2);
+    EXPECT_EQ(out["a"]["verdict"], "match");
+    EXPECT_EQ(out["b"]["verdict"], "invalid");
+
+    std::map<std::string, json> checks;
+    for (const json& check : out["checks"])
+        checks[check["metric"]] = check;
+    EXPECT_EQ(checks.at("dma_copies")["a"]["verdict"], "environment");
+    EXPECT_EQ(checks.at("integrity")["b"]["verdict"], "invalid");
+    EXPECT_EQ(checks.at("syscalls_per_transfer")["b"]["verdict"], "no_theory");
+    EXPECT_EQ(checks.at("cpu_copies")["a"]["expected"], 0.0);
+    EXPECT_EQ(checks.at("cpu_copies")["b"]["expected"], 1.0);
+    EXPECT_EQ(checks.at("cpu_copies")["b"]["expected_from"], "theory");
+    EXPECT_TRUE(checks.at("integrity")["changed"].get<bool>());
+
+    // What the egress device could do, read before each run, differs too.
+    const json* sg = find_environment(out, "egress_sg");
+    ASSERT_NE(sg, nullptr) << out["environment"].dump();
+    EXPECT_EQ(sg->at("a"), true);
+    EXPECT_EQ(sg->at("b"), false);
+    EXPECT_EQ(find_environment(out, "egress_tx_checksum"), nullptr) << "the same on both sides";
+
+    const std::string table = render_diff_table(diff, true);
+    EXPECT_NE(table.find("  A: " + on.headline + "\n  B: " + off.headline + "\n"), std::string::npos) << table;
+    EXPECT_NE(table.find("expected row"), std::string::npos) << table;
+    EXPECT_NE(table.find("sendfile_dma_gather"), std::string::npos) << table;
+    EXPECT_NE(table.find("expected A → B"), std::string::npos) << table;
+    EXPECT_NE(table.find("match → invalid"), std::string::npos) << table;
+    EXPECT_NE(table.find("zctrace holds sendfile to the theory row its egress device calls for"), std::string::npos)
+        << table;
+}
+
+// A version 1 report beside a version 2 one: nothing is made up for the
+// older side, and the notes say why its verdicts are coarser.
+TEST(DiffVersion2, AVersion1SideHasNoHeadlineOrExpectedValues)
+{
+    const Report v1 = load(kSgOn);
+    ASSERT_EQ(v1.schema_version, read_json(kSgOn)["schema_version"].get<int>());
+    const Report v2 = as_version_2(load(kSgOn), load(kSgOff)).second;
+    const ReportDiff diff = diff_reports(v1, v2, "a.json", "b.json");
+    const json out = diff_to_json(diff, false);
+    EXPECT_EQ(diff_schema().validate(out), std::vector<std::string>{});
+    if (v1.schema_version == 1) {
+        EXPECT_EQ(out["a"]["headline"], "");
+        EXPECT_EQ(out["a"]["expected_row"], "");
+        for (const json& check : out["checks"])
+            if (check["a"].is_object()) {
+                EXPECT_TRUE(check["a"]["expected"].is_null()) << check.dump();
+                EXPECT_TRUE(check["a"]["expected_from"].is_null()) << check.dump();
+            }
+        bool noted = false;
+        for (const std::string& note : diff.notes)
+            noted |= note.find("A is a version 1 report and B a version 2 one") != std::string::npos;
+        EXPECT_TRUE(noted) << json(diff.notes).dump(2);
+        const std::string table = render_diff_table(diff, false);
+        EXPECT_NE(table.find("  A: (a version 1 report: no headline)\n"), std::string::npos) << table;
+    }
+}
+
+// Diffs an earlier zctrace wrote still validate, each against its own version.
+TEST(DiffVersion2, Version1DiffsStillValidate)
+{
+    json v1 = diff_to_json(sg_diff(), false);
+    v1["schema_version"] = 1;
+    for (const char* side : {"a", "b"})
+        for (const char* field : {"report_schema_version", "headline", "expected_row", "measured_row"})
+            v1[side].erase(field);
+    // What version 1 could not say: the verdicts and environment fields
+    // that came with version 2.
+    for (json& check : v1["checks"])
+        for (const char* side : {"a", "b"})
+            if (check[side].is_object()) {
+                check[side].erase("expected");
+                check[side].erase("expected_from");
+                const std::string verdict = check[side]["verdict"];
+                if (verdict != "match" && verdict != "mismatch")
+                    check[side]["verdict"] = "explained";
+            }
+    json environment = json::array();
+    for (const json& difference : v1["environment"])
+        if (difference["field"].get<std::string>().rfind("egress_", 0) != 0)
+            environment.push_back(difference);
+    v1["environment"] = environment;
+    EXPECT_EQ(diff_v1_schema().validate(v1), std::vector<std::string>{});
+    auto identified = identify_document(v1, "old.diff.json");
+    ASSERT_TRUE(identified) << identified.error().describe();
+    EXPECT_EQ(identified->kind, DocumentKind::diff);
+
+    json claims_v1 = diff_to_json(sg_diff(), false);
+    claims_v1["schema_version"] = 1;
+    auto rejected = identify_document(claims_v1, "mixed.json");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("diff schema (v1)"), std::string::npos) << rejected.error().message;
+    json claims_v2 = v1;
+    claims_v2["schema_version"] = 2;
+    rejected = identify_document(claims_v2, "mixed.json");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("diff schema (v2)"), std::string::npos) << rejected.error().message;
+
+    // The verdicts: a check's six in version 2, a run's four; version 1 knew three.
+    json v2 = diff_to_json(sg_diff(), false);
+    v2["checks"][0]["a"]["verdict"] = "no_theory";
+    v2["a"]["verdict"] = "invalid";
+    EXPECT_EQ(diff_schema().validate(v2), std::vector<std::string>{});
+    v2["a"]["verdict"] = "no_theory";
+    EXPECT_FALSE(diff_schema().validate(v2).empty()) << "a run's verdict is never no_theory";
+    v1["checks"][0]["a"]["verdict"] = "no_theory";
+    EXPECT_FALSE(diff_v1_schema().validate(v1).empty());
 }
 
 TEST(DiffReport, NotesPayloadsOfDifferentSizes)
@@ -320,7 +490,8 @@ TEST(DiffCli, OutWritesAFileThatValidates)
 
     const Finished valid = zctrace({"validate", out.string()});
     EXPECT_EQ(valid.status, 0) << valid.out << valid.err;
-    EXPECT_EQ(valid.out, out.string() + ": ok (diff v1: sendfile vs sendfile)\n");
+    EXPECT_EQ(valid.out, out.string() + ": ok (diff v" + std::to_string(kDiffSchemaVersion) +
+                             ": sendfile vs sendfile)\n");
 
     // A diff is not a report, so it cannot be diffed.
     const Finished again = zctrace({"diff", out.string(), kSgOff.string()});
@@ -405,12 +576,13 @@ TEST(ValidateCli, EveryFixtureIsValid)
     std::vector<std::string> expected_lines;
     for (const auto& entry : fs::directory_iterator(kLoopbackFixtures)) {
         args.push_back(entry.path().string());
-        expected_lines.push_back(entry.path().string() + ": ok (report v1: " + entry.path().stem().string() + ")");
+        expected_lines.push_back(entry.path().string() + ": ok (" + report_version(entry.path()) + ": " +
+                                 entry.path().stem().string() + ")");
     }
     args.push_back(kSgOn.string());
-    expected_lines.push_back(kSgOn.string() + ": ok (report v1: sendfile)");
+    expected_lines.push_back(kSgOn.string() + ": ok (" + report_version(kSgOn) + ": sendfile)");
     args.push_back(kSgOff.string());
-    expected_lines.push_back(kSgOff.string() + ": ok (report v1: sendfile)");
+    expected_lines.push_back(kSgOff.string() + ": ok (" + report_version(kSgOff) + ": sendfile)");
     ASSERT_EQ(expected_lines.size(), 10u);
 
     const Finished result = zctrace(args);
@@ -431,7 +603,8 @@ TEST(ValidateCli, ADirectoryStandsForItsDocuments)
     const Finished result = zctrace({"validate", kLoopbackFixtures.string()});
     EXPECT_EQ(result.status, 0) << result.out << result.err;
     EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 8) << result.out;
-    EXPECT_NE(result.out.find((kLoopbackFixtures / "cow.json").string() + ": ok (report v1: cow)\n"),
+    EXPECT_NE(result.out.find((kLoopbackFixtures / "cow.json").string() + ": ok (" +
+                              report_version(kLoopbackFixtures / "cow.json") + ": cow)\n"),
               std::string::npos)
         << result.out;
 
@@ -460,7 +633,7 @@ TEST(ValidateCli, InvalidFilesExitOneWithSpecificMessages)
                                      future.string(), removed.string(), empty.string()});
     EXPECT_EQ(result.status, 1) << result.out << result.err;
     const std::string& out = result.out;
-    EXPECT_NE(out.find(kSgOn.string() + ": ok (report v1: sendfile)\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(kSgOn.string() + ": ok (" + report_version(kSgOn) + ": sendfile)\n"), std::string::npos) << out;
     EXPECT_NE(out.find(foreign.string() + ": invalid: not a zctrace document (no \"tool\": \"zctrace ...\" member)"),
               std::string::npos)
         << out;
@@ -470,7 +643,9 @@ TEST(ValidateCli, InvalidFilesExitOneWithSpecificMessages)
                                          "this zctrace"),
               std::string::npos)
         << out;
-    EXPECT_NE(out.find(removed.string() + ": invalid: does not match the report schema (v1): "), std::string::npos)
+    const std::string version = std::to_string(read_json(kSgOn)["schema_version"].get<int>());
+    EXPECT_NE(out.find(removed.string() + ": invalid: does not match the report schema (v" + version + "): "),
+              std::string::npos)
         << out;
     EXPECT_NE(out.find("cpu_copies"), std::string::npos) << out;
     EXPECT_NE(out.find(empty.string() + ": invalid: an empty file\n"), std::string::npos) << out;
@@ -518,7 +693,7 @@ TEST(ValidateCli, JsonFormatForPipelines)
                             {"ok", true},
                             {"readable", true},
                             {"kind", "report"},
-                            {"detail", "report v1: sendfile"},
+                            {"detail", report_version(kSgOn) + ": sendfile"},
                             {"problems", json::array()}}));
     EXPECT_EQ(out[1]["ok"], false);
     EXPECT_EQ(out[1]["kind"], nullptr);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 
 #include "support.hpp"
 #include "base/units.hpp"
@@ -93,6 +94,69 @@ std::size_t count(const std::string& text, const std::string& needle)
     return n;
 }
 
+// How each verdict should read, written out here rather than taken from
+// html_report.cpp: environment and no_theory pass like match, invalid and
+// mismatch fail.
+std::string standing(Verdict verdict)
+{
+    const std::map<std::string, std::string> standings = {
+        {"match", "pass"},        {"environment", "pass"}, {"no_theory", "pass"},
+        {"explained", "explained"}, {"invalid", "fail"},   {"mismatch", "fail"}};
+    return standings.at(std::string(verdict_name(verdict)));
+}
+
+std::string badge_markup(Verdict verdict)
+{
+    const std::string name(verdict_name(verdict));
+    return "<span class=\"badge v-" + name + " " + standing(verdict) + "\">" + name + "</span>";
+}
+
+// A fixture whose checks got each of the six verdicts in turn, as a version
+// 2 report's can.
+Report with_every_check_verdict(Report report)
+{
+    for (std::size_t i = 0; i < report.checks.size(); ++i)
+        report.checks[i].verdict = kAllVerdicts[i % std::size(kAllVerdicts)];
+    while (report.checks.size() < std::size(kAllVerdicts)) {
+        Check check = report.checks.back();
+        check.metric += "_" + std::to_string(report.checks.size());
+        check.verdict = kAllVerdicts[report.checks.size()];
+        report.checks.push_back(check);
+    }
+    report.verdict = Verdict::invalid;
+    return report;
+}
+
+// The rule for `selector` in the page's style sheet; empty when there is none.
+std::string css_rule(const std::string& html, const std::string& selector)
+{
+    const auto style = html.find("<style>");
+    const auto end = html.find("</style>", style);
+    const std::string css = html.substr(style, end - style);
+    const auto at = css.find("\n" + selector + " {");
+    if (at == std::string::npos)
+        return "";
+    return css.substr(at + 1, css.find('}', at) - at);
+}
+
+// The hue (degrees) of a #rrggbb colour in a rule's `property`; -1 if none.
+double hue_of(const std::string& rule, const std::string& property)
+{
+    const std::regex colour("(^|[ ;{])" + property + R"(: #([0-9a-fA-F]{6}))");
+    std::smatch match;
+    if (!std::regex_search(rule, match, colour))
+        return -1;
+    const int value = std::stoi(match.str(2), nullptr, 16);
+    const double r = (value >> 16 & 0xFF) / 255.0, g = (value >> 8 & 0xFF) / 255.0, b = (value & 0xFF) / 255.0;
+    const double max = std::max({r, g, b}), min = std::min({r, g, b});
+    if (max == min)
+        return 0;
+    double hue = max == r ? std::fmod((g - b) / (max - min), 6.0) : max == g ? (b - r) / (max - min) + 2
+                                                                             : (r - g) / (max - min) + 4;
+    hue *= 60;
+    return hue < 0 ? hue + 360 : hue;
+}
+
 TEST(HtmlPage, FetchesNothing)
 {
     const std::string& html = fixture_page().html;
@@ -122,9 +186,12 @@ TEST(HtmlPage, EscapesReportText)
     reports[2].findings.push_back("<svg onload=alert(1)>");
     reports[3].checks[1].verdict = Verdict::mismatch;
     reports[3].checks[1].explanation = "</li><script>bad()</script>";
+    reports[4].headline = "direct_io: <img src=x onerror=alert(1)> & \"q\"";
     const std::string html = render_summary_html(summarize(reports), reports);
 
     EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("<img"), std::string::npos);
+    EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;"), std::string::npos);
     EXPECT_EQ(html.find("mmap<b>"), std::string::npos);
     EXPECT_EQ(html.find("<svg onload"), std::string::npos);
     EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos);
@@ -147,7 +214,7 @@ TEST(HtmlPage, HasTheHeaderTableAndDetails)
 {
     const Page& page = fixture_page();
     const std::string& html = page.html;
-    EXPECT_NE(html.find("6.18.44-fc-v769 #1 SMP PREEMPT_DYNAMIC @0"), std::string::npos);
+    EXPECT_NE(html.find(page.reports.front().environment.kernel), std::string::npos);
     EXPECT_NE(html.find("<dd>" + page.summary.tool + "</dd>"), std::string::npos);
     EXPECT_NE(html.find("<time>" + page.summary.created_at + "</time>"), std::string::npos);
     for (const char* header : {"technique", "theory row", "CPU copies", "DMA copies", "syscalls/ transfer",
@@ -162,18 +229,109 @@ TEST(HtmlPage, HasTheHeaderTableAndDetails)
                         "</td><td class=\"num\">" + format_fixed(read_write.mib_per_second, 0) +
                         "</td><td class=\"num\">1.000</td>"),
               std::string::npos);
-    // Deviations carry their verdict's colour and the explanation on hover.
-    EXPECT_NE(html.find("<td class=\"num v-explained\" title=\"explained: disk: 0 B read"), std::string::npos);
+    // A check that is not a plain match tints its cell in its verdict's
+    // style, with the explanation on hover; whatever verdicts the fixtures got.
+    std::size_t tinted = 0;
+    for (const Report& report : page.reports)
+        for (const Check& check : report.checks) {
+            if (check.verdict == Verdict::match ||
+                (check.metric != "cpu_copies" && check.metric != "dma_copies" &&
+                 check.metric != "syscalls_per_transfer" && check.metric != "mode_switches_per_transfer"))
+                continue;
+            const std::string name(verdict_name(check.verdict));
+            EXPECT_NE(html.find("<td class=\"num v-" + name + " " + standing(check.verdict) + "\" title=\"" + name +
+                                ": " + escape(check.explanation).substr(0, 60)),
+                      std::string::npos)
+                << report.technique << " " << check.metric;
+            ++tinted;
+        }
+    EXPECT_GT(tinted, 0u) << "the fixtures should have a figure that is not a plain match";
     EXPECT_EQ(count(html, "<article class=\"technique\""), page.reports.size());
     for (std::size_t i = 0; i < page.reports.size(); ++i) {
+        const SummaryRow& row = page.summary.rows[i];
+        const auto article = html.find("<article class=\"technique\" data-technique=\"" + escape(row.label) + "\">");
+        ASSERT_NE(article, std::string::npos) << row.label;
+        const std::string text = html.substr(article, html.find("</article>", article) - article);
+        EXPECT_NE(text.find(badge_markup(row.verdict)), std::string::npos) << row.label;
+        for (Verdict verdict : kAllVerdicts)
+            if (row.check_verdicts[verdict] > 0) {
+                EXPECT_NE(text.find(std::to_string(row.check_verdicts[verdict]) + " " +
+                                    std::string(verdict_name(verdict))),
+                          std::string::npos)
+                    << row.label << " " << verdict_name(verdict);
+            }
         for (const Check& check : page.reports[i].checks) {
             if (check.verdict == Verdict::match)
                 continue;
-            EXPECT_NE(html.find(escape(check.explanation).substr(0, 60)), std::string::npos)
+            EXPECT_NE(text.find(badge_markup(check.verdict)), std::string::npos) << row.label << " " << check.metric;
+            EXPECT_NE(text.find(escape(check.explanation).substr(0, 60)), std::string::npos)
                 << page.summary.rows[i].label << " " << check.metric;
         }
         for (const auto& finding : page.reports[i].findings)
             EXPECT_NE(html.find(escape(finding).substr(0, 60)), std::string::npos) << page.summary.rows[i].label;
+    }
+}
+
+// One line per run, first thing after the title: before the meta data, the
+// table and the charts.
+TEST(HtmlPage, OpensWithOneHeadlinePerRun)
+{
+    auto reports = fixture_reports();
+    reports[2].headline = "sendfile: zero-copy — the CPU copied 0 B of 64 MiB, as \"sendfile + DMA gather\" says";
+    const Summary summary = summarize(reports);
+    const std::string html = render_summary_html(summary, reports);
+    const auto list = html.find("<ol class=\"headlines\"");
+    ASSERT_NE(list, std::string::npos);
+    EXPECT_LT(html.find("<h1>"), list);
+    for (const char* later : {"<dl class=\"meta\">", "<table", "<svg", "<article"})
+        EXPECT_LT(list, html.find(later)) << later;
+    const std::string items = html.substr(list, html.find("</ol>", list) - list);
+    EXPECT_EQ(count(items, "<li "), summary.rows.size());
+    std::size_t at = 0;
+    for (const SummaryRow& row : summary.rows) {
+        const std::string item = "<li class=\"headline " + standing(row.verdict) + "\" data-technique=\"" +
+                                 escape(row.label) + "\" data-verdict=\"" + std::string(verdict_name(row.verdict)) +
+                                 "\"><b>" + escape(row.label) + "</b> " + badge_markup(row.verdict) + " <span class=\"text" +
+                                 (row.headline.empty() ? " fallback" : "") + "\">" + escape(headline_text(row)) +
+                                 "</span></li>";
+        const auto found = items.find(item, at);
+        EXPECT_NE(found, std::string::npos) << item;
+        at = found == std::string::npos ? at : found;  // in row order
+    }
+    EXPECT_NE(items.find("<span class=\"text\">zero-copy — the CPU copied 0 B of 64 MiB, as &quot;sendfile + DMA "
+                         "gather&quot; says</span>"),
+              std::string::npos)
+        << items;
+}
+
+// The six check verdicts each have a style of their own; the passing ones
+// read green, the failing ones red.
+TEST(HtmlPage, EachCheckVerdictHasItsOwnStyle)
+{
+    auto reports = fixture_reports();
+    reports[0] = with_every_check_verdict(reports[0]);
+    const std::string html = render_summary_html(summarize(reports), reports);
+    std::set<std::string> looks;
+    for (Verdict verdict : kAllVerdicts) {
+        const std::string name(verdict_name(verdict));
+        SCOPED_TRACE(name);
+        if (verdict != Verdict::match) {
+            EXPECT_NE(html.find(badge_markup(verdict)), std::string::npos);
+        }
+        const std::string rule = css_rule(html, ".v-" + name);
+        ASSERT_FALSE(rule.empty()) << "no .v-" << name << " rule";
+        const std::string badge_rule = css_rule(html, ".badge.v-" + name);
+        EXPECT_TRUE(looks.insert(rule.substr(rule.find('{')) + badge_rule.substr(std::min(badge_rule.size(),
+                                                                                          badge_rule.find('{'))))
+                        .second)
+            << "looks like another verdict: " << rule << " " << badge_rule;
+        const double hue = hue_of(rule, "background");
+        ASSERT_GE(hue, 0) << rule;
+        if (standing(verdict) == "pass") {
+            EXPECT_TRUE(hue >= 90 && hue <= 180) << "passing should read green: hue " << hue << " in " << rule;
+        } else if (standing(verdict) == "fail") {
+            EXPECT_TRUE(hue <= 30 || hue >= 330) << "failing should read red: hue " << hue << " in " << rule;
+        }
     }
 }
 
@@ -288,6 +446,13 @@ constexpr const char* kMeasureScript = R"(<pre id="zctrace-test-result"></pre>
       chart.ticks.push({metric: metricOf(line), value: line.getAttribute('data-tick'),
                         x: line.getBoundingClientRect().left});
     out.charts[svg.id] = chart;
+  }
+  out.badges = [];
+  for (const badge of document.querySelectorAll('.badge')) {
+    const style = getComputedStyle(badge);
+    out.badges.push({className: badge.className, text: badge.textContent, background: style.backgroundColor,
+                     color: style.color, border: style.borderTopStyle + ' ' + style.borderTopColor,
+                     width: badge.getBoundingClientRect().width, height: badge.getBoundingClientRect().height});
   }
   out.page = {innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, frames: []};
   for (const frame of document.querySelectorAll('.table-frame, .chart-frame, figure, article'))
@@ -640,6 +805,10 @@ std::vector<Report> crowded_reports()
     reports[4].environment.cache = "cold";
     reports[5].workload.mib_per_second = 123456.789;
     reports[12].theory.mode_switches_per_transfer.reset();
+    reports[7] = with_every_check_verdict(reports[7]);
+    for (Check& check : reports[10].checks)
+        check.verdict = Verdict::match;
+    reports[10].verdict = Verdict::match;
     return reports;
 }
 
@@ -805,6 +974,31 @@ TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
     for (const json& text : crowded_layout_["charts"]["chart-cpu-copies"]["texts"])
         cut |= text["kind"] == "lbl" && str(text["text"]).ends_with("…");
     EXPECT_TRUE(cut) << "the longest label should have been cut to fit";
+}
+
+// As Chromium draws them: every verdict's badge is visible and looks unlike
+// any other verdict's.
+TEST_F(HtmlChromium, EveryVerdictsBadgeLooksItsOwn)
+{
+    render_crowded();
+    ASSERT_TRUE(crowded_layout_.is_object()) << crowded_.finished.err.substr(0, 2000);
+    std::map<std::string, std::string> look_of;  // verdict -> computed look
+    for (const json& badge : crowded_layout_["badges"]) {
+        const std::string text = str(badge["text"]);
+        const std::string look = str(badge["background"]) + " / " + str(badge["color"]) + " / " + str(badge["border"]);
+        if (str(badge["className"]).find(" v-" + text + " ") == std::string::npos)
+            continue;  // "integrity FAILED"
+        EXPECT_GT(dbl(badge["width"]), 10) << text;
+        EXPECT_GT(dbl(badge["height"]), 10) << text;
+        const auto [it, inserted] = look_of.emplace(text, look);
+        EXPECT_EQ(it->second, look) << "two looks for " << text;
+    }
+    std::set<std::string> looks;
+    for (Verdict verdict : kAllVerdicts) {
+        const std::string name(verdict_name(verdict));
+        ASSERT_TRUE(look_of.count(name)) << "no " << name << " badge on the page";
+        EXPECT_TRUE(looks.insert(look_of[name]).second) << name << " looks like another verdict: " << look_of[name];
+    }
 }
 
 TEST_F(HtmlChromium, CheckersCatchABrokenPage)

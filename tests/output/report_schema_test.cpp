@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../report/full_report.hpp"
@@ -46,12 +48,29 @@ TEST(ReportJson, ReportsFromBeforeIntervalSamplesStillLoad)
     EXPECT_EQ(document.get<Report>().overhead.interval_samples, 0u);
 }
 
-TEST(ReportSchema, CompiledInSchemaIsTheRepositoryFile)
+// Every schema zctrace compiles in is the repository's file, the newest
+// version of each kind and the older ones it still reads.
+TEST(CompiledInSchemas, AreTheRepositoryFiles)
 {
-    const fs::path path = fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema/report.v1.schema.json";
-    const std::string text = slurp(path);
-    ASSERT_FALSE(text.empty()) << "cannot read " << path;
-    EXPECT_EQ(json::parse(report_schema_text()), json::parse(text));
+    const std::vector<std::pair<std::string, const std::string&>> schemas = {
+        {"report.v2", report_schema_text()},   {"report.v1", report_v1_schema_text()},
+        {"summary.v2", summary_schema_text()}, {"summary.v1", summary_v1_schema_text()},
+        {"diff.v2", diff_schema_text()},       {"diff.v1", diff_v1_schema_text()},
+        {"gather.v1", gather_schema_text()},   {"ndjson.v1", ndjson_schema_text()},
+    };
+    for (const auto& [name, compiled] : schemas) {
+        const fs::path path = fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema" / (name + ".schema.json");
+        const std::string text = slurp(path);
+        ASSERT_FALSE(text.empty()) << "cannot read " << path;
+        const json schema = json::parse(text);
+        EXPECT_EQ(json::parse(compiled), schema) << name;
+        // Each says which version it holds a document to.
+        const std::string version = name.substr(name.find(".v") + 2);
+        if (name != "ndjson.v1") {
+            EXPECT_EQ(schema["properties"]["schema_version"]["const"], std::stoi(version)) << name;
+        }
+        EXPECT_NE(schema["$id"].get<std::string>().find(name + ".schema.json"), std::string::npos) << name;
+    }
 }
 
 TEST(ReportSchema, AcceptsAFullReport)
@@ -72,8 +91,14 @@ TEST(ReportSchema, AcceptsWhatAnalyzeProduces)
     report.measured.cpu_copies = 0;
     analyze(report);
     // Five for every technique, and one for each of the fixture's cow, mmap
-    // and comparison sections.
-    ASSERT_EQ(report.checks.size(), 8u);
+    // and comparison sections (and whatever cross-checks analysis adds).
+    std::set<std::string> metrics;
+    for (const Check& check : report.checks)
+        metrics.insert(check.metric);
+    for (const char* metric : {"integrity", "cpu_copies", "dma_copies", "syscalls_per_transfer",
+                               "mode_switches_per_transfer", "cow_copied_pages", "mmap_rounding_waste_bytes",
+                               "page_cache_pollution_vs_buffered"})
+        EXPECT_TRUE(metrics.count(metric)) << metric << " is missing from " << json(report.checks).dump(1);
     const std::vector<std::string> errors = report_schema().validate(json(report));
     EXPECT_TRUE(errors.empty()) << joined(errors);
 }
@@ -110,13 +135,21 @@ TEST(ReportSchema, RejectsAnUnknownKey)
         << joined(in_definition);
 }
 
-TEST(ReportSchema, RejectsSchemaVersion2)
+// Each schema holds a report to its own version: a version 2 report that
+// claims version 1 (or 3) is rejected by the newest schema for its number.
+TEST(ReportSchema, HoldsAReportToItsOwnVersion)
 {
     json j = full_report();
-    j["schema_version"] = 2;
-    const std::vector<std::string> errors = report_schema().validate(j);
+    ASSERT_EQ(j["schema_version"], 2);
+    j["schema_version"] = 1;
+    std::vector<std::string> errors = report_schema().validate(j);
     ASSERT_EQ(errors.size(), 1u) << joined(errors);
-    EXPECT_EQ(errors.front(), "/schema_version: expected 1");
+    EXPECT_EQ(errors.front(), "/schema_version: expected 2");
+    j["schema_version"] = 3;
+    errors = report_schema().validate(j);
+    ASSERT_EQ(errors.size(), 1u) << joined(errors);
+    EXPECT_EQ(errors.front(), "/schema_version: expected 2");
+    EXPECT_TRUE(has_error(report_v1_schema().validate(json(full_report())), "/schema_version: expected 1"));
 }
 
 TEST(ReportSchema, RejectsWrongTypesAndValues)

@@ -5,6 +5,8 @@
 #include "output/summary.hpp"
 #include "report/gather_report.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace zctrace::output_test {
@@ -30,6 +32,43 @@ const SummaryRow& row_labelled(const Summary& summary, const std::string& label)
         if (row.label == label)
             return row;
     throw std::runtime_error("no summary row " + label);
+}
+
+// Report verdicts from best to worst, as the report schema describes them,
+// written out here rather than taken from summary.cpp.
+int rank(Verdict verdict)
+{
+    const std::vector<std::string> order = {"match", "explained", "mismatch", "invalid"};
+    const auto found = std::find(order.begin(), order.end(), std::string(verdict_name(verdict)));
+    if (found == order.end())
+        throw std::runtime_error("not a report verdict: " + std::string(verdict_name(verdict)));
+    return static_cast<int>(found - order.begin());
+}
+
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+// A loopback fixture with every check's verdict set, as a version 2 report
+// would carry them.
+Report with_check_verdicts(const std::vector<Verdict>& verdicts, Verdict overall)
+{
+    Report report = loopback_reports().front();
+    const Check model = report.checks.front();
+    report.checks.clear();
+    for (Verdict verdict : verdicts) {
+        Check check = model;
+        check.metric = "check_" + std::to_string(report.checks.size());
+        check.verdict = verdict;
+        report.checks.push_back(check);
+    }
+    report.verdict = overall;
+    return report;
 }
 
 TEST(Summary, MarkdownMatchesGolden)
@@ -68,8 +107,13 @@ TEST(Summary, RowsCarryTheReportsMeasuredFigures)
         EXPECT_EQ(row.hit_ratio, report.measured.page_cache.hit_ratio);
         EXPECT_EQ(row.theory_cpu_copies, report.theory.cpu_copies);
         EXPECT_EQ(row.verdict, report.verdict);
-        EXPECT_EQ(row.checks_matched + row.checks_explained + row.checks_mismatched,
-                  static_cast<int>(report.checks.size()));
+        EXPECT_EQ(row.headline, report.headline);
+        EXPECT_EQ(row.check_verdicts.total(), static_cast<int>(report.checks.size()));
+        for (Verdict verdict : kAllVerdicts)
+            EXPECT_EQ(row.check_verdicts[verdict],
+                      std::count_if(report.checks.begin(), report.checks.end(),
+                                    [&](const Check& check) { return check.verdict == verdict; }))
+                << verdict_name(verdict);
     }
     // What the fixtures measured: read+write copied the payload twice; SG off
     // on the veth turned sendfile's zero copies into one.
@@ -80,7 +124,154 @@ TEST(Summary, RowsCarryTheReportsMeasuredFigures)
     EXPECT_EQ(sg_off.theory_row, "sendfile");
     EXPECT_EQ(sg_off.cpu_copies, 1.0);
     EXPECT_EQ(summary.kernels.size(), 1u);
-    EXPECT_EQ(summary.verdict, Verdict::explained);
+    // The overall verdict is the worst report's, whatever the fixtures got.
+    Verdict worst = Verdict::match;
+    for (const Report& report : reports)
+        if (rank(report.verdict) > rank(worst))
+            worst = report.verdict;
+    EXPECT_EQ(summary.verdict, worst);
+}
+
+TEST(Summary, CountsEachOfTheSixCheckVerdicts)
+{
+    const std::vector<Verdict> verdicts = {Verdict::match,     Verdict::match,   Verdict::environment,
+                                           Verdict::explained, Verdict::no_theory, Verdict::no_theory,
+                                           Verdict::no_theory, Verdict::invalid, Verdict::mismatch};
+    const Summary summary = summarize({with_check_verdicts(verdicts, Verdict::invalid)});
+    const CheckVerdictCounts& counts = summary.rows.front().check_verdicts;
+    EXPECT_EQ(counts.match, 2);
+    EXPECT_EQ(counts.environment, 1);
+    EXPECT_EQ(counts.explained, 1);
+    EXPECT_EQ(counts.no_theory, 3);
+    EXPECT_EQ(counts.invalid, 1);
+    EXPECT_EQ(counts.mismatch, 1);
+
+    // In the JSON, one count per verdict, keyed by the verdict's own name.
+    const nlohmann::json document = summary;
+    const nlohmann::json& json_counts = document["rows"][0]["check_verdicts"];
+    EXPECT_EQ(json_counts.size(), std::size(kAllVerdicts));
+    for (Verdict verdict : kAllVerdicts)
+        EXPECT_EQ(json_counts.at(std::string(verdict_name(verdict))), counts[verdict]) << verdict_name(verdict);
+    EXPECT_EQ(document["rows"][0]["verdict"], "invalid");
+    EXPECT_EQ(summary_schema().validate(document), std::vector<std::string>{});
+}
+
+TEST(Summary, OverallVerdictIsTheWorstReportsAndInvalidIsWorst)
+{
+    struct Case {
+        std::vector<Verdict> reports;
+        Verdict expected;
+    };
+    const std::vector<Case> cases = {
+        {{Verdict::match, Verdict::match}, Verdict::match},
+        {{Verdict::match, Verdict::explained}, Verdict::explained},
+        {{Verdict::mismatch, Verdict::explained}, Verdict::mismatch},
+        {{Verdict::invalid, Verdict::mismatch}, Verdict::invalid},
+        {{Verdict::mismatch, Verdict::invalid, Verdict::match}, Verdict::invalid},
+    };
+    for (const Case& c : cases) {
+        std::vector<Report> reports;
+        for (Verdict verdict : c.reports)
+            reports.push_back(with_check_verdicts({verdict}, verdict));
+        const Summary summary = summarize(reports);
+        EXPECT_EQ(summary.verdict, c.expected) << nlohmann::json(c.reports).dump();
+        EXPECT_EQ(summary_schema().validate(nlohmann::json(summary)), std::vector<std::string>{});
+    }
+    // Checks that pass leave a run a match: a report cannot be "environment"
+    // or "no_theory", and its row says match.
+    const Summary passing = summarize({with_check_verdicts({Verdict::environment}, Verdict::environment),
+                                       with_check_verdicts({Verdict::no_theory}, Verdict::no_theory)});
+    for (const SummaryRow& row : passing.rows)
+        EXPECT_EQ(row.verdict, Verdict::match);
+    EXPECT_EQ(passing.verdict, Verdict::match);
+    EXPECT_EQ(summary_schema().validate(nlohmann::json(passing)), std::vector<std::string>{});
+}
+
+TEST(Summary, MarkdownOpensWithOneHeadlinePerRunBeforeTheTable)
+{
+    std::vector<Report> reports = all_fixture_reports();
+    // Two as version 2 reports say it; the rest keep what the fixtures have.
+    reports[2].headline = "sendfile: zero-copy — the CPU copied 0 B of 64 MiB, as \"sendfile + DMA gather\" says";
+    reports[9].headline = "sendfile: NOT as the table says — cpu_copies: 1 copy where 0 were expected";
+    const Summary summary = summarize(reports);
+    const std::vector<std::string> lines = lines_of(render_summary_markdown(summary, reports));
+    ASSERT_GT(lines.size(), 2 + reports.size());
+    EXPECT_EQ(lines[0], "# zctrace summary");
+    EXPECT_EQ(lines[1], "");
+    for (std::size_t i = 0; i < summary.rows.size(); ++i) {
+        const SummaryRow& row = summary.rows[i];
+        const std::string& line = lines[2 + i];
+        EXPECT_EQ(line.rfind("- **" + row.label + "** (" + std::string(verdict_name(row.verdict)) + "): ", 0), 0u)
+            << line;
+        if (row.headline.empty()) {
+            EXPECT_NE(line.find("no headline (a version 1 report)"), std::string::npos) << line;
+        }
+    }
+    // The label names the run, qualified; the headline's own "sendfile: " would repeat it.
+    EXPECT_EQ(lines[2 + 2], "- **sendfile** (" + std::string(verdict_name(summary.rows[2].verdict)) +
+                                "): zero-copy — the CPU copied 0 B of 64 MiB, as \"sendfile + DMA gather\" says");
+    EXPECT_NE(lines[2 + 9].find("** (" + std::string(verdict_name(summary.rows[9].verdict)) +
+                                "): NOT as the table says — cpu_copies"),
+              std::string::npos)
+        << lines[2 + 9];
+    const auto table = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("|", 0) == 0; });
+    ASSERT_NE(table, lines.end());
+    EXPECT_GT(table - lines.begin(), static_cast<std::ptrdiff_t>(2 + reports.size())) << "the table comes after";
+}
+
+TEST(Summary, HeadlineTextFallsBackToTheFiguresForAVersion1Report)
+{
+    SummaryRow row;
+    row.technique = "read_write";
+    row.theory_row = "read + write";
+    row.cpu_copies = 2;
+    row.theory_cpu_copies = 2;
+    row.dma_copies = 0;
+    row.theory_dma_copies = 2;
+    EXPECT_EQ(headline_text(row),
+              "no headline (a version 1 report): CPU copies 2.00 / 2, DMA copies 0.00 / 2 (measured / \"read + write\")");
+    row.headline = "read_write: 2 copies — 128 MiB copied for 64 MiB, as \"read + write\" says";
+    EXPECT_EQ(headline_text(row), "2 copies — 128 MiB copied for 64 MiB, as \"read + write\" says");
+    row.headline = "something else entirely";
+    EXPECT_EQ(headline_text(row), "something else entirely");
+}
+
+// A summary an earlier zctrace wrote still reads back as what it is.
+TEST(Summary, Version1SummariesStillValidate)
+{
+    nlohmann::json v1 = summarize(all_fixture_reports());
+    v1["schema_version"] = 1;
+    for (nlohmann::json& row : v1["rows"]) {
+        const nlohmann::json counts = row["check_verdicts"];
+        row.erase("check_verdicts");
+        row.erase("headline");
+        row["checks_matched"] = counts["match"];
+        row["checks_explained"] = counts["explained"];
+        row["checks_mismatched"] = counts["mismatch"];
+    }
+    EXPECT_EQ(summary_v1_schema().validate(v1), std::vector<std::string>{});
+    auto identified = identify_document(v1, "old-summary.json");
+    ASSERT_TRUE(identified) << identified.error().describe();
+    EXPECT_EQ(identified->kind, DocumentKind::summary);
+
+    // Each version is held to its own schema.
+    nlohmann::json claims_v2 = v1;
+    claims_v2["schema_version"] = 2;
+    auto rejected = identify_document(claims_v2, "mixed.json");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("summary schema (v2)"), std::string::npos) << rejected.error().message;
+    nlohmann::json claims_v1 = summarize(all_fixture_reports());
+    claims_v1["schema_version"] = 1;
+    rejected = identify_document(claims_v1, "mixed.json");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("summary schema (v1)"), std::string::npos) << rejected.error().message;
+    // Version 1 knew three verdicts; version 2 four for a run.
+    nlohmann::json invalid_in_v1 = v1;
+    invalid_in_v1["verdict"] = "invalid";
+    EXPECT_FALSE(summary_v1_schema().validate(invalid_in_v1).empty());
+    nlohmann::json environment_run = summarize(all_fixture_reports());
+    environment_run["rows"][0]["verdict"] = "environment";
+    EXPECT_FALSE(summary_schema().validate(environment_run).empty()) << "a run's verdict is never environment";
 }
 
 TEST(Summary, TableCellsReadMeasuredOverTheoryAndDashWhereTheSeedsAreSilent)

@@ -24,7 +24,11 @@ inline Report full_report()
     r.created_at = "2025-11-23T11:17:42Z";
     r.technique = "sendfile";
     r.theory_row = "sendfile";
-    r.theory_row_selection = {{"sendfile", "sendfile_dma_gather"}, "the kernel copied the payload, so \"sendfile\""};
+    r.headline = "sendfile: 1 copy — 64 MiB copied for 64 MiB, as \"sendfile\" says (expected: zc1234t has SG off)";
+    r.theory_row_selection = {{"sendfile", "sendfile_dma_gather"},
+                              "sendfile",
+                              "zc1234t has SG off (ethtool before the run), so the kernel must copy the payload",
+                              "sendfile"};
 
     Environment& e = r.environment;
     e.kernel = "6.12.48+deb13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1";
@@ -46,6 +50,7 @@ inline Report full_report()
     e.work_dir = "/var/tmp/zctrace-1234-abcdef";
     e.filesystem = "ext4";
     e.block_device = "nvme0n1p2";
+    e.egress = {"zc1234t", true, true, "ethtool before the run", true};
 
     WorkloadSummary& w = r.workload;
     w.bytes = 64 * kMiB;
@@ -53,6 +58,7 @@ inline Report full_report()
     w.transfers = 64;
     w.transfer_unit = "one chunk: sendfile(socket, file)";
     w.calls = {{"sendfile", 64}, {"close", 2}};
+    w.repeated_calls = {{"sendfile", 1}};
     w.integrity = {"receiver", 64 * kMiB, 64 * kMiB, "9a3c11e0", "9a3c11e0", true, true};
     w.wall_seconds = 0.0375;
     w.cpu_seconds = 0.0214;
@@ -107,9 +113,14 @@ inline Report full_report()
     Check check;
     check.metric = "dma_copies";
     check.theory = 2;
+    check.expected = 2;
+    check.expected_from = "theory";
     check.measured = 0.1;
     check.tolerance = 0.02;
     check.verdict = Verdict::explained;
+    check.causes = {{"warm_cache", CauseKind::environment, 4096, 16383, -1.0, "the cache was warm"},
+                    {"half_the_nic", CauseKind::kernel, 6710886, 4635, -0.9, "made up for the test"}};
+    check.summary = "0.1 DMA copies where \"sendfile\" says 2";
     check.explanation = "disk: 4 KiB read; NIC: 6.40 MiB handed to DMA-capable devices";
     r.checks = {check};
     r.verdict = Verdict::explained;

@@ -15,14 +15,44 @@
 
 namespace zctrace::test {
 
+// The check named `metric`; a report without it fails the test, so a test
+// that looks for a check can never pass because the check went missing.
+inline const Check* find_check(const Report& report, const std::string& metric)
+{
+    for (const Check& check : report.checks)
+        if (check.metric == metric)
+            return &check;
+    return nullptr;
+}
+
+inline const Check& check_named(const Report& report, const std::string& metric)
+{
+    if (const Check* check = find_check(report, metric))
+        return *check;
+    ADD_FAILURE() << "the " << report.technique << " report has no check " << metric;
+    static const Check missing;
+    return missing;
+}
+
+// The checks that are not a plain match, one per line, for failure messages.
+inline std::string describe_checks(const Report& report)
+{
+    std::string text = report.headline + "\n";
+    for (const Check& check : report.checks)
+        if (check.verdict != Verdict::match)
+            text += "  " + check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " + check.summary +
+                    " -- " + check.explanation + "\n";
+    return text;
+}
+
 struct Outcome {
     Report report;
     nlohmann::json json;
 };
 
-inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB)
+inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB, const SessionHooks& hooks = {})
 {
-    auto observation = run_technique(spec, shared_file(size), {});
+    auto observation = run_technique(spec, shared_file(size), hooks);
     if (!observation)
         throw std::runtime_error(observation.error().describe());
     Outcome outcome{build_report(*observation, gather_host_facts()), {}};

@@ -1,5 +1,8 @@
 // Who gets counted, and when: the marker window and fork following, tested
 // on the Tracer directly with a process whose every syscall is known.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +113,81 @@ TEST_F(TrackingTest, ForkedChildrenAreFollowed)
     // Only the child called getppid: without fork following this is 0.
     EXPECT_EQ(count_of(raw, SYS_getppid), 11u);
     EXPECT_EQ(count_of(raw, SYS_wait4), 1u);
+}
+
+// A socket is the sender's from its first send in the window until it
+// reaches TCP_CLOSE; after that, a new socket at the same address must not
+// be taken for it.
+TEST_F(TrackingTest, SenderSocketsLeaveTheMapWhenTheyClose)
+{
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    int sent[2], may_close[2];
+    ASSERT_EQ(::pipe(sent), 0);
+    ASSERT_EQ(::pipe(may_close), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // The sender: waits until tracked, sends inside its window, and
+        // closes its socket only when told.
+        char byte;
+        if (::read(may_close[0], &byte, 1) != 1)
+            ::_exit(2);
+        const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            ::_exit(3);
+        static char payload[64 * 1024];
+        workload::mark_window(ZC_MARKER_BEGIN, kCookie);
+        const bool whole = ::write(sock, payload, sizeof payload) == static_cast<ssize_t>(sizeof payload);
+        workload::mark_window(ZC_MARKER_END, kCookie);
+        if (!whole || ::write(sent[1], "s", 1) != 1 || ::read(may_close[0], &byte, 1) != 1)
+            ::_exit(4);
+        ::close(sock);
+        ::_exit(0);
+    }
+    ASSERT_TRUE(tracer_->track(pid, ZC_ROLE_SENDER));
+    ASSERT_EQ(::write(may_close[1], "g", 1), 1);
+    const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    ASSERT_GE(connection, 0);
+    static char received[64 * 1024];
+    std::size_t got = 0;
+    while (got < sizeof received) {
+        const ssize_t n = ::read(connection, received + got, sizeof received - got);
+        ASSERT_GT(n, 0);
+        got += static_cast<std::size_t>(n);
+    }
+    char byte;
+    ASSERT_EQ(::read(sent[0], &byte, 1), 1);
+    // Open and sending: the sender's.
+    auto open = tracer_->sender_sockets();
+    ASSERT_TRUE(open) << open.error().describe();
+    EXPECT_EQ(*open, 1u);
+
+    ASSERT_EQ(::write(may_close[1], "c", 1), 1);
+    EXPECT_EQ(::read(connection, received, sizeof received), 0);  // the sender's FIN
+    ::close(connection);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    // Both sides closed: the sender's socket goes through TIME_WAIT, where
+    // tcp_done() sets TCP_CLOSE; give the last ACK a moment.
+    std::size_t left = 1;
+    for (int i = 0; i < 100 && left; ++i) {
+        auto sockets = tracer_->sender_sockets();
+        ASSERT_TRUE(sockets) << sockets.error().describe();
+        left = *sockets;
+        if (left)
+            ::usleep(10'000);
+    }
+    EXPECT_EQ(left, 0u) << "the closed socket is still the sender's";
+    for (int fd : {listener, sent[0], sent[1], may_close[0], may_close[1]})
+        ::close(fd);
 }
 
 }  // namespace

@@ -11,6 +11,9 @@
 
 #include "analysis/build_report.hpp"
 #include "analysis/checks.hpp"
+#include "analysis/cross_checks.hpp"
 #include "analysis/gather.hpp"
 #include "analysis/measurement.hpp"
+#include "analysis/rejudge.hpp"
 #include "analysis/theory.hpp"
+#include "analysis/workload_design.hpp"

@@ -61,23 +61,23 @@ Check report_consistency(const Report& report)
     require(c.total == copy_parts, "cpu_copy_bytes.total is " + std::to_string(c.total) + " but its parts add up to " +
                                        std::to_string(copy_parts));
     require(same(m.cpu_copies, ratio(c.total, payload)),
-            "cpu_copies is " + format_figure(m.cpu_copies, 6) + " but cpu_copy_bytes.total / payload is " +
-                format_figure(ratio(c.total, payload), 6));
+            "cpu_copies is " + format_number(m.cpu_copies) + " but cpu_copy_bytes.total / payload is " +
+                format_number(ratio(c.total, payload)));
     const DmaBytes& d = m.dma_bytes;
     require(d.total == d.disk_read + d.disk_write + d.nic_tx,
             "dma_bytes.total is " + std::to_string(d.total) + " but disk_read + disk_write + nic_tx is " +
                 std::to_string(d.disk_read + d.disk_write + d.nic_tx));
     require(same(m.dma_copies, ratio(d.total, payload)),
-            "dma_copies is " + format_figure(m.dma_copies, 6) + " but dma_bytes.total / payload is " +
-                format_figure(ratio(d.total, payload), 6));
+            "dma_copies is " + format_number(m.dma_copies) + " but dma_bytes.total / payload is " +
+                format_number(ratio(d.total, payload)));
     std::uint64_t by_name = 0;
     for (const auto& [name, count] : m.syscalls.by_name)
         by_name += count;
     require(m.syscalls.total == by_name, "syscalls.total is " + std::to_string(m.syscalls.total) +
                                              " but syscalls.by_name adds up to " + std::to_string(by_name));
     require(same(m.syscalls_per_transfer, ratio(m.syscalls.total, transfers)),
-            "syscalls_per_transfer is " + format_figure(m.syscalls_per_transfer, 6) + " but syscalls / transfers is " +
-                format_figure(ratio(m.syscalls.total, transfers), 6));
+            "syscalls_per_transfer is " + format_number(m.syscalls_per_transfer) + " but syscalls / transfers is " +
+                format_number(ratio(m.syscalls.total, transfers)));
     const ModeSwitchDetail& detail = m.mode_switch_detail;
     require(m.mode_switches == detail.syscall_entries + detail.syscall_exits,
             "mode_switches is " + std::to_string(m.mode_switches) + " but syscall entries + exits is " +
@@ -86,8 +86,8 @@ Check report_consistency(const Report& report)
             "the probes counted " + std::to_string(detail.syscall_entries) + " syscall entries but " +
                 std::to_string(m.syscalls.total) + " syscalls");
     require(same(m.mode_switches_per_transfer, ratio(m.mode_switches, transfers)),
-            "mode_switches_per_transfer is " + format_figure(m.mode_switches_per_transfer, 6) +
-                " but mode_switches / transfers is " + format_figure(ratio(m.mode_switches, transfers), 6));
+            "mode_switches_per_transfer is " + format_number(m.mode_switches_per_transfer) +
+                " but mode_switches / transfers is " + format_number(ratio(m.mode_switches, transfers)));
     std::string list;
     for (const std::string& what : broken)
         list += (list.empty() ? "" : "; ") + what;

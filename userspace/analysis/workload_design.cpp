@@ -116,11 +116,17 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::cow:
         break;
     }
-    const std::uint64_t repeated = total_calls(repeats);
+    // Repeats of the calls this technique makes; designed_calls ignores others.
+    CallCounts own;
+    const CallCounts plain = designed_calls(technique, transfers, {}).calls;
+    for (const auto& [name, count] : repeats)
+        if (plain.count(name))
+            own[name] = count;
+    const std::uint64_t repeated = total_calls(own);
     if (repeated)
         causes.push_back(workload_cause("repeated_calls", repeated, per_transfer * static_cast<double>(repeated),
                                         "the workload made " + std::to_string(repeated) +
-                                            " calls again after a short return or EINTR (" + describe(repeats) +
+                                            " calls again after a short return or EINTR (" + describe(own) +
                                             ")"));
     // The causes above start from the calls per transfer the technique's loop
     // makes when nothing else differs: two for read + write and for the

@@ -135,4 +135,13 @@ std::string pad_to(const std::string& text, std::size_t width, bool right_aligne
     return right_aligned ? fill + text : text + fill;
 }
 
+std::string format_number(double value)
+{
+    if (std::fabs(value - std::round(value)) < 1e-9 && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(std::llround(value)));
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+}
+
 }  // namespace zctrace

@@ -28,6 +28,10 @@ std::string format_fixed(double value, int digits = 2);
 // 64 MiB buffer are 0.00061 copies, and that is the point.
 std::string format_figure(double value, int decimals = 2);
 
+// Whole numbers bare ("2", "16777216"), others with up to 6 significant
+// digits ("1.00781", "0.25"): for figures of mixed kinds side by side.
+std::string format_number(double value);
+
 // Where the seeds give no figure.
 inline constexpr char kNoFigure[] = "—";
 

@@ -20,5 +20,6 @@ void setup_summarize(CLI::App& app, int& exit_code);
 void setup_export(CLI::App& app, int& exit_code);
 void setup_diff(CLI::App& app, int& exit_code);
 void setup_validate(CLI::App& app, int& exit_code);
+void setup_check(CLI::App& app, int& exit_code);
 
 }  // namespace zctrace::cli

@@ -66,4 +66,12 @@ std::string validate_size(const std::string& text)
     return {};
 }
 
+std::string join(const std::vector<std::string>& names)
+{
+    std::string text;
+    for (const std::string& name : names)
+        text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
 }  // namespace zctrace::cli

@@ -25,6 +25,9 @@ int run_uninterrupted(const std::function<int()>& command);
 // CLI11 validator for sizes such as 64M: empty when valid, else why not.
 std::string validate_size(const std::string& text);
 
+// "read_write, sendfile"
+std::string join(const std::vector<std::string>& names);
+
 // "14 tp_btf, 2 tracepoint"
 std::string summarize_probes(const std::vector<AttachedProbe>& probes);
 

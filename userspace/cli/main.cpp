@@ -23,6 +23,7 @@ int main(int argc, char** argv)
     setup_export(app, exit_code);
     setup_diff(app, exit_code);
     setup_validate(app, exit_code);
+    setup_check(app, exit_code);
 
     try {
         app.parse(argc, argv);

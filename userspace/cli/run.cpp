@@ -207,7 +207,7 @@ int run_run(const RunOptions& options)
     nlohmann::json printed = nlohmann::json::array();
     std::vector<Report> reports;
     Sampler sampler(size);
-    bool any_mismatch = false;
+    std::vector<std::string> mismatched, invalid;
     for (Technique technique : techniques) {
         const std::string name(technique_name(technique));
         ProgressLine progress(name);
@@ -249,7 +249,10 @@ int run_run(const RunOptions& options)
         if (!path)
             return fail(path.error());
 
-        any_mismatch = any_mismatch || report.verdict == Verdict::mismatch;
+        if (report.verdict == Verdict::mismatch)
+            mismatched.push_back(name);
+        if (report.verdict == Verdict::invalid)
+            invalid.push_back(name);
         if (format == "json")
             printed.push_back(document);
         if (format == "ndjson")
@@ -268,8 +271,14 @@ int run_run(const RunOptions& options)
             emit_ndjson("summary", summary);
         human << describe_summary(summary, *files) << std::flush;
     }
-    if (options.strict && any_mismatch)
-        return fail(kExitFailed, "--strict: at least one check is an unexplained mismatch");
+    // An invalid run measured too little to say anything: never a success.
+    if (!invalid.empty())
+        return fail(kExitFailed, "the measurement of " + join(invalid) +
+                                     " is incomplete or contradicts itself (verdict invalid); its report says "
+                                     "which check failed and why");
+    if (options.strict && !mismatched.empty())
+        return fail(kExitFailed, "--strict: " + join(mismatched) + " did not do what the theory table says "
+                                 "(verdict mismatch)");
     return kExitOk;
 }
 
@@ -321,7 +330,8 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
                     "With --format ndjson: emit a sample of the counters so far every interval while each "
                     "workload runs (e.g. 500ms, 1s)")
         ->check(CLI::Validator(validate_interval, "DURATION", "duration"));
-    run->add_flag("--strict", options->strict, "Exit 1 when a check is an unexplained mismatch");
+    run->add_flag("--strict", options->strict,
+                  "Exit 1 when a run is a mismatch (an invalid run always exits 1)");
     run->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);
         exit_code = run_run(*options);

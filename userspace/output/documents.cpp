@@ -6,6 +6,8 @@
 
 #include "report/gather_report.hpp"
 #include "output/json_schema.hpp"
+#include "output/report_diff.hpp"
+#include "output/summary.hpp"
 
 namespace zctrace {
 namespace {
@@ -20,8 +22,8 @@ const JsonSchema& schema_of(DocumentKind kind, std::int64_t version)
     switch (kind) {
     case DocumentKind::report: return version == 1 ? report_v1_schema() : report_schema();
     case DocumentKind::gather: return gather_schema();
-    case DocumentKind::summary: return summary_schema();
-    case DocumentKind::diff: return diff_schema();
+    case DocumentKind::summary: return version == 1 ? summary_v1_schema() : summary_schema();
+    case DocumentKind::diff: return version == 1 ? diff_v1_schema() : diff_schema();
     }
     return report_schema();
 }
@@ -64,8 +66,8 @@ int supported_schema_version(DocumentKind kind)
     switch (kind) {
     case DocumentKind::report: return kReportSchemaVersion;
     case DocumentKind::gather: return kGatherSchemaVersion;
-    case DocumentKind::summary:
-    case DocumentKind::diff: return 1;
+    case DocumentKind::summary: return kSummarySchemaVersion;
+    case DocumentKind::diff: return kDiffSchemaVersion;
     }
     return 1;
 }

@@ -451,20 +451,48 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
     return figure(id, caption_id, caption, svg_open(id, caption_id, height) + rows + body + panel + "</svg>\n");
 }
 
+// Each verdict has a style of its own (kStyle's .v-*): the passing ones in
+// greens, explained in amber, the failing ones in reds.
 const char* verdict_class(Verdict verdict)
 {
     switch (verdict) {
     case Verdict::match: return "v-match";
+    case Verdict::environment: return "v-environment";
     case Verdict::explained: return "v-explained";
+    case Verdict::no_theory: return "v-no_theory";
+    case Verdict::invalid: return "v-invalid";
     case Verdict::mismatch: return "v-mismatch";
     }
     return "v-mismatch";
 }
 
+// How a verdict reads, as a class beside its own: pass, explained or fail.
+const char* standing_class(Verdict verdict)
+{
+    switch (verdict_standing(verdict)) {
+    case VerdictStanding::passes: return "pass";
+    case VerdictStanding::explained: return "explained";
+    case VerdictStanding::fails: return "fail";
+    }
+    return "fail";
+}
+
 std::string badge(Verdict verdict)
 {
-    return "<span class=\"badge " + std::string(verdict_class(verdict)) + "\">" +
+    return "<span class=\"badge " + std::string(verdict_class(verdict)) + " " + standing_class(verdict) + "\">" +
            std::string(verdict_name(verdict)) + "</span>";
+}
+
+// "4 match, 1 explained": the verdicts the report's checks got, in the
+// order of kAllVerdicts, leaving out those none got.
+std::string check_counts(const CheckVerdictCounts& counts)
+{
+    std::string text;
+    for (Verdict verdict : kAllVerdicts)
+        if (counts[verdict] > 0)
+            text += (text.empty() ? "" : ", ") + std::to_string(counts[verdict]) + " " +
+                    std::string(verdict_name(verdict));
+    return text.empty() ? "none" : text;
 }
 
 const Check* find_check(const Report* report, std::string_view metric)
@@ -483,8 +511,8 @@ std::string pair_cell(const Report* report, std::string_view metric, double meas
     const Check* check = find_check(report, metric);
     std::string attributes = " class=\"num";
     if (check && check->verdict != Verdict::match)
-        attributes += std::string(" ") + verdict_class(check->verdict) + "\" title=\"" +
-                      escape(std::string(verdict_name(check->verdict)) + ": " + check->explanation);
+        attributes += std::string(" ") + verdict_class(check->verdict) + " " + standing_class(check->verdict) +
+                      "\" title=\"" + escape(std::string(verdict_name(check->verdict)) + ": " + check->explanation);
     return "<td" + attributes + "\">" + escape(format_summary_cell(measured, theory)) + "</td>";
 }
 
@@ -495,7 +523,8 @@ std::string render_table(const Summary& summary, const std::vector<Report>& repo
         "<caption>Each figure cell reads <b>measured / theory</b>. Copies are passes over the payload; syscalls "
         "and mode switches are per transfer; " +
         std::string(kNoFigure) +
-        " where the theory table gives no figure. Tinted cells deviate from the theory (hover for why).</caption>\n"
+        " where the theory table gives no figure. Tinted cells are checks that are not a plain match, in their "
+        "verdict's colours (hover for why).</caption>\n"
         "<thead><tr><th scope=\"col\">technique</th><th scope=\"col\">theory row</th>"
         "<th scope=\"col\" class=\"num\">CPU copies</th><th scope=\"col\" class=\"num\">DMA copies</th>"
         "<th scope=\"col\" class=\"num\">syscalls/ transfer</th>"
@@ -517,9 +546,24 @@ std::string render_table(const Summary& summary, const std::vector<Report>& repo
         out += "<td class=\"num\">" + (row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : std::string(kNoFigure)) +
                "</td>";
         out += "<td>" + badge(row.verdict) +
-               (row.integrity_ok ? "" : " <span class=\"badge v-mismatch\">integrity FAILED</span>") + "</td></tr>\n";
+               (row.integrity_ok ? "" : " <span class=\"badge v-mismatch fail\">integrity FAILED</span>") +
+               "</td></tr>\n";
     }
     return out + "</tbody>\n</table></div>\n";
+}
+
+// One line per run, before anything else: its label, its verdict and its headline.
+std::string render_headlines(const Summary& summary)
+{
+    if (summary.rows.empty())
+        return "";
+    std::string out = "<ol class=\"headlines\" aria-label=\"Headlines\">\n";
+    for (const SummaryRow& row : summary.rows)
+        out += "<li class=\"headline " + std::string(standing_class(row.verdict)) + "\" data-technique=\"" +
+               escape(row.label) + "\" data-verdict=\"" + std::string(verdict_name(row.verdict)) + "\"><b>" +
+               escape(row.label) + "</b> " + badge(row.verdict) + " <span class=\"text" +
+               (row.headline.empty() ? " fallback" : "") + "\">" + escape(headline_text(row)) + "</span></li>\n";
+    return out + "</ol>\n";
 }
 
 std::string render_details(const Summary& summary, const std::vector<Report>& reports)
@@ -544,21 +588,25 @@ std::string render_details(const Summary& summary, const std::vector<Report>& re
         if (!report.workload.transfer_unit.empty())
             out += " (" + escape(report.workload.transfer_unit) + ")";
         out += ", " + escape(where) + ", " + escape(report.environment.cache) + " cache. Checks: " +
-               std::to_string(row.checks_matched) + " match, " + std::to_string(row.checks_explained) +
-               " explained, " + std::to_string(row.checks_mismatched) + " mismatch; integrity " +
+               check_counts(row.check_verdicts) + "; integrity " +
                (report.workload.integrity.ok ? "ok" : "<b>FAILED</b>") + ".</p>\n";
 
-        out += "<h4>Deviations from the theory</h4>\n";
+        out += "<h4>Checks that are not a plain match</h4>\n";
         std::string deviations;
         for (const Check& check : report.checks) {
             if (check.verdict == Verdict::match)
                 continue;
-            deviations += "<li><code>" + escape(check.metric) + "</code> " + badge(check.verdict) +
-                          " <span class=\"figures\">measured " + escape(format_bar_figure(check.measured)) +
-                          ", theory " + escape(check.theory ? format_bar_figure(*check.theory) : "no figure") +
-                          "</span>: " + escape(check.explanation) + "</li>\n";
+            // A version 1 report's checks are held to the theory and say nothing of what they expected.
+            const std::string held_to =
+                check.expected_from.empty()
+                    ? "theory " + (check.theory ? format_bar_figure(*check.theory) : std::string("no figure"))
+                    : "expected " + format_bar_figure(check.expected) + " (" + check.expected_from + ")";
+            deviations += "<li data-verdict=\"" + std::string(verdict_name(check.verdict)) + "\"><code>" +
+                          escape(check.metric) + "</code> " + badge(check.verdict) +
+                          " <span class=\"figures\">measured " + escape(format_bar_figure(check.measured)) + ", " +
+                          escape(held_to) + "</span>: " + escape(check.explanation) + "</li>\n";
         }
-        out += deviations.empty() ? "<p class=\"none\">None: every check matched its theory row.</p>\n"
+        out += deviations.empty() ? "<p class=\"none\">None: every check matched.</p>\n"
                                   : "<ul class=\"deviations\">\n" + deviations + "</ul>\n";
         out += "<h4>Findings</h4>\n";
         if (report.findings.empty()) {
@@ -587,11 +635,27 @@ h4 { font-size: 14px; margin: 12px 0 4px; color: var(--muted); text-transform: u
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; font-size: 14px; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; }
-.badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
-  line-height: 20px; vertical-align: middle; white-space: nowrap; }
+.badge { display: inline-block; padding: 0 8px; border: 1px solid transparent; border-radius: 10px; font-size: 12px;
+  font-weight: 600; line-height: 18px; vertical-align: middle; white-space: nowrap; }
+/* One style per verdict. Passing (match, environment, no_theory) in greens, explained in amber, failing
+   (mismatch, invalid) in reds; within a group the fill and the border tell them apart, and the badge
+   always spells the verdict out, so colour is never the only cue. */
 .v-match { background: #dcf1e7; color: #0b5d3b; }
+.v-environment { background: #eaf6ef; color: #0b5d3b; }
+.badge.v-environment { border: 1px dashed #2f8a57; }
+.v-no_theory { background: #f4faf6; color: #245c3d; }
+.badge.v-no_theory { border: 1px solid #8cc7a3; }
 .v-explained { background: #fbecc8; color: #6b4200; }
 .v-mismatch { background: #fadbd0; color: #9a2b05; }
+.badge.v-mismatch { border-color: #d9653f; }
+.v-invalid { background: #8e1b1b; color: #fff; }
+.badge.v-invalid { border-color: #5c0f0f; text-transform: uppercase; letter-spacing: .03em; }
+ol.headlines { margin: 12px 0 16px; padding-left: 0; list-style: none; font-size: 15px; }
+ol.headlines li { margin: 4px 0; padding-left: 10px; border-left: 4px solid var(--rule); }
+ol.headlines li.pass { border-left-color: #2f8a57; }
+ol.headlines li.explained { border-left-color: #c98a00; }
+ol.headlines li.fail { border-left-color: #b3261e; }
+ol.headlines .text.fallback { color: var(--muted); }
 .table-frame { overflow-x: auto; }
 table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
 table.summary caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 13px;
@@ -605,7 +669,7 @@ table.summary td.row { min-width: 8em; }
 table.summary tbody tr:nth-child(even) { background: var(--band); }
 table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.summary td.num { white-space: nowrap; }
-table.summary td.v-explained, table.summary td.v-mismatch { font-weight: 600; }
+table.summary td.explained, table.summary td.fail { font-weight: 600; }
 figure { margin: 24px 0; padding: 16px 16px 8px; border: 1px solid var(--rule); border-radius: 8px; }
 figcaption { font-size: 14px; color: var(--muted); margin-bottom: 8px; }
 figcaption b { color: var(--ink); }
@@ -657,7 +721,9 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
            escape(summary.created_at) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
 
     out += "<header>\n<h1>zctrace summary</h1>\n<p class=\"lede\">What each I/O technique really copied, measured "
-           "with eBPF on the sender, against the textbook theory table.</p>\n<dl class=\"meta\">\n";
+           "with eBPF on the sender, against the textbook theory table.</p>\n";
+    out += render_headlines(summary);
+    out += "<dl class=\"meta\">\n";
     out += "<dt>Kernel" + std::string(summary.kernels.size() > 1 ? "s" : "") + "</dt><dd>" + escape(kernels) +
            "</dd>\n";
     out += "<dt>Tool</dt><dd>" + escape(summary.tool) + "</dd>\n";

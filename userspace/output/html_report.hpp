@@ -1,5 +1,7 @@
-// summary.html: the summary and its charts in one self-contained page
-// (inline SVG and CSS, nothing fetched).
+// summary.html: one headline per report first, then the summary table, its
+// charts and each report's checks, in one self-contained page (inline SVG
+// and CSS, nothing fetched). Each of the six check verdicts has a style of
+// its own.
 #pragma once
 
 #include <string>

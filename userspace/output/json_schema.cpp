@@ -404,9 +404,21 @@ const JsonSchema& summary_schema()
     return schema;
 }
 
+const JsonSchema& summary_v1_schema()
+{
+    static const JsonSchema schema = compiled(summary_v1_schema_text());
+    return schema;
+}
+
 const JsonSchema& diff_schema()
 {
     static const JsonSchema schema = compiled(diff_schema_text());
+    return schema;
+}
+
+const JsonSchema& diff_v1_schema()
+{
+    static const JsonSchema schema = compiled(diff_v1_schema_text());
     return schema;
 }
 

@@ -34,12 +34,21 @@ const std::string& report_v1_schema_text();
 // The gather report schema (reports/schema/gather.v1.schema.json), compiled in.
 const JsonSchema& gather_schema();
 const std::string& gather_schema_text();
-// summary.json (`run` with several techniques, `summarize`).
+// summary.json (`run` with several techniques, `summarize`):
+// reports/schema/summary.v2.schema.json, compiled in.
 const JsonSchema& summary_schema();
 const std::string& summary_schema_text();
-// `diff --format json`.
+// Version 1 (reports/schema/summary.v1.schema.json), for summaries written by
+// earlier zctraces.
+const JsonSchema& summary_v1_schema();
+const std::string& summary_v1_schema_text();
+// `diff --format json`: reports/schema/diff.v2.schema.json, compiled in.
 const JsonSchema& diff_schema();
 const std::string& diff_schema_text();
+// Version 1 (reports/schema/diff.v1.schema.json), for diffs written by
+// earlier zctraces.
+const JsonSchema& diff_v1_schema();
+const std::string& diff_v1_schema_text();
 // One line of `run --format ndjson`: the envelope and the interval sample.
 const JsonSchema& ndjson_schema();
 const std::string& ndjson_schema_text();

@@ -1,7 +1,6 @@
 #include "output/openmetrics.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -17,7 +16,6 @@ namespace {
 
 using Labels = std::vector<std::pair<std::string_view, std::string>>;
 
-constexpr std::array kVerdicts = {Verdict::match, Verdict::explained, Verdict::mismatch};
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 constexpr double kNanosecondsPerSecond = 1e9;
 
@@ -128,15 +126,18 @@ const Family kRunFamilies[] = {
      "When the run finished and its report was written (created_at), in seconds since the epoch.",
      [](const Run& run, Samples& samples) { samples.add(run.created_seconds); }},
     {"zctrace_verdict", "",
-     "The report's overall verdict against the theory table: 1 for the verdict it got, 0 for the others.",
+     "The report's overall verdict, one of match, explained, invalid and mismatch: 1 for the verdict it got, 0 "
+     "for the others.",
      [](const Run& run, Samples& samples) {
-         for (Verdict verdict : kVerdicts)
+         for (Verdict verdict : kReportVerdicts)
              samples.add({{"verdict", std::string(verdict_name(verdict))}}, run.report.verdict == verdict);
      }},
-    {"zctrace_check_verdict", "", "Each check's verdict: 1 for the verdict it got, 0 for the others.",
+    {"zctrace_check_verdict", "",
+     "Each check's verdict, one of match, environment, explained, no_theory, invalid and mismatch: 1 for the "
+     "verdict it got, 0 for the others.",
      [](const Run& run, Samples& samples) {
          for (const Check& check : run.report.checks)
-             for (Verdict verdict : kVerdicts)
+             for (Verdict verdict : kAllVerdicts)
                  samples.add({{"check", check.metric}, {"verdict", std::string(verdict_name(verdict))}},
                              check.verdict == verdict);
      }},
@@ -152,7 +153,19 @@ const Family kRunFamilies[] = {
              if (check.theory)
                  samples.add({{"check", check.metric}}, *check.theory);
      }},
-    {"zctrace_check_tolerance", "", "How far each check's measurement may stray from the theory and still match.",
+    {"zctrace_check_expected", "",
+     "The value each check is held to, in the check's own unit: the theory, the workload's own design or an "
+     "independent counter. A version 1 report's checks were held to the theory: absent where it gives none.",
+     [](const Run& run, Samples& samples) {
+         for (const Check& check : run.report.checks) {
+             if (!check.expected_from.empty())
+                 samples.add({{"check", check.metric}}, check.expected);
+             else if (check.theory)
+                 samples.add({{"check", check.metric}}, *check.theory);
+         }
+     }},
+    {"zctrace_check_tolerance", "",
+     "How far each check's measurement may stray from what it is held to and still match.",
      [](const Run& run, Samples& samples) {
          for (const Check& check : run.report.checks)
              samples.add({{"check", check.metric}}, check.tolerance);

@@ -221,6 +221,8 @@ std::vector<EnvironmentDifference> diff_environment(const Report& a, const Repor
         {"network", x.network, y.network},
         {"device", x.device, y.device},
         {"device_sg", optional_json(x.device_sg), optional_json(y.device_sg)},
+        {"egress_sg", optional_json(x.egress.sg), optional_json(y.egress.sg)},
+        {"egress_tx_checksum", optional_json(x.egress.tx_checksum), optional_json(y.egress.tx_checksum)},
         {"sg_requested", optional_json(x.sg_requested), optional_json(y.sg_requested)},
         {"cache", x.cache, y.cache},
         {"cache_resident_pages_before", x.cache_resident_pages_before, y.cache_resident_pages_before},
@@ -266,10 +268,22 @@ std::vector<std::string> diff_notes(const Report& a, const Report& b)
     if (a.technique != b.technique)
         notes.push_back("A traces " + a.technique + " and B " + b.technique +
                         ": different techniques take different paths, so their counters differ by design");
+    if (a.schema_version != b.schema_version)
+        notes.push_back("A is a version " + std::to_string(a.schema_version) + " report and B a version " +
+                        std::to_string(b.schema_version) +
+                        " one: version 1 judged a check only match, explained or mismatch, and version 2 also "
+                        "environment, no_theory and invalid, so a verdict that changed may come from the finer "
+                        "judgement rather than from the run");
     if (a.theory.id != b.theory.id) {
-        std::string note = a.technique == b.technique
-                               ? "zctrace picks " + a.technique + "'s theory row from what it measured. "
-                               : std::string("the theory rows differ. ");
+        const bool both_v1 = a.schema_version < 2 && b.schema_version < 2;
+        const bool both_chosen_before = !a.theory_row_selection.expected.empty() &&
+                                        !b.theory_row_selection.expected.empty();
+        std::string note = "the theory rows differ. ";
+        if (a.technique == b.technique && both_v1)
+            note = "zctrace picks " + a.technique + "'s theory row from what it measured. ";
+        else if (a.technique == b.technique && both_chosen_before)
+            note = "zctrace holds " + a.technique + " to the theory row its egress device calls for, read "
+                   "before the run. ";
         note += "A \"" + a.theory_row + "\": " + a.theory_row_selection.reason + ". B \"" + b.theory_row +
                 "\": " + b.theory_row_selection.reason;
         notes.push_back(note);
@@ -448,11 +462,22 @@ json side_json(const DiffSide& side)
     return {{"path", side.path},
             {"tool", side.tool},
             {"created_at", side.created_at},
+            {"report_schema_version", side.report_schema_version},
             {"technique", side.technique},
+            {"headline", side.headline},
             {"theory_id", side.theory_id},
             {"theory_row", side.theory_row},
+            {"expected_row", side.expected_row},
+            {"measured_row", side.measured_row ? json(*side.measured_row) : json(nullptr)},
             {"theory_row_reason", side.theory_row_reason},
             {"verdict", side.verdict}};
+}
+
+// A version 1 report's checks say nothing of what they were held to (the
+// theory, implicitly): their expected value is unknown, not 0.
+bool knows_expected(const Check& check)
+{
+    return !check.expected_from.empty();
 }
 
 json check_json(const std::optional<Check>& check)
@@ -460,16 +485,51 @@ json check_json(const std::optional<Check>& check)
     if (!check)
         return nullptr;
     return {{"theory", check->theory},
+            {"expected", knows_expected(*check) ? json(check->expected) : json(nullptr)},
+            {"expected_from", knows_expected(*check) ? json(check->expected_from) : json(nullptr)},
             {"measured", check->measured},
             {"tolerance", check->tolerance},
             {"verdict", check->verdict}};
 }
 
+std::string format_expected(const Check& check)
+{
+    if (!knows_expected(check))
+        return kNone;
+    const std::string value = format_fixed(check.expected, check.metric == "integrity" ? 0 : 3);
+    return check.expected_from == "theory" ? value : value + " (" + check.expected_from + ")";
+}
+
 DiffSide side_of(const Report& report, std::string path)
 {
-    return DiffSide{std::move(path),      report.tool,      report.created_at,
-                    report.technique,     report.theory.id, report.theory_row,
-                    report.theory_row_selection.reason,     report.verdict};
+    DiffSide side;
+    side.path = std::move(path);
+    side.tool = report.tool;
+    side.created_at = report.created_at;
+    side.report_schema_version = report.schema_version;
+    side.technique = report.technique;
+    side.headline = report.headline;
+    side.theory_id = report.theory.id;
+    side.theory_row = report.theory_row;
+    side.expected_row = report.theory_row_selection.expected;
+    side.measured_row = report.theory_row_selection.measured;
+    side.theory_row_reason = report.theory_row_selection.reason;
+    side.verdict = report.verdict;
+    return side;
+}
+
+// What a side says of its rows: the one expected before the run, and the
+// candidate its copies match. A version 1 report names neither.
+std::string expected_row_text(const DiffSide& side)
+{
+    return side.expected_row.empty() ? std::string(kNone) : side.expected_row;
+}
+
+std::string measured_row_text(const DiffSide& side)
+{
+    if (side.report_schema_version < 2)
+        return kNone;
+    return side.measured_row ? *side.measured_row : "none";
 }
 
 }  // namespace
@@ -478,8 +538,11 @@ bool CheckDiff::changed() const
 {
     if (!a || !b)
         return true;
-    return a->theory != b->theory || a->measured != b->measured || a->tolerance != b->tolerance ||
-           a->verdict != b->verdict;
+    // A version 1 check says nothing of what it expected: that alone is no change.
+    const bool expected_changed = knows_expected(*a) && knows_expected(*b) &&
+                                  (a->expected != b->expected || a->expected_from != b->expected_from);
+    return a->theory != b->theory || expected_changed || a->measured != b->measured ||
+           a->tolerance != b->tolerance || a->verdict != b->verdict;
 }
 
 ReportDiff diff_reports(const Report& a, const Report& b, std::string a_path, std::string b_path)
@@ -546,15 +609,30 @@ std::string render_diff_table(const ReportDiff& diff, bool all)
 {
     std::string out = "zctrace diff: A = " + diff.a.path + "\n              B = " + diff.b.path + "\n\n";
 
+    // What each report answers, in its own words (version 2 reports).
+    if (!diff.a.headline.empty() || !diff.b.headline.empty()) {
+        for (const DiffSide* side : {&diff.a, &diff.b})
+            out += "  " + side_name(side == &diff.a) + ": " +
+                   (side->headline.empty() ? "(a version 1 report: no headline)" : side->headline) + "\n";
+        out += "\n";
+    }
+
     // Who A and B are, then the settings that differ, in one aligned block.
     std::vector<Row> sides = {
         {"", "A", "B"},
         {"technique", diff.a.technique, diff.b.technique},
         {"theory row", diff.a.theory_row, diff.b.theory_row},
-        {"verdict", verdict_text(diff.a.verdict), verdict_text(diff.b.verdict)},
-        {"created_at", diff.a.created_at, diff.b.created_at},
-        {"tool", diff.a.tool, diff.b.tool},
     };
+    if (!diff.a.expected_row.empty() || !diff.b.expected_row.empty()) {
+        sides.push_back({"expected row", expected_row_text(diff.a), expected_row_text(diff.b)});
+        sides.push_back({"copies match row", measured_row_text(diff.a), measured_row_text(diff.b)});
+    }
+    for (Row row : std::vector<Row>{
+             {"verdict", verdict_text(diff.a.verdict), verdict_text(diff.b.verdict)},
+             {"created_at", diff.a.created_at, diff.b.created_at},
+             {"tool", diff.a.tool, diff.b.tool},
+         })
+        sides.push_back(std::move(row));
     if (diff.environment.empty())
         sides.push_back({"environment: the same kernel, machine, probes, network, device, SG, cache, directory, "
                          "filesystem, payload and chunk"});
@@ -570,17 +648,28 @@ std::string render_diff_table(const ReportDiff& diff, bool all)
         changed_checks += check.changed();
     out += "\nchecks: " + std::to_string(changed_checks) + " of " + std::to_string(diff.checks.size()) + " changed" +
            (all && changed_checks < diff.checks.size() ? " (all shown)" : "") + "\n";
+    // Version 2 checks say what they are held to; a column for it when either report's do.
+    const bool expected_column = std::any_of(diff.checks.begin(), diff.checks.end(), [](const CheckDiff& check) {
+        return (check.a && knows_expected(*check.a)) || (check.b && knows_expected(*check.b));
+    });
     std::vector<Row> checks;
     for (const CheckDiff& check : diff.checks) {
         if (!all && !check.changed())
             continue;
-        if (checks.empty())
-            checks.push_back({"", "theory A → B", "measured A → B", "verdict A → B"});
-        checks.push_back({check.metric, transition(check, [](const Check& c) { return format_theory(c.theory); }),
-                          transition(check, format_measured),
-                          transition(check, [](const Check& c) { return verdict_text(c.verdict); })});
+        if (checks.empty()) {
+            checks.push_back({"", "theory A → B"});
+            if (expected_column)
+                checks.back().push_back("expected A → B");
+            checks.back().insert(checks.back().end(), {"measured A → B", "verdict A → B"});
+        }
+        Row row = {check.metric, transition(check, [](const Check& c) { return format_theory(c.theory); })};
+        if (expected_column)
+            row.push_back(transition(check, format_expected));
+        row.push_back(transition(check, format_measured));
+        row.push_back(transition(check, [](const Check& c) { return verdict_text(c.verdict); }));
+        checks.push_back(std::move(row));
     }
-    out += render_rows(checks, {false, false, false, false}, "  ");
+    out += render_rows(checks, std::vector<bool>(expected_column ? 5 : 4, false), "  ");
 
     std::vector<Row> metrics = {{"headline metrics", "A", "B", "delta", "change"}};
     std::size_t hidden = 0;

@@ -1,6 +1,6 @@
 // Two run reports compared metric by metric (`zctrace diff`): SG on against
 // off, one kernel against another, one machine against another. The JSON
-// form is schema_version 1, reports/schema/diff.v1.schema.json.
+// form is schema_version 2, reports/schema/diff.v2.schema.json.
 #pragma once
 
 #include <cstddef>
@@ -14,17 +14,24 @@
 
 namespace zctrace {
 
-inline constexpr int kDiffSchemaVersion = 1;
+// 2: the finer verdicts of version 2 reports; each side's headline, expected
+// and measured row; each check's expected value. Version 1 diffs still
+// validate (reports/schema/diff.v1.schema.json).
+inline constexpr int kDiffSchemaVersion = 2;
 
 // Who A and B are.
 struct DiffSide {
     std::string path;
     std::string tool;
     std::string created_at;
+    int report_schema_version = kReportSchemaVersion;  // 1: no headline, no expected row, three verdicts
     std::string technique;
+    std::string headline;  // empty for a version 1 report
     std::string theory_id;
     std::string theory_row;
-    std::string theory_row_reason;  // why this row: what the measurement showed
+    std::string expected_row;  // the row id chosen before the run; empty for a version 1 report
+    std::optional<std::string> measured_row;  // the candidate the CPU copies match; none, or a version 1 report
+    std::string theory_row_reason;  // why this row
     Verdict verdict = Verdict::mismatch;
 };
 

@@ -15,10 +15,44 @@
 
 namespace zctrace {
 
-inline constexpr int kSummarySchemaVersion = 1;
+// 2: each row's headline, and its checks counted by each of the six check
+// verdicts (version 1 counted match, explained and mismatch). Version 1
+// summaries still validate (reports/schema/summary.v1.schema.json).
+inline constexpr int kSummarySchemaVersion = 2;
+
+// How many of a report's checks got each verdict; the JSON keys are the
+// verdicts' names.
+struct CheckVerdictCounts {
+    int match = 0;
+    int environment = 0;
+    int explained = 0;
+    int no_theory = 0;
+    int invalid = 0;
+    int mismatch = 0;
+
+    int& operator[](Verdict verdict);
+    int operator[](Verdict verdict) const;
+    [[nodiscard]] int total() const;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CheckVerdictCounts, match, environment, explained, no_theory, invalid, mismatch)
+
+// A check verdict's standing: match, environment and no_theory pass (the run
+// is what it should be, on this machine or by the workload's design);
+// explained deviates for causes that were measured; invalid and mismatch fail.
+enum class VerdictStanding { passes, explained, fails };
+VerdictStanding verdict_standing(Verdict verdict);
+
+// What a whole report's verdict can be (kReportVerdicts): a check verdict
+// that leaves a run a match (environment, no_theory) reads as match.
+Verdict as_report_verdict(Verdict verdict);
+// The worse of two report verdicts: invalid, then mismatch, then explained,
+// then match (an invalid run cannot be compared with anything).
+Verdict worse_report_verdict(Verdict a, Verdict b);
 
 struct SummaryRow {
     std::string label;  // technique, qualified when not warm loopback, e.g. "sendfile (veth, SG off)"
+    // The report's own one-line answer; empty for a version 1 report, which has none.
+    std::string headline;
     std::string technique;
     std::string theory_row;
     std::string network;  // loopback | veth
@@ -36,15 +70,13 @@ struct SummaryRow {
     double cpu_seconds_per_gib = 0;
     double mib_per_second = 0;
     std::optional<double> hit_ratio;
-    Verdict verdict = Verdict::mismatch;
-    int checks_matched = 0;
-    int checks_explained = 0;
-    int checks_mismatched = 0;
+    Verdict verdict = Verdict::mismatch;  // the report's: one of kReportVerdicts
+    CheckVerdictCounts check_verdicts;
     bool integrity_ok = false;
     double overhead_share = 0;  // bpf_stats run time / the workload's CPU
     std::string report_created_at;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SummaryRow, label, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, checks_matched, checks_explained, checks_mismatched, integrity_ok, overhead_share, report_created_at)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, report_created_at)
 
 struct Summary {
     int schema_version = kSummarySchemaVersion;
@@ -53,7 +85,7 @@ struct Summary {
     std::string created_at;  // the newest report's: a summary of the same reports is the same file
     std::vector<std::string> kernels;  // distinct, in row order
     std::vector<SummaryRow> rows;
-    Verdict verdict = Verdict::match;  // the worst row's
+    Verdict verdict = Verdict::match;  // the worst row's (worse_report_verdict)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, schema_version, kind, tool, created_at, kernels, rows, verdict)
 
@@ -62,10 +94,17 @@ Summary summarize(const std::vector<Report>& reports);
 // A figure cell: "2.00 / 2", "0.0006 / 0", "3.00 / —" (no theory figure).
 std::string format_summary_cell(double measured, std::optional<double> theory);
 
+// What the headlines of summary.md and summary.html say after a row's label:
+// the report's headline without its leading "<technique>: " (the label says
+// it, qualified), or for a version 1 report, which has no headline, its
+// copies against the theory row.
+std::string headline_text(const SummaryRow& row);
+
 // The table, as Markdown with padded columns: summary.md's body and what
 // `run` prints to the terminal.
 std::string render_summary_table(const Summary& summary);
-// summary.md: a heading, the table, then every deviation and why.
+// summary.md: a heading, one headline per report, the table, then every
+// check that did not simply match, and why.
 std::string render_summary_markdown(const Summary& summary, const std::vector<Report>& reports);
 
 struct SummaryFiles {

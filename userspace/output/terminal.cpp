@@ -2,25 +2,11 @@
 
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 
 #include "base/units.hpp"
 
 namespace zctrace {
-
-namespace {
-
-// Whole numbers as integers, others with three decimals: checks mix copies,
-// calls per transfer and byte counts.
-std::string figure(double value)
-{
-    if (std::fabs(value - std::round(value)) < 1e-9 && std::fabs(value) < 1e15)
-        return std::to_string(static_cast<long long>(std::llround(value)));
-    return format_figure(value, 3);
-}
-
-}  // namespace
 
 std::string render_report(const Report& r)
 {
@@ -32,8 +18,8 @@ std::string render_report(const Report& r)
     out += "  " + pad_to("check", 28) + pad_to("theory", 9, true) + pad_to("expected", 12, true) +
            pad_to("measured", 12, true) + "  verdict\n";
     for (const Check& check : r.checks)
-        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? figure(*check.theory) : kNoFigure, 9, true) +
-               pad_to(figure(check.expected), 12, true) + pad_to(figure(check.measured), 12, true) + "  " +
+        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? format_number(*check.theory) : kNoFigure, 9, true) +
+               pad_to(format_number(check.expected), 12, true) + pad_to(format_number(check.measured), 12, true) + "  " +
                std::string(verdict_name(check.verdict)) + "\n";
     out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
     for (const Check& check : r.checks)

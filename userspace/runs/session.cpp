@@ -229,7 +229,7 @@ Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const Workloa
 // to the probes before either moves a byte; returns once the receiver
 // listens. The sender waits for start_sender().
 Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, const WorkloadFile& file,
-                            std::uint64_t cookie, RunNetwork& network, Tracer& tracer)
+                            std::uint64_t cookie, RunNetwork& network, Tracer& tracer, const SessionHooks& hooks)
 {
     for (auto* pipe : {&processes.receiver_pipe, &processes.sender_pipe, &processes.go_pipe}) {
         auto created = Pipe::create();
@@ -254,8 +254,9 @@ Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, c
                                      network.receiver_address, network.port, cookie, spec.write_pages};
     const int go_fd = processes.go_pipe.read.get();
     const int sender_report_fd = processes.sender_pipe.write.get();
+    const auto& body = hooks.sender ? hooks.sender : workload::run_sender;
     auto sender = spawn_into(processes.sender, [&] {
-        return network.enter_sender_namespace() ? workload::run_sender(sender_spec, go_fd, sender_report_fd) : 1;
+        return network.enter_sender_namespace() ? body(sender_spec, go_fd, sender_report_fd) : 1;
     });
     if (!sender)
         return sender.error();
@@ -405,7 +406,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     observation.egress_offloads = network->egress_offloads;
 
     WorkloadProcesses processes;
-    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer); !started)
+    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer, hooks); !started)
         return started.error();
     const std::vector<ProgramStats> stats_before = (*tracer)->program_stats();
     auto start = start_sender(processes);

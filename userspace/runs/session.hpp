@@ -56,6 +56,10 @@ struct SessionHooks {
     std::function<void(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)>
         on_sample;
     double sample_interval_seconds = 0;  // 0: no samples
+    // The sender process's body; empty: the bundled workload::run_sender.
+    // Tests put senders here that do something other than what their
+    // technique says, to show the verdicts catch them.
+    std::function<int(const workload::SenderSpec& spec, int go_fd, int report_fd)> sender;
 };
 
 // Everything one run produced, before any analysis.
