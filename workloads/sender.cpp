@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -134,21 +135,31 @@ struct Plan {
     }
 };
 
+// One read() of the file, counted; empty when EINTR interrupted it (a call
+// to repeat). Throws on an error or an early end of the file.
+std::optional<std::uint64_t> read_file(Plan& plan, char* into, std::uint64_t length)
+{
+    const ssize_t n = ::read(plan.file, into, length);
+    ++plan.report.calls.read;
+    if (n < 0 && errno == EINTR) {
+        ++plan.report.repeats.read;
+        return std::nullopt;
+    }
+    if (n <= 0)
+        throw Failure{n < 0 ? errno : EIO, "read from the file"};
+    return static_cast<std::uint64_t>(n);
+}
+
 void send_read_write(Plan& plan, std::vector<char>& buffer)
 {
     CallTally& calls = plan.report.calls;
     std::uint64_t moved = 0;
     while (moved < plan.spec.bytes) {
-        ssize_t n = ::read(plan.file, buffer.data(), plan.next_chunk(moved));
-        ++calls.read;
-        if (n < 0 && errno == EINTR) {
-            ++plan.report.repeats.read;
+        const auto n = read_file(plan, buffer.data(), plan.next_chunk(moved));
+        if (!n)
             continue;
-        }
-        if (n <= 0)
-            throw Failure{n < 0 ? errno : EIO, "read from the file"};
-        write_all(plan.sock, buffer.data(), static_cast<std::uint64_t>(n), calls, plan.report.repeats);
-        moved += static_cast<std::uint64_t>(n);
+        write_all(plan.sock, buffer.data(), *n, calls, plan.report.repeats);
+        moved += *n;
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = moved;
@@ -250,18 +261,12 @@ std::uint64_t request_length(const Plan& plan, std::uint64_t moved)
 // payload buffer, with or without O_DIRECT (the file's open flags decide).
 void read_into_buffer(Plan& plan, char* buffer)
 {
-    CallTally& calls = plan.report.calls;
     std::uint64_t moved = 0;
     while (moved < plan.spec.bytes) {
-        ssize_t n = ::read(plan.file, buffer + moved, request_length(plan, moved));
-        ++calls.read;
-        if (n < 0 && errno == EINTR) {
-            ++plan.report.repeats.read;
+        const auto n = read_file(plan, buffer + moved, request_length(plan, moved));
+        if (!n)
             continue;
-        }
-        if (n <= 0)
-            throw Failure{n < 0 ? errno : EIO, "read from the file"};
-        moved += static_cast<std::uint64_t>(n);
+        moved += *n;
         ++plan.report.transfers;
     }
     plan.report.consumed_bytes = moved;
@@ -274,16 +279,11 @@ void send_direct_io(Plan& plan, char* chunk_buffer)
     CallTally& calls = plan.report.calls;
     std::uint64_t moved = 0;
     while (moved < plan.spec.bytes) {
-        ssize_t n = ::read(plan.file, chunk_buffer, request_length(plan, moved));
-        ++calls.read;
-        if (n < 0 && errno == EINTR) {
-            ++plan.report.repeats.read;
+        const auto n = read_file(plan, chunk_buffer, request_length(plan, moved));
+        if (!n)
             continue;
-        }
-        if (n <= 0)
-            throw Failure{n < 0 ? errno : EIO, "read from the file"};
-        write_all(plan.sock, chunk_buffer, static_cast<std::uint64_t>(n), calls, plan.report.repeats);
-        moved += static_cast<std::uint64_t>(n);
+        write_all(plan.sock, chunk_buffer, *n, calls, plan.report.repeats);
+        moved += *n;
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = moved;

@@ -378,7 +378,7 @@ TEST(DiffVersion2, Version1DiffsStillValidate)
         if (difference["field"].get<std::string>().rfind("egress_", 0) != 0)
             environment.push_back(difference);
     v1["environment"] = environment;
-    EXPECT_EQ(diff_v1_schema().validate(v1), std::vector<std::string>{});
+    EXPECT_EQ((*find_schema("diff", 1)).validate(v1), std::vector<std::string>{});
     auto identified = identify_document(v1, "old.diff.json");
     ASSERT_TRUE(identified) << identified.error().describe();
     EXPECT_EQ(identified->kind, DocumentKind::diff);
@@ -402,7 +402,7 @@ TEST(DiffVersion2, Version1DiffsStillValidate)
     v2["a"]["verdict"] = "no_theory";
     EXPECT_FALSE(diff_schema().validate(v2).empty()) << "a run's verdict is never no_theory";
     v1["checks"][0]["a"]["verdict"] = "no_theory";
-    EXPECT_FALSE(diff_v1_schema().validate(v1).empty());
+    EXPECT_FALSE((*find_schema("diff", 1)).validate(v1).empty());
 }
 
 TEST(DiffReport, NotesPayloadsOfDifferentSizes)

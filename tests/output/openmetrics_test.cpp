@@ -863,9 +863,6 @@ TEST(DashboardTest, QueriesOnlyMetricsAndLabelsTheExportHas)
     const std::set<std::string> not_on_the_dashboard = {
         "zctrace_mode_switches",            // per transfer, against theory, is the figure that matters
         "zctrace_socket_retransmit_bytes",  // resent payload is already in the skb layout panel
-        // New with version 2 reports; the checks panel shows the theory and
-        // the tolerance. dashboards/ is not the output room's to change.
-        "zctrace_check_expected",
     };
     std::set<std::string> queried;
     for (const json& panel : all_panels(dashboard["panels"]))

@@ -52,25 +52,30 @@ TEST(ReportJson, ReportsFromBeforeIntervalSamplesStillLoad)
 // version of each kind and the older ones it still reads.
 TEST(CompiledInSchemas, AreTheRepositoryFiles)
 {
-    const std::vector<std::pair<std::string, const std::string&>> schemas = {
-        {"report.v2", report_schema_text()},   {"report.v1", report_v1_schema_text()},
-        {"summary.v2", summary_schema_text()}, {"summary.v1", summary_v1_schema_text()},
-        {"diff.v2", diff_schema_text()},       {"diff.v1", diff_v1_schema_text()},
-        {"gather.v1", gather_schema_text()},   {"ndjson.v1", ndjson_schema_text()},
-    };
-    for (const auto& [name, compiled] : schemas) {
+    std::set<std::string> files;
+    for (const auto& entry : fs::directory_iterator(fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema"))
+        files.insert(entry.path().filename().string());
+    std::set<std::string> compiled;
+    for (const CompiledSchema& schema : compiled_schemas()) {
+        const std::string name = std::string(schema.name) + ".v" + std::to_string(schema.version);
+        compiled.insert(name + ".schema.json");
         const fs::path path = fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema" / (name + ".schema.json");
         const std::string text = slurp(path);
         ASSERT_FALSE(text.empty()) << "cannot read " << path;
-        const json schema = json::parse(text);
-        EXPECT_EQ(json::parse(compiled), schema) << name;
+        const json file = json::parse(text);
+        EXPECT_EQ(json::parse(schema.text), file) << name;
+        EXPECT_NE(find_schema(schema.name, schema.version), nullptr) << name;
         // Each says which version it holds a document to.
-        const std::string version = name.substr(name.find(".v") + 2);
-        if (name != "ndjson.v1") {
-            EXPECT_EQ(schema["properties"]["schema_version"]["const"], std::stoi(version)) << name;
+        if (schema.name != "ndjson") {
+            EXPECT_EQ(file["properties"]["schema_version"]["const"], schema.version) << name;
         }
-        EXPECT_NE(schema["$id"].get<std::string>().find(name + ".schema.json"), std::string::npos) << name;
+        EXPECT_NE(file["$id"].get<std::string>().find(name + ".schema.json"), std::string::npos) << name;
     }
+    EXPECT_EQ(compiled, files) << "every file in reports/schema/ is compiled in, and nothing else";
+    for (const char* name : {"report", "summary", "diff"})
+        EXPECT_NE(find_schema(name, 1), nullptr) << name << ": documents of version 1 must still be read";
+    EXPECT_EQ(find_schema("report", 3), nullptr);
+    EXPECT_TRUE(find_schema_text("report", 3).empty());
 }
 
 TEST(ReportSchema, AcceptsAFullReport)
@@ -149,7 +154,7 @@ TEST(ReportSchema, HoldsAReportToItsOwnVersion)
     errors = report_schema().validate(j);
     ASSERT_EQ(errors.size(), 1u) << joined(errors);
     EXPECT_EQ(errors.front(), "/schema_version: expected 2");
-    EXPECT_TRUE(has_error(report_v1_schema().validate(json(full_report())), "/schema_version: expected 1"));
+    EXPECT_TRUE(has_error((*find_schema("report", 1)).validate(json(full_report())), "/schema_version: expected 1"));
 }
 
 TEST(ReportSchema, RejectsWrongTypesAndValues)

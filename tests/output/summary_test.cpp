@@ -249,7 +249,7 @@ TEST(Summary, Version1SummariesStillValidate)
         row["checks_explained"] = counts["explained"];
         row["checks_mismatched"] = counts["mismatch"];
     }
-    EXPECT_EQ(summary_v1_schema().validate(v1), std::vector<std::string>{});
+    EXPECT_EQ((*find_schema("summary", 1)).validate(v1), std::vector<std::string>{});
     auto identified = identify_document(v1, "old-summary.json");
     ASSERT_TRUE(identified) << identified.error().describe();
     EXPECT_EQ(identified->kind, DocumentKind::summary);
@@ -268,7 +268,7 @@ TEST(Summary, Version1SummariesStillValidate)
     // Version 1 knew three verdicts; version 2 four for a run.
     nlohmann::json invalid_in_v1 = v1;
     invalid_in_v1["verdict"] = "invalid";
-    EXPECT_FALSE(summary_v1_schema().validate(invalid_in_v1).empty());
+    EXPECT_FALSE((*find_schema("summary", 1)).validate(invalid_in_v1).empty());
     nlohmann::json environment_run = summarize(all_fixture_reports());
     environment_run["rows"][0]["verdict"] = "environment";
     EXPECT_FALSE(summary_schema().validate(environment_run).empty()) << "a run's verdict is never environment";

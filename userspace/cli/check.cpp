@@ -108,8 +108,7 @@ void setup_check(CLI::App& app, int& exit_code)
     auto options = std::make_shared<CheckOptions>();
     CLI::App* check = app.add_subcommand(
         "check", "Judge stored reports again with this zctrace's rules and show what changed");
-    check->add_option("reports", options->reports, "Report files, or directories of them (e.g. reports/)")
-        ->required();
+    add_report_paths(*check, options->reports);
     check->add_flag("--strict", options->strict, "Exit 1 when a report comes out mismatch or invalid");
     check->add_flag("--json", options->json,
                     "An array with, per report: path, stored and new verdict, headline, and every check's stored "

@@ -74,4 +74,11 @@ std::string join(const std::vector<std::string>& names)
     return text;
 }
 
+void add_report_paths(CLI::App& command, std::vector<std::string>& paths)
+{
+    command.add_option("reports", paths, "Report files, or directories of them (e.g. reports/)")
+        ->required()
+        ->type_name("REPORTS");
+}
+
 }  // namespace zctrace::cli

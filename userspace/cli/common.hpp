@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "base/error.hpp"
 #include "tracing/probes.hpp"
 
@@ -24,6 +26,9 @@ int run_uninterrupted(const std::function<int()>& command);
 
 // CLI11 validator for sizes such as 64M: empty when valid, else why not.
 std::string validate_size(const std::string& text);
+
+// The REPORTS... argument of the commands that read run reports.
+void add_report_paths(CLI::App& command, std::vector<std::string>& paths);
 
 // "read_write, sendfile"
 std::string join(const std::vector<std::string>& names);

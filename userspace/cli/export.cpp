@@ -114,9 +114,7 @@ void setup_export(CLI::App& app, int& exit_code)
     CLI::App* command = app.add_subcommand(
         "export", "Export run reports as OpenMetrics text for Prometheus: on stdout, or (--textfile-dir) as a file "
                   "for node_exporter's textfile collector, replaced atomically");
-    command->add_option("reports", options->reports, "Report files, or directories holding them")
-        ->required()
-        ->type_name("REPORTS");
+    add_report_paths(*command, options->reports);
     command->add_flag("--openmetrics", options->openmetrics, "OpenMetrics text (the default and only format)");
     CLI::Option* textfile_dir =
         command

@@ -39,8 +39,7 @@ void setup_summarize(CLI::App& app, int& exit_code)
     auto options = std::make_shared<SummarizeOptions>();
     CLI::App* summarize = app.add_subcommand(
         "summarize", "Write summary.json, summary.md and summary.html for reports that `zctrace run` wrote");
-    summarize->add_option("reports", options->reports, "Report files, or directories of them (e.g. reports/)")
-        ->required();
+    add_report_paths(*summarize, options->reports);
     summarize->add_option("--out", options->out, "Directory for the summary files")->capture_default_str();
     summarize->footer("Exit status: 0 when the summary was written; 2 when a report cannot be read, is not a run "
                       "report, comes from a newer zctrace, or --out cannot be written.");

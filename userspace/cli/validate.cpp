@@ -86,7 +86,7 @@ const std::map<std::string, JsonSchema>& ndjson_branches()
 {
     static const std::map<std::string, JsonSchema> branches = [] {
         std::map<std::string, JsonSchema> out;
-        const json root = json::parse(ndjson_schema_text(), nullptr, false);
+        const json root = json::parse(find_schema_text("ndjson", 1), nullptr, false);
         if (!root.is_object() || !root.contains("oneOf") || !root["oneOf"].is_array())
             return out;
         for (json branch : root["oneOf"]) {

@@ -17,15 +17,16 @@ Error bad_input(const std::string& message)
     return Error{0, message, ErrorKind::bad_input};
 }
 
-const JsonSchema& schema_of(DocumentKind kind, std::int64_t version)
+// The name of a kind's schema files, reports/schema/<name>.v<N>.schema.json.
+std::string_view schema_name(DocumentKind kind)
 {
     switch (kind) {
-    case DocumentKind::report: return version == 1 ? report_v1_schema() : report_schema();
-    case DocumentKind::gather: return gather_schema();
-    case DocumentKind::summary: return version == 1 ? summary_v1_schema() : summary_schema();
-    case DocumentKind::diff: return version == 1 ? diff_v1_schema() : diff_schema();
+    case DocumentKind::report: return "report";
+    case DocumentKind::gather: return "gather";
+    case DocumentKind::summary: return "summary";
+    case DocumentKind::diff: return "diff";
     }
-    return report_schema();
+    return "report";
 }
 
 // Summaries and diffs say what they are; reports and gather reports predate
@@ -98,7 +99,11 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
                          std::to_string(supported) + " at most; upgrade zctrace to read it");
     if (number < 1)
         return bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
-    const auto problems = schema_of(*kind, number).validate(json);
+    const JsonSchema* schema = find_schema(schema_name(*kind), static_cast<int>(number));
+    if (!schema)
+        return bad_input(source + ": " + std::string(document_kind_name(*kind)) + " schema_version " +
+                         std::to_string(number) + " is not one this zctrace reads");
+    const auto problems = schema->validate(json);
     if (!problems.empty())
         return bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
                          std::to_string(number) + "): " + join_schema_problems(problems));

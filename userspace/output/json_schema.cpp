@@ -370,62 +370,33 @@ std::vector<std::string> JsonSchema::validate(const nlohmann::json& instance) co
     return errors;
 }
 
-namespace {
-
-// The compiled-in schemas are tested to parse, so this cannot fail at run time.
-JsonSchema compiled(const std::string& text)
+const JsonSchema* find_schema(std::string_view name, int version)
 {
-    return *JsonSchema::parse(nlohmann::json::parse(text));
+    // Parsed once, on first use; the compiled-in schemas are tested to parse.
+    static const std::vector<std::pair<const CompiledSchema*, JsonSchema>> parsed = [] {
+        std::vector<std::pair<const CompiledSchema*, JsonSchema>> out;
+        for (const CompiledSchema& schema : compiled_schemas())
+            out.emplace_back(&schema, *JsonSchema::parse(nlohmann::json::parse(schema.text)));
+        return out;
+    }();
+    for (const auto& [schema, compiled] : parsed)
+        if (schema->name == name && schema->version == version)
+            return &compiled;
+    return nullptr;
 }
 
-}  // namespace
-
-const JsonSchema& report_schema()
+std::string_view find_schema_text(std::string_view name, int version)
 {
-    static const JsonSchema schema = compiled(report_schema_text());
-    return schema;
+    for (const CompiledSchema& schema : compiled_schemas())
+        if (schema.name == name && schema.version == version)
+            return schema.text;
+    return {};
 }
 
-const JsonSchema& report_v1_schema()
-{
-    static const JsonSchema schema = compiled(report_v1_schema_text());
-    return schema;
-}
-
-const JsonSchema& gather_schema()
-{
-    static const JsonSchema schema = compiled(gather_schema_text());
-    return schema;
-}
-
-const JsonSchema& summary_schema()
-{
-    static const JsonSchema schema = compiled(summary_schema_text());
-    return schema;
-}
-
-const JsonSchema& summary_v1_schema()
-{
-    static const JsonSchema schema = compiled(summary_v1_schema_text());
-    return schema;
-}
-
-const JsonSchema& diff_schema()
-{
-    static const JsonSchema schema = compiled(diff_schema_text());
-    return schema;
-}
-
-const JsonSchema& diff_v1_schema()
-{
-    static const JsonSchema schema = compiled(diff_v1_schema_text());
-    return schema;
-}
-
-const JsonSchema& ndjson_schema()
-{
-    static const JsonSchema schema = compiled(ndjson_schema_text());
-    return schema;
-}
+const JsonSchema& report_schema() { return *find_schema("report", 2); }
+const JsonSchema& gather_schema() { return *find_schema("gather", 1); }
+const JsonSchema& summary_schema() { return *find_schema("summary", 2); }
+const JsonSchema& diff_schema() { return *find_schema("diff", 2); }
+const JsonSchema& ndjson_schema() { return *find_schema("ndjson", 1); }
 
 }  // namespace zctrace

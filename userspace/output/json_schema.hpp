@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,33 +25,24 @@ private:
     nlohmann::json root_;
 };
 
-// The report schema (reports/schema/report.v2.schema.json), compiled in.
-const JsonSchema& report_schema();
-const std::string& report_schema_text();
-// Version 1 (reports/schema/report.v1.schema.json), for reports written by
-// earlier zctraces.
-const JsonSchema& report_v1_schema();
-const std::string& report_v1_schema_text();
-// The gather report schema (reports/schema/gather.v1.schema.json), compiled in.
-const JsonSchema& gather_schema();
-const std::string& gather_schema_text();
-// summary.json (`run` with several techniques, `summarize`):
-// reports/schema/summary.v2.schema.json, compiled in.
-const JsonSchema& summary_schema();
-const std::string& summary_schema_text();
-// Version 1 (reports/schema/summary.v1.schema.json), for summaries written by
-// earlier zctraces.
-const JsonSchema& summary_v1_schema();
-const std::string& summary_v1_schema_text();
-// `diff --format json`: reports/schema/diff.v2.schema.json, compiled in.
-const JsonSchema& diff_schema();
-const std::string& diff_schema_text();
-// Version 1 (reports/schema/diff.v1.schema.json), for diffs written by
-// earlier zctraces.
-const JsonSchema& diff_v1_schema();
-const std::string& diff_v1_schema_text();
-// One line of `run --format ndjson`: the envelope and the interval sample.
-const JsonSchema& ndjson_schema();
-const std::string& ndjson_schema_text();
+// The JSON Schemas in reports/schema/, compiled in so an installed zctrace
+// can validate what it reads: <name>.v<version>.schema.json.
+struct CompiledSchema {
+    std::string_view name;  // "report", "gather", "summary", "diff", "ndjson"
+    int version = 0;
+    std::string_view text;
+};
+const std::vector<CompiledSchema>& compiled_schemas();
+// That schema, parsed; null when this zctrace has no such version.
+const JsonSchema* find_schema(std::string_view name, int version);
+// Its text; empty when this zctrace has no such version.
+std::string_view find_schema_text(std::string_view name, int version);
+
+// The newest of each: what this zctrace writes.
+const JsonSchema& report_schema();   // report.v2: a run's report
+const JsonSchema& gather_schema();   // gather.v1: `zctrace gather`
+const JsonSchema& summary_schema();  // summary.v2: `run` with several techniques, `summarize`
+const JsonSchema& diff_schema();     // diff.v2: `diff --format json`
+const JsonSchema& ndjson_schema();   // ndjson.v1: one line of `run --format ndjson`
 
 }  // namespace zctrace
