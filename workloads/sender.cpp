@@ -374,10 +374,13 @@ void fork_and_touch(Plan& plan, char* buffer, CowHandshake& handshake, const int
         throw Failure{errno, "fork"};
     if (child == 0) {
         handshake.child_crc32.store(checksum(buffer, plan.spec.bytes));
+        // Counted as written, not taken from --write-pages: the claim is
+        // judged against what the child did.
         const std::uint64_t stride = writes ? pages / writes : 0;
-        for (std::uint64_t i = 0; i < writes; ++i)
+        std::uint64_t written = 0;
+        for (std::uint64_t i = 0; i < writes; ++i, ++written)
             buffer[i * stride * page_size()] ^= 0x5a;
-        handshake.pages_written.store(writes);
+        handshake.pages_written.store(written);
         if (::write(done_pipe[1], "d", 1) != 1)
             ::_exit(1);
         // Any syscall here could land inside the window, so the child waits

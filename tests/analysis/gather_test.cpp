@@ -2,6 +2,8 @@
 // report against its schema. No probes: these are the rules, on given input.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "analysis/gather.hpp"
 #include "output/json_schema.hpp"
 
@@ -30,6 +32,40 @@ TEST(GatherVerdict, ScatterGatherAndChecksumMeanZeroCopy)
     judge_zero_copy(d);
     EXPECT_TRUE(d.zero_copy);
     EXPECT_NE(d.reason.find("gather them by DMA"), std::string::npos) << d.reason;
+}
+
+// A virtual machine's NIC has no DMA engine in the guest: the host's backend
+// moves its data, out of sight.
+TEST(GatherVerdict, AParavirtualNicIsNotClaimedToGatherByDma)
+{
+    InterfaceFeatures virtio = device(true, true);
+    virtio.driver = "virtio_net";
+    virtio.paravirtual = true;
+    judge_zero_copy(virtio);
+    EXPECT_TRUE(virtio.zero_copy) << "the guest's kernel still hands the device page-cache frags";
+    EXPECT_EQ(virtio.reason.find("by DMA"), std::string::npos) << virtio.reason;
+    EXPECT_NE(virtio.reason.find("virtio_net is a paravirtual NIC"), std::string::npos) << virtio.reason;
+    EXPECT_NE(virtio.reason.find("not visible from here"), std::string::npos) << virtio.reason;
+}
+
+// The driver ethtool names and the one sysfs binds must agree; on this
+// machine's own NICs, whichever they are.
+TEST(GatherVerdict, EachInterfacesDriverIsReadAndVirtualOnesAreKnown)
+{
+    auto interfaces = read_interfaces({});
+    ASSERT_TRUE(interfaces) << interfaces.error().describe();
+    for (const InterfaceFeatures& each : *interfaces) {
+        SCOPED_TRACE(each.name);
+        std::error_code ec;
+        const auto bound = std::filesystem::read_symlink("/sys/class/net/" + each.name + "/device/driver", ec);
+        if (ec)
+            continue;  // lo and other devices without a bus device
+        EXPECT_EQ(each.driver, bound.filename().string());
+        if (each.driver == "virtio_net") {
+            EXPECT_TRUE(each.paravirtual);
+            EXPECT_EQ(each.reason.find("by DMA"), std::string::npos) << each.reason;
+        }
+    }
 }
 
 TEST(GatherVerdict, WithoutScatterGatherTheKernelCopies)
@@ -147,7 +183,7 @@ TEST(GatherReportJson, TheSchemaRejectsWhatIsNotAGatherReport)
     EXPECT_FALSE(gather_schema().validate(document).empty());
 
     document = full_report();
-    document["schema_version"] = 2;
+    document["schema_version"] = kGatherSchemaVersion + 1;
     EXPECT_FALSE(gather_schema().validate(document).empty());
 
     document = full_report();

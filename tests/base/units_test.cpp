@@ -1,6 +1,6 @@
-// parse_size() reads what users type after --size and --chunk; format_bytes()
-// is what every report and explanation prints. Both are user-facing, so the
-// tests pin exact values and exact wording of the hints.
+// parse_size() reads what users type after --size and --chunk, as dd does;
+// format_bytes() is what every report and explanation prints. Both are
+// user-facing, so the tests pin exact values and exact wording of the hints.
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -58,19 +58,45 @@ TEST(ParseSize, BinarySuffixes)
     EXPECT_EQ(accepted("2T"), 2 * TiB);
 }
 
-// K means 1024 in every spelling the code accepts: users write "64MB" and
-// "64MiB" for the same --size, and a tool measuring copies per byte must not
-// silently use 10^6 for one of them.
-TEST(ParseSize, SuffixSpellingsAreAllBinary)
+// As dd reads them: K, M, G, T and their Ki/KiB spellings are powers of
+// 1024, and a B right after the letter (kB, MB) makes it a power of 1000, so
+// that 64MB is what a disk vendor means and 64M what a page-cache user does.
+TEST(ParseSize, BinaryAndDecimalSuffixes)
 {
-    for (std::string_view text : {"16K", "16k", "16KB", "16kb", "16Kb", "16KiB", "16kib", "16Ki", "16ki"})
+    for (std::string_view text : {"16K", "16k", "16KiB", "16kib", "16Ki", "16ki", "16KIB"})
         EXPECT_EQ(accepted(text), 16 * KiB) << text;
-    for (std::string_view text : {"3M", "3m", "3MB", "3MiB", "3Mi", "3mib"})
+    for (std::string_view text : {"16kB", "16KB", "16kb", "16Kb"})
+        EXPECT_EQ(accepted(text), 16000u) << text;
+    for (std::string_view text : {"3M", "3m", "3MiB", "3Mi", "3mib"})
         EXPECT_EQ(accepted(text), 3 * MiB) << text;
-    for (std::string_view text : {"5G", "5g", "5GB", "5GiB", "5gi"})
+    for (std::string_view text : {"3MB", "3mb"})
+        EXPECT_EQ(accepted(text), 3000000u) << text;
+    for (std::string_view text : {"5G", "5g", "5GiB", "5gi"})
         EXPECT_EQ(accepted(text), 5 * GiB) << text;
-    for (std::string_view text : {"7T", "7t", "7TB", "7TiB", "7ti"})
+    EXPECT_EQ(accepted("5GB"), 5000000000u);
+    for (std::string_view text : {"7T", "7t", "7TiB", "7ti"})
         EXPECT_EQ(accepted(text), 7 * TiB) << text;
+    EXPECT_EQ(accepted("7TB"), 7000000000000u);
+}
+
+TEST(ParseSize, DecimalsThatMakeWholeBytes)
+{
+    EXPECT_EQ(accepted("1.5G"), GiB + GiB / 2);
+    EXPECT_EQ(accepted("1.5M"), MiB + MiB / 2);
+    EXPECT_EQ(accepted("0.5K"), 512u);
+    EXPECT_EQ(accepted("2.25MiB"), 2 * MiB + MiB / 4);
+    EXPECT_EQ(accepted("1.5MB"), 1500000u);
+    EXPECT_EQ(accepted("64.000K"), 64 * KiB);
+    EXPECT_EQ(accepted("1.0"), 1u);
+    // The whole range is exact, not a double's 53 bits.
+    EXPECT_EQ(accepted("18446744073709.551615MB"), std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST(ParseSize, FractionsOfAByteAreRejected)
+{
+    for (std::string_view text : {"1.1K", "0.5", "1.5", "0.0001kB"})
+        EXPECT_NE(rejection(text).find("it is not a whole number of bytes"), std::string::npos) << text;
+    EXPECT_NE(rejection("1.0000000001G").find("too many decimals"), std::string::npos);
 }
 
 TEST(ParseSize, LargestValues)
@@ -80,6 +106,7 @@ TEST(ParseSize, LargestValues)
     // The largest T value still fits once shifted by 40.
     EXPECT_EQ(accepted("16777215T"), 16777215ULL << 40);
     EXPECT_EQ(accepted("17179869183G"), 17179869183ULL << 30);
+    EXPECT_EQ(accepted("18446744073709551615B"), std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST(ParseSize, OverflowIsRejected)
@@ -90,6 +117,8 @@ TEST(ParseSize, OverflowIsRejected)
     // 2^24 T = 2^64 bytes: the digits fit, the shift does not.
     EXPECT_NE(rejection("16777216T").find("too large"), std::string::npos);
     EXPECT_NE(rejection("17179869184G").find("too large"), std::string::npos);
+    EXPECT_NE(rejection("18446744073709551616kB").find("too large"), std::string::npos);
+    EXPECT_NE(rejection("18446744073709551615.5K").find("too large"), std::string::npos);
 }
 
 TEST(ParseSize, MalformedInputIsRejected)
@@ -98,9 +127,10 @@ TEST(ParseSize, MalformedInputIsRejected)
     EXPECT_NE(rejection("-1").find("it must start with a number"), std::string::npos);
     EXPECT_NE(rejection("M").find("it must start with a number"), std::string::npos);
     EXPECT_NE(rejection(" 64M").find("it must start with a number"), std::string::npos);
+    EXPECT_NE(rejection(".5M").find("it must start with a number"), std::string::npos);
     EXPECT_NE(rejection("12Q").find("unknown unit"), std::string::npos);
-    // No fractions: "1.5M" would have to round somewhere, and the user should choose where.
-    EXPECT_NE(rejection("1.5M").find("unknown unit"), std::string::npos);
+    EXPECT_NE(rejection("1.M").find("a decimal point needs digits after it"), std::string::npos);
+    EXPECT_NE(rejection("1.5.3M").find("unknown unit"), std::string::npos);
     EXPECT_NE(rejection("64 M").find("unknown unit"), std::string::npos);
     EXPECT_NE(rejection("64MX").find("unknown unit"), std::string::npos);
     EXPECT_NE(rejection("64MBB").find("unknown unit"), std::string::npos);
@@ -114,12 +144,24 @@ TEST(ParseSize, MalformedInputIsRejected)
 // A user who typed a bad size needs to see what they typed and what would work.
 TEST(ParseSize, RejectionSaysWhatToType)
 {
-    for (std::string_view text : {"", "12Q", "-1", "M", "1.5M", "18446744073709551616"}) {
+    const std::string hint = std::string("(examples: 4096, 64K, 1.5G, 16MB; ") + kSizeSyntax + ")";
+    for (std::string_view text : {"", "12Q", "-1", "M", "1.1K", "18446744073709551616"}) {
         const std::string message = rejection(text);
         EXPECT_NE(message.find("invalid size '" + std::string(text) + "'"), std::string::npos) << message;
-        EXPECT_NE(message.find("(examples: 4096, 64K, 16M, 1G)"), std::string::npos) << message;
+        EXPECT_NE(message.find(hint), std::string::npos) << message;
     }
-    EXPECT_EQ(rejection("1.5M"), "invalid size '1.5M': unknown unit (examples: 4096, 64K, 16M, 1G)");
+    EXPECT_EQ(rejection("12Q"), "invalid size '12Q': unknown unit " + hint);
+}
+
+// What the user typed is quoted, but a pasted number is cut short so that
+// it cannot flood the message.
+TEST(ParseSize, LongInputIsQuotedCutShort)
+{
+    const std::string message = rejection("99999999999999999999999");
+    EXPECT_NE(message.find("'9999999999999999…': too large"), std::string::npos) << message;
+    EXPECT_EQ(message.find("99999999999999999999"), std::string::npos) << message;
+    EXPECT_EQ(quote_input("12345678901234567890"), "'12345678901234567890'");
+    EXPECT_EQ(quote_input("123456789012345678901"), "'1234567890123456…'");
 }
 
 TEST(FormatBytes, WholeUnitsAreExact)
@@ -171,8 +213,11 @@ TEST(ParseDuration, RejectsWhatIsNotADuration)
     for (const char* text : {"", "s", "1h", "1 s", "-1s", "fast", "1e99", "nan", "inf"}) {
         auto parsed = parse_duration(text);
         ASSERT_FALSE(parsed) << text;
-        EXPECT_NE(parsed.error().message.find("examples: 500ms"), std::string::npos) << parsed.error().message;
+        EXPECT_NE(parsed.error().message.find(std::string("(examples: ") + kDurationSyntax + ")"), std::string::npos)
+            << parsed.error().message;
     }
+    EXPECT_NE(parse_duration("-1s").error().message.find("a duration cannot be negative"), std::string::npos);
+    EXPECT_NE(parse_duration("1h").error().message.find("unknown unit"), std::string::npos);
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST(Check, TextSaysEveryCheckIsAsStored)
 {
     const Finished result = run({"check", (kFixtures / "loopback/sendfile.json").string()});
     ASSERT_EQ(result.status, 0) << result.err;
-    EXPECT_NE(result.out.find("sendfile: zero-copy"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("sendfile, 256 MiB over lo: ZERO-COPY on send"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("every check as stored"), std::string::npos) << result.out;
 }
 
@@ -98,7 +98,8 @@ TEST(Check, HalfOfSendfilesPayloadCopiedOnLoopbackIsAMismatch)
     const Finished strict = run({"check", "--strict", path.string()});
     EXPECT_EQ(strict.status, 1) << strict.out << strict.err;
     EXPECT_NE(strict.out.find("verdict: mismatch (stored: match)"), std::string::npos) << strict.out;
-    EXPECT_NE(strict.out.find("sendfile: NOT as the table says — the CPU copied 32 MiB of 64 MiB"), std::string::npos)
+    EXPECT_NE(strict.out.find("sendfile, 256 MiB over lo: NOT AS THE TABLE SAYS — the CPU copied 128 MiB of 256 MiB"),
+              std::string::npos)
         << strict.out;
     const json judgement = judged(run({"check", "--json", path.string()}));
     EXPECT_EQ(judgement["verdict"], "mismatch");

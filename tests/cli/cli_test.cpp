@@ -1,12 +1,14 @@
 // zctrace as users run it: exit statuses, messages, Ctrl-C and crashes.
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <regex>
 
 #include "bpf/tracking.h"
 #include "support.hpp"
 #include "output/documents.hpp"
 #include "output/json_schema.hpp"
 #include "output/summary.hpp"
+#include "report/interval_sample.hpp"
 
 namespace {
 
@@ -27,7 +29,7 @@ TEST(Cli, UnknownTechniqueListsTheValidOnes)
 
 TEST(Cli, MalformedSizesAreRejected)
 {
-    for (const char* size : {"12Q", "-5", "1.5M", "M", "", "0", "99999999999999999999"}) {
+    for (const char* size : {"12Q", "-5", "1.1K", "M", "", "0", "99999999999999999999"}) {
         const Finished result = run({"run", "sendfile", "--size", size});
         EXPECT_EQ(result.status, 2) << size;
         EXPECT_NE(result.err.find("size"), std::string::npos) << size << ": " << result.err;
@@ -143,7 +145,7 @@ TEST(Cli, IntervalAndFormatMistakesAreUsageErrors)
         {{"run", "sendfile", "--format", "ndjson", "--interval", "10ms"}, "50ms minimum"},
         {{"run", "sendfile", "--format", "ndjson", "--interval", "soon"}, "invalid duration 'soon'"},
         {{"run", "sendfile", "--format", "yaml"}, "--format"},
-        {{"run", "sendfile", "--json", "--format", "ndjson"}, "excludes"},
+        {{"run", "sendfile", "--json", "--format", "ndjson"}, "--json: it means --format json"},
     };
     for (const Case& c : cases) {
         const Finished result = run(c.args);
@@ -174,7 +176,7 @@ TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
     const Finished result = run({"run", "read_write", "--size", "256M", "--chunk", "4K", "--format", "ndjson",
                                  "--interval", "50ms", "--out", dir.path().string()});
     ASSERT_EQ(result.status, 0) << result.err;
-    EXPECT_NE(result.err.find("theory row \"read + write\""), std::string::npos) << "the table goes to stderr";
+    EXPECT_NE(result.err.find("theory: the row \"read + write\""), std::string::npos) << "the table goes to stderr";
     const std::vector<nlohmann::json> lines = ndjson_lines(result.out);
     ASSERT_GE(lines.size(), 4u) << result.out;
     const nlohmann::json& report = lines.back();
@@ -192,7 +194,11 @@ TEST(Cli, NdjsonStreamsIntervalSamplesThenTheReport)
         const auto& sample = lines[i]["data"];
         EXPECT_EQ(sample["technique"], "read_write");
         EXPECT_EQ(sample["seq"], ++seq);
-        EXPECT_EQ(sample["schema_version"], 1);
+        EXPECT_EQ(sample["schema_version"], zctrace::kNdjsonSchemaVersion);
+        // Wall-clock time, to the millisecond, beside the elapsed seconds.
+        EXPECT_TRUE(std::regex_match(sample["time"].get<std::string>(),
+                                     std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)")))
+            << sample["time"];
         EXPECT_EQ(sample["file_bytes"], 256u << 20);
         EXPECT_GE(sample["elapsed_seconds"].get<double>(), static_cast<double>(seq) * interval);
         EXPECT_GT(sample["elapsed_seconds"].get<double>(), elapsed);
@@ -415,7 +421,7 @@ TEST(Cli, WithoutTheBpfSyscallItSaysTheMachineCannotRunIt)
     const Finished result = run({"run", "sendfile", "--size", "1M", "--out", dir.path().string()},
                                 {.deny_syscall = SYS_bpf});
     EXPECT_EQ(result.status, 3) << result.err;
-    EXPECT_NE(result.err.find("zctrace: "), std::string::npos) << result.err;
+    EXPECT_EQ(result.err.rfind("zctrace run: ", 0), 0u) << result.err;
     EXPECT_TRUE(dir.entries().empty());
 }
 

@@ -43,6 +43,7 @@ struct Restrictions {
     bool as_nobody = false;
     long deny_syscall = -1;  // answered with EPERM by a seccomp filter
     std::string stdin_path;  // the child's stdin; empty: /dev/null
+    bool stdout_closed = false;  // stdout a pipe whose read end is closed before the child starts
 };
 
 // Installs a seccomp filter that fails one syscall number with EPERM, the
@@ -70,6 +71,13 @@ public:
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
             throw std::runtime_error("pipe");
+        if (restrictions.stdout_closed) {
+            // Closed before the fork, so no process ever reads: the child's
+            // first write to stdout fails with EPIPE, as under `| head -0`.
+            ::close(out[0]);
+            out[0] = -1;
+            out_eof_ = true;
+        }
         pid_ = ::fork();
         if (pid_ == 0) {
             ::dup2(out[1], STDOUT_FILENO);

@@ -28,8 +28,58 @@ constexpr const char* kCsp =
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
     "img-src data:\">";
 const std::vector<std::string> kCharts = {"chart-cpu-copies", "chart-mode-switches", "chart-cpu-per-gib",
-                                          "chart-bytes"};
-const std::vector<std::string> kByteSeries = {"user copy", "page-cache copy", "shared frags", "DMA"};
+                                          "chart-cpu-per-gib-in-memory", "chart-bytes"};
+const std::vector<std::string> kByteSeries = {"user copy", "page-cache copy", "shared frags", "DMA", "receiver copy"};
+
+// The techniques that keep the payload in the sender (cow, direct_io,
+// large_file_async_direct): the sender checksums it, nothing crosses TCP.
+bool sends_nothing(const Report& report)
+{
+    return report.workload.integrity.verified_by == "sender";
+}
+
+// The charts a page of these reports should have: CPU time and MiB/s for the
+// senders and for the others apart, each only when there are such rows.
+std::vector<std::string> charts_for(const std::vector<Report>& reports)
+{
+    const auto keepers = std::count_if(reports.begin(), reports.end(), sends_nothing);
+    std::vector<std::string> charts;
+    for (const auto& id : kCharts)
+        if ((id != "chart-cpu-per-gib" || keepers < static_cast<std::ptrdiff_t>(reports.size())) &&
+            (id != "chart-cpu-per-gib-in-memory" || keepers > 0))
+            charts.push_back(id);
+    return charts;
+}
+
+// The rows a chart should name, in row order: a CPU chart only the
+// senders', or only the others'.
+std::vector<std::string> labels_in_chart(const std::string& id, const Summary& summary,
+                                         const std::vector<Report>& reports)
+{
+    std::vector<std::string> labels;
+    for (const SummaryRow& row : summary.rows) {
+        const bool keeps = sends_nothing(reports.at(row.report_index));
+        if ((id != "chart-cpu-per-gib" || !keeps) && (id != "chart-cpu-per-gib-in-memory" || keeps))
+            labels.push_back(row.label);
+    }
+    return labels;
+}
+
+// Each report's bytes in each segment of "Where the bytes went", as multiples of the payload.
+std::map<std::string, double> byte_shares(const Report& r)
+{
+    const CopyBytes& c = r.measured.cpu_copy_bytes;
+    const double payload = static_cast<double>(r.workload.bytes);
+    return {
+        {"user copy", static_cast<double>(c.file_to_user + c.user_to_socket + c.copy_on_write) / payload},
+        {"page-cache copy", static_cast<double>(c.page_cache_to_socket + c.kernel_to_socket + c.device_linearize) /
+                                payload},
+        {"shared frags",
+         static_cast<double>(r.measured.socket.shared_frag_bytes + r.measured.socket.zerocopy_frag_bytes) / payload},
+        {"DMA", static_cast<double>(r.measured.dma_bytes.total) / payload},
+        {"receiver copy", static_cast<double>(r.measured.receiver.copy_bytes) / payload},
+    };
+}
 
 // `run all` on loopback, then sendfile over veth with SG on and off.
 std::vector<Report> fixture_reports()
@@ -162,11 +212,19 @@ TEST(HtmlPage, FetchesNothing)
     const std::string& html = fixture_page().html;
     EXPECT_NE(html.find(kCsp), std::string::npos) << "the Content-Security-Policy meta is missing";
     EXPECT_LT(html.find(kCsp), html.find("<style>")) << "the CSP must come before anything it governs";
-    const std::regex external(R"(https?:|//|\bsrc\s*=|\bhref\s*=|@import|url\s*\(|<script|<link|<img|<iframe)",
-                              std::regex::icase);
+    // A link may only lead within the page: href="#id", and the id exists.
+    const std::regex external(
+        R"(https?:|//|\bsrc\s*=|\bhref\s*=\s*(?!"#[-\w]+")|@import|url\s*\(|<script|<link|<img|<iframe)",
+        std::regex::icase);
     std::smatch match;
     EXPECT_FALSE(std::regex_search(html, match, external))
         << "external reference: \"" << match.str() << "\" at offset " << match.position();
+    const std::regex fragment(R"re(href="#([-\w]+)")re");
+    std::size_t links = 0;
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), fragment); it != std::sregex_iterator();
+         ++it, ++links)
+        EXPECT_EQ(count(html, " id=\"" + it->str(1) + "\""), 1u) << "a link to #" << it->str(1) << " leads nowhere";
+    EXPECT_GT(links, 0u) << "the tinted cells should link to their reasons";
 }
 
 TEST(HtmlPage, StartsAsAnHtml5DocumentInUtf8)
@@ -195,9 +253,11 @@ TEST(HtmlPage, EscapesReportText)
     EXPECT_EQ(html.find("mmap<b>"), std::string::npos);
     EXPECT_EQ(html.find("<svg onload"), std::string::npos);
     EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos);
+    // mmap_write sends: it is named down every chart but the one for techniques that send nothing.
     for (const auto& id : kCharts)
-        EXPECT_NE(chart_markup(html, id).find("data-technique=\"mmap&lt;b&gt;\">mmap&lt;b&gt;</text>"),
-                  std::string::npos)
+        EXPECT_EQ(chart_markup(html, id).find("data-technique=\"mmap&lt;b&gt;\">mmap&lt;b&gt;</text>") !=
+                      std::string::npos,
+                  id != "chart-cpu-per-gib-in-memory")
             << id;
     EXPECT_NE(html.find("&lt;svg onload=alert(1)&gt;"), std::string::npos);
     EXPECT_NE(html.find("&lt;/li&gt;&lt;script&gt;bad()&lt;/script&gt;"), std::string::npos);
@@ -247,8 +307,8 @@ TEST(HtmlPage, HasTheHeaderTableAndDetails)
         }
     EXPECT_GT(tinted, 0u) << "the fixtures should have a figure that is not a plain match";
     EXPECT_EQ(count(html, "<article class=\"technique\""), page.reports.size());
-    for (std::size_t i = 0; i < page.reports.size(); ++i) {
-        const SummaryRow& row = page.summary.rows[i];
+    for (const SummaryRow& row : page.summary.rows) {
+        const Report& report = page.reports.at(row.report_index);
         const auto article = html.find("<article class=\"technique\" data-technique=\"" + escape(row.label) + "\">");
         ASSERT_NE(article, std::string::npos) << row.label;
         const std::string text = html.substr(article, html.find("</article>", article) - article);
@@ -260,15 +320,15 @@ TEST(HtmlPage, HasTheHeaderTableAndDetails)
                           std::string::npos)
                     << row.label << " " << verdict_name(verdict);
             }
-        for (const Check& check : page.reports[i].checks) {
+        for (const Check& check : report.checks) {
             if (check.verdict == Verdict::match)
                 continue;
             EXPECT_NE(text.find(badge_markup(check.verdict)), std::string::npos) << row.label << " " << check.metric;
             EXPECT_NE(text.find(escape(check.explanation).substr(0, 60)), std::string::npos)
-                << page.summary.rows[i].label << " " << check.metric;
+                << row.label << " " << check.metric;
         }
-        for (const auto& finding : page.reports[i].findings)
-            EXPECT_NE(html.find(escape(finding).substr(0, 60)), std::string::npos) << page.summary.rows[i].label;
+        for (const auto& finding : report.findings)
+            EXPECT_NE(html.find(escape(finding).substr(0, 60)), std::string::npos) << row.label;
     }
 }
 
@@ -343,6 +403,7 @@ TEST(HtmlPage, DrawsEveryChartWithLabelsAndUnits)
     for (const auto& id : kCharts) {
         const std::string svg = chart_markup(html, id);
         ASSERT_FALSE(svg.empty()) << id;
+        const std::vector<std::string> labels = labels_in_chart(id, page.summary, page.reports);
         positions.push_back(html.find("<svg id=\"" + id + "\""));
         const auto figure = html.rfind("<figure", positions.back());
         const auto caption = html.find("<figcaption", figure);
@@ -350,10 +411,11 @@ TEST(HtmlPage, DrawsEveryChartWithLabelsAndUnits)
         EXPECT_NE(svg.find("viewBox=\"0 0 960 "), std::string::npos) << id;
         EXPECT_NE(svg.find("class=\"axis-title\""), std::string::npos) << id;
         EXPECT_NE(svg.find("class=\"tick\""), std::string::npos) << id;
-        for (const SummaryRow& row : page.summary.rows)
-            EXPECT_NE(svg.find("text-anchor=\"end\" data-technique=\"" + row.label + "\">" + row.label + "</text>"),
+        for (const std::string& label : labels)
+            EXPECT_NE(svg.find("text-anchor=\"end\" data-technique=\"" + label + "\">" + label + "</text>"),
                       std::string::npos)
-                << id << " " << row.label;
+                << id << " " << label;
+        EXPECT_EQ(count(svg, "<text class=\"lbl\""), labels.size()) << id;
     }
     EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end())) << "charts out of order";
     EXPECT_NE(chart_markup(html, "chart-cpu-copies").find(">CPU copies (copies of the payload)</text>"),
@@ -362,16 +424,22 @@ TEST(HtmlPage, DrawsEveryChartWithLabelsAndUnits)
               std::string::npos);
     EXPECT_NE(chart_markup(html, "chart-cpu-per-gib").find(">CPU time (s/GiB)</text>"), std::string::npos);
     EXPECT_NE(chart_markup(html, "chart-cpu-per-gib").find(">throughput (MiB/s)</text>"), std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-cpu-per-gib-in-memory").find(">CPU time (s/GiB)</text>"), std::string::npos);
+    EXPECT_NE(chart_markup(html, "chart-cpu-per-gib-in-memory").find(">rate through the payload (MiB/s)</text>"),
+              std::string::npos);
     EXPECT_NE(chart_markup(html, "chart-bytes").find(">multiples of the payload (bytes ÷ payload bytes)</text>"),
               std::string::npos);
+    // A segment for each report that had such bytes.
     for (const auto& series : kByteSeries) {
+        const auto with_bytes = std::count_if(page.reports.begin(), page.reports.end(),
+                                              [&](const Report& r) { return byte_shares(r).at(series) > 0; });
+        EXPECT_GT(with_bytes, 0) << series;
         EXPECT_EQ(count(chart_markup(html, "chart-bytes"), "data-series=\"" + series + "\" data-value="),
-                  page.reports.size())
+                  static_cast<std::size_t>(with_bytes))
             << series;
-        EXPECT_NE(chart_markup(html, "chart-bytes").find("<text class=\"legend\" x=\""), std::string::npos);
     }
     for (const char* legend : {">user copy<", ">page-cache/kernel copy<", ">shared frags (referenced, not copied)<",
-                               ">DMA<"})
+                               ">DMA<", ">receiver copy (past the sender&#39;s NIC; not in the theory table)<"})
         EXPECT_NE(chart_markup(html, "chart-bytes").find(legend), std::string::npos) << legend;
 }
 
@@ -404,6 +472,169 @@ TEST(HtmlPage, FitsLongLabels)
     const std::string html = render_summary_html(summarize(reports), reports);
     // Cut to fit the label column, with the whole label on hover.
     EXPECT_NE(html.find("…<title>" + reports[0].technique + "</title></text>"), std::string::npos);
+}
+
+TEST(HtmlPage, IsTheSameWhateverOrderTheReportsCameIn)
+{
+    auto backwards = fixture_reports();
+    std::reverse(backwards.begin(), backwards.end());
+    EXPECT_EQ(render_summary_html(summarize(backwards), backwards), fixture_page().html);
+}
+
+// A technique that sends nothing goes through the payload at memory or disk
+// speed: it has CPU and MiB/s axes of its own, apart from the senders'.
+TEST(HtmlPage, TechniquesThatSendNothingHaveAxesOfTheirOwn)
+{
+    const Page& page = fixture_page();
+    std::vector<std::string> keepers;
+    for (const SummaryRow& row : page.summary.rows) {
+        const bool keeps = sends_nothing(page.reports.at(row.report_index));
+        const std::string named = "data-technique=\"" + escape(row.label) + "\"";
+        EXPECT_EQ(chart_markup(page.html, "chart-cpu-per-gib").find(named) != std::string::npos, !keeps) << row.label;
+        EXPECT_EQ(chart_markup(page.html, "chart-cpu-per-gib-in-memory").find(named) != std::string::npos, keeps)
+            << row.label;
+        if (keeps)
+            keepers.push_back(row.label);
+    }
+    EXPECT_EQ(keepers, (std::vector<std::string>{"direct_io", "cow", "large_file_async_direct"}));
+    // Senders alone: no chart for the others.
+    std::vector<Report> senders = fixture_reports();
+    std::erase_if(senders, sends_nothing);
+    const std::string html = render_summary_html(summarize(senders), senders);
+    EXPECT_NE(html.find("<svg id=\"chart-cpu-per-gib\""), std::string::npos);
+    EXPECT_EQ(html.find("chart-cpu-per-gib-in-memory"), std::string::npos);
+}
+
+// The receiver's copy has a segment of its own, and the caption says why the
+// theory has no figure for it.
+TEST(HtmlPage, WhereTheBytesWentShowsTheReceiversCopy)
+{
+    const Page& page = fixture_page();
+    const std::string svg = chart_markup(page.html, "chart-bytes");
+    for (const SummaryRow& row : page.summary.rows) {
+        const Report& report = page.reports.at(row.report_index);
+        const std::string segment = "data-technique=\"" + escape(row.label) + "\" data-series=\"receiver copy\"";
+        EXPECT_EQ(svg.find(segment) != std::string::npos, report.measured.receiver.copy_bytes > 0) << row.label;
+        EXPECT_EQ(report.measured.receiver.copy_bytes > 0, !sends_nothing(report)) << row.label;
+    }
+    EXPECT_NE(svg.find("data-technique=\"read_write\" data-series=\"total\""), std::string::npos);
+    EXPECT_NE(svg.find(">user copy 2 + receiver copy 1</text>"), std::string::npos) << "read_write's annotation";
+    const auto figure = page.html.rfind("<figure", page.html.find("<svg id=\"chart-bytes\""));
+    const std::string caption = page.html.substr(figure, page.html.find("</figcaption>", figure) - figure);
+    EXPECT_NE(caption.find("<i>receiver copy</i>"), std::string::npos) << caption;
+    EXPECT_NE(caption.find("The theory table stops at the sender's NIC"), std::string::npos) << caption;
+}
+
+std::vector<std::string> legend_entries(const std::string& svg)
+{
+    const std::regex entry(R"re(<text class="legend" data-legend="([^"]*)")re");
+    std::vector<std::string> keys;
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), entry); it != std::sregex_iterator(); ++it)
+        keys.push_back(it->str(1));
+    return keys;
+}
+
+TEST(HtmlPage, LegendsNameOnlySeriesThatDrewABar)
+{
+    const auto loopback = loopback_reports();
+    // sendfile and splice on lo: page-cache pages shared with the socket, then the receiver's copy; nothing else.
+    const std::vector<Report> zero_copy = {loopback[2], loopback[3]};
+    const std::string html = render_summary_html(summarize(zero_copy), zero_copy);
+    EXPECT_EQ(legend_entries(chart_markup(html, "chart-bytes")),
+              (std::vector<std::string>{"shared frags", "receiver copy"}));
+    for (const char* absent : {"user copy", "page-cache copy", "DMA"})
+        EXPECT_EQ(chart_markup(html, "chart-bytes").find("data-series=\"" + std::string(absent) + "\""),
+                  std::string::npos)
+            << absent;
+    // cow alone: the theory gives neither syscalls nor mode switches, so only the measured bars have a key.
+    const std::vector<Report> cow = {loopback[6]};
+    const std::string cow_html = render_summary_html(summarize(cow), cow);
+    EXPECT_EQ(legend_entries(chart_markup(cow_html, "chart-mode-switches")), std::vector<std::string>{"measured"});
+    EXPECT_EQ(legend_entries(chart_markup(cow_html, "chart-cpu-copies")),
+              (std::vector<std::string>{"measured", "theory"}));
+}
+
+// Checks of the table's four measured / theory columns that are not a plain
+// match: the cells that are tinted.
+std::size_t tinted_cells(const std::vector<Report>& reports)
+{
+    std::size_t tinted = 0;
+    for (const Report& report : reports)
+        for (const Check& check : report.checks)
+            tinted += check.verdict != Verdict::match &&
+                      (check.metric == "cpu_copies" || check.metric == "dma_copies" ||
+                       check.metric == "syscalls_per_transfer" || check.metric == "mode_switches_per_transfer");
+    return tinted;
+}
+
+// A tinted cell's reason is printed on the page, not only in its tooltip:
+// the cell links to it by a number that the reason carries too.
+TEST(HtmlPage, EveryTintedCellLinksToItsReasonPrintedBelow)
+{
+    const std::string& html = fixture_page().html;
+    const std::regex cell(R"re(<td class="num v-(\w+) \w+" title="(\w+): ([^"]*)">[^<]*)re"
+                          R"re(<a class="why" href="#([-\w]+)">(\d+)</a></td>)re");
+    int number = 0;
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), cell); it != std::sregex_iterator(); ++it) {
+        const std::smatch& m = *it;
+        EXPECT_EQ(std::stoi(m.str(5)), ++number) << "numbered in reading order";
+        EXPECT_EQ(m.str(1), m.str(2));
+        const std::string item = "<li id=\"" + m.str(4) + "\" data-verdict=\"" + m.str(1) + "\"><span class=\"note\">" +
+                                 m.str(5) + "</span> ";
+        const auto at = html.find(item);
+        ASSERT_NE(at, std::string::npos) << item;
+        const std::string reason = html.substr(at, html.find("</li>", at) - at);
+        EXPECT_NE(reason.find(m.str(3).substr(0, 40)), std::string::npos) << reason;
+    }
+    EXPECT_EQ(static_cast<std::size_t>(number), tinted_cells(fixture_page().reports));
+}
+
+// The first CJK character in UTF-8 text, or "" when there is none: what a
+// machine without a CJK font (stock Debian) draws as a box.
+std::string first_cjk(const std::string& text)
+{
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char lead = static_cast<unsigned char>(text[i]);
+        const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        char32_t code = length == 1 ? lead : lead & (0xFF >> (length + 1));
+        for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
+            code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+        if ((code >= 0x2E80 && code <= 0x9FFF) || (code >= 0xF900 && code <= 0xFAFF) ||
+            (code >= 0xFF00 && code <= 0xFFEF))
+            return text.substr(i, length);
+        i += length;
+    }
+    return "";
+}
+
+const std::string kChineseTitle = "the seeds&#39; Chinese: ";
+
+// The seeds' Chinese stays out of the page's text, behind [zh] markers
+// whose titles hold it; the English names and remarks are what shows.
+TEST(HtmlPage, ChineseWordingSitsBehindMarkers)
+{
+    const Page& page = fixture_page();
+    for (const SummaryRow& row : page.summary.rows) {
+        const Report& report = page.reports.at(row.report_index);
+        const bool named_apart = report.theory.name_zh != report.theory.name;
+        EXPECT_EQ(page.html.find("<td class=\"row\">" + escape(report.theory_row) + " <span class=\"zh\" title=\"" +
+                                 kChineseTitle + report.theory.name_zh + "\">[zh]</span></td>") != std::string::npos,
+                  named_apart)
+            << row.label;
+    }
+    EXPECT_NE(page.html.find(": general, slow <span class=\"zh\" title=\"" + kChineseTitle +
+                             "通用性好，性能较差\">[zh]</span>. "),
+              std::string::npos)
+        << "read_write's remark";
+    EXPECT_NE(page.html.find("the seeds give no count for &quot;specific interface <span class=\"zh\" title=\"" +
+                             kChineseTitle + "特定接口\">[zh]</span>&quot;"),
+              std::string::npos)
+        << "direct_io's syscalls explanation";
+    // Outside titles, nothing Chinese is left.
+    const std::string untitled =
+        std::regex_replace(std::regex_replace(page.html, std::regex(R"( title="[^"]*")"), ""),
+                           std::regex("<title>[^<]*</title>"), "");
+    EXPECT_EQ(first_cjk(untitled), "");
 }
 
 // ---- Headless Chromium -----------------------------------------------------
@@ -440,7 +671,8 @@ constexpr const char* kMeasureScript = R"(<pre id="zctrace-test-result"></pre>
       chart.texts.push(Object.assign(box(text.getBoundingClientRect()), {
         text: ownText(text), kind: text.getAttribute('class') || '',
         technique: text.getAttribute('data-technique') || '',
-        series: text.getAttribute('data-series') || '', metric: metricOf(text)}));
+        series: text.getAttribute('data-series') || '', legend: text.getAttribute('data-legend') || '',
+        metric: metricOf(text)}));
     }
     for (const line of svg.querySelectorAll('line[data-tick]'))
       chart.ticks.push({metric: metricOf(line), value: line.getAttribute('data-tick'),
@@ -454,6 +686,21 @@ constexpr const char* kMeasureScript = R"(<pre id="zctrace-test-result"></pre>
                      color: style.color, border: style.borderTopStyle + ' ' + style.borderTopColor,
                      width: badge.getBoundingClientRect().width, height: badge.getBoundingClientRect().height});
   }
+  // The text a reader sees: every text node laid out on the page, but not
+  // tooltips (title attributes, SVG <title>), nor this script's own output.
+  out.visibleText = '';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement;
+    if (parent && !parent.closest('title, style, script, #zctrace-test-result') && parent.getClientRects().length)
+      out.visibleText += walker.currentNode.data + '\n';
+  }
+  out.chineseMarkers = Array.from(document.querySelectorAll('.zh'), m => ({text: m.textContent, title: m.title}));
+  out.whyLinks = Array.from(document.querySelectorAll('a.why'), a => {
+    const target = document.getElementById(a.getAttribute('href').slice(1));
+    return {text: a.textContent, cellTitle: a.closest('td').title, target: target ? target.innerText : null,
+            targetShown: !!target && target.getClientRects().length > 0};
+  });
   out.page = {innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth, frames: []};
   for (const frame of document.querySelectorAll('.table-frame, .chart-frame, figure, article'))
     out.page.frames.push({kind: frame.className || frame.tagName, clientWidth: frame.clientWidth,
@@ -547,12 +794,15 @@ struct ExpectedBar {
     std::optional<double> value;  // empty: no bar, a "no figure" label instead
 };
 
+// Every bar the page should draw, from the reports' own fields. A CPU chart
+// holds either the senders or the techniques that send nothing; "Where the
+// bytes went" has a segment only where there were such bytes.
 std::vector<ExpectedBar> expected_bars(const Summary& summary, const std::vector<Report>& reports)
 {
     std::vector<ExpectedBar> bars;
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-        const Report& r = reports[i];
-        const std::string& label = summary.rows.at(i).label;
+    for (const SummaryRow& row : summary.rows) {
+        const Report& r = reports.at(row.report_index);
+        const std::string& label = row.label;
         auto add = [&](const char* chart, const char* metric, const char* series, std::optional<double> value) {
             bars.push_back({chart, metric, label, series, value});
         };
@@ -564,18 +814,12 @@ std::vector<ExpectedBar> expected_bars(const Summary& summary, const std::vector
         add("chart-mode-switches", "syscalls_per_transfer", "theory", r.theory.syscalls_per_transfer);
         add("chart-mode-switches", "mode_switches_per_transfer", "measured", r.measured.mode_switches_per_transfer);
         add("chart-mode-switches", "mode_switches_per_transfer", "theory", r.theory.mode_switches_per_transfer);
-        add("chart-cpu-per-gib", "cpu_seconds_per_gib", "measured", r.workload.cpu_seconds_per_gib);
-        add("chart-cpu-per-gib", "mib_per_second", "measured", r.workload.mib_per_second);
-        const CopyBytes& c = r.measured.cpu_copy_bytes;
-        const double payload = static_cast<double>(r.workload.bytes);
-        add("chart-bytes", "bytes", "user copy",
-            static_cast<double>(c.file_to_user + c.user_to_socket + c.copy_on_write) / payload);
-        add("chart-bytes", "bytes", "page-cache copy",
-            static_cast<double>(c.page_cache_to_socket + c.kernel_to_socket + c.device_linearize) / payload);
-        add("chart-bytes", "bytes", "shared frags",
-            static_cast<double>(r.measured.socket.shared_frag_bytes + r.measured.socket.zerocopy_frag_bytes) /
-                payload);
-        add("chart-bytes", "bytes", "DMA", static_cast<double>(r.measured.dma_bytes.total) / payload);
+        const char* cpu_chart = sends_nothing(r) ? "chart-cpu-per-gib-in-memory" : "chart-cpu-per-gib";
+        add(cpu_chart, "cpu_seconds_per_gib", "measured", r.workload.cpu_seconds_per_gib);
+        add(cpu_chart, "mib_per_second", "measured", r.workload.mib_per_second);
+        for (const auto& [series, share] : byte_shares(r))
+            if (share > 0)
+                add("chart-bytes", "bytes", series.c_str(), share);
     }
     return bars;
 }
@@ -586,8 +830,8 @@ std::vector<std::string> check_values(const json& layout, const Summary& summary
 {
     std::vector<std::string> problems;
     std::size_t bars_expected = 0, bars_seen = 0;
-    for (const auto& id : kCharts)
-        bars_seen += layout["charts"][id]["bars"].size();
+    for (const auto& [id, chart] : layout["charts"].items())
+        bars_seen += chart["bars"].size();
     for (const ExpectedBar& want : expected_bars(summary, reports)) {
         const json& chart = layout["charts"][want.chart];
         std::vector<const json*> found;
@@ -620,12 +864,17 @@ std::vector<std::string> check_values(const json& layout, const Summary& summary
     return problems;
 }
 
-// Charts are visible; bars start at the axis's 0, never run backwards, and
-// are as long as the ticks say (within a pixel); stacked segments abut.
-std::vector<std::string> check_geometry(const json& layout)
+// The page has the charts these reports call for (charts_for), and no
+// other; they are visible; bars start at the axis's 0, never run backwards,
+// and are as long as the ticks say (within a pixel); stacked segments abut.
+std::vector<std::string> check_geometry(const json& layout, const std::vector<Report>& reports)
 {
     std::vector<std::string> problems;
-    for (const auto& id : kCharts) {
+    const std::vector<std::string> charts = charts_for(reports);
+    for (const auto& [id, chart] : layout["charts"].items())
+        if (std::find(charts.begin(), charts.end(), id) == charts.end())
+            problems.push_back(id + ": a chart these reports do not call for");
+    for (const auto& id : charts) {
         if (!layout["charts"].contains(id)) {
             problems.push_back(id + ": missing");
             continue;
@@ -684,11 +933,14 @@ bool overlap(const json& a, const json& b, double slack)
 }
 
 // Every label inside its chart, none over another; each technique named
-// down every chart; every bar with its value beside it.
-std::vector<std::string> check_text(const json& layout, const Summary& summary)
+// down every chart it belongs in (labels_in_chart); every bar with its
+// value beside it; every legend entry with a bar of its series.
+std::vector<std::string> check_text(const json& layout, const Summary& summary, const std::vector<Report>& reports)
 {
     std::vector<std::string> problems;
-    for (const auto& id : kCharts) {
+    for (const auto& id : charts_for(reports)) {
+        if (!layout["charts"].contains(id))
+            continue;  // check_geometry says so
         const json& chart = layout["charts"][id];
         const json& box = chart["box"];
         const json& texts = chart["texts"];
@@ -710,9 +962,7 @@ std::vector<std::string> check_text(const json& layout, const Summary& summary)
                     problems.push_back(id + ": \"" + content + "\" overlaps \"" + texts[k]["text"].get<std::string>() +
                                        "\"");
         }
-        std::vector<std::string> want;
-        for (const SummaryRow& row : summary.rows)
-            want.push_back(row.label);
+        const std::vector<std::string> want = labels_in_chart(id, summary, reports);
         // A label too long for the column is cut, with an ellipsis.
         auto shown_as = [](const std::string& shown, const std::string& full) {
             const std::string ellipsis = "…";
@@ -748,6 +998,14 @@ std::vector<std::string> check_text(const json& layout, const Summary& summary)
                             text["left"].get<double>() >= end - 0.5;
             if (!labelled)
                 problems.push_back(id + " " + technique + ": no value label after the stack");
+        }
+        for (const json& text : texts) {
+            if (text["kind"] != "legend")
+                continue;
+            const bool drawn = std::any_of(chart["bars"].begin(), chart["bars"].end(),
+                                           [&](const json& bar) { return bar["series"] == text["legend"]; });
+            if (!drawn)
+                problems.push_back(id + ": legend entry \"" + str(text["text"]) + "\" has no bar");
         }
     }
     return problems;
@@ -795,7 +1053,9 @@ std::vector<Report> crowded_reports()
     const auto base = reports;
     for (std::size_t i = 0; i < 6; ++i) {
         Report extra = base[i];
-        extra.technique = base[i].technique + "_variant_" + std::to_string(i);
+        // direct_io (4) stays itself: beside the changed reports[4], both its rows are qualified.
+        if (i != 4)
+            extra.technique = base[i].technique + "_variant_" + std::to_string(i);
         reports.push_back(extra);
     }
     reports[1].technique = "mmap_write_with_a_name_far_too_long_for_any_label_column_at_all_" + std::string(40, 'W');
@@ -812,15 +1072,29 @@ std::vector<Report> crowded_reports()
     return reports;
 }
 
+// The runs that send without a user copy: sendfile on lo and over veth with
+// SG on and off, and splice.
+std::vector<Report> zero_copy_senders()
+{
+    std::vector<Report> reports = fixture_reports();
+    std::erase_if(reports, [](const Report& r) { return r.technique != "sendfile" && r.technique != "splice"; });
+    return reports;
+}
+
 struct ChromiumRun {
     Finished finished;
     std::string dom;
     double seconds = 0;
 };
 
+struct RenderedPage {
+    ChromiumRun run;
+    json layout;  // what the measuring script left; null when it did not run
+};
+
 // The Chromium runs the tests need, each at most once per process: the measured
-// page, a broken copy of it, the page as written with a screenshot, and a
-// crowded summary.
+// page, a broken copy of it, the page as written with a screenshot, a
+// crowded summary, and one of the senders alone.
 class HtmlChromium : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
@@ -844,6 +1118,9 @@ protected:
         const fs::path crowded = dir_->path() / "crowded.html";
         crowded_reports_ = crowded_reports();
         write_text(crowded, instrumented(render_summary_html(summarize(crowded_reports_), crowded_reports_)));
+        senders_reports_ = zero_copy_senders();
+        write_text(dir_->path() / "senders.html",
+                   instrumented(render_summary_html(summarize(senders_reports_), senders_reports_)));
 
         // ctest runs each test in its own process: only the measured page is
         // rendered for all; the others when a test first asks for them.
@@ -852,24 +1129,21 @@ protected:
         layout_ = measured_layout(measured_.dom);
     }
 
-    static void render_tampered()
-    {
-        if (tampered_.seconds > 0)
-            return;
-        tampered_ = chromium("profile-tampered", dir_->path() / "tampered.html", {});
-        tampered_layout_ = measured_layout(tampered_.dom);
-    }
     static void render_plain()
     {
         if (plain_.seconds == 0)
             plain_ = chromium("profile-plain", dir_->path() / "summary.html", {"--screenshot=" + screenshot_.string()});
     }
-    static void render_crowded()
+    // <name>.html (tampered, crowded, senders), rendered and measured the
+    // first time a test asks for it.
+    static const RenderedPage& rendered(const std::string& name)
     {
-        if (crowded_.seconds > 0)
-            return;
-        crowded_ = chromium("profile-crowded", dir_->path() / "crowded.html", {});
-        crowded_layout_ = measured_layout(crowded_.dom);
+        auto [page, first] = pages_.try_emplace(name);
+        if (first) {
+            page->second.run = chromium("profile-" + name, dir_->path() / (name + ".html"), {});
+            page->second.layout = measured_layout(page->second.run.dom);
+        }
+        return page->second;
     }
     static void TearDownTestSuite() { dir_.reset(); }
 
@@ -904,14 +1178,15 @@ protected:
     static inline std::string skip_reason_;
     static inline std::unique_ptr<TempDir> dir_;
     static inline fs::path screenshot_;
-    static inline ChromiumRun measured_, tampered_, plain_, crowded_;
-    static inline json layout_, tampered_layout_, crowded_layout_;
-    static inline std::vector<Report> crowded_reports_;
+    static inline ChromiumRun measured_, plain_;
+    static inline json layout_;
+    static inline std::map<std::string, RenderedPage> pages_;
+    static inline std::vector<Report> crowded_reports_, senders_reports_;
 };
 
 TEST_F(HtmlChromium, ChartsAreLaidOutAndVisible)
 {
-    const auto problems = check_geometry(layout_);
+    const auto problems = check_geometry(layout_, fixture_page().reports);
     EXPECT_TRUE(problems.empty()) << listed(problems);
     for (const auto& id : kCharts) {
         ASSERT_TRUE(layout_["charts"].contains(id)) << id;
@@ -936,17 +1211,22 @@ TEST_F(HtmlChromium, BarsCarryTheReportsFigures)
         return std::string("(none)");
     };
     EXPECT_EQ(value_of("chart-cpu-copies", "cpu_copies", "read_write", "measured"), "2");
-    EXPECT_EQ(parse_double(value_of("chart-cpu-copies", "cpu_copies", "sendfile", "theory")),
+    EXPECT_EQ(parse_double(value_of("chart-cpu-copies", "cpu_copies", "sendfile (loopback, SG on)", "theory")),
               page.reports[2].theory.cpu_copies);
     EXPECT_EQ(value_of("chart-cpu-copies", "cpu_copies", "sendfile (veth, SG off)", "measured"), "1");
     EXPECT_EQ(value_of("chart-bytes", "bytes", "direct_io_send", "DMA"), "1");
     EXPECT_EQ(parse_double(value_of("chart-cpu-per-gib", "cpu_seconds_per_gib", "read_write", "measured")),
               page.reports[0].workload.cpu_seconds_per_gib);
+    // The receiver copied the payload once; cow's MiB/s is on an axis of its own.
+    EXPECT_EQ(value_of("chart-bytes", "bytes", "read_write", "receiver copy"), "1");
+    EXPECT_EQ(parse_double(value_of("chart-cpu-per-gib-in-memory", "mib_per_second", "cow", "measured")),
+              page.reports[6].workload.mib_per_second);
+    EXPECT_EQ(value_of("chart-cpu-per-gib", "mib_per_second", "cow", "measured"), "(none)");
 }
 
 TEST_F(HtmlChromium, LabelsAreInsideTheirChartsAndApart)
 {
-    const auto problems = check_text(layout_, fixture_page().summary);
+    const auto problems = check_text(layout_, fixture_page().summary, fixture_page().reports);
     EXPECT_TRUE(problems.empty()) << listed(problems);
 }
 
@@ -962,16 +1242,22 @@ TEST_F(HtmlChromium, FitsTheWindowWithoutScrollingSideways)
 
 TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
 {
-    render_crowded();
-    ASSERT_TRUE(crowded_layout_.is_object()) << crowded_.finished.err.substr(0, 2000);
+    const RenderedPage& crowded = rendered("crowded");
+    ASSERT_TRUE(crowded.layout.is_object()) << crowded.run.finished.err.substr(0, 2000);
     const Summary summary = summarize(crowded_reports_);
     ASSERT_EQ(summary.rows.size(), 16u);
-    EXPECT_EQ(summary.rows[4].label, "direct_io (veth, SG off, cold cache)");
-    for (const auto& problems : {check_values(crowded_layout_, summary, crowded_reports_),
-                                 check_geometry(crowded_layout_), check_text(crowded_layout_, summary)})
+    std::vector<std::string> direct_io;
+    for (const SummaryRow& row : summary.rows)
+        if (row.technique == "direct_io")
+            direct_io.push_back(row.label);
+    EXPECT_EQ(direct_io, (std::vector<std::string>{"direct_io (loopback, SG unknown, warm cache)",
+                                                   "direct_io (veth, SG off, cold cache)"}));
+    for (const auto& problems : {check_values(crowded.layout, summary, crowded_reports_),
+                                 check_geometry(crowded.layout, crowded_reports_),
+                                 check_text(crowded.layout, summary, crowded_reports_)})
         EXPECT_TRUE(problems.empty()) << listed(problems);
     bool cut = false;
-    for (const json& text : crowded_layout_["charts"]["chart-cpu-copies"]["texts"])
+    for (const json& text : crowded.layout["charts"]["chart-cpu-copies"]["texts"])
         cut |= text["kind"] == "lbl" && str(text["text"]).ends_with("…");
     EXPECT_TRUE(cut) << "the longest label should have been cut to fit";
 }
@@ -980,10 +1266,10 @@ TEST_F(HtmlChromium, SixteenRowsWithLongLabelsStillFit)
 // any other verdict's.
 TEST_F(HtmlChromium, EveryVerdictsBadgeLooksItsOwn)
 {
-    render_crowded();
-    ASSERT_TRUE(crowded_layout_.is_object()) << crowded_.finished.err.substr(0, 2000);
+    const RenderedPage& crowded = rendered("crowded");
+    ASSERT_TRUE(crowded.layout.is_object()) << crowded.run.finished.err.substr(0, 2000);
     std::map<std::string, std::string> look_of;  // verdict -> computed look
-    for (const json& badge : crowded_layout_["badges"]) {
+    for (const json& badge : crowded.layout["badges"]) {
         const std::string text = str(badge["text"]);
         const std::string look = str(badge["background"]) + " / " + str(badge["color"]) + " / " + str(badge["border"]);
         if (str(badge["className"]).find(" v-" + text + " ") == std::string::npos)
@@ -1003,15 +1289,15 @@ TEST_F(HtmlChromium, EveryVerdictsBadgeLooksItsOwn)
 
 TEST_F(HtmlChromium, CheckersCatchABrokenPage)
 {
-    render_tampered();
-    ASSERT_TRUE(tampered_layout_.is_object()) << tampered_.finished.err.substr(0, 2000);
+    const RenderedPage& tampered = rendered("tampered");
+    ASSERT_TRUE(tampered.layout.is_object()) << tampered.run.finished.err.substr(0, 2000);
     const Page& page = fixture_page();
-    const auto values = check_values(tampered_layout_, page.summary, page.reports);
+    const auto values = check_values(tampered.layout, page.summary, page.reports);
     EXPECT_TRUE(mentions(values, "chart-cpu-copies read_write cpu_copies measured: data-value 3")) << listed(values);
-    const auto geometry = check_geometry(tampered_layout_);
+    const auto geometry = check_geometry(tampered.layout, page.reports);
     EXPECT_TRUE(mentions(geometry, "chart-cpu-copies read_write cpu_copies measured")) << listed(geometry);
     EXPECT_TRUE(mentions(geometry, "chart-cpu-copies mmap_write cpu_copies measured")) << listed(geometry);
-    const auto text = check_text(tampered_layout_, page.summary);
+    const auto text = check_text(tampered.layout, page.summary, page.reports);
     EXPECT_TRUE(mentions(text, "\"cow\" is clipped")) << listed(text);
 }
 
@@ -1043,6 +1329,63 @@ TEST_F(HtmlChromium, ScreenshotHasContent)
     EXPECT_GT(png.size(), 100u * 1024) << "the screenshot looks empty";
     if (const char* keep = std::getenv("ZCTRACE_KEEP_SCREENSHOT"))
         fs::copy_file(screenshot_, keep, fs::copy_options::overwrite_existing);
+}
+
+// As Chromium lays it out, the page's text holds no Chinese: on a machine
+// without a CJK font (stock Debian, this one too unless fonts-noto-cjk is
+// installed) each character would be a box. The seeds' Chinese is behind
+// [zh] markers, in their titles.
+TEST_F(HtmlChromium, DrawsNoChineseGlyph)
+{
+    const std::string visible = str(layout_["visibleText"]);
+    ASSERT_NE(visible.find("Per technique: deviations and findings"), std::string::npos) << visible.substr(0, 500);
+    const std::string cjk = first_cjk(visible);
+    EXPECT_EQ(cjk, "") << "drawn as text: \"" << cjk << "\" in "
+                       << visible.substr(visible.find(cjk) > 80 ? visible.find(cjk) - 80 : 0, 160);
+    std::set<std::string> titles;
+    for (const json& marker : layout_["chineseMarkers"]) {
+        EXPECT_EQ(marker["text"], "[zh]");
+        titles.insert(str(marker["title"]));
+    }
+    for (const Report& report : fixture_page().reports)
+        if (report.theory.name_zh != report.theory.name) {
+            EXPECT_TRUE(titles.count("the seeds' Chinese: " + report.theory.name_zh)) << report.theory.name_zh;
+        }
+    EXPECT_TRUE(titles.count("the seeds' Chinese: 通用性好，性能较差")) << "read_write's remark";
+}
+
+// Each tinted cell's number leads to its reason, laid out on the page.
+TEST_F(HtmlChromium, EachTintedCellLeadsToItsReasonOnThePage)
+{
+    const json& links = layout_["whyLinks"];
+    EXPECT_EQ(links.size(), tinted_cells(fixture_page().reports));
+    for (const json& link : links) {
+        const std::string title = str(link["cellTitle"]);
+        const std::string reason = title.substr(title.find(": ") + 2, 40);
+        ASSERT_TRUE(link["target"].is_string()) << "the link of \"" << title << "\" leads nowhere";
+        EXPECT_TRUE(link["targetShown"].get<bool>()) << title;
+        EXPECT_EQ(str(link["target"]).rfind(str(link["text"]) + " ", 0), 0u) << "the reason carries the number";
+        EXPECT_NE(str(link["target"]).find(reason), std::string::npos) << str(link["target"]);
+    }
+}
+
+// sendfile and splice alone: no chart for techniques that send nothing, and
+// a legend that names only the byte segments these runs had.
+TEST_F(HtmlChromium, ASummaryOfSendersChartsOnlyWhatTheyHave)
+{
+    const RenderedPage& senders = rendered("senders");
+    ASSERT_TRUE(senders.layout.is_object()) << senders.run.finished.err.substr(0, 2000);
+    const Summary summary = summarize(senders_reports_);
+    for (const auto& problems : {check_values(senders.layout, summary, senders_reports_),
+                                 check_geometry(senders.layout, senders_reports_),
+                                 check_text(senders.layout, summary, senders_reports_)})
+        EXPECT_TRUE(problems.empty()) << listed(problems);
+    std::vector<std::string> legend;
+    for (const json& text : senders.layout["charts"]["chart-bytes"]["texts"])
+        if (text["kind"] == "legend")
+            legend.push_back(str(text["legend"]));
+    // No user copy, no DMA: SG off copied from the page cache, the others shared its pages.
+    EXPECT_EQ(legend, (std::vector<std::string>{"page-cache copy", "shared frags", "receiver copy"}));
 }
 
 }  // namespace

@@ -522,7 +522,7 @@ void expect_refused(const Finished& done, const std::vector<std::string>& needle
 {
     EXPECT_EQ(done.status, 2) << done.err;
     EXPECT_EQ(done.out, "");
-    EXPECT_EQ(done.err.rfind("zctrace: ", 0), 0u) << done.err;
+    EXPECT_EQ(done.err.rfind("zctrace export: ", 0), 0u) << done.err;
     for (const std::string& needle : needles)
         EXPECT_NE(done.err.find(needle), std::string::npos) << "no \"" << needle << "\" in: " << done.err;
     EXPECT_TRUE(out.entries().empty()) << "something was written";

@@ -46,8 +46,10 @@ TEST_P(LyingWorkloadTest, IsCaughtAndFailsStrictCheck)
     EXPECT_EQ(r.verdict, c.verdict) << r.headline;
     const Check& caught = check_named(r, c.failing_check);
     EXPECT_EQ(caught.verdict, c.verdict) << caught.explanation;
-    EXPECT_EQ(r.headline.rfind(r.technique + (c.verdict == Verdict::invalid ? ": INVALID" : ": NOT as"), 0), 0u)
+    EXPECT_NE(r.headline.find(c.verdict == Verdict::invalid ? ": INVALID — " : ": NOT AS THE TABLE SAYS — "),
+              std::string::npos)
         << r.headline;
+    EXPECT_EQ(r.headline.rfind(r.technique + ", 16 MiB ", 0), 0u) << r.headline;
 
     cli_test::TempDir dir;
     ASSERT_TRUE(write_report(r, dir.path()));

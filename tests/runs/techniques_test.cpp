@@ -130,7 +130,8 @@ TEST_P(TechniqueTest, TheVerdictsAreTheRowsAndNothingIsInvalid)
     EXPECT_EQ(r.environment.egress.sg, true);
     EXPECT_EQ(r.environment.egress.confirmed_at_xmit, true);
     EXPECT_EQ(r.theory_row_selection.expected, r.theory.id);
-    EXPECT_EQ(r.headline.rfind(std::string(technique_name(GetParam().technique)) + ": ", 0), 0u) << r.headline;
+    EXPECT_EQ(r.headline.rfind(std::string(technique_name(GetParam().technique)) + ", 16 MiB over lo: ", 0), 0u)
+        << r.headline;
 }
 
 TEST_P(TechniqueTest, KernelCountersAgreeWithTheProbes)

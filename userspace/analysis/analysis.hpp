@@ -15,5 +15,7 @@
 #include "analysis/gather.hpp"
 #include "analysis/measurement.hpp"
 #include "analysis/rejudge.hpp"
+#include "analysis/repeats.hpp"
 #include "analysis/theory.hpp"
+#include "analysis/wording.hpp"
 #include "analysis/workload_design.hpp"

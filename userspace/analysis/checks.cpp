@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "analysis/cross_checks.hpp"
+#include "analysis/wording.hpp"
 #include "analysis/workload_design.hpp"
 #include "base/units.hpp"
 
@@ -55,8 +56,11 @@ Check judged(std::string metric, std::optional<double> theory, double expected, 
     check.measured = measured;
     check.tolerance = tolerance;
     check.verdict = judge_deviation(expected, measured, tolerance, causes, check.expected_from == "theory");
-    // Causes matter only to a deviation; a match lists none.
-    if (check.verdict == Verdict::match || check.verdict == Verdict::no_theory)
+    // Within the tolerance, causes are listed only when they account for the
+    // small difference exactly (cow's written pages): a row's own copy, found
+    // where it belongs, is no cause.
+    if ((check.verdict == Verdict::match || check.verdict == Verdict::no_theory) &&
+        (measured == expected || judge_deviation(expected, measured, 0, causes, true) == Verdict::mismatch))
         causes.clear();
     check.causes = std::move(causes);
     return check;
@@ -82,6 +86,13 @@ std::string verdict_clause(const Check& check, const std::string& unit)
     return ". Against the expected " + expected + ", the measured causes (" + describe_causes(check.causes) +
            ") add up to " + format_figure(sum_of(check.causes), 3) + " of the " +
            format_figure(check.measured - check.expected, 3) + " difference";
+}
+
+// "1 DMA copy", "0.25 mode switches per transfer": three decimals at most.
+std::string amount(double value, const std::string& singular, const std::string& plural)
+{
+    const double rounded = std::round(value * 1000) / 1000;
+    return format_number(rounded) + " " + (rounded == 1 ? singular : plural);
 }
 
 // ---- the expected row, from the environment alone ----
@@ -128,7 +139,7 @@ std::string copy_breakdown(const CopyBytes& copies)
     for (const auto& [path, amount] : paths)
         if (amount)
             text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
-    return text.empty() ? "no byte of payload was copied by the CPU on the sending side" : text;
+    return text.empty() ? "nothing" : text;
 }
 
 // Copies the row does not count, each legitimate only where the environment
@@ -173,8 +184,8 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
     const CopyBytes& c = m.cpu_copy_bytes;
     Check check = judged("cpu_copies", row.cpu_copies, row.cpu_copies, "theory", m.cpu_copies, kCopyTolerance,
                          copy_causes(report, egress));
-    std::string text = copy_breakdown(c) + " = " + bytes(c.total) + " for a " + bytes(report.workload.bytes) +
-                       " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
+    std::string text = "the CPU copied " + copy_breakdown(c) + ": " + bytes(c.total) + " in all for a " +
+                       bytes(report.workload.bytes) + " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
     if (sends(report)) {
         text += "; at xmit " + bytes(m.socket.shared_frag_bytes) + " left as shared page-cache frags, " +
                 bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " + bytes(m.socket.copied_frag_bytes) +
@@ -184,23 +195,22 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
                     " were TCP resends linearized again: a real copy, but not a pass over the payload)";
     }
     check.explanation = text + verdict_clause(check, " copies");
-    const std::string copied = bytes(c.total) + " of " + bytes(report.workload.bytes);
+    const std::string figure = copies_word(m.cpu_copies) + " (" + bytes(c.total) + ")";
+    const std::string row_says = "\"" + row.name + "\" says " + format_theory(row.cpu_copies);
     switch (check.verdict) {
     case Verdict::match:
     case Verdict::no_theory:
-        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies), as \"" +
-                        row.name + "\" says";
+        check.summary = figure + ", as \"" + row.name + "\" says";
         break;
     case Verdict::environment:
     case Verdict::explained:
-        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies); \"" +
-                        row.name + "\" says " + format_theory(row.cpu_copies) + ": " + check.causes.front().evidence;
+        check.summary = figure + " where " + row_says + ": " + cause_phrases(check.causes, report);
         break;
     case Verdict::invalid:
     case Verdict::mismatch:
-        check.summary = "the CPU copied " + copied + " (" + format_figure(m.cpu_copies, 3) + " copies) where \"" +
-                        row.name + "\" says " + format_theory(row.cpu_copies) + " (" + egress.why +
-                        "): " + copy_breakdown(c);
+        check.summary = "the CPU copied " + bytes(c.total) + " of " + bytes(report.workload.bytes) + " (" +
+                        copies_word(m.cpu_copies) + ") where " + row_says +
+                        (sends(report) ? " (" + egress.why + ")" : "") + ": " + copy_breakdown(c);
         break;
     }
     return check;
@@ -263,11 +273,19 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
         text += "; the cache was cold, so the pages came from the disk by DMA into the page cache";
     text += "; NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices";
     check.explanation = text + verdict_clause(check, " DMA copies");
-    check.summary = format_figure(m.dma_copies, 3) + " DMA copies where \"" + row.name + "\" says " +
-                    format_theory(row.dma_copies) +
-                    (check.verdict == Verdict::environment ? ": this machine skips steps the row assumes" : "");
-    if (check.verdict == Verdict::match)
-        check.summary = format_figure(m.dma_copies, 3) + " DMA copies, as \"" + row.name + "\" says";
+    const std::string figure = amount(m.dma_copies, "DMA copy", "DMA copies");
+    const std::string row_says = "\"" + row.name + "\" says " + format_theory(row.dma_copies);
+    switch (check.verdict) {
+    case Verdict::match:
+    case Verdict::no_theory: check.summary = figure + ", as \"" + row.name + "\" says"; break;
+    case Verdict::environment:
+    case Verdict::explained: check.summary = figure + " where " + row_says + ": " + cause_phrases(check.causes, report); break;
+    case Verdict::invalid:
+    case Verdict::mismatch:
+        check.summary = figure + " (disk " + bytes(m.dma_bytes.disk_read + m.dma_bytes.disk_write) + ", NIC " +
+                        bytes(m.dma_bytes.nic_tx) + ") where " + row_says + ", and nothing measured accounts for it";
+        break;
+    }
     return check;
 }
 
@@ -315,8 +333,28 @@ std::string design_clause(const CallFacts& facts)
     if (facts.as_designed)
         return "; the workload's design (" + facts.design.how + ") makes exactly these";
     return "; the workload's design (" + facts.design.how + ") makes " + describe_calls(facts.design.calls) +
-           " for " + std::to_string(facts.transfers) + " transfers" +
+           " for " + quantity(facts.transfers, "transfer", "transfers") +
            (facts.repeats.empty() ? "" : " and the repeats it counted (" + describe_calls(facts.repeats) + ")");
+}
+
+// "2 syscalls per transfer where "splice" says 1: splice needs a pipe ...".
+std::string calls_summary(const Check& check, const std::string& singular, const std::string& plural,
+                          const std::string& row_name, const Report& report, const CallFacts& facts)
+{
+    const std::string figure = amount(check.measured, singular, plural);
+    const std::string held_to = check.theory ? "\"" + row_name + "\" says " + format_theory(check.theory)
+                                             : "the workload's design makes " +
+                                                   format_number(std::round(check.expected * 1000) / 1000);
+    switch (check.verdict) {
+    case Verdict::match: return figure + ", as \"" + row_name + "\" says";
+    case Verdict::no_theory: return figure + ", as the workload's design makes (the seeds give no figure)";
+    case Verdict::environment:
+    case Verdict::explained: return figure + " where " + held_to + ": " + cause_phrases(check.causes, report);
+    case Verdict::invalid:
+    case Verdict::mismatch: break;
+    }
+    return figure + " (" + describe_calls(facts.seen) + ") where " + held_to + " (" +
+           describe_calls(facts.design.calls) + ")";
 }
 
 Check check_syscalls(const Report& report, const TheoryRow& row)
@@ -324,8 +362,9 @@ Check check_syscalls(const Report& report, const TheoryRow& row)
     const Measured& m = report.measured;
     const CallFacts facts = call_facts(report);
     const double transfers = static_cast<double>(facts.transfers);
-    const std::string counted = std::to_string(m.syscalls.total) + " syscalls (" + describe_calls(facts.seen) +
-                                ") for " + std::to_string(facts.transfers) + " transfers";
+    const std::string counted = quantity(m.syscalls.total, "syscall", "syscalls") + " (" +
+                                describe_calls(facts.seen) + ") for " +
+                                quantity(facts.transfers, "transfer", "transfers");
     Check check;
     if (row.syscalls_per_transfer) {
         std::vector<Cause> causes;
@@ -343,15 +382,7 @@ Check check_syscalls(const Report& report, const TheoryRow& row)
             check.verdict = Verdict::mismatch;
         check.explanation = counted + "; the seeds give no count for \"" + row.syscalls + "\"" + design_clause(facts);
     }
-    check.summary = format_figure(m.syscalls_per_transfer, 3) + " syscalls per transfer" +
-                    (check.verdict == Verdict::mismatch
-                         ? " (" + describe_calls(facts.seen) + ") where " +
-                               (row.syscalls_per_transfer ? "\"" + row.name + "\" says " +
-                                                                format_theory(row.syscalls_per_transfer)
-                                                          : "the workload's design makes " +
-                                                                format_figure(check.expected, 3)) +
-                               " (" + describe_calls(facts.design.calls) + ")"
-                         : "");
+    check.summary = calls_summary(check, "syscall per transfer", "syscalls per transfer", row.name, report, facts);
     return check;
 }
 
@@ -368,17 +399,18 @@ Check check_mode_switches(const Report& report, const TheoryRow& row)
         detail.syscall_entries == m.syscalls.total && detail.syscall_exits == m.syscalls.total + detail.fork_returns;
     const std::uint64_t forks = facts.design.calls.count("clone") ? facts.design.calls.at("clone") : 0;
     const bool consistent = paired && facts.as_designed && detail.fork_returns == forks;
-    std::string counted = std::to_string(detail.syscall_entries) + " syscall entries + " +
-                          std::to_string(detail.syscall_exits) + " exits = " + std::to_string(m.mode_switches) +
-                          " mode switches over " + std::to_string(facts.transfers) + " transfers";
+    std::string counted = quantity(detail.syscall_entries, "syscall entry", "syscall entries") + " + " +
+                          quantity(detail.syscall_exits, "exit", "exits") + " = " +
+                          quantity(m.mode_switches, "mode switch", "mode switches") + " over " +
+                          quantity(facts.transfers, "transfer", "transfers");
     if (detail.fork_returns)
-        counted += "; " + std::to_string(detail.fork_returns) +
-                   " of the exits are a fork returning in the child, which leaves the kernel without entering it";
+        counted += "; " + std::string(detail.fork_returns == 1 ? "one exit is" : std::to_string(detail.fork_returns) + " exits are") +
+                   " a fork returning in the child, which leaves the kernel without entering it";
     if (!paired)
         counted += "; entries and exits do not pair up with the " + std::to_string(m.syscalls.total) + " syscalls";
     if (m.page_faults.user)
-        counted += " (plus " + std::to_string(m.page_faults.user) +
-                   " user page faults, which also enter the kernel but are not syscalls)";
+        counted += " (plus " + quantity(m.page_faults.user, "user page fault", "user page faults") +
+                   ", which also enter the kernel but are not syscalls)";
     Check check;
     if (row.mode_switches) {
         std::vector<Cause> causes;
@@ -398,12 +430,8 @@ Check check_mode_switches(const Report& report, const TheoryRow& row)
                             (forks ? " and one more per fork" : "") + ": " + format_figure(designed, 3) +
                             " per transfer" + design_clause(facts);
     }
-    check.summary = format_figure(m.mode_switches_per_transfer, 3) + " mode switches per transfer" +
-                    (check.verdict == Verdict::mismatch
-                         ? " where " + (row.mode_switches ? "\"" + row.name + "\" says " + format_theory(row.mode_switches)
-                                                          : "the workload's design makes " +
-                                                                format_figure(check.expected, 3))
-                         : "");
+    check.summary = calls_summary(check, "mode switch per transfer", "mode switches per transfer", row.name, report,
+                                  facts);
     return check;
 }
 
@@ -434,8 +462,8 @@ Check check_cow_pages(const Report& report)
     Check check = judged("cow_copied_pages", written, written, "theory", static_cast<double>(cow.pages_copied), 0.0,
                          {});
     check.verdict = judge(written, check.measured, 0.0);
-    check.summary = "the child wrote " + std::to_string(cow.pages_written_by_child) + " pages and the kernel copied " +
-                    std::to_string(cow.pages_copied);
+    check.summary = "the child wrote " + quantity(cow.pages_written_by_child, "page", "pages") +
+                    " and the kernel copied " + std::to_string(cow.pages_copied);
     check.explanation = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
                         std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, error code "
                         "PROT|WRITE: wp_page_copy), " + bytes(cow.copy_bytes) + " copied, after the child read all " +
@@ -487,132 +515,6 @@ Check check_pollution(const Report& report)
                              "cache warm?)";
     }
     return check;
-}
-
-// ---- findings: what the run shows that the table does not ask about ----
-
-std::vector<std::string> findings(const Report& report)
-{
-    std::vector<std::string> out;
-    const Measured& m = report.measured;
-    const double payload = static_cast<double>(report.workload.bytes);
-
-    out.push_back("receiver: recv() copied " + bytes(m.receiver.copy_bytes) + " (" +
-                  format_fixed(ratio(m.receiver.copy_bytes, payload)) +
-                  " x payload) from socket buffers into user memory (skb_copy_datagram_iovec); "
-                  "the theory table stops at the sender's NIC and leaves this copy out");
-
-    // The textbook's sendfile copies page cache -> socket buffer. Where the
-    // route keeps SG (TCP's is always set when GSO is), the socket buffer
-    // holds the page-cache pages and the copy moves to the device.
-    const CopyBytes& c = m.cpu_copy_bytes;
-    if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
-        !m.socket.sendmsg.spliced_copied_bytes)
-        out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +
-                      bytes(m.socket.sendmsg.spliced_bytes) +
-                      " as references to page-cache pages, and the payload was copied only at transmit, when the "
-                      "device without scatter-gather needed it linear");
-
-    if (m.page_faults.kernel || m.page_cache.mapped_pages) {
-        const PageCacheStats& cache = m.page_cache;
-        std::string text = "the sender took " + std::to_string(m.page_faults.kernel) +
-                           " page faults in kernel mode (the copy in write() touching a fresh mapping) and " +
-                           std::to_string(m.page_faults.user) + " in user mode; they mapped " +
-                           std::to_string(cache.mapped_pages) + " file pages (kmem:rss_stat): " +
-                           std::to_string(cache.fault_around_pages) + " through " +
-                           std::to_string(cache.fault_around_calls) + " fault-arounds, " +
-                           std::to_string(cache.mmap_faults) + " through single-page filemap faults";
-        if (cache.mapped_pages > cache.fault_around_pages + cache.mmap_faults)
-            text += ", and " + std::to_string(cache.mapped_pages - cache.fault_around_pages - cache.mmap_faults) +
-                    " beyond the windows those events name: the kernel mapped whole large folios at once, "
-                    "which no filemap event reports";
-        out.push_back(text);
-    }
-    if (m.page_cache.out_of_range_events)
-        out.push_back(std::to_string(m.page_cache.out_of_range_events) +
-                      " page-cache events named pages past the end of the workload file and were not counted");
-    if (m.socket.unattributed_device_bytes)
-        out.push_back(bytes(m.socket.unattributed_device_bytes) +
-                      " left through a device whose counter slot another device held; they are in the socket "
-                      "totals but not in any device's");
-    if (m.dma_bytes.other_device)
-        out.push_back("the sender also did " + bytes(m.dma_bytes.other_device) +
-                      " of block I/O to other devices than the workload file's");
-    if (m.socket.retransmit_skbs)
-        out.push_back("TCP retransmitted " + std::to_string(m.socket.retransmit_skbs) + " skbs (" +
-                      bytes(m.socket.retransmit_bytes) + "); xmit saw " + bytes(m.socket.resent_payload_bytes) +
-                      " of payload a second time, " + bytes(m.socket.resent_linear_payload_bytes) +
-                      " of it linear, i.e. copied again");
-    if (m.socket.ownerless_skbs)
-        out.push_back(std::to_string(m.socket.ownerless_skbs) +
-                      " skbs reached the device with no owning socket (skb->sk NULL: software GSO gives segments "
-                      "an owner only when the original skb had TCP's tcp_wfree destructor); they were matched to "
-                      "the sender's connection by their TCP/IPv4 4-tuple and counted");
-    return out;
-}
-
-// ---- the headline ----
-
-const Check* find_check(const Report& report, const std::string& metric)
-{
-    for (const Check& check : report.checks)
-        if (check.metric == metric)
-            return &check;
-    return nullptr;
-}
-
-// The worst check, the first of its verdict.
-const Check* worst_check(const Report& report)
-{
-    for (Verdict wanted : {Verdict::invalid, Verdict::mismatch})
-        for (const Check& check : report.checks)
-            if (check.verdict == wanted)
-                return &check;
-    return nullptr;
-}
-
-std::string copies_word(double copies)
-{
-    const double whole = std::round(copies);
-    const bool round = std::fabs(copies - whole) < 0.005 && (whole != 0 || copies == 0);
-    const std::string figure = round ? std::to_string(static_cast<long long>(whole)) : format_figure(copies, 2);
-    return figure + (figure == "1" ? " copy" : " copies");
-}
-
-std::string headline(const Report& report, const EgressCapability& egress)
-{
-    const Measured& m = report.measured;
-    const std::string& t = report.technique;
-    const Check* worst = worst_check(report);
-    if (report.verdict == Verdict::invalid)
-        return t + ": INVALID — " + worst->summary + "; no figure of this run can be trusted";
-    if (report.verdict == Verdict::mismatch)
-        return t + ": NOT as the table says — " + worst->summary;
-
-    const std::uint64_t copied = m.cpu_copy_bytes.total;
-    const std::string payload = bytes(report.workload.bytes);
-    std::string text;
-    if (copied == 0)
-        text = t + ": zero-copy — the CPU copied 0 B of " + payload;
-    else
-        text = t + ": " + copies_word(m.cpu_copies) + " — " + bytes(copied) + " copied for " + payload;
-    const Check* cpu = find_check(report, "cpu_copies");
-    if (cpu && (cpu->verdict == Verdict::explained || cpu->verdict == Verdict::environment))
-        text += "; \"" + report.theory_row + "\" says " + format_theory(report.theory.cpu_copies) + ": " +
-                cpu->causes.front().evidence;
-    else
-        text += ", as \"" + report.theory_row + "\" says";
-    if (report.theory_row_selection.candidates.size() > 1)
-        text += " (expected: " + egress.why + ")";
-    if (report.verdict == Verdict::explained) {
-        std::string others;
-        for (const Check& check : report.checks)
-            if (check.verdict == Verdict::explained && check.metric != "cpu_copies")
-                others += (others.empty() ? "" : ", ") + check.metric;
-        if (!others.empty())
-            text += "; explained: " + others;
-    }
-    return text;
 }
 
 }  // namespace
@@ -683,8 +585,9 @@ void analyze(Report& report)
     report.theory_row_selection.candidates = expected.candidates;
     report.theory_row_selection.expected = row.id;
     report.theory_row_selection.reason = expected.reason;
-    report.theory = {row.id,         row.name,  row.name_zh,      row.cpu_copies, row.dma_copies,
-                     row.syscalls,   row.syscalls_per_transfer, row.mode_switches, row.remark, row.source};
+    report.theory = {row.id,       row.name,  row.name_zh,    row.cpu_copies, row.dma_copies,
+                     row.syscalls, row.syscalls_per_transfer,  row.mode_switches, row.remark, row.source,
+                     cite(row.source)};
 
     EgressDevice& egress_device = report.environment.egress;
     if (!egress_device.name.empty()) {
@@ -721,7 +624,7 @@ void analyze(Report& report)
             break;
         }
     report.findings = findings(report);
-    report.headline = headline(report, egress);
+    report.headline = headline(report);
 }
 
 }  // namespace zctrace

@@ -45,6 +45,17 @@ FeatureState any_tx_checksum(const std::map<std::string, DeviceFeature>& feature
     return out;
 }
 
+// The drivers of virtual machines' NICs: their "DMA" is the host's backend
+// copying or mapping guest memory, which the guest cannot see.
+bool is_paravirtual_driver(std::string_view driver)
+{
+    for (std::string_view known : {"virtio_net", "hv_netvsc", "netvsc", "vmxnet3", "xen_netfront", "vif", "gve",
+                                   "ibmveth"})
+        if (driver == known)
+            return true;
+    return false;
+}
+
 bool has_bus_device(const std::string& name)
 {
     std::error_code ec;
@@ -79,6 +90,10 @@ void judge_zero_copy(InterfaceFeatures& device)
     std::string how = "scatter-gather and TX checksum are on: skbs can carry page-cache pages as frags to the device";
     if (device.loopback)
         how += "; lo hands them to the receive path, so no DMA engine is involved";
+    else if (device.paravirtual)
+        how += "; " + device.driver + " is a paravirtual NIC: the host's backend moves its data, so zero-copy in "
+               "this guest ends at the virtual device, and whether the host then copies or gathers is not visible "
+               "from here";
     else if (device.hardware)
         how += "; a bus device is behind it, so the NIC can gather them by DMA (the seeds' \"DMA gather\"); "
                "--observe shows how much of its traffic does";
@@ -114,6 +129,10 @@ Result<std::vector<InterfaceFeatures>> read_interfaces(const std::vector<std::st
         device.up = up;
         device.loopback = (link.flags & IFF_LOOPBACK) != 0;
         device.hardware = !device.loopback && has_bus_device(link.name);
+        // Some virtual devices answer no ethtool query; they keep an empty driver.
+        if (auto driver = read_device_driver(link.name))
+            device.driver = *driver;
+        device.paravirtual = is_paravirtual_driver(device.driver);
         // Some virtual devices answer no ethtool query; they keep "absent".
         if (auto features = read_device_features(link.name)) {
             device.scatter_gather = feature(*features, "tx-scatter-gather");

@@ -170,6 +170,7 @@ Measured measure(const RunObservation& observation)
     cache.out_of_range_events = mem.out_of_range;
 
     m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
+    m.tcp_counters = observation.tcp_counters;
 
     m.kernel_counters = {k.voluntary_switches, k.involuntary_switches, k.minor_faults, k.major_faults,
                          k.read_syscalls,      k.write_syscalls,       k.read_chars,   k.write_chars};

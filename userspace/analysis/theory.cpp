@@ -42,6 +42,52 @@ const std::vector<TheoryRow>& prose_claims()
     return rows;
 }
 
+namespace {
+
+// The seed articles in ../shared/seeds/, by number: title and a gloss. 002
+// has only a template's front matter ("数据库模板", interview notes on
+// operating systems) and 003 no title at all: named here by their subject
+// and by 003's image folder ("零拷贝mmap与sendFile").
+struct SeedArticle {
+    std::string_view number;
+    std::string_view title;
+};
+constexpr SeedArticle kSeedArticles[] = {
+    {"000", "\"零拷贝技术详解\" (zero-copy explained)"},
+    {"001", "\"零拷贝技术\" (zero-copy techniques)"},
+    {"002", "\"后端面试 · 操作系统\" (interview notes: operating systems)"},
+    {"003", "\"零拷贝 mmap 与 sendFile\" (zero-copy with mmap and sendfile)"},
+};
+
+}  // namespace
+
+std::string cite(std::string_view source)
+{
+    std::string out;
+    constexpr std::string_view kSeed = "seed ";
+    for (std::size_t at = 0; at < source.size();) {
+        const std::size_t found = source.find(kSeed, at);
+        if (found == std::string_view::npos) {
+            out.append(source.substr(at));
+            break;
+        }
+        out.append(source.substr(at, found - at));
+        const std::string_view number = source.substr(found + kSeed.size(), 3);
+        std::string_view title;
+        for (const SeedArticle& article : kSeedArticles)
+            if (article.number == number)
+                title = article.title;
+        if (title.empty()) {
+            out.append(kSeed);
+            at = found + kSeed.size();
+            continue;
+        }
+        out.append(title);
+        at = found + kSeed.size() + number.size();
+    }
+    return out;
+}
+
 const TheoryRow* find_theory_row(std::string_view id)
 {
     for (const auto* rows : {&theory_table(), &prose_claims()})

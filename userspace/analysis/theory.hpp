@@ -33,6 +33,10 @@ struct TheoryRow {
 const std::vector<TheoryRow>& theory_table();
 // Claims the seeds make in prose, outside the table (copy-on-write).
 const std::vector<TheoryRow>& prose_claims();
+// A source as the rows give it ("seed 000 §3.3; seed 003 §二") with each
+// seed named by its article's title, for readers without ../shared/seeds/.
+std::string cite(std::string_view source);
+
 // Searches the table, then the prose claims.
 const TheoryRow* find_theory_row(std::string_view id);
 

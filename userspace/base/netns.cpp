@@ -18,7 +18,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 namespace zctrace {
@@ -274,6 +276,18 @@ Result<void> ethtool(const std::string& ifname, void* command, const std::string
 
 }  // namespace
 
+Result<std::string> read_device_driver(const std::string& ifname)
+{
+    ethtool_drvinfo info{};
+    info.cmd = ETHTOOL_GDRVINFO;
+    if (auto got = ethtool(ifname, &info, "read the driver"); !got) {
+        if (got.error().code == EOPNOTSUPP)
+            return std::string();
+        return got.error();
+    }
+    return std::string(info.driver, strnlen(info.driver, sizeof info.driver));
+}
+
 Result<std::map<std::string, DeviceFeature>> read_device_features(const std::string& ifname)
 {
     // How many feature names there are, then the names, then the bits.
@@ -334,6 +348,60 @@ Offloads offloads_of(const std::map<std::string, DeviceFeature>& features)
         if (const auto csum = features.find(name); csum != features.end())
             offloads.tx_checksum = offloads.tx_checksum.value_or(false) || csum->second.active;
     return offloads;
+}
+
+namespace {
+
+// The counters that tell loss from reordering, and resends from sends.
+constexpr const char* kTcpCounters[] = {
+    "RetransSegs",       "TCPLostRetransmit", "TCPFastRetrans",  "TCPSlowStartRetrans", "TCPTimeouts",
+    "TCPSpuriousRTOs",   "TCPLossProbes",     "TCPSACKReorder",  "TCPTSReorder",        "TCPRenoReorder",
+    "TCPDSACKUndo",      "TCPDSACKRecv",      "TCPSACKRecovery", "TCPRetransFail",
+};
+
+// "Prefix: name name ...\nPrefix: value value ..." pairs, as snmp and
+// netstat lay them out.
+Result<void> read_counter_pairs(const char* path, TcpCounters& out)
+{
+    std::ifstream in(path);
+    if (!in)
+        return Error::from_errno(std::string("cannot read ") + path);
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values)) {
+        std::istringstream name_words(names), value_words(values);
+        std::string name, prefix;
+        name_words >> prefix;
+        value_words >> prefix;
+        std::int64_t value = 0;
+        while (name_words >> name && value_words >> value)
+            for (const char* wanted : kTcpCounters)
+                if (name == wanted)
+                    out[name] = value;
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<TcpCounters> read_tcp_counters()
+{
+    TcpCounters counters;
+    for (const char* path : {"/proc/thread-self/net/snmp", "/proc/thread-self/net/netstat"})
+        if (auto read = read_counter_pairs(path, counters); !read)
+            return read.error();
+    return counters;
+}
+
+TcpCounters counter_delta(const TcpCounters& before, const TcpCounters& after)
+{
+    TcpCounters delta;
+    for (const auto& [name, value] : after) {
+        const auto old = before.find(name);
+        const std::int64_t change = value - (old == before.end() ? 0 : old->second);
+        if (change)
+            delta[name] = change;
+    }
+    return delta;
 }
 
 }  // namespace zctrace

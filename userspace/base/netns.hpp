@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,12 +84,25 @@ Result<std::map<std::string, DeviceFeature>> read_device_features(const std::str
 inline constexpr const char* kTxChecksumFeatures[] = {"tx-checksum-ipv4", "tx-checksum-ip-generic",
                                                       "tx-checksum-ipv6"};
 
+// The device's driver as `ethtool -i` names it ("virtio_net", "veth"); empty
+// when the device has none to report (lo).
+Result<std::string> read_device_driver(const std::string& ifname);
+
 // What decides whether page-cache pages can leave a device uncopied.
 struct Offloads {
     std::optional<bool> scatter_gather;  // null: the device reports no such feature
     std::optional<bool> tx_checksum;     // any of kTxChecksumFeatures active
 };
 Offloads offloads_of(const std::map<std::string, DeviceFeature>& features);
+
+// The TCP counters that say why segments were sent again (Tcp: RetransSegs,
+// TcpExt: TCPSACKReorder, TCPDSACKUndo, TCPTimeouts, TCPLostRetransmit, ...),
+// from /proc/thread-self/net/{snmp,netstat}: those of the calling thread's
+// network namespace, every socket in it included.
+using TcpCounters = std::map<std::string, std::int64_t>;
+Result<TcpCounters> read_tcp_counters();
+// What changed between two readings, counters that did not change left out.
+TcpCounters counter_delta(const TcpCounters& before, const TcpCounters& after);
 
 // ETHTOOL_SSG. The kernel drops what depends on SG (TSO) along with it.
 Result<void> set_scatter_gather(const std::string& ifname, bool on);

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -165,6 +166,18 @@ HostFacts gather_host_facts()
     host.lockdown = read_lockdown().mode;
     host.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     return host;
+}
+
+std::string utc_now_milliseconds()
+{
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    std::tm tm{};
+    gmtime_r(&now.tv_sec, &tm);
+    char buffer[40];
+    const std::size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buffer + length, sizeof buffer - length, ".%03ldZ", now.tv_nsec / 1000000);
+    return buffer;
 }
 
 }  // namespace zctrace

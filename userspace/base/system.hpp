@@ -63,5 +63,7 @@ HostFacts gather_host_facts();
 
 // Now, in UTC, ISO 8601: every document's created_at.
 std::string utc_now();
+// The same with milliseconds ("2026-11-29T12:15:18.042Z"): NDJSON samples.
+std::string utc_now_milliseconds();
 
 }  // namespace zctrace

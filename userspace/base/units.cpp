@@ -5,18 +5,114 @@
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 namespace zctrace {
+
+namespace {
+
+constexpr std::size_t kMaxQuoted = 20;
+constexpr char kTooLarge[] = "too large; a size must be below 16 EiB";
+
+// The decimal number at the start of `text`: its whole part, its digits
+// without the point and how many of them follow the point (1.5: 1, 15, 1).
+struct Decimal {
+    std::uint64_t whole = 0;  // the part before the point
+    unsigned __int128 digits = 0;
+    unsigned decimals = 0;
+    std::size_t length = 0;  // characters read
+};
+
+// More decimals than a byte count could ever need; the bound also keeps
+// the arithmetic below inside 128 bits.
+constexpr unsigned kMaxDecimals = 9;
+
+std::optional<Decimal> read_decimal(std::string_view text, const char*& why)
+{
+    Decimal number;
+    bool point = false;
+    for (; number.length < text.size(); ++number.length) {
+        const char c = text[number.length];
+        if (c == '.' && !point && number.length > 0) {
+            point = true;
+            continue;
+        }
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            break;
+        if (point && ++number.decimals > kMaxDecimals) {
+            why = "too many decimals";
+            return std::nullopt;
+        }
+        // The whole part alone must fit in 64 bits: anything larger is no size.
+        const unsigned digit = static_cast<unsigned>(c - '0');
+        if (!point) {
+            if (number.whole > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
+                why = kTooLarge;
+                return std::nullopt;
+            }
+            number.whole = number.whole * 10 + digit;
+        }
+        number.digits = number.digits * 10 + digit;
+    }
+    if (number.length == 0) {
+        why = "it must start with a number";
+        return std::nullopt;
+    }
+    if (text[number.length - 1] == '.') {
+        why = "a decimal point needs digits after it";
+        return std::nullopt;
+    }
+    return number;
+}
+
+// The bytes one unit stands for: "K" 1024, "kB" 1000, "" or "B" 1; 0 for
+// what is not a unit.
+std::uint64_t unit_bytes(std::string_view unit)
+{
+    std::string upper;
+    for (char c : unit)
+        upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper.empty() || upper == "B")
+        return 1;
+    const std::string_view prefixes = "KMGT";
+    const std::size_t power = prefixes.find(upper[0]);
+    if (power == std::string_view::npos)
+        return 0;
+    const std::string_view rest = std::string_view(upper).substr(1);
+    std::uint64_t base = 0;
+    if (rest.empty() || rest == "I" || rest == "IB")
+        base = 1024;  // K, Ki, KiB: binary, as dd reads K
+    else if (rest == "B")
+        base = 1000;  // kB: decimal, as dd reads kB and MB
+    else
+        return 0;
+    std::uint64_t bytes = 1;
+    for (std::size_t i = 0; i <= power; ++i)
+        bytes *= base;
+    return bytes;
+}
+
+}  // namespace
+
+std::string quote_input(std::string_view text)
+{
+    if (text.size() <= kMaxQuoted)
+        return "'" + std::string(text) + "'";
+    std::size_t cut = kMaxQuoted - 4;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)  // not inside a UTF-8 character
+        --cut;
+    return "'" + std::string(text.substr(0, cut)) + "…'";
+}
 
 Result<double> parse_duration(std::string_view text)
 {
     auto bad = [&](const char* why) {
-        return Error{EINVAL, "invalid duration '" + std::string(text) + "': " + why +
-                                 " (examples: 500ms, 1s, 2.5s, 1m; a bare number is seconds)"};
+        return Error{EINVAL, "invalid duration " + quote_input(text) + ": " + why + " (examples: " +
+                                 kDurationSyntax + ")"};
     };
     double number = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc() || end == text.data())
+    if (ec != std::errc() || end == text.data() || !std::isfinite(number))
         return bad("it must start with a number");
     const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
     double scale = 0;
@@ -28,52 +124,40 @@ Result<double> parse_duration(std::string_view text)
         scale = 60;
     else
         return bad("unknown unit");
-    if (!(number >= 0) || number > 1e9)
-        return bad("out of range");
+    if (number < 0)
+        return bad("a duration cannot be negative");
+    if (!(number <= 1e9))
+        return bad("too long");
     return number * scale;
 }
 
 Result<std::uint64_t> parse_size(std::string_view text)
 {
     auto bad = [&](const char* why) {
-        return Error{EINVAL, "invalid size '" + std::string(text) + "': " + why +
-                                 " (examples: 4096, 64K, 16M, 1G)"};
+        return Error{EINVAL, "invalid size " + quote_input(text) + ": " + why + " (examples: 4096, 64K, 1.5G, 16MB; " +
+                                 kSizeSyntax + ")"};
     };
-    std::size_t pos = 0;
-    std::uint64_t number = 0;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
-        std::uint64_t digit = text[pos] - '0';
-        if (number > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
-            return bad("too large");
-        number = number * 10 + digit;
-        ++pos;
-    }
-    if (pos == 0)
-        return bad("it must start with a number");
-
-    std::string suffix;
-    for (; pos < text.size(); ++pos)
-        suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(text[pos])));
-    unsigned shift = 0;
-    if (!suffix.empty()) {
-        const char unit = suffix[0];
-        const std::string rest = suffix.substr(1);
-        if (rest != "" && rest != "B" && rest != "I" && rest != "IB")
-            return bad("unknown unit");
-        if (unit == 'B' && !rest.empty())
-            return bad("unknown unit");
-        switch (unit) {
-        case 'B': shift = 0; break;
-        case 'K': shift = 10; break;
-        case 'M': shift = 20; break;
-        case 'G': shift = 30; break;
-        case 'T': shift = 40; break;
-        default: return bad("unknown unit");
-        }
-    }
-    if (shift && number > (std::numeric_limits<std::uint64_t>::max() >> shift))
-        return bad("too large");
-    return number << shift;
+    const char* why = nullptr;
+    const std::optional<Decimal> number = read_decimal(text, why);
+    if (!number)
+        return bad(why);
+    const std::uint64_t unit = unit_bytes(text.substr(number->length));
+    if (unit == 0)
+        return bad("unknown unit");
+    if (number->whole > std::numeric_limits<std::uint64_t>::max() / unit)
+        return bad(kTooLarge);
+    unsigned __int128 scale = 1;
+    for (unsigned i = 0; i < number->decimals; ++i)
+        scale *= 10;
+    // The whole part times the unit fits in 64 bits, so with at most 9
+    // decimals this stays below 2^64 * 10^9 < 2^94.
+    const unsigned __int128 scaled = number->digits * unit;
+    if (scaled % scale != 0)
+        return bad("it is not a whole number of bytes");
+    const unsigned __int128 bytes = scaled / scale;
+    if (bytes > std::numeric_limits<std::uint64_t>::max())
+        return bad(kTooLarge);
+    return static_cast<std::uint64_t>(bytes);
 }
 
 std::string format_bytes(std::uint64_t bytes)
@@ -142,6 +226,11 @@ std::string format_number(double value)
     char text[32];
     std::snprintf(text, sizeof text, "%.6g", value);
     return text;
+}
+
+std::string quantity(std::uint64_t count, std::string_view singular, std::string_view plural)
+{
+    return std::to_string(count) + " " + std::string(count == 1 ? singular : plural);
 }
 
 }  // namespace zctrace

@@ -1,4 +1,4 @@
-// Byte sizes as users type them ("64M", "16K", "1G", "4096") and as reports print them.
+// Byte sizes as users type them ("64M", "16K", "1.5G", "16MB", "4096") and as reports print them.
 #pragma once
 
 #include <cstdint>
@@ -10,12 +10,26 @@
 
 namespace zctrace {
 
-// Binary suffixes K, M, G, T (optionally followed by "i" and/or "B"), no suffix = bytes.
+// Sizes as dd reads them: K, M, G, T (also Ki, KiB, ...) are powers of 1024,
+// kB, MB, GB, TB powers of 1000; B or no suffix is bytes; letters in any
+// case. The number may have decimals ("1.5G") as long as the result is a
+// whole number of bytes.
 Result<std::uint64_t> parse_size(std::string_view text);
+
+// What --help and error messages say about sizes.
+inline constexpr char kSizeSyntax[] =
+    "K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; kB, MB, GB, TB powers of 1000";
 
 // Durations as users type them: "500ms", "1s", "2.5s", "1m"; a bare number
 // is seconds. In seconds.
 Result<double> parse_duration(std::string_view text);
+
+// What --help and error messages say about durations.
+inline constexpr char kDurationSyntax[] = "500ms, 1s, 2.5s, 1m; a bare number is seconds";
+
+// What the user typed, quoted for a message: 'text', cut short past 20
+// characters so that a pasted number cannot flood the message.
+std::string quote_input(std::string_view text);
 
 // "64 MiB", "1.5 GiB", "512 B": exact when the value is a whole number of units.
 std::string format_bytes(std::uint64_t bytes);
@@ -31,6 +45,9 @@ std::string format_figure(double value, int decimals = 2);
 // Whole numbers bare ("2", "16777216"), others with up to 6 significant
 // digits ("1.00781", "0.25"): for figures of mixed kinds side by side.
 std::string format_number(double value);
+
+// "1 copy", "2 copies", "0 copies": a count and its noun, agreeing.
+std::string quantity(std::uint64_t count, std::string_view singular, std::string_view plural);
 
 // Where the seeds give no figure.
 inline constexpr char kNoFigure[] = "—";

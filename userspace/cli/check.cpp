@@ -16,7 +16,7 @@ namespace {
 struct CheckOptions {
     std::vector<std::string> reports;
     bool strict = false;
-    bool json = false;
+    std::string format = "text";
 };
 
 std::string verdict_or_dash(const std::optional<Verdict>& verdict)
@@ -87,14 +87,14 @@ int run_check(const CheckOptions& options)
     for (const LoadedReport& each : *loaded) {
         const Rejudgement judged = rejudge(each.report);
         const std::string path = each.path.string();
-        if (options.json)
+        if (options.format == "json")
             out.push_back(to_json(path, judged));
         else
             std::cout << render(path, judged) << "\n";
         if (judged.report.verdict == Verdict::mismatch || judged.report.verdict == Verdict::invalid)
             failing.push_back(path + " (" + std::string(verdict_name(judged.report.verdict)) + ")");
     }
-    if (options.json)
+    if (options.format == "json")
         std::cout << out.dump(2) << "\n";
     if (options.strict && !failing.empty())
         return fail(kExitFailed, "--strict: " + join(failing));
@@ -109,10 +109,10 @@ void setup_check(CLI::App& app, int& exit_code)
     CLI::App* check = app.add_subcommand(
         "check", "Judge stored reports again with this zctrace's rules and show what changed");
     add_report_paths(*check, options->reports);
-    check->add_flag("--strict", options->strict, "Exit 1 when a report comes out mismatch or invalid");
-    check->add_flag("--json", options->json,
-                    "An array with, per report: path, stored and new verdict, headline, and every check's stored "
-                    "and new verdict");
+    check->add_flag("--strict", options->strict, "exit 1 when a report comes out mismatch or invalid");
+    add_format_options(*check, options->format,
+                       "text (per report: its headline, verdict and the checks that changed), or json: an array with, "
+                       "per report, path, stored and new verdict, headline, and every check's stored and new verdict");
     check->footer("Every check is recomputed from the report's measured, workload and environment members; a "
                   "report whose figures contradict each other (cpu_copies that is not the copied bytes over the "
                   "payload, ...) is invalid. Exit status: 0; 1 with --strict when a report is mismatch or invalid; "

@@ -2,6 +2,8 @@
 // exit status in `exit_code` when it runs.
 #pragma once
 
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 
 namespace zctrace::cli {
@@ -11,6 +13,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;       // a run failed, or --strict found a mismatch
 inline constexpr int kExitUsage = 2;        // bad command line or input
 inline constexpr int kExitUnsupported = 3;  // privileges, BTF, tracefs or a probe missing
+// 128 + N: stopped by signal N. A reader of stdout that went away counts as
+// SIGPIPE, as it would for any stage of a shell pipeline.
+inline constexpr int kExitStdoutClosed = 128 + SIGPIPE;
 
 void setup_list(CLI::App& app, int& exit_code);
 void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose);
@@ -21,5 +26,7 @@ void setup_export(CLI::App& app, int& exit_code);
 void setup_diff(CLI::App& app, int& exit_code);
 void setup_validate(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
+// `zctrace help [COMMAND|terms]`; registered last, so it knows every command.
+void setup_help(CLI::App& app, int& exit_code);
 
 }  // namespace zctrace::cli

@@ -1,5 +1,10 @@
 #include "common.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -9,10 +14,49 @@
 #include "commands.hpp"
 
 namespace zctrace::cli {
+namespace {
+
+// One process runs one command, named as its parsing starts.
+std::string g_command;
+
+// "text, json or ndjson"
+std::string either(const std::vector<std::string>& values)
+{
+    std::string text;
+    for (std::size_t i = 0; i < values.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == values.size() ? " or " : ", ") + values[i];
+    return text;
+}
+
+// 0.05 -> "50ms", 86400 -> "86400s": how the parser reads them back.
+std::string spoken_duration(double seconds)
+{
+    return seconds < 1 ? format_number(seconds * 1000) + "ms" : format_number(seconds) + "s";
+}
+
+// A pipe whose read end is closed reports POLLERR to its writer; a full
+// disk does not, so the two failures can be told apart after the fact.
+bool stdout_reader_gone()
+{
+    pollfd fd{STDOUT_FILENO, POLLOUT, 0};
+    return ::poll(&fd, 1, 0) == 1 && (fd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+}  // namespace
+
+void begin_command(const std::string& name)
+{
+    g_command = name;
+}
+
+std::string command_label()
+{
+    return g_command.empty() ? "zctrace" : "zctrace " + g_command;
+}
 
 int fail(int status, const std::string& message)
 {
-    std::cerr << "zctrace: " << message << "\n";
+    std::cerr << command_label() << ": " << message << "\n";
     return status;
 }
 
@@ -29,6 +73,8 @@ int exit_status(const Error& error)
 
 int fail(const Error& error, const std::string& context)
 {
+    if (error.kind == ErrorKind::interrupted && interrupt_signal() == SIGPIPE)
+        return fail(exit_status(error), "stopped because stdout was closed (its reader went away); probes detached");
     if (error.kind == ErrorKind::interrupted)
         return fail(exit_status(error), "interrupted; probes detached, no report written" +
                                             (context.empty() ? "" : " for " + context));
@@ -39,10 +85,146 @@ int run_uninterrupted(const std::function<int()>& command)
 {
     install_interrupt_handlers();
     const int status = command();
-    if (!interrupted())
+    // A closed stdout interrupts nothing that is being written: finish_stdout() reports it.
+    if (!interrupted() || interrupt_signal() == SIGPIPE)
         return status;
     return fail(exit_status(Error{EINTR, "interrupted", ErrorKind::interrupted}),
                 std::string("interrupted") + (status == kExitOk ? "; what was being written is whole" : ""));
+}
+
+bool flush_stdout()
+{
+    std::cout.flush();
+    if (std::cout)
+        return true;
+    if (stdout_reader_gone())
+        raise_interrupt(SIGPIPE);
+    return false;
+}
+
+int finish_stdout(int exit_code)
+{
+    if (flush_stdout())
+        return exit_code;
+    if (interrupt_signal() == SIGPIPE)
+        return kExitStdoutClosed;
+    return exit_code == kExitOk ? fail(kExitFailed, "cannot write to stdout") : exit_code;
+}
+
+std::ostream& tables_stream(const std::string& format)
+{
+    return format == "text" ? std::cout : std::cerr;
+}
+
+void add_format_options(CLI::App& command, std::string& format, const std::string& description,
+                        const std::vector<std::string>& formats)
+{
+    CLI::Option* format_option = command.add_option("-f,--format", format, description + " (default " + format + ")")
+                                     ->option_text("FORMAT")
+                                     ->check(one_of(formats));
+    // Option callbacks run after the whole line is read, in the order the
+    // options were added, so --format's value is known here whichever came first.
+    command.add_flag_callback(
+        "-j,--json",
+        [&format, format_option] {
+            if (format_option->count() > 0 && format != "json")
+                throw CLI::ValidationError("--json", "it means --format json, and --format says " + format +
+                                                         "; give one of them");
+            format = "json";
+        },
+        "the same as --format json");
+}
+
+void add_out_option(CLI::App& command, std::string& out, const std::string& description)
+{
+    command.add_option("-o,--out", out, description + " (default " + out + ")")->option_text("DIR");
+}
+
+CLI::Option* add_size_option(CLI::App& command, const std::string& names, std::string& size,
+                             const std::string& description)
+{
+    return command.add_option(names, size, description + " (default " + format_bytes(*parse_size(size)) + ")")
+        ->option_text("SIZE")
+        ->check(size_validator());
+}
+
+void add_verbose_flag(CLI::App& command, bool& verbose)
+{
+    command.add_flag("-v,--verbose", verbose, "show libbpf's messages as they come (doctor, run, gather)")
+        ->group("Global options");
+}
+
+void add_renamed_option(CLI::App& command, const std::string& old_name, const std::string& message)
+{
+    command.add_option(old_name)
+        ->group(kRenamedGroup)
+        ->check(CLI::Validator([message](const std::string&) { return message; }, ""));
+}
+
+void add_report_paths(CLI::App& command, std::vector<std::string>& paths)
+{
+    command.add_option("reports", paths, "report files, or directories of them (e.g. reports/)")
+        ->required()
+        ->option_text("REPORT...");
+}
+
+CLI::Validator size_validator()
+{
+    return CLI::Validator(
+        [](const std::string& text) {
+            auto size = parse_size(text);
+            if (!size)
+                return size.error().message;
+            if (*size == 0)
+                return "size " + quote_input(text) + " is no bytes; give at least 1, e.g. 64K";
+            return std::string();
+        },
+        "");
+}
+
+CLI::Validator duration_validator(double min_seconds, double max_seconds)
+{
+    return CLI::Validator(
+        [=](const std::string& text) {
+            auto seconds = parse_duration(text);
+            if (!seconds)
+                return seconds.error().message;
+            if (*seconds < min_seconds)
+                return quote_input(text) + " is shorter than the " + spoken_duration(min_seconds) + " minimum";
+            if (*seconds > max_seconds)
+                return quote_input(text) + " is longer than the " + spoken_duration(max_seconds) + " maximum";
+            return std::string();
+        },
+        "");
+}
+
+CLI::Validator count_validator()
+{
+    return CLI::Validator(
+        [](const std::string& text) {
+            std::uint64_t value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (!text.empty() && text.front() == '-')
+                return quote_input(text) + " is negative; give a whole number, 0 or more";
+            if (ec == std::errc::result_out_of_range)
+                return quote_input(text) + " is too large; give a whole number below 2^64";
+            if (ec != std::errc() || end != text.data() + text.size())
+                return quote_input(text) + " is not a whole number; give 0, 1, 2, ...";
+            return std::string();
+        },
+        "");
+}
+
+CLI::Validator one_of(std::vector<std::string> values)
+{
+    return CLI::Validator(
+        [values](const std::string& text) {
+            for (const std::string& value : values)
+                if (text == value)
+                    return std::string();
+            return quote_input(text) + " is not a choice here; give " + either(values);
+        },
+        "");
 }
 
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
@@ -56,29 +238,12 @@ std::string summarize_probes(const std::vector<AttachedProbe>& probes)
     return text;
 }
 
-std::string validate_size(const std::string& text)
-{
-    auto size = parse_size(text);
-    if (!size)
-        return size.error().message;
-    if (*size == 0)
-        return "size '" + text + "' must be at least 1 byte";
-    return {};
-}
-
 std::string join(const std::vector<std::string>& names)
 {
     std::string text;
     for (const std::string& name : names)
         text += (text.empty() ? "" : ", ") + name;
     return text;
-}
-
-void add_report_paths(CLI::App& command, std::vector<std::string>& paths)
-{
-    command.add_option("reports", paths, "Report files, or directories of them (e.g. reports/)")
-        ->required()
-        ->type_name("REPORTS");
 }
 
 }  // namespace zctrace::cli

@@ -1,8 +1,13 @@
-// What every subcommand reports the same way: failures and their exit status.
+// What every subcommand does the same way: its messages and exit statuses,
+// its stdout, and the options that every command spells alike (--format,
+// --json, --out, sizes, durations, numbers), so that a flag means the same
+// thing wherever it appears.
 #pragma once
 
 #include <functional>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -11,12 +16,20 @@
 
 namespace zctrace::cli {
 
-// Prints "zctrace: <message>" and returns status.
+// ---- messages ----
+
+// Names the command that is running, as it starts parsing: every message
+// after that starts with "zctrace <name>:".
+void begin_command(const std::string& name);
+// "zctrace run", or "zctrace" before a command is known.
+std::string command_label();
+
+// Prints "zctrace <command>: <message>" and returns status.
 int fail(int status, const std::string& message);
 // The exit status for an error's kind; an interruption exits 128 + signal.
 int exit_status(const Error& error);
-// Prints the error (for an interruption: that nothing was written) and
-// returns its exit status.
+// Prints the error (for an interruption: that nothing was written; for a
+// closed stdout: that the command stopped) and returns its exit status.
 int fail(const Error& error, const std::string& context = "");
 
 // For commands that only read reports and write files: Ctrl-C lets the
@@ -24,11 +37,47 @@ int fail(const Error& error, const std::string& context = "");
 // file, then the command exits as interrupted (128 + signal).
 int run_uninterrupted(const std::function<int()>& command);
 
-// CLI11 validator for sizes such as 64M: empty when valid, else why not.
-std::string validate_size(const std::string& text);
+// ---- stdout ----
 
+// Flushes stdout; false when it cannot be written. When that is because its
+// reader went away (`zctrace list | head -1`), the command stops the way a
+// pipeline stage does: raise_interrupt(SIGPIPE), so what runs unwinds (the
+// probes detach, the workload goes) and zctrace exits 141.
+bool flush_stdout();
+// The exit status once a command is done with stdout: exit_code, or 141
+// when stdout's reader went away, or 1 when stdout could not be written
+// otherwise (a full disk must not pass for success in a pipeline).
+int finish_stdout(int exit_code);
+
+// Where a command's tables for people go: stdout, unless stdout carries the
+// JSON (or NDJSON) document; then stderr, so that both can be had at once.
+std::ostream& tables_stream(const std::string& format);
+
+// ---- options every command spells the same way ----
+
+// -f/--format FORMAT, and -j/--json for --format json. `formats` lists the
+// values, the default (text) first; `description` says what each prints.
+void add_format_options(CLI::App& command, std::string& format, const std::string& description,
+                        const std::vector<std::string>& formats = {"text", "json"});
+// -o/--out DIR: the directory the command writes its files to.
+void add_out_option(CLI::App& command, std::string& out, const std::string& description);
+// A size option such as -s/--size SIZE; its default is shown in words.
+CLI::Option* add_size_option(CLI::App& command, const std::string& names, std::string& size,
+                             const std::string& description);
+// -v/--verbose, accepted before and after the command.
+void add_verbose_flag(CLI::App& command, bool& verbose);
+// An option that was renamed: given, it fails with a message that names
+// its new spelling and why. --help does not show it.
+void add_renamed_option(CLI::App& command, const std::string& old_name, const std::string& message);
+inline constexpr char kRenamedGroup[] = "Renamed";
 // The REPORTS... argument of the commands that read run reports.
 void add_report_paths(CLI::App& command, std::vector<std::string>& paths);
+
+// Validators whose messages say what the user typed and what would do.
+CLI::Validator size_validator();  // a size of at least 1 byte
+CLI::Validator duration_validator(double min_seconds, double max_seconds);
+CLI::Validator count_validator();  // a whole number, 0 or more
+CLI::Validator one_of(std::vector<std::string> values);
 
 // "read_write, sendfile"
 std::string join(const std::vector<std::string>& names);

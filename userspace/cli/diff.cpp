@@ -1,5 +1,5 @@
 // `zctrace diff A.json B.json`: two run reports compared metric by metric,
-// as a table for people or JSON (diff.v1) for pipelines.
+// as a table for people or JSON (diff.v2) for pipelines.
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
@@ -19,9 +19,9 @@ namespace {
 struct DiffOptions {
     std::string a;
     std::string b;
-    std::string format = "table";
+    std::string format = "text";
     bool all = false;
-    std::string out;  // empty: stdout
+    std::string output;  // a file; empty: stdout
 };
 
 bool same_file(const std::filesystem::path& x, const std::filesystem::path& y)
@@ -32,23 +32,23 @@ bool same_file(const std::filesystem::path& x, const std::filesystem::path& y)
 
 int run_diff(const DiffOptions& options)
 {
-    if (!options.out.empty()) {
+    if (!options.output.empty()) {
         // Checked before any work, so a typo costs nothing; and a diff written
         // over one of its own inputs would destroy a report.
         std::error_code ec;
-        if (std::filesystem::is_directory(options.out, ec))
-            return fail(kExitUsage, "--out " + options.out + " is a directory; name the file to write, e.g. " +
-                                        (std::filesystem::path(options.out) / "diff.json").string());
-        if (same_file(options.out, options.a) || same_file(options.out, options.b))
-            return fail(kExitUsage, "--out " + options.out + " is one of the reports being compared; name another "
-                                    "file");
+        if (std::filesystem::is_directory(options.output, ec))
+            return fail(kExitUsage, "--output " + options.output + " is a directory; name the file to write, e.g. " +
+                                        (std::filesystem::path(options.output) / "diff.json").string());
+        if (same_file(options.output, options.a) || same_file(options.output, options.b))
+            return fail(kExitUsage, "--output " + options.output +
+                                        " is one of the reports being compared; name another file");
     }
     auto a = load_report(options.a);
     if (!a)
-        return fail(a.error(), "diff");
+        return fail(a.error());
     auto b = load_report(options.b);
     if (!b)
-        return fail(b.error(), "diff");
+        return fail(b.error());
 
     const ReportDiff diff = diff_reports(*a, *b, options.a, options.b);
     std::string text;
@@ -60,12 +60,12 @@ int run_diff(const DiffOptions& options)
     } else {
         text = render_diff_table(diff, options.all);
     }
-    if (options.out.empty()) {
-        std::cout << text << std::flush;
+    if (options.output.empty()) {
+        std::cout << text;
         return kExitOk;
     }
-    if (auto written = write_text_atomically(text, options.out, "choose a writable file with --out"); !written)
-        return fail(Error(written.error()).as(ErrorKind::bad_input), "diff --out");
+    if (auto written = write_text_atomically(text, options.output, "choose a writable file with --output"); !written)
+        return fail(Error(written.error()).as(ErrorKind::bad_input), "--output");
     return kExitOk;
 }
 
@@ -82,15 +82,22 @@ void setup_diff(CLI::App& app, int& exit_code)
         "other measured or workload metric that changed; --all shows every metric. Also shown: the theory row and "
         "verdict of each report, the checks that changed and the environment that differs.\n"
         "Exit status: 0 when the reports were compared (a difference is not an error); 2 when a report cannot be "
-        "read, is not a run report (gather, summary, diff, foreign JSON), comes from a newer zctrace, or --out "
+        "read, is not a run report (gather, summary, diff, foreign JSON), comes from a newer zctrace, or --output "
         "cannot be written.");
-    diff->add_option("a", options->a, "Report A (a <technique>.json written by `zctrace run`)")->required();
-    diff->add_option("b", options->b, "Report B, compared against A")->required();
-    diff->add_option("--format", options->format, "table, or json (schema reports/schema/diff.v1.schema.json)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"table", "json"}));
-    diff->add_flag("--all", options->all, "Every numeric metric of the reports, changed or not");
-    diff->add_option("--out", options->out, "Write to this file (atomically) instead of stdout");
+    diff->add_option("a", options->a, "report A (a <technique>.json written by `zctrace run`)")
+        ->required()
+        ->option_text("A");
+    diff->add_option("b", options->b, "report B, compared against A")->required()->option_text("B");
+    add_format_options(*diff, options->format,
+                       "text (a table), or json (schema reports/schema/diff.v2.schema.json)");
+    diff->add_flag("--all", options->all, "every numeric metric of the reports, changed or not");
+    diff->add_option("--output", options->output,
+                     "write the diff to FILE (atomically) instead of stdout (default none: stdout)")
+        ->option_text("FILE");
+    // --out names a directory in every other command; a file here would make it mean two things.
+    add_renamed_option(*diff, "--out",
+                       "renamed to --output FILE: --out names a directory in every command, and diff writes one "
+                       "file");
     diff->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_diff(*options); }); });
 }
 

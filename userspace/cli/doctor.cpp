@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "tracing/doctor.hpp"
 #include "tracing/libbpf_log.hpp"
 
@@ -10,7 +11,7 @@ namespace zctrace::cli {
 namespace {
 
 struct DoctorOptions {
-    bool json = false;
+    std::string format = "text";
 };
 
 void print_items(const char* title, const std::vector<DoctorItem>& items)
@@ -24,7 +25,7 @@ void print_items(const char* title, const std::vector<DoctorItem>& items)
 int run_doctor_command(const DoctorOptions& options)
 {
     const DoctorReport report = run_doctor();
-    if (options.json) {
+    if (options.format == "json") {
         std::cout << nlohmann::json(report).dump(2) << "\n";
     } else {
         std::cout << "kernel: " << report.kernel << "\nlockdown: " << report.lockdown << "\n";
@@ -49,7 +50,10 @@ void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose)
     auto options = std::make_shared<DoctorOptions>();
     CLI::App* doctor = app.add_subcommand("doctor", "Check what this kernel allows: BTF, lockdown, tracefs, "
                                                     "probe types (tried, not guessed), bpf_stats, tracepoints");
-    doctor->add_flag("--json", options->json, "Print JSON");
+    add_format_options(*doctor, options->format,
+                       "text, or json: kernel, lockdown, each item checked (system, probe types, tracepoints) and "
+                       "whether zctrace can run");
+    doctor->footer("Exit status: 0 when zctrace can run here; 3 when it cannot (the output says what is missing).");
     doctor->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);
         exit_code = run_doctor_command(*options);

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "base/units.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "output/documents.hpp"
@@ -31,7 +32,7 @@ std::string validate_prom_name(const std::string& name)
     // temp file, and a path would escape --textfile-dir.
     if (name.size() <= 5 || !name.ends_with(".prom") || name.front() == '.' ||
         name.find('/') != std::string::npos)
-        return "'" + name + "' must be a plain file name ending in .prom, e.g. zctrace.prom";
+        return quote_input(name) + " must be a plain file name ending in .prom, e.g. zctrace.prom";
     return {};
 }
 
@@ -74,13 +75,13 @@ int run_export(const ExportOptions& options)
     fs::path target;
     if (!options.textfile_dir.empty()) {
         if (auto usable = check_textfile_dir(options.textfile_dir); !usable)
-            return fail(usable.error(), "export");
+            return fail(usable.error());
         target = fs::path(options.textfile_dir) / options.name;
     }
     // With each report's file, so that two colliding reports can be named.
     auto loaded = load_report_files({options.reports.begin(), options.reports.end()});
     if (!loaded)
-        return fail(loaded.error(), "export");
+        return fail(loaded.error());
     std::vector<Report> reports;
     std::vector<std::string> sources;
     for (LoadedReport& each : *loaded) {
@@ -89,19 +90,19 @@ int run_export(const ExportOptions& options)
     }
     auto text = render_openmetrics(reports, sources);
     if (!text)
-        return fail(text.error(), "export");
+        return fail(text.error());
     const std::string what = describe_export(reports.size(), *text);
 
     if (target.empty()) {
-        std::cout << *text << std::flush;
-        if (!std::cout)
-            return fail(kExitFailed, "export: cannot write to stdout");
+        std::cout << *text;
+        if (!flush_stdout())
+            return finish_stdout(kExitOk);
         std::cerr << "zctrace: exported " << what << "\n";
         return kExitOk;
     }
     // Whole or not at all: the collector may read the file at any moment.
     if (auto written = write_text_atomically(*text, target, "choose a writable directory with --textfile-dir"); !written)
-        return fail(written.error(), "export");
+        return fail(written.error());
     std::cerr << "zctrace: wrote " << what << " to " << target.string() << "\n";
     return kExitOk;
 }
@@ -115,22 +116,28 @@ void setup_export(CLI::App& app, int& exit_code)
         "export", "Export run reports as OpenMetrics text for Prometheus: on stdout, or (--textfile-dir) as a file "
                   "for node_exporter's textfile collector, replaced atomically");
     add_report_paths(*command, options->reports);
-    command->add_flag("--openmetrics", options->openmetrics, "OpenMetrics text (the default and only format)");
+    command->add_flag("--openmetrics", options->openmetrics,
+                      "OpenMetrics text: the default and only format, accepted so that scripts can say what they "
+                      "expect");
     CLI::Option* textfile_dir =
         command
             ->add_option("--textfile-dir", options->textfile_dir,
-                         "Write DIR/NAME (see --name) instead of stdout: the directory node_exporter's "
-                         "--collector.textfile.directory reads")
-            ->type_name("DIR")
+                         "write DIR/NAME (see --name) instead of stdout: the directory node_exporter's "
+                         "--collector.textfile.directory reads (default none: stdout)")
+            ->option_text("DIR")
             ->check(CLI::Validator(
-                [](const std::string& dir) { return dir.empty() ? std::string("must name a directory") : ""; }, "",
-                "directory"));
-    command->add_option("--name", options->name, "File name in --textfile-dir; must end in .prom")
-        ->type_name("NAME")
-        ->capture_default_str()
+                [](const std::string& dir) {
+                    return dir.empty() ? std::string("must name a directory, e.g. /var/lib/prometheus/node-exporter")
+                                       : "";
+                },
+                ""));
+    command->add_option("--name", options->name,
+                        "file name in --textfile-dir; must end in .prom (default " + options->name + ")")
+        ->option_text("NAME")
         ->needs(textfile_dir)
-        ->check(CLI::Validator(validate_prom_name, "", "prom file name"));
-    command->footer("Exit status: 0 when exported; 2 when a report cannot be read, is not a run report, comes from "
+        ->check(CLI::Validator(validate_prom_name, ""));
+    command->footer("OpenMetrics is export's only format, so it has no --format or --json.\n"
+                    "Exit status: 0 when exported; 2 when a report cannot be read, is not a run report, comes from "
                     "a newer zctrace, two reports would give the same series, or --textfile-dir is missing or "
                     "unwritable.");
     command->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_export(*options); }); });

@@ -20,23 +20,23 @@
 namespace zctrace::cli {
 namespace {
 
+constexpr double kMinObserveSeconds = 0.001;
 constexpr double kMaxObserveSeconds = 24 * 3600;
 
 struct GatherOptions {
     std::vector<std::string> interfaces;
-    double observe_seconds = 0;  // 0: no passive observation
+    std::string observe;  // empty: no passive observation
     bool no_self_test = false;
     std::string size = "16M";
     std::string out = "reports";
-    bool json = false;
+    std::string format = "text";
 };
 
 int run_gather(const GatherOptions& options)
 {
-    const bool observe = options.observe_seconds > 0;
+    const bool observe = !options.observe.empty();
+    const double observe_seconds = observe ? *parse_duration(options.observe) : 0;
     const bool self_test = !observe && !options.no_self_test;
-    if (observe && options.observe_seconds > kMaxObserveSeconds)
-        return fail(kExitUsage, "--observe takes at most 86400 seconds");
     const std::uint64_t size = *parse_size(options.size);
     if ((observe || self_test)) {
         if (auto privileged = require_privileges("gather"); !privileged)
@@ -57,14 +57,14 @@ int run_gather(const GatherOptions& options)
     report.interfaces = std::move(interfaces.value());
 
     if (observe) {
-        auto observation = observe_transmits(options.observe_seconds, options.interfaces, [&](const XmitObserver& observer) {
+        auto observation = observe_transmits(observe_seconds, options.interfaces, [&](const XmitObserver& observer) {
             std::cerr << "zctrace: attached " << observer.probes().size() << " probe ("
                       << summarize_probes(observer.probes()) << ") in " << observer.attach_seconds()
-                      << " s; observing every device's transmits for " << format_fixed(options.observe_seconds, 1)
+                      << " s; observing every device's transmits for " << format_fixed(observe_seconds, 1)
                       << " s" << std::endl;
         });
         if (!observation)
-            return fail(observation.error(), "gather --observe");
+            return fail(observation.error(), "--observe");
         report.observation = std::move(observation.value());
     }
     if (self_test) {
@@ -82,11 +82,11 @@ int run_gather(const GatherOptions& options)
         };
         auto test = run_self_test(size, hooks);
         if (!test)
-            return fail(test.error(), "gather self-test");
+            return fail(test.error(), "self-test");
         report.self_test = std::move(test.value());
     }
     if (interrupted())
-        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted}, "gather");
+        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted});
 
     const nlohmann::json document = report;
     if (const auto problems = gather_schema().validate(document); !problems.empty())
@@ -94,9 +94,9 @@ int run_gather(const GatherOptions& options)
     const std::filesystem::path path = std::filesystem::path(options.out) / "gather.json";
     if (auto written = write_json_atomically(document, path); !written)
         return fail(written.error());
-    if (options.json)
+    if (options.format == "json")
         std::cout << document.dump(2) << "\n";
-    (options.json ? std::cerr : std::cout) << render_gather(report) << "  report: " << path.string() << "\n";
+    tables_stream(options.format) << render_gather(report) << "  report: " << path.string() << "\n";
     return kExitOk;
 }
 
@@ -108,16 +108,19 @@ void setup_gather(CLI::App& app, int& exit_code, const bool& verbose)
     CLI::App* gather = app.add_subcommand(
         "gather", "Check whether the devices gather payload from the page cache (scatter-gather): their features, "
                   "a veth self-test with SG on and off, or (--observe) what every device really transmits");
-    gather->add_option("--iface", options->interfaces, "Interface to report (repeatable; default: every one that is up)");
-    gather->add_option("--observe", options->observe_seconds,
-                       "Instead of the self-test, count what every device transmits for this many seconds")
-        ->check(CLI::PositiveNumber);
-    gather->add_flag("--no-self-test", options->no_self_test, "Only read the interfaces' features");
-    gather->add_option("--size", options->size, "Bytes the self-test sends (K, M, G suffixes)")
-        ->capture_default_str()
-        ->check(CLI::Validator(validate_size, "SIZE", "size"));
-    gather->add_option("--out", options->out, "Directory for gather.json")->capture_default_str();
-    gather->add_flag("--json", options->json, "Print gather.json on stdout");
+    gather->add_option("--iface", options->interfaces,
+                       "interface to report; repeatable (default every interface that is up)")
+        ->option_text("NAME");
+    gather->add_option("--observe", options->observe,
+                       "instead of the self-test, count what every device transmits for DURATION, e.g. 10s; at most "
+                       "a day (default none: the self-test runs)")
+        ->option_text("DURATION")
+        ->check(duration_validator(kMinObserveSeconds, kMaxObserveSeconds));
+    gather->add_flag("--no-self-test", options->no_self_test, "only read the interfaces' features");
+    add_size_option(*gather, "-s,--size", options->size, "bytes the self-test sends");
+    add_out_option(*gather, options->out, "directory for gather.json");
+    add_format_options(*gather, options->format,
+                       "what stdout shows: text (the tables), or json (gather.json; the tables then go to stderr)");
     gather->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);
         exit_code = run_gather(*options);

@@ -7,13 +7,14 @@
 
 #include "analysis/theory.hpp"
 #include "commands.hpp"
+#include "common.hpp"
 #include "runs/techniques.hpp"
 
 namespace zctrace::cli {
 namespace {
 
 struct ListOptions {
-    bool json = false;
+    std::string format = "text";
 };
 
 int run_list(const ListOptions& options)
@@ -33,7 +34,7 @@ int run_list(const ListOptions& options)
         out.push_back({{"technique", info.name}, {"summary", info.summary}, {"transfer_unit", info.transfer_unit},
                        {"theory_rows", rows}, {"row_rule", theory.rule}});
     }
-    if (options.json) {
+    if (options.format == "json") {
         std::cout << out.dump(2) << "\n";
         return kExitOk;
     }
@@ -70,7 +71,8 @@ void setup_list(CLI::App& app, int& exit_code)
 {
     auto options = std::make_shared<ListOptions>();
     CLI::App* list = app.add_subcommand("list", "List the techniques and the theory rows they map to");
-    list->add_flag("--json", options->json, "Print JSON");
+    add_format_options(*list, options->format,
+                       "text, or json: an array of {technique, summary, transfer_unit, theory_rows, row_rule}");
     list->callback([options, &exit_code] { exit_code = run_list(*options); });
 }
 

@@ -1,8 +1,7 @@
 // `zctrace run <technique>... | all`: trace the bundled workload for each
 // technique and write one report per technique.
+#include <sys/statvfs.h>
 #include <unistd.h>
-
-#include <csignal>
 
 #include <algorithm>
 #include <iostream>
@@ -10,6 +9,7 @@
 #include <optional>
 
 #include "analysis/build_report.hpp"
+#include "analysis/repeats.hpp"
 #include "analysis/measurement.hpp"
 #include "base/netns.hpp"
 #include "base/signals.hpp"
@@ -33,10 +33,14 @@ namespace {
 constexpr std::uint64_t kMaxChunk = 1ull << 30;
 // The session polls every 20 ms; finer samples would only repeat themselves.
 constexpr double kMinInterval = 0.05;
+constexpr double kMaxInterval = 24 * 3600;
+constexpr std::uint64_t kMaxRepeat = 100;
 
 struct RunOptions {
     std::vector<std::string> techniques;
-    std::string size = "64M";
+    // Big enough that the fastest technique's window lasts well over the
+    // 50 ms below which its timings are noise.
+    std::string size = "256M";
     std::string chunk = "64K";
     std::string cache = "warm";
     std::string out = "reports";
@@ -45,27 +49,30 @@ struct RunOptions {
     std::string transport = "lo";
     std::string sg;  // empty: not given
     std::string format = "text";
-    bool json = false;  // --json: the same as --format json
     std::string interval;  // empty: no samples
     bool strict = false;
     std::uint64_t seed = 1;
+    std::uint64_t repeat = 1;
+};
+
+// What the command line asks for, parsed and checked against this machine
+// before anything is created or attached.
+struct RunPlan {
+    std::vector<Technique> techniques;
+    std::uint64_t size = 0;
+    std::uint64_t chunk = 0;
+    CacheState cache = CacheState::warm;
+    Transport transport = Transport::loopback;
+    bool scatter_gather = true;
+    double interval = 0;  // 0: no samples
+    std::uint64_t repeat = 1;  // runs of each technique
 };
 
 std::string validate_technique(const std::string& name)
 {
     if (name == "all" || user_can_run(name))
         return {};
-    return "unknown technique '" + name + "'; valid techniques: " + technique_names() + ", all";
-}
-
-std::string validate_interval(const std::string& text)
-{
-    auto seconds = parse_duration(text);
-    if (!seconds)
-        return seconds.error().message;
-    if (*seconds < kMinInterval)
-        return "interval '" + text + "' is shorter than the 50ms minimum";
-    return {};
+    return "unknown technique " + quote_input(name) + "; valid techniques: " + technique_names() + ", all";
 }
 
 // `--format ndjson`: one JSON object per line on stdout, flushed at once so a
@@ -74,9 +81,8 @@ std::string validate_interval(const std::string& text)
 void emit_ndjson(const char* type, const nlohmann::json& data)
 {
     // Written by hand so "type" leads the line, for people reading the log.
-    std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n" << std::flush;
-    if (!std::cout)  // the reader went away (EPIPE): stop as a shell pipeline would
-        raise_interrupt(SIGPIPE);
+    std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n";
+    flush_stdout();  // a reader that went away stops the run, as a shell pipeline would
 }
 
 // Turns the session's counter snapshots into interval samples with rates
@@ -96,6 +102,7 @@ public:
         }
         IntervalSample sample = sample_counters(counters, technique);
         sample.seq = ++seq_;
+        sample.time = utc_now_milliseconds();
         sample.elapsed_seconds = seconds;
         sample.interval_seconds = seconds - previous_.elapsed_seconds;
         sample.file_bytes = file_bytes_;
@@ -134,36 +141,70 @@ std::vector<Technique> selected_techniques(const std::vector<std::string>& names
     return out;
 }
 
-int run_run(const RunOptions& options)
+Error refuse(std::string message)
 {
-    const std::uint64_t size = *parse_size(options.size);
-    const std::uint64_t chunk = *parse_size(options.chunk);
-    if (chunk > kMaxChunk)
-        return fail(kExitUsage, "--chunk " + options.chunk + " is larger than the 1 GiB limit");
-    const std::vector<Technique> techniques = selected_techniques(options.techniques);
+    return Error{0, std::move(message), ErrorKind::bad_input};
+}
+
+Result<RunPlan> plan_run(const RunOptions& options)
+{
+    RunPlan plan;
+    plan.techniques = selected_techniques(options.techniques);
+    plan.size = *parse_size(options.size);
+    plan.chunk = *parse_size(options.chunk);
+    if (plan.chunk > kMaxChunk)
+        return refuse("--chunk " + options.chunk + " is larger than the 1 GiB limit; use --chunk 1G or less");
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
-    for (Technique technique : techniques) {
-        if (reads_direct(technique) && chunk % page != 0)
-            return fail(kExitUsage, "--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
-                                        " reads with O_DIRECT, which needs whole pages; use a multiple of " +
-                                        std::to_string(page) + " bytes, e.g. --chunk 64K");
+    for (Technique technique : plan.techniques) {
+        if (reads_direct(technique) && plan.chunk % page != 0)
+            return refuse("--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
+                          " reads with O_DIRECT, which needs whole pages; use a multiple of " +
+                          std::to_string(page) + " bytes, e.g. --chunk 64K");
         // These hold the whole payload in memory at once.
-        if (holds_whole_payload(technique) && size > memory / 4)
-            return fail(kExitUsage, "--size " + options.size + ": " + std::string(technique_name(technique)) +
-                                        " keeps the whole payload in memory, and " + format_bytes(size) +
-                                        " is more than a quarter of this machine's " + format_bytes(memory) +
-                                        "; use a smaller --size");
+        if (holds_whole_payload(technique) && plan.size > memory / 4)
+            return refuse("--size " + options.size + ": " + std::string(technique_name(technique)) +
+                          " keeps the whole payload in memory, and " + format_bytes(plan.size) +
+                          " is more than a quarter of this machine's " + format_bytes(memory) +
+                          "; use a smaller --size");
     }
-    const std::string format = options.json ? "json" : options.format;
-    if (!options.interval.empty() && format != "ndjson")
-        return fail(kExitUsage, "--interval samples are lines of the NDJSON stream; add --format ndjson");
-    const double interval = options.interval.empty() ? 0 : *parse_duration(options.interval);
+    if (!options.interval.empty() && options.format != "ndjson")
+        return refuse("--interval samples are lines of the NDJSON stream; add --format ndjson");
+    plan.interval = options.interval.empty() ? 0 : *parse_duration(options.interval);
     if (!options.sg.empty() && options.transport != "veth")
-        return fail(kExitUsage, "--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
-                                "(lo always has SG on)");
-    const Transport transport = options.transport == "veth" ? Transport::veth : Transport::loopback;
-    const bool scatter_gather = options.sg != "off";
+        return refuse("--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
+                      "(lo always has SG on)");
+    plan.transport = options.transport == "veth" ? Transport::veth : Transport::loopback;
+    plan.scatter_gather = options.sg != "off";
+    plan.cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
+    if (options.repeat < 1 || options.repeat > kMaxRepeat)
+        return refuse("--repeat " + std::to_string(options.repeat) + ": give a number of runs from 1 to " +
+                      std::to_string(kMaxRepeat));
+    plan.repeat = options.repeat;
+    return plan;
+}
+
+// The workload file takes --size bytes in --dir: without room for them the
+// run would fail late, after filling a disk other programs need.
+Result<void> check_free_space(const RunOptions& options, std::uint64_t size)
+{
+    struct statvfs filesystem {};
+    if (::statvfs(options.dir.c_str(), &filesystem) != 0)
+        return {};  // WorkDir::create() says what is wrong with the directory
+    const std::uint64_t available = static_cast<std::uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
+    if (available >= size)
+        return {};
+    return refuse("the workload file needs " + format_bytes(size) + " (--size " + options.size + "), and --dir " +
+                  options.dir + " has " + format_bytes(available) +
+                  " free; use a smaller --size, free some space, or pass --dir on a filesystem with room");
+}
+
+int run_run(const RunOptions& options)
+{
+    auto planned = plan_run(options);
+    if (!planned)
+        return fail(planned.error());
+    const RunPlan& plan = *planned;
     if (auto privileged = require_privileges("run"); !privileged)
         return fail(kExitUnsupported, privileged.error().describe());
     if (auto writable = check_output_dir(options.out); !writable)
@@ -171,7 +212,7 @@ int run_run(const RunOptions& options)
 
     // A summary in --out would describe reports this run replaces; several
     // techniques write a new one at the end.
-    if (remove_summary_files(options.out) && techniques.size() == 1)
+    if (remove_summary_files(options.out) && plan.techniques.size() == 1)
         std::cerr << "zctrace: removed the summary files in " << options.out
                   << ", which described reports this run replaces; `zctrace summarize " << options.out
                   << "` writes them again\n";
@@ -184,63 +225,80 @@ int run_run(const RunOptions& options)
     // What a killed run may have left: its work directory, and (should a veth
     // end ever sit outside zctrace's own namespaces) its links.
     sweep_stale_work_dirs(options.dir);
-    if (transport == Transport::veth)
+    if (plan.transport == Transport::veth)
         sweep_stale_links();
+    if (auto room = check_free_space(options, plan.size); !room)
+        return fail(room.error());
 
     auto dir = WorkDir::create(options.dir);
     if (!dir)
         return fail(Error{dir.error().code, dir.error().message + "; pass --dir with a writable directory on a "
                                             "block-backed filesystem", ErrorKind::bad_input});
-    if (size >= (256u << 20))
-        std::cerr << "zctrace: writing a " << format_bytes(size) << " workload file in " << dir->path().string()
-                  << "\n";
-    auto file = create_workload_file(dir->path(), size, options.seed);
+    if (plan.size >= (256u << 20))
+        std::cerr << "zctrace: writing a " << format_bytes(plan.size) << " workload file in "
+                  << dir->path().string() << "\n";
+    auto file = create_workload_file(dir->path(), plan.size, options.seed);
     if (!file)
         return fail(file.error());
-    if (std::any_of(techniques.begin(), techniques.end(), reads_direct))
+    if (std::any_of(plan.techniques.begin(), plan.techniques.end(), reads_direct))
         if (auto direct = check_direct_io(*file); !direct)
             return fail(direct.error());
     const HostFacts host = gather_host_facts();
 
-    // Machine-readable output owns stdout; the tables then go to stderr.
-    std::ostream& human = format == "text" ? std::cout : std::cerr;
+    const std::string& format = options.format;
+    std::ostream& human = tables_stream(format);
+    // One renderer for the whole invocation: what the environment removes is
+    // said once, not once per technique.
+    ReportText text(text_width(&human == &std::cout ? STDOUT_FILENO : STDERR_FILENO));
     nlohmann::json printed = nlohmann::json::array();
     std::vector<Report> reports;
-    Sampler sampler(size);
     std::vector<std::string> mismatched, invalid;
-    for (Technique technique : techniques) {
+    for (Technique technique : plan.techniques) {
         const std::string name(technique_name(technique));
-        ProgressLine progress(name);
-        SessionHooks hooks;
-        hooks.on_attached = [&](const Tracer& tracer) {
-            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes (" << summarize_probes(tracer.probes())
-                      << ") in " << tracer.attach_seconds() << " s; running " << name << " with "
-                      << format_bytes(size) << "\n";
-        };
-        hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
-            progress.update(done, total, seconds);
-        };
-        if (interval > 0) {
-            hooks.sample_interval_seconds = interval;
-            hooks.on_sample = [&](Technique running, const RawCounters& counters, std::uint64_t done,
-                                  double seconds) {
-                progress.finish();
-                emit_ndjson("sample", sampler.next(running, counters, done, seconds));
-            };
-        }
-        const CacheState cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
         if (has_buffered_baseline(technique))
             std::cerr << "zctrace: " << name << " first traces a buffered read() of the same file; both runs "
                       << "start from a cold cache, since page-cache pollution is what they are compared on\n";
-        RunSpec spec{technique, chunk, cache, ProbeFlavor::typed, transport, scatter_gather, options.write_pages};
-        auto observation = run_technique(spec, *file, hooks);
-        progress.finish();
-        if (!observation)
-            return fail(observation.error(), name);
-        if (interrupted())  // the workload finished, but the user asked us to stop
-            return fail(Error{EINTR, "interrupted", ErrorKind::interrupted}, name);
-
-        const Report report = build_report(*observation, host);
+        std::vector<Report> runs;
+        std::uint64_t samples = 0;
+        for (std::uint64_t repeat = 1; repeat <= plan.repeat; ++repeat) {
+            const std::string label = plan.repeat > 1 ? name + " (run " + std::to_string(repeat) + " of " +
+                                                            std::to_string(plan.repeat) + ")"
+                                                      : name;
+            ProgressLine progress(label);
+            Sampler sampler(plan.size);  // each run's samples start from zero
+            SessionHooks hooks;
+            hooks.on_attached = [&](const Tracer& tracer) {
+                std::cerr << "zctrace: attached " << tracer.probes().size() << " probes ("
+                          << summarize_probes(tracer.probes()) << ") in " << tracer.attach_seconds()
+                          << " s; running " << label << " with " << format_bytes(plan.size) << "\n";
+            };
+            hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
+                progress.update(done, total, seconds);
+            };
+            if (plan.interval > 0) {
+                hooks.sample_interval_seconds = plan.interval;
+                hooks.on_sample = [&](Technique running, const RawCounters& counters, std::uint64_t done,
+                                      double seconds) {
+                    progress.finish();
+                    emit_ndjson("sample", sampler.next(running, counters, done, seconds));
+                };
+            }
+            RunSpec spec{technique,      plan.chunk,          plan.cache,         ProbeFlavor::typed,
+                         plan.transport, plan.scatter_gather, options.write_pages};
+            auto observation = run_technique(spec, *file, hooks);
+            progress.finish();
+            if (!observation)
+                return fail(observation.error(), name);
+            if (interrupted())  // the workload finished, but the user asked us to stop
+                return fail(Error{EINTR, "interrupted", ErrorKind::interrupted}, name);
+            samples += observation->interval_samples;
+            runs.push_back(build_report(*observation, host));
+        }
+        const Report report = runs.size() == 1 ? runs.front() : combine_repeats(std::move(runs));
+        if (plan.interval > 0 && samples == 0)
+            std::cerr << "zctrace run: --interval " << options.interval << " is longer than " << name
+                      << "'s run (" << format_fixed(report.workload.wall_seconds * 1000, 1)
+                      << " ms): no samples were taken; use a shorter --interval or a larger --size\n";
         const nlohmann::json document = report;
         if (const auto problems = report_schema().validate(document); !problems.empty())
             return fail(kExitFailed, "internal error: the " + name + " report does not match its schema: " +
@@ -257,8 +315,11 @@ int run_run(const RunOptions& options)
             printed.push_back(document);
         if (format == "ndjson")
             emit_ndjson("report", document);
-        human << render_report(report) << "  report: " << path->string() << "\n" << std::endl;
+        human << text.render(report) << "  report: " << path->string() << "\n" << std::endl;
         reports.push_back(report);
+        // With --format text the tables are the output: if their reader went away, stop here.
+        if (!flush_stdout() && interrupted())
+            return fail(Error{EPIPE, "stdout was closed", ErrorKind::interrupted});
     }
     if (format == "json")
         std::cout << (printed.size() == 1 ? printed.front() : printed).dump(2) << "\n";
@@ -288,50 +349,61 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
 {
     auto options = std::make_shared<RunOptions>();
     CLI::App* run = app.add_subcommand("run", "Trace a technique's workload and check it against the theory table");
-    run->add_option("technique", options->techniques, technique_names() + ", or all")
+    run->add_option("technique", options->techniques, technique_names() + ", or all for every one")
         ->required()
-        ->check(CLI::Validator(validate_technique, "TECHNIQUE", "technique"));
-    run->add_option("--size", options->size, "Bytes to send (K, M, G suffixes)")
-        ->capture_default_str()
-        ->check(CLI::Validator(validate_size, "SIZE", "size"));
-    run->add_option("--chunk", options->chunk, "Bytes per transfer (K, M, G suffixes)")
-        ->capture_default_str()
-        ->check(CLI::Validator(validate_size, "SIZE", "size"));
+        ->option_text("TECHNIQUE...")
+        ->check(CLI::Validator(validate_technique, ""));
+    add_size_option(*run, "-s,--size", options->size, "bytes to send, e.g. 64M or 1.5G");
+    add_size_option(*run, "-c,--chunk", options->chunk, "bytes per transfer: one call moves at most this much");
     run->add_option("--cache", options->cache,
-                    "Page-cache state of the file before the run: warm (read through first) or cold (only its "
-                    "pages evicted: fdatasync, POSIX_FADV_DONTNEED, checked with mincore)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"warm", "cold"}));
+                    "page-cache state of the file before the run: warm (read through first) or cold (only its "
+                    "pages evicted: fdatasync, POSIX_FADV_DONTNEED, checked with mincore) (default " +
+                        options->cache + ")")
+        ->option_text("STATE")
+        ->check(one_of({"warm", "cold"}));
     run->add_option("--dir", options->dir,
-                    "Directory for the workload file; it must be on a block-backed filesystem (ext4, xfs)")
-        ->capture_default_str();
+                    "directory for the workload file, on a block-backed filesystem (ext4, xfs) with --size bytes "
+                    "free (default " + options->dir + ")")
+        ->option_text("DIR");
     run->add_option("--write-pages", options->write_pages,
-                    "cow: pages the child writes after reading the buffer (0: it only reads)")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    run->add_option("--out", options->out, "Directory for <technique>.json reports")->capture_default_str();
+                    "cow: pages the child writes after reading the buffer; 0: it only reads (default " +
+                        std::to_string(options->write_pages) + ")")
+        ->option_text("N")
+        ->check(count_validator());
+    add_out_option(*run, options->out, "directory for the <technique>.json reports (and the summary files)");
     run->add_option("--transport", options->transport,
-                    "lo, or veth: a veth pair between two private network namespaces")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"lo", "veth"}));
-    run->add_option("--sg", options->sg, "veth only: scatter-gather on the sender's end (default on)")
-        ->check(CLI::IsMember({"on", "off"}));
-    run->add_option("--seed", options->seed, "Seed of the workload file's random bytes")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    CLI::Option* format = run->add_option("--format", options->format,
-                    "stdout: text (the tables), json (the report, or an array of them), or ndjson (one JSON "
-                    "object per line: interval samples, each report, then the summary); with json and ndjson "
-                    "the tables go to stderr")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"text", "json", "ndjson"}));
-    run->add_flag("--json", options->json, "The same as --format json")->excludes(format);
+                    "lo, or veth: a veth pair between two private network namespaces (default " +
+                        options->transport + ")")
+        ->option_text("NAME")
+        ->check(one_of({"lo", "veth"}));
+    run->add_option("--sg", options->sg, "veth only: scatter-gather on the sender's end, on or off (default on)")
+        ->option_text("on|off")
+        ->check(one_of({"on", "off"}));
+    run->add_option("-r,--repeat", options->repeat,
+                    "run each technique N times, like perf stat -r: the report holds the median of every timed "
+                    "figure with its spread, and names any count that moved between runs (default " +
+                        std::to_string(options->repeat) + ")")
+        ->option_text("N")
+        ->check(count_validator());
+    run->add_option("--seed", options->seed,
+                    "seed of the workload file's random bytes (default " + std::to_string(options->seed) + ")")
+        ->option_text("N")
+        ->check(count_validator());
+    add_format_options(*run, options->format,
+                       "what stdout shows: text (the tables), json (the report, or an array of them) or ndjson "
+                       "(one JSON object per line: interval samples, each report, then the summary); with json and "
+                       "ndjson the tables go to stderr",
+                       {"text", "json", "ndjson"});
     run->add_option("--interval", options->interval,
-                    "With --format ndjson: emit a sample of the counters so far every interval while each "
-                    "workload runs (e.g. 500ms, 1s)")
-        ->check(CLI::Validator(validate_interval, "DURATION", "duration"));
-    run->add_flag("--strict", options->strict,
-                  "Exit 1 when a run is a mismatch (an invalid run always exits 1)");
+                    "with --format ndjson: a sample of the counters every DURATION while each workload runs, e.g. "
+                    "500ms; at least 50ms (default none)")
+        ->option_text("DURATION")
+        ->check(duration_validator(kMinInterval, kMaxInterval));
+    run->add_flag("--strict", options->strict, "exit 1 when a run is a mismatch (an invalid run always exits 1)");
+    run->footer("Exit status: 0 when every run is as the theory table says or its differences are accounted for; 1 "
+                "when a run failed or its measurement is invalid, or with --strict a mismatch; 2 bad command line, "
+                "unwritable --out or not enough space in --dir; 3 this machine cannot trace (`zctrace doctor` "
+                "says why).");
     run->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);
         exit_code = run_run(*options);

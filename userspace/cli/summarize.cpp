@@ -3,6 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
 #include "common.hpp"
 #include "output/documents.hpp"
@@ -14,7 +16,8 @@ namespace {
 
 struct SummarizeOptions {
     std::vector<std::string> reports;
-    std::string out = "reports";
+    std::string out;  // empty: next to the reports (directory_of_reports)
+    std::string format = "text";
 };
 
 int run_summarize(const SummarizeOptions& options)
@@ -22,13 +25,20 @@ int run_summarize(const SummarizeOptions& options)
     auto reports = load_reports({options.reports.begin(), options.reports.end()});
     if (!reports)
         return fail(reports.error());
-    if (auto writable = check_output_dir(options.out); !writable)
+    const auto out = options.out.empty() ? directory_of_reports({options.reports.begin(), options.reports.end()})
+                                         : std::optional<std::filesystem::path>(options.out);
+    if (!out)
+        return fail(Error{0, "the reports are in more than one directory: say where the summary goes with --out DIR"}
+                        .as(ErrorKind::bad_input));
+    if (auto writable = check_output_dir(*out); !writable)
         return fail(Error(writable.error()).as(ErrorKind::bad_input));
     const Summary summary = summarize(*reports);
-    auto files = write_summary_files(summary, *reports, options.out);
+    auto files = write_summary_files(summary, *reports, *out);
     if (!files)
         return fail(files.error());
-    std::cout << describe_summary(summary, *files);
+    if (options.format == "json")
+        std::cout << nlohmann::json(summary).dump(2) << "\n";
+    tables_stream(options.format) << describe_summary(summary, *files);
     return kExitOk;
 }
 
@@ -40,9 +50,16 @@ void setup_summarize(CLI::App& app, int& exit_code)
     CLI::App* summarize = app.add_subcommand(
         "summarize", "Write summary.json, summary.md and summary.html for reports that `zctrace run` wrote");
     add_report_paths(*summarize, options->reports);
-    summarize->add_option("--out", options->out, "Directory for the summary files")->capture_default_str();
+    summarize->add_option("-o,--out", options->out,
+                          "directory for the summary files (default next to the reports: in the directory given, or "
+                          "the one its files are in; reports from several directories need --out)")
+        ->option_text("DIR");
+    add_format_options(*summarize, options->format,
+                       "what stdout shows: text (the table and the files written), or json (summary.json; the "
+                       "table then goes to stderr)");
     summarize->footer("Exit status: 0 when the summary was written; 2 when a report cannot be read, is not a run "
-                      "report, comes from a newer zctrace, or --out cannot be written.");
+                      "report, comes from a newer zctrace, or --out cannot be written, or is missing for reports "
+                      "from several directories. The last line says where the files went.");
     summarize->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_summarize(*options); }); });
 }
 

@@ -16,6 +16,7 @@
 #include "common.hpp"
 #include "output/documents.hpp"
 #include "output/json_schema.hpp"
+#include "report/interval_sample.hpp"
 
 namespace zctrace::cli {
 namespace {
@@ -82,26 +83,33 @@ std::string schema_problems(const std::vector<std::string>& problems)
 // says only "matches 0 of oneOf". Checked against the branch for the line's
 // own type, the message names the field that is wrong. Empty when the
 // schema is not laid out that way; the whole schema is checked then.
-const std::map<std::string, JsonSchema>& ndjson_branches()
+std::map<std::string, JsonSchema> branches_of(int version)
 {
-    static const std::map<std::string, JsonSchema> branches = [] {
-        std::map<std::string, JsonSchema> out;
-        const json root = json::parse(find_schema_text("ndjson", 1), nullptr, false);
-        if (!root.is_object() || !root.contains("oneOf") || !root["oneOf"].is_array())
-            return out;
-        for (json branch : root["oneOf"]) {
-            const json::json_pointer type_pointer("/properties/type/const");
-            if (!branch.contains(type_pointer) || !branch[type_pointer].is_string())
-                continue;
-            const std::string type = branch[type_pointer].get<std::string>();
-            // So that the branch's "$ref"s into the root still resolve.
-            branch["definitions"] = root.value("definitions", json::object());
-            if (auto schema = JsonSchema::parse(std::move(branch)))
-                out.emplace(type, std::move(*schema));
-        }
+    std::map<std::string, JsonSchema> out;
+    const json root = json::parse(find_schema_text("ndjson", version), nullptr, false);
+    if (!root.is_object() || !root.contains("oneOf") || !root["oneOf"].is_array())
         return out;
-    }();
-    return branches;
+    for (json branch : root["oneOf"]) {
+        const json::json_pointer type_pointer("/properties/type/const");
+        if (!branch.contains(type_pointer) || !branch[type_pointer].is_string())
+            continue;
+        const std::string type = branch[type_pointer].get<std::string>();
+        // So that the branch's "$ref"s into the root still resolve.
+        branch["definitions"] = root.value("definitions", json::object());
+        if (auto schema = JsonSchema::parse(std::move(branch)))
+            out.emplace(type, std::move(*schema));
+    }
+    return out;
+}
+
+// Per NDJSON schema version: samples say which one they follow.
+const std::map<std::string, JsonSchema>& ndjson_branches(int version)
+{
+    static std::map<int, std::map<std::string, JsonSchema>> cache;
+    auto found = cache.find(version);
+    if (found == cache.end())
+        found = cache.emplace(version, branches_of(version)).first;
+    return found->second;
 }
 
 // One line of `run --format ndjson`: empty when it is valid, else why not.
@@ -131,18 +139,28 @@ std::string check_ndjson_line(const std::string& line, const std::string& source
         const std::string found(document_kind_name(document->kind));
         if (found != kind)
             return "the line says \"type\": \"" + kind + "\" but its data is a zctrace " + found;
-    } else if (value["data"].is_object()) {
-        const json version = value["data"].value("schema_version", json());
-        if (version.is_number_integer() && version.get<std::int64_t>() > 1)
-            return "its sample has schema_version " + version.dump() +
-                   ", but this zctrace reads sample schema_version 1 at most; upgrade zctrace to read it";
     }
-    const auto& branches = ndjson_branches();
+    // A sample follows the NDJSON schema of its own version; reports and
+    // summaries carry theirs inside and were checked above.
+    int version = kNdjsonSchemaVersion;
+    if (kind == "sample" && value["data"].is_object()) {
+        const json stated = value["data"].value("schema_version", json());
+        if (stated.is_number_integer() && stated.get<std::int64_t>() > kNdjsonSchemaVersion)
+            return "its sample has schema_version " + stated.dump() + ", but this zctrace reads sample schema_version " +
+                   std::to_string(kNdjsonSchemaVersion) + " at most; upgrade zctrace to read it";
+        if (stated.is_number_integer() && stated.get<std::int64_t>() >= 1)
+            version = static_cast<int>(stated.get<std::int64_t>());
+    }
+    const JsonSchema* schema = find_schema("ndjson", version);
+    if (!schema)
+        return "its sample has schema_version " + std::to_string(version) + ", which no zctrace wrote";
+    const std::string named = " line schema (v" + std::to_string(version) + "): ";
+    const auto& branches = ndjson_branches(version);
     if (const auto branch = branches.find(kind); branch != branches.end())
         if (const auto problems = branch->second.validate(value); !problems.empty())
-            return "does not match the NDJSON " + kind + " line schema (v1): " + schema_problems(problems);
-    if (const auto problems = ndjson_schema().validate(value); !problems.empty())
-        return "does not match the NDJSON line schema (v1): " + schema_problems(problems);
+            return "does not match the NDJSON " + kind + named + schema_problems(problems);
+    if (const auto problems = schema->validate(value); !problems.empty())
+        return "does not match the NDJSON" + named + schema_problems(problems);
     ++counts[kind];
     return {};
 }
@@ -336,7 +354,6 @@ int run_validate(const ValidateOptions& options)
             if (!options.quiet || !result.ok)
                 std::cout << result_text(result);
     }
-    std::cout << std::flush;
     return status;
 }
 
@@ -357,12 +374,12 @@ void setup_validate(CLI::App& app, int& exit_code)
         "NDJSON line (\"FILE:LINE: invalid: why\").\n"
         "Exit status: 0 when every file is valid; 1 when any file is invalid; 2 when a file cannot be read at all "
         "(missing, unreadable, an empty directory), which wins over 1.");
-    validate->add_option("file", options->files, "JSON or NDJSON files, or directories of them")->required();
-    validate->add_option("--format", options->format,
-                         "text, or json: an array of {file, ok, readable, kind, detail, problems}")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"text", "json"}));
-    validate->add_flag("-q,--quiet", options->quiet, "Print only the files with problems");
+    validate->add_option("file", options->files, "JSON or NDJSON files, or directories of them")
+        ->required()
+        ->option_text("FILE...");
+    add_format_options(*validate, options->format,
+                       "text (a line per file), or json: an array of {file, ok, readable, kind, detail, problems}");
+    validate->add_flag("-q,--quiet", options->quiet, "print only the files with problems");
     validate->callback([options, &exit_code] { exit_code = run_validate(*options); });
 }
 

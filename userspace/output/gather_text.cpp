@@ -23,12 +23,14 @@ std::string render_gather(const GatherReport& report)
     std::ostringstream out;
     out << "interfaces (ethtool features; zero-copy = sendfile/splice leave without a CPU copy)\n";
     char line[256];
-    std::snprintf(line, sizeof line, "  %-16s %-14s %-14s %-14s %-14s %s\n", "name", "sg", "tx-csum", "tso", "gso",
-                  "zero-copy");
+    std::snprintf(line, sizeof line, "  %-16s %-20s %-14s %-14s %-14s %-14s %s\n", "name", "driver", "sg", "tx-csum",
+                  "tso", "gso", "zero-copy");
     out << line;
     for (const InterfaceFeatures& device : report.interfaces) {
-        std::snprintf(line, sizeof line, "  %-16s %-14s %-14s %-14s %-14s %s\n", device.name.c_str(),
-                      on_off(device.scatter_gather).c_str(), on_off(device.tx_checksum).c_str(),
+        const std::string driver = device.driver.empty() ? std::string("-")
+                                                         : device.driver + (device.paravirtual ? " (virtual)" : "");
+        std::snprintf(line, sizeof line, "  %-16s %-20s %-14s %-14s %-14s %-14s %s\n", device.name.c_str(),
+                      driver.c_str(), on_off(device.scatter_gather).c_str(), on_off(device.tx_checksum).c_str(),
                       on_off(device.tso).c_str(), on_off(device.gso).c_str(), device.zero_copy ? "yes" : "no");
         out << line;
     }

@@ -1,10 +1,13 @@
 #include "output/html_report.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include "base/units.hpp"
@@ -20,6 +23,7 @@ constexpr const char* kUserCopyColour = "#D55E00";
 constexpr const char* kKernelCopyColour = "#CC79A7";
 constexpr const char* kSharedColour = "#009E73";
 constexpr const char* kDmaColour = "#56B4E9";
+constexpr const char* kReceiverCopyColour = "#999999";  // grey: past the sender, outside the theory
 
 
 // Every chart is drawn in this many user units and scaled to the page by its viewBox.
@@ -86,21 +90,25 @@ std::string format_bar_figure(double value)
     return format_figure(value, 2);
 }
 
+// The code point that starts at text[at], and moves `at` past it.
+char32_t next_code_point(std::string_view text, std::size_t& at)
+{
+    const unsigned char lead = static_cast<unsigned char>(text[at]);
+    const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t code = length == 1 ? lead : lead & (0xFF >> (length + 1));
+    for (std::size_t k = 1; k < length && at + k < text.size(); ++k)
+        code = (code << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3F);
+    at += length;
+    return code;
+}
+
 // Rough advance widths of DejaVu Sans / system UI fonts, in em: enough to
 // reserve room for labels in a page that runs no script to measure them.
 double text_width(std::string_view text, double font_size)
 {
     double em = 0;
     for (std::size_t i = 0; i < text.size();) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        std::size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        char32_t code = c;
-        if (length > 1) {
-            code = c & (0xFF >> (length + 1));
-            for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
-                code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-        }
-        i += length;
+        const char32_t code = next_code_point(text, i);
         if (code >= 0x1100)
             em += 1.0;  // CJK and other wide characters
         else if (std::string_view("il.,:;|!'()[] ").find(static_cast<char>(code)) != std::string_view::npos)
@@ -111,6 +119,83 @@ double text_width(std::string_view text, double font_size)
             em += 0.64;
     }
     return em * font_size;
+}
+
+// Chinese ideographs, CJK punctuation and fullwidth forms: what a machine
+// without a CJK font (stock Debian has none) draws as boxes.
+bool is_cjk(char32_t code)
+{
+    return (code >= 0x2E80 && code <= 0x9FFF) || (code >= 0xF900 && code <= 0xFAFF) ||
+           (code >= 0xFE30 && code <= 0xFE4F) || (code >= 0xFF00 && code <= 0xFFEF) ||
+           (code >= 0x20000 && code <= 0x3FFFF);
+}
+
+bool has_cjk(std::string_view text)
+{
+    for (std::size_t i = 0; i < text.size();)
+        if (is_cjk(next_code_point(text, i)))
+            return true;
+    return false;
+}
+
+// The seeds' Chinese, as the page shows it: a "[zh]" marker with the Chinese
+// in its title, so that no box appears where no CJK font is installed.
+std::string chinese_marker(std::string_view chinese)
+{
+    return "<span class=\"zh\" title=\"the seeds&#39; Chinese: " + escape(chinese) + "\">[zh]</span>";
+}
+
+// A Chinese passage in report text: the Chinese, and where the passage ends.
+struct ChinesePassage {
+    std::string_view chinese;
+    std::size_t end = 0;
+};
+
+// The parenthesis that opens at text[start], if it holds Chinese:
+// "(通用性好，性能较差)", or the same in fullwidth brackets.
+std::optional<ChinesePassage> chinese_parenthesis(std::string_view text, std::size_t start)
+{
+    for (const auto& [open, close] : {std::pair<std::string_view, std::string_view>{"(", ")"}, {"（", "）"}}) {
+        if (text.substr(start, open.size()) != open)
+            continue;
+        const std::size_t inside = start + open.size();
+        const std::size_t closed_at = text.find(close, inside);
+        if (closed_at != std::string_view::npos && has_cjk(text.substr(inside, closed_at - inside)))
+            return ChinesePassage{text.substr(inside, closed_at - inside), closed_at + close.size()};
+    }
+    return std::nullopt;
+}
+
+// The run of CJK characters that starts at text[start], if one does.
+std::optional<ChinesePassage> chinese_run(std::string_view text, std::size_t start)
+{
+    std::size_t end = start;
+    for (std::size_t next = start; next < text.size() && is_cjk(next_code_point(text, next));)
+        end = next;
+    if (end == start)
+        return std::nullopt;
+    return ChinesePassage{text.substr(start, end - start), end};
+}
+
+// Report text as HTML with no CJK glyph in sight: each Chinese passage, a
+// parenthesised one with its brackets ("general, slow (通用性好，性能较差)")
+// or a run of CJK characters, becomes a chinese_marker.
+std::string without_cjk_glyphs(std::string_view text)
+{
+    std::string out;
+    std::size_t plain_from = 0;  // where the text not yet written starts
+    for (std::size_t at = 0; at < text.size();) {
+        auto passage = chinese_parenthesis(text, at);
+        if (!passage)
+            passage = chinese_run(text, at);
+        if (!passage) {
+            next_code_point(text, at);
+            continue;
+        }
+        out += escape(text.substr(plain_from, at - plain_from)) + chinese_marker(passage->chinese);
+        plain_from = at = passage->end;
+    }
+    return out + escape(text.substr(plain_from));
 }
 
 // The longest prefix (whole code points) that fits, with an ellipsis.
@@ -229,11 +314,16 @@ struct Series {
     const char* colour;
 };
 
-// A row of swatches; wraps onto further lines when it would not fit.
-double draw_legend(std::string& svg, const std::vector<Series>& series, double x0, double y)
+// A row of swatches, one per series that drew a bar (`drawn`, by key): a
+// legend entry with nothing to point at would only puzzle. Wraps onto
+// further lines when it would not fit.
+double draw_legend(std::string& svg, const std::vector<Series>& series, const std::set<std::string>& drawn, double x0,
+                   double y)
 {
     double x = x0;
     for (const auto& item : series) {
+        if (!drawn.count(item.key))
+            continue;
         const double item_width = 18 + text_width(item.legend, kLabelFont) + 20;
         if (x > x0 && x + item_width > kChartWidth - 8) {
             x = x0;
@@ -241,8 +331,8 @@ double draw_legend(std::string& svg, const std::vector<Series>& series, double x
         }
         svg += "<rect class=\"swatch\" x=\"" + num(x) + "\" y=\"" + num(y - 6) +
                "\" width=\"12\" height=\"12\" fill=\"" + item.colour + "\"/>\n";
-        svg += "<text class=\"legend\" x=\"" + num(x + 18) + "\" y=\"" + num(y + 4) + "\">" + escape(item.legend) +
-               "</text>\n";
+        svg += "<text class=\"legend\" data-legend=\"" + escape(item.key) + "\" x=\"" + num(x + 18) + "\" y=\"" +
+               num(y + 4) + "\">" + escape(item.legend) + "</text>\n";
         x += item_width;
     }
     return y;
@@ -289,10 +379,16 @@ std::string render_grouped(const GroupedChart& chart, const std::vector<std::str
     const double panel_count = static_cast<double>(chart.panels.size());
     const double panel_width = (kChartWidth - panels_left - 8 - (panel_count - 1) * panel_gap) / panel_count;
 
+    std::set<std::string> drawn;  // the series with a bar somewhere; the others say "no figure"
+    for (const Panel& panel : chart.panels)
+        for (const auto& values : panel.values)
+            for (std::size_t s = 0; s < chart.series.size() && s < values.size(); ++s)
+                if (values[s])
+                    drawn.insert(chart.series[s].key);
     std::string body;
     double y = 8;
     if (chart.series.size() > 1)
-        y = draw_legend(body, chart.series, panels_left, y + 8) + 14;
+        y = draw_legend(body, chart.series, drawn, panels_left, y + 8) + 14;
     const double title_baseline = y + 12;
     const double plot_top = title_baseline + 14;
     const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
@@ -353,53 +449,89 @@ std::string render_grouped(const GroupedChart& chart, const std::vector<std::str
     return figure(chart.id, caption_id, chart.caption_html, svg);
 }
 
-// Where the bytes went, as multiples of the payload.
-struct ByteShares {
-    double user_copy = 0;
-    double kernel_copy = 0;
-    double shared = 0;
-    double dma = 0;
-};
-
-ByteShares byte_shares(const Report& report)
+// Whether a report's technique keeps the payload in the sender (cow,
+// direct_io, ...): the sender checksums it, nothing crosses TCP.
+bool sends_nothing(const Report* report)
 {
-    const CopyBytes& copies = report.measured.cpu_copy_bytes;
-    const double payload = static_cast<double>(report.workload.bytes);
-    ByteShares shares;
-    shares.user_copy = ratio(static_cast<double>(copies.file_to_user + copies.user_to_socket + copies.copy_on_write),
-                             payload);
-    shares.kernel_copy = ratio(
-        static_cast<double>(copies.page_cache_to_socket + copies.kernel_to_socket + copies.device_linearize), payload);
-    shares.shared = ratio(
-        static_cast<double>(report.measured.socket.shared_frag_bytes + report.measured.socket.zerocopy_frag_bytes),
-        payload);
-    shares.dma = ratio(static_cast<double>(report.measured.dma_bytes.total), payload);
-    return shares;
+    return report && report->workload.integrity.verified_by == "sender";
 }
 
-std::string render_bytes_chart(const std::vector<std::string>& labels, const std::vector<ByteShares>& shares)
+// CPU time per GiB and MiB/s for some of the rows, on axes of their own.
+std::string render_cpu_chart(const std::string& id, const std::string& caption_html, const std::string& rate_title,
+                             const std::vector<const SummaryRow*>& rows)
 {
-    const std::vector<Series> series = {
+    GroupedChart chart{id, caption_html, {{"measured", "measured", kMeasuredColour}}, {}};
+    Panel cpu{"cpu_seconds_per_gib", "CPU seconds per GiB (sender)", "CPU time (s/GiB)", "s/GiB",
+              [](double v) { return format_fixed(v, 3); }, {}};
+    Panel rate{"mib_per_second", rate_title, rate_title + " (MiB/s)", "MiB/s",
+               [](double v) { return format_fixed(v, 0); }, {}};
+    std::vector<std::string> labels;
+    for (const SummaryRow* row : rows) {
+        labels.push_back(row->label);
+        cpu.values.push_back({row->cpu_seconds_per_gib});
+        rate.values.push_back({row->mib_per_second});
+    }
+    chart.panels = {cpu, rate};
+    return render_grouped(chart, labels);
+}
+
+// The segments of "Where the bytes went", in stacking order: the sender's
+// CPU copies, what it sent without copying, DMA, then the receiver's copy,
+// which lies past the sender's NIC where the theory table stops.
+const std::vector<Series>& byte_series()
+{
+    static const std::vector<Series> series = {
         {"user copy", "user copy", kUserCopyColour},
         {"page-cache copy", "page-cache/kernel copy", kKernelCopyColour},
         {"shared frags", "shared frags (referenced, not copied)", kSharedColour},
         {"DMA", "DMA", kDmaColour},
+        {"receiver copy", "receiver copy (past the sender's NIC; not in the theory table)", kReceiverCopyColour},
     };
-    const std::vector<std::string> short_names = {"user copy", "page-cache copy", "shared frags", "DMA"};
+    return series;
+}
+
+// A report's bytes in each of byte_series(), as multiples of the payload.
+using ByteShares = std::array<double, 5>;
+
+ByteShares byte_shares(const Report& report)
+{
+    const CopyBytes& copies = report.measured.cpu_copy_bytes;
+    const SocketStats& socket = report.measured.socket;
+    const double payload = static_cast<double>(report.workload.bytes);
+    auto share = [&](std::uint64_t bytes) { return ratio(static_cast<double>(bytes), payload); };
+    return {share(copies.file_to_user + copies.user_to_socket + copies.copy_on_write),
+            share(copies.page_cache_to_socket + copies.kernel_to_socket + copies.device_linearize),
+            share(socket.shared_frag_bytes + socket.zerocopy_frag_bytes), share(report.measured.dma_bytes.total),
+            share(report.measured.receiver.copy_bytes)};
+}
+
+// A segment is drawn only where there are bytes: a zero-width one shows
+// nothing and would keep its series in the legend.
+bool has_bytes(double share)
+{
+    return finite_or_zero(share) > 0;
+}
+
+std::string render_bytes_chart(int figure_number, const std::vector<std::string>& labels,
+                               const std::vector<ByteShares>& shares)
+{
+    const std::vector<Series>& series = byte_series();
     const LabelColumn column = label_column(labels);
     const double bar_height = 16, row_height = 30;
     const double x0 = column.width + 12;
 
     std::vector<std::string> annotations;
+    std::set<std::string> drawn;
     double largest = 0, annotation_room = 0;
-    for (const ByteShares& share : shares) {
-        const double parts[] = {share.user_copy, share.kernel_copy, share.shared, share.dma};
+    for (const ByteShares& parts : shares) {
         std::string text;
         double total = 0;
-        for (std::size_t s = 0; s < 4; ++s) {
-            total += std::max(0.0, finite_or_zero(parts[s]));
-            if (parts[s] != 0)
-                text += (text.empty() ? "" : " + ") + short_names[s] + " " + format_bar_figure(parts[s]);
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            if (!has_bytes(parts[s]))
+                continue;
+            total += parts[s];
+            drawn.insert(series[s].key);
+            text += (text.empty() ? "" : " + ") + series[s].key + " " + format_bar_figure(parts[s]);
         }
         if (text.empty())
             text = "0: nothing copied or moved";
@@ -411,7 +543,7 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
     const double plot_width = std::max(240.0, kChartWidth - 8 - x0 - annotation_room - 10);
 
     std::string body;
-    const double legend_bottom = draw_legend(body, series, x0, 16);
+    const double legend_bottom = draw_legend(body, series, drawn, x0, 16);
     const double plot_top = legend_bottom + 22;
     const double plot_bottom = plot_top + row_height * static_cast<double>(labels.size());
     const double height = plot_bottom + 44;
@@ -423,15 +555,17 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
               "multiples of the payload (bytes ÷ payload bytes)");
     for (std::size_t row = 0; row < labels.size() && row < shares.size(); ++row) {
         const double bar_top = plot_top + row_height * static_cast<double>(row) + (row_height - bar_height) / 2;
-        const double parts[] = {shares[row].user_copy, shares[row].kernel_copy, shares[row].shared, shares[row].dma};
         double x = x0;
-        for (std::size_t s = 0; s < 4; ++s) {
-            const double width = std::max(0.0, finite_or_zero(parts[s])) / axis.top * plot_width;
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            const double part = shares[row][s];
+            if (!has_bytes(part))
+                continue;
+            const double width = part / axis.top * plot_width;
             panel += "<rect class=\"bar\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"" +
-                     series[s].key + "\" data-value=\"" + exact(parts[s]) + "\" x=\"" + num(x) + "\" y=\"" +
+                     series[s].key + "\" data-value=\"" + exact(part) + "\" x=\"" + num(x) + "\" y=\"" +
                      num(bar_top) + "\" width=\"" + num(width) + "\" height=\"" + num(bar_height) + "\" fill=\"" +
                      series[s].colour + "\"><title>" + escape(labels[row]) + ": " + series[s].key + " " +
-                     format_bar_figure(parts[s]) + " × the payload</title></rect>\n";
+                     format_bar_figure(part) + " × the payload</title></rect>\n";
             x += width;
         }
         panel += "<text class=\"val\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"total\" x=\"" +
@@ -443,11 +577,15 @@ std::string render_bytes_chart(const std::vector<std::string>& labels, const std
     const std::string id = "chart-bytes";
     const std::string caption_id = id + "-caption";
     const std::string caption =
-        "<b>Figure 4. Where the bytes went</b>, as multiples of the payload (bytes ÷ payload bytes). "
+        "<b>Figure " + std::to_string(figure_number) +
+        ". Where the bytes went</b>, as multiples of the payload (bytes ÷ payload bytes). "
         "<i>User copy</i> = file→user + user→socket + copy-on-write; <i>page-cache/kernel copy</i> = "
         "page cache→socket + kernel buffers→socket + device linearize; <i>shared frags</i> = socket frags that "
         "referenced page-cache or pinned user pages instead of copying them; <i>DMA</i> = bytes moved by disk and "
-        "NIC DMA engines. The first two cost CPU; the last two do not.";
+        "NIC DMA engines; <i>receiver copy</i> = socket→memory on the receiving side (its recv() calls). The "
+        "theory table stops at the sender's NIC, so its figures count the sender's copies only; the receiver's "
+        "copy is drawn to show the whole path and is in no theory figure. The copies cost CPU; shared frags and "
+        "DMA do not. A segment appears only where there were such bytes.";
     return figure(id, caption_id, caption, svg_open(id, caption_id, height) + rows + body + panel + "</svg>\n");
 }
 
@@ -505,18 +643,71 @@ const Check* find_check(const Report* report, std::string_view metric)
     return nullptr;
 }
 
-// A measured/theory cell, tinted when its check deviated, with the reason on hover.
-std::string pair_cell(const Report* report, std::string_view metric, double measured, std::optional<double> theory)
+// The table's measured / theory columns, each judged by the check of the same metric.
+struct PairColumn {
+    const char* metric;
+    double (*measured)(const SummaryRow&);
+    std::optional<double> (*theory)(const SummaryRow&);
+};
+
+constexpr PairColumn kPairColumns[] = {
+    {"cpu_copies", [](const SummaryRow& r) { return r.cpu_copies; },
+     [](const SummaryRow& r) { return std::optional(r.theory_cpu_copies); }},
+    {"dma_copies", [](const SummaryRow& r) { return r.dma_copies; },
+     [](const SummaryRow& r) { return std::optional(r.theory_dma_copies); }},
+    {"syscalls_per_transfer", [](const SummaryRow& r) { return r.syscalls_per_transfer; },
+     [](const SummaryRow& r) { return r.theory_syscalls_per_transfer; }},
+    {"mode_switches_per_transfer", [](const SummaryRow& r) { return r.mode_switches_per_transfer; },
+     [](const SummaryRow& r) { return r.theory_mode_switches_per_transfer; }},
+};
+
+// The id of a check's entry in the per-technique list, which a table cell links to.
+std::string why_id(std::size_t row_position, std::string_view metric)
 {
-    const Check* check = find_check(report, metric);
-    std::string attributes = " class=\"num";
-    if (check && check->verdict != Verdict::match)
-        attributes += std::string(" ") + verdict_class(check->verdict) + " " + standing_class(check->verdict) +
-                      "\" title=\"" + escape(std::string(verdict_name(check->verdict)) + ": " + check->explanation);
-    return "<td" + attributes + "\">" + escape(format_summary_cell(measured, theory)) + "</td>";
+    return "why-" + std::to_string(row_position) + "-" + escape(metric);
 }
 
-std::string render_table(const Summary& summary, const std::vector<Report>& reports)
+// The table's tinted cells numbered in reading order, by why_id: the number
+// shows in the cell and again beside the reason below, so that a printed
+// page can be followed too.
+using WhyNotes = std::map<std::string, int>;
+
+WhyNotes number_why_notes(const Summary& summary, const std::vector<Report>& reports)
+{
+    WhyNotes notes;
+    for (std::size_t i = 0; i < summary.rows.size(); ++i)
+        for (const PairColumn& column : kPairColumns)
+            if (const Check* check = find_check(report_of(summary.rows[i], reports), column.metric);
+                check && check->verdict != Verdict::match)
+                notes.emplace(why_id(i, column.metric), static_cast<int>(notes.size()) + 1);
+    return notes;
+}
+
+// A measured/theory cell, tinted when its check deviated, with the reason on
+// hover and a numbered link to it in the per-technique list.
+std::string pair_cell(const Report* report, std::size_t row_position, const PairColumn& column, const SummaryRow& row,
+                      const WhyNotes& notes)
+{
+    const std::string figures = escape(format_summary_cell(column.measured(row), column.theory(row)));
+    const Check* check = find_check(report, column.metric);
+    if (!check || check->verdict == Verdict::match)
+        return "<td class=\"num\">" + figures + "</td>";
+    const std::string id = why_id(row_position, column.metric);
+    return "<td class=\"num " + std::string(verdict_class(check->verdict)) + " " + standing_class(check->verdict) +
+           "\" title=\"" + escape(std::string(verdict_name(check->verdict)) + ": " + check->explanation) + "\">" +
+           figures + "<a class=\"why\" href=\"#" + id + "\">" + std::to_string(notes.at(id)) + "</a></td>";
+}
+
+// What follows the theory row's English name: the seeds' Chinese name
+// behind a marker, where it differs.
+std::string chinese_name_marker(const Report* report)
+{
+    if (!report || report->theory.name_zh.empty() || report->theory.name_zh == report->theory.name)
+        return "";
+    return " " + chinese_marker(report->theory.name_zh);
+}
+
+std::string render_table(const Summary& summary, const std::vector<Report>& reports, const WhyNotes& notes)
 {
     std::string out =
         "<div class=\"table-frame\"><table class=\"summary\">\n"
@@ -524,7 +715,9 @@ std::string render_table(const Summary& summary, const std::vector<Report>& repo
         "and mode switches are per transfer; " +
         std::string(kNoFigure) +
         " where the theory table gives no figure. Tinted cells are checks that are not a plain match, in their "
-        "verdict's colours (hover for why).</caption>\n"
+        "verdict's colours; the number after the figures leads to why, under “Per technique” below (and shows it "
+        "on hover). [zh] marks the seeds' Chinese wording, shown on hover: it stays out of the page's text so "
+        "that a machine without CJK fonts shows no boxes.</caption>\n"
         "<thead><tr><th scope=\"col\">technique</th><th scope=\"col\">theory row</th>"
         "<th scope=\"col\" class=\"num\">CPU copies</th><th scope=\"col\" class=\"num\">DMA copies</th>"
         "<th scope=\"col\" class=\"num\">syscalls/ transfer</th>"
@@ -533,14 +726,11 @@ std::string render_table(const Summary& summary, const std::vector<Report>& repo
         "<th scope=\"col\" class=\"num\">hit ratio</th><th scope=\"col\">verdict</th></tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < summary.rows.size(); ++i) {
         const SummaryRow& row = summary.rows[i];
-        const Report* report = i < reports.size() ? &reports[i] : nullptr;
-        out += "<tr><th scope=\"row\">" + escape(row.label) + "</th><td class=\"row\">" + escape(row.theory_row) +
-               "</td>";
-        out += pair_cell(report, "cpu_copies", row.cpu_copies, row.theory_cpu_copies);
-        out += pair_cell(report, "dma_copies", row.dma_copies, row.theory_dma_copies);
-        out += pair_cell(report, "syscalls_per_transfer", row.syscalls_per_transfer, row.theory_syscalls_per_transfer);
-        out += pair_cell(report, "mode_switches_per_transfer", row.mode_switches_per_transfer,
-                         row.theory_mode_switches_per_transfer);
+        const Report* report = report_of(row, reports);
+        out += "<tr><th scope=\"row\">" + escape(row.label) + "</th><td class=\"row\">" +
+               escape(row.theory_row) + chinese_name_marker(report) + "</td>";
+        for (const PairColumn& column : kPairColumns)
+            out += pair_cell(report, i, column, row, notes);
         out += "<td class=\"num\">" + format_fixed(row.cpu_seconds_per_gib, 3) + "</td>";
         out += "<td class=\"num\">" + format_fixed(row.mib_per_second, 0) + "</td>";
         out += "<td class=\"num\">" + (row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : std::string(kNoFigure)) +
@@ -562,26 +752,30 @@ std::string render_headlines(const Summary& summary)
         out += "<li class=\"headline " + std::string(standing_class(row.verdict)) + "\" data-technique=\"" +
                escape(row.label) + "\" data-verdict=\"" + std::string(verdict_name(row.verdict)) + "\"><b>" +
                escape(row.label) + "</b> " + badge(row.verdict) + " <span class=\"text" +
-               (row.headline.empty() ? " fallback" : "") + "\">" + escape(headline_text(row)) + "</span></li>\n";
+               (row.headline.empty() ? " fallback" : "") + "\">" + without_cjk_glyphs(headline_text(row)) +
+               "</span></li>\n";
     return out + "</ol>\n";
 }
 
-std::string render_details(const Summary& summary, const std::vector<Report>& reports)
+std::string render_details(const Summary& summary, const std::vector<Report>& reports, const WhyNotes& notes)
 {
     std::string out = "<section class=\"details\">\n<h2>Per technique: deviations and findings</h2>\n";
-    for (std::size_t i = 0; i < summary.rows.size() && i < reports.size(); ++i) {
+    for (std::size_t i = 0; i < summary.rows.size(); ++i) {
         const SummaryRow& row = summary.rows[i];
-        const Report& report = reports[i];
+        const Report* found = report_of(row, reports);
+        if (!found)
+            continue;
+        const Report& report = *found;
         out += "<article class=\"technique\" data-technique=\"" + escape(row.label) + "\">\n<h3>" +
                escape(row.label) + " " + badge(row.verdict) + "</h3>\n";
         std::string where = report.environment.network;
         if (!report.environment.device.empty())
             where += " via " + report.environment.device;
-        out += "<p class=\"meta\">Theory row <b>" + escape(report.theory_row) + "</b>";
+        out += "<p class=\"meta\">Theory row <b>" + escape(report.theory_row) + "</b>" + chinese_name_marker(&report);
         if (!report.theory.syscalls.empty() && report.theory.syscalls != report.theory_row)
-            out += " (" + escape(report.theory.syscalls) + ")";
+            out += " (" + without_cjk_glyphs(report.theory.syscalls) + ")";
         if (!report.theory.remark.empty())
-            out += ": " + escape(report.theory.remark);
+            out += ": " + without_cjk_glyphs(report.theory.remark);
         out += ". " + escape(format_bytes(report.workload.bytes)) + " payload in " +
                std::to_string(report.workload.transfers) +
                (report.workload.transfers == 1 ? " transfer" : " transfers");
@@ -601,10 +795,14 @@ std::string render_details(const Summary& summary, const std::vector<Report>& re
                 check.expected_from.empty()
                     ? "theory " + (check.theory ? format_bar_figure(*check.theory) : std::string("no figure"))
                     : "expected " + format_bar_figure(check.expected) + " (" + check.expected_from + ")";
-            deviations += "<li data-verdict=\"" + std::string(verdict_name(check.verdict)) + "\"><code>" +
-                          escape(check.metric) + "</code> " + badge(check.verdict) +
+            const std::string id = why_id(i, check.metric);
+            const auto note = notes.find(id);
+            deviations += "<li id=\"" + id + "\" data-verdict=\"" + std::string(verdict_name(check.verdict)) + "\">" +
+                          (note == notes.end() ? "" : "<span class=\"note\">" + std::to_string(note->second) +
+                                                          "</span> ") +
+                          "<code>" + escape(check.metric) + "</code> " + badge(check.verdict) +
                           " <span class=\"figures\">measured " + escape(format_bar_figure(check.measured)) + ", " +
-                          escape(held_to) + "</span>: " + escape(check.explanation) + "</li>\n";
+                          escape(held_to) + "</span>: " + without_cjk_glyphs(check.explanation) + "</li>\n";
         }
         out += deviations.empty() ? "<p class=\"none\">None: every check matched.</p>\n"
                                   : "<ul class=\"deviations\">\n" + deviations + "</ul>\n";
@@ -614,7 +812,7 @@ std::string render_details(const Summary& summary, const std::vector<Report>& re
         } else {
             out += "<ul class=\"findings\">\n";
             for (const auto& finding : report.findings)
-                out += "<li>" + escape(finding) + "</li>\n";
+                out += "<li>" + without_cjk_glyphs(finding) + "</li>\n";
             out += "</ul>\n";
         }
         out += "</article>\n";
@@ -689,6 +887,14 @@ article.technique .meta { margin: 0; color: var(--muted); font-size: 14px; }
 article.technique ul { margin: 0; padding-left: 20px; font-size: 14px; }
 article.technique li { margin: 2px 0; }
 .figures { color: var(--muted); }
+/* The seeds' Chinese sits in the title of a [zh] marker (see chinese_marker). */
+.zh { font-size: 11px; color: var(--muted); border-bottom: 1px dotted var(--muted); cursor: help;
+  white-space: nowrap; }
+/* A tinted cell's numbered link to why, and the same number beside the reason. */
+a.why { margin-left: 3px; font-size: 10px; vertical-align: super; line-height: 0; color: inherit; }
+.note { display: inline-block; min-width: 1.6em; padding: 0 4px; border-radius: 8px; background: var(--band);
+  font-size: 12px; font-weight: 600; text-align: center; }
+li:target { outline: 2px solid #0072B2; outline-offset: 2px; }
 .none { margin: 0; font-size: 14px; color: var(--muted); }
 code { font-size: 13px; background: var(--band); padding: 0 4px; border-radius: 4px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
@@ -731,33 +937,31 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
     out += "<dt>Reports</dt><dd>" + std::to_string(summary.rows.size()) + "</dd>\n";
     out += "<dt>Overall verdict</dt><dd>" + badge(summary.verdict) + "</dd>\n</dl>\n</header>\n";
 
-    out += "<main>\n<h2>Summary</h2>\n" + render_table(summary, reports);
+    const WhyNotes notes = number_why_notes(summary, reports);
+    out += "<main>\n<h2>Summary</h2>\n" + render_table(summary, reports, notes);
     if (summary.rows.empty()) {
         out += "<p class=\"none\">No reports to chart.</p>\n</main>\n</body>\n</html>\n";
         return out;
     }
 
     out += "<h2>Charts</h2>\n";
+    int figure_number = 0;
+    auto caption = [&](const std::string& title, const std::string& rest) {
+        return "<b>Figure " + std::to_string(++figure_number) + ". " + title + "</b>" + rest;
+    };
     const std::vector<Series> measured_theory = {{"measured", "measured", kMeasuredColour},
                                                  {"theory", "theory table", kTheoryColour}};
-    const std::vector<Series> measured_only = {{"measured", "measured", kMeasuredColour}};
     auto rows_of = [&](auto measured, auto theory) {
         std::vector<std::vector<std::optional<double>>> values;
         for (const SummaryRow& row : summary.rows)
             values.push_back({measured(row), theory(row)});
         return values;
     };
-    auto only = [&](auto measured) {
-        std::vector<std::vector<std::optional<double>>> values;
-        for (const SummaryRow& row : summary.rows)
-            values.push_back({measured(row)});
-        return values;
-    };
 
     GroupedChart copies{"chart-cpu-copies",
-                        "<b>Figure 1. Copies of the payload, measured against the theory table.</b> One copy is one "
-                        "pass over the whole payload. CPU copies cost CPU time; DMA copies are done by the disk "
-                        "and NIC. Lower is better.",
+                        caption("Copies of the payload, measured against the theory table.",
+                                " One copy is one pass over the whole payload. CPU copies cost CPU time; DMA copies "
+                                "are done by the disk and NIC. Lower is better."),
                         measured_theory,
                         {}};
     copies.panels.push_back({"cpu_copies", "CPU copies", "CPU copies (copies of the payload)",
@@ -771,9 +975,9 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
     out += render_grouped(copies, labels);
 
     GroupedChart switches{"chart-mode-switches",
-                          "<b>Figure 2. Syscalls and user/kernel mode switches per transfer</b> (a transfer is one "
-                          "chunk or one call, as each technique defines it; a mode switch is a syscall entry or "
-                          "exit). “no figure”: the theory table gives none.",
+                          caption("Syscalls and user/kernel mode switches per transfer",
+                                  " (a transfer is one chunk or one call, as each technique defines it; a mode "
+                                  "switch is a syscall entry or exit). “no figure”: the theory table gives none."),
                           measured_theory,
                           {}};
     switches.panels.push_back(
@@ -788,29 +992,40 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
                  [](const SummaryRow& r) { return r.theory_mode_switches_per_transfer; })});
     out += render_grouped(switches, labels);
 
-    GroupedChart cpu{"chart-cpu-per-gib",
-                     "<b>Figure 3. The sender's CPU time per GiB of payload</b> (user + system seconds in its "
-                     "measurement window; lower is better), and its throughput (higher is better).",
-                     measured_only,
-                     {}};
-    cpu.panels.push_back({"cpu_seconds_per_gib", "CPU seconds per GiB (sender)", "CPU time (s/GiB)", "s/GiB",
-                          [](double v) { return format_fixed(v, 3); },
-                          only([](const SummaryRow& r) { return std::optional(r.cpu_seconds_per_gib); })});
-    cpu.panels.push_back({"mib_per_second", "throughput", "throughput (MiB/s)", "MiB/s",
-                          [](double v) { return format_fixed(v, 0); },
-                          only([](const SummaryRow& r) { return std::optional(r.mib_per_second); })});
-    out += render_grouped(cpu, labels);
+    // A technique that sends nothing goes through the payload at memory or
+    // disk speed: beside the senders its MiB/s would read as a faster network.
+    std::vector<const SummaryRow*> senders, keepers;
+    for (const SummaryRow& row : summary.rows)
+        (sends_nothing(report_of(row, reports)) ? keepers : senders).push_back(&row);
+    if (!senders.empty())
+        out += render_cpu_chart(
+            "chart-cpu-per-gib",
+            caption("The senders' CPU time per GiB of payload",
+                    " (user + system seconds in the sender's measurement window; lower is better), and their "
+                    "throughput to the receiver over TCP (higher is better)." +
+                        std::string(keepers.empty() ? "" : " The techniques that send nothing have a figure of "
+                                                           "their own, next.")),
+            "throughput", senders);
+    if (!keepers.empty())
+        out += render_cpu_chart(
+            "chart-cpu-per-gib-in-memory",
+            caption("Techniques that send nothing: CPU time per GiB of payload",
+                    " and how fast they went through it. They keep the payload in the sender's memory and "
+                    "checksum it there, so their MiB/s is memory and disk speed, on an axis of its own: it does "
+                    "not compare with the senders' throughput."),
+            "rate through the payload", keepers);
 
     std::vector<std::string> byte_labels;
     std::vector<ByteShares> shares;
-    for (std::size_t i = 0; i < summary.rows.size() && i < reports.size(); ++i) {
-        byte_labels.push_back(labels[i]);
-        shares.push_back(byte_shares(reports[i]));
-    }
+    for (const SummaryRow& row : summary.rows)
+        if (const Report* report = report_of(row, reports)) {
+            byte_labels.push_back(row.label);
+            shares.push_back(byte_shares(*report));
+        }
     if (!shares.empty())
-        out += render_bytes_chart(byte_labels, shares);
+        out += render_bytes_chart(++figure_number, byte_labels, shares);
 
-    out += render_details(summary, reports);
+    out += render_details(summary, reports, notes);
     out += "</main>\n<footer>Generated by " + escape(summary.tool) + " from " +
            std::to_string(summary.rows.size()) + " reports; newest " + escape(summary.created_at) +
            ".</footer>\n</body>\n</html>\n";

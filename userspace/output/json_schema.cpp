@@ -3,6 +3,12 @@
 #include <cmath>
 #include <regex>
 
+#include "output/report_diff.hpp"
+#include "output/summary.hpp"
+#include "report/gather_report.hpp"
+#include "report/interval_sample.hpp"
+#include "report/run_report.hpp"
+
 namespace zctrace {
 namespace {
 
@@ -393,10 +399,10 @@ std::string_view find_schema_text(std::string_view name, int version)
     return {};
 }
 
-const JsonSchema& report_schema() { return *find_schema("report", 2); }
-const JsonSchema& gather_schema() { return *find_schema("gather", 1); }
-const JsonSchema& summary_schema() { return *find_schema("summary", 2); }
-const JsonSchema& diff_schema() { return *find_schema("diff", 2); }
-const JsonSchema& ndjson_schema() { return *find_schema("ndjson", 1); }
+const JsonSchema& report_schema() { return *find_schema("report", kReportSchemaVersion); }
+const JsonSchema& gather_schema() { return *find_schema("gather", kGatherSchemaVersion); }
+const JsonSchema& summary_schema() { return *find_schema("summary", kSummarySchemaVersion); }
+const JsonSchema& diff_schema() { return *find_schema("diff", kDiffSchemaVersion); }
+const JsonSchema& ndjson_schema() { return *find_schema("ndjson", kNdjsonSchemaVersion); }
 
 }  // namespace zctrace

@@ -39,10 +39,10 @@ const JsonSchema* find_schema(std::string_view name, int version);
 std::string_view find_schema_text(std::string_view name, int version);
 
 // The newest of each: what this zctrace writes.
-const JsonSchema& report_schema();   // report.v2: a run's report
-const JsonSchema& gather_schema();   // gather.v1: `zctrace gather`
-const JsonSchema& summary_schema();  // summary.v2: `run` with several techniques, `summarize`
-const JsonSchema& diff_schema();     // diff.v2: `diff --format json`
-const JsonSchema& ndjson_schema();   // ndjson.v1: one line of `run --format ndjson`
+const JsonSchema& report_schema();   // a run's report
+const JsonSchema& gather_schema();   // `zctrace gather`
+const JsonSchema& summary_schema();  // `run` with several techniques, `summarize`
+const JsonSchema& diff_schema();     // `diff --format json`
+const JsonSchema& ndjson_schema();   // one line of `run --format ndjson`
 
 }  // namespace zctrace

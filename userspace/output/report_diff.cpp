@@ -138,9 +138,35 @@ json ratio_of(const json& a, const json& b)
     return b.get<double>() / a.get<double>();
 }
 
-MetricDiff metric_diff(const std::string& metric, const json& a, const json& b, bool headline)
+// What a clock measured, not what the technique did.
+bool timed(const std::string& metric)
 {
-    return MetricDiff{metric, a, b, delta_of(a, b), ratio_of(a, b), headline};
+    static const std::set<std::string> workload = {
+        "workload.wall_seconds",   "workload.cpu_seconds",        "workload.user_seconds",
+        "workload.system_seconds", "workload.mib_per_second",     "workload.cpu_seconds_per_gib",
+        "workload.receiver_cpu_seconds"};
+    return workload.count(metric) || (starts_with(metric, "overhead.") && metric != "overhead.interval_samples") ||
+           (starts_with(metric, "comparison.") &&
+            (metric.find("seconds") != std::string::npos || metric.find("mib_per_second") != std::string::npos));
+}
+
+// How far apart a timed figure's --repeat runs were; 0 without repeats.
+double spread_of(const Report& report, const std::string& metric)
+{
+    if (!report.workload.repeats)
+        return 0;
+    const auto found = report.workload.repeats->timed.find(metric);
+    return found == report.workload.repeats->timed.end() ? 0 : found->second.max - found->second.min;
+}
+
+bool within_noise(const Report& a, const Report& b, const std::string& metric, const json& delta)
+{
+    if (!timed(metric) || !delta.is_number())
+        return false;
+    if (a.workload.timings_are_noise() || b.workload.timings_are_noise())
+        return true;
+    const double spread = spread_of(a, metric) + spread_of(b, metric);
+    return spread > 0 && std::fabs(delta.get<double>()) <= spread;
 }
 
 std::vector<MetricDiff> diff_metrics(const Report& a, const Report& b)
@@ -159,9 +185,16 @@ std::vector<MetricDiff> diff_metrics(const Report& a, const Report& b)
 
     std::vector<MetricDiff> metrics;
     std::set<std::string> headline;
+    auto make = [&](const std::string& path, bool is_headline) {
+        MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, is_headline};
+        metric.delta = delta_of(metric.a, metric.b);
+        metric.ratio = ratio_of(metric.a, metric.b);
+        metric.within_noise = within_noise(a, b, path, metric.delta);
+        return metric;
+    };
     auto add_headline = [&](const std::string& path) {
         if (headline.insert(path).second)
-            metrics.push_back(metric_diff(path, value_in(left, path), value_in(right, path), true));
+            metrics.push_back(make(path, true));
     };
     for (const char* entry : kHeadline) {
         const std::string pattern = entry;
@@ -176,7 +209,7 @@ std::vector<MetricDiff> diff_metrics(const Report& a, const Report& b)
     }
     for (const std::string& path : paths)
         if (!headline.count(path))
-            metrics.push_back(metric_diff(path, value_in(left, path), value_in(right, path), false));
+            metrics.push_back(make(path, false));
     return metrics;
 }
 
@@ -584,7 +617,8 @@ nlohmann::json diff_to_json(const ReportDiff& diff, bool all)
                            {"a", metric.a},
                            {"b", metric.b},
                            {"delta", metric.delta},
-                           {"ratio", metric.ratio}});
+                           {"ratio", metric.ratio},
+                           {"within_noise", metric.within_noise}});
     }
     json checks = json::array();
     for (const CheckDiff& check : diff.checks)
@@ -685,7 +719,8 @@ std::string render_diff_table(const ReportDiff& diff, bool all)
         }
         const Unit unit = unit_of(metric.metric);
         metrics.push_back({"  " + metric.metric, format_value(metric.a, unit), format_value(metric.b, unit),
-                           format_delta(metric, unit), format_change(metric)});
+                           format_delta(metric, unit),
+                           format_change(metric) + (metric.within_noise && metric.changed() ? " (noise)" : "")});
     }
     out += "\n" + render_rows(metrics, {false, true, true, true, true}, "");
     if (hidden)

@@ -53,6 +53,10 @@ struct MetricDiff {
     nlohmann::json delta;  // b - a: an integer when both are, null unless both are numbers
     nlohmann::json ratio;  // b / a, null when a is 0 or missing
     bool headline = false;
+    // A timed figure whose difference is within the noise: one side's run was
+    // too short or too small to time, or with --repeat the difference is
+    // within the two runs' spread.
+    bool within_noise = false;
     [[nodiscard]] bool changed() const { return a != b; }
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
+#include <set>
 
 #include "base/units.hpp"
 #include "output/files.hpp"
@@ -12,41 +14,101 @@
 namespace zctrace {
 namespace {
 
-std::string qualified_label(const Report& report)
+// Where a technique comes in `run all`; the techniques it does not run
+// (the internal baseline, a later zctrace's) come after it.
+std::size_t run_all_position(std::string_view technique)
 {
-    std::vector<std::string> qualifiers;
-    if (report.environment.network != "loopback") {
-        std::string network = report.environment.network;
-        if (report.environment.device_sg)
-            network += *report.environment.device_sg ? ", SG on" : ", SG off";
-        qualifiers.push_back(network);
-    }
-    if (report.environment.cache != "warm")
-        qualifiers.push_back(report.environment.cache + " cache");
-    std::string label = report.technique;
-    for (std::size_t i = 0; i < qualifiers.size(); ++i)
-        label += (i ? ", " : " (") + qualifiers[i];
-    return qualifiers.empty() ? label : label + ")";
+    return static_cast<std::size_t>(std::find(kRunAllOrder.begin(), kRunAllOrder.end(), technique) -
+                                    kRunAllOrder.begin());
 }
 
-// Reports from two kernels or machines can share a label; the rows must
-// still tell apart in the table, the charts and the dashboard's eye.
-void make_labels_unique(Summary& summary, const std::vector<Report>& reports)
+// Orders rows of one technique: a rank (the familiar case first) or a
+// number (a size), then text.
+using OrderKey = std::pair<std::uint64_t, std::string>;
+
+// One way two runs of a technique can differ: how rows are ordered by it,
+// and how a label names it.
+struct Distinction {
+    OrderKey (*order)(const Report&);
+    std::string (*qualifier)(const Report&);
+};
+
+std::string sg_qualifier(const std::optional<bool>& sg)
 {
-    auto count = [&](const std::string& label) {
-        return std::count_if(summary.rows.begin(), summary.rows.end(),
-                             [&](const SummaryRow& row) { return row.label == label; });
-    };
-    std::vector<bool> shared(summary.rows.size());
-    for (std::size_t i = 0; i < summary.rows.size(); ++i)
-        shared[i] = count(summary.rows[i].label) > 1;
-    for (std::size_t i = 0; i < summary.rows.size(); ++i)
-        if (shared[i] && summary.kernels.size() > 1)
-            summary.rows[i].label += " [" + reports[i].environment.kernel.substr(0, reports[i].environment.kernel.find(' ')) + "]";
-    std::map<std::string, int> seen;
+    return !sg ? "SG unknown" : *sg ? "SG on" : "SG off";
+}
+
+// In the order rows are sorted by them and labels name them.
+constexpr Distinction kDistinctions[] = {
+    {[](const Report& r) { return OrderKey{r.environment.network != "loopback", r.environment.network}; },
+     [](const Report& r) { return r.environment.network; }},
+    {[](const Report& r) {
+         const auto& sg = r.environment.device_sg;
+         return OrderKey{!sg ? 2u : *sg ? 0u : 1u, ""};
+     },
+     [](const Report& r) { return sg_qualifier(r.environment.device_sg); }},
+    {[](const Report& r) { return OrderKey{r.environment.cache != "warm", r.environment.cache}; },
+     [](const Report& r) { return r.environment.cache + " cache"; }},
+    {[](const Report& r) { return OrderKey{0, r.environment.filesystem}; },
+     [](const Report& r) {
+         return "on " + (r.environment.filesystem.empty() ? "an unknown filesystem" : r.environment.filesystem);
+     }},
+    {[](const Report& r) { return OrderKey{r.workload.bytes, ""}; },
+     [](const Report& r) { return format_bytes(r.workload.bytes); }},
+    {[](const Report& r) { return OrderKey{r.workload.chunk_bytes, ""}; },
+     [](const Report& r) { return format_bytes(r.workload.chunk_bytes) + " chunks"; }},
+    // The release ("6.18.0"): the build string after it rarely tells runs apart.
+    {[](const Report& r) { return OrderKey{0, r.environment.kernel}; },
+     [](const Report& r) { return "kernel " + r.environment.kernel.substr(0, r.environment.kernel.find(' ')); }},
+};
+
+// run all's order, then each distinction's, then the oldest report first.
+bool comes_before(const Report& a, const Report& b)
+{
+    const auto position_a = run_all_position(a.technique), position_b = run_all_position(b.technique);
+    if (position_a != position_b)
+        return position_a < position_b;
+    if (a.technique != b.technique)
+        return a.technique < b.technique;
+    for (const Distinction& distinction : kDistinctions)
+        if (const auto order_a = distinction.order(a), order_b = distinction.order(b); order_a != order_b)
+            return order_a < order_b;
+    return a.created_at < b.created_at;  // ISO 8601 sorts as text
+}
+
+// Each row's label: its technique, then what differs among the rows of that
+// technique; rows alike in all of it are repeats, numbered in row order
+// (oldest first).
+void label_rows(Summary& summary, const std::vector<Report>& reports)
+{
+    std::map<std::string, std::vector<SummaryRow*>> by_technique;
     for (SummaryRow& row : summary.rows)
-        if (count(row.label) > 1)
-            row.label += " #" + std::to_string(++seen[row.label]);
+        by_technique[row.technique].push_back(&row);
+    for (auto& [technique, rows] : by_technique) {
+        std::vector<std::vector<std::string>> qualifiers(rows.size());
+        for (const Distinction& distinction : kDistinctions) {
+            std::set<std::string> seen;
+            for (const SummaryRow* row : rows)
+                seen.insert(distinction.qualifier(reports[row->report_index]));
+            if (seen.size() > 1)
+                for (std::size_t i = 0; i < rows.size(); ++i)
+                    qualifiers[i].push_back(distinction.qualifier(reports[rows[i]->report_index]));
+        }
+        std::map<std::vector<std::string>, int> repeats;
+        for (const auto& qualified : qualifiers)
+            ++repeats[qualified];
+        std::map<std::vector<std::string>, int> numbered;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            std::string label = technique;
+            for (std::size_t q = 0; q < qualifiers[i].size(); ++q)
+                label += (q ? ", " : " (") + qualifiers[i][q];
+            if (!qualifiers[i].empty())
+                label += ")";
+            if (repeats[qualifiers[i]] > 1)
+                label += " #" + std::to_string(++numbered[qualifiers[i]]);
+            rows[i]->label = std::move(label);
+        }
+    }
 }
 
 // Report verdicts from best to worst.
@@ -151,9 +213,13 @@ Summary summarize(const std::vector<Report>& reports)
 {
     Summary summary;
     summary.tool = std::string("zctrace ") + ZCTRACE_VERSION;
-    for (const Report& report : reports) {
+    std::vector<std::size_t> order(reports.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return comes_before(reports[a], reports[b]); });
+    for (const std::size_t index : order) {
+        const Report& report = reports[index];
         SummaryRow row;
-        row.label = qualified_label(report);
         row.headline = report.headline;
         row.technique = report.technique;
         row.theory_row = report.theory_row;
@@ -178,6 +244,7 @@ Summary summarize(const std::vector<Report>& reports)
         row.integrity_ok = report.workload.integrity.ok;
         row.overhead_share = report.overhead.share_of_workload_cpu;
         row.report_created_at = report.created_at;
+        row.report_index = index;
         summary.rows.push_back(std::move(row));
 
         if (std::find(summary.kernels.begin(), summary.kernels.end(), report.environment.kernel) ==
@@ -186,8 +253,16 @@ Summary summarize(const std::vector<Report>& reports)
         summary.created_at = std::max(summary.created_at, report.created_at);  // ISO 8601 sorts as text
         summary.verdict = worse_report_verdict(summary.verdict, report.verdict);
     }
-    make_labels_unique(summary, reports);
+    label_rows(summary, reports);
     return summary;
+}
+
+const Report* report_of(const SummaryRow& row, const std::vector<Report>& reports)
+{
+    if (row.report_index >= reports.size())
+        return nullptr;
+    const Report& report = reports[row.report_index];
+    return report.technique == row.technique && report.created_at == row.report_created_at ? &report : nullptr;
 }
 
 std::string render_summary_table(const Summary& summary)
@@ -245,13 +320,17 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
     out += render_summary_table(summary);
     out += "\n## Checks that are not a plain match\n";
     bool any = false;
-    for (std::size_t i = 0; i < reports.size() && i < summary.rows.size(); ++i)
-        for (const Check& check : reports[i].checks)
+    for (const SummaryRow& row : summary.rows) {
+        const Report* report = report_of(row, reports);
+        if (!report)
+            continue;
+        for (const Check& check : report->checks)
             if (check.verdict != Verdict::match) {
-                out += "\n- **" + summary.rows[i].label + "**, " + check.metric + " (" +
+                out += "\n- **" + row.label + "**, " + check.metric + " (" +
                        std::string(verdict_name(check.verdict)) + "): " + check.explanation + "\n";
                 any = true;
             }
+    }
     if (!any)
         out += "\nNone: every check matched.\n";
     return out;
@@ -269,8 +348,29 @@ bool remove_summary_files(const std::filesystem::path& dir)
 
 std::string describe_summary(const Summary& summary, const SummaryFiles& files)
 {
-    return render_summary_table(summary) + "summary: " + files.json.string() + ", " + files.markdown.string() +
-           ", " + files.html.string() + "\n";
+    return render_summary_table(summary) + "summary written to " + files.json.parent_path().string() + ": " +
+           files.json.filename().string() + ", " + files.markdown.filename().string() + ", " +
+           files.html.filename().string() + "\n";
+}
+
+std::optional<std::filesystem::path> directory_of_reports(const std::vector<std::filesystem::path>& inputs)
+{
+    std::optional<std::filesystem::path> shared;
+    std::filesystem::path shared_resolved;  // "reports", "reports/" and "./reports" are one directory
+    for (const std::filesystem::path& input : inputs) {
+        std::error_code ec;
+        std::filesystem::path dir = std::filesystem::is_directory(input, ec) ? input : input.parent_path();
+        if (dir.empty())
+            dir = ".";
+        const std::filesystem::path resolved = std::filesystem::weakly_canonical(dir, ec);
+        if (!shared) {
+            shared = dir.lexically_normal();
+            shared_resolved = resolved;
+        } else if (resolved != shared_resolved) {
+            return std::nullopt;
+        }
+    }
+    return shared;
 }
 
 Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,

@@ -3,9 +3,11 @@
 // table), plus what the HTML report draws from.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,8 +51,19 @@ Verdict as_report_verdict(Verdict verdict);
 // then match (an invalid run cannot be compared with anything).
 Verdict worse_report_verdict(Verdict a, Verdict b);
 
+// The techniques in the order `zctrace run all` runs them: kAllTechniques
+// (workloads/technique.hpp), which this room may not see; a test holds the
+// two equal. Rows follow it, whatever order the reports were read in.
+inline constexpr std::array<std::string_view, 8> kRunAllOrder = {
+    "read_write", "mmap_write", "sendfile", "splice", "direct_io", "direct_io_send", "cow", "large_file_async_direct"};
+
 struct SummaryRow {
-    std::string label;  // technique, qualified when not warm loopback, e.g. "sendfile (veth, SG off)"
+    // The technique, and what tells the row apart from the other rows of the
+    // same technique, in this order: network, SG, cache, filesystem, payload
+    // size, chunk size, kernel; only the fields that differ among them, e.g.
+    // "sendfile (veth, SG off)". Rows alike in all of these are repeats of
+    // one run, numbered oldest first: "read_write #2".
+    std::string label;
     // The report's own one-line answer; empty for a version 1 report, which has none.
     std::string headline;
     std::string technique;
@@ -75,6 +88,9 @@ struct SummaryRow {
     bool integrity_ok = false;
     double overhead_share = 0;  // bpf_stats run time / the workload's CPU
     std::string report_created_at;
+    // Which of the reports given to summarize() the row shows; not in
+    // summary.json, whose rows stand on their own.
+    std::size_t report_index = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, report_created_at)
 
@@ -89,7 +105,14 @@ struct Summary {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, schema_version, kind, tool, created_at, kernels, rows, verdict)
 
+// One row per report, in kRunAllOrder (techniques it does not name come
+// after it, by name); rows of one technique by network (loopback first), SG
+// (on, off, unknown), cache (warm first), filesystem, payload size, chunk
+// size, kernel, then the oldest report first.
 Summary summarize(const std::vector<Report>& reports);
+// The report a row was made from, given the reports summarize() was given;
+// nullptr when the report at the row's index is not the row's (other reports).
+const Report* report_of(const SummaryRow& row, const std::vector<Report>& reports);
 
 // A figure cell: "2.00 / 2", "0.0006 / 0", "3.00 / —" (no theory figure).
 std::string format_summary_cell(double measured, std::optional<double> theory);
@@ -112,6 +135,10 @@ struct SummaryFiles {
     std::filesystem::path markdown;
     std::filesystem::path html;
 };
+// Where `zctrace summarize` writes without --out: next to the reports, in
+// the one directory they come from (the directory given, or the directory
+// its files share). Empty when they come from several directories.
+std::optional<std::filesystem::path> directory_of_reports(const std::vector<std::filesystem::path>& inputs);
 // Writes summary.json, summary.md and summary.html into dir, each whole or
 // not at all (temp file, then rename).
 Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,

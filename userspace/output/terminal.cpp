@@ -1,68 +1,220 @@
 #include "output/terminal.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 
 #include "base/units.hpp"
 
 namespace zctrace {
 
-std::string render_report(const Report& r)
+namespace {
+
+std::string bytes(std::uint64_t value)
 {
-    std::string out = r.headline.empty() ? r.technique : r.headline;
-    out += "\n  theory row \"" + r.theory_row + "\"";
+    return format_bytes(value);
+}
+
+std::string milliseconds(double seconds)
+{
+    return format_figure(seconds * 1000, 1) + " ms";
+}
+
+std::string call_list(const std::map<std::string, std::uint64_t>& calls)
+{
+    std::string text;
+    for (const auto& [name, count] : calls)
+        text += (text.empty() ? "" : ", ") + name + " " + std::to_string(count);
+    return text;
+}
+
+bool differs(const Check& check)
+{
+    return check.verdict != Verdict::match && check.verdict != Verdict::no_theory;
+}
+
+std::string counts_line(const Report& r)
+{
+    const Measured& m = r.measured;
+    return "counted: " + quantity(m.syscalls.total, "syscall", "syscalls") +
+           (m.syscalls.by_name.empty() ? "" : " (" + call_list(m.syscalls.by_name) + ")") + ", " +
+           quantity(m.mode_switches, "mode switch", "mode switches") + ", " +
+           std::to_string(m.context_switches.voluntary) + " voluntary + " +
+           std::to_string(m.context_switches.involuntary) + " involuntary context switches, " +
+           quantity(m.page_faults.user + m.page_faults.kernel, "page fault", "page faults");
+}
+
+// What happened to the file's pages. O_DIRECT bypasses the page cache, so
+// its state says nothing about where the data came from.
+std::string storage_line(const Report& r)
+{
+    const Measured& m = r.measured;
+    const Environment& env = r.environment;
+    const std::string where = env.filesystem + " on " + env.block_device;
+    const bool direct = r.technique == "direct_io" || r.technique == "direct_io_send" ||
+                        r.technique == "large_file_async_direct";
+    if (direct)
+        return "storage: O_DIRECT read " + bytes(m.dma_bytes.disk_read) + " from the disk (" + where +
+               ") straight into user memory, past the page cache; " +
+               quantity(m.page_cache.misses, "page", "pages") + " went through it";
+    if (r.measured.cow)
+        return "storage: the buffer was filled from " + where + " before the window; the window touches memory only";
+    std::string text = "page cache (" + env.cache + "): " + quantity(m.page_cache.accessed_pages, "page", "pages") +
+                       " looked up, " + std::to_string(m.page_cache.hits) + " hits, " +
+                       std::to_string(m.page_cache.misses) + " misses";
+    if (m.page_cache.mapped_pages)
+        text += ", " + quantity(m.page_cache.mapped_pages, "file page", "file pages") + " mapped";
+    return text + "; the disk read " + bytes(m.dma_bytes.disk_read) + " (" + where + ")";
+}
+
+std::string time_line(const Report& r)
+{
+    const WorkloadSummary& w = r.workload;
+    std::string text = "time: " + bytes(w.bytes) + " in " + milliseconds(w.wall_seconds) + " (" +
+                       format_fixed(w.mib_per_second, 0) + " MiB/s); sender CPU " + milliseconds(w.cpu_seconds) +
+                       " (" + format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB)";
+    if (!w.repeats)
+        return text;
+    // Medians, with the spread of the runs behind each.
+    const auto range = [&](const char* path, auto format) {
+        const auto found = w.repeats->timed.find(path);
+        return found == w.repeats->timed.end() ? std::string()
+                                               : " [" + format(found->second.min) + " to " + format(found->second.max) + "]";
+    };
+    return "time, the median of " + quantity(w.repeats->runs, "run", "runs") + " [min to max]: " + bytes(w.bytes) +
+           " in " + milliseconds(w.wall_seconds) + range("workload.wall_seconds", milliseconds) + " (" +
+           format_fixed(w.mib_per_second, 0) + " MiB/s" +
+           range("workload.mib_per_second", [](double v) { return format_fixed(v, 0); }) + "); sender CPU " +
+           milliseconds(w.cpu_seconds) + range("workload.cpu_seconds", milliseconds) + " (" +
+           format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB" +
+           range("workload.cpu_seconds_per_gib", [](double v) { return format_fixed(v); }) + ")";
+}
+
+std::string probes_line(const Report& r)
+{
+    return "probes: " + quantity(r.overhead.events, "run", "runs") + ", " +
+           format_fixed(r.overhead.ns_per_event, 0) + " ns each, " +
+           format_fixed(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
+           milliseconds(r.overhead.attach_seconds);
+}
+
+std::string theory_line(const Report& r)
+{
+    std::string text = "theory: the row \"" + r.theory_row + "\"";
     if (r.theory.name_zh != r.theory.name)
-        out += " (" + r.theory.name_zh + ")";
-    out += ", " + r.theory.source + "; " + r.theory_row_selection.reason + "\n";
-    out += "  " + pad_to("check", 28) + pad_to("theory", 9, true) + pad_to("expected", 12, true) +
-           pad_to("measured", 12, true) + "  verdict\n";
+        text += " (" + r.theory.name_zh + ")";
+    text += " of " + (r.theory.citation.empty() ? r.theory.source : r.theory.citation);
+    if (r.theory_row_selection.candidates.size() > 1)
+        text += "; expected because " + r.theory_row_selection.reason;
+    return text;
+}
+
+}  // namespace
+
+std::size_t text_width(int fd)
+{
+    winsize size{};
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col >= 40)
+        return size.ws_col;
+    if (const char* columns = std::getenv("COLUMNS"))
+        if (const long value = std::strtol(columns, nullptr, 10); value >= 40 && value <= 1000)
+            return static_cast<std::size_t>(value);
+    return 100;
+}
+
+std::string wrap(std::string_view text, std::size_t width, std::size_t first, std::size_t rest)
+{
+    std::string out(first, ' ');
+    std::size_t column = first;
+    bool line_empty = true;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t space = text.find(' ', at);
+        const std::string_view word = text.substr(at, space == std::string_view::npos ? std::string_view::npos
+                                                                                      : space - at);
+        at = space == std::string_view::npos ? text.size() : space + 1;
+        if (word.empty())
+            continue;
+        const std::size_t columns = display_width(word);
+        if (!line_empty && column + 1 + columns > width) {
+            out += "\n" + std::string(rest, ' ');
+            column = rest;
+            line_empty = true;
+        }
+        if (!line_empty) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += columns;
+        line_empty = false;
+    }
+    return out + "\n";
+}
+
+std::string ReportText::render(const Report& r)
+{
+    auto line = [&](const std::string& text) { return wrap(text, width_, 2, 4); };
+    std::string out = wrap(r.headline.empty() ? r.technique : r.headline, width_, 0, 2);
+
+    std::string differences, silent;
+    for (const Check& check : r.checks) {
+        if (check.verdict == Verdict::no_theory)
+            silent += (silent.empty() ? "" : ", ") + check.metric;
+        if (!differs(check) || check.metric == "integrity")
+            continue;
+        differences += wrap(check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " + check.summary,
+                            width_, 4, 6);
+    }
+    out += differences.empty() ? line("every check is as the table says") : "  differs from the table:\n" + differences;
+    if (!silent.empty())
+        out += line("the seeds give no figure for " + silent + "; held to the workload's own design instead");
     for (const Check& check : r.checks)
-        out += "  " + pad_to(check.metric, 28) + pad_to(check.theory ? format_number(*check.theory) : kNoFigure, 9, true) +
-               pad_to(format_number(check.expected), 12, true) + pad_to(format_number(check.measured), 12, true) + "  " +
-               std::string(verdict_name(check.verdict)) + "\n";
-    out += "  verdict: " + std::string(verdict_name(r.verdict)) + "\n";
-    for (const Check& check : r.checks)
-        if (check.verdict != Verdict::match || check.metric == "cpu_copies")
-            out += "  - " + check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " +
-                   check.explanation + "\n";
+        if (check.metric == "integrity")
+            out += line(check.verdict == Verdict::match ? "integrity ok" : "INTEGRITY FAILED: " + check.explanation);
+    if (!r.findings.empty()) {
+        out += "  findings:\n";
+        for (const std::string& finding : r.findings)
+            out += wrap("- " + finding, width_, 4, 6);
+    }
 
     const Measured& m = r.measured;
-    out += "  syscalls " + std::to_string(m.syscalls.total) + ", mode switches " + std::to_string(m.mode_switches) +
-           ", context switches " + std::to_string(m.context_switches.voluntary) + " voluntary + " +
-           std::to_string(m.context_switches.involuntary) + " involuntary, page faults " +
-           std::to_string(m.page_faults.user) + " user + " + std::to_string(m.page_faults.kernel) + " kernel\n";
-    out += "  page cache: " + std::to_string(m.page_cache.accessed_pages) + " pages accessed, " +
-           std::to_string(m.page_cache.hits) + " hits, " + std::to_string(m.page_cache.misses) + " misses";
-    if (m.page_cache.hit_ratio)
-        out += " (hit ratio " + format_fixed(*m.page_cache.hit_ratio, 4) + ")";
-    if (m.page_cache.mapped_pages)
-        out += "; " + std::to_string(m.page_cache.mapped_pages) + " file pages mapped";
-    out += "; disk read " + format_bytes(m.dma_bytes.disk_read) + " (" + r.environment.cache + " cache, " +
-           r.environment.filesystem + " on " + r.environment.block_device + ")\n";
+    out += line(counts_line(r));
+    out += line(storage_line(r));
     if (m.mmap)
-        out += "  mmap: " + format_bytes(m.mmap->mapped_bytes) + " mapped for a " + format_bytes(m.mmap->file_bytes) +
-               " file (" + format_bytes(m.mmap->rounding_waste_bytes) + " page-rounding waste); faults: " +
-               std::to_string(m.mmap->user_read_faults) + " user read, " + std::to_string(m.mmap->user_write_faults) +
-               " user write, " + std::to_string(m.mmap->kernel_read_faults) + " kernel read, " +
-               std::to_string(m.mmap->major_faults) + " major, " + std::to_string(m.mmap->filemap_faults) +
-               " through filemap_fault, " + std::to_string(m.mmap->fault_around_pages) + " pages by fault-around\n";
+        out += line("mmap: " + bytes(m.mmap->mapped_bytes) + " mapped for a " + bytes(m.mmap->file_bytes) +
+                    " file (" + bytes(m.mmap->rounding_waste_bytes) + " of page rounding); faults: " +
+                    std::to_string(m.mmap->user_read_faults) + " user read, " +
+                    std::to_string(m.mmap->user_write_faults) + " user write, " +
+                    std::to_string(m.mmap->kernel_read_faults) + " kernel read, " +
+                    std::to_string(m.mmap->major_faults) + " major, " + std::to_string(m.mmap->filemap_faults) +
+                    " through filemap_fault, " + quantity(m.mmap->fault_around_pages, "page", "pages") +
+                    " by fault-around");
     if (m.cow)
-        out += "  cow: " + std::to_string(m.cow->pages_copied) + " of " + std::to_string(m.cow->buffer_pages) +
-               " pages copied (" + format_bytes(m.cow->copy_bytes) + "), child wrote " +
-               std::to_string(m.cow->pages_written_by_child) + "; smaps: " +
-               (m.cow->pages_shared ? std::to_string(*m.cow->pages_shared) : std::string("?")) + " shared, " +
-               (m.cow->pages_private ? std::to_string(*m.cow->pages_private) : std::string("?")) + " private\n";
+        out += line("cow: " + std::to_string(m.cow->pages_copied) + " of " +
+                    quantity(m.cow->buffer_pages, "page", "pages") + " copied (" + bytes(m.cow->copy_bytes) +
+                    "), the child wrote " + std::to_string(m.cow->pages_written_by_child) + "; its smaps: " +
+                    (m.cow->pages_shared ? std::to_string(*m.cow->pages_shared) : std::string("?")) + " shared, " +
+                    (m.cow->pages_private ? std::to_string(*m.cow->pages_private) : std::string("?")) + " private");
     if (r.comparison)
-        out += "  vs buffered: " + r.comparison->summary + "\n";
-    out += "  " + format_bytes(r.workload.bytes) + " in " + format_fixed(r.workload.wall_seconds, 3) + " s (" +
-           format_fixed(r.workload.mib_per_second, 0) + " MiB/s), sender CPU " + format_fixed(r.workload.cpu_seconds, 3) +
-           " s (" + format_fixed(r.workload.cpu_seconds_per_gib, 3) + " s/GiB); integrity " +
-           (r.workload.integrity.ok ? "ok" : "FAILED") + "\n";
-    out += "  probes: " + std::to_string(r.overhead.events) + " runs, " + format_fixed(r.overhead.ns_per_event, 0) +
-           " ns each, " + format_fixed(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
-           format_fixed(r.overhead.attach_seconds, 3) + " s\n";
+        out += line("against a buffered read: " + r.comparison->summary);
+    out += line(time_line(r));
+    out += line(probes_line(r));
+    // What the environment removes is the same for every technique of a run.
+    for (const Check& check : r.checks)
+        for (const Cause& cause : check.causes)
+            if (cause.kind == CauseKind::environment && noted_.insert(cause.cause).second)
+                out += line("note: " + cause.evidence);
+    out += line(theory_line(r));
     return out;
+}
+
+std::string render_report(const Report& report)
+{
+    return ReportText(100).render(report);
 }
 
 ProgressLine::ProgressLine(std::string label) : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1) {}

@@ -1,14 +1,40 @@
-// What zctrace prints for people: the measured-vs-theory table and progress.
+// What zctrace prints for people: a run's answer first, then only what
+// differs from the theory table, the findings, the counts, and the citation
+// last; and the progress line.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "report/run_report.hpp"
 
 namespace zctrace {
 
-// Metric | theory | measured | verdict, then why each one is what it is.
+// The columns to wrap text at: the terminal's (of `fd`), else $COLUMNS,
+// else 100.
+std::size_t text_width(int fd);
+
+// `text` wrapped at `width` columns: the first line indented by `first`
+// spaces, the rest by `rest`; words longer than a line are not broken.
+std::string wrap(std::string_view text, std::size_t width, std::size_t first, std::size_t rest);
+
+// The text of one invocation's reports. What explains a step that the
+// environment removes (a warm cache, a device without a DMA engine) is said
+// once per invocation, not once per technique.
+class ReportText {
+public:
+    explicit ReportText(std::size_t width) : width_(width) {}
+    std::string render(const Report& report);
+
+private:
+    std::size_t width_;
+    std::set<std::string> noted_;  // causes whose evidence was printed already
+};
+
+// One report on its own, wrapped at 100 columns.
 std::string render_report(const Report& report);
 
 // A single progress line on stderr, shown only on a terminal and only once a

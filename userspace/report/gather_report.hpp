@@ -16,7 +16,8 @@
 
 namespace zctrace {
 
-inline constexpr int kGatherSchemaVersion = 1;
+// 2: each interface's driver, and whether it is paravirtual.
+inline constexpr int kGatherSchemaVersion = 2;
 
 struct FeatureState {
     std::optional<bool> on;  // null: the device does not have the feature
@@ -29,7 +30,11 @@ struct InterfaceFeatures {
     int ifindex = 0;
     bool up = false;
     bool loopback = false;
-    bool hardware = false;  // a bus device behind it (/sys/class/net/<name>/device): has a DMA engine
+    bool hardware = false;  // a bus device behind it (/sys/class/net/<name>/device)
+    std::string driver;     // as ethtool -i names it; empty when the device reports none
+    // A virtual machine's NIC (virtio_net, netvsc, vmxnet3, xen-netfront,
+    // ...): the host's backend moves its data, not a DMA engine in the guest.
+    bool paravirtual = false;
     FeatureState scatter_gather;  // tx-scatter-gather
     FeatureState tx_checksum;     // any of tx-checksum-ipv4, -ipv6, -ip-generic
     FeatureState tso;             // tx-tcp-segmentation
@@ -37,7 +42,7 @@ struct InterfaceFeatures {
     bool zero_copy = false;       // sendfile/splice can leave without a CPU copy
     std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InterfaceFeatures, name, ifindex, up, loopback, hardware, scatter_gather, tx_checksum, tso, gso, zero_copy, reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InterfaceFeatures, name, ifindex, up, loopback, hardware, driver, paravirtual, scatter_gather, tx_checksum, tso, gso, zero_copy, reason)
 
 // What one device transmitted while observed, by how the payload was held.
 struct ObservedDevice {

@@ -1,5 +1,5 @@
 // One line of `run --format ndjson`: the counters of a run in progress.
-// Its JSON form is reports/schema/ndjson.v1.schema.json.
+// Its JSON form is reports/schema/ndjson.v2.schema.json.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,14 @@ namespace zctrace {
 // `run --format ndjson --interval T`: the counters so far in the sender's
 // window, read from the BPF maps while the workload runs. Cumulative, like
 // Prometheus counters; the rates cover the time since the previous sample.
+// 2: each sample carries its wall-clock time.
+inline constexpr int kNdjsonSchemaVersion = 2;
+
 struct IntervalSample {
-    int schema_version = 1;           // of the sample line (reports/schema/ndjson.v1.schema.json)
+    int schema_version = kNdjsonSchemaVersion;  // of the sample line
     std::string technique;
     std::uint64_t seq = 0;            // 1, 2, ... within one technique's run
+    std::string time;                 // when it was taken: UTC, ISO 8601, milliseconds
     double elapsed_seconds = 0;       // since the sender was told to start
     double interval_seconds = 0;      // since the previous sample (or the start)
     std::uint64_t file_bytes = 0;     // the workload file's size
@@ -40,6 +44,6 @@ struct IntervalSample {
     double cpu_copy_bytes_per_second = 0;
     double syscalls_per_second = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, schema_version, technique, seq, elapsed_seconds, interval_seconds, file_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, schema_version, technique, seq, time, elapsed_seconds, interval_seconds, file_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
 
 }  // namespace zctrace

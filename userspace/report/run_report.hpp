@@ -107,6 +107,30 @@ struct Integrity {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Integrity, verified_by, bytes_expected, bytes_received, checksum_expected, checksum_received, checksum_match, ok)
 
+// A timed figure over --repeat runs.
+struct Spread {
+    double median = 0;
+    double min = 0;
+    double max = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Spread, median, min, max)
+
+// `run --repeat N`: the same technique run N times. Timed figures in the
+// report are the medians; their spread is here. Counts should not move
+// between runs; those that did are listed.
+struct RepeatStats {
+    std::uint64_t runs = 0;
+    std::map<std::string, Spread> timed;      // by report path, e.g. "workload.wall_seconds"
+    std::vector<std::string> count_differences;  // e.g. "measured.syscalls.by_name.write: 1024, 1024, 1027"
+    std::vector<Verdict> verdicts;            // each run's own verdict, in order
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RepeatStats, runs, timed, count_differences, verdicts)
+
+// Runs shorter than this, or smaller, time their own start-up more than the
+// technique: their timings are noise.
+inline constexpr double kShortestTimedWindowSeconds = 0.05;
+inline constexpr std::uint64_t kSmallestTimedPayload = 10u << 20;
+
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
     std::uint64_t chunk_bytes = 0;
@@ -125,8 +149,13 @@ struct WorkloadSummary {
     double mib_per_second = 0;
     double cpu_seconds_per_gib = 0;
     double receiver_cpu_seconds = 0;
+    std::optional<RepeatStats> repeats;  // --repeat N only
+    [[nodiscard]] bool timings_are_noise() const
+    {
+        return wall_seconds < kShortestTimedWindowSeconds || bytes < kSmallestTimedPayload;
+    }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
@@ -332,8 +361,13 @@ struct Measured {
     KernelCounterStats kernel_counters;
     std::optional<MmapStats> mmap;  // mmap_write only
     std::optional<CowStats> cow;    // cow only
+    // How the TCP counters of the sender's network namespace changed while
+    // the workload ran (RetransSegs, TCPSACKReorder, TCPTimeouts, ...; only
+    // those that changed). Namespace-wide: on lo, the host's sockets count
+    // too. Null in reports from before zctrace read them.
+    std::optional<std::map<std::string, std::int64_t>> tcp_counters;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow, tcp_counters)
 
 struct TheoryValues {
     std::string id;
@@ -345,9 +379,10 @@ struct TheoryValues {
     std::optional<double> syscalls_per_transfer;
     std::optional<double> mode_switches_per_transfer;  // empty where the seeds give no figure
     std::string remark;
-    std::string source;
+    std::string source;    // "seed 000 §3.3; seed 003 §二"
+    std::string citation;  // the same with the articles' titles, for readers without the seeds
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source, citation)
 
 // Which theory row the run is held to. It is chosen before measuring, from
 // what the egress device can do, so that a copy the device should have

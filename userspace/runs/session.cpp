@@ -405,6 +405,9 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     observation.egress_device = network->egress_device;
     observation.egress_offloads = network->egress_offloads;
 
+    auto tcp_before = network->sender_tcp_counters();
+    if (!tcp_before)
+        return tcp_before.error();
     WorkloadProcesses processes;
     if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer, hooks); !started)
         return started.error();
@@ -419,6 +422,10 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
 
     if (auto reports = collect_workload_reports(processes, observation); !reports)
         return reports.error();
+    auto tcp_after = network->sender_tcp_counters();
+    if (!tcp_after)
+        return tcp_after.error();
+    observation.tcp_counters = counter_delta(*tcp_before, *tcp_after);
     if (auto counters = collect_counters(**tracer, stats_before, file, observation); !counters)
         return counters.error();
     return observation;

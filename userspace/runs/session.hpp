@@ -80,6 +80,9 @@ struct RunObservation {
     // before the workload started (lo, or the sender's veth end).
     std::string egress_device;
     Offloads egress_offloads;
+    // How the TCP counters of the sender's namespace changed while the
+    // workload ran: every socket in it counts (lo: the host's too).
+    TcpCounters tcp_counters;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
     std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
     // large_file_async_direct: the traced buffered run it is compared with.

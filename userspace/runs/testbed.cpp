@@ -104,6 +104,16 @@ bool RunNetwork::enter_sender_namespace() const
     return !veth || ::setns(veth->sender_ns.fd(), CLONE_NEWNET) == 0;
 }
 
+Result<TcpCounters> RunNetwork::sender_tcp_counters() const
+{
+    if (!veth)
+        return read_tcp_counters();
+    auto scope = NetnsScope::enter(veth->sender_ns);
+    if (!scope)
+        return scope.error();
+    return read_tcp_counters();
+}
+
 bool RunNetwork::enter_receiver_namespace() const
 {
     return !veth || ::setns(veth->receiver_ns.fd(), CLONE_NEWNET) == 0;

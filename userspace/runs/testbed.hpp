@@ -49,6 +49,8 @@ struct RunNetwork {
     // loopback); for a freshly forked workload process.
     [[nodiscard]] bool enter_sender_namespace() const;
     [[nodiscard]] bool enter_receiver_namespace() const;
+    // The TCP counters of the sender's namespace (lo: zctrace's own).
+    [[nodiscard]] Result<TcpCounters> sender_tcp_counters() const;
 };
 
 }  // namespace zctrace

@@ -1,0 +1,29 @@
+// What users read when they ask for help or get the command line wrong:
+// the --help layout (names, value names and defaults in words, none of
+// CLI11's internals), the glossary, and CLI11's parse errors in words.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace zctrace::cli {
+
+// The formatter every command's --help uses.
+std::shared_ptr<CLI::Formatter> make_help_formatter();
+
+// The footer of `zctrace --help`: units, where to read more, exit statuses.
+std::string top_level_footer();
+
+// "zctrace 0.3.0 (git 0f33a8e)"
+std::string version_text();
+
+// A CLI11 parse error as one line that says what is wrong and what to do,
+// without the "zctrace <command>:" prefix.
+std::string describe_parse_error(const CLI::ParseError& error, const CLI::App& root);
+
+// "list, doctor, run, ..."
+std::string command_names(const CLI::App& root);
+
+}  // namespace zctrace::cli
