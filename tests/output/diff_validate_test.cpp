@@ -442,6 +442,60 @@ TEST(DiffReport, NotesPayloadsOfDifferentSizes)
     EXPECT_NE(find_environment(out, "chunk_bytes"), nullptr);
 }
 
+const MetricDiff& metric_of(const ReportDiff& diff, const std::string& name)
+{
+    for (const MetricDiff& metric : diff.metrics)
+        if (metric.metric == name)
+            return metric;
+    throw std::runtime_error("no metric " + name);
+}
+
+// A timed difference is noise when either run was too short to time, or
+// when it is within the spread of --repeat runs; a count never is.
+TEST(DiffReport, TimedDifferencesWithinTheNoiseAreMarked)
+{
+    const Report a = load(kSgOn);
+    Report b = a;
+    b.workload.wall_seconds *= 1.4;
+    b.workload.mib_per_second /= 1.4;
+    b.measured.syscalls.total += 1;
+    ASSERT_FALSE(a.workload.timings_are_noise()) << "the fixture is 256 MiB over " << a.workload.wall_seconds << " s";
+
+    const ReportDiff timed = diff_reports(a, b, "a.json", "b.json");
+    EXPECT_TRUE(metric_of(timed, "workload.wall_seconds").changed());
+    EXPECT_FALSE(metric_of(timed, "workload.wall_seconds").within_noise) << "both runs were long enough to time";
+    EXPECT_FALSE(metric_of(timed, "measured.syscalls.total").within_noise);
+
+    Report short_run = b;
+    short_run.workload.wall_seconds = 0.005;
+    const ReportDiff with_short = diff_reports(a, short_run, "a.json", "b.json");
+    EXPECT_TRUE(metric_of(with_short, "workload.wall_seconds").within_noise) << "a 5 ms window is noise";
+    EXPECT_FALSE(metric_of(with_short, "measured.syscalls.total").within_noise) << "a count is never noise";
+    const std::string table = render_diff_table(with_short, false);
+    const std::size_t row = table.find("workload.wall_seconds");
+    ASSERT_NE(row, std::string::npos) << table;
+    EXPECT_NE(table.substr(row, table.find('\n', row) - row).find("(noise)"), std::string::npos) << table;
+    const json with_short_json = diff_to_json(with_short, true);
+    const json* wall = find_metric(with_short_json, "workload.wall_seconds");
+    ASSERT_NE(wall, nullptr);
+    EXPECT_EQ(wall->at("within_noise"), true);
+
+    const double delta = b.workload.wall_seconds - a.workload.wall_seconds;
+    Report repeated_a = a, repeated_b = b;
+    repeated_a.workload.repeats = RepeatStats{5, {{"workload.wall_seconds", {a.workload.wall_seconds,
+                                                                               a.workload.wall_seconds - delta / 2,
+                                                                               a.workload.wall_seconds + delta / 2}}},
+                                              {}, {}};
+    repeated_b.workload.repeats = repeated_a.workload.repeats;
+    EXPECT_TRUE(metric_of(diff_reports(repeated_a, repeated_b, "a", "b"), "workload.wall_seconds").within_noise)
+        << "the two spreads add up to the difference";
+    repeated_a.workload.repeats->timed["workload.wall_seconds"].max = a.workload.wall_seconds + delta / 8;
+    repeated_a.workload.repeats->timed["workload.wall_seconds"].min = a.workload.wall_seconds - delta / 8;
+    repeated_b.workload.repeats = repeated_a.workload.repeats;
+    EXPECT_FALSE(metric_of(diff_reports(repeated_a, repeated_b, "a", "b"), "workload.wall_seconds").within_noise)
+        << "a difference twice the spreads is not noise";
+}
+
 TEST(DiffReport, NotesFailedIntegrityAndMissedEvents)
 {
     const Report a = load(kSgOn);

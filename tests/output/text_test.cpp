@@ -86,12 +86,12 @@ TEST(Text, OnlyChecksThatDifferAreListedAndTheCitationComesLast)
 {
     const std::string& text = find("loopback/sendfile").text;
     const std::string wide = ReportText(1000).render(find("loopback/sendfile").report);
-    EXPECT_NE(wide.find("differs from the table:\n    dma_copies (environment): 0 DMA copies where \"sendfile + DMA "
+    EXPECT_NE(wide.find("differs from the table:\n    DMA copies (environment): 0 DMA copies where \"sendfile + DMA "
                         "gather\" says 2: warm cache: no disk read; lo has no DMA engine\n"),
               std::string::npos)
         << wide;
     // Matching checks are not listed; integrity is one word.
-    for (const char* quiet : {"cpu_copies (", "syscalls_per_transfer (", "report_consistency", "sendmsg_bytes"})
+    for (const char* quiet : {"CPU copies (", "syscalls per transfer (", "report_consistency", "sendmsg_bytes"})
         EXPECT_EQ(text.find(quiet), std::string::npos) << quiet << " in\n" << text;
     EXPECT_NE(text.find("\n  integrity ok\n"), std::string::npos) << text;
     // The citation names the article, and comes last.

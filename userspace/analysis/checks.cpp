@@ -19,16 +19,6 @@ std::string bytes(std::uint64_t value)
     return format_bytes(value);
 }
 
-Technique technique_of(const Report& report)
-{
-    return technique_from_name(report.technique).value_or(Technique::read_write);
-}
-
-bool sends(const Report& report)
-{
-    return sends_over_network(technique_of(report));
-}
-
 double sum_of(const std::vector<Cause>& causes)
 {
     return std::accumulate(causes.begin(), causes.end(), 0.0,

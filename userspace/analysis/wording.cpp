@@ -6,12 +6,6 @@
 #include "workloads/technique.hpp"
 
 namespace zctrace {
-namespace {
-
-std::string bytes(std::uint64_t value)
-{
-    return format_bytes(value);
-}
 
 Technique technique_of(const Report& report)
 {
@@ -21,6 +15,13 @@ Technique technique_of(const Report& report)
 bool sends(const Report& report)
 {
     return sends_over_network(technique_of(report));
+}
+
+namespace {
+
+std::string bytes(std::uint64_t value)
+{
+    return format_bytes(value);
 }
 
 const Check* find_check(const Report& report, const std::string& metric)
@@ -109,10 +110,16 @@ std::int64_t counter(const Report& report, const char* name)
 std::string resend_finding(const Report& report)
 {
     const SocketStats& socket = report.measured.socket;
-    std::string text = "TCP resent " + quantity(socket.retransmit_skbs, "segment", "segments") + " (" +
-                       bytes(socket.retransmit_bytes) + "); xmit saw " + bytes(socket.resent_payload_bytes) +
-                       " of payload leave a second time, " + bytes(socket.resent_linear_payload_bytes) +
-                       " of it linear, i.e. copied again";
+    // A resent segment's payload is copied again only where it sits in the linear area.
+    const std::string copied_again = socket.resent_linear_payload_bytes == 0
+                                         ? "none of it copied again (no linear payload)"
+                                         : bytes(socket.resent_linear_payload_bytes) +
+                                               " of it in the linear area, i.e. copied again";
+    // tcp_retransmit_skb fires once per buffer; RetransSegs counts the MSS-sized
+    // segments in it, so the two differ wherever TSO/GSO buffers are resent.
+    std::string text = "TCP resent " + bytes(socket.retransmit_bytes) + " in " +
+                       quantity(socket.retransmit_skbs, "socket buffer", "socket buffers") + "; xmit saw " + bytes(socket.resent_payload_bytes) +
+                       " of payload leave a second time, " + copied_again;
     if (!report.measured.tcp_counters)
         return text + "; this report predates the TCP counters that tell why";
     const std::int64_t reordering = counter(report, "TCPSACKReorder") + counter(report, "TCPTSReorder") +
@@ -162,7 +169,7 @@ std::optional<std::string> noise_finding(const Report& report)
         return std::nullopt;
     return "the timings are noise: the window lasted " + format_figure(w.wall_seconds * 1000, 1) + " ms for " +
            bytes(w.bytes) + "; below " + format_number(kShortestTimedWindowSeconds * 1000) + " ms or " +
-           bytes(kSmallestTimedPayload) + " a run times its own start-up more than the technique (--size 64M)";
+           bytes(kSmallestTimedPayload) + " a run times its own start-up more than the technique; a larger --size gives timings to trust";
 }
 
 }  // namespace

@@ -8,8 +8,17 @@
 #include <vector>
 
 #include "report/run_report.hpp"
+#include "workloads/technique.hpp"
 
 namespace zctrace {
+
+// The report's technique; read_write for a name this build does not know
+// (the analysis of such a report is held to the most general row).
+Technique technique_of(const Report& report);
+
+// Whether the technique sends its payload over a socket: only then are
+// receivers, NICs and resends part of what is said about it.
+bool sends(const Report& report);
 
 // "2 copies", "1 copy", "0.00061 copies": whole numbers bare.
 std::string copies_word(double copies);

@@ -1,5 +1,7 @@
 // `zctrace gather`: does this machine gather payload from the page cache
 // (scatter-gather), and does it happen? Writes <out>/gather.json.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -96,7 +98,9 @@ int run_gather(const GatherOptions& options)
         return fail(written.error());
     if (options.format == "json")
         std::cout << document.dump(2) << "\n";
-    tables_stream(options.format) << render_gather(report) << "  report: " << path.string() << "\n";
+    std::ostream& human = tables_stream(options.format);
+    human << render_gather(report, text_width(&human == &std::cout ? STDOUT_FILENO : STDERR_FILENO))
+          << "  report: " << path.string() << "\n";
     return kExitOk;
 }
 

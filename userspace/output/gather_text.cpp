@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/units.hpp"
+#include "output/terminal.hpp"
 
 namespace zctrace {
 namespace {
@@ -18,7 +19,7 @@ std::string on_off(const FeatureState& state)
 
 }  // namespace
 
-std::string render_gather(const GatherReport& report)
+std::string render_gather(const GatherReport& report, std::size_t width)
 {
     std::ostringstream out;
     out << "interfaces (ethtool features; zero-copy = sendfile/splice leave without a CPU copy)\n";
@@ -35,7 +36,7 @@ std::string render_gather(const GatherReport& report)
         out << line;
     }
     for (const InterfaceFeatures& device : report.interfaces)
-        out << "  - " << device.name << ": " << device.reason << "\n";
+        out << wrap("- " + device.name + ": " + device.reason, width, 2, 4);
 
     if (report.observation) {
         const Observation& seen = *report.observation;
@@ -63,8 +64,10 @@ std::string render_gather(const GatherReport& report)
         if (seen.devices.empty())
             out << "  (no device transmitted anything)\n";
         if (seen.unattributed_bytes)
-            out << "  " << format_bytes(seen.unattributed_bytes)
-                << " left through devices whose counter slot another device already held on that CPU (64 slots, hashed by namespace and ifindex)\n";
+            out << wrap(format_bytes(seen.unattributed_bytes) +
+                            " left through devices whose counter slot another device already held on that CPU (64 "
+                            "slots, hashed by namespace and ifindex)",
+                        width, 2, 4);
         out << "  probe: " << seen.overhead.events << " runs, " << format_fixed(seen.overhead.ns_per_event, 0)
             << " ns each, " << format_fixed(seen.overhead.share_of_cpu_time * 100, 4) << "% of the CPUs' time\n";
     }
@@ -94,10 +97,10 @@ std::string render_gather(const GatherReport& report)
         row("sender CPU s/GiB", format_fixed(on.cpu_seconds_per_gib, 3), format_fixed(off.cpu_seconds_per_gib, 3));
         row("MiB/s", format_fixed(on.mib_per_second, 0), format_fixed(off.mib_per_second, 0));
         row("integrity", on.integrity_ok ? "ok" : "FAILED", off.integrity_ok ? "ok" : "FAILED");
-        out << "  verdict: " << test.verdict << "\n";
+        out << wrap("verdict: " + test.verdict, width, 2, 4);
     }
     for (const std::string& finding : report.findings)
-        out << "- " << finding << "\n";
+        out << wrap("- " + finding, width, 0, 2);
     return out.str();
 }
 

@@ -2,12 +2,14 @@
 // the devices transmitted and the self-test, as tables.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "report/gather_report.hpp"
 
 namespace zctrace {
 
-std::string render_gather(const GatherReport& report);
+// Prose (reasons, the verdict, findings) wraps at `width` columns.
+std::string render_gather(const GatherReport& report, std::size_t width = 100);
 
 }  // namespace zctrace

@@ -160,18 +160,23 @@ std::string ReportText::render(const Report& r)
     auto line = [&](const std::string& text) { return wrap(text, width_, 2, 4); };
     std::string out = wrap(r.headline.empty() ? r.technique : r.headline, width_, 0, 2);
 
-    std::string differences, silent;
+    std::string differences;
+    std::vector<std::string> silent;
     for (const Check& check : r.checks) {
         if (check.verdict == Verdict::no_theory)
-            silent += (silent.empty() ? "" : ", ") + check.metric;
+            silent.push_back(metric_words(check.metric));
         if (!differs(check) || check.metric == "integrity")
             continue;
-        differences += wrap(check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " + check.summary,
+        differences += wrap(metric_words(check.metric) + " (" + std::string(verdict_name(check.verdict)) + "): " + check.summary,
                             width_, 4, 6);
     }
     out += differences.empty() ? line("every check is as the table says") : "  differs from the table:\n" + differences;
-    if (!silent.empty())
-        out += line("the seeds give no figure for " + silent + "; held to the workload's own design instead");
+    if (!silent.empty()) {
+        std::string listed = silent.front();
+        for (std::size_t i = 1; i < silent.size(); ++i)
+            listed += (i + 1 == silent.size() ? " or " : ", ") + silent[i];
+        out += line("the seeds give no figure for " + listed + "; held to the workload's own design instead");
+    }
     for (const Check& check : r.checks)
         if (check.metric == "integrity")
             out += line(check.verdict == Verdict::match ? "integrity ok" : "INTEGRITY FAILED: " + check.explanation);

@@ -42,6 +42,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::match, "match"},
                                        {Verdict::invalid, "invalid"},
                                        {Verdict::mismatch, "mismatch"}})
 std::string_view verdict_name(Verdict verdict);
+// A check's metric as a person reads it: "syscalls_per_transfer" -> "syscalls per transfer".
+std::string metric_words(std::string_view metric);
 inline constexpr Verdict kAllVerdicts[] = {Verdict::match,     Verdict::environment, Verdict::explained,
                                            Verdict::no_theory, Verdict::invalid,     Verdict::mismatch};
 // The verdicts a whole report can get.
