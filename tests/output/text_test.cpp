@@ -189,6 +189,9 @@ TEST(Text, WrapKeepsWordsAndIndents)
     EXPECT_EQ(wrap("aaa bbb ccc", 7, 0, 2), "aaa bbb\n  ccc\n");
     EXPECT_EQ(wrap("aaaaaaaaaa b", 5, 2, 4), "  aaaaaaaaaa\n    b\n");
     EXPECT_EQ(wrap("零拷贝 技术", 5, 0, 0), "零拷贝\n技术\n") << "display columns, not bytes";
+    EXPECT_EQ(wrap("copied 256 MiB, in 70.1 ms", 12, 0, 0), "copied\n256 MiB, in\n70.1 ms\n")
+        << "a figure and its unit stay on one line";
+    EXPECT_EQ(wrap("page 256 MiBs", 8, 0, 0), "page 256\nMiBs\n") << "only units join their number";
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // `zctrace check REPORT... [--strict] [--json]`: judge stored reports again
 // with this zctrace's rules, and say what changed against their stored
 // verdicts. The figures are not measured again; only the judgement is redone.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -9,6 +11,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "output/documents.hpp"
+#include "output/terminal.hpp"
 
 namespace zctrace::cli {
 namespace {
@@ -29,10 +32,10 @@ nlohmann::json verdict_or_null(const std::optional<Verdict>& verdict)
     return verdict ? nlohmann::json(*verdict) : nlohmann::json(nullptr);
 }
 
-std::string render(const std::string& path, const Rejudgement& judged)
+std::string render(const std::string& path, const Rejudgement& judged, std::size_t width)
 {
     const Report& now = judged.report;
-    std::string out = path + ": " + now.headline + "\n";
+    std::string out = wrap(path + ": " + now.headline, width, 0, 2);
     out += "  verdict: " + std::string(verdict_name(now.verdict));
     if (judged.stored_verdict != now.verdict)
         out += " (stored: " + std::string(verdict_name(judged.stored_verdict)) + ")";
@@ -49,8 +52,9 @@ std::string render(const std::string& path, const Rejudgement& judged)
                    verdict_or_dash(check.now) + "\n";
     for (const Check& check : now.checks)
         if (check.verdict == Verdict::mismatch || check.verdict == Verdict::invalid)
-            out += "  - " + check.metric + " (" + std::string(verdict_name(check.verdict)) + "): " + check.explanation +
-                   "\n";
+            out += wrap("- " + metric_words(check.metric) + " (" + std::string(verdict_name(check.verdict)) +
+                            "): " + check.explanation,
+                        width, 2, 4);
     return out;
 }
 
@@ -90,7 +94,7 @@ int run_check(const CheckOptions& options)
         if (options.format == "json")
             out.push_back(to_json(path, judged));
         else
-            std::cout << render(path, judged) << "\n";
+            std::cout << render(path, judged, text_width(STDOUT_FILENO)) << "\n";
         if (judged.report.verdict == Verdict::mismatch || judged.report.verdict == Verdict::invalid)
             failing.push_back(path + " (" + std::string(verdict_name(judged.report.verdict)) + ")");
     }

@@ -238,6 +238,12 @@ std::string summarize_probes(const std::vector<AttachedProbe>& probes)
     return text;
 }
 
+std::string attached_line(const std::vector<AttachedProbe>& probes, double attach_seconds, const std::string& then)
+{
+    return "zctrace: attached " + quantity(probes.size(), "probe", "probes") + " (" + summarize_probes(probes) +
+           ") in " + format_fixed(attach_seconds * 1000, 1) + " ms; " + then;
+}
+
 std::string join(const std::vector<std::string>& names)
 {
     std::string text;

@@ -85,4 +85,8 @@ std::string join(const std::vector<std::string>& names);
 // "14 tp_btf, 2 tracepoint"
 std::string summarize_probes(const std::vector<AttachedProbe>& probes);
 
+// "zctrace: attached 17 probes (15 tp_btf, 2 tracepoint) in 61.5 ms; <then>":
+// the line runtime tests wait for before they start a workload.
+std::string attached_line(const std::vector<AttachedProbe>& probes, double attach_seconds, const std::string& then);
+
 }  // namespace zctrace::cli

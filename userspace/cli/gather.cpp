@@ -60,10 +60,10 @@ int run_gather(const GatherOptions& options)
 
     if (observe) {
         auto observation = observe_transmits(observe_seconds, options.interfaces, [&](const XmitObserver& observer) {
-            std::cerr << "zctrace: attached " << observer.probes().size() << " probe ("
-                      << summarize_probes(observer.probes()) << ") in " << observer.attach_seconds()
-                      << " s; observing every device's transmits for " << format_fixed(observe_seconds, 1)
-                      << " s" << std::endl;
+            std::cerr << attached_line(observer.probes(), observer.attach_seconds(),
+                                       "observing every device's transmits for " +
+                                           format_fixed(observe_seconds, 1) + " s")
+                      << std::endl;
         });
         if (!observation)
             return fail(observation.error(), "--observe");
@@ -78,9 +78,9 @@ int run_gather(const GatherOptions& options)
                                               "--no-self-test");
         SessionHooks hooks;
         hooks.on_attached = [&](const Tracer& tracer) {
-            std::cerr << "zctrace: attached " << tracer.probes().size() << " probes ("
-                      << summarize_probes(tracer.probes()) << ") in " << tracer.attach_seconds()
-                      << " s; self-test: sendfile of " << format_bytes(size) << " over veth" << std::endl;
+            std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(),
+                                       "self-test: sendfile of " + format_bytes(size) + " over veth")
+                      << std::endl;
         };
         auto test = run_self_test(size, hooks);
         if (!test)

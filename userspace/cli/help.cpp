@@ -23,9 +23,16 @@ using Entries = std::vector<std::pair<std::string, std::string>>;
 const Entries kTerms = {
     {"pass", "one copy of every payload byte; cpu_copies counts passes (copied bytes / payload bytes), so 2 means "
              "the CPU copied the whole payload twice"},
+    {"skb", "a socket buffer: the kernel's packet, a linear area plus frags; a resend counts once per skb, "
+            "while RetransSegs counts MSS-sized segments"},
     {"frag", "a page an skb points at instead of holding the bytes itself: page-cache frags leave without a CPU "
              "copy"},
     {"linear payload", "payload inside the skb's own buffer, which means the CPU copied it there"},
+    {"mode switch", "an entry into the kernel or a return from it (a syscall is two); the seeds' \"context "
+                    "switches\" are these, not scheduler switches"},
+    {"context switch", "the scheduler putting one task on a CPU in place of another: voluntary when the task "
+                       "waited, involuntary when it was preempted"},
+    {"DMA copy", "a device moving the payload to or from memory: the disk into the page cache, memory to the NIC"},
     {"theory row", "the row of the seeds' table a run is held to, e.g. \"sendfile + DMA gather\""},
     {"expected row", "the theory row chosen before the run, from the egress device's offloads (scatter-gather and "
                      "TX checksum read with ethtool); the copies are judged against it"},

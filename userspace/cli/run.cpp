@@ -268,9 +268,9 @@ int run_run(const RunOptions& options)
             Sampler sampler(plan.size);  // each run's samples start from zero
             SessionHooks hooks;
             hooks.on_attached = [&](const Tracer& tracer) {
-                std::cerr << "zctrace: attached " << tracer.probes().size() << " probes ("
-                          << summarize_probes(tracer.probes()) << ") in " << tracer.attach_seconds()
-                          << " s; running " << label << " with " << format_bytes(plan.size) << "\n";
+                std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(),
+                                           "running " + label + " with " + format_bytes(plan.size))
+                          << "\n";
             };
             hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
                 progress.update(done, total, seconds);

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -39,7 +40,15 @@ bool differs(const Check& check)
 std::string counts_line(const Report& r)
 {
     const Measured& m = r.measured;
-    return "counted: " + quantity(m.syscalls.total, "syscall", "syscalls") +
+    // With --repeat, counts (and the findings built on them) are the first
+    // run's; say whether the others agreed.
+    std::string of_which;
+    if (r.workload.repeats && r.workload.repeats->runs > 1)
+        of_which = std::string(" in run 1 of ") + std::to_string(r.workload.repeats->runs) +
+                   (r.workload.repeats->count_differences.empty()
+                        ? " (the technique's counts were the same in every run)"
+                        : " (some counts moved between runs: see the findings)");
+    return "counted" + of_which + ": " + quantity(m.syscalls.total, "syscall", "syscalls") +
            (m.syscalls.by_name.empty() ? "" : " (" + call_list(m.syscalls.by_name) + ")") + ", " +
            quantity(m.mode_switches, "mode switch", "mode switches") + ", " +
            std::to_string(m.context_switches.voluntary) + " voluntary + " +
@@ -125,19 +134,50 @@ std::size_t text_width(int fd)
     return 100;
 }
 
+namespace {
+
+// "256 MiB", "70.1 ms": a line break between a number and its unit makes
+// the figure hard to read, so the two wrap as one word.
+bool is_unit(std::string_view word)
+{
+    const std::size_t end = word.find_first_of(",;:)");
+    const std::string_view unit = word.substr(0, end);
+    for (std::string_view known : {"B", "KiB", "MiB", "GiB", "TiB", "ns", "ms", "s", "MiB/s", "CPU-s/GiB", "s/GiB"})
+        if (unit == known)
+            return true;
+    return false;
+}
+
+// The text's words, a number and its unit kept together.
+std::vector<std::string_view> words_of(std::string_view text)
+{
+    std::vector<std::string_view> words;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t space = text.find(' ', at);
+        const std::size_t end = space == std::string_view::npos ? text.size() : space;
+        const std::string_view word = text.substr(at, end - at);
+        if (!word.empty()) {
+            const std::string_view previous = words.empty() ? std::string_view() : words.back();
+            if (!previous.empty() && std::isdigit(static_cast<unsigned char>(previous.back())) && is_unit(word) &&
+                previous.data() + previous.size() + 1 == word.data())
+                words.back() = std::string_view(previous.data(), previous.size() + 1 + word.size());
+            else
+                words.push_back(word);
+        }
+        at = end + 1;
+    }
+    return words;
+}
+
+}  // namespace
+
 std::string wrap(std::string_view text, std::size_t width, std::size_t first, std::size_t rest)
 {
     std::string out(first, ' ');
     std::size_t column = first;
     bool line_empty = true;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        const std::size_t space = text.find(' ', at);
-        const std::string_view word = text.substr(at, space == std::string_view::npos ? std::string_view::npos
-                                                                                      : space - at);
-        at = space == std::string_view::npos ? text.size() : space + 1;
-        if (word.empty())
-            continue;
+    for (const std::string_view word : words_of(text)) {
         const std::size_t columns = display_width(word);
         if (!line_empty && column + 1 + columns > width) {
             out += "\n" + std::string(rest, ' ');
