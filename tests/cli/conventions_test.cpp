@@ -249,6 +249,8 @@ std::vector<BadInput> bad_inputs()
         {{"help", "nope"}, "zctrace help: no help on 'nope'"},
         {{"run"}, "zctrace run: missing TECHNIQUE...; usage: zctrace run [OPTIONS] TECHNIQUE..."},
         {{"run", "rn"}, "zctrace run: unknown technique 'rn'"},
+        // another command's option: its value must not be taken for a technique
+        {{"run", "sendfile", "--observe", "1s"}, "zctrace run: unknown option '--observe'"},
         {{"list", "extra"}, "zctrace list: unexpected argument 'extra'"},
         // malformed sizes
         {{"run", "sendfile", "--size", "12Q"}, "zctrace run: --size: invalid size '12Q': unknown unit"},

@@ -305,11 +305,15 @@ std::string describe_parse_error(const CLI::ParseError& error, const CLI::App& r
     const std::string help = command ? "`zctrace help " + command->get_name() + "`" : "`zctrace help`";
     const CLI::Option* option = command ? named_option(*command, message) : nullptr;
 
+    // An unknown option's value lands among the positionals, and CLI11
+    // validates those first: `run sendfile --observe 1s` would otherwise
+    // blame a technique named "1s" instead of the option.
+    for (const std::string& extra : root.remaining(true))
+        if (extra.starts_with("-") && extra != "-")
+            return "unknown option " + quote_input(extra) + "; " + help + " lists the options";
     if (dynamic_cast<const CLI::ExtrasError*>(&error)) {
         const std::vector<std::string> extras = root.remaining(true);
         const std::string first = extras.empty() ? std::string() : extras.front();
-        if (first.starts_with("-"))
-            return "unknown option " + quote_input(first) + "; " + help + " lists the options";
         if (!command)
             return "unknown command " + quote_input(first) + "; the commands are " + command_names(root);
         return "unexpected argument " + quote_input(first) + "; usage: " +
