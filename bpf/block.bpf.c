@@ -23,6 +23,7 @@ SEC("tp_btf/block_bio_queue")
 int BPF_PROG(block_bio_queue, struct bio *bio)
 {
 	struct zc_block_totals *totals;
+	struct zc_proc_stats *proc;
 	__u32 bytes, op;
 
 	if (!current_sender_in_window())
@@ -31,17 +32,24 @@ int BPF_PROG(block_bio_queue, struct bio *bio)
 	if (!totals)
 		return 0;
 	bytes = bio->bi_iter.bi_size;
-	if (bio->bi_bdev->bd_dev != target_dev) {
+	/* trace mode has no workload file: every device the program reads or
+	 * writes counts (a stacked device's layers each see the bio). */
+	if (!trace_mode && bio->bi_bdev->bd_dev != target_dev) {
 		totals->other_device_bytes += bytes;
 		return 0;
 	}
+	proc = current_proc();
 	op = bio->bi_opf & ZC_REQ_OP_MASK;
 	if (op == REQ_OP_READ) {
 		totals->read_bios++;
 		totals->read_bytes += bytes;
+		if (proc)
+			ZC_PROC_ADD(proc, disk_read_bytes, bytes);
 	} else if (op == REQ_OP_WRITE) {
 		totals->write_bios++;
 		totals->write_bytes += bytes;
+		if (proc)
+			ZC_PROC_ADD(proc, disk_write_bytes, bytes);
 	}
 	return 0;
 }

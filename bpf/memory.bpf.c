@@ -76,6 +76,23 @@ static __always_inline void on_fault(bool user, unsigned long address, unsigned 
 	if (!totals)
 		return;
 	count_fault(user ? &totals->user_faults : &totals->kernel_faults, error_code);
+	if (trace_mode) {
+		struct zc_proc_stats *proc = current_proc();
+		__u32 tid = current_tid();
+		struct zc_inflight *call;
+
+		if (proc)
+			ZC_PROC_ADD(proc, page_faults, 1);
+		/* sys_exit clears it with the rest of the syscall's flags */
+		call = user ? NULL : bpf_map_lookup_elem(&inflight, &tid);
+		if (call) {
+			call->flags |= ZC_INFLIGHT_KERNEL_FAULT;
+		} else if (!user) {
+			struct zc_inflight fresh = { .flags = ZC_INFLIGHT_KERNEL_FAULT };
+
+			bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
+		}
+	}
 	if (address - ZC_PAYLOAD_BUFFER_BASE < buffer_bytes)
 		count_fault(&totals->buffer_faults, error_code);
 }
@@ -146,6 +163,10 @@ static __always_inline __u64 mark_pages(struct zc_memory_totals *totals, __u64 f
 {
 	struct page_range range = { .first = first, .last = last, .added = added };
 
+	/* trace mode follows every file, so it has no bitmap: a page looked up
+	 * twice counts twice. */
+	if (trace_mode)
+		return last >= first ? last - first + 1 : 0;
 	if (first >= target_pages || last < first) {
 		totals->out_of_range++;
 		return 0;
@@ -162,15 +183,17 @@ static __always_inline __u64 mark_pages(struct zc_memory_totals *totals, __u64 f
 
 static __always_inline bool is_target(unsigned long ino, dev_t dev)
 {
-	return ino == target_ino && dev == target_dev;
+	return trace_mode || (ino == target_ino && dev == target_dev);
 }
 
 /* read() and splice() looked up pages [first, last] of a file. */
 static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
 {
 	struct zc_memory_totals *totals;
+	struct zc_proc_stats *proc;
 	struct zc_inflight *call;
 	__u32 tid = current_tid();
+	__u64 pages;
 
 	/* Any file: this tells syscalls.bpf.c that the read() in flight copies
 	 * out of the page cache rather than from a pipe or a socket. */
@@ -188,29 +211,43 @@ static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 fir
 	if (!totals)
 		return;
 	totals->get_pages_calls++;
-	totals->get_pages_pages += mark_pages(totals, first, last, false);
+	pages = mark_pages(totals, first, last, false);
+	totals->get_pages_pages += pages;
+	proc = current_proc();
+	if (proc)
+		ZC_PROC_ADD(proc, page_cache_lookup_pages, pages);
 }
 
 /* An mmap fault read page `index` through filemap_fault. */
 static __always_inline void on_filemap_fault(unsigned long ino, dev_t dev, __u64 index)
 {
 	struct zc_memory_totals *totals;
+	struct zc_proc_stats *proc;
 
 	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
 		return;
 	totals->filemap_faults++;
 	mark_pages(totals, index, index, false);
+	proc = current_proc();
+	if (proc)
+		ZC_PROC_ADD(proc, page_cache_lookup_pages, 1);
 }
 
 /* Fault-around mapped the cached pages of [first, last]. */
 static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
 {
 	struct zc_memory_totals *totals;
+	struct zc_proc_stats *proc;
+	__u64 pages;
 
 	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
 		return;
 	totals->map_pages_calls++;
-	totals->map_pages_pages += mark_pages(totals, first, last, false);
+	pages = mark_pages(totals, first, last, false);
+	totals->map_pages_pages += pages;
+	proc = current_proc();
+	if (proc)
+		ZC_PROC_ADD(proc, page_cache_lookup_pages, pages);
 }
 
 /* These three fire once per read, splice or fault, so they are BTF-typed
@@ -273,6 +310,7 @@ SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
 int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
 	struct zc_memory_totals *totals;
+	struct zc_proc_stats *proc;
 	__u64 pages;
 
 	if (!current_sender_in_window() || !is_target(ctx->i_ino, ctx->s_dev) ||
@@ -282,6 +320,9 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	totals->added_folios++;
 	totals->added_pages += pages;
 	mark_pages(totals, ctx->index, ctx->index + pages - 1, true);
+	proc = current_proc();
+	if (proc)
+		ZC_PROC_ADD(proc, page_cache_added_pages, pages);
 	return 0;
 }
 
@@ -302,19 +343,29 @@ int rss_stat(struct trace_event_raw_rss_stat *ctx)
 	tgid = current_tgid();
 	/* The sender alone: a forked child (cow) starts with a copy of its
 	 * counters, which are not pages it mapped. */
-	if (!state || tgid != state->sender_tgid)
+	if (!state || (trace_mode ? !current_role(state) : tgid != state->sender_tgid))
 		return 0;
 	last = bpf_map_lookup_elem(&file_rss, &tgid);
 	if (!last) {
 		bpf_map_update_elem(&file_rss, &tgid, &size, BPF_ANY);
 		return 0;
 	}
-	totals = state->window_open ? totals_of(&memory_totals) : NULL;
+	totals = window_is_open(state) ? totals_of(&memory_totals) : NULL;
 	if (totals) {
 		if (size > *last)
 			totals->file_mapped_bytes += size - *last;
 		else
 			totals->file_unmapped_bytes += *last - size;
+	}
+	if (trace_mode && size > *last) {
+		struct zc_proc_stats *proc = current_proc();
+		__u32 tid = current_tid();
+		struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+
+		if (proc)
+			ZC_PROC_ADD(proc, file_mapped_bytes, size - *last);
+		if (proc && call && (call->flags & ZC_INFLIGHT_KERNEL_FAULT))
+			ZC_PROC_ADD(proc, file_mapped_in_syscalls_bytes, size - *last);
 	}
 	*last = size;
 	return 0;

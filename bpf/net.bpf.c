@@ -153,7 +153,7 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	struct zc_net_totals *totals;
 	struct zc_inflight *call;
 	__u64 key = (__u64)sk;
-	struct zc_socket_state fresh_socket = { .role = ZC_ROLE_SENDER };
+	struct zc_socket_state fresh_socket = { .role = ZC_ROLE_SENDER, .tgid = current_tgid() };
 	__u32 tid = current_tid();
 	__u8 iter_type;
 
@@ -189,8 +189,10 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 		struct zc_flow flow = flow_of(sk);
 
 		bpf_map_update_elem(&flows, &flow, &key, BPF_ANY);
-		if (__sync_fetch_and_add(&socket_count, 1) == 0)
+		if (__sync_fetch_and_add(&socket_count, 1) == 0) {
+			first_socket_state.tgid = fresh_socket.tgid;
 			first_socket = key;
+		}
 	}
 	return 0;
 }
@@ -385,6 +387,17 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 			resent < split.linear_payload ? resent : split.linear_payload;
 	}
 	count_device(totals, dev, &split);
+	if (trace_mode) {
+		struct zc_proc_stats *proc = proc_of(state->tgid, false);
+
+		if (proc) {
+			ZC_PROC_ADD(proc, xmit_payload_bytes, split.len - split.headers);
+			ZC_PROC_ADD(proc, xmit_linear_payload_bytes, split.linear_payload);
+			ZC_PROC_ADD(proc, xmit_shared_frag_bytes, split.shared);
+			ZC_PROC_ADD(proc, xmit_zerocopy_frag_bytes, split.zerocopy);
+			ZC_PROC_ADD(proc, xmit_copied_frag_bytes, split.copied);
+		}
+	}
 	return 0;
 }
 
@@ -417,5 +430,11 @@ int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 		return 0;
 	totals->receiver_copy_calls++;
 	totals->receiver_copy_bytes += len;
+	if (trace_mode) {
+		struct zc_proc_stats *proc = current_proc();
+
+		if (proc)
+			ZC_PROC_ADD(proc, receive_copy_bytes, len);
+	}
 	return 0;
 }

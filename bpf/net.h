@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#define ZC_MAX_SOCKETS 256
+#define ZC_MAX_SOCKETS 256 /* `zctrace trace` sizes the maps for a server's */
 #define ZC_MAX_DEVICES 64
 #define ZC_IFNAMSIZ 16
 
@@ -81,7 +81,7 @@ struct zc_socket_state {
 	__u32 role;      /* enum zc_role */
 	__u32 sent;      /* seq_end is valid */
 	__u32 seq_end;   /* highest sequence number + 1 seen leaving */
-	__u32 pad;
+	__u32 tgid;      /* the process that first sent on it */
 };
 
 #endif /* ZCTRACE_BPF_NET_H */

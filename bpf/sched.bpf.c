@@ -18,26 +18,34 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 ZC_PERCPU_TOTALS(sched_totals, struct zc_sched_totals);
 
-static __always_inline void on_switch(bool preempt, __u32 prev_tgid, unsigned int prev_state)
+/* sched_switch runs on the CPU that is leaving prev, so prev is current. */
+static __always_inline void on_switch(bool preempt, unsigned int prev_state)
 {
 	struct zc_sched_totals *totals;
+	struct zc_proc_stats *proc;
+	bool voluntary = !preempt && prev_state != 0 /* TASK_RUNNING */;
 
-	if (!is_sender_in_window(prev_tgid))
+	if (!current_sender_in_window())
 		return;
 	totals = totals_of(&sched_totals);
 	if (!totals)
 		return;
-	if (!preempt && prev_state != 0 /* TASK_RUNNING */)
+	if (voluntary)
 		totals->voluntary++;
 	else
 		totals->involuntary++;
+	proc = current_proc();
+	if (proc && voluntary)
+		ZC_PROC_ADD(proc, voluntary_switches, 1);
+	else if (proc)
+		ZC_PROC_ADD(proc, involuntary_switches, 1);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(preempt, prev->tgid, prev_state);
+	on_switch(preempt, prev_state);
 	return 0;
 }
 
@@ -45,6 +53,6 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(preempt, BPF_CORE_READ(prev, tgid), prev_state);
+	on_switch(preempt, prev_state);
 	return 0;
 }

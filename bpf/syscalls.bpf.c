@@ -33,6 +33,22 @@ struct {
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_SYSCALL_SLOTS * ZC_BYTE_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} syscall_bytes SEC(".maps");
+
+static __always_inline void add_syscall_bytes(long nr, enum zc_byte_kind kind, long bytes)
+{
+	__u32 slot = (nr >= 0 && nr < ZC_SYSCALL_SLOTS ? nr : ZC_SYSCALL_SLOTS - 1) * ZC_BYTE_KINDS + kind;
+	__u64 *total = bpf_map_lookup_elem(&syscall_bytes, &slot);
+
+	if (total)
+		*total += bytes;
+}
+
 static __always_inline bool is_read_syscall(__u32 nr)
 {
 	for (int i = 0; i < ZC_READ_SYSCALLS; i++)
@@ -65,9 +81,10 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 
 	if (!state)
 		return NULL;
-	if (id == ZC_MARKER_SYSCALL_NR)
+	/* A traced program knows nothing of markers: there, one is a syscall. */
+	if (id == ZC_MARKER_SYSCALL_NR && !trace_mode)
 		return state;
-	if (!state->window_open || role_of(state, current_tgid()) != ZC_ROLE_SENDER)
+	if (!window_is_open(state) || current_role(state) != ZC_ROLE_SENDER)
 		return NULL;
 
 	/* The hottest program of all: it only counts. Entries are not
@@ -77,33 +94,54 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 
 	if (count)
 		(*count)++;
+	if (trace_mode) {
+		struct zc_proc_stats *proc = current_proc();
+
+		if (proc)
+			ZC_PROC_ADD(proc, syscalls, 1);
+	}
 	return NULL;
 }
 
-static __always_inline void attribute_return(struct zc_syscall_totals *totals, __u32 flags, long nr,
-					     long ret)
+/* Adds one syscall's bytes to the totals and (trace mode) to its process. */
+#define ZC_ATTRIBUTE(field, value)                                 \
+	do {                                                       \
+		totals->field += (value);                          \
+		if (proc)                                          \
+			ZC_PROC_ADD(proc, field, (value));         \
+	} while (0)
+
+static __always_inline void attribute_return(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
+					     __u32 flags, long nr, long ret)
 {
 	if ((flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr)) {
-		totals->file_to_user_bytes += ret;
+		ZC_ATTRIBUTE(file_to_user_bytes, ret);
 		totals->file_reads++;
+		add_syscall_bytes(nr, ZC_BYTES_FILE_TO_USER, ret);
 	}
 	if (!(flags & ZC_INFLIGHT_SEND_MASK))
 		return;
-	totals->send_syscalls++;
-	totals->send_bytes += ret;
+	ZC_ATTRIBUTE(send_syscalls, 1);
+	ZC_ATTRIBUTE(send_bytes, ret);
 	/* One syscall moves its bytes one way; the flags are checked from the
 	 * least to the most common. MSG_ZEROCOPY can still fall back to copying,
 	 * which only the skb flags at xmit reveal. */
-	if (flags & ZC_INFLIGHT_SEND_ZEROCOPY)
-		totals->zerocopy_bytes += ret;
-	else if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY)
-		totals->spliced_copied_bytes += ret;
-	else if (flags & ZC_INFLIGHT_SEND_SPLICED)
-		totals->spliced_bytes += ret;
-	else if (flags & ZC_INFLIGHT_SEND_USER)
-		totals->user_copy_bytes += ret;
-	else
-		totals->kernel_copy_bytes += ret;
+	if (flags & ZC_INFLIGHT_SEND_ZEROCOPY) {
+		ZC_ATTRIBUTE(zerocopy_bytes, ret);
+		add_syscall_bytes(nr, ZC_BYTES_ZEROCOPY, ret);
+	} else if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY) {
+		ZC_ATTRIBUTE(spliced_copied_bytes, ret);
+		add_syscall_bytes(nr, ZC_BYTES_SPLICED_COPIED, ret);
+	} else if (flags & ZC_INFLIGHT_SEND_SPLICED) {
+		ZC_ATTRIBUTE(spliced_bytes, ret);
+		add_syscall_bytes(nr, ZC_BYTES_SPLICED, ret);
+	} else if (flags & ZC_INFLIGHT_SEND_USER) {
+		ZC_ATTRIBUTE(user_copy_bytes, ret);
+		add_syscall_bytes(nr, ZC_BYTES_USER_COPY, ret);
+	} else {
+		ZC_ATTRIBUTE(kernel_copy_bytes, ret);
+		add_syscall_bytes(nr, ZC_BYTES_KERNEL_COPY, ret);
+	}
 }
 
 /* nr comes from the saved registers, so the entry probe need not store it. */
@@ -114,8 +152,8 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	struct zc_inflight *entry;
 	__u32 tid;
 
-	if (!state || !state->window_open || nr == ZC_MARKER_SYSCALL_NR ||
-	    role_of(state, current_tgid()) != ZC_ROLE_SENDER)
+	if (!state || !window_is_open(state) || (nr == ZC_MARKER_SYSCALL_NR && !trace_mode) ||
+	    current_role(state) != ZC_ROLE_SENDER)
 		return;
 	totals = totals_of(&syscall_totals);
 	if (!totals)
@@ -126,7 +164,7 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	if (!entry || !entry->flags)
 		return;
 	if (ret > 0)
-		attribute_return(totals, entry->flags, nr, ret);
+		attribute_return(totals, proc_of(current_tgid(), false), entry->flags, nr, ret);
 	entry->flags = 0;
 }
 
@@ -173,11 +211,16 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 	struct zc_syscall_totals *totals;
 	__u32 role;
 
-	if (!state || parent_tgid == child_tgid)
+	/* trace --cgroup needs no following: the child starts in the cgroup. */
+	if (!state || parent_tgid == child_tgid || (trace_mode && target_cgroup_id))
 		return;
 	role = role_of(state, parent_tgid);
-	if (!role || bpf_map_update_elem(&children, &child_tgid, &role, BPF_NOEXIST))
+	if (!role)
 		return;
+	if (bpf_map_update_elem(&children, &child_tgid, &role, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&state->forks_not_followed, 1);
+		return;
+	}
 	__sync_fetch_and_add(&state->children, 1);
 	totals = totals_of(&syscall_totals);
 	if (totals)
@@ -195,5 +238,36 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+/* A followed process whose last thread exits leaves `children`, so that its
+ * pid, once reused by an unrelated process, is not followed; its per-process
+ * figures stay, marked exited. */
+static __always_inline void on_exit(__u32 tgid, bool group_dead)
+{
+	struct zc_tracking *state = tracking_state();
+	struct zc_proc_stats *proc;
+
+	if (!group_dead || !state)
+		return;
+	proc = proc_of(tgid, false);
+	if (proc)
+		proc->exited = 1;
+	if (!bpf_map_delete_elem(&children, &tgid) && state->children)
+		__sync_fetch_and_add(&state->children, -1);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit_btf, struct task_struct *task, bool group_dead)
+{
+	on_exit(task->tgid, group_dead);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(process_exit_raw, struct task_struct *task, bool group_dead)
+{
+	on_exit(BPF_CORE_READ(task, tgid), group_dead);
 	return 0;
 }

@@ -10,6 +10,19 @@
 /* Syscall numbers at or above this are counted in the last slot. */
 #define ZC_SYSCALL_SLOTS 512
 
+/* How a syscall's returned bytes moved, for the per-syscall byte split
+ * (syscall_bytes[nr * ZC_BYTE_KINDS + kind]): what classifies a traced
+ * program's technique by the calls that really moved its bytes. */
+enum zc_byte_kind {
+	ZC_BYTES_FILE_TO_USER = 0, /* a read() family call copied from the page cache */
+	ZC_BYTES_USER_COPY,        /* sent from user memory: copied */
+	ZC_BYTES_KERNEL_COPY,      /* sent from a kernel buffer: copied */
+	ZC_BYTES_SPLICED,          /* sent as page references */
+	ZC_BYTES_SPLICED_COPIED,   /* spliced, but copied: no SG on the route */
+	ZC_BYTES_ZEROCOPY,         /* MSG_ZEROCOPY: user pages pinned */
+	ZC_BYTE_KINDS = 8,
+};
+
 /* read(2)-family syscall numbers, filled in by userspace from <sys/syscall.h>. */
 #define ZC_READ_SYSCALLS 5
 

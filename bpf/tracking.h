@@ -24,7 +24,7 @@
 #include <linux/types.h>
 #endif
 
-#define ZC_MAX_PROCS 64
+#define ZC_MAX_PROCS 64 /* `zctrace trace` sizes the maps for its --max-procs */
 #define ZC_MAX_THREADS 4096
 
 enum zc_role {
@@ -37,6 +37,48 @@ struct zc_tracking {
 	__u32 receiver_tgid;
 	__u32 window_open; /* written by the marker syscall, never by userspace */
 	__u32 children;    /* entries in the children hash */
+	/* `zctrace trace`: processes that could not be followed because the
+	 * children or procs map was full (the --max-procs cap). */
+	__u64 forks_not_followed;
+	__u64 procs_not_counted;
+};
+
+/*
+ * `zctrace trace`: what one traced process did, kept per tgid in the `procs`
+ * hash while the trace runs (run mode leaves it empty). Totals are still
+ * kept in each group's per-CPU array; these are the per-process split, added
+ * atomically because a process's threads run on every CPU.
+ */
+struct zc_proc_stats {
+	char comm[16];          /* at the process's first event */
+	__u32 ns_pid;           /* its pid in its own pid namespace */
+	__u32 exited;           /* the whole thread group exited during the trace */
+	__u64 syscalls;
+	__u64 file_to_user_bytes;   /* read() family from the page cache */
+	__u64 send_syscalls;
+	__u64 send_bytes;           /* returned by calls that sent on TCP */
+	__u64 user_copy_bytes;      /* ... taken from user memory: copied */
+	__u64 kernel_copy_bytes;    /* ... from a kernel buffer: copied */
+	__u64 spliced_bytes;        /* ... as page references (sendfile, splice) */
+	__u64 spliced_copied_bytes; /* ... spliced, but copied: no SG on the route */
+	__u64 zerocopy_bytes;       /* ... MSG_ZEROCOPY */
+	__u64 receive_copy_bytes;   /* skb_copy_datagram_iovec: socket -> user */
+	__u64 xmit_payload_bytes;   /* what left its sockets at a device */
+	__u64 xmit_shared_frag_bytes;
+	__u64 xmit_zerocopy_frag_bytes;
+	__u64 xmit_copied_frag_bytes;
+	__u64 xmit_linear_payload_bytes;
+	__u64 voluntary_switches;
+	__u64 involuntary_switches;
+	__u64 page_faults;
+	__u64 page_cache_lookup_pages;
+	__u64 page_cache_added_pages;
+	__u64 disk_read_bytes;
+	__u64 disk_write_bytes;
+	__u64 file_mapped_bytes;    /* kmem:rss_stat: file pages mapped into it */
+	/* ... of which inside a syscall that faulted in kernel mode: a write()
+	 * copying from a mapping of a file, not the loader mapping libraries */
+	__u64 file_mapped_in_syscalls_bytes;
 };
 
 /* 'zc': far above any real syscall number on every architecture. */
@@ -58,6 +100,7 @@ enum zc_marker_op {
 #define ZC_INFLIGHT_SEND_SPLICE_COPY 0x10u /* MSG_SPLICE_PAGES, no SG: copied */
 #define ZC_INFLIGHT_SEND_ZEROCOPY 0x20u    /* MSG_ZEROCOPY: user pages pinned */
 #define ZC_INFLIGHT_SEND_MASK 0x3eu
+#define ZC_INFLIGHT_KERNEL_FAULT 0x40u     /* trace: it faulted in kernel mode, e.g. copying from a mapping */
 
 struct zc_inflight {
 	__u32 flags;

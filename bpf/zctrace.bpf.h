@@ -3,8 +3,13 @@
  * Helpers and shared maps for every zctrace probe group (BPF side only).
  *
  * Each group is its own skeleton. The syscalls group creates `tracking`,
- * `children` and `inflight`; userspace hands their fds to the other groups
- * with bpf_map__reuse_fd() before they load, so all groups share them.
+ * `children`, `inflight` and `procs`; userspace hands their fds to the other
+ * groups with bpf_map__reuse_fd() before they load, so all groups share them.
+ *
+ * Two modes, fixed before load: `zctrace run` counts its own sender between
+ * two marker calls (see tracking.h); `zctrace trace` (trace_mode) counts the
+ * whole life of the processes it follows, or of every task in one cgroup,
+ * and also keeps a per-process split in `procs`.
  */
 #ifndef ZCTRACE_BPF_COMMON_H
 #define ZCTRACE_BPF_COMMON_H
@@ -38,6 +43,22 @@ struct {
 	__type(value, struct zc_inflight);
 } inflight SEC(".maps");
 
+/* trace mode: tgid -> what that process did. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZC_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct zc_proc_stats);
+} procs SEC(".maps");
+
+#define ZC_E2BIG 7 /* the map is full */
+
+const volatile bool trace_mode = false;
+/* trace --cgroup: the directory's id (its inode on cgroup v2) and depth, so
+ * that tasks in it and in any cgroup below it match, however they got there. */
+const volatile __u64 target_cgroup_id = 0;
+const volatile __u32 target_cgroup_level = 0;
+
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;
@@ -60,35 +81,91 @@ static __always_inline __u32 role_of(const struct zc_tracking *state, __u32 tgid
 {
 	__u32 *role;
 
+	/* 0 is the idle task, and an unset role in trace mode */
+	if (!tgid)
+		return 0;
 	if (tgid == state->sender_tgid)
 		return ZC_ROLE_SENDER;
 	if (tgid == state->receiver_tgid)
 		return ZC_ROLE_RECEIVER;
-	if (!state->children)
+	/* trace mode adds processes from userspace as well as at fork, so the
+	 * count is not kept there and the hash is always searched. */
+	if (!state->children && !trace_mode)
 		return 0;
 	role = bpf_map_lookup_elem(&children, &tgid);
 	return role ? *role : 0;
 }
 
-static __always_inline bool is_sender_in_window(__u32 tgid)
+/* The current task's role. trace --cgroup follows the cgroup instead of
+ * forks: a task that joins it later counts from then on. */
+static __always_inline __u32 current_role(const struct zc_tracking *state)
+{
+	if (trace_mode && target_cgroup_id)
+		return bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup_id ? ZC_ROLE_SENDER : 0;
+	return role_of(state, current_tgid());
+}
+
+static __always_inline bool window_is_open(const struct zc_tracking *state)
+{
+	return trace_mode || state->window_open;
+}
+
+/* The current task if it is the sender (or a child of it) inside the window;
+ * in trace mode, any traced task. */
+static __always_inline bool current_sender_in_window(void)
 {
 	struct zc_tracking *state = tracking_state();
 
-	return state && state->window_open && role_of(state, tgid) == ZC_ROLE_SENDER;
-}
-
-/* The current task if it is the sender (or a child of it) inside the window. */
-static __always_inline bool current_sender_in_window(void)
-{
-	return is_sender_in_window(current_tgid());
+	return state && window_is_open(state) && current_role(state) == ZC_ROLE_SENDER;
 }
 
 static __always_inline bool current_is_receiver(void)
 {
 	struct zc_tracking *state = tracking_state();
 
-	return state && state->receiver_tgid && role_of(state, current_tgid()) == ZC_ROLE_RECEIVER;
+	if (!state)
+		return false;
+	/* A traced program sends and receives; its receive copies are its own. */
+	if (trace_mode)
+		return current_role(state) != 0;
+	return state->receiver_tgid && role_of(state, current_tgid()) == ZC_ROLE_RECEIVER;
 }
+
+/* trace mode: the per-process entry of tgid, created at its first event
+ * (the caller has checked that the current task is traced). NULL in run
+ * mode, or when --max-procs entries exist already. */
+static __always_inline struct zc_proc_stats *proc_of(__u32 tgid, bool create)
+{
+	struct zc_proc_stats *proc;
+	struct zc_tracking *state;
+
+	if (!trace_mode)
+		return NULL;
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (proc || !create)
+		return proc;
+	{
+		struct zc_proc_stats fresh = {};
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct pid *pid = BPF_CORE_READ(task, thread_pid);
+		unsigned int level = BPF_CORE_READ(pid, level);
+
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		/* numbers[] is a flexible array of level + 1 entries */
+		bpf_core_read(&fresh.ns_pid, sizeof(fresh.ns_pid), &pid->numbers[level & 31].nr);
+		if (bpf_map_update_elem(&procs, &tgid, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
+		    (state = tracking_state()))
+			__sync_fetch_and_add(&state->procs_not_counted, 1);
+	}
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+static __always_inline struct zc_proc_stats *current_proc(void)
+{
+	return proc_of(current_tgid(), true);
+}
+
+#define ZC_PROC_ADD(proc, field, value) __sync_fetch_and_add(&(proc)->field, (value))
 
 /* Every group keeps its totals in slot 0 of a one-entry per-CPU array. */
 #define ZC_PERCPU_TOTALS(name, value_t)                                         \

@@ -52,6 +52,14 @@ json report_shape(const json& report)
     return {{"technique", report.at("technique")}, {"keys", keys}};
 }
 
+json trace_shape(const json& trace)
+{
+    json keys = json::array();
+    for (const auto& [key, value] : trace.items())
+        keys.push_back(key);
+    return {{"kind", trace.at("kind")}, {"keys", keys}};
+}
+
 struct Command {
     std::string name;
     std::vector<std::string> arguments;  // what it needs to run on the fixtures ("{tmp}": a temp directory)
@@ -96,6 +104,19 @@ const std::vector<Command> kCommands = {
       kFormat,
       kJson},
      without_creation_time},
+    {"trace",
+     {"-o", "{tmp}", "-d", "200ms", "--pid", "1"},
+     {{"-- CMD [ARGS...]", ""},
+      kHelp,
+      {"-p, --pid PID", ""},
+      {"--cgroup PATH", ""},
+      {"-d, --duration DURATION", "none: until the command or the pids exit, or Ctrl-C"},
+      {"--max-procs N", "4096"},
+      kOut,
+      kFormat,
+      kJson,
+      {"--strict", ""}},
+     trace_shape},
     {"summarize",
      {kReport, "-o", "{tmp}"},
      {kHelp, {"-o, --out DIR", "next to the reports"}, kFormat, kJson},

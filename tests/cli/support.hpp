@@ -187,9 +187,11 @@ inline std::string read_text(const fs::path& path)
 
 class TempDir {
 public:
-    TempDir()
+    TempDir() : TempDir("/tmp") {}
+    // Under `parent`: /var/tmp for what needs a block-backed filesystem.
+    explicit TempDir(const std::string& parent)
     {
-        std::string pattern = "/tmp/zctrace-cli-test-XXXXXX";
+        std::string pattern = parent + "/zctrace-cli-test-XXXXXX";
         path_ = ::mkdtemp(pattern.data());
     }
     ~TempDir() { fs::remove_all(path_); }

@@ -16,6 +16,8 @@ bool dma_capable(const DeviceTraffic& device)
     return device.has_parent && (device.flags & IFF_LOOPBACK) == 0;
 }
 
+}  // namespace
+
 SocketStats socket_stats(const RawCounters& raw)
 {
     const zc_net_totals& net = raw.net;
@@ -69,8 +71,6 @@ SocketStats socket_stats(const RawCounters& raw)
     }
     return socket;
 }
-
-}  // namespace
 
 CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
 {

@@ -13,6 +13,8 @@ Measured measure(const RunObservation& observation);
 // --interval samples and reports add up the same bytes the same way.
 CopyBytes copy_bytes(const RawCounters& raw, Technique technique);
 DmaBytes dma_bytes(const RawCounters& raw);
+// What the sockets' skbs carried at the device, and how sendmsg took it.
+SocketStats socket_stats(const RawCounters& raw);
 // The counters so far, for an --interval sample; the caller fills in time,
 // sequence and progress.
 IntervalSample sample_counters(const RawCounters& raw, Technique technique);

@@ -16,6 +16,7 @@ enum class ErrorKind {
     unsupported,  // this machine cannot do it: a probe, a privilege, a kernel feature
     bad_input,    // what the user asked for cannot work: fix the command line
     interrupted,  // a signal asked us to stop
+    not_found,    // a program to run does not exist (a shell's 127)
 };
 
 struct Error {

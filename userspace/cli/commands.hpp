@@ -21,6 +21,7 @@ void setup_list(CLI::App& app, int& exit_code);
 void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose);
 void setup_run(CLI::App& app, int& exit_code, const bool& verbose);
 void setup_gather(CLI::App& app, int& exit_code, const bool& verbose);
+void setup_trace(CLI::App& app, int& exit_code, const bool& verbose);
 void setup_summarize(CLI::App& app, int& exit_code);
 void setup_export(CLI::App& app, int& exit_code);
 void setup_diff(CLI::App& app, int& exit_code);

@@ -66,6 +66,7 @@ int exit_status(const Error& error)
     case ErrorKind::unsupported: return kExitUnsupported;
     case ErrorKind::bad_input: return kExitUsage;
     case ErrorKind::interrupted: return 128 + (interrupt_signal() ? interrupt_signal() : SIGINT);
+    case ErrorKind::not_found: return 127;
     case ErrorKind::failed: break;
     }
     return kExitFailed;
@@ -150,7 +151,7 @@ CLI::Option* add_size_option(CLI::App& command, const std::string& names, std::s
 
 void add_verbose_flag(CLI::App& command, bool& verbose)
 {
-    command.add_flag("-v,--verbose", verbose, "show libbpf's messages as they come (doctor, run, gather)")
+    command.add_flag("-v,--verbose", verbose, "show libbpf's messages as they come (doctor, run, gather, trace)")
         ->group("Global options");
 }
 

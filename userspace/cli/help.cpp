@@ -308,9 +308,12 @@ std::string describe_parse_error(const CLI::ParseError& error, const CLI::App& r
     // An unknown option's value lands among the positionals, and CLI11
     // validates those first: `run sendfile --observe 1s` would otherwise
     // blame a technique named "1s" instead of the option.
-    for (const std::string& extra : root.remaining(true))
+    for (const std::string& extra : root.remaining(true)) {
+        if (extra == "--")  // what follows is a command's arguments
+            break;
         if (extra.starts_with("-") && extra != "-")
             return "unknown option " + quote_input(extra) + "; " + help + " lists the options";
+    }
     if (dynamic_cast<const CLI::ExtrasError*>(&error)) {
         const std::vector<std::string> extras = root.remaining(true);
         const std::string first = extras.empty() ? std::string() : extras.front();

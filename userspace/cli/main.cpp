@@ -31,6 +31,7 @@ int main(int argc, char** argv)
     setup_doctor(app, exit_code, verbose);
     setup_run(app, exit_code, verbose);
     setup_gather(app, exit_code, verbose);
+    setup_trace(app, exit_code, verbose);
     setup_summarize(app, exit_code);
     setup_export(app, exit_code);
     setup_diff(app, exit_code);

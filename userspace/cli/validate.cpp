@@ -69,6 +69,9 @@ std::string describe(const Document& document)
     case DocumentKind::diff:
         return text + ": " + document.json.at("a").value("technique", std::string()) + " vs " +
                document.json.at("b").value("technique", std::string());
+    case DocumentKind::trace:
+        return text + ": " + document.json.at("target").value("kind", std::string()) + ", " +
+               std::to_string(document.json.at("processes").size()) + " processes";
     case DocumentKind::gather: break;
     }
     return text;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "report/gather_report.hpp"
+#include "report/trace_report.hpp"
 #include "output/json_schema.hpp"
 #include "output/report_diff.hpp"
 #include "output/summary.hpp"
@@ -25,6 +26,7 @@ std::string_view schema_name(DocumentKind kind)
     case DocumentKind::gather: return "gather";
     case DocumentKind::summary: return "summary";
     case DocumentKind::diff: return "diff";
+    case DocumentKind::trace: return "trace";
     }
     return "report";
 }
@@ -38,6 +40,8 @@ Result<DocumentKind> kind_of(const nlohmann::json& json, const std::string& sour
             return DocumentKind::summary;
         if (*kind == "zctrace.diff")
             return DocumentKind::diff;
+        if (*kind == kTraceKind)
+            return DocumentKind::trace;
         return bad_input(source + ": unknown zctrace document kind " + kind->dump() +
                          "; it may come from a newer zctrace, so upgrade zctrace to read it");
     }
@@ -58,6 +62,7 @@ std::string_view document_kind_name(DocumentKind kind)
     case DocumentKind::gather: return "gather report";
     case DocumentKind::summary: return "summary";
     case DocumentKind::diff: return "diff";
+    case DocumentKind::trace: return "trace report";
     }
     return "report";
 }
@@ -69,6 +74,7 @@ int supported_schema_version(DocumentKind kind)
     case DocumentKind::gather: return kGatherSchemaVersion;
     case DocumentKind::summary: return kSummarySchemaVersion;
     case DocumentKind::diff: return kDiffSchemaVersion;
+    case DocumentKind::trace: return kTraceSchemaVersion;
     }
     return 1;
 }

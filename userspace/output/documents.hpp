@@ -15,7 +15,7 @@
 
 namespace zctrace {
 
-enum class DocumentKind { report, gather, summary, diff };
+enum class DocumentKind { report, gather, summary, diff, trace };
 std::string_view document_kind_name(DocumentKind kind);
 // The newest schema_version of each kind that this zctrace reads and writes.
 int supported_schema_version(DocumentKind kind);

@@ -257,7 +257,30 @@ struct Tracer::Impl {
     UniqueFd stats;
 
     Result<PageSummary> read_pages() const;
+    Result<std::vector<ProcessCounters>> read_processes() const;
 };
+
+Result<std::vector<ProcessCounters>> Tracer::Impl::read_processes() const
+{
+    // Run mode leaves the map empty, so this costs one bpf() call there.
+    const bpf_map* map = syscalls->maps.procs;
+    std::vector<ProcessCounters> processes;
+    std::uint32_t key = 0, next = 0;
+    for (const std::uint32_t* previous = nullptr;; previous = &key) {
+        if (bpf_map__get_next_key(map, previous, &next, sizeof next) != 0) {
+            if (errno == ENOENT)
+                break;
+            return Error::from_errno("cannot list the traced processes");
+        }
+        ProcessCounters process{next, {}};
+        if (bpf_map__lookup_elem(map, &next, sizeof next, &process.stats, sizeof process.stats, 0) == 0)
+            processes.push_back(process);
+        key = next;
+    }
+    std::sort(processes.begin(), processes.end(),
+              [](const ProcessCounters& a, const ProcessCounters& b) { return a.tgid < b.tgid; });
+    return processes;
+}
 
 // Opens and loads one group (no attach): touches nothing shared, so the
 // groups can load in parallel. Most of a load is libbpf parsing the kernel's
@@ -298,13 +321,32 @@ Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeF
 {
     // Whatever stops the probes from loading is something this kernel or
     // this process lacks; the CLI reports it as such (exit 3).
-    auto attached = attach_all_groups(target, flavor);
+    auto attached = attach_all_groups(target, nullptr, flavor);
     if (!attached)
         return Error(attached.error()).as(ErrorKind::unsupported);
     return attached;
 }
 
-Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor)
+Result<std::unique_ptr<Tracer>> Tracer::attach_trace(const TraceTarget& trace)
+{
+    auto attached = attach_all_groups(ProbeTarget{}, &trace, ProbeFlavor::typed);
+    if (!attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    return attached;
+}
+
+// Every group gets the same mode before load; the verifier then drops the
+// other mode's paths.
+template <typename Skel>
+void set_mode(Skel& skel, const TraceTarget* trace)
+{
+    skel.rodata->trace_mode = trace != nullptr;
+    skel.rodata->target_cgroup_id = trace ? trace->cgroup_id : 0;
+    skel.rodata->target_cgroup_level = trace ? trace->cgroup_level : 0;
+}
+
+Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
+                                                          ProbeFlavor flavor)
 {
     const auto start = std::chrono::steady_clock::now();
     // The filemap and rss_stat probes are classic tracepoints.
@@ -324,6 +366,10 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
             s.rodata->read_syscall_nrs[i] = read_nrs[i];
+        set_mode(s, trace);
+        if (trace && (bpf_map__set_max_entries(s.maps.children, trace->max_procs) ||
+                      bpf_map__set_max_entries(s.maps.procs, trace->max_procs)))
+            return Error::from_errno("cannot size the process maps");
         return {};
     });
     if (!syscalls)
@@ -333,13 +379,15 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
     const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
     const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
-    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight) -> Result<void> {
+    const int procs_fd = bpf_map__fd(impl->syscalls->maps.procs);
+    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
-            bpf_map__reuse_fd(inflight, inflight_fd))
+            bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
         return {};
     };
-#define ZC_SHARE(skel) share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight)
+#define ZC_SHARE(skel) \
+    (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight, (skel).maps.procs))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
@@ -347,7 +395,12 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     using NetLoad = Result<SkeletonPtr<zc_net>>;
     auto other_thread = std::async(std::launch::async, [&] {
         SchedLoad sched = load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
-        NetLoad net = load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) { return ZC_SHARE(s); });
+        NetLoad net = load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) -> Result<void> {
+            if (trace && (bpf_map__set_max_entries(s.maps.sockets, trace->max_sockets) ||
+                          bpf_map__set_max_entries(s.maps.flows, trace->max_sockets)))
+                return Error::from_errno("cannot size the socket maps");
+            return ZC_SHARE(s);
+        });
         return std::pair<SchedLoad, NetLoad>(std::move(sched), std::move(net));
     });
     auto memory_loaded = load_group("memory", ZC_SKELETON_OPS(zc_memory), flavor, [&](zc_memory& s) -> Result<void> {
@@ -359,6 +412,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
             bpf_map__set_max_entries(s.maps.added_pages, words))
             return Error::from_errno("cannot size the page bitmaps");
+        if (trace && bpf_map__set_max_entries(s.maps.file_rss, trace->max_procs))
+            return Error::from_errno("cannot size the file-RSS map");
         return ZC_SHARE(s);
     });
     auto block_loaded = load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
@@ -407,6 +462,16 @@ Result<void> Tracer::track(pid_t pid, zc_role role)
     return {};
 }
 
+Result<void> Tracer::follow(pid_t pid)
+{
+    const std::uint32_t key = static_cast<std::uint32_t>(pid);
+    const std::uint32_t role = ZC_ROLE_SENDER;
+    if (bpf_map__update_elem(impl_->syscalls->maps.children, &key, sizeof key, &role, sizeof role, BPF_ANY) != 0)
+        return Error::from_errno("cannot follow pid " + std::to_string(pid) +
+                                 (errno == E2BIG ? " (--max-procs processes are followed already)" : ""));
+    return {};
+}
+
 Result<PageSummary> Tracer::Impl::read_pages() const
 {
     auto accessed = read_u64_array(memory->maps.accessed_pages);
@@ -448,6 +513,15 @@ Result<RawCounters> Tracer::read() const
     raw.pages = *pages;
     raw.devices = std::move(devices.value());
 
+    const std::uint32_t zero = 0;
+    if (bpf_map__lookup_elem(impl_->syscalls->maps.tracking, &zero, sizeof zero, &raw.tracking, sizeof raw.tracking,
+                             0) != 0)
+        return Error::from_errno("cannot read the tracking state");
+    auto processes = impl_->read_processes();
+    if (!processes)
+        return processes.error();
+    raw.processes = std::move(processes.value());
+
     auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
     if (!counts)
         return counts.error();
@@ -456,23 +530,57 @@ Result<RawCounters> Tracer::read() const
             raw.syscall_counts.emplace_back(nr, (*counts)[nr]);
         raw.syscall_entries += (*counts)[nr];
     }
+    auto bytes = read_u64_array(impl_->syscalls->maps.syscall_bytes);
+    if (!bytes)
+        return bytes.error();
+    for (std::uint32_t slot = 0; slot < bytes->size(); ++slot)
+        if ((*bytes)[slot])
+            raw.syscall_bytes.push_back({slot / ZC_BYTE_KINDS, static_cast<zc_byte_kind>(slot % ZC_BYTE_KINDS),
+                                         (*bytes)[slot]});
     return raw;
 }
 
-Result<std::size_t> Tracer::sender_sockets() const
+namespace {
+
+// The keys of a hash map, one bpf() call each.
+template <typename Key>
+Result<std::vector<Key>> map_keys(const bpf_map* map, const std::string& what)
 {
-    const int fd = bpf_map__fd(impl_->net->maps.sockets);
-    std::size_t count = 0;
-    std::uint64_t key = 0, next = 0;
-    for (const std::uint64_t* previous = nullptr;; previous = &key) {
+    const int fd = bpf_map__fd(map);
+    std::vector<Key> keys;
+    Key key{}, next{};
+    for (const Key* previous = nullptr;; previous = &key) {
         if (bpf_map_get_next_key(fd, previous, &next) != 0) {
             if (errno == ENOENT)
-                return count;
-            return Error::from_errno("cannot list the sender's sockets");
+                return keys;
+            return Error::from_errno("cannot list " + what);
         }
-        ++count;
+        keys.push_back(next);
         key = next;
     }
+}
+
+}  // namespace
+
+Result<std::size_t> Tracer::sender_sockets() const
+{
+    auto keys = map_keys<std::uint64_t>(impl_->net->maps.sockets, "the sender's sockets");
+    if (!keys)
+        return keys.error();
+    return keys->size();
+}
+
+Result<std::size_t> Tracer::followed_count() const
+{
+    auto keys = map_keys<std::uint32_t>(impl_->syscalls->maps.children, "the followed processes");
+    if (!keys)
+        return keys.error();
+    return keys->size();
+}
+
+Result<std::vector<std::uint32_t>> Tracer::process_ids() const
+{
+    return map_keys<std::uint32_t>(impl_->syscalls->maps.procs, "the traced processes");
 }
 
 std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }

@@ -29,6 +29,15 @@ struct ProbeTarget {
     std::uint64_t buffer_bytes = 0;  // the payload buffer at ZC_PAYLOAD_BUFFER_BASE, 0 if none
 };
 
+// `zctrace trace`: count the whole life of the followed processes (or of a
+// cgroup's tasks), any file, any device, with a per-process split.
+struct TraceTarget {
+    std::uint64_t cgroup_id = 0;     // 0: follow the pids given to Tracer::follow() and their forks
+    std::uint32_t cgroup_level = 0;  // the cgroup's depth below the root
+    std::uint32_t max_procs = 4096;  // processes followed and counted at most
+    std::uint32_t max_sockets = 16384;
+};
+
 // Which twin of each hook to load: tp_btf with its typed direct reads, or
 // raw_tp with CO-RE reads. `typed` falls back to raw_tp when tp_btf fails to
 // load; `raw` loads the raw_tp twins only (what a kernel without tp_btf gets,
@@ -76,17 +85,32 @@ struct PageSummary {
     std::uint64_t hits = 0;  // accessed and not added during the window
 };
 
+// trace mode: one process's figures (bpf/tracking.h), by tgid.
+struct ProcessCounters {
+    std::uint32_t tgid = 0;
+    zc_proc_stats stats{};
+};
+
 // Every counter the probes keep, summed over CPUs.
 struct RawCounters {
     zc_syscall_totals syscalls{};
     std::vector<std::pair<std::uint32_t, std::uint64_t>> syscall_counts;  // nr, count (non-zero)
     std::uint64_t syscall_entries = 0;  // their sum
+    // Bytes by the syscall that moved them and how (enum zc_byte_kind): nr, kind, bytes (non-zero).
+    struct SyscallBytes {
+        std::uint32_t nr = 0;
+        zc_byte_kind kind = ZC_BYTES_FILE_TO_USER;
+        std::uint64_t bytes = 0;
+    };
+    std::vector<SyscallBytes> syscall_bytes;
     zc_sched_totals sched{};
     zc_memory_totals memory{};
     PageSummary pages;
     zc_net_totals net{};
     std::vector<DeviceTraffic> devices;
     zc_block_totals block{};
+    zc_tracking tracking{};
+    std::vector<ProcessCounters> processes;  // trace mode only
 };
 
 class Tracer {
@@ -95,11 +119,20 @@ public:
     // raw_tp where a group has twins; records what it used.
     static Result<std::unique_ptr<Tracer>> attach(const ProbeTarget& target,
                                                   ProbeFlavor flavor = ProbeFlavor::typed);
+    // trace mode: nothing counts until follow() names a process, unless the
+    // target is a cgroup.
+    static Result<std::unique_ptr<Tracer>> attach_trace(const TraceTarget& target);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
 
     Result<void> track(pid_t pid, zc_role role);
+    // trace mode: count this process, and the processes it forks from now on.
+    Result<void> follow(pid_t pid);
+    // trace mode: the processes followed and still alive (an exit leaves the
+    // map), and every process that has figures so far.
+    [[nodiscard]] Result<std::size_t> followed_count() const;
+    [[nodiscard]] Result<std::vector<std::uint32_t>> process_ids() const;
     [[nodiscard]] Result<RawCounters> read() const;
     // The sockets the net group holds as the sender's: registered at their
     // first send in the window, dropped when they reach TCP_CLOSE.
@@ -111,7 +144,8 @@ public:
 private:
     struct Impl;
     explicit Tracer(std::unique_ptr<Impl> impl);
-    static Result<std::unique_ptr<Tracer>> attach_all_groups(const ProbeTarget& target, ProbeFlavor flavor);
+    static Result<std::unique_ptr<Tracer>> attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
+                                                             ProbeFlavor flavor);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,306 @@
+// `zctrace trace` on programs zctrace did not write: Debian's nginx serving a
+// file with sendfile on and off, zctrace's own workloads started as plain
+// commands (whose copies must equal `zctrace run`'s), and the ways a user
+// can get a target wrong.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+#include "nginx.hpp"
+#include "support.hpp"
+
+namespace zctrace::cli_test {
+namespace {
+
+using json = nlohmann::json;
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+// A file of random bytes, read through once so the page cache holds it.
+void write_warm_file(const fs::path& path, std::uint64_t bytes)
+{
+    std::mt19937_64 random(7);
+    std::vector<std::uint64_t> block(64 * 1024 / 8);
+    {
+        std::ofstream out(path, std::ios::binary);
+        for (std::uint64_t written = 0; written < bytes; written += block.size() * 8) {
+            for (auto& word : block)
+                word = random();
+            out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(block.size() * 8));
+        }
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> sink(1 << 20);
+    while (in.read(sink.data(), static_cast<std::streamsize>(sink.size())))
+        ;
+}
+
+json read_json(const fs::path& path)
+{
+    return json::parse(read_text(path));
+}
+
+const json* flow_of(const json& trace, const std::string& technique)
+{
+    for (const json& flow : trace.at("flows"))
+        if (flow.at("technique") == technique)
+            return &flow;
+    return nullptr;
+}
+
+// Traces nginx's master (and so its worker) while curl fetches the file,
+// then stops zctrace with Ctrl-C; nginx must keep serving.
+json trace_nginx_fetch(bool sendfile, const fs::path& out)
+{
+    TempDir root;
+    write_warm_file(root.path() / "file.bin", 64 * kMiB);
+    std::string error;
+    auto nginx = test::Nginx::start({root.path().string(), sendfile}, error);
+    EXPECT_TRUE(nginx) << error;
+    if (!nginx)
+        return {};
+    // One fetch before the trace, so the worker's first-request setup is not
+    // what is measured.
+    EXPECT_EQ(test::fetch_with_curl(nginx->port(), "file.bin").status, 0);
+
+    Process trace({"trace", "--pid", std::to_string(nginx->master_pid()), "-o", out.string()});
+    EXPECT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(30)));
+    const test::Fetched fetched = test::fetch_with_curl(nginx->port(), "file.bin");
+    EXPECT_EQ(fetched.status, 0) << fetched.error;
+    EXPECT_EQ(fetched.bytes, 64 * kMiB);
+    ::kill(trace.pid(), SIGINT);
+    const Finished finished = trace.finish();
+    EXPECT_EQ(finished.status, 0) << finished.err;
+    // The target is left running, untouched.
+    EXPECT_TRUE(alive(nginx->master_pid()));
+    EXPECT_EQ(test::fetch_with_curl(nginx->port(), "file.bin").bytes, 64 * kMiB);
+    std::cout << finished.out;
+    return read_json(out / "trace.json");
+}
+
+TEST(TraceNginx, SendfileOnServesWithZeroCopiesFromThePageCache)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const json trace = trace_nginx_fetch(true, out.path());
+    ASSERT_FALSE(trace.is_null());
+    EXPECT_EQ(trace.at("ended_by"), "interrupted");
+    const json* sendfile = flow_of(trace, "sendfile");
+    ASSERT_NE(sendfile, nullptr) << trace.at("flows").dump(2);
+    EXPECT_EQ(sendfile->at("bytes"), 64 * kMiB);
+    EXPECT_EQ(sendfile->at("measured_copy_bytes"), 0);
+    EXPECT_EQ(sendfile->at("theory_row"), "sendfile_dma_gather");
+    EXPECT_EQ(sendfile->at("verdict"), "match");
+    EXPECT_EQ(trace.at("flows").at(0).at("technique"), "sendfile");
+    EXPECT_EQ(flow_of(trace, "read_write"), nullptr);
+    const json& totals = trace.at("totals");
+    // The response headers go out by writev, a few hundred bytes copied.
+    EXPECT_GT(totals.at("bytes_sent").get<std::uint64_t>(), 64 * kMiB);
+    EXPECT_LT(totals.at("cpu_copy_bytes").at("total").get<std::uint64_t>(), 4096u);
+    EXPECT_LT(totals.at("cpu_copies").get<double>(), 0.0001);
+    // Every page came from the page cache.
+    EXPECT_GE(totals.at("page_cache").at("lookup_pages").get<std::uint64_t>(), 64 * kMiB / 4096);
+    EXPECT_EQ(totals.at("page_cache").at("misses"), 0);
+    EXPECT_EQ(totals.at("disk_read_bytes"), 0);
+    // curl is not traced: what nginx received is one HTTP request.
+    EXPECT_LT(totals.at("receive_copy_bytes").get<std::uint64_t>(), 4096u);
+    EXPECT_GT(totals.at("syscalls_by_name").value("sendfile", 0), 0);
+}
+
+TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const json trace = trace_nginx_fetch(false, out.path());
+    ASSERT_FALSE(trace.is_null());
+    const json* read_write = flow_of(trace, "read_write");
+    ASSERT_NE(read_write, nullptr) << trace.at("flows").dump(2);
+    EXPECT_EQ(trace.at("flows").at(0).at("technique"), "read_write");
+    EXPECT_EQ(read_write->at("bytes"), 64 * kMiB);
+    EXPECT_EQ(read_write->at("measured_copy_bytes"), 2 * 64 * kMiB);
+    EXPECT_EQ(read_write->at("theory_row"), "read_write");
+    EXPECT_EQ(read_write->at("verdict"), "match");
+    EXPECT_EQ(flow_of(trace, "sendfile"), nullptr);
+    const json& totals = trace.at("totals");
+    EXPECT_EQ(totals.at("cpu_copy_bytes").at("file_to_user"), 64 * kMiB);
+    const double copies = totals.at("cpu_copies").get<double>();
+    EXPECT_GT(copies, 1.999);
+    EXPECT_LT(copies, 2.001);
+    EXPECT_EQ(totals.at("syscalls_by_name").value("sendfile", 0), 0);
+    EXPECT_GT(totals.at("syscalls_by_name").value("pread64", 0), 0);
+}
+
+// ---- commands ----
+
+struct WorkloadRun {
+    json report;     // zctrace run's
+    json trace;      // zctrace trace's
+    json workload;   // the workload's own line
+};
+
+WorkloadRun run_and_trace(const std::string& technique, const fs::path& file, const fs::path& out)
+{
+    WorkloadRun result;
+    const Finished run = cli_test::run({"run", technique, "-s", "16M", "-o", (out / "run").string(), "--dir",
+                                        file.parent_path().string()});
+    EXPECT_EQ(run.status, 0) << run.err;
+    result.report = read_json(out / "run" / (technique + ".json"));
+    const Finished trace = cli_test::run(
+        {"trace", "-o", (out / "trace").string(), "--", ZCTRACE_WORKLOAD_BINARY, technique, "--file", file.string()});
+    EXPECT_EQ(trace.status, 0) << trace.err;
+    result.workload = json::parse(trace.out.substr(0, trace.out.find('\n')));
+    result.trace = read_json(out / "trace" / "trace.json");
+    return result;
+}
+
+const json& process_figures(const json& trace, std::int64_t pid)
+{
+    for (const json& process : trace.at("processes"))
+        if (process.at("pid") == pid)
+            return process.at("figures");
+    static const json none;
+    ADD_FAILURE() << "pid " << pid << " is not in the trace";
+    return none;
+}
+
+// The sender of each technique, run as an ordinary command, copies exactly
+// what `zctrace run` measured in its window: the same bytes on every path.
+TEST(TraceCommand, ZctracesOwnSendersCopyWhatRunMeasuredForEveryTechnique)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, 16 * kMiB);
+    for (const std::string technique : {"read_write", "mmap_write", "sendfile", "splice", "direct_io",
+                                        "direct_io_send", "cow", "large_file_async_direct"}) {
+        SCOPED_TRACE(technique);
+        const WorkloadRun both = run_and_trace(technique, file, dir.path() / technique);
+        if (both.trace.is_null() || both.report.is_null())
+            continue;
+        const json& sender = process_figures(both.trace, both.workload.at("sender_pid").get<std::int64_t>());
+        if (sender.is_null())
+            continue;
+        const json& run_copies = both.report.at("measured").at("cpu_copy_bytes");
+        const json& trace_copies = sender.at("cpu_copy_bytes");
+        // cow fills its buffer with one read() before `run` opens its
+        // window; a trace counts the whole life, so that read is in it.
+        const std::uint64_t fill = technique == "cow" ? 16 * kMiB : 0;
+        EXPECT_EQ(trace_copies.at("file_to_user").get<std::uint64_t>(),
+                  run_copies.at("file_to_user").get<std::uint64_t>() + fill);
+        for (const char* path : {"user_to_socket", "page_cache_to_socket", "kernel_to_socket"})
+            EXPECT_EQ(trace_copies.at(path), run_copies.at(path)) << path;
+        EXPECT_EQ(sender.at("bytes_sent"), both.workload.at("bytes_sent"));
+        EXPECT_EQ(both.workload.at("bytes_sent"), both.report.at("measured").at("socket").at("sendmsg").at("bytes"));
+        // The run counts cow's copies on its buffer by address; a traced
+        // program has no such address, so those stay out of the trace.
+        if (technique != "cow") {
+            EXPECT_EQ(trace_copies.at("total"), run_copies.at("total"));
+        }
+        // The flow that carried the bytes is the technique's own row.
+        const std::map<std::string, std::string> flow_technique = {
+            {"read_write", "read_write"}, {"mmap_write", "mmap_write"}, {"sendfile", "sendfile"},
+            {"splice", "splice"}, {"direct_io_send", "user_memory"}};
+        if (auto expected = flow_technique.find(technique); expected != flow_technique.end()) {
+            ASSERT_FALSE(both.trace.at("flows").empty());
+            EXPECT_EQ(both.trace.at("flows").at(0).at("technique"), expected->second);
+            EXPECT_EQ(both.trace.at("flows").at(0).at("bytes"), 16 * kMiB);
+            EXPECT_NE(both.trace.at("flows").at(0).at("verdict"), "mismatch");
+        } else {
+            EXPECT_TRUE(both.trace.at("flows").empty()) << both.trace.at("flows").dump(2);
+        }
+    }
+}
+
+// Another process moving bytes at the same time changes nothing.
+TEST(TraceCommand, UnrelatedProcessesAreNotCounted)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, 16 * kMiB);
+    Process noise({"read_write", "--file", file.string()}, {}, ZCTRACE_WORKLOAD_BINARY);
+    const Finished trace = run({"trace", "-o", dir.path().string(), "--", ZCTRACE_WORKLOAD_BINARY, "sendfile", "--file",
+                                file.string()});
+    ASSERT_EQ(trace.status, 0) << trace.err;
+    EXPECT_EQ(noise.finish().status, 0);
+    const json report = read_json(dir.path() / "trace.json");
+    ASSERT_EQ(report.at("flows").size(), 1u) << report.at("flows").dump(2);
+    EXPECT_EQ(report.at("flows").at(0).at("technique"), "sendfile");
+    EXPECT_EQ(report.at("totals").at("bytes_sent"), 16 * kMiB);
+    EXPECT_EQ(report.at("totals").at("receive_copy_bytes"), 16 * kMiB);
+    EXPECT_EQ(report.at("totals").at("cpu_copy_bytes").at("user_to_socket"), 0);
+    EXPECT_EQ(report.at("processes").size(), 3u);  // the workload, its receiver and its sender
+}
+
+TEST(TraceCommand, ExitsWithTheCommandsStatus)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const Finished three = run({"trace", "-o", out.path().string(), "--", "/bin/sh", "-c", "exit 3"});
+    EXPECT_EQ(three.status, 3) << three.err;
+    EXPECT_EQ(read_json(out.path() / "trace.json").at("command_exit").at("exit_code"), 3);
+    const Finished killed = run({"trace", "-o", out.path().string(), "--", "/bin/sh", "-c", "kill -TERM $$"});
+    EXPECT_EQ(killed.status, 128 + SIGTERM) << killed.err;
+    const Finished missing = run({"trace", "-o", out.path().string(), "--", "/no/such/program"});
+    EXPECT_EQ(missing.status, 127);
+    EXPECT_NE(missing.err.find("zctrace trace: cannot run '/no/such/program'"), std::string::npos) << missing.err;
+}
+
+TEST(TraceCommand, DurationEndsTheCommandAsTimeoutWould)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const auto start = Clock::now();
+    const Finished slept = run({"trace", "-d", "300ms", "-o", out.path().string(), "--", "/bin/sleep", "30"});
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
+    EXPECT_EQ(slept.status, 128 + SIGTERM) << slept.err;
+    const json report = read_json(out.path() / "trace.json");
+    EXPECT_EQ(report.at("ended_by"), "duration");
+    EXPECT_EQ(report.at("command_exit").at("signal"), SIGTERM);
+}
+
+// A target that forks more processes than --max-procs: the cap holds and
+// the report says how many were not followed.
+TEST(TraceCommand, TheProcessCapIsSaidWhenHit)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const Finished forks = run({"trace", "--max-procs", "4", "-o", out.path().string(), "--", "/bin/sh", "-c",
+                                "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"});
+    ASSERT_EQ(forks.status, 0) << forks.err;
+    const json report = read_json(out.path() / "trace.json");
+    EXPECT_GT(report.at("limits").at("forks_not_followed").get<int>() +
+                  report.at("limits").at("procs_not_counted").get<int>(),
+              0);
+    EXPECT_LE(report.at("processes").size(), 4u);
+    EXPECT_NE(forks.out.find("the --max-procs cap (4) was hit"), std::string::npos) << forks.out;
+}
+
+TEST(TraceBadInput, TargetsThatCannotBeTracedExitTwo)
+{
+    REQUIRE_ROOT();
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    const std::vector<Case> cases = {
+        {{"trace"}, "zctrace trace: nothing to trace: give -- CMD [ARGS...], --pid PID (repeatable) or --cgroup PATH"},
+        {{"trace", "--pid", "1", "--cgroup", "/sys/fs/cgroup"}, "zctrace trace: give one target"},
+        {{"trace", "--pid", "4000000"}, "zctrace trace: --pid 4000000: no such process"},
+        {{"trace", "--pid", "2"}, "zctrace trace: --pid 2 is a kernel thread (kthreadd)"},
+        {{"trace", "--pid", "-4"}, "zctrace trace: --pid: '-4' is negative"},
+        {{"trace", "--cgroup", "/tmp"}, "zctrace trace: --cgroup '/tmp' is not a cgroup v2 directory"},
+        {{"trace", "--cgroup", "no/such/group"}, "zctrace trace: --cgroup 'no/such/group': no such directory"},
+        {{"trace", "-d", "soon", "--", "/bin/true"}, "zctrace trace: --duration: invalid duration 'soon'"},
+    };
+    for (const Case& bad : cases) {
+        SCOPED_TRACE(bad.args.back());
+        const Finished result = run(bad.args);
+        EXPECT_EQ(result.status, 2) << result.err;
+        EXPECT_EQ(result.err.rfind(bad.says, 0), 0u) << result.err;
+    }
+}
+
+}  // namespace
+}  // namespace zctrace::cli_test

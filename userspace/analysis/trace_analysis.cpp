@@ -1,0 +1,514 @@
+#include "analysis/trace_analysis.hpp"
+
+#include <net/if.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "analysis/measurement.hpp"
+#include "analysis/theory.hpp"
+#include "base/units.hpp"
+#include "tracing/syscall_names.hpp"
+
+namespace zctrace {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiB = kMiB * 1024.0;
+// A flow's copies may differ from its row by this much before it is a
+// finding: 64 KiB, or 0.1% of its bytes. Copies are judged in bytes, so a
+// small ratio cannot hide megabytes.
+constexpr std::uint64_t kToleranceBytes = 64 * 1024;
+
+std::string_view byte_kind_name(zc_byte_kind kind)
+{
+    switch (kind) {
+    case ZC_BYTES_FILE_TO_USER: return "file_to_user";
+    case ZC_BYTES_USER_COPY: return "user_copy";
+    case ZC_BYTES_KERNEL_COPY: return "kernel_copy";
+    case ZC_BYTES_SPLICED: return "spliced";
+    case ZC_BYTES_SPLICED_COPIED: return "spliced_copied";
+    case ZC_BYTES_ZEROCOPY: return "zerocopy";
+    default: return "other";
+    }
+}
+
+bool is_sendfile(const std::string& name) { return name == "sendfile" || name == "sendfile64"; }
+
+// Bytes of one kind, and the syscalls that moved them.
+struct Moved {
+    std::uint64_t bytes = 0;
+    std::map<std::string, std::uint64_t> syscalls;
+    void add(const SyscallBytes& entry)
+    {
+        bytes += entry.bytes;
+        syscalls[entry.syscall] += entry.bytes;
+    }
+};
+
+// The syscalls that moved at least 1% of a flow's bytes: a loader's few
+// reads do not name a server's read path.
+std::vector<std::string> names(std::uint64_t flow_bytes, const Moved& a, const Moved& b = {})
+{
+    std::map<std::string, std::uint64_t> all = a.syscalls;
+    for (const auto& [name, bytes] : b.syscalls)
+        all[name] += bytes;
+    std::vector<std::string> named;
+    for (const auto& [name, bytes] : all)
+        if (bytes * 100 >= flow_bytes)
+            named.push_back(name);
+    return named;
+}
+
+std::string row_name(const std::string& id)
+{
+    const TheoryRow* row = find_theory_row(id);
+    return row ? row->name : id;
+}
+
+// Judges one flow in bytes: expected_cpu_copies x bytes against what was
+// measured on it, with the copies made at the device (no SG) named as the
+// environment's when they account for the difference.
+void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs)
+{
+    const double expected = flow.expected_cpu_copies * static_cast<double>(flow.bytes);
+    const double measured = static_cast<double>(flow.measured_copy_bytes);
+    const double tolerance = std::max<double>(kToleranceBytes, 0.001 * static_cast<double>(flow.bytes));
+    flow.measured_cpu_copies = ratio(measured, static_cast<double>(flow.bytes));
+    const double difference = measured - expected;
+    const bool has_row = !flow.theory_row.empty();
+    if (std::fabs(difference) <= tolerance) {
+        flow.verdict = has_row ? Verdict::match : Verdict::no_theory;
+        if (flow.reason.empty())
+            flow.reason = has_row ? "as \"" + row_name(flow.theory_row) + "\" says"
+                                  : "the seeds have no row for it; held to what the kernel's code does: " +
+                                        format_figure(flow.expected_cpu_copies) + " copies";
+        return;
+    }
+    if (device_share && inputs.device_sg == false &&
+        std::fabs(difference - static_cast<double>(device_share)) <= tolerance) {
+        flow.verdict = Verdict::environment;
+        flow.reason = inputs.device + " has scatter-gather off, so the kernel copied " + format_bytes(device_share) +
+                      " of it into one buffer at the device";
+        return;
+    }
+    flow.verdict = Verdict::mismatch;
+    flow.reason = format_bytes(static_cast<std::uint64_t>(std::fabs(difference))) +
+                  (difference > 0 ? " more" : " less") + " copied than " +
+                  (has_row ? "\"" + row_name(flow.theory_row) + "\" says" : "the kernel's code implies") +
+                  (device_share ? "; " + format_bytes(device_share) + " of it at the device (" + inputs.device +
+                                      (inputs.device_sg == true ? ", which has SG on: it could have gathered)" : ")")
+                                : std::string());
+}
+
+}  // namespace
+
+std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
+{
+    Moved sendfile_pages, sendfile_copied, splice_pages, splice_copied, file_reads, user_copies, kernel_copies,
+        zerocopy;
+    for (const SyscallBytes& entry : inputs.syscall_bytes) {
+        if (entry.moved == "spliced")
+            (is_sendfile(entry.syscall) ? sendfile_pages : splice_pages).add(entry);
+        else if (entry.moved == "spliced_copied")
+            (is_sendfile(entry.syscall) ? sendfile_copied : splice_copied).add(entry);
+        else if (entry.moved == "file_to_user")
+            file_reads.add(entry);
+        else if (entry.moved == "user_copy")
+            user_copies.add(entry);
+        else if (entry.moved == "kernel_copy")
+            kernel_copies.add(entry);
+        else if (entry.moved == "zerocopy")
+            zerocopy.add(entry);
+    }
+    const bool no_sg = inputs.device_sg == false;
+    std::vector<TraceFlow> flows;
+
+    auto spliced_flow = [&](const Moved& pages, const Moved& copied, const std::string& technique,
+                            const std::string& zero_copy_row, const std::string& copy_row) {
+        if (pages.bytes + copied.bytes == 0)
+            return;
+        TraceFlow flow;
+        flow.technique = technique;
+        flow.syscalls = names(pages.bytes + copied.bytes, pages, copied);
+        flow.bytes = pages.bytes + copied.bytes;
+        flow.description = "file -> socket by " + technique + "(), as page references";
+        // The row follows the route: page references need SG on the way out.
+        const bool copying_route = copied.bytes > pages.bytes || no_sg;
+        flow.theory_row = copying_route && !copy_row.empty() ? copy_row : zero_copy_row;
+        flow.measured_copy_bytes = copied.bytes;
+        flows.push_back(std::move(flow));
+    };
+    spliced_flow(sendfile_pages, sendfile_copied, "sendfile", "sendfile_dma_gather", "sendfile");
+    spliced_flow(splice_pages, splice_copied, "splice", "splice", "");
+
+    std::uint64_t read_then_write = 0, from_mapping = 0;
+    std::vector<FlowInputs::ProcessBytes> processes = inputs.processes;
+    if (processes.empty())
+        processes.push_back({file_reads.bytes, user_copies.bytes, 0});
+    for (const FlowInputs::ProcessBytes& process : processes) {
+        const std::uint64_t paired = std::min(process.file_to_user, process.user_copy);
+        read_then_write += paired;
+        from_mapping += std::min(process.user_copy - paired, process.file_mapped);
+    }
+    // Processes past the cap are in the totals only: whatever they wrote is
+    // left as user memory.
+    read_then_write = std::min(read_then_write, user_copies.bytes);
+    from_mapping = std::min(from_mapping, user_copies.bytes - read_then_write);
+    if (read_then_write) {
+        TraceFlow flow;
+        flow.technique = "read_write";
+        flow.syscalls = names(read_then_write, file_reads, user_copies);
+        flow.bytes = read_then_write;
+        flow.description = "file -> user memory -> socket: read from the page cache, then written";
+        flow.theory_row = "read_write";
+        flow.measured_copy_bytes = 2 * read_then_write;
+        flows.push_back(std::move(flow));
+    }
+    const std::uint64_t written_beyond_reads = user_copies.bytes - read_then_write;
+    if (from_mapping) {
+        TraceFlow flow;
+        flow.technique = "mmap_write";
+        flow.syscalls = names(from_mapping, user_copies);
+        flow.bytes = from_mapping;
+        flow.description = "file -> socket from a mapping of the file: mapped, then written";
+        flow.theory_row = "mmap_write";
+        flow.measured_copy_bytes = from_mapping;
+        flows.push_back(std::move(flow));
+    }
+    auto plain_flow = [&](std::uint64_t bytes, const Moved& moved, const std::string& technique,
+                          const std::string& description, double copies) {
+        if (!bytes)
+            return;
+        TraceFlow flow;
+        flow.technique = technique;
+        flow.syscalls = names(bytes, moved);
+        flow.bytes = bytes;
+        flow.description = description;
+        flow.expected_cpu_copies = copies;
+        flow.expected_from = "kernel code";
+        flow.measured_copy_bytes = static_cast<std::uint64_t>(copies * static_cast<double>(bytes));
+        flows.push_back(std::move(flow));
+    };
+    plain_flow(written_beyond_reads - from_mapping, user_copies, "user_memory",
+               "user memory -> socket: bytes the program made or read from elsewhere (a socket, a pipe), copied "
+               "into the socket",
+               1);
+    plain_flow(zerocopy.bytes, zerocopy, "msg_zerocopy", "user memory -> socket with MSG_ZEROCOPY: pages pinned", 0);
+    plain_flow(kernel_copies.bytes, kernel_copies, "kernel_buffer", "kernel buffer -> socket, copied", 1);
+
+    std::uint64_t total = 0;
+    for (const TraceFlow& flow : flows)
+        total += flow.bytes;
+    for (TraceFlow& flow : flows) {
+        if (const TheoryRow* row = flow.theory_row.empty() ? nullptr : find_theory_row(flow.theory_row)) {
+            flow.theory_cpu_copies = row->cpu_copies;
+            flow.expected_cpu_copies = row->cpu_copies;
+            flow.expected_from = "theory";
+            if (flow.technique == "splice" && no_sg) {
+                flow.expected_cpu_copies = 1;
+                flow.expected_from = "kernel code";
+                flow.reason = "\"splice\" says 0, for a device that gathers; " + inputs.device +
+                              " has SG off, so each page is copied";
+            }
+        }
+        // Copies at the device fall on every flow that left through it.
+        const std::uint64_t device_share =
+            total ? static_cast<std::uint64_t>(static_cast<double>(inputs.device_linearize) *
+                                               static_cast<double>(flow.bytes) / static_cast<double>(total))
+                  : 0;
+        flow.measured_copy_bytes += device_share;
+        judge(flow, device_share, inputs);
+    }
+    std::stable_sort(flows.begin(), flows.end(),
+                     [](const TraceFlow& a, const TraceFlow& b) { return a.bytes > b.bytes; });
+    return flows;
+}
+
+Verdict overall_verdict(const std::vector<TraceFlow>& flows)
+{
+    if (flows.empty())
+        return Verdict::no_theory;
+    bool explained = false;
+    for (const TraceFlow& flow : flows) {
+        if (flow.verdict == Verdict::mismatch || flow.verdict == Verdict::invalid)
+            return flow.verdict;
+        explained = explained || flow.verdict == Verdict::environment || flow.verdict == Verdict::explained;
+    }
+    return explained ? Verdict::explained : Verdict::match;
+}
+
+namespace {
+
+TraceFigures figures_of(const zc_proc_stats& p)
+{
+    TraceFigures f;
+    f.bytes_sent = p.send_bytes;
+    f.payload_at_device = p.xmit_payload_bytes;
+    CopyBytes& c = f.cpu_copy_bytes;
+    c.file_to_user = p.file_to_user_bytes;
+    c.user_to_socket = p.user_copy_bytes;
+    c.page_cache_to_socket = p.spliced_copied_bytes;
+    c.kernel_to_socket = p.kernel_copy_bytes;
+    c.device_linearize = p.xmit_linear_payload_bytes;
+    c.total = c.file_to_user + c.user_to_socket + c.page_cache_to_socket + c.kernel_to_socket + c.device_linearize;
+    if (f.bytes_sent)
+        f.cpu_copies = ratio(c.total, f.bytes_sent);
+    f.receive_copy_bytes = p.receive_copy_bytes;
+    f.syscalls = p.syscalls;
+    f.mode_switches = 2 * p.syscalls;
+    f.context_switches = {p.voluntary_switches, p.involuntary_switches};
+    f.page_faults = p.page_faults;
+    f.page_cache.lookup_pages = p.page_cache_lookup_pages;
+    f.page_cache.misses = p.page_cache_added_pages;
+    f.page_cache.hits = p.page_cache_lookup_pages > p.page_cache_added_pages
+                            ? p.page_cache_lookup_pages - p.page_cache_added_pages
+                            : 0;
+    if (p.page_cache_lookup_pages)
+        f.page_cache.hit_ratio = ratio(f.page_cache.hits, p.page_cache_lookup_pages);
+    f.disk_read_bytes = p.disk_read_bytes;
+    f.disk_write_bytes = p.disk_write_bytes;
+    if (f.bytes_sent)
+        f.syscalls_per_mib_sent = ratio(p.syscalls, f.bytes_sent / kMiB);
+    return f;
+}
+
+TraceFigures total_figures(const TraceObservation& observation)
+{
+    const RawCounters& raw = observation.counters;
+    TraceFigures f;
+    f.bytes_sent = raw.syscalls.send_bytes;
+    const SocketStats sockets = socket_stats(raw);
+    f.payload_at_device = sockets.bytes - sockets.header_bytes;
+    // The payload buffer of `run`'s own workloads does not exist here, so
+    // copy-on-write copies are not known by address (cow stays 0).
+    f.cpu_copy_bytes = copy_bytes(raw, Technique::read_write);
+    if (f.bytes_sent)
+        f.cpu_copies = ratio(f.cpu_copy_bytes.total, f.bytes_sent);
+    f.receive_copy_bytes = raw.net.receiver_copy_bytes;
+    for (const auto& [nr, count] : raw.syscall_counts) {
+        f.syscalls_by_name[syscall_name(nr)] += count;
+        f.syscalls += count;
+    }
+    if (f.bytes_sent)
+        f.syscalls_per_mib_sent = ratio(f.syscalls, f.bytes_sent / kMiB);
+    f.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    f.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
+    f.page_faults = raw.memory.user_faults.total + raw.memory.kernel_faults.total;
+    const std::uint64_t lookups = raw.memory.get_pages_pages + raw.memory.map_pages_pages + raw.memory.filemap_faults;
+    f.page_cache.lookup_pages = lookups;
+    f.page_cache.misses = raw.memory.added_pages;
+    f.page_cache.hits = lookups > raw.memory.added_pages ? lookups - raw.memory.added_pages : 0;
+    if (lookups)
+        f.page_cache.hit_ratio = ratio(f.page_cache.hits, lookups);
+    f.disk_read_bytes = raw.block.read_bytes;
+    f.disk_write_bytes = raw.block.write_bytes;
+    f.cpu_seconds = observation.cpu_seconds;
+    if (observation.cpu_seconds && f.bytes_sent)
+        f.cpu_seconds_per_gib_sent = *observation.cpu_seconds / (static_cast<double>(f.bytes_sent) / kGiB);
+    return f;
+}
+
+std::string target_label(const TraceObservation& observation, const std::vector<TraceProcess>& processes)
+{
+    const TraceSpec& spec = observation.spec;
+    if (!spec.command.empty())
+        return spec.command.front();
+    if (observation.cgroup)
+        return "cgroup " + observation.cgroup->path;
+    std::string label;
+    for (pid_t pid : spec.pids) {
+        std::string comm;
+        for (const TraceProcess& process : processes)
+            if (process.pid == static_cast<std::uint32_t>(pid))
+                comm = process.comm;
+        label += (label.empty() ? "" : ", ") + (comm.empty() ? "" : comm + " ") + "(pid " + std::to_string(pid) + ")";
+    }
+    return label;
+}
+
+std::string flow_words(const TraceFlow& flow)
+{
+    const std::string copies = flow.measured_copy_bytes == 0
+                                   ? "0 B copied by the CPU"
+                                   : format_figure(flow.measured_cpu_copies) + " copies by the CPU (" +
+                                         format_bytes(flow.measured_copy_bytes) + ")";
+    std::string syscalls;
+    for (const std::string& name : flow.syscalls)
+        syscalls += (syscalls.empty() ? "" : " + ") + name;
+    std::string words = format_bytes(flow.bytes) + " by " + syscalls + ": " +
+                        (flow.measured_copy_bytes == 0 && flow.expected_cpu_copies == 0 ? "ZERO-COPY, " : "") + copies;
+    if (!flow.theory_row.empty())
+        words += flow.verdict == Verdict::match ? ", as \"" + row_name(flow.theory_row) + "\" says"
+                                                : "; \"" + row_name(flow.theory_row) + "\" says " +
+                                                      format_figure(flow.theory_cpu_copies.value_or(0));
+    return words;
+}
+
+std::string headline(const TraceReport& report, const std::string& label)
+{
+    const TraceFigures& t = report.totals;
+    std::string line = label + ", " + format_bytes(t.bytes_sent) + " sent in " + format_fixed(report.seconds, 1) + " s";
+    if (report.flows.empty())
+        return line + ": nothing sent on TCP, so no technique to judge; " + quantity(t.syscalls, "syscall", "syscalls");
+    line += ": " + flow_words(report.flows.front());
+    for (std::size_t i = 1; i < report.flows.size(); ++i)
+        line += "; " + flow_words(report.flows[i]);
+    line += "; " + quantity(t.syscalls, "syscall", "syscalls");
+    if (t.cpu_seconds_per_gib_sent)
+        line += "; " + format_fixed(*t.cpu_seconds_per_gib_sent) + " CPU-s/GiB";
+    return line;
+}
+
+}  // namespace
+
+TraceReport build_trace_report(const TraceObservation& observation, const HostFacts& host)
+{
+    const RawCounters& raw = observation.counters;
+    TraceReport report;
+    report.tool = std::string("zctrace ") + ZCTRACE_VERSION;
+    report.created_at = utc_now();
+    report.kernel = host.kernel;
+
+    TraceTargetInfo& target = report.target;
+    if (!observation.spec.command.empty()) {
+        target.kind = "command";
+        target.command = observation.spec.command;
+    } else if (observation.cgroup) {
+        target.kind = "cgroup";
+        target.cgroup = observation.cgroup->path;
+        target.cgroup_id = observation.cgroup->id;
+    } else {
+        target.kind = "pids";
+        for (pid_t pid : observation.spec.pids)
+            target.pids.push_back(pid);
+    }
+    report.seconds = observation.seconds;
+    report.ended_by = std::string(trace_end_name(observation.end));
+    if (observation.command_pid) {
+        CommandExit exit;
+        if (WIFEXITED(observation.command_wait_status))
+            exit.exit_code = WEXITSTATUS(observation.command_wait_status);
+        else if (WIFSIGNALED(observation.command_wait_status))
+            exit.signal = WTERMSIG(observation.command_wait_status);
+        report.command_exit = exit;
+    }
+
+    report.totals = total_figures(observation);
+    report.sockets = socket_stats(raw);
+    for (const auto& entry : raw.syscall_bytes)
+        report.syscall_bytes.push_back(
+            {syscall_name(entry.nr), std::string(byte_kind_name(entry.kind)), entry.bytes});
+    for (const DeviceStats& device : report.sockets.devices)
+        report.devices.push_back({device.name, device.sg, device.dma_capable, device.payload_bytes,
+                                  device.shared_frag_bytes, device.zerocopy_frag_bytes, device.copied_frag_bytes,
+                                  device.linear_payload_bytes});
+    for (const auto& [name, value] : observation.tcp_counters)
+        report.tcp_counters[name] = value;
+
+    FlowInputs inputs;
+    inputs.syscall_bytes = report.syscall_bytes;
+    inputs.device_linearize = report.totals.cpu_copy_bytes.device_linearize;
+    for (const ProcessCounters& process : raw.processes)
+        inputs.processes.push_back(
+            {process.stats.file_to_user_bytes, process.stats.user_copy_bytes,
+             process.stats.file_mapped_in_syscalls_bytes});
+    const DeviceStats* main_device = nullptr;
+    for (const DeviceStats& device : report.sockets.devices)
+        if (!main_device || device.payload_bytes > main_device->payload_bytes)
+            main_device = &device;
+    if (main_device) {
+        inputs.device = main_device->name;
+        inputs.device_sg = main_device->sg;
+    }
+    report.flows = classify_flows(inputs);
+    report.verdict = overall_verdict(report.flows);
+
+    for (const ProcessCounters& counters : raw.processes) {
+        TraceProcess process;
+        process.pid = counters.tgid;
+        process.exited = counters.stats.exited != 0;
+        process.comm.assign(counters.stats.comm, strnlen(counters.stats.comm, sizeof counters.stats.comm));
+        if (auto identity = observation.identities.find(counters.tgid); identity != observation.identities.end()) {
+            process.comm = identity->second.comm;
+            process.cmdline = identity->second.cmdline;
+            process.ppid = static_cast<std::uint32_t>(identity->second.ppid);
+            for (pid_t ns_pid : identity->second.ns_pids)
+                process.ns_pids.push_back(ns_pid);
+        }
+        if (process.ns_pids.empty()) {
+            process.ns_pids.push_back(counters.tgid);
+            if (counters.stats.ns_pid && counters.stats.ns_pid != counters.tgid)
+                process.ns_pids.push_back(counters.stats.ns_pid);
+        }
+        process.figures = figures_of(counters.stats);
+        report.processes.push_back(std::move(process));
+    }
+
+    TraceLimits& limits = report.limits;
+    limits.max_procs = observation.spec.max_procs;
+    limits.forks_not_followed = raw.tracking.forks_not_followed;
+    limits.procs_not_counted = raw.tracking.procs_not_counted;
+
+    // Findings: what a person needs beyond the flows.
+    const TraceFigures& t = report.totals;
+    if (t.receive_copy_bytes)
+        report.findings.push_back("the program received " + format_bytes(t.receive_copy_bytes) +
+                                  " from its sockets, each byte copied once into its memory (skb_copy_datagram_iovec)");
+    std::uint64_t read_into_flows = 0;
+    for (const TraceFlow& flow : report.flows)
+        if (flow.technique == "read_write")
+            read_into_flows += flow.bytes;
+    if (t.cpu_copy_bytes.file_to_user > read_into_flows)
+        report.findings.push_back(format_bytes(t.cpu_copy_bytes.file_to_user - read_into_flows) +
+                                  " read from files into memory was not sent on a socket (1 copy each; counted "
+                                  "in the CPU copies)");
+    if (report.sockets.resent_payload_bytes)
+        report.findings.push_back("TCP resent " + format_bytes(report.sockets.resent_payload_bytes) + " (" +
+                                  format_bytes(report.sockets.resent_linear_payload_bytes) + " of it copied again)");
+    if (limits.forks_not_followed || limits.procs_not_counted)
+        report.findings.push_back("the --max-procs cap (" + std::to_string(limits.max_procs) + ") was hit: " +
+                                  std::to_string(limits.forks_not_followed) + " forks were not followed and " +
+                                  std::to_string(limits.procs_not_counted) +
+                                  " processes are in the totals but not listed; raise --max-procs");
+
+    report.unattributed.push_back(
+        {"writeback", std::nullopt,
+         "dirty pages the program wrote are flushed later by kernel threads (kworker), which are not traced; "
+         "disk_write_bytes counts only the bios the traced tasks submitted themselves"});
+    report.unattributed.push_back(
+        {"softirq receive work", std::nullopt,
+         "packets arriving for the program's sockets are processed in softirq on behalf of whoever runs on that "
+         "CPU; their copies into the program's memory are counted (receive_copy_bytes), the protocol work is not"});
+    if (report.sockets.unattributed_device_bytes)
+        report.unattributed.push_back({"device bytes", report.sockets.unattributed_device_bytes,
+                                       "two devices shared one counter slot, so these bytes have no device"});
+
+    report.cpu_seconds_from = observation.cpu_seconds_from;
+    for (const AttachedProbe& probe : observation.probes)
+        report.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
+    Overhead& overhead = report.overhead;
+    for (const ProgramStats& program : observation.program_stats) {
+        overhead.bpf_run_ns += program.run_ns;
+        overhead.events += program.run_count;
+        overhead.missed_events += program.recursion_misses;
+        overhead.programs.push_back(
+            {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
+    }
+    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    if (observation.cpu_seconds && *observation.cpu_seconds > 0) {
+        overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, *observation.cpu_seconds * 1e9);
+        overhead.share_of_sender_cpu = overhead.share_of_workload_cpu;
+    }
+    overhead.attach_seconds = observation.attach_seconds;
+    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+
+    report.headline = headline(report, target_label(observation, report.processes));
+    return report;
+}
+
+}  // namespace zctrace

@@ -1,0 +1,35 @@
+// TraceObservation (what the probes counted on a program zctrace did not
+// write) -> TraceReport: its figures, the flows its bytes took (told by the
+// syscalls that returned them), each matched to the theory row that fits and
+// judged against it in bytes.
+#pragma once
+
+#include "base/system.hpp"
+#include "report/trace_report.hpp"
+#include "runs/trace_session.hpp"
+
+namespace zctrace {
+
+TraceReport build_trace_report(const TraceObservation& observation, const HostFacts& host);
+
+// The flows and their verdicts from the figures alone, so the rules can be
+// tested on numbers that must pass and numbers that must fail.
+struct FlowInputs {
+    std::vector<SyscallBytes> syscall_bytes;
+    std::uint64_t device_linearize = 0;  // payload copied at xmit
+    std::optional<bool> device_sg;       // of the device most of the payload left through
+    std::string device;
+    // Per process: a read and a write pair up only within one process, so a
+    // loader's reads in one process are not taken for the source of another's
+    // writes. Without processes (past --max-procs), the totals pair up.
+    struct ProcessBytes {
+        std::uint64_t file_to_user = 0;
+        std::uint64_t user_copy = 0;
+        std::uint64_t file_mapped = 0;  // file pages mapped into it inside syscalls that faulted (rss_stat)
+    };
+    std::vector<ProcessBytes> processes;
+};
+std::vector<TraceFlow> classify_flows(const FlowInputs& inputs);
+Verdict overall_verdict(const std::vector<TraceFlow>& flows);
+
+}  // namespace zctrace

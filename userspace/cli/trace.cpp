@@ -1,0 +1,160 @@
+// `zctrace trace`: the probes on any program, a command it starts, running
+// pids or a cgroup, and which technique its bytes really took. Writes
+// <out>/trace.json.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "analysis/trace_analysis.hpp"
+#include "base/signals.hpp"
+#include "base/system.hpp"
+#include "base/units.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "output/files.hpp"
+#include "output/json_schema.hpp"
+#include "output/terminal.hpp"
+#include "output/trace_text.hpp"
+#include "runs/trace_session.hpp"
+#include "tracing/libbpf_log.hpp"
+
+namespace zctrace::cli {
+namespace {
+
+constexpr double kMinDuration = 0.01;
+constexpr double kMaxDuration = 30 * 24 * 3600;
+constexpr std::uint64_t kMaxProcsLimit = 1u << 20;
+
+struct TraceOptions {
+    std::vector<std::string> command;
+    std::vector<std::string> pids;
+    std::string cgroup;
+    std::string duration;  // empty: until the targets end or Ctrl-C
+    std::string out = "reports";
+    std::string format = "text";
+    std::uint64_t max_procs = 4096;
+    bool strict = false;
+};
+
+// The exit status a shell would report for the command: its own, or 128 + the signal that ended it.
+int command_status(int wait_status)
+{
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status))
+        return 128 + WTERMSIG(wait_status);
+    return kExitFailed;
+}
+
+int run_trace(const TraceOptions& options)
+{
+    const int targets = (!options.command.empty() ? 1 : 0) + (!options.pids.empty() ? 1 : 0) +
+                        (!options.cgroup.empty() ? 1 : 0);
+    if (targets != 1)
+        return fail(kExitUsage, std::string(targets ? "give one target: " : "nothing to trace: give ") +
+                                    "-- CMD [ARGS...], --pid PID (repeatable) or --cgroup PATH");
+    if (options.max_procs == 0 || options.max_procs > kMaxProcsLimit)
+        return fail(kExitUsage, "--max-procs: give 1 to " + std::to_string(kMaxProcsLimit));
+
+    TraceSpec spec;
+    spec.command = options.command;
+    for (const std::string& pid : options.pids) {
+        const auto value = std::stoull(pid);  // count_validator checked it
+        if (value == 0 || value > 4194304)
+            return fail(kExitUsage, "--pid " + quote_input(pid) + ": no such process; `ps -e` lists the running ones");
+        spec.pids.push_back(static_cast<pid_t>(value));
+    }
+    spec.cgroup = options.cgroup;
+    spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
+    spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
+
+    // Bad targets are bad input whatever the privileges.
+    if (auto checked = check_pids(spec.pids); !checked)
+        return fail(checked.error());
+    if (!spec.cgroup.empty())
+        if (auto cgroup = resolve_cgroup(spec.cgroup); !cgroup)
+            return fail(cgroup.error());
+    if (auto privileges = require_privileges("trace"); !privileges)
+        return fail(privileges.error());
+    const std::filesystem::path out(options.out);
+    if (auto writable = check_output_dir(out); !writable)
+        return fail(writable.error());
+
+    install_interrupt_handlers();
+    TraceHooks hooks;
+    hooks.on_attached = [&](const Tracer& tracer) {
+        std::string what = !spec.command.empty() ? "starting " + quote_input(spec.command.front())
+                           : !spec.pids.empty()  ? "following " + quantity(spec.pids.size(), "pid", "pids") + " and their descendants"
+                                                 : "following cgroup " + spec.cgroup;
+        std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(), what) << std::endl;
+    };
+    auto observation = trace_program(spec, hooks);
+    if (!observation)
+        return fail(observation.error());
+
+    const TraceReport report = build_trace_report(*observation, gather_host_facts());
+    const nlohmann::json document = report;
+    if (const auto problems = find_schema("trace", kTraceSchemaVersion)->validate(document); !problems.empty())
+        return fail(kExitFailed, "internal error: the trace report does not match its schema: " + problems.front());
+    const std::filesystem::path path = out / "trace.json";
+    if (auto written = write_json_atomically(document, path); !written)
+        return fail(written.error());
+    if (options.format == "json")
+        std::cout << document.dump(2) << "\n";
+    std::ostream& human = tables_stream(options.format);
+    human << render_trace(report, text_width(&human == &std::cout ? STDOUT_FILENO : STDERR_FILENO))
+          << "  report: " << path.string() << "\n";
+
+    if (options.strict && report.verdict == Verdict::mismatch)
+        return kExitFailed;
+    if (observation->command_pid)
+        return command_status(observation->command_wait_status);
+    if (observation->end == TraceEnd::interrupted && interrupt_signal() == SIGPIPE)
+        return kExitStdoutClosed;
+    return kExitOk;
+}
+
+}  // namespace
+
+void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
+{
+    auto options = std::make_shared<TraceOptions>();
+    CLI::App* trace = app.add_subcommand(
+        "trace", "Trace any program: a command zctrace starts (-- CMD), running processes (--pid) or a cgroup: how "
+                 "many times the CPU copied each byte it sent, and which technique that really is");
+    trace->add_option("command", options->command,
+                      "after --: the command to start and trace with its descendants until it exits; zctrace then "
+                      "exits with its status")
+        ->option_text("-- CMD [ARGS...]");
+    trace->add_option("-p,--pid", options->pids,
+                      "a running process (host pid) to trace with its threads, its descendants and its future "
+                      "forks; repeatable. Ctrl-C stops the trace and leaves the process running")
+        ->option_text("PID")
+        ->check(count_validator());
+    trace->add_option("--cgroup", options->cgroup,
+                      "a cgroup v2 directory (a systemd service, a container): every task in it or below it, "
+                      "including those that join later; absolute, or relative to /sys/fs/cgroup")
+        ->option_text("PATH");
+    trace->add_option("-d,--duration", options->duration,
+                      "stop after DURATION, e.g. 30s; a command started with -- is then ended as timeout(1) would "
+                      "(default none: until the command or the pids exit, or Ctrl-C)")
+        ->option_text("DURATION")
+        ->check(duration_validator(kMinDuration, kMaxDuration));
+    trace->add_option("--max-procs", options->max_procs,
+                      "processes followed and counted one by one at most; more are counted in the totals only, "
+                      "and the report says how many (default 4096)")
+        ->option_text("N")
+        ->check(count_validator());
+    add_out_option(*trace, options->out, "directory for trace.json");
+    add_format_options(*trace, options->format,
+                       "what stdout shows: text (the tables), or json (trace.json; the tables then go to stderr)");
+    trace->add_flag("--strict", options->strict, "exit 1 when a flow's copies differ from its theory row unexplained");
+    trace->callback([options, &exit_code, &verbose] {
+        install_libbpf_logger(verbose);
+        exit_code = run_trace(*options);
+    });
+}
+
+}  // namespace zctrace::cli

@@ -1,0 +1,139 @@
+#include "output/trace_text.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "base/units.hpp"
+#include "output/terminal.hpp"
+
+namespace zctrace {
+namespace {
+
+std::string percent(std::optional<double> value)
+{
+    return value ? format_fixed(*value * 100, 1) + "%" : "-";
+}
+
+std::string process_table(const TraceReport& report)
+{
+    // Busiest first; a server's idle workers stay off the first screen.
+    std::vector<const TraceProcess*> rows;
+    for (const TraceProcess& process : report.processes)
+        rows.push_back(&process);
+    std::stable_sort(rows.begin(), rows.end(), [](const TraceProcess* a, const TraceProcess* b) {
+        return a->figures.bytes_sent + a->figures.syscalls > b->figures.bytes_sent + b->figures.syscalls;
+    });
+    constexpr std::size_t kShown = 10;
+    const std::vector<std::string> header = {"pid", "comm", "sent", "CPU copied", "copies", "syscalls", "received",
+                                             "cache hits"};
+    std::vector<std::vector<std::string>> cells;
+    for (std::size_t i = 0; i < rows.size() && i < kShown; ++i) {
+        const TraceProcess& p = *rows[i];
+        std::string pid = std::to_string(p.pid);
+        if (p.ns_pids.size() > 1 && p.ns_pids.back() != static_cast<std::int64_t>(p.pid))
+            pid += " (" + std::to_string(p.ns_pids.back()) + ")";
+        cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.bytes_sent),
+                         format_bytes(p.figures.cpu_copy_bytes.total),
+                         p.figures.cpu_copies ? format_figure(*p.figures.cpu_copies) : "-",
+                         std::to_string(p.figures.syscalls), format_bytes(p.figures.receive_copy_bytes),
+                         percent(p.figures.page_cache.hit_ratio)});
+    }
+    std::vector<std::size_t> widths(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+        widths[c] = display_width(header[c]);
+        for (const auto& row : cells)
+            widths[c] = std::max(widths[c], display_width(row[c]));
+    }
+    std::ostringstream out;
+    auto line = [&](const std::vector<std::string>& row) {
+        out << "    ";
+        for (std::size_t c = 0; c < row.size(); ++c)
+            out << pad_to(row[c], widths[c], c >= 2) << (c + 1 < row.size() ? "  " : "");
+        out << "\n";
+    };
+    line(header);
+    for (const auto& row : cells)
+        line(row);
+    if (rows.size() > kShown)
+        out << "    ... and " << rows.size() - kShown << " more in trace.json\n";
+    return out.str();
+}
+
+}  // namespace
+
+std::string render_trace(const TraceReport& report, std::size_t width)
+{
+    std::ostringstream out;
+    const TraceFigures& t = report.totals;
+    out << wrap(report.headline, width, 0, 2);
+    if (!report.flows.empty()) {
+        out << "  flows, by the syscalls that returned the bytes:\n";
+        for (const TraceFlow& flow : report.flows)
+            out << wrap(flow.technique + " (" + std::string(verdict_name(flow.verdict)) + "): " +
+                            format_bytes(flow.bytes) + ", " + flow.description + "; " +
+                            format_bytes(flow.measured_copy_bytes) + " copied by the CPU (" +
+                            format_figure(flow.measured_cpu_copies) + " copies, " + flow.expected_from + " says " +
+                            format_figure(flow.expected_cpu_copies) + "): " + flow.reason,
+                        width, 4, 6);
+    }
+    if (!report.findings.empty()) {
+        out << "  findings:\n";
+        for (const std::string& finding : report.findings)
+            out << wrap("- " + finding, width, 4, 6);
+    }
+    out << "  processes (" << report.processes.size() << "):\n" << process_table(report);
+
+    std::vector<std::pair<std::string, std::uint64_t>> busiest(t.syscalls_by_name.begin(), t.syscalls_by_name.end());
+    std::stable_sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string by_name;
+    for (std::size_t i = 0; i < busiest.size() && i < 6; ++i)
+        by_name += (i ? ", " : "") + busiest[i].first + " " + std::to_string(busiest[i].second);
+    if (busiest.size() > 6)
+        by_name += ", ...";
+    out << wrap("counted: " + quantity(t.syscalls, "syscall", "syscalls") + (by_name.empty() ? "" : " (" + by_name + ")") +
+                    ", " + std::to_string(t.mode_switches) + " mode switches, " +
+                    std::to_string(t.context_switches.voluntary) + " voluntary + " +
+                    std::to_string(t.context_switches.involuntary) + " involuntary context switches, " +
+                    quantity(t.page_faults, "page fault", "page faults"),
+                width, 2, 4);
+    out << wrap("page cache: " + std::to_string(t.page_cache.lookup_pages) + " pages looked up, " +
+                    std::to_string(t.page_cache.misses) + " misses (" + percent(t.page_cache.hit_ratio) +
+                    " hits); the disk read " + format_bytes(t.disk_read_bytes) + " and wrote " +
+                    format_bytes(t.disk_write_bytes) + " for the traced tasks",
+                width, 2, 4);
+    for (const TraceDevice& device : report.devices)
+        out << wrap("device " + device.name + " (SG " + (device.sg ? "on" : "off") +
+                        (device.dma_capable ? ", hardware" : ", software") + "): " + format_bytes(device.payload_bytes) +
+                        " of payload: " + format_bytes(device.shared_frag_bytes) + " as page-cache frags, " +
+                        format_bytes(device.zerocopy_frag_bytes) + " as pinned user pages, " +
+                        format_bytes(device.copied_frag_bytes) + " in frags holding a copy, " +
+                        format_bytes(device.linear_payload_bytes) + " linear",
+                    width, 2, 4);
+    std::string time = "time: " + format_fixed(report.seconds, 2) + " s traced (ended: " + report.ended_by + ")";
+    if (t.cpu_seconds)
+        time += "; CPU " + format_fixed(*t.cpu_seconds, 3) + " s" +
+                (t.cpu_seconds_per_gib_sent ? " (" + format_fixed(*t.cpu_seconds_per_gib_sent) + " CPU-s/GiB sent)" : "") +
+                ", from " + report.cpu_seconds_from;
+    out << wrap(time, width, 2, 4);
+    const Overhead& o = report.overhead;
+    out << wrap("probes: " + std::to_string(o.events) + " runs, " + format_fixed(o.ns_per_event, 0) + " ns each" +
+                    (o.share_of_workload_cpu > 0 ? ", " + format_fixed(o.share_of_workload_cpu * 100) +
+                                                       "% of the traced CPU time"
+                                                 : std::string()) +
+                    "; attached in " + format_fixed(o.attach_seconds * 1000, 1) + " ms; zctrace's peak RSS " +
+                    format_bytes(o.zctrace_peak_rss_bytes),
+                width, 2, 4);
+    for (const Unattributed& item : report.unattributed)
+        out << wrap("not attributed: " + item.what + (item.bytes ? " (" + format_bytes(*item.bytes) + ")" : "") + ": " +
+                        item.why,
+                    width, 2, 4);
+    if (report.command_exit) {
+        if (report.command_exit->exit_code)
+            out << "  command: exited with status " << *report.command_exit->exit_code << "\n";
+        else if (report.command_exit->signal)
+            out << "  command: killed by signal " << *report.command_exit->signal << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace zctrace

@@ -1,0 +1,171 @@
+// What `zctrace trace` writes (trace.json, kind "zctrace.trace",
+// reports/schema/trace.v1.schema.json): what a program zctrace did not write
+// moved, how many times the CPU copied it, which technique that is, and how
+// it compares with the theory table.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "report/json_optional.hpp"
+#include "report/run_report.hpp"
+
+namespace zctrace {
+
+inline constexpr int kTraceSchemaVersion = 1;
+inline constexpr char kTraceKind[] = "zctrace.trace";
+
+struct TraceTargetInfo {
+    std::string kind;                  // "command", "pids" or "cgroup"
+    std::vector<std::string> command;  // kind command
+    std::vector<std::int64_t> pids;    // kind pids: host pids as given
+    std::string cgroup;                // kind cgroup: the directory
+    std::uint64_t cgroup_id = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceTargetInfo, kind, command, pids, cgroup, cgroup_id)
+
+// How the command zctrace started ended (kind command only).
+struct CommandExit {
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CommandExit, exit_code, signal)
+
+// Bytes that one syscall returned, by how they moved (bpf/syscalls.h).
+struct SyscallBytes {
+    std::string syscall;
+    std::string moved;  // file_to_user, user_copy, kernel_copy, spliced, spliced_copied, zerocopy
+    std::uint64_t bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SyscallBytes, syscall, moved, bytes)
+
+struct TracePageCache {
+    std::uint64_t lookup_pages = 0;  // pages read, spliced or mapped through the page cache (repeats count)
+    std::uint64_t misses = 0;        // pages added to the page cache: read from the disk
+    std::uint64_t hits = 0;          // lookups minus misses
+    std::optional<double> hit_ratio;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TracePageCache, lookup_pages, misses, hits, hit_ratio)
+
+// The figures of the whole trace, or of one process.
+struct TraceFigures {
+    std::uint64_t bytes_sent = 0;      // returned by syscalls that sent on TCP
+    std::uint64_t payload_at_device = 0;  // payload of its sockets' skbs at the device (resends included)
+    CopyBytes cpu_copy_bytes;
+    std::optional<double> cpu_copies;  // copied bytes / bytes sent: passes over what was served
+    std::uint64_t receive_copy_bytes = 0;  // socket -> user memory
+    std::uint64_t syscalls = 0;
+    std::map<std::string, std::uint64_t> syscalls_by_name;  // totals only
+    std::optional<double> syscalls_per_mib_sent;
+    std::uint64_t mode_switches = 0;
+    ContextSwitches context_switches;
+    std::uint64_t page_faults = 0;
+    TracePageCache page_cache;
+    std::uint64_t disk_read_bytes = 0;
+    std::uint64_t disk_write_bytes = 0;
+    std::optional<double> cpu_seconds;
+    std::optional<double> cpu_seconds_per_gib_sent;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFigures, bytes_sent, payload_at_device, cpu_copy_bytes, cpu_copies,
+                                                receive_copy_bytes, syscalls, syscalls_by_name, syscalls_per_mib_sent,
+                                                mode_switches, context_switches, page_faults, page_cache,
+                                                disk_read_bytes, disk_write_bytes, cpu_seconds,
+                                                cpu_seconds_per_gib_sent)
+
+struct TraceProcess {
+    std::uint32_t pid = 0;                // host pid (tgid)
+    std::vector<std::int64_t> ns_pids;    // NSpid: host first, then each nested pid namespace
+    std::string comm;
+    std::vector<std::string> cmdline;     // empty when it exited before zctrace read it
+    std::uint32_t ppid = 0;
+    bool exited = false;
+    TraceFigures figures;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceProcess, pid, ns_pids, comm, cmdline, ppid, exited, figures)
+
+// One way the program moved bytes to its sockets, told by the syscalls that
+// returned them, matched to the theory row that fits.
+struct TraceFlow {
+    std::string technique;    // sendfile, splice, read_write, mmap_write, user_memory, msg_zerocopy, kernel_buffer
+    std::string description;  // e.g. "file -> socket by sendfile(), as page references"
+    std::vector<std::string> syscalls;
+    std::uint64_t bytes = 0;
+    std::string theory_row;   // id; empty where the seeds have no row
+    std::optional<double> theory_cpu_copies;
+    double expected_cpu_copies = 0;  // what the flow is held to: the row, or the kernel's code where there is none
+    std::string expected_from;       // "theory" or "kernel code"
+    std::uint64_t measured_copy_bytes = 0;
+    double measured_cpu_copies = 0;
+    Verdict verdict = Verdict::mismatch;
+    std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFlow, technique, description, syscalls, bytes, theory_row,
+                                                theory_cpu_copies, expected_cpu_copies, expected_from,
+                                                measured_copy_bytes, measured_cpu_copies, verdict, reason)
+
+// Work the probes saw but could not give to a traced process, or work the
+// trace cannot see at all, with its size where it has one.
+struct Unattributed {
+    std::string what;
+    std::optional<std::uint64_t> bytes;
+    std::string why;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Unattributed, what, bytes, why)
+
+struct TraceLimits {
+    std::uint32_t max_procs = 0;
+    std::uint64_t forks_not_followed = 0;  // the cap was hit: these children were not traced
+    std::uint64_t procs_not_counted = 0;   // processes past the cap: in the totals, not in `processes`
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted)
+
+struct TraceDevice {
+    std::string name;
+    bool sg = false;
+    bool dma_capable = false;
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t shared_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceDevice, name, sg, dma_capable, payload_bytes, shared_frag_bytes,
+                                                zerocopy_frag_bytes, copied_frag_bytes, linear_payload_bytes)
+
+struct TraceReport {
+    std::string kind = kTraceKind;
+    int schema_version = kTraceSchemaVersion;
+    std::string tool;
+    std::string created_at;
+    std::string kernel;
+    TraceTargetInfo target;
+    double seconds = 0;
+    std::string ended_by;  // command_exited, targets_exited, duration, interrupted
+    std::optional<CommandExit> command_exit;
+    std::string headline;
+    Verdict verdict = Verdict::mismatch;  // the worst of the flows'
+    std::vector<TraceFlow> flows;
+    std::vector<std::string> findings;
+    std::vector<Unattributed> unattributed;
+    TraceFigures totals;
+    std::vector<SyscallBytes> syscall_bytes;
+    std::vector<TraceDevice> devices;
+    SocketStats sockets;
+    std::map<std::string, std::int64_t> tcp_counters;
+    std::vector<TraceProcess> processes;
+    TraceLimits limits;
+    std::string cpu_seconds_from;
+    std::vector<ProbeUse> probes;
+    Overhead overhead;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
+                                                seconds, ended_by, command_exit, headline, verdict, flows, findings,
+                                                unattributed, totals, syscall_bytes, devices, sockets, tcp_counters,
+                                                processes, limits, cpu_seconds_from, probes, overhead)
+
+}  // namespace zctrace

@@ -1,0 +1,84 @@
+// `zctrace trace`: the probes on a program zctrace did not write, named by a
+// command to start, running pids, or a cgroup v2 directory. Attach first,
+// then follow the targets, so no byte they move after the start is missed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/netns.hpp"
+#include "tracing/probes.hpp"
+
+namespace zctrace {
+
+struct TraceSpec {
+    std::vector<std::string> command;  // start this and follow it, or
+    std::vector<pid_t> pids;           // follow these (host pids) and their descendants, or
+    std::string cgroup;                // every task in this cgroup v2 directory and below
+    double duration_seconds = 0;       // 0: until the command or the pids exit, or Ctrl-C
+    std::uint32_t max_procs = 4096;
+};
+
+// A cgroup v2 directory, resolved before anything is attached.
+struct CgroupTarget {
+    std::string path;        // absolute, under the cgroup2 mount
+    std::uint64_t id = 0;    // what bpf_get_current_cgroup_id() returns for it
+    std::uint32_t level = 0; // depth below the cgroup2 root
+};
+
+// What /proc said about a traced process while it was alive.
+struct ProcessIdentity {
+    std::string comm;
+    std::vector<std::string> cmdline;
+    std::vector<pid_t> ns_pids;  // NSpid: host pid first, then one per nested pid namespace
+    pid_t ppid = 0;
+};
+
+enum class TraceEnd { command_exited, targets_exited, duration, interrupted };
+std::string_view trace_end_name(TraceEnd end);
+
+struct TraceObservation {
+    TraceSpec spec;
+    std::optional<CgroupTarget> cgroup;
+    RawCounters counters;
+    std::map<std::uint32_t, ProcessIdentity> identities;  // by tgid
+    std::vector<AttachedProbe> probes;
+    std::vector<ProgramStats> program_stats;
+    double attach_seconds = 0;
+    double seconds = 0;  // from the first followed target to the end
+    TraceEnd end = TraceEnd::interrupted;
+    pid_t command_pid = 0;
+    int command_wait_status = 0;  // waitpid()'s status for the command
+    // CPU time of what was traced, from the kernel's own accounting: the
+    // command's whole tree (wait4), the pids' /proc stat (with their waited
+    // children), or the cgroup's cpu.stat. Null when it cannot be known.
+    std::optional<double> cpu_seconds;
+    std::string cpu_seconds_from;
+    // How the host's TCP counters changed (every socket of this namespace).
+    TcpCounters tcp_counters;
+};
+
+struct TraceHooks {
+    std::function<void(const Tracer&)> on_attached;
+};
+
+// Checks the targets before anything is attached: pids that exist, are not
+// kernel threads and are not zctrace; a cgroup v2 directory.
+Result<void> check_pids(const std::vector<pid_t>& pids);
+Result<CgroupTarget> resolve_cgroup(const std::string& path);
+
+// Runs the trace to its end. A command that cannot be executed is an error
+// of kind `not_found` (the CLI exits 127, as shells do).
+Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& hooks);
+
+// What a process's /proc says now; nullopt once it is gone.
+std::optional<ProcessIdentity> read_identity(pid_t pid);
+
+}  // namespace zctrace
