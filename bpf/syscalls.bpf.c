@@ -163,7 +163,9 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	entry = bpf_map_lookup_elem(&inflight, &tid);
 	if (!entry || !entry->flags)
 		return;
-	if (ret > 0)
+	/* io_uring_enter returns requests, not bytes: its sends are not
+	 * attributed here (426 on every architecture since 5.1). */
+	if (ret > 0 && nr != 426)
 		attribute_return(totals, proc_of(current_tgid(), false), entry->flags, nr, ret);
 	entry->flags = 0;
 }

@@ -247,6 +247,28 @@ TEST(TraceCommand, ExitsWithTheCommandsStatus)
     EXPECT_NE(missing.err.find("zctrace trace: cannot run '/no/such/program'"), std::string::npos) << missing.err;
 }
 
+// Ctrl-C reaches the command's process group, as from a shell; zctrace
+// reports once the command has ended, and exits with its status.
+TEST(TraceCommand, CtrlCReachesTheCommandAndTheReportFollowsItsEnd)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    Process trace({"trace", "-o", out.path().string(), "--", "/bin/sh", "-c",
+                   "trap 'kill $!; exit 5' INT; echo ready >&2; /bin/sleep 30 & wait"});
+    ASSERT_TRUE(trace.wait_for_stderr("ready", std::chrono::seconds(30)));
+    ::kill(trace.pid(), SIGINT);
+    const Finished finished = trace.finish(std::chrono::seconds(20));
+    EXPECT_EQ(finished.status, 5) << finished.err;
+    const json report = read_json(out.path() / "trace.json");
+    EXPECT_EQ(report.at("ended_by"), "command_exited");
+    EXPECT_EQ(report.at("command_exit").at("exit_code"), 5);
+    EXPECT_GE(report.at("processes").size(), 2u);  // the shell and its sleep
+    // validate knows a trace report.
+    const Finished valid = run({"validate", (out.path() / "trace.json").string()});
+    EXPECT_EQ(valid.status, 0) << valid.out << valid.err;
+    EXPECT_NE(valid.out.find("trace report v1: command"), std::string::npos) << valid.out;
+}
+
 TEST(TraceCommand, DurationEndsTheCommandAsTimeoutWould)
 {
     REQUIRE_ROOT();
@@ -275,6 +297,78 @@ TEST(TraceCommand, TheProcessCapIsSaidWhenHit)
               0);
     EXPECT_LE(report.at("processes").size(), 4u);
     EXPECT_NE(forks.out.find("the --max-procs cap (4) was hit"), std::string::npos) << forks.out;
+}
+
+// The cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
+fs::path cgroup2_mount()
+{
+    std::ifstream mounts("/proc/self/mountinfo");
+    for (std::string line; std::getline(mounts, line);) {
+        const auto dash = line.find(" - cgroup2 ");
+        if (dash == std::string::npos)
+            continue;
+        std::istringstream fields(line.substr(0, dash));
+        std::string id, parent, device, root, mountpoint;
+        fields >> id >> parent >> device >> root >> mountpoint;
+        return mountpoint;
+    }
+    return {};
+}
+
+// Starts the workload inside `cgroup`: the child moves itself in before exec.
+pid_t start_in_cgroup(const fs::path& cgroup, const std::vector<std::string>& args)
+{
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::ofstream(cgroup / "cgroup.procs") << "0" << std::flush;
+        std::vector<char*> argv;
+        for (const std::string& arg : args)
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(99);
+    }
+    return pid;
+}
+
+// Tasks that join the cgroup after the trace started are traced; the same
+// workload running outside it at the same time is not.
+TEST(TraceCgroup, FollowsTasksThatJoinLaterAndNothingOutside)
+{
+    REQUIRE_ROOT();
+    const fs::path mount = cgroup2_mount();
+    if (mount.empty())
+        GTEST_SKIP() << "this kernel has no cgroup2 mount";
+    const fs::path cgroup = mount / ("zctrace-test-" + std::to_string(::getpid()));
+    ASSERT_TRUE(fs::create_directory(cgroup)) << cgroup;
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, 16 * kMiB);
+    {
+        Process trace({"trace", "--cgroup", cgroup.string(), "-o", dir.path().string()});
+        ASSERT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(30))) << trace.finish().err;
+        Process outside({"read_write", "--file", file.string()}, {}, ZCTRACE_WORKLOAD_BINARY);
+        const pid_t inside = start_in_cgroup(cgroup, {ZCTRACE_WORKLOAD_BINARY, "sendfile", "--file", file.string()});
+        int status = 0;
+        ASSERT_EQ(::waitpid(inside, &status, 0), inside);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+        EXPECT_EQ(outside.finish().status, 0);
+        ::kill(trace.pid(), SIGINT);
+        const Finished finished = trace.finish();
+        EXPECT_EQ(finished.status, 0) << finished.err;
+    }
+    EXPECT_EQ(::rmdir(cgroup.c_str()), 0) << cgroup;
+    const json report = read_json(dir.path() / "trace.json");
+    EXPECT_EQ(report.at("target").at("kind"), "cgroup");
+    EXPECT_EQ(report.at("ended_by"), "interrupted");
+    ASSERT_EQ(report.at("flows").size(), 1u) << report.at("flows").dump(2);
+    EXPECT_EQ(report.at("flows").at(0).at("technique"), "sendfile");
+    EXPECT_EQ(report.at("totals").at("bytes_sent"), 16 * kMiB);
+    EXPECT_EQ(report.at("totals").at("cpu_copy_bytes").at("user_to_socket"), 0);
+    EXPECT_EQ(report.at("processes").size(), 3u);
+    EXPECT_TRUE(report.at("totals").at("cpu_seconds").is_number());
 }
 
 TEST(TraceBadInput, TargetsThatCannotBeTracedExitTwo)

@@ -212,24 +212,30 @@ Measured measure(const RunObservation& observation)
     return m;
 }
 
-Overhead measure_overhead(const RunObservation& observation)
+Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds)
 {
     Overhead overhead;
-    for (const ProgramStats& program : observation.program_stats) {
+    for (const ProgramStats& program : programs) {
         overhead.bpf_run_ns += program.run_ns;
         overhead.events += program.run_count;
         overhead.missed_events += program.recursion_misses;
         overhead.programs.push_back(
             {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
     }
+    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    overhead.attach_seconds = attach_seconds;
+    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+    return overhead;
+}
+
+Overhead measure_overhead(const RunObservation& observation)
+{
+    Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds);
     const workload::KernelCounters& sender = observation.sender.kernel;
     const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
     const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);
-    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
     overhead.share_of_sender_cpu = ratio(overhead.bpf_run_ns, sender_ns);
     overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
-    overhead.attach_seconds = observation.attach_seconds;
-    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
     overhead.interval_samples = observation.interval_samples;
     return overhead;
 }

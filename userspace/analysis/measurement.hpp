@@ -19,5 +19,7 @@ SocketStats socket_stats(const RawCounters& raw);
 // sequence and progress.
 IntervalSample sample_counters(const RawCounters& raw, Technique technique);
 Overhead measure_overhead(const RunObservation& observation);
+// bpf_stats of the programs, summed; the shares of CPU are the caller's.
+Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds);
 
 }  // namespace zctrace

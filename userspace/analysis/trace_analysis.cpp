@@ -323,6 +323,9 @@ std::string target_label(const TraceObservation& observation, const std::vector<
     std::string label;
     for (pid_t pid : spec.pids) {
         std::string comm;
+        if (auto identity = observation.identities.find(static_cast<std::uint32_t>(pid));
+            identity != observation.identities.end())
+            comm = identity->second.comm;
         for (const TraceProcess& process : processes)
             if (process.pid == static_cast<std::uint32_t>(pid))
                 comm = process.comm;
@@ -492,20 +495,11 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const AttachedProbe& probe : observation.probes)
         report.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
     Overhead& overhead = report.overhead;
-    for (const ProgramStats& program : observation.program_stats) {
-        overhead.bpf_run_ns += program.run_ns;
-        overhead.events += program.run_count;
-        overhead.missed_events += program.recursion_misses;
-        overhead.programs.push_back(
-            {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
-    }
-    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    overhead = probe_overhead(observation.program_stats, observation.attach_seconds);
     if (observation.cpu_seconds && *observation.cpu_seconds > 0) {
         overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, *observation.cpu_seconds * 1e9);
         overhead.share_of_sender_cpu = overhead.share_of_workload_cpu;
     }
-    overhead.attach_seconds = observation.attach_seconds;
-    overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
 
     report.headline = headline(report, target_label(observation, report.processes));
     return report;

@@ -89,19 +89,6 @@ std::vector<pid_t> children_of(pid_t pid)
     return children;
 }
 
-// utime + stime + cutime + cstime in seconds: the process and the children
-// it has waited for.
-std::optional<double> process_cpu_seconds(pid_t pid)
-{
-    const std::vector<std::string> fields = stat_fields(pid);
-    if (fields.size() < 15)
-        return std::nullopt;
-    double ticks = 0;
-    for (std::size_t i = 11; i <= 14; ++i)  // proc(5) fields 14..17
-        ticks += std::stod(fields[i]);
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 std::optional<double> cgroup_cpu_seconds(const std::string& path)
 {
     std::istringstream stat(read_small_file(path + "/cpu.stat"));
@@ -111,21 +98,6 @@ std::optional<double> cgroup_cpu_seconds(const std::string& path)
         if (key == "usage_usec")
             return static_cast<double>(value) / 1e6;
     return std::nullopt;
-}
-
-// The CPU time of what is traced, now.
-std::optional<double> traced_cpu_seconds(const TraceObservation& observation, const std::vector<pid_t>& roots)
-{
-    if (observation.cgroup)
-        return cgroup_cpu_seconds(observation.cgroup->path);
-    double total = 0;
-    for (pid_t pid : roots) {
-        const auto seconds = process_cpu_seconds(pid);
-        if (!seconds)
-            return std::nullopt;
-        total += *seconds;
-    }
-    return total;
 }
 
 // Ctrl-C at a terminal goes to the foreground process group; a command run
@@ -269,6 +241,10 @@ std::optional<ProcessIdentity> read_identity(pid_t pid)
         identity.ns_pids.push_back(ns_pid);
     const std::string ppid = status_value(status, "PPid");
     identity.ppid = ppid.empty() ? 0 : static_cast<pid_t>(std::stol(ppid));
+    const std::vector<std::string> fields = stat_fields(pid);
+    if (fields.size() > 12)  // proc(5) fields 14 and 15: utime, stime
+        identity.cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) /
+                               static_cast<double>(::sysconf(_SC_CLK_TCK));
     const std::string cmdline = read_small_file(base + "/cmdline");
     for (std::size_t start = 0; start < cmdline.size();) {
         const auto end = cmdline.find('\0', start);
@@ -303,23 +279,42 @@ Result<void> check_pids(const std::vector<pid_t>& pids)
     return {};
 }
 
+std::string cgroup2_mount()
+{
+    // mountinfo: id parent major:minor root mountpoint options... - fstype source options
+    std::istringstream mounts(read_small_file("/proc/self/mountinfo"));
+    for (std::string line; std::getline(mounts, line);) {
+        const auto dash = line.find(" - ");
+        if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0)
+            continue;
+        std::istringstream fields(line.substr(0, dash));
+        std::string id, parent, device, root, mountpoint;
+        if (fields >> id >> parent >> device >> root >> mountpoint)
+            return mountpoint;
+    }
+    return {};
+}
+
 Result<CgroupTarget> resolve_cgroup(const std::string& given)
 {
     const std::string label = "--cgroup " + quote_input(given);
-    std::string path = given;
-    if (path.empty())
-        return Error{0, "--cgroup needs a directory under /sys/fs/cgroup", ErrorKind::bad_input};
-    if (path.front() != '/')
-        path = "/sys/fs/cgroup/" + path;
+    // /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one.
+    const std::string mount = cgroup2_mount();
+    const std::string example = (mount.empty() ? std::string("/sys/fs/cgroup") : mount) + "/system.slice/nginx.service";
+    if (given.empty())
+        return Error{0, "--cgroup needs a cgroup v2 directory such as " + example, ErrorKind::bad_input};
+    if (mount.empty())
+        return Error{0, label + ": this machine has no cgroup v2 (cgroup2) mount; trace --pid instead",
+                     ErrorKind::bad_input};
+    const std::string path = given.front() == '/' ? given : mount + "/" + given;
     std::error_code error;
     const fs::path canonical = fs::canonical(path, error);
     if (error)
-        return Error{error.value(), label + ": no such directory; give a cgroup v2 directory such as "
-                                            "/sys/fs/cgroup/system.slice/nginx.service",
+        return Error{error.value(), label + ": no such directory; give a cgroup v2 directory such as " + example,
                      ErrorKind::bad_input};
     struct statfs info{};
     if (::statfs(canonical.c_str(), &info) != 0 || info.f_type != CGROUP2_SUPER_MAGIC || !fs::is_directory(canonical))
-        return Error{0, label + " is not a cgroup v2 directory; give one under the cgroup2 mount (/sys/fs/cgroup)",
+        return Error{0, label + " is not a cgroup v2 directory; give one under the cgroup2 mount, " + mount,
                      ErrorKind::bad_input};
     CgroupTarget target;
     target.path = canonical.string();
@@ -380,9 +375,15 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
                 return followed.error();
             roots.push_back(tgid ? tgid : pid);
         }
+        for (pid_t pid : seen)
+            if (auto identity = read_identity(pid)) {
+                observation.cpu_at_start[static_cast<std::uint32_t>(pid)] = identity->cpu_seconds;
+                observation.identities[static_cast<std::uint32_t>(pid)] = std::move(*identity);
+            }
     }
     const auto start = Clock::now();
-    const std::optional<double> cpu_before = command ? std::optional<double>(0) : traced_cpu_seconds(observation, roots);
+    const std::optional<double> cpu_before =
+        observation.cgroup ? cgroup_cpu_seconds(observation.cgroup->path) : std::nullopt;
     std::optional<ForegroundGroup> foreground;
     if (command)
         foreground.emplace(command);
@@ -462,13 +463,20 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         const auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
         observation.cpu_seconds = seconds(command_usage.ru_utime) + seconds(command_usage.ru_stime);
         observation.cpu_seconds_from = "wait4() of the command: it and every descendant it waited for";
-    } else if (!command) {
-        const auto cpu_after = traced_cpu_seconds(observation, roots);
-        if (cpu_before && cpu_after) {
+    } else if (observation.cgroup) {
+        if (const auto cpu_after = cgroup_cpu_seconds(observation.cgroup->path); cpu_before && cpu_after) {
             observation.cpu_seconds = *cpu_after - *cpu_before;
-            observation.cpu_seconds_from = observation.cgroup ? "the cgroup's cpu.stat usage_usec"
-                                                              : "/proc/<pid>/stat of the pids (with their waited children)";
+            observation.cpu_seconds_from = "the cgroup's cpu.stat usage_usec";
         }
+    } else if (!command) {
+        double cpu = 0;
+        for (const auto& [tgid, identity] : observation.identities) {
+            const auto start = observation.cpu_at_start.find(tgid);
+            cpu += identity.cpu_seconds - (start == observation.cpu_at_start.end() ? 0 : start->second);
+        }
+        observation.cpu_seconds = cpu;
+        observation.cpu_seconds_from = "/proc/<pid>/stat of each traced process, read every 200 ms while it "
+                                       "lived (a process that exits loses at most its last 200 ms)";
     }
     end_command();
     return observation;

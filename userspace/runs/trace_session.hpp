@@ -39,6 +39,7 @@ struct ProcessIdentity {
     std::vector<std::string> cmdline;
     std::vector<pid_t> ns_pids;  // NSpid: host pid first, then one per nested pid namespace
     pid_t ppid = 0;
+    double cpu_seconds = 0;  // utime + stime so far (its own threads, not its children)
 };
 
 enum class TraceEnd { command_exited, targets_exited, duration, interrupted };
@@ -48,7 +49,10 @@ struct TraceObservation {
     TraceSpec spec;
     std::optional<CgroupTarget> cgroup;
     RawCounters counters;
-    std::map<std::uint32_t, ProcessIdentity> identities;  // by tgid
+    std::map<std::uint32_t, ProcessIdentity> identities;  // by tgid, as last read
+    // --pid: each process's CPU time when the trace first saw it (0 for those
+    // born during it), so that what it used before does not count.
+    std::map<std::uint32_t, double> cpu_at_start;
     std::vector<AttachedProbe> probes;
     std::vector<ProgramStats> program_stats;
     double attach_seconds = 0;
