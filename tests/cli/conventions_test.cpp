@@ -112,6 +112,7 @@ const std::vector<Command> kCommands = {
       {"--cgroup PATH", ""},
       {"-d, --duration DURATION", "none: until the command or the pids exit, or Ctrl-C"},
       {"--max-procs N", "4096"},
+      {"--interval DURATION", "none"},
       kOut,
       kFormat,
       kJson,

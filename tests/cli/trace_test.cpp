@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "nginx.hpp"
 #include "support.hpp"
@@ -254,8 +255,10 @@ TEST(TraceCommand, CtrlCReachesTheCommandAndTheReportFollowsItsEnd)
     REQUIRE_ROOT();
     TempDir out;
     Process trace({"trace", "-o", out.path().string(), "--", "/bin/sh", "-c",
-                   "trap 'kill $!; exit 5' INT; echo ready >&2; /bin/sleep 30 & wait"});
+                   "trap 'kill $!; exit 5' INT; /bin/sleep 30 & echo ready >&2; wait"});
     ASSERT_TRUE(trace.wait_for_stderr("ready", std::chrono::seconds(30)));
+    // The sleep is forked by now; let it reach its first syscall.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     ::kill(trace.pid(), SIGINT);
     const Finished finished = trace.finish(std::chrono::seconds(20));
     EXPECT_EQ(finished.status, 5) << finished.err;
@@ -267,6 +270,54 @@ TEST(TraceCommand, CtrlCReachesTheCommandAndTheReportFollowsItsEnd)
     const Finished valid = run({"validate", (out.path() / "trace.json").string()});
     EXPECT_EQ(valid.status, 0) << valid.out << valid.err;
     EXPECT_NE(valid.out.find("trace report v1: command"), std::string::npos) << valid.out;
+}
+
+// --interval with ndjson: trace_sample lines as the trace runs, then the
+// trace; validate reads the stream. With text, a live line on stderr.
+TEST(TraceCommand, IntervalSamplesStreamAsNdjsonAndLiveLines)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, 8 * kMiB);
+    const std::vector<std::string> command = {"--", "/bin/sh", "-c", "sleep 0.4; cat " + file.string() + " > /dev/null; sleep 0.4"};
+    std::vector<std::string> args = {"trace", "--interval", "100ms", "-f", "ndjson", "-o", dir.path().string()};
+    args.insert(args.end(), command.begin(), command.end());
+    const Finished streamed = run(args);
+    ASSERT_EQ(streamed.status, 0) << streamed.err;
+    std::istringstream lines(streamed.out);
+    std::vector<json> samples;
+    json trace;
+    for (std::string line; std::getline(lines, line);) {
+        const json envelope = json::parse(line);
+        if (envelope.at("type") == "trace_sample")
+            samples.push_back(envelope.at("data"));
+        else if (envelope.at("type") == "trace")
+            trace = envelope.at("data");
+    }
+    ASSERT_GE(samples.size(), 5u) << streamed.out;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        EXPECT_EQ(samples[i].at("seq"), i);
+        EXPECT_EQ(samples[i].at("schema_version"), 3);
+        if (i) {
+            EXPECT_GE(samples[i].at("cpu_copy_bytes").at("file_to_user").get<std::uint64_t>(),
+                      samples[i - 1].at("cpu_copy_bytes").at("file_to_user").get<std::uint64_t>());
+        }
+    }
+    // cat's read() copies: in the last sample, and in the trace that follows.
+    EXPECT_GE(samples.back().at("cpu_copy_bytes").at("file_to_user").get<std::uint64_t>(), 8 * kMiB);
+    EXPECT_EQ(trace.at("kind"), "zctrace.trace");
+    const fs::path stream = dir.path() / "trace.ndjson";
+    std::ofstream(stream) << streamed.out;
+    const Finished valid = run({"validate", stream.string()});
+    EXPECT_EQ(valid.status, 0) << valid.out;
+
+    args = {"trace", "--interval", "100ms", "-o", dir.path().string()};
+    args.insert(args.end(), command.begin(), command.end());
+    const Finished live = run(args);
+    ASSERT_EQ(live.status, 0) << live.err;
+    EXPECT_NE(live.err.find(" s: sent 0 B (0 B/s), 0 B as page references; CPU copied "), std::string::npos)
+        << live.err;
 }
 
 TEST(TraceCommand, DurationEndsTheCommandAsTimeoutWould)

@@ -837,7 +837,7 @@ TEST(ValidateNdjson, BadLinesAreReportedByNumber)
     const fs::path stream = dir.path() / "run.ndjson";
     write_text(stream, good + ndjson_line("report", future) + good +
                            ndjson_line("summary", read_json(kSgOn)) +                // a report, labelled summary
-                           R"({"type": "trace", "data": {}})" "\n" + good.substr(0, 200));  // cut short
+                           R"({"type": "gather", "data": {}})" "\n" + good.substr(0, 200));  // cut short
     const Finished result = zctrace({"validate", stream.string()});
     EXPECT_EQ(result.status, 1) << result.out << result.err;
     const std::string prefix = stream.string() + ":";
@@ -848,7 +848,7 @@ TEST(ValidateNdjson, BadLinesAreReportedByNumber)
                                        "report\n"),
               std::string::npos)
         << result.out;
-    EXPECT_NE(result.out.find(prefix + "5: invalid: unknown NDJSON line type \"trace\""), std::string::npos)
+    EXPECT_NE(result.out.find(prefix + "5: invalid: unknown NDJSON line type \"gather\""), std::string::npos)
         << result.out;
     EXPECT_NE(result.out.find(prefix + "6: invalid: not JSON: parse error"), std::string::npos) << result.out;
     EXPECT_EQ(result.out.find(prefix + "1:"), std::string::npos) << result.out;
@@ -873,7 +873,7 @@ TEST(ValidateNdjson, ABadSampleNamesItsField)
     write_text(stream, ndjson_line("sample", json(sample(1))) + ndjson_line("sample", bad));
     const Finished result = zctrace({"validate", stream.string()});
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.out.find(stream.string() + ":2: invalid: does not match the NDJSON sample line schema (v2): "),
+    EXPECT_NE(result.out.find(stream.string() + ":2: invalid: does not match the NDJSON sample line schema (v3): "),
               std::string::npos)
         << result.out;
     EXPECT_NE(result.out.find("seq"), std::string::npos) << result.out;

@@ -229,6 +229,35 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     return flows;
 }
 
+TraceSample sample_trace(const RawCounters& raw, double elapsed_seconds, const TraceSample* previous)
+{
+    TraceSample sample;
+    sample.elapsed_seconds = elapsed_seconds;
+    sample.bytes_sent = raw.syscalls.send_bytes;
+    sample.receive_copy_bytes = raw.net.receiver_copy_bytes;
+    sample.cpu_copy_bytes = copy_bytes(raw, Technique::read_write);
+    if (sample.bytes_sent)
+        sample.cpu_copies = ratio(sample.cpu_copy_bytes.total, sample.bytes_sent);
+    sample.spliced_bytes = raw.syscalls.spliced_bytes;
+    sample.syscalls = raw.syscall_entries;
+    sample.page_cache_lookup_pages =
+        raw.memory.get_pages_pages + raw.memory.map_pages_pages + raw.memory.filemap_faults;
+    sample.page_cache_misses = raw.memory.added_pages;
+    sample.processes = raw.processes.size();
+    const double since = previous ? elapsed_seconds - previous->elapsed_seconds : elapsed_seconds;
+    sample.interval_seconds = since;
+    if (since > 0) {
+        const auto rate = [&](std::uint64_t now, std::uint64_t before) {
+            return now >= before ? static_cast<double>(now - before) / since : 0.0;
+        };
+        sample.bytes_sent_per_second = rate(sample.bytes_sent, previous ? previous->bytes_sent : 0);
+        sample.cpu_copy_bytes_per_second =
+            rate(sample.cpu_copy_bytes.total, previous ? previous->cpu_copy_bytes.total : 0);
+        sample.syscalls_per_second = rate(sample.syscalls, previous ? previous->syscalls : 0);
+    }
+    return sample;
+}
+
 Verdict overall_verdict(const std::vector<TraceFlow>& flows)
 {
     if (flows.empty())

@@ -12,6 +12,10 @@ namespace zctrace {
 
 TraceReport build_trace_report(const TraceObservation& observation, const HostFacts& host);
 
+// The counters so far as a sample; rates are over the time since `previous`
+// (none for the first). The caller sets seq and time.
+TraceSample sample_trace(const RawCounters& counters, double elapsed_seconds, const TraceSample* previous);
+
 // The flows and their verdicts from the figures alone, so the rules can be
 // tested on numbers that must pass and numbers that must fail.
 struct FlowInputs {

@@ -93,6 +93,13 @@ int run_uninterrupted(const std::function<int()>& command)
                 std::string("interrupted") + (status == kExitOk ? "; what was being written is whole" : ""));
 }
 
+void emit_ndjson(const char* type, const nlohmann::json& data)
+{
+    // Written by hand so "type" leads the line, for people reading the log.
+    std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n";
+    flush_stdout();  // a reader that went away stops the run, as a shell pipeline would
+}
+
 bool flush_stdout()
 {
     std::cout.flush();

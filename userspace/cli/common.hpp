@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
 #include "tracing/probes.hpp"
@@ -48,6 +49,12 @@ bool flush_stdout();
 // when stdout's reader went away, or 1 when stdout could not be written
 // otherwise (a full disk must not pass for success in a pipeline).
 int finish_stdout(int exit_code);
+
+// `--format ndjson`: one JSON object per line on stdout, flushed at once so a
+// log shipper or `jq` sees each sample as it happens. Lines are envelopes,
+// like bpftrace's: {"type": "sample" | "report" | "summary" | "trace_sample" |
+// "trace", "data": ...}.
+void emit_ndjson(const char* type, const nlohmann::json& data);
 
 // Where a command's tables for people go: stdout, unless stdout carries the
 // JSON (or NDJSON) document; then stderr, so that both can be had at once.

@@ -75,16 +75,6 @@ std::string validate_technique(const std::string& name)
     return "unknown technique " + quote_input(name) + "; valid techniques: " + technique_names() + ", all";
 }
 
-// `--format ndjson`: one JSON object per line on stdout, flushed at once so a
-// log shipper or `jq` sees each sample as it happens. Lines are envelopes,
-// like bpftrace's: {"type": "sample" | "report" | "summary", "data": ...}.
-void emit_ndjson(const char* type, const nlohmann::json& data)
-{
-    // Written by hand so "type" leads the line, for people reading the log.
-    std::cout << R"({"type":")" << type << R"(","data":)" << data.dump() << "}\n";
-    flush_stdout();  // a reader that went away stops the run, as a shell pipeline would
-}
-
 // Turns the session's counter snapshots into interval samples with rates
 // over the time since the previous one.
 class Sampler {

@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "analysis/trace_analysis.hpp"
 #include "base/signals.hpp"
@@ -24,6 +25,7 @@ namespace zctrace::cli {
 namespace {
 
 constexpr double kMinDuration = 0.01;
+constexpr double kMinInterval = 0.05;
 constexpr double kMaxDuration = 30 * 24 * 3600;
 constexpr std::uint64_t kMaxProcsLimit = 1u << 20;
 
@@ -32,6 +34,7 @@ struct TraceOptions {
     std::vector<std::string> pids;
     std::string cgroup;
     std::string duration;  // empty: until the targets end or Ctrl-C
+    std::string interval;  // empty: no samples
     std::string out = "reports";
     std::string format = "text";
     std::uint64_t max_procs = 4096;
@@ -46,6 +49,19 @@ int command_status(int wait_status)
     if (WIFSIGNALED(wait_status))
         return 128 + WTERMSIG(wait_status);
     return kExitFailed;
+}
+
+// One line of the live table: what the targets did so far and over the
+// last interval.
+std::string live_line(const TraceSample& sample)
+{
+    return "zctrace: " + format_fixed(sample.elapsed_seconds, 1) + " s: sent " + format_bytes(sample.bytes_sent) +
+           " (" + format_bytes(static_cast<std::uint64_t>(sample.bytes_sent_per_second)) + "/s), " +
+           format_bytes(sample.spliced_bytes) + " as page references; CPU copied " +
+           format_bytes(sample.cpu_copy_bytes.total) +
+           (sample.cpu_copies ? " (" + format_figure(*sample.cpu_copies) + " copies)" : std::string()) + "; " +
+           std::to_string(sample.syscalls) + " syscalls (" + format_fixed(sample.syscalls_per_second, 0) + "/s); " +
+           quantity(sample.processes, "process", "processes");
 }
 
 int run_trace(const TraceOptions& options)
@@ -84,6 +100,20 @@ int run_trace(const TraceOptions& options)
 
     install_interrupt_handlers();
     TraceHooks hooks;
+    std::optional<TraceSample> previous;
+    if (!options.interval.empty()) {
+        hooks.sample_interval_seconds = *parse_duration(options.interval);
+        hooks.on_sample = [&](const RawCounters& counters, double seconds) {
+            TraceSample sample = sample_trace(counters, seconds, previous ? &*previous : nullptr);
+            sample.seq = previous ? previous->seq + 1 : 0;
+            sample.time = utc_now_milliseconds();
+            if (options.format == "ndjson")
+                emit_ndjson("trace_sample", sample);
+            else
+                std::cerr << live_line(sample) << std::endl;
+            previous = sample;
+        };
+    }
     hooks.on_attached = [&](const Tracer& tracer) {
         std::string what = !spec.command.empty() ? "starting " + quote_input(spec.command.front())
                            : !spec.pids.empty()  ? "following " + quantity(spec.pids.size(), "pid", "pids") + " and their descendants"
@@ -103,6 +133,8 @@ int run_trace(const TraceOptions& options)
         return fail(written.error());
     if (options.format == "json")
         std::cout << document.dump(2) << "\n";
+    if (options.format == "ndjson")
+        emit_ndjson("trace", document);
     std::ostream& human = tables_stream(options.format);
     human << render_trace(report, text_width(&human == &std::cout ? STDOUT_FILENO : STDERR_FILENO))
           << "  report: " << path.string() << "\n";
@@ -148,8 +180,15 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
         ->option_text("N")
         ->check(count_validator());
     add_out_option(*trace, options->out, "directory for trace.json");
+    trace->add_option("--interval", options->interval,
+                      "every DURATION, e.g. 1s: a live line on stderr (text), or a trace_sample line (ndjson); at "
+                      "least 50ms (default none)")
+        ->option_text("DURATION")
+        ->check(duration_validator(kMinInterval, kMaxDuration));
     add_format_options(*trace, options->format,
-                       "what stdout shows: text (the tables), or json (trace.json; the tables then go to stderr)");
+                       "what stdout shows: text (the tables), json (trace.json) or ndjson (trace_sample lines, "
+                       "then the trace); with json and ndjson the tables go to stderr",
+                       {"text", "json", "ndjson"});
     trace->add_flag("--strict", options->strict, "exit 1 when a flow's copies differ from its theory row unexplained");
     trace->callback([options, &exit_code, &verbose] {
         install_libbpf_logger(verbose);

@@ -128,25 +128,28 @@ std::string check_ndjson_line(const std::string& line, const std::string& source
     // Checked here as well as by the schema, so the message says what an
     // NDJSON line should be rather than which keyword failed.
     if (!value.is_object() || !value.contains("type") || !value.contains("data"))
-        return "not a zctrace NDJSON line: expected {\"type\": \"sample\" | \"report\" | \"summary\", \"data\": {...}}";
+        return "not a zctrace NDJSON line: expected {\"type\": \"sample\" | \"report\" | \"summary\" | "
+               "\"trace_sample\" | \"trace\", \"data\": {...}}";
     const json& type = value["type"];
-    if (!type.is_string() || (type != "sample" && type != "report" && type != "summary"))
-        return "unknown NDJSON line type " + type.dump() + " (expected \"sample\", \"report\" or \"summary\")";
+    const bool is_sample = type == "sample" || type == "trace_sample";
+    if (!type.is_string() || (!is_sample && type != "report" && type != "summary" && type != "trace"))
+        return "unknown NDJSON line type " + type.dump() +
+               " (expected \"sample\", \"report\", \"summary\", \"trace_sample\" or \"trace\")";
     const std::string kind = type.get<std::string>();
-    // A report or summary first as the document it is: its own schema says
-    // more than the envelope's.
-    if (kind != "sample") {
+    // A report, summary or trace first as the document it is: its own
+    // schema says more than the envelope's.
+    if (!is_sample) {
         auto document = identify_document(value["data"], source);
         if (!document)
             return "its " + kind + ": " + without_source(document.error().message, source);
         const std::string found(document_kind_name(document->kind));
-        if (found != kind)
+        if (found != kind && !(kind == "trace" && document->kind == DocumentKind::trace))
             return "the line says \"type\": \"" + kind + "\" but its data is a zctrace " + found;
     }
     // A sample follows the NDJSON schema of its own version; reports and
     // summaries carry theirs inside and were checked above.
     int version = kNdjsonSchemaVersion;
-    if (kind == "sample" && value["data"].is_object()) {
+    if (is_sample && value["data"].is_object()) {
         const json stated = value["data"].value("schema_version", json());
         if (stated.is_number_integer() && stated.get<std::int64_t>() > kNdjsonSchemaVersion)
             return "its sample has schema_version " + stated.dump() + ", but this zctrace reads sample schema_version " +

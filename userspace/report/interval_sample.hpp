@@ -1,5 +1,5 @@
 // One line of `run --format ndjson`: the counters of a run in progress.
-// Its JSON form is reports/schema/ndjson.v2.schema.json.
+// Its JSON form is reports/schema/ndjson.v3.schema.json.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace zctrace {
 // window, read from the BPF maps while the workload runs. Cumulative, like
 // Prometheus counters; the rates cover the time since the previous sample.
 // 2: each sample carries its wall-clock time.
-inline constexpr int kNdjsonSchemaVersion = 2;
+inline constexpr int kNdjsonSchemaVersion = 3;
 
 struct IntervalSample {
     int schema_version = kNdjsonSchemaVersion;  // of the sample line

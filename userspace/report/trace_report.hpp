@@ -137,6 +137,34 @@ struct TraceDevice {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceDevice, name, sg, dma_capable, payload_bytes, shared_frag_bytes,
                                                 zerocopy_frag_bytes, copied_frag_bytes, linear_payload_bytes)
 
+// `trace --interval`: the counters so far, every interval (an NDJSON
+// "trace_sample" line, or a line of the live text table).
+struct TraceSample {
+    int schema_version = 3;  // of the NDJSON line (kNdjsonSchemaVersion)
+    std::uint64_t seq = 0;
+    std::string time;  // UTC, milliseconds
+    double elapsed_seconds = 0;
+    double interval_seconds = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t receive_copy_bytes = 0;
+    CopyBytes cpu_copy_bytes;
+    std::optional<double> cpu_copies;
+    std::uint64_t spliced_bytes = 0;  // sent as page references so far
+    std::uint64_t syscalls = 0;
+    std::uint64_t page_cache_lookup_pages = 0;
+    std::uint64_t page_cache_misses = 0;
+    std::uint64_t processes = 0;
+    // over the last interval
+    double bytes_sent_per_second = 0;
+    double cpu_copy_bytes_per_second = 0;
+    double syscalls_per_second = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceSample, schema_version, seq, time, elapsed_seconds,
+                                                interval_seconds, bytes_sent, receive_copy_bytes, cpu_copy_bytes,
+                                                cpu_copies, spliced_bytes, syscalls, page_cache_lookup_pages,
+                                                page_cache_misses, processes, bytes_sent_per_second,
+                                                cpu_copy_bytes_per_second, syscalls_per_second)
+
 struct TraceReport {
     std::string kind = kTraceKind;
     int schema_version = kTraceSchemaVersion;

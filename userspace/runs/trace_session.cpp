@@ -389,6 +389,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         foreground.emplace(command);
 
     auto last_identities = Clock::time_point{};
+    auto last_sample = start;
     rusage command_usage{};
     for (;;) {
         if (command) {
@@ -415,6 +416,12 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
             }
             ::kill(-command, interrupt_signal());
             raise_interrupt(0);
+        }
+        if (hooks.on_sample && hooks.sample_interval_seconds > 0 &&
+            std::chrono::duration<double>(Clock::now() - last_sample).count() >= hooks.sample_interval_seconds) {
+            last_sample = Clock::now();
+            if (auto counters = tracer.read())
+                hooks.on_sample(*counters, std::chrono::duration<double>(last_sample - start).count());
         }
         if (Clock::now() - last_identities >= kIdentityEvery) {
             last_identities = Clock::now();

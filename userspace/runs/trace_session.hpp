@@ -71,6 +71,10 @@ struct TraceObservation {
 
 struct TraceHooks {
     std::function<void(const Tracer&)> on_attached;
+    // Every sample_interval_seconds while the trace runs, with the counters
+    // read from the maps at that moment.
+    std::function<void(const RawCounters& counters, double seconds)> on_sample;
+    double sample_interval_seconds = 0;  // 0: no samples
 };
 
 // Checks the targets before anything is attached: pids that exist, are not
