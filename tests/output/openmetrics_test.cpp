@@ -922,3 +922,54 @@ TEST(DashboardTest, IsAGrafanaDashboardOnAPrometheusDatasourceVariable)
 
 }  // namespace
 }  // namespace zctrace::output_test
+
+// ---------------------------------------------------------------- traces
+
+namespace zctrace::output_test {
+namespace {
+
+const fs::path kTraces = kSourceDir / "tests/data/traces";
+
+// One trace of nginx, sendfile on, together with every run fixture: one
+// exposition, accepted by promtool, with the trace's series labelled by
+// target (comm, not pid) and its flows and processes.
+TEST(TraceExportTest, TraceReportsExportBesideRunReportsWithTheirOwnLabels)
+{
+    std::vector<std::string> args = {"export", (kTraces / "nginx-sendfile-on.json").string()};
+    args.insert(args.end(), kFixtureDirs.begin(), kFixtureDirs.end());
+    const Finished done = zctrace(args);
+    ASSERT_EQ(done.status, 0) << done.err;
+    EXPECT_NE(done.err.find("exported 11 reports as "), std::string::npos) << done.err;
+    const Finished checked = run_program("/usr/bin/promtool", {"check", "metrics"}, done.out);
+    EXPECT_EQ(checked.status, 0) << checked.out << checked.err;
+    EXPECT_EQ(checked.err, "");
+    const json trace = json::parse(read_text(kTraces / "nginx-sendfile-on.json"));
+    const std::string labels = R"({target="nginx",target_kind="pids")";
+    EXPECT_NE(done.out.find("zctrace_trace_sent_bytes" + labels + "} " +
+                            std::to_string(trace["totals"]["bytes_sent"].get<std::uint64_t>()) + "\n"),
+              std::string::npos)
+        << done.out;
+    EXPECT_NE(done.out.find("zctrace_trace_flow_bytes" + labels +
+                            R"(,flow="sendfile",theory_row="sendfile_dma_gather"} 67108864)" "\n"),
+              std::string::npos);
+    EXPECT_NE(done.out.find("zctrace_trace_flow_verdict" + labels +
+                            R"(,flow="sendfile",theory_row="sendfile_dma_gather",verdict="match"} 1)" "\n"),
+              std::string::npos);
+    EXPECT_NE(done.out.find("zctrace_trace_process_sent_bytes" + labels + R"(,comm="nginx"} )"), std::string::npos);
+    EXPECT_EQ(done.out.find("pid=\""), std::string::npos) << "pids are not labels";
+    EXPECT_TRUE(done.out.ends_with("\n# EOF\n"));
+    // The run fixtures' text is unchanged by a trace beside them.
+    EXPECT_NE(done.out.find(fixtures_text().substr(0, fixtures_text().size() - 6)), std::string::npos);
+}
+
+TEST(TraceExportTest, TwoTracesOfOneTargetAreRefusedNamingBoth)
+{
+    const Finished done = zctrace({"export", kTraces.string()});
+    EXPECT_EQ(done.status, 2);
+    EXPECT_NE(done.err.find("nginx-sendfile-off.json and "), std::string::npos) << done.err;
+    EXPECT_NE(done.err.find("would give the same series {target=\"nginx\",target_kind=\"pids\"}"), std::string::npos)
+        << done.err;
+}
+
+}  // namespace
+}  // namespace zctrace::output_test

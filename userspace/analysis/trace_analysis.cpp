@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -531,6 +532,17 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     }
 
     report.headline = headline(report, target_label(observation, report.processes));
+    // The export's label: no pid in it, so that a restarted server keeps its series.
+    if (target.kind == "command") {
+        target.label = std::filesystem::path(target.command.front()).filename().string();
+    } else if (target.kind == "cgroup") {
+        target.label = target.cgroup;
+    } else {
+        const std::uint32_t first = static_cast<std::uint32_t>(observation.spec.pids.front());
+        auto identity = observation.identities.find(first);
+        target.label = identity != observation.identities.end() ? identity->second.comm
+                                                                : "pid " + std::to_string(first);
+    }
     return report;
 }
 

@@ -13,6 +13,7 @@
 #include "output/files.hpp"
 #include "output/openmetrics.hpp"
 #include "report/run_report.hpp"
+#include "report/trace_report.hpp"
 
 namespace zctrace::cli {
 namespace {
@@ -78,20 +79,53 @@ int run_export(const ExportOptions& options)
             return fail(usable.error());
         target = fs::path(options.textfile_dir) / options.name;
     }
-    // With each report's file, so that two colliding reports can be named.
-    auto loaded = load_report_files({options.reports.begin(), options.reports.end()});
-    if (!loaded)
-        return fail(loaded.error());
+    // Trace reports (trace.json) go their own way; the rest must be run
+    // reports. With each file, so that two colliding reports can be named.
+    std::vector<TraceReport> traces;
+    std::vector<std::string> trace_sources;
+    std::vector<fs::path> report_paths;
+    for (const std::string& argument : options.reports) {
+        std::error_code ec;
+        const bool directory = fs::is_directory(argument, ec);
+        std::vector<fs::path> files;
+        if (directory) {
+            for (const auto& entry : fs::directory_iterator(argument, ec))
+                if (entry.path().extension() == ".json" && entry.path().filename().string().front() != '.')
+                    files.push_back(entry.path());
+            std::sort(files.begin(), files.end());
+        } else {
+            files.push_back(argument);
+        }
+        bool has_reports = !directory;
+        for (const fs::path& file : files) {
+            auto document = load_document(file);
+            if (document && document->kind == DocumentKind::trace) {
+                traces.push_back(document->json.get<TraceReport>());
+                trace_sources.push_back(file.string());
+                if (!directory)
+                    has_reports = false;
+            } else if (directory && document && document->kind == DocumentKind::report) {
+                has_reports = true;
+            }
+        }
+        if (has_reports || (directory && traces.empty()))
+            report_paths.push_back(argument);
+    }
     std::vector<Report> reports;
     std::vector<std::string> sources;
-    for (LoadedReport& each : *loaded) {
-        reports.push_back(std::move(each.report));
-        sources.push_back(each.path.string());
+    if (!report_paths.empty() || traces.empty()) {
+        auto loaded = load_report_files(report_paths);
+        if (!loaded)
+            return fail(loaded.error());
+        for (LoadedReport& each : *loaded) {
+            reports.push_back(std::move(each.report));
+            sources.push_back(each.path.string());
+        }
     }
-    auto text = render_openmetrics(reports, sources);
+    auto text = render_openmetrics(reports, sources, traces, trace_sources);
     if (!text)
         return fail(text.error());
-    const std::string what = describe_export(reports.size(), *text);
+    const std::string what = describe_export(reports.size() + traces.size(), *text);
 
     if (target.empty()) {
         std::cout << *text;

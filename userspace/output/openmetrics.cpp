@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <map>
 #include <set>
 #include <span>
 #include <string_view>
@@ -48,8 +49,8 @@ struct Run {
 // Writes one family's samples for one run, the run's labels first.
 class Samples {
 public:
-    Samples(std::string_view family, const Run& run, std::string& out, std::set<std::string>& seen)
-        : family_(family), run_(run), out_(out), seen_(seen)
+    Samples(std::string_view family, const Labels& labels, std::string& out, std::set<std::string>& seen)
+        : family_(family), labels_(labels), out_(out), seen_(seen)
     {
     }
 
@@ -66,7 +67,7 @@ public:
         std::string series(family_);
         series += '{';
         bool first = true;
-        for (const Labels* labels : {&run_.labels, &extra}) {
+        for (const Labels* labels : {&labels_, &extra}) {
             for (const auto& [name, label_value] : *labels) {
                 if (!first)
                     series += ',';
@@ -98,7 +99,7 @@ private:
     }
 
     std::string_view family_;
-    const Run& run_;
+    const Labels& labels_;
     std::string& out_;
     std::set<std::string>& seen_;
     std::optional<std::string> duplicate_;
@@ -325,6 +326,118 @@ const Family kOverheadFamilies[] = {
 const std::span<const Family> kSections[] = {kRunFamilies,    kCopyFamilies, kSyscallFamilies,
                                              kMemoryFamilies, kTimeFamilies, kOverheadFamilies};
 
+// `zctrace trace` reports: their series carry target (the command's name,
+// the first pid's comm, or the cgroup) and target_kind; per-process series
+// add comm, summed over the processes that share it, so that a server's
+// workers do not each make a series and a restart does not change them.
+struct Trace {
+    const TraceReport* report_;
+    const TraceReport& report() const { return *report_; }
+    std::string source;
+    Labels labels;
+    std::int64_t created_seconds = 0;
+};
+
+struct TraceFamily {
+    std::string_view name;
+    std::string_view unit;
+    std::string_view help;
+    void (*emit)(const Trace& trace, Samples& samples);
+};
+
+const TraceFamily kTraceFamilies[] = {
+    {"zctrace_trace_info", "", "Always 1; the labels say which kernel and zctrace version traced the target.",
+     [](const Trace& t, Samples& samples) {
+         samples.add({{"kernel", t.report().kernel}, {"tool", t.report().tool}}, 1);
+     }},
+    {"zctrace_trace_created_timestamp_seconds", "seconds",
+     "When the trace ended and its report was written (created_at), in seconds since the epoch.",
+     [](const Trace& t, Samples& samples) { samples.add(t.created_seconds); }},
+    {"zctrace_trace_seconds", "seconds", "How long the trace ran.",
+     [](const Trace& t, Samples& samples) { samples.add(t.report().seconds); }},
+    {"zctrace_trace_verdict", "",
+     "The trace's verdict over its flows: 1 for the verdict it got, 0 for the others.",
+     [](const Trace& t, Samples& samples) {
+         for (Verdict verdict : kAllVerdicts)
+             samples.add({{"verdict", std::string(verdict_name(verdict))}}, t.report().verdict == verdict);
+     }},
+    {"zctrace_trace_sent_bytes", "bytes", "Bytes the traced processes' syscalls returned as sent on TCP.",
+     [](const Trace& t, Samples& samples) { samples.add(t.report().totals.bytes_sent); }},
+    {"zctrace_trace_cpu_copies", "",
+     "CPU copies per byte sent: copied bytes over bytes sent (passes over what was served); absent when nothing "
+     "was sent.",
+     [](const Trace& t, Samples& samples) {
+         if (t.report().totals.cpu_copies)
+             samples.add(*t.report().totals.cpu_copies);
+     }},
+    {"zctrace_trace_cpu_copy_bytes", "bytes", "Bytes the CPU copied for the traced processes, by path.",
+     [](const Trace& t, Samples& samples) {
+         const CopyBytes& c = t.report().totals.cpu_copy_bytes;
+         for (const auto& [path, bytes] :
+              std::initializer_list<std::pair<const char*, std::uint64_t>>{{"file_to_user", c.file_to_user},
+                                                                            {"user_to_socket", c.user_to_socket},
+                                                                            {"page_cache_to_socket", c.page_cache_to_socket},
+                                                                            {"kernel_to_socket", c.kernel_to_socket},
+                                                                            {"device_linearize", c.device_linearize}})
+             samples.add({{"path", path}}, bytes);
+     }},
+    {"zctrace_trace_receive_copy_bytes", "bytes", "Bytes copied from the traced processes' sockets into their memory.",
+     [](const Trace& t, Samples& samples) { samples.add(t.report().totals.receive_copy_bytes); }},
+    {"zctrace_trace_syscalls", "", "Syscalls the traced processes made.",
+     [](const Trace& t, Samples& samples) { samples.add(t.report().totals.syscalls); }},
+    {"zctrace_trace_cpu_seconds_per_gib_sent", "", "CPU seconds of the traced processes per GiB sent.",
+     [](const Trace& t, Samples& samples) {
+         if (t.report().totals.cpu_seconds_per_gib_sent)
+             samples.add(*t.report().totals.cpu_seconds_per_gib_sent);
+     }},
+    {"zctrace_trace_flow_bytes", "bytes", "Bytes of each flow: the syscalls that returned them and how they moved.",
+     [](const Trace& t, Samples& samples) {
+         for (const TraceFlow& flow : t.report().flows)
+             samples.add({{"flow", flow.technique}, {"theory_row", flow.theory_row}}, flow.bytes);
+     }},
+    {"zctrace_trace_flow_cpu_copies", "", "CPU copies per byte of each flow.",
+     [](const Trace& t, Samples& samples) {
+         for (const TraceFlow& flow : t.report().flows)
+             samples.add({{"flow", flow.technique}, {"theory_row", flow.theory_row}}, flow.measured_cpu_copies);
+     }},
+    {"zctrace_trace_flow_verdict", "", "Each flow's verdict against its row: 1 for the verdict it got, 0 for the others.",
+     [](const Trace& t, Samples& samples) {
+         for (const TraceFlow& flow : t.report().flows)
+             for (Verdict verdict : kAllVerdicts)
+                 samples.add({{"flow", flow.technique},
+                              {"theory_row", flow.theory_row},
+                              {"verdict", std::string(verdict_name(verdict))}},
+                             flow.verdict == verdict);
+     }},
+    {"zctrace_trace_process_sent_bytes", "bytes", "Bytes sent, summed over the traced processes of each comm.",
+     [](const Trace& t, Samples& samples) {
+         std::map<std::string, std::uint64_t> by_comm;
+         for (const TraceProcess& process : t.report().processes)
+             by_comm[process.comm] += process.figures.bytes_sent;
+         for (const auto& [comm, bytes] : by_comm)
+             samples.add({{"comm", comm}}, bytes);
+     }},
+    {"zctrace_trace_process_cpu_copy_bytes", "bytes", "Bytes the CPU copied, summed over the processes of each comm.",
+     [](const Trace& t, Samples& samples) {
+         std::map<std::string, std::uint64_t> by_comm;
+         for (const TraceProcess& process : t.report().processes)
+             by_comm[process.comm] += process.figures.cpu_copy_bytes.total;
+         for (const auto& [comm, bytes] : by_comm)
+             samples.add({{"comm", comm}}, bytes);
+     }},
+    {"zctrace_trace_process_syscalls", "", "Syscalls, summed over the processes of each comm.",
+     [](const Trace& t, Samples& samples) {
+         std::map<std::string, std::uint64_t> by_comm;
+         for (const TraceProcess& process : t.report().processes)
+             by_comm[process.comm] += process.figures.syscalls;
+         for (const auto& [comm, count] : by_comm)
+             samples.add({{"comm", comm}}, count);
+     }},
+    {"zctrace_trace_probe_run_seconds", "seconds",
+     "CPU time zctrace's probes ran during the trace (bpf_stats), system-wide.",
+     [](const Trace& t, Samples& samples) { samples.add(static_cast<double>(t.report().overhead.bpf_run_ns) / 1e9); }},
+};
+
 std::string escape_help(std::string_view text)
 {
     std::string out;
@@ -431,6 +544,13 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports)
 
 Result<std::string> render_openmetrics(const std::vector<Report>& reports, const std::vector<std::string>& sources)
 {
+    return render_openmetrics(reports, sources, {}, {});
+}
+
+Result<std::string> render_openmetrics(const std::vector<Report>& reports, const std::vector<std::string>& sources,
+                                       const std::vector<TraceReport>& traces,
+                                       const std::vector<std::string>& trace_sources)
+{
     std::vector<Run> runs;
     runs.reserve(reports.size());
     for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -466,16 +586,36 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                              first.report.created_at + " and " + second.report.created_at + ")");
     }
 
+    std::vector<Trace> traced;
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+        const TraceReport& t = traces[i];
+        std::string source = i < trace_sources.size() ? trace_sources[i]
+                                                      : "trace #" + std::to_string(i + 1) + " (created " + t.created_at + ")";
+        auto created = parse_created_at(t.created_at);
+        if (!created)
+            return bad_input(source + ": " + created.error().message);
+        traced.push_back(Trace{&t, std::move(source), {{"target", t.target.label}, {"target_kind", t.target.kind}}, *created});
+    }
+    std::stable_sort(traced.begin(), traced.end(), [](const Trace& a, const Trace& b) { return a.labels < b.labels; });
+    for (std::size_t i = 1; i < traced.size(); ++i)
+        if (traced[i - 1].labels == traced[i].labels)
+            return bad_input(traced[i - 1].source + " and " + traced[i].source + " would give the same series " +
+                             describe_labels(traced[i].labels) +
+                             " (same target); Prometheus can keep only one of them, so export only one");
+
     std::string out;
     std::set<std::string> seen;
+    const bool run_families = !reports.empty() || traces.empty();
     for (const std::span<const Family> section : kSections)
         for (const Family& family : section) {
+            if (!run_families)
+                break;
             out.append("# TYPE ").append(family.name).append(" gauge\n");
             if (!family.unit.empty())
                 out.append("# UNIT ").append(family.name).append(" ").append(family.unit).append("\n");
             out.append("# HELP ").append(family.name).append(" ").append(escape_help(family.help)).append("\n");
             for (std::size_t index : order) {
-                Samples samples(family.name, runs[index], out, seen);
+                Samples samples(family.name, runs[index].labels, out, seen);
                 family.emit(runs[index], samples);
                 if (samples.duplicate())
                     return bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
@@ -483,6 +623,18 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                                      "instead");
             }
         }
+    for (const TraceFamily& family : kTraceFamilies) {
+        if (traced.empty())
+            break;
+        out.append("# TYPE ").append(family.name).append(" gauge\n");
+        if (!family.unit.empty())
+            out.append("# UNIT ").append(family.name).append(" ").append(family.unit).append("\n");
+        out.append("# HELP ").append(family.name).append(" ").append(escape_help(family.help)).append("\n");
+        for (const Trace& trace : traced) {
+            Samples samples(family.name, trace.labels, out, seen);
+            family.emit(trace, samples);
+        }
+    }
     out += "# EOF\n";
     return out;
 }

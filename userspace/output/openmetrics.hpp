@@ -14,6 +14,7 @@
 
 #include "base/error.hpp"
 #include "report/run_report.hpp"
+#include "report/trace_report.hpp"
 
 namespace zctrace {
 
@@ -22,6 +23,11 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports);
 // The same; `sources` (the reports' files, parallel to `reports`, or empty)
 // name the reports in errors.
 Result<std::string> render_openmetrics(const std::vector<Report>& reports, const std::vector<std::string>& sources);
+// Run reports and trace reports in one exposition (the run families only
+// when there are run reports).
+Result<std::string> render_openmetrics(const std::vector<Report>& reports, const std::vector<std::string>& sources,
+                                       const std::vector<TraceReport>& traces,
+                                       const std::vector<std::string>& trace_sources);
 
 // A sample value as OpenMetrics text: integers in full, doubles in the
 // shortest form that reads back to the same double.

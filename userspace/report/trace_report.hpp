@@ -22,12 +22,13 @@ inline constexpr char kTraceKind[] = "zctrace.trace";
 
 struct TraceTargetInfo {
     std::string kind;                  // "command", "pids" or "cgroup"
+    std::string label;                 // as people name it: the command, the first pid's comm, the cgroup
     std::vector<std::string> command;  // kind command
     std::vector<std::int64_t> pids;    // kind pids: host pids as given
     std::string cgroup;                // kind cgroup: the directory
     std::uint64_t cgroup_id = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceTargetInfo, kind, command, pids, cgroup, cgroup_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceTargetInfo, kind, label, command, pids, cgroup, cgroup_id)
 
 // How the command zctrace started ended (kind command only).
 struct CommandExit {
