@@ -928,3 +928,53 @@ TEST(ValidateNdjson, NotAnEnvelope)
 
 }  // namespace
 }  // namespace zctrace::output_test
+
+namespace zctrace::output_test {
+namespace {
+
+const fs::path kTraceFixtures = kSourceDir / "tests/data/traces";
+
+// nginx serving one file with sendfile on (A) and off (B): the flows become
+// checks against their rows, and the copies and calls that moved are the
+// headline metrics.
+TEST(DiffTraces, NginxWithSendfileOnAndOffComparesFlowsAndCopies)
+{
+    const std::string a = (kTraceFixtures / "nginx-sendfile-on.json").string();
+    const std::string b = (kTraceFixtures / "nginx-sendfile-off.json").string();
+    const Finished table = zctrace({"diff", a, b});
+    ASSERT_EQ(table.status, 0) << table.err;
+    EXPECT_NE(table.out.find("  technique         trace: sendfile       trace: read_write\n"), std::string::npos)
+        << table.out;
+    EXPECT_NE(table.out.find("  flow sendfile    0 → —         0.000 → —       0.000 → —       match → —\n"),
+              std::string::npos)
+        << table.out;
+    EXPECT_NE(table.out.find("  flow read_write  — → 2         — → 2.000       — → 2.000       — → match\n"),
+              std::string::npos)
+        << table.out;
+    EXPECT_NE(table.out.find("totals.syscalls_by_name.pread64"), std::string::npos);
+    EXPECT_NE(table.out.find("the technique that carried most bytes changed: trace: sendfile in A, trace: "
+                             "read_write in B"),
+              std::string::npos);
+
+    const Finished document = zctrace({"diff", "--json", a, b});
+    ASSERT_EQ(document.status, 0) << document.err;
+    const json diff = json::parse(document.out);
+    EXPECT_EQ(diff["schema_version"], 3);
+    const json trace_a = read_json(a);
+    const json trace_b = read_json(b);
+    bool copies_seen = false;
+    for (const json& metric : diff["metrics"])
+        if (metric["metric"] == "totals.cpu_copy_bytes.total") {
+            copies_seen = true;
+            EXPECT_EQ(metric["a"], trace_a["totals"]["cpu_copy_bytes"]["total"]);
+            EXPECT_EQ(metric["b"], trace_b["totals"]["cpu_copy_bytes"]["total"]);
+        }
+    EXPECT_TRUE(copies_seen) << diff["metrics"].dump(2);
+    // A trace against a run report is refused: they measure different things.
+    const Finished mixed = zctrace({"diff", a, kSgOn.string()});
+    EXPECT_EQ(mixed.status, 2);
+    EXPECT_NE(mixed.err.find("is a zctrace trace report, not a run report"), std::string::npos) << mixed.err;
+}
+
+}  // namespace
+}  // namespace zctrace::output_test

@@ -1,5 +1,5 @@
 // `zctrace diff A.json B.json`: two run reports compared metric by metric,
-// as a table for people or JSON (diff.v2) for pipelines.
+// as a table for people or JSON (diff.v3) for pipelines.
 #include <cerrno>
 #include <filesystem>
 #include <iostream>
@@ -43,14 +43,24 @@ int run_diff(const DiffOptions& options)
             return fail(kExitUsage, "--output " + options.output +
                                         " is one of the reports being compared; name another file");
     }
-    auto a = load_report(options.a);
-    if (!a)
-        return fail(a.error());
-    auto b = load_report(options.b);
-    if (!b)
-        return fail(b.error());
-
-    const ReportDiff diff = diff_reports(*a, *b, options.a, options.b);
+    // Two trace reports compare as traces; otherwise both must be run reports.
+    auto a_document = load_document(options.a);
+    auto b_document = load_document(options.b);
+    const bool traces = a_document && b_document && a_document->kind == DocumentKind::trace &&
+                        b_document->kind == DocumentKind::trace;
+    ReportDiff diff;
+    if (traces) {
+        diff = diff_traces(a_document->json.get<TraceReport>(), b_document->json.get<TraceReport>(), options.a,
+                           options.b);
+    } else {
+        auto a = load_report(options.a);
+        if (!a)
+            return fail(a.error());
+        auto b = load_report(options.b);
+        if (!b)
+            return fail(b.error());
+        diff = diff_reports(*a, *b, options.a, options.b);
+    }
     std::string text;
     if (options.format == "json") {
         const nlohmann::json document = diff_to_json(diff, options.all);
@@ -89,7 +99,7 @@ void setup_diff(CLI::App& app, int& exit_code)
         ->option_text("A");
     diff->add_option("b", options->b, "report B, compared against A")->required()->option_text("B");
     add_format_options(*diff, options->format,
-                       "text (a table), or json (schema reports/schema/diff.v2.schema.json)");
+                       "text (a table), or json (schema reports/schema/diff.v3.schema.json)");
     diff->add_flag("--all", options->all, "every numeric metric of the reports, changed or not");
     diff->add_option("--output", options->output,
                      "write the diff to FILE (atomically) instead of stdout (default none: stdout)")

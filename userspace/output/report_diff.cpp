@@ -7,6 +7,8 @@
 
 #include "base/units.hpp"
 
+#include <tuple>
+
 namespace zctrace {
 namespace {
 
@@ -88,6 +90,10 @@ std::string element_key(const json& element, std::size_t index, const std::strin
             return !egress.empty() && *name == egress ? kEgress : name->get<std::string>();
         if (const auto program = element.find("program"); program != element.end() && program->is_string())
             return element.value("group", std::string()) + "/" + program->get<std::string>();
+        if (const auto flow = element.find("technique"); flow != element.end() && flow->is_string())
+            return flow->get<std::string>();  // a trace's flows
+        if (const auto process = element.find("comm"); process != element.end() && process->is_string())
+            return process->get<std::string>();
     }
     return std::to_string(index);
 }
@@ -587,6 +593,148 @@ ReportDiff diff_reports(const Report& a, const Report& b, std::string a_path, st
     diff.metrics = diff_metrics(a, b);
     diff.checks = diff_checks(a, b);
     diff.notes = diff_notes(a, b);
+    return diff;
+}
+
+namespace {
+
+// A trace's metrics worth a line even when unchanged.
+constexpr const char* kTraceHeadline[] = {
+    "totals.bytes_sent",
+    "totals.cpu_copies",
+    "totals.cpu_copy_bytes.total",
+    "totals.cpu_copy_bytes.file_to_user",
+    "totals.cpu_copy_bytes.user_to_socket",
+    "totals.cpu_copy_bytes.page_cache_to_socket",
+    "totals.cpu_copy_bytes.device_linearize",
+    "totals.receive_copy_bytes",
+    "totals.syscalls",
+    "totals.syscalls_by_name.*",
+    "totals.syscalls_per_mib_sent",
+    "totals.page_cache.hit_ratio",
+    "totals.cpu_seconds_per_gib_sent",
+    "flows[*].bytes",
+    "flows[*].measured_cpu_copies",
+};
+
+bool matches_headline(const std::string& path, const std::string& pattern)
+{
+    if (const auto star = pattern.find('*'); star != std::string::npos) {
+        const std::string prefix = pattern.substr(0, star);
+        const std::string suffix = pattern.substr(star + 1);
+        if (!starts_with(path, prefix) || !ends_with(path, suffix) || path.size() < prefix.size() + suffix.size())
+            return false;
+        const std::string middle = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+        return middle.find('.') == std::string::npos && middle.find('[') == std::string::npos;
+    }
+    return path == pattern;
+}
+
+Leaves trace_leaves(const TraceReport& trace)
+{
+    const json document = trace;
+    Leaves leaves;
+    for (const char* section : {"totals", "flows", "overhead"})
+        flatten(document.at(section), section, "", leaves);
+    flatten(document.at("seconds"), "seconds", "", leaves);
+    return leaves;
+}
+
+DiffSide trace_side(const TraceReport& trace, std::string path)
+{
+    DiffSide side;
+    side.path = std::move(path);
+    side.tool = trace.tool;
+    side.created_at = trace.created_at;
+    side.technique = trace.flows.empty() ? "trace (nothing sent)" : "trace: " + trace.flows.front().technique;
+    side.headline = trace.headline;
+    if (!trace.flows.empty()) {
+        side.theory_id = trace.flows.front().theory_row;
+        side.theory_row = trace.flows.front().theory_row.empty() ? "(no row)" : trace.flows.front().theory_row;
+        side.expected_row = side.theory_id;
+        side.theory_row_reason = trace.flows.front().reason;
+    }
+    side.verdict = trace.verdict;
+    return side;
+}
+
+}  // namespace
+
+ReportDiff diff_traces(const TraceReport& a, const TraceReport& b, std::string a_path, std::string b_path)
+{
+    ReportDiff diff;
+    diff.a = trace_side(a, std::move(a_path));
+    diff.b = trace_side(b, std::move(b_path));
+    for (const auto& [field, left, right] :
+         {std::tuple<const char*, std::string, std::string>{"target", a.target.label, b.target.label},
+          {"target_kind", a.target.kind, b.target.kind},
+          {"kernel", a.kernel, b.kernel},
+          {"ended_by", a.ended_by, b.ended_by}})
+        if (left != right)
+            diff.environment.push_back({field, left, right});
+
+    const Leaves left = trace_leaves(a);
+    const Leaves right = trace_leaves(b);
+    std::set<std::string> paths;
+    for (const auto& [path, value] : left)
+        paths.insert(path);
+    for (const auto& [path, value] : right)
+        paths.insert(path);
+    auto value_in = [](const Leaves& leaves, const std::string& path) {
+        const auto found = leaves.find(path);
+        return found == leaves.end() ? json(nullptr) : found->second;
+    };
+    std::vector<MetricDiff> rest;
+    for (const char* pattern : kTraceHeadline)
+        for (const std::string& path : paths)
+            if (matches_headline(path, pattern)) {
+                MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, true};
+                metric.delta = delta_of(metric.a, metric.b);
+                metric.ratio = ratio_of(metric.a, metric.b);
+                diff.metrics.push_back(std::move(metric));
+            }
+    for (const std::string& path : paths) {
+        bool is_headline = false;
+        for (const char* pattern : kTraceHeadline)
+            is_headline = is_headline || matches_headline(path, pattern);
+        if (is_headline)
+            continue;
+        MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, false};
+        metric.delta = delta_of(metric.a, metric.b);
+        metric.ratio = ratio_of(metric.a, metric.b);
+        diff.metrics.push_back(std::move(metric));
+    }
+
+    // Each flow, as a check against its row: copies per byte, expected and measured.
+    auto as_check = [](const TraceFlow& flow) {
+        Check check;
+        check.metric = "flow " + flow.technique;
+        check.theory = flow.theory_cpu_copies;
+        check.expected = flow.expected_cpu_copies;
+        check.expected_from = flow.expected_from;
+        check.measured = flow.measured_cpu_copies;
+        check.verdict = flow.verdict;
+        check.summary = flow.reason;
+        return check;
+    };
+    for (const TraceFlow& flow : a.flows) {
+        CheckDiff check{"flow " + flow.technique, as_check(flow), std::nullopt};
+        for (const TraceFlow& other : b.flows)
+            if (other.technique == flow.technique)
+                check.b = as_check(other);
+        diff.checks.push_back(std::move(check));
+    }
+    for (const TraceFlow& flow : b.flows) {
+        bool in_a = false;
+        for (const TraceFlow& other : a.flows)
+            in_a = in_a || other.technique == flow.technique;
+        if (!in_a)
+            diff.checks.push_back({"flow " + flow.technique, std::nullopt, as_check(flow)});
+    }
+    if (a.flows.empty() != b.flows.empty() ||
+        (!a.flows.empty() && a.flows.front().technique != b.flows.front().technique))
+        diff.notes.push_back("the technique that carried most bytes changed: " + diff.a.technique + " in A, " +
+                             diff.b.technique + " in B");
     return diff;
 }
 

@@ -1,6 +1,6 @@
-// Two run reports compared metric by metric (`zctrace diff`): SG on against
+// Two run reports (or two trace reports) compared metric by metric (`zctrace diff`): SG on against
 // off, one kernel against another, one machine against another. The JSON
-// form is schema_version 2, reports/schema/diff.v2.schema.json.
+// form is schema_version 3, reports/schema/diff.v3.schema.json.
 #pragma once
 
 #include <cstddef>
@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "report/run_report.hpp"
+#include "report/trace_report.hpp"
 
 namespace zctrace {
 
 // 2: the finer verdicts of version 2 reports; each side's headline, expected
-// and measured row; each check's expected value. Version 1 diffs still
-// validate (reports/schema/diff.v1.schema.json).
-inline constexpr int kDiffSchemaVersion = 2;
+// and measured row; each check's expected value. 3: diffs of trace reports
+// (metrics under totals, flows, seconds). Older diffs still validate.
+inline constexpr int kDiffSchemaVersion = 3;
 
 // Who A and B are.
 struct DiffSide {
@@ -78,6 +79,10 @@ struct ReportDiff {
 
 // `a_path` and `b_path` are how the diff names the reports.
 ReportDiff diff_reports(const Report& a, const Report& b, std::string a_path, std::string b_path);
+// Two `zctrace trace` reports (nginx with sendfile on and off, before and
+// after an upgrade): totals, flows and overhead by path, and each flow as a
+// check against its row. The same table and diff.v2 JSON as run reports.
+ReportDiff diff_traces(const TraceReport& a, const TraceReport& b, std::string a_path, std::string b_path);
 
 // What the table and the JSON show: by default the headline metrics (unless
 // zero on both sides) and whatever else in measured, workload or comparison

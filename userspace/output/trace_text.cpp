@@ -116,9 +116,12 @@ std::string render_trace(const TraceReport& report, std::size_t width)
                 ", from " + report.cpu_seconds_from;
     out << wrap(time, width, 2, 4);
     const Overhead& o = report.overhead;
-    out << wrap("probes: " + std::to_string(o.events) + " runs, " + format_fixed(o.ns_per_event, 0) + " ns each" +
-                    (o.share_of_workload_cpu > 0 ? ", " + format_fixed(o.share_of_workload_cpu * 100) +
-                                                       "% of the traced CPU time"
+    // bpf_stats counts every run, for every process on the host: the filter
+    // that turns the others away is part of zctrace's cost too.
+    out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included), " +
+                    format_fixed(o.ns_per_event, 0) + " ns each" +
+                    (o.share_of_workload_cpu > 0 ? ", as much CPU as " + format_fixed(o.share_of_workload_cpu * 100) +
+                                                       "% of the traced processes' own"
                                                  : std::string()) +
                     "; attached in " + format_fixed(o.attach_seconds * 1000, 1) + " ms; zctrace's peak RSS " +
                     format_bytes(o.zctrace_peak_rss_bytes),
