@@ -16,6 +16,7 @@
 #include "base/fd.hpp"
 #include "base/system.hpp"
 #include "bpf/block.skel.h"
+#include "bpf/floor.skel.h"
 #include "bpf/memory.skel.h"
 #include "bpf/net.skel.h"
 #include "bpf/sched.skel.h"
@@ -632,5 +633,31 @@ Result<std::uint64_t> XmitObserver::unattributed_bytes() const
 std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(); }
 const std::vector<AttachedProbe>& XmitObserver::probes() const { return impl_->attached.probes; }
 double XmitObserver::attach_seconds() const { return impl_->attach_seconds; }
+
+struct EmptyProbes::Impl {
+    SkeletonPtr<zc_floor> floor{nullptr, nullptr};
+    AttachedPrograms attached;  // after the skeleton: destroyed first
+};
+
+EmptyProbes::EmptyProbes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EmptyProbes::~EmptyProbes() = default;
+
+Result<std::unique_ptr<EmptyProbes>> EmptyProbes::attach()
+{
+    if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
+        return Error{0, "tracefs is not available (" + tracefs.error + "); two of the hooks are classic tracepoints",
+                     ErrorKind::unsupported};
+    auto impl = std::make_unique<Impl>();
+    auto floor = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed,
+                            [](zc_floor&) -> Result<void> { return {}; });
+    if (!floor)
+        return Error(floor.error()).as(ErrorKind::unsupported);
+    impl->floor = std::move(floor.value());
+    if (auto attached = impl->attached.attach_all("floor", impl->floor->obj); !attached)
+        return Error(attached.error()).as(ErrorKind::unsupported);
+    return std::unique_ptr<EmptyProbes>(new EmptyProbes(std::move(impl)));
+}
+
+const std::vector<AttachedProbe>& EmptyProbes::probes() const { return impl_->attached.probes; }
 
 }  // namespace zctrace

@@ -171,6 +171,23 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Empty programs on every hook `zctrace trace` uses (bpf/floor.bpf.c): the
+// cost any tracer on those hooks has before its first instruction, which the
+// overhead benchmark measures zctrace against.
+class EmptyProbes {
+public:
+    static Result<std::unique_ptr<EmptyProbes>> attach();
+    ~EmptyProbes();
+    EmptyProbes(const EmptyProbes&) = delete;
+    EmptyProbes& operator=(const EmptyProbes&) = delete;
+    [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
+
+private:
+    struct Impl;
+    explicit EmptyProbes(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
 // Kernel dev_t encoding of a userspace st_dev, as tracepoints print it.
 std::uint32_t kernel_dev(dev_t dev);
 
