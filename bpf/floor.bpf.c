@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Empty programs on every hook `zctrace trace` attaches, with the same
- * attach types: what any tracer on these hooks costs before it does any
- * work. Enabling a syscall tracepoint alone sends every task down the slow
+ * Empty programs on every hook `zctrace trace` attaches (sys_exit, not
+ * sys_enter: trace counts calls on their way out), with the same attach
+ * types: what any tracer on these hooks costs before it does any work.
+ * Enabling a syscall tracepoint alone sends every task down the slow
  * syscall path, so this floor is not zero; the overhead benchmark
  * (tests/bench/) measures zctrace's filter against it.
  */
@@ -19,7 +20,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 		return 0;                 \
 	}
 
-ZC_EMPTY("tp_btf", sys_enter)
 ZC_EMPTY("tp_btf", sys_exit)
 ZC_EMPTY("tp_btf", sched_process_fork)
 ZC_EMPTY("tp_btf", sched_process_exit)

@@ -22,6 +22,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PT_REGS_SYSCALL_NR(regs) ((regs)->PT_REGS_SYSCALL_NR_FIELD)
 
 const volatile __u64 marker_cookie = 0;
+/* execve and execveat, from userspace's <sys/syscall.h>: a traced process
+ * that execs takes the new program's name. */
+const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };
 const volatile __s64 read_syscall_nrs[ZC_READ_SYSCALLS] = { -1, -1, -1, -1, -1 };
 
 ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
@@ -94,12 +97,6 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 
 	if (count)
 		(*count)++;
-	if (trace_mode) {
-		struct zc_proc_stats *proc = current_proc();
-
-		if (proc)
-			ZC_PROC_ADD(proc, syscalls, 1);
-	}
 	return NULL;
 }
 
@@ -159,6 +156,21 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	if (!totals)
 		return;
 	totals->exits++;
+	/* trace mode attaches no sys_enter program, to keep the cost every
+	 * task on the host pays to one program per syscall: calls are counted
+	 * on their way out (an exit_group, which never returns, is not). */
+	if (trace_mode) {
+		__u32 slot = nr >= 0 && nr < ZC_SYSCALL_SLOTS ? nr : ZC_SYSCALL_SLOTS - 1;
+		__u64 *count = bpf_map_lookup_elem(&syscall_counts, &slot);
+		struct zc_proc_stats *proc = current_proc();
+
+		if (count)
+			(*count)++;
+		if (proc)
+			ZC_PROC_ADD(proc, syscalls, 1);
+		if (proc && ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]))
+			bpf_get_current_comm(proc->comm, sizeof(proc->comm));
+	}
 	tid = current_tid();
 	entry = bpf_map_lookup_elem(&inflight, &tid);
 	if (!entry || !entry->flags)
@@ -219,6 +231,21 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 	role = role_of(state, parent_tgid);
 	if (!role)
 		return;
+	if (trace_mode) {
+		__u32 word = child_tgid / 64;
+		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
+
+		if (!bits || state->children >= max_followed) {
+			__sync_fetch_and_add(&state->forks_not_followed, 1);
+			return;
+		}
+		__sync_fetch_and_or(bits, 1ULL << (child_tgid & 63));
+		__sync_fetch_and_add(&state->children, 1);
+		totals = totals_of(&syscall_totals);
+		if (totals)
+			totals->forks_followed++;
+		return;
+	}
 	if (bpf_map_update_elem(&children, &child_tgid, &role, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&state->forks_not_followed, 1);
 		return;
@@ -256,6 +283,15 @@ static __always_inline void on_exit(__u32 tgid, bool group_dead)
 	proc = proc_of(tgid, false);
 	if (proc)
 		proc->exited = 1;
+	if (trace_mode) {
+		__u32 word = tgid / 64;
+		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
+		__u64 bit = 1ULL << (tgid & 63);
+
+		if (bits && (__sync_fetch_and_and(bits, ~bit) & bit) && state->children)
+			__sync_fetch_and_add(&state->children, -1);
+		return;
+	}
 	if (!bpf_map_delete_elem(&children, &tgid) && state->children)
 		__sync_fetch_and_add(&state->children, -1);
 }

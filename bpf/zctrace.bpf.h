@@ -43,6 +43,18 @@ struct {
 	__type(value, struct zc_inflight);
 } inflight SEC(".maps");
 
+/* trace mode: one bit per tgid that is followed, so that the filter every
+ * syscall of every task on the host goes through is an array access and a
+ * bit test, not a hash lookup. Sized from pid_max by userspace, which sets
+ * bits through a mapping of it (BPF_F_MMAPABLE) with atomic ORs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} followed SEC(".maps");
+
 /* trace mode: tgid -> what that process did. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -54,6 +66,8 @@ struct {
 #define ZC_E2BIG 7 /* the map is full */
 
 const volatile bool trace_mode = false;
+/* trace mode: processes followed at fork, at most (--max-procs). */
+const volatile __u32 max_followed = 0;
 /* trace --cgroup: the directory's id (its inode on cgroup v2) and depth, so
  * that tasks in it and in any cgroup below it match, however they got there. */
 const volatile __u64 target_cgroup_id = 0;
@@ -84,13 +98,17 @@ static __always_inline __u32 role_of(const struct zc_tracking *state, __u32 tgid
 	/* 0 is the idle task, and an unset role in trace mode */
 	if (!tgid)
 		return 0;
+	if (trace_mode) {
+		__u32 word = tgid / 64;
+		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
+
+		return bits && ((*bits >> (tgid & 63)) & 1) ? ZC_ROLE_SENDER : 0;
+	}
 	if (tgid == state->sender_tgid)
 		return ZC_ROLE_SENDER;
 	if (tgid == state->receiver_tgid)
 		return ZC_ROLE_RECEIVER;
-	/* trace mode adds processes from userspace as well as at fork, so the
-	 * count is not kept there and the hash is always searched. */
-	if (!state->children && !trace_mode)
+	if (!state->children)
 		return 0;
 	role = bpf_map_lookup_elem(&children, &tgid);
 	return role ? *role : 0;

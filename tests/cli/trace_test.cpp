@@ -320,6 +320,29 @@ TEST(TraceCommand, IntervalSamplesStreamAsNdjsonAndLiveLines)
         << live.err;
 }
 
+// A process in a pid namespace of its own (a container's view): the report
+// gives its host pid and the pid it has inside.
+TEST(TraceCommand, PidsInsideAPidNamespaceAreShownBesideTheHostPid)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const Finished inside = run({"trace", "-o", out.path().string(), "--", "/usr/bin/unshare", "--pid", "--fork",
+                                 "/bin/sh", "-c", "/bin/true; exit 0"});
+    ASSERT_EQ(inside.status, 0) << inside.err;
+    const json report = read_json(out.path() / "trace.json");
+    bool init_seen = false;
+    for (const json& process : report.at("processes")) {
+        const json& ns_pids = process.at("ns_pids");
+        ASSERT_FALSE(ns_pids.empty());
+        EXPECT_EQ(ns_pids.at(0), process.at("pid"));
+        if (ns_pids.size() == 2 && ns_pids.at(1) == 1) {
+            init_seen = true;
+            EXPECT_EQ(process.at("comm"), "sh");
+        }
+    }
+    EXPECT_TRUE(init_seen) << report.at("processes").dump(2);
+}
+
 TEST(TraceCommand, DurationEndsTheCommandAsTimeoutWould)
 {
     REQUIRE_ROOT();

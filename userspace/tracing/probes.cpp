@@ -2,12 +2,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <map>
 #include <cstring>
@@ -246,6 +248,56 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
 
 }  // namespace
 
+// trace mode: the `followed` bitmap, mapped into zctrace so that pids are
+// set with atomic ORs beside the probes' own.
+class FollowedBits {
+public:
+    FollowedBits() = default;
+    FollowedBits(const FollowedBits&) = delete;
+    FollowedBits& operator=(const FollowedBits&) = delete;
+    ~FollowedBits()
+    {
+        if (words_)
+            ::munmap(words_, bytes_);
+    }
+    Result<void> map(const bpf_map* map)
+    {
+        bytes_ = static_cast<std::size_t>(bpf_map__max_entries(map)) * sizeof(std::uint64_t);
+        void* address = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+        if (address == MAP_FAILED)
+            return Error::from_errno("cannot map the followed-process bitmap");
+        words_ = static_cast<std::uint64_t*>(address);
+        return {};
+    }
+    [[nodiscard]] bool mapped() const { return words_ != nullptr; }
+    bool set(std::uint32_t tgid)
+    {
+        if (tgid / 64 >= bytes_ / sizeof(std::uint64_t))
+            return false;
+        __atomic_fetch_or(&words_[tgid / 64], std::uint64_t{1} << (tgid % 64), __ATOMIC_SEQ_CST);
+        return true;
+    }
+    [[nodiscard]] std::size_t count() const
+    {
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < bytes_ / sizeof(std::uint64_t); ++i)
+            total += static_cast<std::size_t>(std::popcount(__atomic_load_n(&words_[i], __ATOMIC_RELAXED)));
+        return total;
+    }
+
+private:
+    std::uint64_t* words_ = nullptr;
+    std::size_t bytes_ = 0;
+};
+
+// Words of the followed bitmap: one bit per possible pid.
+std::uint32_t followed_words()
+{
+    std::uint64_t pid_max = 4194304;  // the most PID_MAX_LIMIT allows on 64-bit
+    std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+    return static_cast<std::uint32_t>((pid_max + 63) / 64);
+}
+
 struct Tracer::Impl {
     SkeletonPtr<zc_syscalls> syscalls{nullptr, nullptr};
     SkeletonPtr<zc_sched> sched{nullptr, nullptr};
@@ -256,6 +308,7 @@ struct Tracer::Impl {
     AttachedPrograms attached;
     double attach_seconds = 0;
     UniqueFd stats;
+    FollowedBits followed;  // trace mode
 
     Result<PageSummary> read_pages() const;
     Result<std::vector<ProcessCounters>> read_processes() const;
@@ -344,6 +397,7 @@ void set_mode(Skel& skel, const TraceTarget* trace)
     skel.rodata->trace_mode = trace != nullptr;
     skel.rodata->target_cgroup_id = trace ? trace->cgroup_id : 0;
     skel.rodata->target_cgroup_level = trace ? trace->cgroup_level : 0;
+    skel.rodata->max_followed = trace ? trace->max_procs : 0;
 }
 
 Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
@@ -367,10 +421,17 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
             s.rodata->read_syscall_nrs[i] = read_nrs[i];
+        s.rodata->exec_syscall_nrs[0] = SYS_execve;
+        s.rodata->exec_syscall_nrs[1] = SYS_execveat;
         set_mode(s, trace);
-        if (trace && (bpf_map__set_max_entries(s.maps.children, trace->max_procs) ||
+        if (trace && (bpf_map__set_max_entries(s.maps.followed, followed_words()) ||
                       bpf_map__set_max_entries(s.maps.procs, trace->max_procs)))
             return Error::from_errno("cannot size the process maps");
+        // One program per syscall in trace mode: calls are counted at exit.
+        if (trace) {
+            bpf_program__set_autoload(s.progs.sys_enter_btf, false);
+            bpf_program__set_autoload(s.progs.sys_enter_raw, false);
+        }
         return {};
     });
     if (!syscalls)
@@ -381,14 +442,18 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
     const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
     const int procs_fd = bpf_map__fd(impl->syscalls->maps.procs);
-    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs) -> Result<void> {
+    const int followed_fd = bpf_map__fd(impl->syscalls->maps.followed);
+    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs,
+                          bpf_map* followed) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
-            bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd))
+            bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd) ||
+            bpf_map__reuse_fd(followed, followed_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
         return {};
     };
-#define ZC_SHARE(skel) \
-    (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight, (skel).maps.procs))
+#define ZC_SHARE(skel)                                                                                        \
+    (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
+                                       (skel).maps.procs, (skel).maps.followed))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
@@ -465,11 +530,12 @@ Result<void> Tracer::track(pid_t pid, zc_role role)
 
 Result<void> Tracer::follow(pid_t pid)
 {
-    const std::uint32_t key = static_cast<std::uint32_t>(pid);
-    const std::uint32_t role = ZC_ROLE_SENDER;
-    if (bpf_map__update_elem(impl_->syscalls->maps.children, &key, sizeof key, &role, sizeof role, BPF_ANY) != 0)
-        return Error::from_errno("cannot follow pid " + std::to_string(pid) +
-                                 (errno == E2BIG ? " (--max-procs processes are followed already)" : ""));
+    if (!impl_->followed.mapped()) {
+        if (auto mapped = impl_->followed.map(impl_->syscalls->maps.followed); !mapped)
+            return mapped;
+    }
+    if (!impl_->followed.set(static_cast<std::uint32_t>(pid)))
+        return Error{0, "cannot follow pid " + std::to_string(pid) + ": above the kernel's pid_max"};
     return {};
 }
 
@@ -573,10 +639,7 @@ Result<std::size_t> Tracer::sender_sockets() const
 
 Result<std::size_t> Tracer::followed_count() const
 {
-    auto keys = map_keys<std::uint32_t>(impl_->syscalls->maps.children, "the followed processes");
-    if (!keys)
-        return keys.error();
-    return keys->size();
+    return impl_->followed.mapped() ? impl_->followed.count() : 0;
 }
 
 Result<std::vector<std::uint32_t>> Tracer::process_ids() const
