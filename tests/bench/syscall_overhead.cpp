@@ -32,18 +32,24 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kRepetitions = 7;
 
-// The loop itself: the fastest of kRepetitions runs, in ns per call.
-double time_getppid(long calls)
+struct Timing {
+    double best = -1;  // the fastest of the repetitions, ns per call
+    double mean = -1;  // over all of them: what windows of bpf_stats cost on average
+};
+
+// The loop itself, kRepetitions times.
+Timing time_getppid(long calls)
 {
-    double best = 1e18;
+    Timing timing{1e18, 0};
     for (int repetition = 0; repetition < kRepetitions; ++repetition) {
         const auto start = Clock::now();
         for (long i = 0; i < calls; ++i)
             ::syscall(SYS_getppid);
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
-        best = std::min(best, ns / static_cast<double>(calls));
+        timing.best = std::min(timing.best, ns / static_cast<double>(calls));
+        timing.mean += ns / static_cast<double>(calls) / kRepetitions;
     }
-    return best;
+    return timing;
 }
 
 struct Child {
@@ -89,7 +95,7 @@ std::string read_all(int fd)
 
 // The loop in a child of its own, so each mode times a process that is
 // traced, or not, from its first syscall.
-std::optional<double> loop_in(const std::vector<std::string>& launcher, const std::string& self, long calls)
+Timing loop_in(const std::vector<std::string>& launcher, const std::string& self, long calls)
 {
     std::vector<std::string> args = launcher;
     // bpftrace -c takes the command as one string, which it splits itself.
@@ -104,10 +110,11 @@ std::optional<double> loop_in(const std::vector<std::string>& launcher, const st
     const std::string out = read_all(child.out);
     int status = 0;
     ::waitpid(child.pid, &status, 0);
-    const auto at = out.find("ns_per_call=");
-    if (at == std::string::npos)
-        return std::nullopt;
-    return std::strtod(out.c_str() + at + 12, nullptr);
+    const auto best = out.find("ns_per_call=");
+    const auto mean = out.find("mean=");
+    if (best == std::string::npos || mean == std::string::npos)
+        return {};
+    return {std::strtod(out.c_str() + best + 12, nullptr), std::strtod(out.c_str() + mean + 5, nullptr)};
 }
 
 // A process that does nothing, for the tracers to follow while the loop runs
@@ -179,7 +186,8 @@ std::string bpftrace_script(const std::string& pid_filter)
 int main(int argc, char** argv)
 {
     if (argc == 3 && std::string(argv[1]) == "--loop") {
-        std::printf("ns_per_call=%.2f\n", time_getppid(std::atol(argv[2])));
+        const Timing timing = time_getppid(std::atol(argv[2]));
+        std::printf("ns_per_call=%.2f mean=%.2f\n", timing.best, timing.mean);
         return 0;
     }
     const long calls = argc > 1 ? std::atol(argv[1]) : 2000000;
@@ -197,17 +205,17 @@ int main(int argc, char** argv)
     const std::string zctrace = ZCTRACE_BINARY;
     const std::string bpftrace = "/usr/bin/bpftrace";
 
-    const double untraced = loop_in({}, binary, calls).value_or(-1);
+    const Timing untraced = loop_in({}, binary, calls);
 
-    double floor = -1, floor_with_stats = -1;
+    Timing floor, floor_with_stats;
     if (auto empty = zctrace::EmptyProbes::attach()) {
-        floor = loop_in({}, binary, calls).value_or(-1);
+        floor = loop_in({}, binary, calls);
         // bpf_stats (which zctrace keeps on while it runs, for its own cost)
         // times every program run on the host.
         union bpf_attr attr {};
         attr.enable_stats.type = BPF_STATS_RUN_TIME;
         const int stats = static_cast<int>(::syscall(SYS_bpf, BPF_ENABLE_STATS, &attr, sizeof attr));
-        floor_with_stats = loop_in({}, binary, calls).value_or(-1);
+        floor_with_stats = loop_in({}, binary, calls);
         if (stats >= 0)
             ::close(stats);
     } else {
@@ -217,38 +225,36 @@ int main(int argc, char** argv)
     // zctrace following an idle process: the loop beside it is not traced.
     const pid_t idle = start_idle();
     pid_t tracer = start_tracer({zctrace, "trace", "--pid", std::to_string(idle), "-o", "/tmp"}, "attached");
-    const double zctrace_others = loop_in({}, binary, calls).value_or(-1);
+    const Timing zctrace_others = loop_in({}, binary, calls);
     stop(tracer);
-    const double zctrace_traced =
-        loop_in({zctrace, "trace", "-o", "/tmp", "--"}, binary, calls).value_or(-1);
+    const Timing zctrace_traced =
+        loop_in({zctrace, "trace", "-o", "/tmp", "--"}, binary, calls);
 
     tracer = start_tracer({bpftrace, "-e", bpftrace_script("pid == " + std::to_string(idle))}, "Attaching");
-    const double bpftrace_others = loop_in({}, binary, calls).value_or(-1);
+    const Timing bpftrace_others = loop_in({}, binary, calls);
     stop(tracer);
     stop(idle, SIGKILL);
-    const double bpftrace_traced =
-        loop_in({bpftrace, "-e", bpftrace_script("pid == cpid"), "-c"}, binary, calls).value_or(-1);
+    const Timing bpftrace_traced =
+        loop_in({bpftrace, "-e", bpftrace_script("pid == cpid"), "-c"}, binary, calls);
 
-    std::printf("getppid(), best of %d x %ld calls, ns per call:\n", kRepetitions, calls);
-    std::printf("  untraced                                   %8.1f\n", untraced);
-    std::printf("  empty programs on zctrace's hooks (floor)  %8.1f  (+%.1f)\n", floor, floor - untraced);
-    std::printf("  the same with bpf_stats on                 %8.1f  (+%.1f)\n", floor_with_stats,
-                floor_with_stats - untraced);
-    std::printf("  beside zctrace trace --pid <other>         %8.1f  (+%.1f; floor +%.1f)\n", zctrace_others,
-                zctrace_others - untraced, zctrace_others - floor);
-    std::printf("  beside bpftrace, pid filter on <other>     %8.1f  (+%.1f)\n", bpftrace_others,
-                bpftrace_others - untraced);
-    std::printf("  traced by zctrace trace                    %8.1f  (+%.1f)\n", zctrace_traced,
-                zctrace_traced - untraced);
-    std::printf("  traced by bpftrace (count by id, pid filter) %6.1f  (+%.1f)\n", bpftrace_traced,
-                bpftrace_traced - untraced);
-    const double zctrace_added = zctrace_traced - untraced;
-    const double bpftrace_added = bpftrace_traced - untraced;
-    const bool half = zctrace_added <= bpftrace_added / 2;
-    const bool near_floor = zctrace_others - floor <= 25;
-    std::printf("targets: traced cost at most half of bpftrace's: %s (%.1f vs %.1f)\n", half ? "met" : "NOT met",
-                zctrace_added, bpftrace_added);
-    std::printf("         others pay at most floor + 25 ns:         %s (floor +%.1f)\n", near_floor ? "met" : "NOT met",
-                zctrace_others - floor);
+    std::printf("getppid(), %d x %ld calls, ns per call (best, mean) and added to untraced:\n", kRepetitions, calls);
+    const auto row = [&](const char* what, const Timing& t) {
+        std::printf("  %-44s %7.1f %7.1f   +%6.1f +%6.1f\n", what, t.best, t.mean, t.best - untraced.best,
+                    t.mean - untraced.mean);
+    };
+    row("untraced", untraced);
+    row("empty programs on zctrace's hooks (floor)", floor);
+    row("the same with bpf_stats on", floor_with_stats);
+    row("beside zctrace trace --pid <other>", zctrace_others);
+    row("beside bpftrace, pid filter on <other>", bpftrace_others);
+    row("traced by zctrace trace", zctrace_traced);
+    row("traced by bpftrace (count by id, pid filter)", bpftrace_traced);
+    const double zctrace_added = zctrace_traced.mean - untraced.mean;
+    const double bpftrace_added = bpftrace_traced.mean - untraced.mean;
+    const double over_floor = zctrace_others.mean - floor.mean;
+    std::printf("targets (means): traced cost at most half of bpftrace's: %s (%.1f vs %.1f)\n",
+                zctrace_added <= bpftrace_added / 2 ? "met" : "NOT met", zctrace_added, bpftrace_added);
+    std::printf("                 others pay at most floor + 25 ns:       %s (floor +%.1f)\n",
+                over_floor <= 25 ? "met" : "NOT met", over_floor);
     return 0;
 }

@@ -113,6 +113,7 @@ const std::vector<Command> kCommands = {
       {"-d, --duration DURATION", "none: until the command or the pids exit, or Ctrl-C"},
       {"--max-procs N", "4096"},
       {"--interval DURATION", "none"},
+      {"--bpf-stats MODE", "windows"},
       kOut,
       kFormat,
       kJson,

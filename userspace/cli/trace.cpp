@@ -38,6 +38,7 @@ struct TraceOptions {
     std::string out = "reports";
     std::string format = "text";
     std::uint64_t max_procs = 4096;
+    std::string bpf_stats = "windows";
     bool strict = false;
 };
 
@@ -85,6 +86,7 @@ int run_trace(const TraceOptions& options)
     spec.cgroup = options.cgroup;
     spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
+    spec.bpf_stats_always = options.bpf_stats == "always";
 
     // Bad targets are bad input whatever the privileges.
     if (auto checked = check_pids(spec.pids); !checked)
@@ -179,6 +181,12 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
                       "and the report says how many (default 4096)")
         ->option_text("N")
         ->check(count_validator());
+    trace->add_option("--bpf-stats", options->bpf_stats,
+                      "zctrace's own cost: always (bpf_stats on for the whole trace: exact, but every process on the "
+                      "host pays +80 ns or so per syscall meanwhile) or windows (the first 250 ms, then 50 ms in "
+                      "every second, scaled to the trace: a burst between windows is missed) (default windows)")
+        ->option_text("MODE")
+        ->check(one_of({"always", "windows"}));
     add_out_option(*trace, options->out, "directory for trace.json");
     trace->add_option("--interval", options->interval,
                       "every DURATION, e.g. 1s: a live line on stderr (text), or a trace_sample line (ndjson); at "

@@ -118,8 +118,15 @@ std::string render_trace(const TraceReport& report, std::size_t width)
     const Overhead& o = report.overhead;
     // bpf_stats counts every run, for every process on the host: the filter
     // that turns the others away is part of zctrace's cost too.
-    out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included), " +
-                    format_fixed(o.ns_per_event, 0) + " ns each" +
+    const OverheadSampling& sampled = report.overhead_sampling;
+    const std::string windows =
+        sampled.sampled_fraction < 0.999
+            ? " while bpf_stats was on (" + format_fixed(sampled.bpf_stats_seconds, 2) + " s of " +
+                  format_fixed(sampled.traced_seconds, 2) + " s; about " + std::to_string(sampled.estimated_events) +
+                  " over the trace)"
+            : std::string();
+    out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included)" + windows +
+                    ", " + format_fixed(o.ns_per_event, 0) + " ns each" +
                     (o.share_of_workload_cpu > 0 ? ", as much CPU as " + format_fixed(o.share_of_workload_cpu * 100) +
                                                        "% of the traced processes' own"
                                                  : std::string()) +

@@ -166,6 +166,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceSample, schema_version, seq
                                                 page_cache_misses, processes, bytes_sent_per_second,
                                                 cpu_copy_bytes_per_second, syscalls_per_second)
 
+// zctrace's cost over a long trace comes from bpf_stats windows: runs and
+// run time are measured while it is on, and scaled to the whole trace.
+struct OverheadSampling {
+    double bpf_stats_seconds = 0;  // how long bpf_stats was on
+    double traced_seconds = 0;
+    double sampled_fraction = 1;   // the first over the second
+    std::uint64_t estimated_bpf_run_ns = 0;  // overhead.bpf_run_ns / sampled_fraction
+    std::uint64_t estimated_events = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OverheadSampling, bpf_stats_seconds, traced_seconds, sampled_fraction,
+                                                estimated_bpf_run_ns, estimated_events)
+
 struct TraceReport {
     std::string kind = kTraceKind;
     int schema_version = kTraceSchemaVersion;
@@ -190,11 +202,13 @@ struct TraceReport {
     TraceLimits limits;
     std::string cpu_seconds_from;
     std::vector<ProbeUse> probes;
-    Overhead overhead;
+    Overhead overhead;  // as bpf_stats measured it, in its windows
+    OverheadSampling overhead_sampling;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
                                                 seconds, ended_by, command_exit, headline, verdict, flows, findings,
                                                 unattributed, totals, syscall_bytes, devices, sockets, tcp_counters,
-                                                processes, limits, cpu_seconds_from, probes, overhead)
+                                                processes, limits, cpu_seconds_from, probes, overhead,
+                                                overhead_sampling)
 
 }  // namespace zctrace

@@ -24,6 +24,9 @@ struct TraceSpec {
     std::string cgroup;                // every task in this cgroup v2 directory and below
     double duration_seconds = 0;       // 0: until the command or the pids exit, or Ctrl-C
     std::uint32_t max_procs = 4096;
+    // bpf_stats for the whole trace (exact cost, paid by every process on
+    // the host), or in windows (the default).
+    bool bpf_stats_always = false;
 };
 
 // A cgroup v2 directory, resolved before anything is attached.
@@ -67,6 +70,9 @@ struct TraceObservation {
     std::string cpu_seconds_from;
     // How the host's TCP counters changed (every socket of this namespace).
     TcpCounters tcp_counters;
+    // How long bpf_stats was on: the whole trace when it is short, else the
+    // first 250 ms and then a window of 50 ms in every second.
+    double bpf_stats_seconds = 0;
 };
 
 struct TraceHooks {

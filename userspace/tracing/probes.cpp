@@ -648,6 +648,23 @@ Result<std::vector<std::uint32_t>> Tracer::process_ids() const
 }
 
 std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
+
+Result<void> Tracer::set_bpf_stats(bool on)
+{
+    if (!on) {
+        impl_->stats.reset();
+        return {};
+    }
+    if (impl_->stats.get() >= 0)
+        return {};
+    auto stats = enable_bpf_stats();
+    if (!stats)
+        return stats.error();
+    impl_->stats = std::move(stats.value());
+    return {};
+}
+
+bool Tracer::bpf_stats_on() const { return impl_->stats.get() >= 0; }
 const std::vector<AttachedProbe>& Tracer::probes() const { return impl_->attached.probes; }
 double Tracer::attach_seconds() const { return impl_->attach_seconds; }
 

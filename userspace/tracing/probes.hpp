@@ -140,6 +140,11 @@ public:
     [[nodiscard]] std::vector<ProgramStats> program_stats() const;
     [[nodiscard]] const std::vector<AttachedProbe>& probes() const;
     [[nodiscard]] double attach_seconds() const;
+    // bpf_stats times every BPF program run on the host while it is on,
+    // which every process pays for. A long trace keeps it on in windows
+    // only (program_stats() then covers the windows).
+    Result<void> set_bpf_stats(bool on);
+    [[nodiscard]] bool bpf_stats_on() const;
 
 private:
     struct Impl;
