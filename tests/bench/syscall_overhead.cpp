@@ -57,8 +57,9 @@ struct Child {
     int out = -1;  // the child's stdout
 };
 
-// Starts argv with stdout on a pipe; stderr goes to /dev/null unless `quiet` is false.
-Child spawn(const std::vector<std::string>& args, bool quiet = true)
+// Starts argv with stdout on a pipe; stderr goes to /dev/null, or (tracers,
+// whose readiness it says) to the same pipe.
+Child spawn(const std::vector<std::string>& args, bool stderr_too = false)
 {
     int pipe_fds[2];
     if (::pipe(pipe_fds) != 0)
@@ -66,7 +67,9 @@ Child spawn(const std::vector<std::string>& args, bool quiet = true)
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::dup2(pipe_fds[1], STDOUT_FILENO);
-        if (quiet) {
+        if (stderr_too) {
+            ::dup2(pipe_fds[1], STDERR_FILENO);
+        } else {
             const int null = ::open("/dev/null", O_WRONLY);
             ::dup2(null, STDERR_FILENO);
         }
@@ -133,22 +136,9 @@ pid_t start_idle()
 // one second for bpftrace, which prints "Attaching N probes...").
 pid_t start_tracer(const std::vector<std::string>& args, const std::string& ready)
 {
-    int pipe_fds[2];
-    if (::pipe(pipe_fds) != 0)
-        return -1;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(pipe_fds[1], STDERR_FILENO);
-        ::dup2(pipe_fds[1], STDOUT_FILENO);
-        ::close(pipe_fds[0]);
-        std::vector<char*> argv;
-        for (const std::string& arg : args)
-            argv.push_back(const_cast<char*>(arg.c_str()));
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(pipe_fds[1]);
+    const Child tracer = spawn(args, true);
+    const int pipe_fds[1] = {tracer.out};
+    const pid_t pid = tracer.pid;
     std::string seen;
     char buffer[512];
     const auto deadline = Clock::now() + std::chrono::seconds(30);

@@ -175,26 +175,39 @@ bool within_noise(const Report& a, const Report& b, const std::string& metric, c
     return spread > 0 && std::fabs(delta.get<double>()) <= spread;
 }
 
+// Every path either side has.
+std::set<std::string> paths_of(const Leaves& left, const Leaves& right)
+{
+    std::set<std::string> paths;
+    for (const Leaves* leaves : {&left, &right})
+        for (const auto& [path, value] : *leaves)
+            paths.insert(path);
+    return paths;
+}
+
+// One metric of both sides: null where a side lacks it, with its delta and ratio.
+MetricDiff metric_at(const Leaves& left, const Leaves& right, const std::string& path, bool headline)
+{
+    auto value_in = [&](const Leaves& leaves) {
+        const auto found = leaves.find(path);
+        return found == leaves.end() ? json(nullptr) : found->second;
+    };
+    MetricDiff metric{path, value_in(left), value_in(right), {}, {}, headline};
+    metric.delta = delta_of(metric.a, metric.b);
+    metric.ratio = ratio_of(metric.a, metric.b);
+    return metric;
+}
+
 std::vector<MetricDiff> diff_metrics(const Report& a, const Report& b)
 {
     const Leaves left = leaves_of(a);
     const Leaves right = leaves_of(b);
-    std::set<std::string> paths;
-    for (const auto& [path, value] : left)
-        paths.insert(path);
-    for (const auto& [path, value] : right)
-        paths.insert(path);
-    auto value_in = [](const Leaves& leaves, const std::string& path) {
-        const auto found = leaves.find(path);
-        return found == leaves.end() ? json(nullptr) : found->second;
-    };
+    const std::set<std::string> paths = paths_of(left, right);
 
     std::vector<MetricDiff> metrics;
     std::set<std::string> headline;
     auto make = [&](const std::string& path, bool is_headline) {
-        MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, is_headline};
-        metric.delta = delta_of(metric.a, metric.b);
-        metric.ratio = ratio_of(metric.a, metric.b);
+        MetricDiff metric = metric_at(left, right, path, is_headline);
         metric.within_noise = within_noise(a, b, path, metric.delta);
         return metric;
     };
@@ -675,34 +688,17 @@ ReportDiff diff_traces(const TraceReport& a, const TraceReport& b, std::string a
 
     const Leaves left = trace_leaves(a);
     const Leaves right = trace_leaves(b);
-    std::set<std::string> paths;
-    for (const auto& [path, value] : left)
-        paths.insert(path);
-    for (const auto& [path, value] : right)
-        paths.insert(path);
-    auto value_in = [](const Leaves& leaves, const std::string& path) {
-        const auto found = leaves.find(path);
-        return found == leaves.end() ? json(nullptr) : found->second;
-    };
-    std::vector<MetricDiff> rest;
+    const std::set<std::string> paths = paths_of(left, right);
     for (const char* pattern : kTraceHeadline)
         for (const std::string& path : paths)
-            if (matches_headline(path, pattern)) {
-                MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, true};
-                metric.delta = delta_of(metric.a, metric.b);
-                metric.ratio = ratio_of(metric.a, metric.b);
-                diff.metrics.push_back(std::move(metric));
-            }
+            if (matches_headline(path, pattern))
+                diff.metrics.push_back(metric_at(left, right, path, true));
     for (const std::string& path : paths) {
         bool is_headline = false;
         for (const char* pattern : kTraceHeadline)
             is_headline = is_headline || matches_headline(path, pattern);
-        if (is_headline)
-            continue;
-        MetricDiff metric{path, value_in(left, path), value_in(right, path), {}, {}, false};
-        metric.delta = delta_of(metric.a, metric.b);
-        metric.ratio = ratio_of(metric.a, metric.b);
-        diff.metrics.push_back(std::move(metric));
+        if (!is_headline)
+            diff.metrics.push_back(metric_at(left, right, path, false));
     }
 
     // Each flow, as a check against its row: copies per byte, expected and measured.
