@@ -445,6 +445,34 @@ TEST(TraceCgroup, FollowsTasksThatJoinLaterAndNothingOutside)
     EXPECT_TRUE(report.at("totals").at("cpu_seconds").is_number());
 }
 
+// Two thousand short-lived children: every one is followed and counted, and
+// the text lists the busiest ten; with a cap of 500 the rest are named as not
+// followed.
+TEST(TraceCommand, ThousandsOfChildrenAreFollowedUpToTheCap)
+{
+    REQUIRE_ROOT();
+    TempDir out;
+    const std::vector<std::string> command = {"--", "/bin/sh", "-c", "i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done"};
+    std::vector<std::string> args = {"trace", "-o", out.path().string()};
+    args.insert(args.end(), command.begin(), command.end());
+    const Finished all = run(args);
+    ASSERT_EQ(all.status, 0) << all.err;
+    json report = read_json(out.path() / "trace.json");
+    EXPECT_EQ(report.at("limits").at("forks_not_followed"), 0);
+    EXPECT_EQ(report.at("limits").at("procs_not_counted"), 0);
+    EXPECT_EQ(report.at("processes").size(), 2001u);  // the shell and its 2000 children
+    EXPECT_NE(all.out.find("... and 1991 more in trace.json"), std::string::npos) << all.out;
+
+    args = {"trace", "--max-procs", "500", "-o", out.path().string()};
+    args.insert(args.end(), command.begin(), command.end());
+    const Finished capped = run(args);
+    ASSERT_EQ(capped.status, 0) << capped.err;
+    report = read_json(out.path() / "trace.json");
+    EXPECT_GT(report.at("limits").at("procs_not_counted").get<int>(), 0);
+    EXPECT_LE(report.at("processes").size(), 500u);
+    EXPECT_NE(capped.out.find("the --max-procs cap (500) was hit"), std::string::npos) << capped.out;
+}
+
 TEST(TraceBadInput, TargetsThatCannotBeTracedExitTwo)
 {
     REQUIRE_ROOT();
