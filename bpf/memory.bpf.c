@@ -78,20 +78,12 @@ static __always_inline void on_fault(bool user, unsigned long address, unsigned 
 	count_fault(user ? &totals->user_faults : &totals->kernel_faults, error_code);
 	if (trace_mode) {
 		struct zc_proc_stats *proc = current_proc();
-		__u32 tid = current_tid();
-		struct zc_inflight *call;
 
 		if (proc)
 			ZC_PROC_ADD(proc, page_faults, 1);
 		/* sys_exit clears it with the rest of the syscall's flags */
-		call = user ? NULL : bpf_map_lookup_elem(&inflight, &tid);
-		if (call) {
-			call->flags |= ZC_INFLIGHT_KERNEL_FAULT;
-		} else if (!user) {
-			struct zc_inflight fresh = { .flags = ZC_INFLIGHT_KERNEL_FAULT };
-
-			bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
-		}
+		if (!user)
+			flag_syscall(ZC_INFLIGHT_KERNEL_FAULT);
 	}
 	if (address - ZC_PAYLOAD_BUFFER_BASE < buffer_bytes)
 		count_fault(&totals->buffer_faults, error_code);
@@ -191,20 +183,11 @@ static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 fir
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
-	struct zc_inflight *call;
-	__u32 tid = current_tid();
 	__u64 pages;
 
 	/* Any file: this tells syscalls.bpf.c that the read() in flight copies
 	 * out of the page cache rather than from a pipe or a socket. */
-	call = bpf_map_lookup_elem(&inflight, &tid);
-	if (call) {
-		call->flags |= ZC_INFLIGHT_READ_PAGE_CACHE;
-	} else {
-		struct zc_inflight fresh = { .flags = ZC_INFLIGHT_READ_PAGE_CACHE };
-
-		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
-	}
+	flag_syscall(ZC_INFLIGHT_READ_PAGE_CACHE);
 	if (!is_target(ino, dev))
 		return;
 	totals = totals_of(&memory_totals);

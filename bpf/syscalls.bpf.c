@@ -43,9 +43,24 @@ struct {
 	__type(value, __u64);
 } syscall_bytes SEC(".maps");
 
+/* Syscall numbers at or above ZC_SYSCALL_SLOTS share the last slot. */
+static __always_inline __u32 syscall_slot(long nr)
+{
+	return nr >= 0 && nr < ZC_SYSCALL_SLOTS ? nr : ZC_SYSCALL_SLOTS - 1;
+}
+
+static __always_inline void count_syscall(long nr)
+{
+	__u32 slot = syscall_slot(nr);
+	__u64 *count = bpf_map_lookup_elem(&syscall_counts, &slot);
+
+	if (count)
+		(*count)++;
+}
+
 static __always_inline void add_syscall_bytes(long nr, enum zc_byte_kind kind, long bytes)
 {
-	__u32 slot = (nr >= 0 && nr < ZC_SYSCALL_SLOTS ? nr : ZC_SYSCALL_SLOTS - 1) * ZC_BYTE_KINDS + kind;
+	__u32 slot = syscall_slot(nr) * ZC_BYTE_KINDS + kind;
 	__u64 *total = bpf_map_lookup_elem(&syscall_bytes, &slot);
 
 	if (total)
@@ -92,11 +107,7 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 
 	/* The hottest program of all: it only counts. Entries are not
 	 * totalled separately; userspace sums syscall_counts. */
-	__u32 slot = id >= 0 && id < ZC_SYSCALL_SLOTS ? id : ZC_SYSCALL_SLOTS - 1;
-	__u64 *count = bpf_map_lookup_elem(&syscall_counts, &slot);
-
-	if (count)
-		(*count)++;
+	count_syscall(id);
 	return NULL;
 }
 
@@ -146,6 +157,7 @@ static __always_inline void on_sys_exit(long nr, long ret)
 {
 	struct zc_tracking *state = tracking_state();
 	struct zc_syscall_totals *totals;
+	struct zc_proc_stats *proc = NULL;
 	struct zc_inflight *entry;
 	__u32 tid;
 
@@ -160,12 +172,8 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	 * task on the host pays to one program per syscall: calls are counted
 	 * on their way out (an exit_group, which never returns, is not). */
 	if (trace_mode) {
-		__u32 slot = nr >= 0 && nr < ZC_SYSCALL_SLOTS ? nr : ZC_SYSCALL_SLOTS - 1;
-		__u64 *count = bpf_map_lookup_elem(&syscall_counts, &slot);
-		struct zc_proc_stats *proc = current_proc();
-
-		if (count)
-			(*count)++;
+		count_syscall(nr);
+		proc = current_proc();
 		if (proc)
 			ZC_PROC_ADD(proc, syscalls, 1);
 		if (proc && ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]))
@@ -178,7 +186,7 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	/* io_uring_enter returns requests, not bytes: its sends are not
 	 * attributed here (426 on every architecture since 5.1). */
 	if (ret > 0 && nr != 426)
-		attribute_return(totals, proc_of(current_tgid(), false), entry->flags, nr, ret);
+		attribute_return(totals, proc, entry->flags, nr, ret);
 	entry->flags = 0;
 }
 
@@ -232,14 +240,13 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 	if (!role)
 		return;
 	if (trace_mode) {
-		__u32 word = child_tgid / 64;
-		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
+		__u64 *bits = followed_word(child_tgid);
 
 		if (!bits || state->children >= max_followed) {
 			__sync_fetch_and_add(&state->forks_not_followed, 1);
 			return;
 		}
-		__sync_fetch_and_or(bits, 1ULL << (child_tgid & 63));
+		__sync_fetch_and_or(bits, followed_bit(child_tgid));
 		__sync_fetch_and_add(&state->children, 1);
 		totals = totals_of(&syscall_totals);
 		if (totals)
@@ -284,9 +291,8 @@ static __always_inline void on_exit(__u32 tgid, bool group_dead)
 	if (proc)
 		proc->exited = 1;
 	if (trace_mode) {
-		__u32 word = tgid / 64;
-		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
-		__u64 bit = 1ULL << (tgid & 63);
+		__u64 *bits = followed_word(tgid);
+		__u64 bit = followed_bit(tgid);
 
 		if (bits && (__sync_fetch_and_and(bits, ~bit) & bit) && state->children)
 			__sync_fetch_and_add(&state->children, -1);

@@ -55,6 +55,19 @@ struct {
 	__type(value, __u64);
 } followed SEC(".maps");
 
+/* The word of `followed` that holds tgid's bit, and the bit. */
+static __always_inline __u64 *followed_word(__u32 tgid)
+{
+	__u32 word = tgid / 64;
+
+	return bpf_map_lookup_elem(&followed, &word);
+}
+
+static __always_inline __u64 followed_bit(__u32 tgid)
+{
+	return 1ULL << (tgid & 63);
+}
+
 /* trace mode: tgid -> what that process did. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -83,6 +96,22 @@ static __always_inline __u32 current_tid(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
+/* Marks the syscall in flight on this thread (its exit reads the flags),
+ * creating the thread's entry the first time. */
+static __always_inline void flag_syscall(__u32 flags)
+{
+	__u32 tid = current_tid();
+	struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (call) {
+		call->flags |= flags;
+	} else {
+		struct zc_inflight fresh = { .flags = flags };
+
+		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
+	}
+}
+
 static __always_inline struct zc_tracking *tracking_state(void)
 {
 	__u32 zero = 0;
@@ -99,10 +128,9 @@ static __always_inline __u32 role_of(const struct zc_tracking *state, __u32 tgid
 	if (!tgid)
 		return 0;
 	if (trace_mode) {
-		__u32 word = tgid / 64;
-		__u64 *bits = bpf_map_lookup_elem(&followed, &word);
+		__u64 *bits = followed_word(tgid);
 
-		return bits && ((*bits >> (tgid & 63)) & 1) ? ZC_ROLE_SENDER : 0;
+		return bits && (*bits & followed_bit(tgid)) ? ZC_ROLE_SENDER : 0;
 	}
 	if (tgid == state->sender_tgid)
 		return ZC_ROLE_SENDER;
