@@ -466,8 +466,9 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
         process.pid = counters.tgid;
         process.exited = counters.stats.exited != 0;
         process.comm.assign(counters.stats.comm, strnlen(counters.stats.comm, sizeof counters.stats.comm));
+        // The probes' comm: taken at the first event and again at each exec,
+        // so it is never older than what /proc said.
         if (auto identity = observation.identities.find(counters.tgid); identity != observation.identities.end()) {
-            process.comm = identity->second.comm;
             process.cmdline = identity->second.cmdline;
             process.ppid = static_cast<std::uint32_t>(identity->second.ppid);
             for (pid_t ns_pid : identity->second.ns_pids)

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kPoll = std::chrono::milliseconds(20);
-// /proc is read for new processes this often: each read is one bpf() call
-// per traced process, which zctrace itself pays, not the target.
+// The probes' process list is read this often (one bpf() call per traced
+// process, which zctrace pays, not the target) for processes new to /proc.
 constexpr auto kIdentityEvery = std::chrono::milliseconds(200);
 constexpr unsigned kPfKthread = 0x00200000;  // include/linux/sched.h
 // bpf_stats costs every BPF program run on the host two clock reads (+75 to
@@ -211,15 +211,35 @@ Result<void> follow_tree(Tracer& tracer, pid_t pid, std::set<pid_t>& seen)
     return {};
 }
 
-void remember_identities(const Tracer& tracer, TraceObservation& observation)
+// utime + stime of pid in seconds (its own threads, not its children).
+std::optional<double> process_cpu_seconds(pid_t pid)
 {
-    auto tgids = tracer.process_ids();
-    if (!tgids)
+    const std::vector<std::string> fields = stat_fields(pid);
+    if (fields.size() <= 12)  // proc(5) fields 14 and 15: utime, stime
+        return std::nullopt;
+    return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// /proc is read in full once per process, and again only when the probes
+// saw it exec (its comm changed): a server's thousands of workers are not
+// re-read every 200 ms. --pid keeps each one's CPU time current, which
+// costs one read of its stat.
+void remember_identities(const Tracer& tracer, TraceObservation& observation, bool track_cpu)
+{
+    auto processes = tracer.processes();
+    if (!processes)
         return;
-    for (std::uint32_t tgid : *tgids) {
-        // Refreshed while alive: a process that execs changes its comm.
-        if (auto identity = read_identity(static_cast<pid_t>(tgid)))
-            observation.identities[tgid] = std::move(*identity);
+    for (const ProcessCounters& process : *processes) {
+        const pid_t pid = static_cast<pid_t>(process.tgid);
+        const std::string comm(process.stats.comm, strnlen(process.stats.comm, sizeof process.stats.comm));
+        auto known = observation.identities.find(process.tgid);
+        if (known == observation.identities.end() || known->second.comm != comm) {
+            if (auto identity = read_identity(pid))
+                observation.identities[process.tgid] = std::move(*identity);
+        } else if (track_cpu && !process.stats.exited) {
+            if (const auto cpu = process_cpu_seconds(pid))
+                known->second.cpu_seconds = *cpu;
+        }
     }
 }
 
@@ -249,10 +269,7 @@ std::optional<ProcessIdentity> read_identity(pid_t pid)
         identity.ns_pids.push_back(ns_pid);
     const std::string ppid = status_value(status, "PPid");
     identity.ppid = ppid.empty() ? 0 : static_cast<pid_t>(std::stol(ppid));
-    const std::vector<std::string> fields = stat_fields(pid);
-    if (fields.size() > 12)  // proc(5) fields 14 and 15: utime, stime
-        identity.cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) /
-                               static_cast<double>(::sysconf(_SC_CLK_TCK));
+    identity.cpu_seconds = process_cpu_seconds(pid).value_or(0);
     const std::string cmdline = read_small_file(base + "/cmdline");
     for (std::size_t start = 0; start < cmdline.size();) {
         const auto end = cmdline.find('\0', start);
@@ -367,7 +384,6 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         hooks.on_attached(tracer);
     auto tcp_before = read_tcp_counters();
 
-    std::vector<pid_t> roots;
     pid_t command = 0;
     if (!spec.command.empty()) {
         auto started = start_command(spec.command, tracer);
@@ -381,7 +397,6 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
             const pid_t tgid = tgid_of(pid);
             if (auto followed = follow_tree(tracer, tgid ? tgid : pid, seen); !followed)
                 return followed.error();
-            roots.push_back(tgid ? tgid : pid);
         }
         for (pid_t pid : seen)
             if (auto identity = read_identity(pid)) {
@@ -448,7 +463,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         }
         if (Clock::now() - last_identities >= kIdentityEvery) {
             last_identities = Clock::now();
-            remember_identities(tracer, observation);
+            remember_identities(tracer, observation, !spec.pids.empty());
             if (!spec.pids.empty()) {
                 auto followed = tracer.followed_count();
                 if (followed && *followed == 0) {
@@ -461,7 +476,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     }
     observation.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     stats_time();
-    remember_identities(tracer, observation);
+    remember_identities(tracer, observation, !spec.pids.empty());
 
     // --duration or zctrace's own failure ends a command zctrace started,
     // as timeout(1) would; its status is then the signal's. Counters are

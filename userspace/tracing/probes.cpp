@@ -642,10 +642,7 @@ Result<std::size_t> Tracer::followed_count() const
     return impl_->followed.mapped() ? impl_->followed.count() : 0;
 }
 
-Result<std::vector<std::uint32_t>> Tracer::process_ids() const
-{
-    return map_keys<std::uint32_t>(impl_->syscalls->maps.procs, "the traced processes");
-}
+Result<std::vector<ProcessCounters>> Tracer::processes() const { return impl_->read_processes(); }
 
 std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
 

@@ -132,7 +132,7 @@ public:
     // trace mode: the processes followed and still alive (an exit leaves the
     // map), and every process that has figures so far.
     [[nodiscard]] Result<std::size_t> followed_count() const;
-    [[nodiscard]] Result<std::vector<std::uint32_t>> process_ids() const;
+    [[nodiscard]] Result<std::vector<ProcessCounters>> processes() const;
     [[nodiscard]] Result<RawCounters> read() const;
     // The sockets the net group holds as the sender's: registered at their
     // first send in the window, dropped when they reach TCP_CLOSE.
