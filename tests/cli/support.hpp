@@ -21,6 +21,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,40 @@ inline bool deny_syscall(long nr)
            ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
+// A copy of `binary` that the nobody user can execute. A checkout under a
+// private directory (mktemp -d makes it 0700) is out of nobody's reach, so
+// unprivileged runs exec a copy in a directory anyone may enter, removed
+// when the test process exits.
+inline std::string binary_for_nobody(const std::string& binary)
+{
+    struct Copy {
+        fs::path dir;
+        std::string path;
+        ~Copy()
+        {
+            if (!dir.empty())
+                fs::remove_all(dir);
+        }
+    };
+    static Copy copy = [&] {
+        Copy made;
+        std::string pattern = "/tmp/zctrace-nobody-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("mkdtemp for the nobody copy of " + binary);
+        made.dir = pattern;
+        const auto everyone = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec;
+        fs::permissions(made.dir, everyone);
+        made.path = (made.dir / fs::path(binary).filename()).string();
+        fs::copy_file(binary, made.path);
+        fs::permissions(made.path, everyone);
+        return made;
+    }();
+    if (fs::path(copy.path).filename() != fs::path(binary).filename())
+        throw std::runtime_error("only one binary is run as nobody: " + copy.path + ", not " + binary);
+    return copy.path;
+}
+
 // A zctrace process (or another program: promtool, chromium) with its
 // stdout and stderr captured.
 class Process {
@@ -68,6 +103,8 @@ public:
     explicit Process(std::vector<std::string> args, Restrictions restrictions = {},
                      std::string binary = ZCTRACE_BINARY)
     {
+        if (restrictions.as_nobody)
+            binary = binary_for_nobody(binary);
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
             throw std::runtime_error("pipe");
