@@ -21,9 +21,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
-#define ZC_NETIF_F_SG_BIT 0
-
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 ZC_PERCPU_TOTALS(net_totals, struct zc_net_totals);
@@ -397,6 +394,44 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 			ZC_PROC_ADD(proc, xmit_zerocopy_frag_bytes, split.zerocopy);
 			ZC_PROC_ADD(proc, xmit_copied_frag_bytes, split.copied);
 		}
+	}
+	return 0;
+}
+
+/*
+ * Pinned user pages cannot be handed to a socket on this host: before local
+ * delivery, ip_local_deliver_finish() and ip6_input_finish() call
+ * skb_orphan_frags_rx(), which copies every frag of a zerocopy skb
+ * (skb_copy_ubufs) and makes the sender's completion say COPIED. This is
+ * where MSG_ZEROCOPY and io_uring send_zc to a local receiver copy after
+ * all; the skb still carries SKBFL_ZEROCOPY_ENABLE when it arrives here.
+ */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+{
+	struct zc_socket_state *state;
+	struct skb_shared_info *shinfo;
+	struct zc_net_totals *totals;
+	__u64 owner = 0;
+
+	if (!socket_count || !skb->data_len)
+		return 0;
+	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
+	if (!(shinfo->flags & SKBFL_ZEROCOPY_ENABLE))
+		return 0;
+	state = sender_flow(skb, &owner);
+	if (!state)
+		return 0;
+	totals = totals_of(&net_totals);
+	if (!totals)
+		return 0;
+	totals->rx_zerocopy_skbs++;
+	totals->rx_zerocopy_copied_bytes += skb->data_len;
+	if (trace_mode) {
+		struct zc_proc_stats *proc = proc_of(state->tgid, false);
+
+		if (proc)
+			ZC_PROC_ADD(proc, zerocopy_copied_at_receive_bytes, skb->data_len);
 	}
 	return 0;
 }

@@ -43,6 +43,12 @@ struct zc_net_totals {
 	__u64 retransmit_skbs;          /* tcp:tcp_retransmit_skb on the sender's sockets */
 	__u64 retransmit_bytes;
 
+	/* net:netif_receive_skb: the sender's zerocopy skbs (user pages
+	 * pinned) arriving at a local receive path, where the kernel copies
+	 * the pages before delivery (skb_orphan_frags_rx -> skb_copy_ubufs) */
+	__u64 rx_zerocopy_skbs;
+	__u64 rx_zerocopy_copied_bytes;
+
 	/* skb:skb_copy_datagram_iovec in the receiver */
 	__u64 receiver_copy_calls;
 	__u64 receiver_copy_bytes;

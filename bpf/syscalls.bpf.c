@@ -26,6 +26,7 @@ const volatile __u64 marker_cookie = 0;
  * that execs takes the new program's name. */
 const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };
 const volatile __s64 read_syscall_nrs[ZC_READ_SYSCALLS] = { -1, -1, -1, -1, -1 };
+const volatile __s64 pipe_syscall_nrs[ZC_PIPE_SYSCALLS] = { -1, -1, -1 };
 
 ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
 
@@ -43,6 +44,25 @@ struct {
 	__type(value, __u64);
 } syscall_bytes SEC(".maps");
 
+/* trace mode: io_uring requests completed, by opcode, and their bytes by
+ * opcode and how they moved (like syscall_bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_URING_OPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_requests SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_URING_OPS * ZC_BYTE_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_bytes SEC(".maps");
+
+/* O_DIRECT differs between architectures: userspace's <fcntl.h> says. */
+const volatile __u32 o_direct_flag = 0;
+
 /* Syscall numbers at or above ZC_SYSCALL_SLOTS share the last slot. */
 static __always_inline __u32 syscall_slot(long nr)
 {
@@ -58,10 +78,12 @@ static __always_inline void count_syscall(long nr)
 		(*count)++;
 }
 
-static __always_inline void add_syscall_bytes(long nr, enum zc_byte_kind kind, long bytes)
+/* Bytes by what moved them (a syscall, or an io_uring opcode) and how:
+ * map[mover * ZC_BYTE_KINDS + kind]. */
+static __always_inline void add_bytes(void *map, __u32 mover, enum zc_byte_kind kind, long bytes)
 {
-	__u32 slot = syscall_slot(nr) * ZC_BYTE_KINDS + kind;
-	__u64 *total = bpf_map_lookup_elem(&syscall_bytes, &slot);
+	__u32 slot = mover * ZC_BYTE_KINDS + kind;
+	__u64 *total = bpf_map_lookup_elem(map, &slot);
 
 	if (total)
 		*total += bytes;
@@ -71,6 +93,14 @@ static __always_inline bool is_read_syscall(__u32 nr)
 {
 	for (int i = 0; i < ZC_READ_SYSCALLS; i++)
 		if (read_syscall_nrs[i] == nr)
+			return true;
+	return false;
+}
+
+static __always_inline bool is_pipe_syscall(long nr)
+{
+	for (int i = 0; i < ZC_PIPE_SYSCALLS; i++)
+		if (pipe_syscall_nrs[i] == nr)
 			return true;
 	return false;
 }
@@ -119,13 +149,17 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 			ZC_PROC_ADD(proc, field, (value));         \
 	} while (0)
 
+/* Attributes the bytes one syscall (or one io_uring request) returned:
+ * file_read says they were read from the page cache into user memory, flags
+ * (ZC_INFLIGHT_SEND_*) how tcp_sendmsg took them when they were sent. */
 static __always_inline void attribute_return(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
-					     __u32 flags, long nr, long ret)
+					     bool file_read, __u32 flags, void *bytes_map, __u32 mover,
+					     long ret)
 {
-	if ((flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr)) {
+	if (file_read) {
 		ZC_ATTRIBUTE(file_to_user_bytes, ret);
 		totals->file_reads++;
-		add_syscall_bytes(nr, ZC_BYTES_FILE_TO_USER, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_FILE_TO_USER, ret);
 	}
 	if (!(flags & ZC_INFLIGHT_SEND_MASK))
 		return;
@@ -136,19 +170,19 @@ static __always_inline void attribute_return(struct zc_syscall_totals *totals, s
 	 * which only the skb flags at xmit reveal. */
 	if (flags & ZC_INFLIGHT_SEND_ZEROCOPY) {
 		ZC_ATTRIBUTE(zerocopy_bytes, ret);
-		add_syscall_bytes(nr, ZC_BYTES_ZEROCOPY, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_ZEROCOPY, ret);
 	} else if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY) {
 		ZC_ATTRIBUTE(spliced_copied_bytes, ret);
-		add_syscall_bytes(nr, ZC_BYTES_SPLICED_COPIED, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_SPLICED_COPIED, ret);
 	} else if (flags & ZC_INFLIGHT_SEND_SPLICED) {
 		ZC_ATTRIBUTE(spliced_bytes, ret);
-		add_syscall_bytes(nr, ZC_BYTES_SPLICED, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_SPLICED, ret);
 	} else if (flags & ZC_INFLIGHT_SEND_USER) {
 		ZC_ATTRIBUTE(user_copy_bytes, ret);
-		add_syscall_bytes(nr, ZC_BYTES_USER_COPY, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_USER_COPY, ret);
 	} else {
 		ZC_ATTRIBUTE(kernel_copy_bytes, ret);
-		add_syscall_bytes(nr, ZC_BYTES_KERNEL_COPY, ret);
+		add_bytes(bytes_map, mover, ZC_BYTES_KERNEL_COPY, ret);
 	}
 }
 
@@ -178,6 +212,10 @@ static __always_inline void on_sys_exit(long nr, long ret)
 			ZC_PROC_ADD(proc, syscalls, 1);
 		if (proc && ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]))
 			bpf_get_current_comm(proc->comm, sizeof(proc->comm));
+		/* Pages put into or taken from pipes, or files copied, without
+		 * a socket or a read(): no probe flags these calls. */
+		if (ret > 0 && is_pipe_syscall(nr))
+			add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_RETURNED, ret);
 	}
 	tid = current_tid();
 	entry = bpf_map_lookup_elem(&inflight, &tid);
@@ -186,7 +224,9 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	/* io_uring_enter returns requests, not bytes: its sends are not
 	 * attributed here (426 on every architecture since 5.1). */
 	if (ret > 0 && nr != 426)
-		attribute_return(totals, proc, entry->flags, nr, ret);
+		attribute_return(totals, proc,
+				 (entry->flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr),
+				 entry->flags, &syscall_bytes, syscall_slot(nr), ret);
 	entry->flags = 0;
 }
 
@@ -222,6 +262,118 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	on_sys_exit(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD), ret);
+	return 0;
+}
+
+/*
+ * io_uring: a request's bytes are returned in its CQE, not by a syscall
+ * (io_uring_enter returns a count of requests), and the request may run in
+ * io_uring_enter, in task_work on the way back to user space, or on an io-wq
+ * worker. Workers and the SQPOLL thread are threads of the ring owner's
+ * process, so the tgid filter gives their work to the owner.
+ *
+ * How the bytes moved is read off the request the way tcp_sendmsg and the
+ * read path decide it: its opcode, its file (a TCP socket, a regular file
+ * opened with or without O_DIRECT) and the socket's route capabilities. The
+ * per-thread flags the send and read probes set cannot tell requests of one
+ * batch apart, so they are only cleared here: work done in task_work after
+ * sys_exit must not be given to the thread's next syscall.
+ */
+#define ZC_S_IFMT 0170000
+#define ZC_S_IFSOCK 0140000
+#define ZC_S_IFREG 0100000
+#define ZC_IPPROTO_TCP 6
+#define ZC_CQE_F_NOTIF (1U << 3)            /* IORING_CQE_F_NOTIF */
+#define ZC_NOTIF_USAGE_ZC_COPIED (1U << 31) /* IORING_NOTIF_USAGE_ZC_COPIED */
+
+#define ZC_URING_OP(name) bpf_core_enum_value(enum io_uring_op, name)
+
+/* The ZC_INFLIGHT_SEND_* way a request's bytes went into a TCP socket, or 0
+ * when the request did not send on TCP. */
+static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t mode)
+{
+	struct socket *sock;
+	struct sock *sk;
+	bool route_sg;
+
+	if ((mode & ZC_S_IFMT) != ZC_S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != ZC_IPPROTO_TCP)
+		return 0;
+	route_sg = (BPF_CORE_READ(sk, sk_route_caps) >> ZC_NETIF_F_SG_BIT) & 1;
+	if (op == ZC_URING_OP(IORING_OP_SEND_ZC) || op == ZC_URING_OP(IORING_OP_SENDMSG_ZC))
+		return route_sg ? ZC_INFLIGHT_SEND_ZEROCOPY : ZC_INFLIGHT_SEND_USER;
+	if (op == ZC_URING_OP(IORING_OP_SPLICE) || op == ZC_URING_OP(IORING_OP_TEE))
+		return route_sg ? ZC_INFLIGHT_SEND_SPLICED : ZC_INFLIGHT_SEND_SPLICE_COPY;
+	if (op == ZC_URING_OP(IORING_OP_SEND) || op == ZC_URING_OP(IORING_OP_SENDMSG) ||
+	    op == ZC_URING_OP(IORING_OP_WRITE) || op == ZC_URING_OP(IORING_OP_WRITEV) ||
+	    op == ZC_URING_OP(IORING_OP_WRITE_FIXED))
+		return ZC_INFLIGHT_SEND_USER;
+	return 0;
+}
+
+/* A buffered read of a regular file: copied from the page cache. */
+static __always_inline bool uring_file_read(__u8 op, struct file *file, umode_t mode)
+{
+	if ((mode & ZC_S_IFMT) != ZC_S_IFREG || (BPF_CORE_READ(file, f_flags) & o_direct_flag))
+		return false;
+	return op == ZC_URING_OP(IORING_OP_READ) || op == ZC_URING_OP(IORING_OP_READV) ||
+	       op == ZC_URING_OP(IORING_OP_READ_FIXED);
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct io_uring_cqe *cqe)
+{
+	struct io_kiocb *req = request;
+	struct zc_syscall_totals *totals;
+	struct zc_proc_stats *proc;
+	struct zc_inflight *call;
+	struct file *file;
+	__u32 tid, flags, slot;
+	umode_t mode;
+	__s32 res;
+	__u64 *requests;
+	__u8 op;
+
+	/* aux CQEs (multishot, msg_ring) have no request */
+	if (!req || !current_sender_in_window())
+		return 0;
+	totals = totals_of(&syscall_totals);
+	if (!totals)
+		return 0;
+	res = BPF_CORE_READ(cqe, res);
+	if (BPF_CORE_READ(cqe, flags) & ZC_CQE_F_NOTIF) {
+		/* send_zc's second CQE: the pages are released; with
+		 * IORING_SEND_ZC_REPORT_USAGE it says whether they were copied */
+		totals->uring_zc_notifs++;
+		if ((__u32)res & ZC_NOTIF_USAGE_ZC_COPIED)
+			totals->uring_zc_notifs_copied++;
+		return 0;
+	}
+	totals->uring_completions++;
+	op = BPF_CORE_READ(req, opcode);
+	slot = op < ZC_URING_OPS ? op : ZC_URING_OPS - 1;
+	requests = bpf_map_lookup_elem(&uring_requests, &slot);
+	if (requests)
+		(*requests)++;
+
+	tid = current_tid();
+	call = bpf_map_lookup_elem(&inflight, &tid);
+	if (call)
+		call->flags = 0;
+	if (res <= 0)
+		return 0;
+	file = BPF_CORE_READ(req, file);
+	if (!file)
+		return 0;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	flags = uring_send_mode(op, file, mode);
+	if (!flags && !uring_file_read(op, file, mode))
+		return 0;
+	proc = current_proc();
+	attribute_return(totals, proc, !flags, flags, &uring_bytes, slot, res);
 	return 0;
 }
 

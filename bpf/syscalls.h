@@ -20,11 +20,19 @@ enum zc_byte_kind {
 	ZC_BYTES_SPLICED,          /* sent as page references */
 	ZC_BYTES_SPLICED_COPIED,   /* spliced, but copied: no SG on the route */
 	ZC_BYTES_ZEROCOPY,         /* MSG_ZEROCOPY: user pages pinned */
+	ZC_BYTES_RETURNED,         /* trace: what vmsplice, tee or copy_file_range returned */
 	ZC_BYTE_KINDS = 8,
 };
 
+/* io_uring opcodes at or above this share the last slot (IORING_OP_LAST
+ * is 60 in 6.18). */
+#define ZC_URING_OPS 64
+
 /* read(2)-family syscall numbers, filled in by userspace from <sys/syscall.h>. */
 #define ZC_READ_SYSCALLS 5
+/* trace: syscalls whose returned bytes are kept whatever moved them
+ * (vmsplice, tee, copy_file_range). */
+#define ZC_PIPE_SYSCALLS 3
 
 struct zc_syscall_totals {
 	__u64 exits;              /* kernel -> user, by syscall return; entries are
@@ -41,6 +49,13 @@ struct zc_syscall_totals {
 	__u64 spliced_bytes;
 	__u64 spliced_copied_bytes;
 	__u64 zerocopy_bytes;
+	/* io_uring (trace mode): requests of traced tasks that completed,
+	 * by opcode in uring_requests; send_zc notifications, and how many
+	 * of them said the kernel copied after all
+	 * (IORING_NOTIF_USAGE_ZC_COPIED). */
+	__u64 uring_completions;
+	__u64 uring_zc_notifs;
+	__u64 uring_zc_notifs_copied;
 	__u64 window_opens;
 	__u64 window_closes;
 	__u64 forks_followed;

@@ -68,6 +68,7 @@ struct zc_proc_stats {
 	__u64 xmit_zerocopy_frag_bytes;
 	__u64 xmit_copied_frag_bytes;
 	__u64 xmit_linear_payload_bytes;
+	__u64 zerocopy_copied_at_receive_bytes; /* its pinned pages, copied for a local socket */
 	__u64 voluntary_switches;
 	__u64 involuntary_switches;
 	__u64 page_faults;

@@ -78,6 +78,9 @@ struct {
 
 #define ZC_E2BIG 7 /* the map is full */
 
+/* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
+#define ZC_NETIF_F_SG_BIT 0
+
 const volatile bool trace_mode = false;
 /* trace mode: processes followed at fork, at most (--max-procs). */
 const volatile __u32 max_followed = 0;

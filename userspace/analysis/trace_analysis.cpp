@@ -34,11 +34,13 @@ std::string_view byte_kind_name(zc_byte_kind kind)
     case ZC_BYTES_SPLICED: return "spliced";
     case ZC_BYTES_SPLICED_COPIED: return "spliced_copied";
     case ZC_BYTES_ZEROCOPY: return "zerocopy";
+    case ZC_BYTES_RETURNED: return "returned";
     default: return "other";
     }
 }
 
 bool is_sendfile(const std::string& name) { return name == "sendfile" || name == "sendfile64"; }
+bool is_uring_request(const std::string& name) { return name.starts_with("io_uring:"); }
 
 // Bytes of one kind, and the syscalls that moved them.
 struct Moved {
@@ -111,7 +113,7 @@ void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs
 std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
 {
     Moved sendfile_pages, sendfile_copied, splice_pages, splice_copied, file_reads, user_copies, kernel_copies,
-        zerocopy;
+        zerocopy, uring_zerocopy, vmspliced;
     for (const SyscallBytes& entry : inputs.syscall_bytes) {
         if (entry.moved == "spliced")
             (is_sendfile(entry.syscall) ? sendfile_pages : splice_pages).add(entry);
@@ -123,8 +125,10 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
             user_copies.add(entry);
         else if (entry.moved == "kernel_copy")
             kernel_copies.add(entry);
+        else if (entry.moved == "returned" && entry.syscall == "vmsplice")
+            vmspliced.add(entry);
         else if (entry.moved == "zerocopy")
-            zerocopy.add(entry);
+            (is_uring_request(entry.syscall) ? uring_zerocopy : zerocopy).add(entry);
     }
     const bool no_sg = inputs.device_sg == false;
     std::vector<TraceFlow> flows;
@@ -145,6 +149,27 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flows.push_back(std::move(flow));
     };
     spliced_flow(sendfile_pages, sendfile_copied, "sendfile", "sendfile_dma_gather", "sendfile");
+    // Pages spliced out of a pipe that vmsplice() filled came from user
+    // memory, by reference (fs/splice.c: iter_to_pipe takes the user pages),
+    // not from a file: that share of splice's bytes is its own flow.
+    const std::uint64_t spliced = splice_pages.bytes + splice_copied.bytes;
+    const std::uint64_t from_user_pages = std::min(vmspliced.bytes, spliced);
+    if (from_user_pages) {
+        const auto copied_share = static_cast<std::uint64_t>(static_cast<double>(splice_copied.bytes) *
+                                                             static_cast<double>(from_user_pages) /
+                                                             static_cast<double>(spliced));
+        TraceFlow flow;
+        flow.technique = "vmsplice";
+        flow.syscalls = names(from_user_pages, vmspliced, splice_pages);
+        flow.bytes = from_user_pages;
+        flow.description = "user memory -> pipe by vmsplice(), as page references -> socket by splice()";
+        flow.expected_cpu_copies = no_sg ? 1 : 0;
+        flow.expected_from = "kernel code";
+        flow.measured_copy_bytes = copied_share;
+        flows.push_back(std::move(flow));
+        splice_copied.bytes -= copied_share;
+        splice_pages.bytes -= from_user_pages - copied_share;
+    }
     spliced_flow(splice_pages, splice_copied, "splice", "splice", "");
 
     std::uint64_t read_then_write = 0, from_mapping = 0;
@@ -207,6 +232,8 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     // MSG_ZEROCOPY pinned the pages: nothing copied in sendmsg.
     plain_flow(zerocopy.bytes, 0, zerocopy, "msg_zerocopy", "user memory -> socket with MSG_ZEROCOPY: pages pinned",
                0);
+    plain_flow(uring_zerocopy.bytes, 0, uring_zerocopy, "io_uring_send_zc",
+               "user memory -> socket by io_uring send_zc: pages pinned", 0);
     plain_flow(kernel_copies.bytes, kernel_copies.bytes, kernel_copies, "kernel_buffer",
                "kernel buffer -> socket, copied", 1);
 
@@ -297,6 +324,7 @@ TraceFigures figures_of(const zc_proc_stats& p)
     if (f.bytes_sent)
         f.cpu_copies = ratio(c.total, f.bytes_sent);
     f.receive_copy_bytes = p.receive_copy_bytes;
+    f.zerocopy_copied_at_receiver_bytes = p.zerocopy_copied_at_receive_bytes;
     f.syscalls = p.syscalls;
     f.mode_switches = 2 * p.syscalls;
     f.context_switches = {p.voluntary_switches, p.involuntary_switches};
@@ -328,6 +356,7 @@ TraceFigures total_figures(const TraceObservation& observation)
     if (f.bytes_sent)
         f.cpu_copies = ratio(f.cpu_copy_bytes.total, f.bytes_sent);
     f.receive_copy_bytes = raw.net.receiver_copy_bytes;
+    f.zerocopy_copied_at_receiver_bytes = raw.net.rx_zerocopy_copied_bytes;
     for (const auto& [nr, count] : raw.syscall_counts) {
         f.syscalls_by_name[syscall_name(nr)] += count;
         f.syscalls += count;
@@ -372,6 +401,39 @@ std::string target_label(const TraceObservation& observation, const std::vector<
     return label;
 }
 
+bool pins_user_pages(const TraceFlow& flow)
+{
+    return flow.technique == "msg_zerocopy" || flow.technique == "io_uring_send_zc";
+}
+
+// Zerocopy sends to a socket on this host are copied at delivery: what the
+// probes saw there goes to the zerocopy flows, by their share of the bytes,
+// with the kernel's own verdict where io_uring reported one.
+void note_local_receiver_copies(TraceReport& report)
+{
+    const std::uint64_t copied = report.totals.zerocopy_copied_at_receiver_bytes;
+    std::uint64_t pinned = 0;
+    for (const TraceFlow& flow : report.flows)
+        if (pins_user_pages(flow))
+            pinned += flow.bytes;
+    if (!pinned)
+        return;
+    for (TraceFlow& flow : report.flows)
+        if (pins_user_pages(flow))
+            flow.copied_at_local_receiver_bytes = static_cast<std::uint64_t>(
+                static_cast<double>(copied) * static_cast<double>(flow.bytes) / static_cast<double>(pinned));
+    if (copied)
+        report.findings.push_back(
+            "the kernel copied " + format_bytes(copied) + " of the " + format_bytes(pinned) +
+            " sent from pinned user pages when they reached a socket on this host (skb_copy_ubufs before local "
+            "delivery): zero-copy sending only saves the copy for traffic that leaves the host");
+    if (report.io_uring && report.io_uring->zc_notifications)
+        report.findings.push_back("the kernel's own verdict: " + std::to_string(report.io_uring->zc_notifications_copied) +
+                                  " of " + std::to_string(report.io_uring->zc_notifications) +
+                                  " io_uring send_zc notifications said the pages were copied "
+                                  "(IORING_NOTIF_USAGE_ZC_COPIED)");
+}
+
 std::string flow_words(const TraceFlow& flow)
 {
     const std::string copies = flow.measured_copy_bytes == 0
@@ -381,8 +443,11 @@ std::string flow_words(const TraceFlow& flow)
     std::string syscalls;
     for (const std::string& name : flow.syscalls)
         syscalls += (syscalls.empty() ? "" : " + ") + name;
-    std::string words = format_bytes(flow.bytes) + " by " + syscalls + ": " +
-                        (flow.measured_copy_bytes == 0 && flow.expected_cpu_copies == 0 ? "ZERO-COPY, " : "") + copies;
+    const std::uint64_t at_receiver = flow.copied_at_local_receiver_bytes.value_or(0);
+    std::string words =
+        format_bytes(flow.bytes) + " by " + syscalls + ": " +
+        (flow.measured_copy_bytes == 0 && flow.expected_cpu_copies == 0 && !at_receiver ? "ZERO-COPY, " : "") +
+        copies + (at_receiver ? " on send, then " + format_bytes(at_receiver) + " copied for the local receiver" : "");
     if (!flow.theory_row.empty())
         words += flow.verdict == Verdict::match ? ", as \"" + row_name(flow.theory_row) + "\" says"
                                                 : "; \"" + row_name(flow.theory_row) + "\" says " +
@@ -444,6 +509,18 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const auto& entry : raw.syscall_bytes)
         report.syscall_bytes.push_back(
             {syscall_name(entry.nr), std::string(byte_kind_name(entry.kind)), entry.bytes});
+    for (const auto& entry : raw.uring_bytes)
+        report.syscall_bytes.push_back(
+            {uring_request_name(entry.nr), std::string(byte_kind_name(entry.kind)), entry.bytes});
+    if (raw.syscalls.uring_completions || raw.syscalls.uring_zc_notifs) {
+        TraceUring uring;
+        uring.completions = raw.syscalls.uring_completions;
+        for (const auto& [op, count] : raw.uring_requests)
+            uring.requests_by_op[uring_request_name(op)] += count;
+        uring.zc_notifications = raw.syscalls.uring_zc_notifs;
+        uring.zc_notifications_copied = raw.syscalls.uring_zc_notifs_copied;
+        report.io_uring = std::move(uring);
+    }
     for (const DeviceStats& device : report.sockets.devices)
         report.devices.push_back({device.name, device.sg, device.dma_capable, device.payload_bytes,
                                   device.shared_frag_bytes, device.zerocopy_frag_bytes, device.copied_frag_bytes,
@@ -468,6 +545,7 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     }
     report.flows = classify_flows(inputs);
     report.verdict = overall_verdict(report.flows);
+    note_local_receiver_copies(report);
 
     for (const ProcessCounters& counters : raw.processes) {
         TraceProcess process;

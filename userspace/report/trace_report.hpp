@@ -60,6 +60,10 @@ struct TraceFigures {
     CopyBytes cpu_copy_bytes;
     std::optional<double> cpu_copies;  // copied bytes / bytes sent: passes over what was served
     std::uint64_t receive_copy_bytes = 0;  // socket -> user memory
+    // Pages the program pinned (MSG_ZEROCOPY, io_uring send_zc) that the
+    // kernel copied when they reached a socket on this host: not in
+    // cpu_copy_bytes, which are the sender's.
+    std::uint64_t zerocopy_copied_at_receiver_bytes = 0;
     std::uint64_t syscalls = 0;
     std::map<std::string, std::uint64_t> syscalls_by_name;  // totals only
     std::optional<double> syscalls_per_mib_sent;
@@ -73,7 +77,8 @@ struct TraceFigures {
     std::optional<double> cpu_seconds_per_gib_sent;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFigures, bytes_sent, payload_at_device, cpu_copy_bytes, cpu_copies,
-                                                receive_copy_bytes, syscalls, syscalls_by_name, syscalls_per_mib_sent,
+                                                receive_copy_bytes, zerocopy_copied_at_receiver_bytes, syscalls,
+                                                syscalls_by_name, syscalls_per_mib_sent,
                                                 mode_switches, context_switches, page_faults, page_cache,
                                                 disk_read_bytes, disk_write_bytes, cpu_seconds,
                                                 cpu_seconds_per_gib_sent)
@@ -104,10 +109,14 @@ struct TraceFlow {
     double measured_cpu_copies = 0;
     Verdict verdict = Verdict::mismatch;
     std::string reason;
+    // Zerocopy flows: the share of their pinned pages the kernel copied at
+    // a local receiver (skb_copy_ubufs before delivery).
+    std::optional<std::uint64_t> copied_at_local_receiver_bytes;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFlow, technique, description, syscalls, bytes, theory_row,
                                                 theory_cpu_copies, expected_cpu_copies, expected_from,
-                                                measured_copy_bytes, measured_cpu_copies, verdict, reason)
+                                                measured_copy_bytes, measured_cpu_copies, verdict, reason,
+                                                copied_at_local_receiver_bytes)
 
 // Work the probes saw but could not give to a traced process, or work the
 // trace cannot see at all, with its size where it has one.
@@ -124,6 +133,20 @@ struct TraceLimits {
     std::uint64_t procs_not_counted = 0;   // processes past the cap: in the totals, not in `processes`
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted)
+
+// io_uring requests of the traced tasks (their bytes are in syscall_bytes,
+// named "io_uring:<op>").
+struct TraceUring {
+    std::uint64_t completions = 0;
+    std::map<std::string, std::uint64_t> requests_by_op;  // "io_uring:send" -> completed requests
+    // send_zc's notifications, and how many said the kernel copied the
+    // pages after all (IORING_NOTIF_USAGE_ZC_COPIED; only with
+    // IORING_SEND_ZC_REPORT_USAGE): the kernel's own verdict.
+    std::uint64_t zc_notifications = 0;
+    std::uint64_t zc_notifications_copied = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceUring, completions, requests_by_op, zc_notifications,
+                                                zc_notifications_copied)
 
 struct TraceDevice {
     std::string name;
@@ -195,6 +218,7 @@ struct TraceReport {
     std::vector<Unattributed> unattributed;
     TraceFigures totals;
     std::vector<SyscallBytes> syscall_bytes;
+    std::optional<TraceUring> io_uring;  // when the traced tasks completed io_uring requests
     std::vector<TraceDevice> devices;
     SocketStats sockets;
     std::map<std::string, std::int64_t> tcp_counters;
@@ -207,7 +231,7 @@ struct TraceReport {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
                                                 seconds, ended_by, command_exit, headline, verdict, flows, findings,
-                                                unattributed, totals, syscall_bytes, devices, sockets, tcp_counters,
+                                                unattributed, totals, syscall_bytes, io_uring, devices, sockets, tcp_counters,
                                                 processes, limits, cpu_seconds_from, probes, overhead,
                                                 overhead_sampling)
 

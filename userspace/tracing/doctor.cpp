@@ -68,6 +68,7 @@ struct Hook {
     const char* name;      // as the report shows it
     const char* btf_name;  // btf_trace_<name> for tp_btf/raw_tp, or empty
     const char* tracefs;   // events/<category>/<name> for classic tracepoints, or empty
+    bool required = true;  // false: zctrace runs without it and says what it loses
 };
 
 constexpr Hook kHooks[] = {
@@ -87,7 +88,10 @@ constexpr Hook kHooks[] = {
     {"tcp:tcp_retransmit_skb", "tcp_retransmit_skb", ""},
     {"sock:inet_sock_set_state", "inet_sock_set_state", ""},
     {"skb:skb_copy_datagram_iovec", "skb_copy_datagram_iovec", ""},
+    {"net:netif_receive_skb", "netif_receive_skb", ""},
     {"block:block_bio_queue", "block_bio_queue", ""},
+    // `trace`: io_uring requests' bytes (a kernel without io_uring has none to attribute)
+    {"io_uring:io_uring_complete", "io_uring_complete", "", false},
 };
 
 }  // namespace
@@ -168,7 +172,7 @@ DoctorReport run_doctor()
 
     std::unique_ptr<struct btf, void (*)(struct btf*)> vmlinux(has_btf ? btf__load_vmlinux_btf() : nullptr, btf__free);
     for (const Hook& hook : kHooks) {
-        DoctorItem item{hook.name, false, true, ""};
+        DoctorItem item{hook.name, false, hook.required, ""};
         if (*hook.btf_name) {
             const std::string type = std::string("btf_trace_") + hook.btf_name;
             item.ok = vmlinux && btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF) > 0;

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -13,6 +14,7 @@
 #include <future>
 #include <map>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 
 #include "base/fd.hpp"
@@ -405,7 +407,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
 {
     const auto start = std::chrono::steady_clock::now();
     // The filemap and rss_stat probes are classic tracepoints.
-    if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
+    const PseudoMount tracefs = ensure_tracefs();
+    if (!tracefs.available)
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
@@ -421,12 +424,22 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
             s.rodata->read_syscall_nrs[i] = read_nrs[i];
+        const long pipe_nrs[ZC_PIPE_SYSCALLS] = {SYS_vmsplice, SYS_tee, SYS_copy_file_range};
+        for (int i = 0; i < ZC_PIPE_SYSCALLS; ++i)
+            s.rodata->pipe_syscall_nrs[i] = pipe_nrs[i];
         s.rodata->exec_syscall_nrs[0] = SYS_execve;
         s.rodata->exec_syscall_nrs[1] = SYS_execveat;
         set_mode(s, trace);
         if (trace && (bpf_map__set_max_entries(s.maps.followed, followed_words()) ||
                       bpf_map__set_max_entries(s.maps.procs, trace->max_procs)))
             return Error::from_errno("cannot size the process maps");
+        s.rodata->o_direct_flag = O_DIRECT;
+        // io_uring requests matter to `trace` only; a kernel without io_uring
+        // has no tracepoint for them, and nothing to attribute.
+        std::error_code ignored;
+        bpf_program__set_autoload(
+            s.progs.io_uring_complete,
+            trace && std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored));
         // One program per syscall in trace mode: calls are counted at exit.
         if (trace) {
             bpf_program__set_autoload(s.progs.sys_enter_btf, false);
@@ -604,6 +617,19 @@ Result<RawCounters> Tracer::read() const
         if ((*bytes)[slot])
             raw.syscall_bytes.push_back({slot / ZC_BYTE_KINDS, static_cast<zc_byte_kind>(slot % ZC_BYTE_KINDS),
                                          (*bytes)[slot]});
+    auto requests = read_u64_array(impl_->syscalls->maps.uring_requests);
+    if (!requests)
+        return requests.error();
+    for (std::uint32_t op = 0; op < requests->size(); ++op)
+        if ((*requests)[op])
+            raw.uring_requests.emplace_back(op, (*requests)[op]);
+    auto request_bytes = read_u64_array(impl_->syscalls->maps.uring_bytes);
+    if (!request_bytes)
+        return request_bytes.error();
+    for (std::uint32_t slot = 0; slot < request_bytes->size(); ++slot)
+        if ((*request_bytes)[slot])
+            raw.uring_bytes.push_back({slot / ZC_BYTE_KINDS, static_cast<zc_byte_kind>(slot % ZC_BYTE_KINDS),
+                                       (*request_bytes)[slot]});
     return raw;
 }
 

@@ -103,6 +103,10 @@ struct RawCounters {
         std::uint64_t bytes = 0;
     };
     std::vector<SyscallBytes> syscall_bytes;
+    // trace mode: io_uring requests completed (opcode, count) and their
+    // bytes, by opcode in `nr` (bpf/syscalls.h ZC_URING_OPS).
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> uring_requests;
+    std::vector<SyscallBytes> uring_bytes;
     zc_sched_totals sched{};
     zc_memory_totals memory{};
     PageSummary pages;

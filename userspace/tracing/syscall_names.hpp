@@ -9,4 +9,9 @@ namespace zctrace {
 
 std::string syscall_name(std::uint32_t nr);  // "nr_<n>" when unknown
 
+// io_uring opcode -> "io_uring:<op>" (IORING_OP_SEND_ZC -> "io_uring:send_zc"),
+// from the running kernel's BTF, whose enum is the one the probes read;
+// "io_uring:op_<n>" when the kernel has no such value or no BTF.
+std::string uring_request_name(std::uint32_t opcode);
+
 }  // namespace zctrace

@@ -1,0 +1,185 @@
+// `zctrace trace` on the interfaces zctrace's own workloads do not use:
+// io_uring reads, sends, send_zc and splices, vmsplice, and MSG_ZEROCOPY,
+// each driven by zctrace-test-mover (tests/programs/mover.cpp), whose own
+// tally of requests, syscalls and kernel completions the trace must equal.
+#include "trace_support.hpp"
+
+namespace zctrace::cli_test {
+namespace {
+
+constexpr std::uint64_t kPayload = 16 * kMiB;
+constexpr std::uint64_t kChunk = 64 * 1024;
+
+struct Traced {
+    json mover;  // the program's own line
+    json trace;
+};
+
+Traced trace_mover(const std::string& mode, const fs::path& dir, const std::vector<std::string>& extra = {})
+{
+    std::vector<std::string> args = {"trace", "-o", dir.string(), "--", ZCTRACE_MOVER_BINARY, mode,
+                                     "--chunk", std::to_string(kChunk)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Finished finished = run(args);
+    EXPECT_EQ(finished.status, 0) << finished.err;
+    Traced traced;
+    if (finished.status != 0)
+        return traced;
+    traced.mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
+    traced.trace = read_json(dir / "trace.json");
+    EXPECT_EQ(traced.mover.at("sent"), kPayload);
+    EXPECT_EQ(traced.mover.at("received"), kPayload);
+    return traced;
+}
+
+std::uint64_t bytes_of(const json& trace, const std::string& mover, const std::string& moved)
+{
+    for (const json& entry : trace.at("syscall_bytes"))
+        if (entry.at("syscall") == mover && entry.at("moved") == moved)
+            return entry.at("bytes").get<std::uint64_t>();
+    return 0;
+}
+
+// The mover's FNV-1a of the bytes it received, against the file's.
+std::string checksum_of(const fs::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    std::uint64_t sum = 1469598103934665603ull;
+    for (char c; in.get(c);)
+        sum = (sum ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return std::to_string(sum);
+}
+
+const json& sender_figures(const Traced& traced)
+{
+    for (const json& process : traced.trace.at("processes"))
+        if (process.at("pid") == traced.mover.at("pid"))
+            return process.at("figures");
+    static const json none;
+    ADD_FAILURE() << "the mover is not among the processes";
+    return none;
+}
+
+TEST(TraceIoUring, ReadThenSendIsReadPlusWriteWithTwoCopies)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, kPayload);
+    const Traced traced = trace_mover("uring_read_send", dir.path(), {"--file", file.string()});
+    if (traced.trace.is_null())
+        return;
+    EXPECT_EQ(traced.mover.at("intact"), true);
+    const json& requests = traced.trace.at("io_uring").at("requests_by_op");
+    // every completion, the read that found the end of the file included
+    EXPECT_EQ(requests.at("io_uring:read"), traced.mover.at("requests").at("read"));
+    EXPECT_EQ(requests.at("io_uring:send"), traced.mover.at("requests").at("send"));
+    EXPECT_EQ(bytes_of(traced.trace, "io_uring:read", "file_to_user"), kPayload);
+    EXPECT_EQ(bytes_of(traced.trace, "io_uring:send", "user_copy"), kPayload);
+    // io_uring_enter returns requests, not bytes: nothing is given to it
+    EXPECT_EQ(bytes_of(traced.trace, "io_uring_enter", "user_copy"), 0u);
+    const json& flow = traced.trace.at("flows").at(0);
+    EXPECT_EQ(flow.at("technique"), "read_write");
+    EXPECT_EQ(flow.at("syscalls"), json({"io_uring:read", "io_uring:send"}));
+    EXPECT_EQ(flow.at("bytes"), kPayload);
+    EXPECT_EQ(flow.at("measured_copy_bytes"), 2 * kPayload);
+    EXPECT_EQ(flow.at("verdict"), "match");
+    EXPECT_EQ(sender_figures(traced).at("bytes_sent"), kPayload);
+    EXPECT_EQ(sender_figures(traced).at("cpu_copy_bytes").at("user_to_socket"), kPayload);
+}
+
+TEST(TraceIoUring, SpliceFromAFileSendsPageReferences)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, kPayload);
+    const Traced traced = trace_mover("uring_splice", dir.path(), {"--file", file.string()});
+    if (traced.trace.is_null())
+        return;
+    EXPECT_EQ(traced.mover.at("received_checksum"), checksum_of(file));
+    EXPECT_EQ(traced.trace.at("io_uring").at("requests_by_op").at("io_uring:splice"),
+              traced.mover.at("requests").at("splice"));
+    EXPECT_EQ(bytes_of(traced.trace, "io_uring:splice", "spliced"), kPayload);
+    ASSERT_EQ(traced.trace.at("flows").size(), 1u) << traced.trace.at("flows").dump(2);
+    const json& flow = traced.trace.at("flows").at(0);
+    EXPECT_EQ(flow.at("technique"), "splice");
+    EXPECT_EQ(flow.at("bytes"), kPayload);
+    EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    EXPECT_EQ(flow.at("verdict"), "match");
+    EXPECT_EQ(traced.trace.at("devices").at(0).at("shared_frag_bytes").get<std::uint64_t>(), kPayload);
+}
+
+// Pinned pages cannot be given to a socket on the same host: the kernel
+// copies them at delivery, and says so in each notification.
+TEST(TraceIoUring, SendZcToALocalReceiverIsCopiedAtDeliveryAsTheKernelSays)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Traced traced = trace_mover("uring_send_zc", dir.path(), {"--size", std::to_string(kPayload)});
+    if (traced.trace.is_null())
+        return;
+    EXPECT_EQ(traced.mover.at("intact"), true);
+    const json& uring = traced.trace.at("io_uring");
+    EXPECT_EQ(uring.at("requests_by_op").at("io_uring:send_zc"), traced.mover.at("requests").at("send_zc"));
+    EXPECT_EQ(uring.at("zc_notifications"), traced.mover.at("zc_notifications"));
+    EXPECT_EQ(uring.at("zc_notifications_copied"), traced.mover.at("zc_notifications_copied"));
+    EXPECT_EQ(bytes_of(traced.trace, "io_uring:send_zc", "zerocopy"), kPayload);
+    const json& flow = traced.trace.at("flows").at(0);
+    EXPECT_EQ(flow.at("technique"), "io_uring_send_zc");
+    EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    EXPECT_EQ(traced.trace.at("devices").at(0).at("zerocopy_frag_bytes").get<std::uint64_t>(), kPayload);
+    // Over lo every notification says COPIED, and the probes saw every
+    // pinned byte arrive for a local socket.
+    ASSERT_EQ(traced.mover.at("zc_notifications_copied"), traced.mover.at("zc_notifications"));
+    EXPECT_EQ(flow.at("copied_at_local_receiver_bytes"), kPayload);
+    EXPECT_EQ(traced.trace.at("totals").at("zerocopy_copied_at_receiver_bytes"), kPayload);
+    EXPECT_EQ(sender_figures(traced).at("zerocopy_copied_at_receiver_bytes"), kPayload);
+    EXPECT_EQ(traced.trace.at("headline").get<std::string>().find("ZERO-COPY"), std::string::npos);
+}
+
+TEST(TraceSyscalls, MsgZerocopyToALocalReceiverIsCopiedAtDeliveryAsTheKernelSays)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Traced traced = trace_mover("msg_zerocopy", dir.path(), {"--size", std::to_string(kPayload)});
+    if (traced.trace.is_null())
+        return;
+    EXPECT_EQ(traced.mover.at("intact"), true);
+    EXPECT_EQ(traced.trace.at("totals").at("syscalls_by_name").at("sendto"),
+              traced.mover.at("syscalls").at("sendto"));
+    EXPECT_EQ(bytes_of(traced.trace, "sendto", "zerocopy"), kPayload);
+    const json& flow = traced.trace.at("flows").at(0);
+    EXPECT_EQ(flow.at("technique"), "msg_zerocopy");
+    EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    // The error queue's completions carry SO_EE_CODE_ZEROCOPY_COPIED for
+    // every send; the probes' count of bytes copied at delivery agrees.
+    ASSERT_EQ(traced.mover.at("zc_completions_copied"), traced.mover.at("zc_completions"));
+    EXPECT_EQ(flow.at("copied_at_local_receiver_bytes"), kPayload);
+    EXPECT_EQ(traced.trace.at("totals").at("zerocopy_copied_at_receiver_bytes"), kPayload);
+}
+
+TEST(TraceSyscalls, VmspliceIsItsOwnFlowFromUserMemoryNotAFileSplice)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Traced traced = trace_mover("vmsplice", dir.path(), {"--size", std::to_string(kPayload)});
+    if (traced.trace.is_null())
+        return;
+    EXPECT_EQ(traced.mover.at("intact"), true);
+    const json& by_name = traced.trace.at("totals").at("syscalls_by_name");
+    EXPECT_EQ(by_name.at("vmsplice"), traced.mover.at("syscalls").at("vmsplice"));
+    EXPECT_EQ(by_name.at("splice"), traced.mover.at("syscalls").at("splice"));
+    EXPECT_EQ(bytes_of(traced.trace, "vmsplice", "returned"), kPayload);
+    EXPECT_EQ(bytes_of(traced.trace, "splice", "spliced"), kPayload);
+    ASSERT_EQ(traced.trace.at("flows").size(), 1u) << traced.trace.at("flows").dump(2);
+    const json& flow = traced.trace.at("flows").at(0);
+    EXPECT_EQ(flow.at("technique"), "vmsplice");
+    EXPECT_EQ(flow.at("bytes"), kPayload);
+    EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    EXPECT_EQ(flow.at("verdict"), "no_theory");
+    EXPECT_EQ(flow_of(traced.trace, "splice"), nullptr);
+}
+
+}  // namespace
+}  // namespace zctrace::cli_test
