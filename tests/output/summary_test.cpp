@@ -379,6 +379,23 @@ TEST(Summary, RowsFromTwoKernelsKeepApart)
     EXPECT_EQ(summary.rows[2].label, "read_write (kernel 6.19.0)");
 }
 
+// A summarize that must fail as bad input: exit 2, a message that says
+// `expected`, nothing on stdout.
+struct Refused {
+    std::vector<std::string> args;
+    std::string expected;
+};
+
+void expect_refused(const std::vector<Refused>& cases)
+{
+    for (const Refused& c : cases) {
+        const Finished result = zctrace(c.args);
+        EXPECT_EQ(result.status, 2) << c.args[1] << ": " << result.err;
+        EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
+        EXPECT_TRUE(result.out.empty()) << result.out;
+    }
+}
+
 TEST(SummarizeCli, BadInputSaysWhatToDo)
 {
     TempDir dir;
@@ -389,12 +406,8 @@ TEST(SummarizeCli, BadInputSaysWhatToDo)
     write_text(dir.path() / "truncated.json", read_text(kLoopbackFixtures / "sendfile.json").substr(0, 500));
     write_text(dir.path() / "file", "");
 
-    struct Case {
-        std::vector<std::string> args;
-        std::string expected;
-    };
     const std::string out = (dir.path() / "out").string();
-    const std::vector<Case> cases = {
+    const std::vector<Refused> cases = {
         {{"summarize", (dir.path() / "missing.json").string(), "--out", out}, "cannot read"},
         {{"summarize", (dir.path() / "foreign.json").string(), "--out", out}, "not a zctrace document"},
         {{"summarize", (dir.path() / "future.json").string(), "--out", out}, "upgrade zctrace"},
@@ -402,12 +415,7 @@ TEST(SummarizeCli, BadInputSaysWhatToDo)
         {{"summarize", (kLoopbackFixtures / "sendfile.json").string(), "--out", (dir.path() / "file/sub").string()},
          "choose a writable directory"},
     };
-    for (const Case& c : cases) {
-        const Finished result = zctrace(c.args);
-        EXPECT_EQ(result.status, 2) << c.args[1] << ": " << result.err;
-        EXPECT_NE(result.err.find(c.expected), std::string::npos) << result.err;
-        EXPECT_TRUE(result.out.empty()) << result.out;
-    }
+    expect_refused(cases);
     EXPECT_FALSE(fs::exists(out));
 }
 
@@ -548,6 +556,369 @@ TEST(SummarizeCli, WritesNextToTheReportsWithoutOut)
 
     const Finished help = zctrace({"summarize", "--help"});
     EXPECT_NE(help.out.find("next to the reports"), std::string::npos) << help.out;
+}
+
+// ---------------------------------------------------------------- traces
+
+// The cells of one Markdown table line, trimmed: "| a | b |" -> {"a", "b"}.
+std::vector<std::string> cells_of(const std::string& line)
+{
+    std::vector<std::string> cells;
+    std::istringstream in(line);
+    std::string cell;
+    std::getline(in, cell, '|');  // before the first bar
+    while (std::getline(in, cell, '|')) {
+        const auto first = cell.find_first_not_of(' ');
+        cells.push_back(first == std::string::npos ? "" : cell.substr(first, cell.find_last_not_of(' ') - first + 1));
+    }
+    return cells;
+}
+
+// The rows of the first table whose header starts with `first_header`,
+// as cells, without the header and its rule.
+std::vector<std::vector<std::string>> rows_of_table(const std::string& text, const std::string& first_header)
+{
+    const std::vector<std::string> lines = lines_of(text);
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].rfind("| " + first_header + " ", 0) != 0)
+            continue;
+        for (std::size_t j = i + 2; j < lines.size() && lines[j].rfind("|", 0) == 0; ++j)
+            rows.push_back(cells_of(lines[j]));
+        break;
+    }
+    return rows;
+}
+
+const std::string kFixtureKernel = "6.18.44-fc-v669 #1 SMP PREEMPT_DYNAMIC @0";
+
+// Every figure of a trace row is the trace report's own, as the fixtures have them.
+TEST(SummaryTraces, RowsCarryTheTraceReportsFigures)
+{
+    const Summary summary = summarize({}, {load_trace(kNginxSendfileOn), load_trace(kNginxSendfileOff)});
+    EXPECT_TRUE(summary.rows.empty());
+    ASSERT_EQ(summary.traces.size(), 2u);
+
+    const SummaryTrace& on = summary.traces[0];
+    EXPECT_EQ(on.label, "nginx #1");
+    EXPECT_EQ(on.headline, "nginx (pid 23719), 64.00 MiB sent in 1.8 s: 64 MiB by sendfile: ZERO-COPY, 0 B copied by "
+                           "the CPU, as \"sendfile + DMA gather\" says; 262 B by writev: 1.00 copies by the CPU (262 "
+                           "B); 88 syscalls; 0.32 CPU-s/GiB");
+    EXPECT_EQ(on.target_kind, "pids");
+    EXPECT_EQ(on.seconds, 1.755562446);
+    EXPECT_EQ(on.ended_by, "interrupted");
+    EXPECT_EQ(on.verdict, Verdict::match);
+    EXPECT_EQ(on.bytes_sent, 67109126u);
+    EXPECT_EQ(on.cpu_copy_bytes, 262u);
+    EXPECT_EQ(on.cpu_copies, 3.904088990817732e-06);
+    EXPECT_EQ(on.receive_copy_bytes, 87u);
+    EXPECT_EQ(on.syscalls, 88u);
+    EXPECT_EQ(on.syscalls_per_mib_sent, 1.3749946318776376);
+    EXPECT_EQ(on.page_cache_lookup_pages, 16571u);
+    EXPECT_EQ(on.page_cache_misses, 0u);
+    EXPECT_EQ(on.hit_ratio, 1.0);
+    EXPECT_EQ(on.cpu_seconds_per_gib_sent, 0.31999875069152295);
+    EXPECT_EQ(on.processes, 1u);
+    EXPECT_EQ(on.report_created_at, "2026-11-29T17:26:58Z");
+    ASSERT_EQ(on.flows.size(), 2u);
+    EXPECT_EQ(nlohmann::json(on.flows[0]), nlohmann::json::parse(R"({"technique": "sendfile",
+        "theory_row": "sendfile_dma_gather", "bytes": 67108864, "measured_cpu_copies": 0.0,
+        "expected_cpu_copies": 0.0, "verdict": "match"})"));
+    EXPECT_EQ(nlohmann::json(on.flows[1]), nlohmann::json::parse(R"({"technique": "user_memory", "theory_row": "",
+        "bytes": 262, "measured_cpu_copies": 1.0, "expected_cpu_copies": 1.0, "verdict": "no_theory"})"));
+
+    const SummaryTrace& off = summary.traces[1];
+    EXPECT_EQ(off.label, "nginx #2");
+    EXPECT_EQ(off.seconds, 1.757475152);
+    EXPECT_EQ(off.verdict, Verdict::match);
+    EXPECT_EQ(off.bytes_sent, 67109126u);
+    EXPECT_EQ(off.cpu_copy_bytes, 134217990u);
+    EXPECT_EQ(off.cpu_copies, 1.9999960959110092);
+    EXPECT_EQ(off.receive_copy_bytes, 87u);
+    EXPECT_EQ(off.syscalls, 4108u);
+    EXPECT_EQ(off.syscalls_per_mib_sent, 64.1872494062879);
+    EXPECT_EQ(off.page_cache_lookup_pages, 16384u);
+    EXPECT_EQ(off.page_cache_misses, 0u);
+    EXPECT_EQ(off.cpu_seconds_per_gib_sent, 0.639997501383046);
+    EXPECT_EQ(off.processes, 1u);
+    ASSERT_EQ(off.flows.size(), 2u);
+    EXPECT_EQ(off.flows[0].technique, "read_write");
+    EXPECT_EQ(off.flows[0].theory_row, "read_write");
+    EXPECT_EQ(off.flows[0].bytes, 67108864u);
+    EXPECT_EQ(off.flows[0].measured_cpu_copies, 2.0);
+    EXPECT_EQ(off.flows[0].expected_cpu_copies, 2.0);
+    EXPECT_EQ(off.flows[0].verdict, Verdict::match);
+    EXPECT_EQ(off.flows[1].technique, "user_memory");
+    EXPECT_EQ(off.flows[1].verdict, Verdict::no_theory);
+
+    EXPECT_EQ(summary.kernels, std::vector<std::string>{kFixtureKernel});
+    EXPECT_EQ(summary.created_at, "2026-11-29T17:27:01Z") << "the newer trace's";
+    EXPECT_EQ(summary.verdict, Verdict::match);
+}
+
+TEST(SummaryTraces, TracesWithOneLabelAreNumberedInTheOrderGiven)
+{
+    const TraceReport on = load_trace(kNginxSendfileOn), off = load_trace(kNginxSendfileOff);
+    TraceReport curl = on;
+    curl.target.label = "curl";
+    const Summary summary = summarize({}, {off, curl, on});
+    ASSERT_EQ(summary.traces.size(), 3u);
+    EXPECT_EQ(summary.traces[0].label, "nginx #1");
+    EXPECT_EQ(summary.traces[0].report_created_at, off.created_at) << "in the order given, not by age";
+    EXPECT_EQ(summary.traces[1].label, "curl");
+    EXPECT_EQ(summary.traces[2].label, "nginx #2");
+    EXPECT_EQ(summary.traces[2].report_created_at, on.created_at);
+    EXPECT_EQ(summarize({}, {on}).traces.front().label, "nginx") << "a label of its own stays bare";
+}
+
+// Figures the trace report leaves null stay null: no zero stands in for them.
+TEST(SummaryTraces, WhatTheReportLeavesNullStaysNull)
+{
+    TraceReport silent = load_trace(kNginxSendfileOn);
+    silent.totals.cpu_copies.reset();
+    silent.totals.syscalls_per_mib_sent.reset();
+    silent.totals.page_cache.hit_ratio.reset();
+    silent.totals.cpu_seconds_per_gib_sent.reset();
+    silent.flows.clear();
+    silent.verdict = Verdict::no_theory;
+    const Summary summary = summarize({}, {silent});
+    const nlohmann::json document = summary;
+    const nlohmann::json& row = document.at("traces").at(0);
+    for (const char* field : {"cpu_copies", "syscalls_per_mib_sent", "hit_ratio", "cpu_seconds_per_gib_sent"})
+        EXPECT_TRUE(row.at(field).is_null()) << field;
+    EXPECT_EQ(row.at("flows"), nlohmann::json::array());
+    EXPECT_EQ(row.at("verdict"), "no_theory");
+    EXPECT_EQ(document.at("verdict"), "match") << "no_theory leaves a summary a match, as it leaves a run one";
+    EXPECT_EQ(summary_schema().validate(document), std::vector<std::string>{});
+
+    const std::string table = render_summary_table(summary);
+    const auto rows = rows_of_table(table, "trace");
+    ASSERT_EQ(rows.size(), 1u) << table;
+    EXPECT_EQ(rows[0][6], "—") << "CPU copies";
+    EXPECT_EQ(rows[0][9], "—") << "syscalls/MiB sent";
+    EXPECT_EQ(rows[0][12], "—") << "hit ratio";
+    EXPECT_EQ(rows[0][13], "—") << "CPU s/GiB sent";
+    EXPECT_EQ(table.find(" | flow "), std::string::npos) << "no flows, no flow table: " << table;
+}
+
+// What `summarize` prints for the two fixtures: the trace table, then one line per flow.
+TEST(SummaryTraces, TableShowsEachTraceAndEachFlow)
+{
+    const Summary summary = summarize({}, {load_trace(kNginxSendfileOn), load_trace(kNginxSendfileOff)});
+    const std::string table = render_summary_table(summary);
+    EXPECT_EQ(table.rfind("## Traces\n\n| trace ", 0), 0u) << "no run table without runs: " << table;
+    EXPECT_EQ(table.find("| technique "), std::string::npos) << table;
+    using Cells = std::vector<std::string>;
+    EXPECT_EQ(rows_of_table(table, "trace"),
+              (std::vector<Cells>{{"nginx #1", "pids", "1.76", "interrupted", "64.00 MiB", "262 B", "0.0000039",
+                                   "87 B", "88", "1.37", "16571", "0", "1.000", "0.320", "1", "match"},
+                                  {"nginx #2", "pids", "1.76", "interrupted", "64.00 MiB", "128.00 MiB", "2.00",
+                                   "87 B", "4108", "64.19", "16384", "0", "1.000", "0.640", "1", "match"}}))
+        << table;
+    const auto flow_header = table.find(" | flow ");
+    ASSERT_NE(flow_header, std::string::npos) << table;
+    EXPECT_EQ(rows_of_table(table.substr(table.rfind('\n', flow_header) + 1), "trace"),
+              (std::vector<Cells>{{"nginx #1", "sendfile", "sendfile_dma_gather", "64 MiB", "0.00 / 0", "match"},
+                                  {"nginx #1", "user_memory", "—", "262 B", "1.00 / 1", "no_theory"},
+                                  {"nginx #2", "read_write", "read_write", "64 MiB", "2.00 / 2", "match"},
+                                  {"nginx #2", "user_memory", "—", "262 B", "1.00 / 1", "no_theory"}}))
+        << table;
+}
+
+TEST(SummaryTraces, MarkdownOfTracesAloneHasNoRunTableAndNoChecks)
+{
+    const TraceReport on = load_trace(kNginxSendfileOn), off = load_trace(kNginxSendfileOff);
+    const Summary summary = summarize({}, {on, off});
+    const std::string markdown = render_summary_markdown(summary, {});
+    const std::vector<std::string> lines = lines_of(markdown);
+    ASSERT_GT(lines.size(), 5u);
+    EXPECT_EQ(lines[0], "# zctrace summary");
+    EXPECT_EQ(lines[2], "- **nginx #1** (match): " + on.headline);
+    EXPECT_EQ(lines[3], "- **nginx #2** (match): " + off.headline);
+    EXPECT_EQ(lines[5], "Kernel " + kFixtureKernel + "; newest report 2026-11-29T17:27:01Z; " + summary.tool + ".");
+    EXPECT_EQ(markdown.find("| technique "), std::string::npos);
+    EXPECT_EQ(markdown.find("## Checks"), std::string::npos);
+    EXPECT_EQ(markdown.find("Each figure cell reads measured / theory"), std::string::npos);
+    const auto traces = markdown.find("\n## Traces\n\n");
+    ASSERT_NE(traces, std::string::npos);
+    EXPECT_EQ(markdown.substr(markdown.find("| trace ", traces)),
+              render_markdown_table(trace_table(summary)) + "\n" + render_markdown_table(trace_flow_table(summary)));
+}
+
+// Runs and traces together: the runs' rows as they were without traces, the
+// traces after them.
+TEST(SummaryTraces, MixWithRuns)
+{
+    const std::vector<Report> reports = all_fixture_reports();
+    const std::vector<TraceReport> traces = {load_trace(kNginxSendfileOn), load_trace(kNginxSendfileOff)};
+    const Summary runs_only = summarize(reports);
+    const Summary mixed = summarize(reports, traces);
+    EXPECT_EQ(nlohmann::json(mixed.rows), nlohmann::json(runs_only.rows));
+    ASSERT_EQ(mixed.traces.size(), 2u);
+    EXPECT_EQ(mixed.traces[0].label, "nginx #1");
+    EXPECT_EQ(mixed.kernels, runs_only.kernels) << "the traces ran on the fixtures' kernel";
+    EXPECT_EQ(mixed.created_at, std::max(runs_only.created_at, std::string("2026-11-29T17:27:01Z")));
+    EXPECT_EQ(mixed.verdict, runs_only.verdict) << "two matching traces change nothing";
+
+    const nlohmann::json document = mixed;
+    EXPECT_EQ(document.at("schema_version"), 3);
+    EXPECT_EQ(document.at("rows").size(), reports.size());
+    EXPECT_EQ(document.at("traces").size(), 2u);
+    EXPECT_EQ(summary_schema().validate(document), std::vector<std::string>{});
+    EXPECT_EQ(find_schema("summary", 3)->validate(document), std::vector<std::string>{});
+    auto identified = identify_document(document, "summary.json");
+    ASSERT_TRUE(identified) << identified.error().describe();
+    EXPECT_EQ(identified->kind, DocumentKind::summary);
+    EXPECT_EQ(nlohmann::json(document.get<Summary>()), document) << "reads back as it was written";
+
+    // summary.md: the runs as before, then the traces.
+    const std::string markdown = render_summary_markdown(mixed, reports);
+    const std::string before = render_summary_markdown(runs_only, reports);
+    const auto traces_at = markdown.find("\n## Traces\n\n");
+    ASSERT_NE(traces_at, std::string::npos);
+    EXPECT_GT(traces_at, markdown.find("## Checks that are not a plain match"));
+    const std::string run_part = "\nEach figure cell reads measured / theory.";
+    ASSERT_NE(before.find(run_part), std::string::npos);
+    EXPECT_EQ(markdown.substr(markdown.find(run_part), before.size() - before.find(run_part)),
+              before.substr(before.find(run_part)))
+        << "from the run table to the checks, as without traces";
+    const auto nginx = markdown.find("- **nginx #1** (match): ");
+    ASSERT_NE(nginx, std::string::npos);
+    EXPECT_GT(nginx, markdown.find("- **large_file_async_direct** ")) << "trace headlines after the runs'";
+    EXPECT_LT(nginx, markdown.find("Kernel "));
+
+    // The terminal: the run table, then the traces.
+    const std::string table = render_summary_table(mixed);
+    EXPECT_EQ(table.rfind(render_summary_table(runs_only) + "\n## Traces\n\n| trace ", 0), 0u) << table;
+}
+
+TEST(SummaryTraces, OverallVerdictWeighsTheTracesAsTheRuns)
+{
+    struct Case {
+        Verdict run;
+        Verdict trace;
+        Verdict expected;
+    };
+    const std::vector<Case> cases = {
+        {Verdict::match, Verdict::match, Verdict::match},
+        {Verdict::match, Verdict::no_theory, Verdict::match},
+        {Verdict::match, Verdict::environment, Verdict::match},
+        {Verdict::match, Verdict::explained, Verdict::explained},
+        {Verdict::explained, Verdict::mismatch, Verdict::mismatch},
+        {Verdict::mismatch, Verdict::invalid, Verdict::invalid},
+        {Verdict::invalid, Verdict::mismatch, Verdict::invalid},
+    };
+    for (const Case& c : cases) {
+        TraceReport trace = load_trace(kNginxSendfileOn);
+        trace.verdict = c.trace;
+        const Summary summary = summarize({with_check_verdicts({c.run}, c.run)}, {trace});
+        SCOPED_TRACE(std::string(verdict_name(c.run)) + " run, " + std::string(verdict_name(c.trace)) + " trace");
+        EXPECT_EQ(summary.verdict, c.expected);
+        EXPECT_EQ(summary.traces.front().verdict, c.trace) << "the trace's row keeps the trace's own verdict";
+        EXPECT_EQ(summary_schema().validate(nlohmann::json(summary)), std::vector<std::string>{});
+        EXPECT_EQ(summarize({}, {trace}).verdict, as_report_verdict(c.trace)) << "a trace alone";
+    }
+}
+
+// traces is in version 3 alone, and only when there are any; a summary shows something.
+TEST(SummaryTraces, Version3SchemaHoldsTracesAndEarlierVersionsStillValidate)
+{
+    const std::vector<TraceReport> traces = {load_trace(kNginxSendfileOn), load_trace(kNginxSendfileOff)};
+    const nlohmann::json traces_only = summarize({}, traces);
+    EXPECT_EQ(traces_only.at("rows"), nlohmann::json::array());
+    EXPECT_EQ(find_schema("summary", 3)->validate(traces_only), std::vector<std::string>{});
+    EXPECT_FALSE(find_schema("summary", 2)->validate(traces_only).empty());
+
+    const nlohmann::json runs_only = summarize(all_fixture_reports());
+    EXPECT_FALSE(runs_only.contains("traces")) << "left out when there are none";
+
+    nlohmann::json empty_traces = runs_only;
+    empty_traces["traces"] = nlohmann::json::array();
+    EXPECT_FALSE(summary_schema().validate(empty_traces).empty()) << "an empty traces array is left out instead";
+    nlohmann::json nothing = traces_only;
+    nothing.erase("traces");
+    EXPECT_FALSE(summary_schema().validate(nothing).empty()) << "neither a run row nor a trace";
+    nlohmann::json invented = traces_only;
+    invented["traces"][0]["dma_copies"] = 0;
+    EXPECT_FALSE(summary_schema().validate(invented).empty()) << "a trace row holds the fields it names";
+
+    // A version 2 summary (what zctrace wrote before traces) still reads back.
+    nlohmann::json v2 = runs_only;
+    v2["schema_version"] = 2;
+    EXPECT_EQ(find_schema("summary", 2)->validate(v2), std::vector<std::string>{});
+    auto identified = identify_document(v2, "v2-summary.json");
+    ASSERT_TRUE(identified) << identified.error().describe();
+    nlohmann::json v2_with_traces = traces_only;
+    v2_with_traces["schema_version"] = 2;
+    auto rejected = identify_document(v2_with_traces, "v2-summary.json");
+    ASSERT_FALSE(rejected);
+    EXPECT_NE(rejected.error().message.find("summary schema (v2)"), std::string::npos) << rejected.error().message;
+}
+
+TEST(SummarizeCli, SummarizesTwoTraces)
+{
+    TempDir out;
+    const Finished result =
+        zctrace({"summarize", kNginxSendfileOn.string(), kNginxSendfileOff.string(), "-o", out.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    const Summary summary = summarize({}, {load_trace(kNginxSendfileOn), load_trace(kNginxSendfileOff)});
+    EXPECT_EQ(result.out, render_summary_table(summary) + "summary written to " + out.path().string() +
+                              ": summary.json, summary.md, summary.html\n");
+    auto written = load_document(out.path() / "summary.json");
+    ASSERT_TRUE(written) << written.error().describe();
+    EXPECT_EQ(written->json.at("schema_version"), 3);
+    EXPECT_EQ(written->json.at("rows").size(), 0u);
+    ASSERT_EQ(written->json.at("traces").size(), 2u);
+    EXPECT_EQ(written->json["traces"][0]["label"], "nginx #1");
+    EXPECT_EQ(written->json["traces"][1]["flows"][0]["technique"], "read_write");
+    EXPECT_EQ(written->json, nlohmann::json(summary));
+    EXPECT_EQ(read_text(out.path() / "summary.md"), render_summary_markdown(summary, {}));
+    EXPECT_NE(read_text(out.path() / "summary.html").find("<h2>Traces</h2>"), std::string::npos);
+    EXPECT_EQ(out.entries().size(), 3u);
+
+    const Finished validated = zctrace({"validate", (out.path() / "summary.json").string()});
+    EXPECT_EQ(validated.status, 0) << validated.out << validated.err;
+    EXPECT_NE(validated.out.find("summary v3: 0 rows, 2 traces"), std::string::npos) << validated.out;
+}
+
+// A directory of run reports with a trace.json beside them: both kinds, and
+// summarizing again reads past the summary it wrote.
+TEST(SummarizeCli, ADirectorysTraceReportIsATrace)
+{
+    TempDir dir;
+    fs::copy(kLoopbackFixtures, dir.path());
+    fs::copy(kNginxSendfileOff, dir.path() / "trace.json");
+    for (int pass = 0; pass < 2; ++pass) {
+        const Finished result = zctrace({"summarize", dir.path().string()});
+        ASSERT_EQ(result.status, 0) << result.err;
+        auto summary = load_document(dir.path() / "summary.json");
+        ASSERT_TRUE(summary) << summary.error().describe();
+        EXPECT_EQ(summary->json["rows"].size(), 8u);
+        ASSERT_EQ(summary->json["traces"].size(), 1u);
+        EXPECT_EQ(summary->json["traces"][0]["label"], "nginx");
+        EXPECT_NE(result.out.find("\n## Traces\n\n| trace "), std::string::npos) << result.out;
+    }
+}
+
+TEST(SummarizeCli, RefusesWhatIsNeitherARunNorATraceReport)
+{
+    TempDir dir;
+    write_text(dir.path() / "package.json", R"({"name": "left-pad", "version": "1.3.0"})");
+    const fs::path summary = dir.path() / "summary.json";
+    write_text(summary, nlohmann::json(summarize({}, {load_trace(kNginxSendfileOn)})).dump(2));
+    fs::create_directory(dir.path() / "empty");
+    const std::string out = (dir.path() / "out").string();
+    const std::vector<Refused> cases = {
+        {{"summarize", kNginxSendfileOn.string(), (dir.path() / "package.json").string(), "-o", out},
+         (dir.path() / "package.json").string() + ": not a zctrace document"},
+        {{"summarize", summary.string(), kNginxSendfileOn.string(), "-o", out},
+         summary.string() + " is a zctrace summary, not a run or trace report; name the <technique>.json files "
+                            "that `zctrace run` writes or the trace.json that `zctrace trace` writes"},
+        {{"summarize", (dir.path() / "empty").string(), "-o", out},
+         "no reports found in " + (dir.path() / "empty").string()},
+    };
+    expect_refused(cases);
+    EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -42,6 +42,21 @@ inline std::vector<Report> loopback_reports()
     return *reports;
 }
 
+// `zctrace trace --pid` of nginx serving one 64 MiB file, with sendfile on
+// and off (trace reports, trace.v1).
+inline const fs::path kNginxSendfileOn = kSourceDir / "tests/data/traces/nginx-sendfile-on.json";
+inline const fs::path kNginxSendfileOff = kSourceDir / "tests/data/traces/nginx-sendfile-off.json";
+
+inline TraceReport load_trace(const fs::path& path)
+{
+    auto loaded = load_run_and_trace_reports({path});
+    if (!loaded)
+        throw std::runtime_error(loaded.error().describe());
+    if (loaded->traces.size() != 1)
+        throw std::runtime_error(path.string() + " is not one trace report");
+    return loaded->traces.front();
+}
+
 inline void write_text(const fs::path& path, const std::string& text)
 {
     std::ofstream(path, std::ios::binary) << text;

@@ -1,5 +1,6 @@
 // `zctrace summarize REPORTS...`: the summary that `run all` writes
-// (summary.json, summary.md, summary.html), from reports already on disk.
+// (summary.json, summary.md, summary.html), from reports already on disk:
+// run reports, trace reports (`zctrace trace`), or both.
 #include <iostream>
 #include <memory>
 
@@ -22,7 +23,7 @@ struct SummarizeOptions {
 
 int run_summarize(const SummarizeOptions& options)
 {
-    auto reports = load_reports({options.reports.begin(), options.reports.end()});
+    auto reports = load_run_and_trace_reports({options.reports.begin(), options.reports.end()});
     if (!reports)
         return fail(reports.error());
     const auto out = options.out.empty() ? directory_of_reports({options.reports.begin(), options.reports.end()})
@@ -32,8 +33,8 @@ int run_summarize(const SummarizeOptions& options)
                         .as(ErrorKind::bad_input));
     if (auto writable = check_output_dir(*out); !writable)
         return fail(Error(writable.error()).as(ErrorKind::bad_input));
-    const Summary summary = summarize(*reports);
-    auto files = write_summary_files(summary, *reports, *out);
+    const Summary summary = summarize(reports->runs, reports->traces);
+    auto files = write_summary_files(summary, reports->runs, *out);
     if (!files)
         return fail(files.error());
     if (options.format == "json")
@@ -48,7 +49,8 @@ void setup_summarize(CLI::App& app, int& exit_code)
 {
     auto options = std::make_shared<SummarizeOptions>();
     CLI::App* summarize = app.add_subcommand(
-        "summarize", "Write summary.json, summary.md and summary.html for reports that `zctrace run` wrote");
+        "summarize", "Write summary.json, summary.md and summary.html for reports that `zctrace run` and "
+                     "`zctrace trace` wrote");
     add_report_paths(*summarize, options->reports);
     summarize->add_option("-o,--out", options->out,
                           "directory for the summary files (default next to the reports: in the directory given, or "
@@ -57,9 +59,11 @@ void setup_summarize(CLI::App& app, int& exit_code)
     add_format_options(*summarize, options->format,
                        "what stdout shows: text (the table and the files written), or json (summary.json; the "
                        "table then goes to stderr)");
-    summarize->footer("Exit status: 0 when the summary was written; 2 when a report cannot be read, is not a run "
-                      "report, comes from a newer zctrace, or --out cannot be written, or is missing for reports "
-                      "from several directories. The last line says where the files went.");
+    summarize->footer("Run reports come in `run all`'s order; trace reports in the order given, after them, in a "
+                      "Traces section of their own.\n"
+                      "Exit status: 0 when the summary was written; 2 when a report cannot be read, is neither a run "
+                      "report nor a trace report, comes from a newer zctrace, or --out cannot be written, or is "
+                      "missing for reports from several directories. The last line says where the files went.");
     summarize->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_summarize(*options); }); });
 }
 

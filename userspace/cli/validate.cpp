@@ -65,7 +65,13 @@ std::string describe(const Document& document)
                        std::to_string(document.json.value("schema_version", 0));
     switch (document.kind) {
     case DocumentKind::report: return text + ": " + document.json.value("technique", std::string());
-    case DocumentKind::summary: return text + ": " + std::to_string(document.json.at("rows").size()) + " rows";
+    case DocumentKind::summary: {
+        text += ": " + std::to_string(document.json.at("rows").size()) + " rows";
+        // Version 3 and later: traces, when there are any.
+        if (const auto traces = document.json.find("traces"); traces != document.json.end())
+            text += ", " + std::to_string(traces->size()) + " traces";
+        return text;
+    }
     case DocumentKind::diff:
         return text + ": " + document.json.at("a").value("technique", std::string()) + " vs " +
                document.json.at("b").value("technique", std::string());

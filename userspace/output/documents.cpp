@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "report/gather_report.hpp"
@@ -137,16 +138,67 @@ Result<Document> load_document(const std::filesystem::path& path)
 
 namespace {
 
+// The document read as T, or why it cannot be.
+template <typename T>
+Result<T> read_as(const Document& document, std::string_view what)
+{
+    try {
+        return document.json.get<T>();
+    } catch (const nlohmann::json::exception& error) {
+        return bad_input(document.source + ": cannot read the " + std::string(what) + ": " + error.what());
+    }
+}
+
 Result<Report> report_from(const Document& document)
 {
     if (document.kind != DocumentKind::report)
         return bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
                          ", not a run report; name the <technique>.json files that `zctrace run` writes");
-    try {
-        return document.json.get<Report>();
-    } catch (const nlohmann::json::exception& error) {
-        return bad_input(document.source + ": cannot read the report: " + error.what());
+    return read_as<Report>(document, "report");
+}
+
+using TakeDocument = std::function<Result<void>(const std::filesystem::path&, const Document&)>;
+
+// Each document named on a command line, in order, to `take`, which may
+// refuse it. A file is taken whatever it is; a directory stands for its
+// *.json files, sorted, of which only those `listed` keeps are taken: the
+// documents that share a directory with reports are skipped.
+Result<void> take_named_documents(const std::vector<std::filesystem::path>& paths, bool (*listed)(DocumentKind),
+                                  const TakeDocument& take)
+{
+    for (const std::filesystem::path& path : paths) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(path, ec)) {
+            auto document = load_document(path);
+            if (!document)
+                return document.error();
+            if (auto taken = take(path, *document); !taken)
+                return taken.error();
+            continue;
+        }
+        std::vector<std::filesystem::path> files;
+        for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+            if (entry.path().extension() == ".json" && entry.path().filename().string().front() != '.')
+                files.push_back(entry.path());
+        if (ec)
+            return Error{ec.value(), "cannot list " + path.string(), ErrorKind::bad_input};
+        std::sort(files.begin(), files.end());
+        for (const auto& file : files) {
+            auto document = load_document(file);
+            if (!document)
+                return document.error();
+            if (!listed(document->kind))
+                continue;
+            if (auto taken = take(file, *document); !taken)
+                return taken.error();
+        }
     }
+    return {};
+}
+
+std::string where_named(const std::vector<std::filesystem::path>& paths)
+{
+    return paths.size() == 1 ? paths.front().string() : "the paths given";
 }
 
 }  // namespace
@@ -162,44 +214,52 @@ Result<Report> load_report(const std::filesystem::path& path)
 Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths)
 {
     std::vector<LoadedReport> reports;
-    auto add = [&](const std::filesystem::path& path, const Document& document) -> Result<void> {
-        auto report = report_from(document);
-        if (!report)
-            return report.error();
-        reports.push_back({path, std::move(*report)});
-        return {};
-    };
-    for (const std::filesystem::path& path : paths) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(path, ec)) {
-            auto document = load_document(path);
-            if (!document)
-                return document.error();
-            if (auto added = add(path, *document); !added)
-                return added.error();
-            continue;
-        }
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(path, ec))
-            if (entry.path().extension() == ".json" && entry.path().filename().string().front() != '.')
-                files.push_back(entry.path());
-        if (ec)
-            return Error{ec.value(), "cannot list " + path.string(), ErrorKind::bad_input};
-        std::sort(files.begin(), files.end());
-        for (const auto& file : files) {
-            auto document = load_document(file);
-            if (!document)
-                return document.error();
-            if (document->kind != DocumentKind::report)
-                continue;
-            if (auto added = add(file, *document); !added)
-                return added.error();
-        }
-    }
+    auto taken = take_named_documents(
+        paths, [](DocumentKind kind) { return kind == DocumentKind::report; },
+        [&](const std::filesystem::path& path, const Document& document) -> Result<void> {
+            auto report = report_from(document);
+            if (!report)
+                return report.error();
+            reports.push_back({path, std::move(*report)});
+            return {};
+        });
+    if (!taken)
+        return taken.error();
     if (reports.empty())
-        return bad_input("no reports found in " + (paths.size() == 1 ? paths.front().string() : "the paths given") +
-                         "; run `zctrace run all --out DIR` first");
+        return bad_input("no reports found in " + where_named(paths) + "; run `zctrace run all --out DIR` first");
     return reports;
+}
+
+Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths)
+{
+    RunAndTraceReports loaded;
+    auto taken = take_named_documents(
+        paths, [](DocumentKind kind) { return kind == DocumentKind::report || kind == DocumentKind::trace; },
+        [&](const std::filesystem::path&, const Document& document) -> Result<void> {
+            if (document.kind == DocumentKind::trace) {
+                auto trace = read_as<TraceReport>(document, "trace report");
+                if (!trace)
+                    return trace.error();
+                loaded.traces.push_back(std::move(*trace));
+                return {};
+            }
+            if (document.kind != DocumentKind::report)
+                return bad_input(document.source + " is a zctrace " +
+                                 std::string(document_kind_name(document.kind)) +
+                                 ", not a run or trace report; name the <technique>.json files that `zctrace run` "
+                                 "writes or the trace.json that `zctrace trace` writes");
+            auto report = report_from(document);
+            if (!report)
+                return report.error();
+            loaded.runs.push_back(std::move(*report));
+            return {};
+        });
+    if (!taken)
+        return taken.error();
+    if (loaded.runs.empty() && loaded.traces.empty())
+        return bad_input("no reports found in " + where_named(paths) +
+                         "; run `zctrace run all --out DIR` or `zctrace trace --out DIR` first");
+    return loaded;
 }
 
 Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths)

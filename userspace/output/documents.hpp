@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "report/run_report.hpp"
+#include "report/trace_report.hpp"
 
 namespace zctrace {
 
@@ -49,6 +50,15 @@ struct LoadedReport {
 Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::filesystem::path>& paths);
 // The same, without the paths.
 Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths);
+
+struct RunAndTraceReports {
+    std::vector<Report> runs;
+    std::vector<TraceReport> traces;  // in the order named
+};
+// Run reports and trace reports named on a command line, read as
+// load_report_files reads run reports: a directory stands for both kinds in
+// it. Fails on the first file that is neither, or when none is found.
+Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths);
 
 // nlohmann's parse error without its "[json.exception.parse_error.101] " tag.
 std::string describe_parse_error(const nlohmann::json::parse_error& error);

@@ -742,10 +742,11 @@ std::string render_table(const Summary& summary, const std::vector<Report>& repo
     return out + "</tbody>\n</table></div>\n";
 }
 
-// One line per run, before anything else: its label, its verdict and its headline.
+// One line per run, then per trace, before anything else: its label, its
+// verdict and its headline.
 std::string render_headlines(const Summary& summary)
 {
-    if (summary.rows.empty())
+    if (summary.rows.empty() && summary.traces.empty())
         return "";
     std::string out = "<ol class=\"headlines\" aria-label=\"Headlines\">\n";
     for (const SummaryRow& row : summary.rows)
@@ -754,7 +755,59 @@ std::string render_headlines(const Summary& summary)
                escape(row.label) + "</b> " + badge(row.verdict) + " <span class=\"text" +
                (row.headline.empty() ? " fallback" : "") + "\">" + without_cjk_glyphs(headline_text(row)) +
                "</span></li>\n";
+    for (const SummaryTrace& trace : summary.traces)
+        out += "<li class=\"headline " + std::string(standing_class(trace.verdict)) + "\" data-trace=\"" +
+               escape(trace.label) + "\" data-verdict=\"" + std::string(verdict_name(trace.verdict)) + "\"><b>" +
+               escape(trace.label) + "</b> " + badge(trace.verdict) + " <span class=\"text\">" +
+               without_cjk_glyphs(trace.headline) + "</span></li>\n";
     return out + "</ol>\n";
+}
+
+// A table of summary.md's cells; its first column heads each row and its
+// last is the row's verdict, shown as its badge.
+std::string render_text_table(const TextTable& table, const std::string& css_class, const std::string& caption,
+                              const std::vector<Verdict>& verdicts)
+{
+    auto class_of = [&](std::size_t column) { return table.figure_column[column] ? " class=\"num\"" : ""; };
+    std::string out = "<div class=\"table-frame\"><table class=\"summary " + css_class + "\">\n<caption>" +
+                      escape(caption) + "</caption>\n<thead><tr>";
+    for (std::size_t c = 0; c < table.header.size(); ++c)
+        out += "<th scope=\"col\"" + std::string(class_of(c)) + ">" + escape(table.header[c]) + "</th>";
+    out += "</tr></thead>\n<tbody>\n";
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        const std::vector<std::string>& cells = table.rows[r];
+        out += "<tr><th scope=\"row\">" + escape(cells.front()) + "</th>";
+        for (std::size_t c = 1; c + 1 < cells.size(); ++c)
+            out += "<td" + std::string(class_of(c)) + ">" + escape(cells[c]) + "</td>";
+        out += "<td>" + badge(verdicts.at(r)) + "</td></tr>\n";
+    }
+    return out + "</tbody>\n</table></div>\n";
+}
+
+// The traces, under the run table: one row per trace, then one per flow.
+std::string render_traces(const Summary& summary)
+{
+    if (summary.traces.empty())
+        return "";
+    std::vector<Verdict> trace_verdicts, flow_verdicts;
+    for (const SummaryTrace& trace : summary.traces) {
+        trace_verdicts.push_back(trace.verdict);
+        for (const SummaryTraceFlow& flow : trace.flows)
+            flow_verdicts.push_back(flow.verdict);
+    }
+    std::string out = "<section class=\"traces\">\n<h2>Traces</h2>\n" +
+                      render_text_table(trace_table(summary), "traces",
+                                        "What each traced program sent over TCP and how many times the CPU copied "
+                                        "it, from its trace report. " +
+                                            std::string(kNoFigure) + " where the report gives no figure.",
+                                        trace_verdicts);
+    if (!flow_verdicts.empty())
+        out += render_text_table(trace_flow_table(summary), "flows",
+                                 "Each way a traced program moved bytes to its sockets. CPU copies read measured / "
+                                 "expected: the theory row's figure, or the kernel code's where the seeds have no "
+                                 "row (" + std::string(kNoFigure) + ").",
+                                 flow_verdicts);
+    return out + "</section>\n";
 }
 
 std::string render_details(const Summary& summary, const std::vector<Report>& reports, const WhyNotes& notes)
@@ -923,7 +976,8 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
            "img-src data:\">\n";
     out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     out += "<meta name=\"generator\" content=\"" + escape(summary.tool) + "\">\n";
-    out += "<title>zctrace summary: " + std::to_string(summary.rows.size()) + " reports, " +
+    const std::size_t report_count = summary.rows.size() + summary.traces.size();
+    out += "<title>zctrace summary: " + std::to_string(report_count) + " reports, " +
            escape(summary.created_at) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
 
     out += "<header>\n<h1>zctrace summary</h1>\n<p class=\"lede\">What each I/O technique really copied, measured "
@@ -934,11 +988,18 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
            "</dd>\n";
     out += "<dt>Tool</dt><dd>" + escape(summary.tool) + "</dd>\n";
     out += "<dt>Newest report</dt><dd><time>" + escape(summary.created_at) + "</time></dd>\n";
-    out += "<dt>Reports</dt><dd>" + std::to_string(summary.rows.size()) + "</dd>\n";
+    out += "<dt>Reports</dt><dd>" + std::to_string(report_count) + "</dd>\n";
     out += "<dt>Overall verdict</dt><dd>" + badge(summary.verdict) + "</dd>\n</dl>\n</header>\n";
 
+    const std::string footer = "<footer>Generated by " + escape(summary.tool) + " from " +
+                               std::to_string(report_count) + " reports; newest " + escape(summary.created_at) +
+                               ".</footer>\n</body>\n</html>\n";
     const WhyNotes notes = number_why_notes(summary, reports);
-    out += "<main>\n<h2>Summary</h2>\n" + render_table(summary, reports, notes);
+    out += "<main>\n";
+    // Traces alone have no run table, and nothing to chart: the charts are the runs'.
+    if (summary.rows.empty() && !summary.traces.empty())
+        return out + render_traces(summary) + "</main>\n" + footer;
+    out += "<h2>Summary</h2>\n" + render_table(summary, reports, notes) + render_traces(summary);
     if (summary.rows.empty()) {
         out += "<p class=\"none\">No reports to chart.</p>\n</main>\n</body>\n</html>\n";
         return out;
@@ -1026,10 +1087,7 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
         out += render_bytes_chart(++figure_number, byte_labels, shares);
 
     out += render_details(summary, reports, notes);
-    out += "</main>\n<footer>Generated by " + escape(summary.tool) + " from " +
-           std::to_string(summary.rows.size()) + " reports; newest " + escape(summary.created_at) +
-           ".</footer>\n</body>\n</html>\n";
-    return out;
+    return out + "</main>\n" + footer;
 }
 
 }  // namespace zctrace

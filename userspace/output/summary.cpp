@@ -76,6 +76,19 @@ bool comes_before(const Report& a, const Report& b)
     return a.created_at < b.created_at;  // ISO 8601 sorts as text
 }
 
+// Labels that are alike get " #1", " #2", ... in the order given; a label
+// of its own is left bare.
+void number_repeated_labels(const std::vector<std::string*>& labels)
+{
+    std::map<std::string, int> repeats;
+    for (const std::string* label : labels)
+        ++repeats[*label];
+    std::map<std::string, int> numbered;
+    for (std::string* label : labels)
+        if (repeats[*label] > 1)
+            *label += " #" + std::to_string(++numbered[*label]);
+}
+
 // Each row's label: its technique, then what differs among the rows of that
 // technique; rows alike in all of it are repeats, numbered in row order
 // (oldest first).
@@ -94,21 +107,49 @@ void label_rows(Summary& summary, const std::vector<Report>& reports)
                 for (std::size_t i = 0; i < rows.size(); ++i)
                     qualifiers[i].push_back(distinction.qualifier(reports[rows[i]->report_index]));
         }
-        std::map<std::vector<std::string>, int> repeats;
-        for (const auto& qualified : qualifiers)
-            ++repeats[qualified];
-        std::map<std::vector<std::string>, int> numbered;
         for (std::size_t i = 0; i < rows.size(); ++i) {
             std::string label = technique;
             for (std::size_t q = 0; q < qualifiers[i].size(); ++q)
                 label += (q ? ", " : " (") + qualifiers[i][q];
             if (!qualifiers[i].empty())
                 label += ")";
-            if (repeats[qualifiers[i]] > 1)
-                label += " #" + std::to_string(++numbered[qualifiers[i]]);
             rows[i]->label = std::move(label);
         }
     }
+    // Rows of different techniques never share a label, so numbering across
+    // all rows numbers each technique's repeats alone.
+    std::vector<std::string*> labels;
+    for (SummaryRow& row : summary.rows)
+        labels.push_back(&row.label);
+    number_repeated_labels(labels);
+}
+
+SummaryTrace trace_row(const TraceReport& trace)
+{
+    SummaryTrace row;
+    row.label = trace.target.label;
+    row.headline = trace.headline;
+    row.target_kind = trace.target.kind;
+    row.seconds = trace.seconds;
+    row.ended_by = trace.ended_by;
+    row.verdict = trace.verdict;
+    const TraceFigures& totals = trace.totals;
+    row.bytes_sent = totals.bytes_sent;
+    row.cpu_copy_bytes = totals.cpu_copy_bytes.total;
+    row.cpu_copies = totals.cpu_copies;
+    row.receive_copy_bytes = totals.receive_copy_bytes;
+    row.syscalls = totals.syscalls;
+    row.syscalls_per_mib_sent = totals.syscalls_per_mib_sent;
+    row.page_cache_lookup_pages = totals.page_cache.lookup_pages;
+    row.page_cache_misses = totals.page_cache.misses;
+    row.hit_ratio = totals.page_cache.hit_ratio;
+    row.cpu_seconds_per_gib_sent = totals.cpu_seconds_per_gib_sent;
+    for (const TraceFlow& flow : trace.flows)
+        row.flows.push_back({flow.technique, flow.theory_row, flow.bytes, flow.measured_cpu_copies,
+                             flow.expected_cpu_copies, flow.verdict});
+    row.processes = trace.processes.size();
+    row.report_created_at = trace.created_at;
+    return row;
 }
 
 // Report verdicts from best to worst.
@@ -209,7 +250,7 @@ std::string headline_text(const SummaryRow& row)
     return row.headline;
 }
 
-Summary summarize(const std::vector<Report>& reports)
+Summary summarize(const std::vector<Report>& reports, const std::vector<TraceReport>& traces)
 {
     Summary summary;
     summary.tool = std::string("zctrace ") + ZCTRACE_VERSION;
@@ -254,7 +295,45 @@ Summary summarize(const std::vector<Report>& reports)
         summary.verdict = worse_report_verdict(summary.verdict, report.verdict);
     }
     label_rows(summary, reports);
+
+    for (const TraceReport& trace : traces) {
+        summary.traces.push_back(trace_row(trace));
+        if (std::find(summary.kernels.begin(), summary.kernels.end(), trace.kernel) == summary.kernels.end())
+            summary.kernels.push_back(trace.kernel);
+        summary.created_at = std::max(summary.created_at, trace.created_at);
+        summary.verdict = worse_report_verdict(summary.verdict, trace.verdict);
+    }
+    std::vector<std::string*> trace_labels;
+    for (SummaryTrace& trace : summary.traces)
+        trace_labels.push_back(&trace.label);
+    number_repeated_labels(trace_labels);
     return summary;
+}
+
+void to_json(nlohmann::json& json, const Summary& summary)
+{
+    json = {{"schema_version", summary.schema_version},
+            {"kind", summary.kind},
+            {"tool", summary.tool},
+            {"created_at", summary.created_at},
+            {"kernels", summary.kernels},
+            {"rows", summary.rows},
+            {"verdict", summary.verdict}};
+    if (!summary.traces.empty())
+        json["traces"] = summary.traces;
+}
+
+void from_json(const nlohmann::json& json, Summary& summary)
+{
+    const Summary defaults;
+    summary.schema_version = json.value("schema_version", defaults.schema_version);
+    summary.kind = json.value("kind", defaults.kind);
+    summary.tool = json.value("tool", defaults.tool);
+    summary.created_at = json.value("created_at", defaults.created_at);
+    summary.kernels = json.value("kernels", defaults.kernels);
+    summary.rows = json.value("rows", defaults.rows);
+    summary.traces = json.value("traces", defaults.traces);
+    summary.verdict = json.value("verdict", defaults.verdict);
 }
 
 const Report* report_of(const SummaryRow& row, const std::vector<Report>& reports)
@@ -265,74 +344,167 @@ const Report* report_of(const SummaryRow& row, const std::vector<Report>& report
     return report.technique == row.technique && report.created_at == row.report_created_at ? &report : nullptr;
 }
 
-std::string render_summary_table(const Summary& summary)
+namespace {
+
+// Figures a report may leave null show as the dash.
+std::string figure_or_dash(const std::optional<double>& value)
 {
-    const std::vector<std::string> header = {"technique",          "theory row", "CPU copies", "DMA copies",
-                                             "syscalls/transfer",  "mode switches/transfer",
-                                             "CPU s/GiB",          "MiB/s",      "hit ratio",  "verdict"};
-    // Left-aligned text columns, right-aligned figures.
-    const std::vector<bool> right = {false, false, true, true, true, true, true, true, true, false};
-    std::vector<std::vector<std::string>> cells;
+    return value ? format_figure(*value) : std::string(kNoFigure);
+}
+
+std::string fixed_or_dash(const std::optional<double>& value, int digits)
+{
+    return value ? format_fixed(*value, digits) : std::string(kNoFigure);
+}
+
+TextTable run_table(const Summary& summary)
+{
+    TextTable table{{"technique", "theory row", "CPU copies", "DMA copies", "syscalls/transfer",
+                     "mode switches/transfer", "CPU s/GiB", "MiB/s", "hit ratio", "verdict"},
+                    {false, false, true, true, true, true, true, true, true, false},
+                    {}};
     for (const SummaryRow& row : summary.rows)
-        cells.push_back({row.label, row.theory_row, format_summary_cell(row.cpu_copies, row.theory_cpu_copies),
-                         format_summary_cell(row.dma_copies, row.theory_dma_copies),
-                         format_summary_cell(row.syscalls_per_transfer, row.theory_syscalls_per_transfer),
-                         format_summary_cell(row.mode_switches_per_transfer, row.theory_mode_switches_per_transfer),
-                         format_fixed(row.cpu_seconds_per_gib, 3), format_fixed(row.mib_per_second, 0),
-                         row.hit_ratio ? format_fixed(*row.hit_ratio, 3) : std::string(kNoFigure),
-                         std::string(verdict_name(row.verdict)) + (row.integrity_ok ? "" : ", integrity FAILED")});
-    std::vector<std::size_t> widths(header.size());
-    for (std::size_t c = 0; c < header.size(); ++c) {
-        widths[c] = std::max<std::size_t>(3, display_width(header[c]));
-        for (const auto& line : cells)
-            widths[c] = std::max(widths[c], display_width(line[c]));
+        table.rows.push_back(
+            {row.label, row.theory_row, format_summary_cell(row.cpu_copies, row.theory_cpu_copies),
+             format_summary_cell(row.dma_copies, row.theory_dma_copies),
+             format_summary_cell(row.syscalls_per_transfer, row.theory_syscalls_per_transfer),
+             format_summary_cell(row.mode_switches_per_transfer, row.theory_mode_switches_per_transfer),
+             format_fixed(row.cpu_seconds_per_gib, 3), format_fixed(row.mib_per_second, 0),
+             fixed_or_dash(row.hit_ratio, 3),
+             std::string(verdict_name(row.verdict)) + (row.integrity_ok ? "" : ", integrity FAILED")});
+    return table;
+}
+
+// What the Traces section says before its tables.
+constexpr char kTracesPreamble[] =
+    "What each traced program sent over TCP and how many times the CPU copied it, then each way it moved bytes "
+    "to its sockets (a flow). A flow's CPU copies read measured / expected: its theory row's figure, or the "
+    "kernel code's where the seeds have no row.";
+
+// The trace and flow tables; a trace that sent nothing has no flow, so the
+// flow table may have no rows and is then left out.
+std::string render_trace_tables(const Summary& summary)
+{
+    const TextTable flows = trace_flow_table(summary);
+    return render_markdown_table(trace_table(summary)) +
+           (flows.rows.empty() ? "" : "\n" + render_markdown_table(flows));
+}
+
+// Whether there is a run table: with no traces, always, so that a summary
+// of nothing still shows the (empty) table it did before traces.
+bool has_run_table(const Summary& summary)
+{
+    return !summary.rows.empty() || summary.traces.empty();
+}
+
+}  // namespace
+
+std::string render_markdown_table(const TextTable& table)
+{
+    const std::size_t columns = table.header.size();
+    std::vector<std::size_t> widths(columns);
+    for (std::size_t c = 0; c < columns; ++c) {
+        widths[c] = std::max<std::size_t>(3, display_width(table.header[c]));
+        for (const auto& row : table.rows)
+            widths[c] = std::max(widths[c], display_width(row[c]));
     }
     auto line = [&](const std::vector<std::string>& values) {
         std::string out = "|";
         for (std::size_t c = 0; c < values.size(); ++c)
-            out += " " + pad_to(values[c], widths[c], right[c]) + " |";
+            out += " " + pad_to(values[c], widths[c], table.figure_column[c]) + " |";
         return out + "\n";
     };
-    std::string out = line(header) + "|";
-    for (std::size_t c = 0; c < header.size(); ++c)
-        out += right[c] ? std::string(widths[c] + 1, '-') + ":|" : ":" + std::string(widths[c] + 1, '-') + "|";
+    std::string out = line(table.header) + "|";
+    for (std::size_t c = 0; c < columns; ++c)
+        out += table.figure_column[c] ? std::string(widths[c] + 1, '-') + ":|"
+                                      : ":" + std::string(widths[c] + 1, '-') + "|";
     out += "\n";
-    for (const auto& values : cells)
-        out += line(values);
+    for (const auto& row : table.rows)
+        out += line(row);
+    return out;
+}
+
+TextTable trace_table(const Summary& summary)
+{
+    TextTable table{{"trace", "target", "seconds", "ended by", "sent", "CPU copied", "CPU copies", "receive copied",
+                     "syscalls", "syscalls/MiB sent", "page-cache lookups", "page-cache misses", "hit ratio",
+                     "CPU s/GiB sent", "processes", "verdict"},
+                    {false, false, true, false, true, true, true, true, true, true, true, true, true, true, true, false},
+                    {}};
+    for (const SummaryTrace& trace : summary.traces)
+        table.rows.push_back({trace.label, trace.target_kind, format_fixed(trace.seconds, 2), trace.ended_by,
+                              format_bytes(trace.bytes_sent), format_bytes(trace.cpu_copy_bytes),
+                              figure_or_dash(trace.cpu_copies),
+                              format_bytes(trace.receive_copy_bytes), std::to_string(trace.syscalls),
+                              figure_or_dash(trace.syscalls_per_mib_sent),
+                              std::to_string(trace.page_cache_lookup_pages), std::to_string(trace.page_cache_misses),
+                              fixed_or_dash(trace.hit_ratio, 3), fixed_or_dash(trace.cpu_seconds_per_gib_sent, 3),
+                              std::to_string(trace.processes), std::string(verdict_name(trace.verdict))});
+    return table;
+}
+
+TextTable trace_flow_table(const Summary& summary)
+{
+    TextTable table{{"trace", "flow", "theory row", "bytes", "CPU copies (measured / expected)", "verdict"},
+                    {false, false, false, true, true, false},
+                    {}};
+    for (const SummaryTrace& trace : summary.traces)
+        for (const SummaryTraceFlow& flow : trace.flows)
+            table.rows.push_back({trace.label, flow.technique,
+                                  flow.theory_row.empty() ? std::string(kNoFigure) : flow.theory_row,
+                                  format_bytes(flow.bytes),
+                                  format_summary_cell(flow.measured_cpu_copies, flow.expected_cpu_copies),
+                                  std::string(verdict_name(flow.verdict))});
+    return table;
+}
+
+std::string render_summary_table(const Summary& summary)
+{
+    std::string out = has_run_table(summary) ? render_markdown_table(run_table(summary)) : "";
+    if (!summary.traces.empty())
+        out += (out.empty() ? "" : "\n") + std::string("## Traces\n\n") + render_trace_tables(summary);
     return out;
 }
 
 std::string render_summary_markdown(const Summary& summary, const std::vector<Report>& reports)
 {
     std::string out = "# zctrace summary\n\n";
-    // First what each run showed, one line each; then where and how.
+    // First what each run and trace showed, one line each; then where and how.
     for (const SummaryRow& row : summary.rows)
         out += "- **" + row.label + "** (" + std::string(verdict_name(row.verdict)) + "): " + headline_text(row) +
                "\n";
-    if (!summary.rows.empty())
+    for (const SummaryTrace& trace : summary.traces)
+        out += "- **" + trace.label + "** (" + std::string(verdict_name(trace.verdict)) + "): " + trace.headline +
+               "\n";
+    if (!summary.rows.empty() || !summary.traces.empty())
         out += "\n";
     out += "Kernel ";
     for (std::size_t i = 0; i < summary.kernels.size(); ++i)
         out += (i ? ", " : "") + summary.kernels[i];
     out += "; newest report " + summary.created_at + "; " + summary.tool + ".\n\n";
-    out += "Each figure cell reads measured / theory. Copies are passes over the payload; syscalls and mode "
-           "switches are per transfer; " + std::string(kNoFigure) + " where the seeds give no figure.\n\n";
-    out += render_summary_table(summary);
-    out += "\n## Checks that are not a plain match\n";
-    bool any = false;
-    for (const SummaryRow& row : summary.rows) {
-        const Report* report = report_of(row, reports);
-        if (!report)
-            continue;
-        for (const Check& check : report->checks)
-            if (check.verdict != Verdict::match) {
-                out += "\n- **" + row.label + "**, " + check.metric + " (" +
-                       std::string(verdict_name(check.verdict)) + "): " + check.explanation + "\n";
-                any = true;
-            }
+    if (has_run_table(summary)) {
+        out += "Each figure cell reads measured / theory. Copies are passes over the payload; syscalls and mode "
+               "switches are per transfer; " + std::string(kNoFigure) + " where the seeds give no figure.\n\n";
+        out += render_markdown_table(run_table(summary));
+        out += "\n## Checks that are not a plain match\n";
+        bool any = false;
+        for (const SummaryRow& row : summary.rows) {
+            const Report* report = report_of(row, reports);
+            if (!report)
+                continue;
+            for (const Check& check : report->checks)
+                if (check.verdict != Verdict::match) {
+                    out += "\n- **" + row.label + "**, " + check.metric + " (" +
+                           std::string(verdict_name(check.verdict)) + "): " + check.explanation + "\n";
+                    any = true;
+                }
+        }
+        if (!any)
+            out += "\nNone: every check matched.\n";
     }
-    if (!any)
-        out += "\nNone: every check matched.\n";
+    if (!summary.traces.empty())
+        out += (has_run_table(summary) ? "\n" : "") + std::string("## Traces\n\n") + kTracesPreamble + "\n\n" +
+               render_trace_tables(summary);
     return out;
 }
 

@@ -1,6 +1,7 @@
 // Several run reports side by side: one row per report with its headline
 // figures against the theory row (summary.json, summary.md, the terminal
-// table), plus what the HTML report draws from.
+// table), plus what the HTML report draws from; and trace reports (`zctrace
+// trace`) beside them, one row each with the figures the trace gives.
 #pragma once
 
 #include <array>
@@ -14,13 +15,17 @@
 
 #include "base/error.hpp"
 #include "report/run_report.hpp"
+#include "report/trace_report.hpp"
 
 namespace zctrace {
 
 // 2: each row's headline, and its checks counted by each of the six check
-// verdicts (version 1 counted match, explained and mismatch). Version 1
-// summaries still validate (reports/schema/summary.v1.schema.json).
-inline constexpr int kSummarySchemaVersion = 2;
+// verdicts (version 1 counted match, explained and mismatch).
+// 3: trace reports as `traces`, left out when there are none, so that a
+// summary of run reports alone reads as version 2 did but for its number;
+// `rows` may be empty when there are traces.
+// Versions 1 and 2 still validate (reports/schema/summary.v<N>.schema.json).
+inline constexpr int kSummarySchemaVersion = 3;
 
 // How many of a report's checks got each verdict; the JSON keys are the
 // verdicts' names.
@@ -94,22 +99,74 @@ struct SummaryRow {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, report_created_at)
 
+// One way a traced program moved bytes to its sockets (a TraceFlow), as its
+// trace's row shows it.
+struct SummaryTraceFlow {
+    std::string technique;
+    std::string theory_row;  // the row's id; empty where the seeds have none
+    std::uint64_t bytes = 0;
+    double measured_cpu_copies = 0;
+    double expected_cpu_copies = 0;  // the theory row's, or the kernel code's where there is no row
+    Verdict verdict = Verdict::mismatch;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SummaryTraceFlow, technique, theory_row, bytes, measured_cpu_copies,
+                                                expected_cpu_copies, verdict)
+
+// One trace report. Every figure is the report's own; what the report leaves
+// null (nothing sent, no CPU time read) stays null here.
+struct SummaryTrace {
+    // The target's label; traces that share one are numbered in the order
+    // given, as repeated runs are: "nginx #1", "nginx #2".
+    std::string label;
+    std::string headline;
+    std::string target_kind;  // command | pids | cgroup
+    double seconds = 0;
+    std::string ended_by;
+    // The trace's own: the worst of its flows', no_theory when it had none.
+    Verdict verdict = Verdict::mismatch;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t cpu_copy_bytes = 0;  // the total of the report's cpu_copy_bytes
+    std::optional<double> cpu_copies;
+    std::uint64_t receive_copy_bytes = 0;
+    std::uint64_t syscalls = 0;
+    std::optional<double> syscalls_per_mib_sent;
+    std::uint64_t page_cache_lookup_pages = 0;
+    std::uint64_t page_cache_misses = 0;
+    std::optional<double> hit_ratio;
+    std::optional<double> cpu_seconds_per_gib_sent;
+    std::vector<SummaryTraceFlow> flows;
+    // The processes the report lists; those past --max-procs are only in its
+    // totals (the report's limits count them).
+    std::uint64_t processes = 0;
+    std::string report_created_at;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SummaryTrace, label, headline, target_kind, seconds, ended_by, verdict,
+                                                bytes_sent, cpu_copy_bytes, cpu_copies, receive_copy_bytes, syscalls,
+                                                syscalls_per_mib_sent, page_cache_lookup_pages, page_cache_misses,
+                                                hit_ratio, cpu_seconds_per_gib_sent, flows, processes,
+                                                report_created_at)
+
 struct Summary {
     int schema_version = kSummarySchemaVersion;
     std::string kind = "zctrace.summary";
     std::string tool;
     std::string created_at;  // the newest report's: a summary of the same reports is the same file
-    std::vector<std::string> kernels;  // distinct, in row order
+    std::vector<std::string> kernels;  // distinct, in row order, then the traces'
     std::vector<SummaryRow> rows;
-    Verdict verdict = Verdict::match;  // the worst row's (worse_report_verdict)
+    std::vector<SummaryTrace> traces;  // in the order given
+    // The worst row's or trace's (worse_report_verdict).
+    Verdict verdict = Verdict::match;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, schema_version, kind, tool, created_at, kernels, rows, verdict)
+// By hand rather than by macro: `traces` is left out when empty (version 3).
+void to_json(nlohmann::json& json, const Summary& summary);
+void from_json(const nlohmann::json& json, Summary& summary);
 
-// One row per report, in kRunAllOrder (techniques it does not name come
+// One row per run report, in kRunAllOrder (techniques it does not name come
 // after it, by name); rows of one technique by network (loopback first), SG
 // (on, off, unknown), cache (warm first), filesystem, payload size, chunk
-// size, kernel, then the oldest report first.
-Summary summarize(const std::vector<Report>& reports);
+// size, kernel, then the oldest report first. One trace row per trace
+// report, in the order given.
+Summary summarize(const std::vector<Report>& reports, const std::vector<TraceReport>& traces = {});
 // The report a row was made from, given the reports summarize() was given;
 // nullptr when the report at the row's index is not the row's (other reports).
 const Report* report_of(const SummaryRow& row, const std::vector<Report>& reports);
@@ -123,11 +180,28 @@ std::string format_summary_cell(double measured, std::optional<double> theory);
 // copies against the theory row.
 std::string headline_text(const SummaryRow& row);
 
-// The table, as Markdown with padded columns: summary.md's body and what
-// `run` prints to the terminal.
+// A table as text cells: summary.md, the terminal and summary.html show the
+// same cells. A figure column is right-aligned.
+struct TextTable {
+    std::vector<std::string> header;
+    std::vector<bool> figure_column;
+    std::vector<std::vector<std::string>> rows;
+};
+// As Markdown with padded columns.
+std::string render_markdown_table(const TextTable& table);
+
+// One row per trace: what it moved and how, its verdict last.
+TextTable trace_table(const Summary& summary);
+// One row per flow of each trace, in trace order: its copies measured /
+// expected, its verdict last.
+TextTable trace_flow_table(const Summary& summary);
+
+// The tables, as Markdown with padded columns: summary.md's and what `run`
+// and `summarize` print to the terminal. The run table, then, when there are
+// traces, a "Traces" section with the trace and flow tables.
 std::string render_summary_table(const Summary& summary);
-// summary.md: a heading, one headline per report, the table, then every
-// check that did not simply match, and why.
+// summary.md: a heading, one headline per report, the run table, every check
+// that did not simply match and why, then the traces.
 std::string render_summary_markdown(const Summary& summary, const std::vector<Report>& reports);
 
 struct SummaryFiles {
