@@ -116,6 +116,37 @@ static __always_inline struct zc_flow flow_of(const struct sock *sk)
 	return flow;
 }
 
+/* trace mode: the figures of a traced process's socket, created at its
+ * first send or receive. */
+static __always_inline struct zc_socket_figures *socket_figures_for(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct zc_socket_figures *figures;
+	struct zc_tracking *state;
+
+	if (!trace_mode)
+		return NULL;
+	figures = bpf_map_lookup_elem(&socket_figures, &key);
+	if (figures)
+		return figures;
+	{
+		struct zc_flow flow = flow_of(sk);
+		struct zc_socket_figures fresh = {
+			.tgid = current_tgid(),
+			.family = sk->__sk_common.skc_family,
+			.saddr = flow.saddr,
+			.daddr = flow.daddr,
+			.sport = flow.sport,
+			.dport = flow.dport,
+		};
+
+		if (bpf_map_update_elem(&socket_figures, &key, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
+		    (state = tracking_state()))
+			__sync_fetch_and_add(&state->sockets_not_listed, 1);
+	}
+	return bpf_map_lookup_elem(&socket_figures, &key);
+}
+
 static __always_inline bool is_user_iter(__u8 type)
 {
 	return type == bpf_core_enum_value(enum iter_type, ITER_UBUF) ||
@@ -176,11 +207,13 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 		return 0;
 	if (call) {
 		call->flags |= send_mode(sk, msg, iter_type);
+		call->sk = key;
 	} else {
-		struct zc_inflight fresh = { .flags = send_mode(sk, msg, iter_type) };
+		struct zc_inflight fresh = { .flags = send_mode(sk, msg, iter_type), .sk = key };
 
 		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
 	}
+	socket_figures_for(sk);
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
 		struct zc_flow flow = flow_of(sk);
@@ -194,6 +227,23 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	return 0;
 }
 
+/* A closed socket's figures move to a key no live socket can have. */
+static __always_inline void keep_closed_socket_figures(__u64 key)
+{
+	struct zc_socket_figures *figures = bpf_map_lookup_elem(&socket_figures, &key);
+	struct zc_socket_figures closed;
+	struct zc_tracking *state;
+	__u64 closed_key;
+
+	if (!figures || !(state = tracking_state()))
+		return;
+	closed = *figures;
+	closed.closed = 1;
+	closed_key = ZC_CLOSED_SOCKET_KEY | __sync_fetch_and_add(&state->sockets_closed, 1);
+	bpf_map_delete_elem(&socket_figures, &key);
+	bpf_map_update_elem(&socket_figures, &closed_key, &closed, BPF_NOEXIST);
+}
+
 /* A sender socket leaves the maps when it reaches TCP_CLOSE. By then TCP has
  * nothing left to send on it, and the kernel may hand its address to a new
  * socket that is not the sender's. */
@@ -203,7 +253,11 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 	__u64 key = (__u64)sk;
 	struct zc_flow flow;
 
-	if (newstate != 7 /* TCP_CLOSE */ || !socket_count)
+	if (newstate != 7 /* TCP_CLOSE */)
+		return 0;
+	if (trace_mode)
+		keep_closed_socket_figures(key);
+	if (!socket_count)
 		return 0;
 	if (key == first_socket)
 		first_socket = 0;
@@ -334,10 +388,10 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 	struct tcphdr *tcp;
 	__u32 data_len, linear, resent;
 	bool by_flow = false;
+	__u64 owner = 0;
 
 	if (!observe_all) {
-		__u64 owner = (__u64)skb->sk;
-
+		owner = (__u64)skb->sk;
 		state = sender_socket(owner);
 		if (!state && !owner && socket_count) {
 			state = sender_flow(skb, &owner);
@@ -386,7 +440,17 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 	count_device(totals, dev, &split);
 	if (trace_mode) {
 		struct zc_proc_stats *proc = proc_of(state->tgid, false);
+		struct zc_socket_figures *figures = socket_figures_of(owner);
 
+		if (figures) {
+			ZC_PROC_ADD(figures, xmit_payload_bytes, split.len - split.headers);
+			ZC_PROC_ADD(figures, xmit_linear_payload_bytes, split.linear_payload);
+			ZC_PROC_ADD(figures, xmit_shared_frag_bytes, split.shared);
+			ZC_PROC_ADD(figures, xmit_zerocopy_frag_bytes, split.zerocopy);
+			ZC_PROC_ADD(figures, xmit_copied_frag_bytes, split.copied);
+			if (resent)
+				ZC_PROC_ADD(figures, resent_bytes, resent);
+		}
 		if (proc) {
 			ZC_PROC_ADD(proc, xmit_payload_bytes, split.len - split.headers);
 			ZC_PROC_ADD(proc, xmit_linear_payload_bytes, split.linear_payload);
@@ -429,9 +493,12 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 	totals->rx_zerocopy_copied_bytes += skb->data_len;
 	if (trace_mode) {
 		struct zc_proc_stats *proc = proc_of(state->tgid, false);
+		struct zc_socket_figures *figures = socket_figures_of(owner);
 
 		if (proc)
 			ZC_PROC_ADD(proc, zerocopy_copied_at_receive_bytes, skb->data_len);
+		if (figures)
+			ZC_PROC_ADD(figures, zerocopy_copied_at_receive_bytes, skb->data_len);
 	}
 	return 0;
 }
@@ -467,9 +534,15 @@ int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 	totals->receiver_copy_bytes += len;
 	if (trace_mode) {
 		struct zc_proc_stats *proc = current_proc();
+		const struct sock *sk = skb->sk;
+		struct zc_socket_figures *figures;
 
 		if (proc)
 			ZC_PROC_ADD(proc, receive_copy_bytes, len);
+		/* TCP owns its receive queue's skbs (tcp_queue_rcv); others
+		 * (UDP, unix) are not in the socket table */
+		if (sk && sk->sk_protocol == 6 /* IPPROTO_TCP */ && (figures = socket_figures_for(sk)))
+			ZC_PROC_ADD(figures, receive_copy_bytes, len);
 	}
 	return 0;
 }

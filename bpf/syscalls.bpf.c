@@ -141,21 +141,32 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 	return NULL;
 }
 
-/* Adds one syscall's bytes to the totals and (trace mode) to its process. */
+/* Adds one syscall's bytes to the totals and (trace mode) to its process
+ * and its socket. */
 #define ZC_ATTRIBUTE(field, value)                                 \
 	do {                                                       \
 		totals->field += (value);                          \
 		if (proc)                                          \
 			ZC_PROC_ADD(proc, field, (value));         \
 	} while (0)
+#define ZC_ATTRIBUTE_SENT(field, kind)                              \
+	do {                                                        \
+		ZC_ATTRIBUTE(field, ret);                           \
+		if (figures)                                        \
+			ZC_PROC_ADD(figures, field, ret);           \
+		add_bytes(bytes_map, mover, kind, ret);             \
+	} while (0)
 
 /* Attributes the bytes one syscall (or one io_uring request) returned:
  * file_read says they were read from the page cache into user memory, flags
- * (ZC_INFLIGHT_SEND_*) how tcp_sendmsg took them when they were sent. */
+ * (ZC_INFLIGHT_SEND_*) how tcp_sendmsg took them for socket sk when they
+ * were sent. */
 static __always_inline void attribute_return(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
-					     bool file_read, __u32 flags, void *bytes_map, __u32 mover,
-					     long ret)
+					     bool file_read, __u32 flags, __u64 sk, void *bytes_map,
+					     __u32 mover, long ret)
 {
+	struct zc_socket_figures *figures;
+
 	if (file_read) {
 		ZC_ATTRIBUTE(file_to_user_bytes, ret);
 		totals->file_reads++;
@@ -163,27 +174,24 @@ static __always_inline void attribute_return(struct zc_syscall_totals *totals, s
 	}
 	if (!(flags & ZC_INFLIGHT_SEND_MASK))
 		return;
+	figures = socket_figures_of(sk);
 	ZC_ATTRIBUTE(send_syscalls, 1);
 	ZC_ATTRIBUTE(send_bytes, ret);
+	if (figures)
+		ZC_PROC_ADD(figures, send_calls, 1);
 	/* One syscall moves its bytes one way; the flags are checked from the
 	 * least to the most common. MSG_ZEROCOPY can still fall back to copying,
 	 * which only the skb flags at xmit reveal. */
-	if (flags & ZC_INFLIGHT_SEND_ZEROCOPY) {
-		ZC_ATTRIBUTE(zerocopy_bytes, ret);
-		add_bytes(bytes_map, mover, ZC_BYTES_ZEROCOPY, ret);
-	} else if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY) {
-		ZC_ATTRIBUTE(spliced_copied_bytes, ret);
-		add_bytes(bytes_map, mover, ZC_BYTES_SPLICED_COPIED, ret);
-	} else if (flags & ZC_INFLIGHT_SEND_SPLICED) {
-		ZC_ATTRIBUTE(spliced_bytes, ret);
-		add_bytes(bytes_map, mover, ZC_BYTES_SPLICED, ret);
-	} else if (flags & ZC_INFLIGHT_SEND_USER) {
-		ZC_ATTRIBUTE(user_copy_bytes, ret);
-		add_bytes(bytes_map, mover, ZC_BYTES_USER_COPY, ret);
-	} else {
-		ZC_ATTRIBUTE(kernel_copy_bytes, ret);
-		add_bytes(bytes_map, mover, ZC_BYTES_KERNEL_COPY, ret);
-	}
+	if (flags & ZC_INFLIGHT_SEND_ZEROCOPY)
+		ZC_ATTRIBUTE_SENT(zerocopy_bytes, ZC_BYTES_ZEROCOPY);
+	else if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY)
+		ZC_ATTRIBUTE_SENT(spliced_copied_bytes, ZC_BYTES_SPLICED_COPIED);
+	else if (flags & ZC_INFLIGHT_SEND_SPLICED)
+		ZC_ATTRIBUTE_SENT(spliced_bytes, ZC_BYTES_SPLICED);
+	else if (flags & ZC_INFLIGHT_SEND_USER)
+		ZC_ATTRIBUTE_SENT(user_copy_bytes, ZC_BYTES_USER_COPY);
+	else
+		ZC_ATTRIBUTE_SENT(kernel_copy_bytes, ZC_BYTES_KERNEL_COPY);
 }
 
 /* nr comes from the saved registers, so the entry probe need not store it. */
@@ -226,8 +234,9 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	if (ret > 0 && nr != 426)
 		attribute_return(totals, proc,
 				 (entry->flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr),
-				 entry->flags, &syscall_bytes, syscall_slot(nr), ret);
+				 entry->flags, entry->sk, &syscall_bytes, syscall_slot(nr), ret);
 	entry->flags = 0;
+	entry->sk = 0;
 }
 
 SEC("tp_btf/sys_enter")
@@ -290,7 +299,7 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 
 /* The ZC_INFLIGHT_SEND_* way a request's bytes went into a TCP socket, or 0
  * when the request did not send on TCP. */
-static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t mode)
+static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t mode, __u64 *socket)
 {
 	struct socket *sock;
 	struct sock *sk;
@@ -300,6 +309,7 @@ static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
+	*socket = (__u64)sk;
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != ZC_IPPROTO_TCP)
 		return 0;
 	route_sg = (BPF_CORE_READ(sk, sk_route_caps) >> ZC_NETIF_F_SG_BIT) & 1;
@@ -332,6 +342,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	struct zc_inflight *call;
 	struct file *file;
 	__u32 tid, flags, slot;
+	__u64 sk = 0;
 	umode_t mode;
 	__s32 res;
 	__u64 *requests;
@@ -361,19 +372,21 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 
 	tid = current_tid();
 	call = bpf_map_lookup_elem(&inflight, &tid);
-	if (call)
+	if (call) {
 		call->flags = 0;
+		call->sk = 0;
+	}
 	if (res <= 0)
 		return 0;
 	file = BPF_CORE_READ(req, file);
 	if (!file)
 		return 0;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
-	flags = uring_send_mode(op, file, mode);
+	flags = uring_send_mode(op, file, mode, &sk);
 	if (!flags && !uring_file_read(op, file, mode))
 		return 0;
 	proc = current_proc();
-	attribute_return(totals, proc, !flags, flags, &uring_bytes, slot, res);
+	attribute_return(totals, proc, !flags, flags, sk, &uring_bytes, slot, res);
 	return 0;
 }
 

@@ -41,6 +41,8 @@ struct zc_tracking {
 	 * children or procs map was full (the --max-procs cap). */
 	__u64 forks_not_followed;
 	__u64 procs_not_counted;
+	__u64 sockets_not_listed; /* socket_figures was full */
+	__u64 sockets_closed;     /* entries moved to closed keys so far */
 };
 
 /*
@@ -106,6 +108,40 @@ enum zc_marker_op {
 struct zc_inflight {
 	__u32 flags;
 	__u32 pad;
+	__u64 sk; /* trace: the socket tcp_sendmsg took the bytes for */
+};
+
+/*
+ * `zctrace trace`: one TCP socket of a traced process, in the
+ * `socket_figures` hash: keyed by its struct sock * while it is open, and
+ * moved to ZC_CLOSED_SOCKET_KEY | n when it reaches TCP_CLOSE, because the
+ * kernel reuses the address for the next socket.
+ */
+#define ZC_CLOSED_SOCKET_KEY (1ULL << 62) /* below every kernel address */
+
+struct zc_socket_figures {
+	__u32 tgid;  /* the process that first sent or received on it */
+	__u32 closed;
+	__u32 saddr; /* IPv4, network order; 0 for IPv6 */
+	__u32 daddr;
+	__u16 sport; /* network order */
+	__u16 dport;
+	__u16 family;
+	__u16 pad;
+	__u64 send_calls;           /* syscalls and io_uring requests that sent on it */
+	__u64 user_copy_bytes;      /* returned by them, by how tcp_sendmsg took them */
+	__u64 kernel_copy_bytes;
+	__u64 spliced_bytes;
+	__u64 spliced_copied_bytes;
+	__u64 zerocopy_bytes;
+	__u64 xmit_payload_bytes;   /* what left it at a device, and how */
+	__u64 xmit_shared_frag_bytes;
+	__u64 xmit_zerocopy_frag_bytes;
+	__u64 xmit_copied_frag_bytes;
+	__u64 xmit_linear_payload_bytes;
+	__u64 resent_bytes;
+	__u64 receive_copy_bytes;   /* socket -> user memory */
+	__u64 zerocopy_copied_at_receive_bytes;
 };
 
 #endif /* ZCTRACE_BPF_TRACKING_H */

@@ -76,6 +76,14 @@ struct {
 	__type(value, struct zc_proc_stats);
 } procs SEC(".maps");
 
+/* trace mode: per TCP socket (see struct zc_socket_figures). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* trace sizes it */
+	__type(key, __u64);
+	__type(value, struct zc_socket_figures);
+} socket_figures SEC(".maps");
+
 #define ZC_E2BIG 7 /* the map is full */
 
 /* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
@@ -215,6 +223,11 @@ static __always_inline struct zc_proc_stats *current_proc(void)
 }
 
 #define ZC_PROC_ADD(proc, field, value) __sync_fetch_and_add(&(proc)->field, (value))
+
+static __always_inline struct zc_socket_figures *socket_figures_of(__u64 sk)
+{
+	return trace_mode && sk ? bpf_map_lookup_elem(&socket_figures, &sk) : NULL;
+}
 
 /* Every group keeps its totals in slot 0 of a one-entry per-CPU array. */
 #define ZC_PERCPU_TOTALS(name, value_t)                                         \

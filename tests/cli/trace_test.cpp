@@ -72,6 +72,15 @@ TEST(TraceNginx, SendfileOnServesWithZeroCopiesFromThePageCache)
     // curl is not traced: what nginx received is one HTTP request.
     EXPECT_LT(totals.at("receive_copy_bytes").get<std::uint64_t>(), 4096u);
     EXPECT_GT(totals.at("syscalls_by_name").value("sendfile", 0), 0);
+    // The one connection curl made: the file as page references, the
+    // response header copied.
+    ASSERT_EQ(trace.at("connections").size(), 1u) << trace.at("connections").dump(2);
+    const json& connection = trace.at("connections").at(0);
+    EXPECT_EQ(connection.at("sent").at("spliced"), 64 * kMiB);
+    EXPECT_EQ(connection.at("bytes_sent"), totals.at("bytes_sent"));
+    EXPECT_EQ(connection.at("sent").at("user_copy"), totals.at("cpu_copy_bytes").at("user_to_socket"));
+    EXPECT_GE(connection.at("at_device").at("page_cache_frag_bytes").get<std::uint64_t>(), 64 * kMiB);
+    EXPECT_EQ(connection.at("receive_copy_bytes"), totals.at("receive_copy_bytes"));
 }
 
 TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
@@ -95,6 +104,12 @@ TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
     EXPECT_LT(copies, 2.001);
     EXPECT_EQ(totals.at("syscalls_by_name").value("sendfile", 0), 0);
     EXPECT_GT(totals.at("syscalls_by_name").value("pread64", 0), 0);
+    ASSERT_EQ(trace.at("connections").size(), 1u) << trace.at("connections").dump(2);
+    const json& connection = trace.at("connections").at(0);
+    EXPECT_EQ(connection.at("sent").at("spliced"), 0);
+    EXPECT_EQ(connection.at("sent").at("user_copy"), totals.at("bytes_sent"));
+    EXPECT_EQ(connection.at("cpu_copy_bytes"), totals.at("cpu_copy_bytes").at("user_to_socket"));
+    EXPECT_EQ(connection.at("at_device").at("page_cache_frag_bytes"), 0);
 }
 
 // ---- commands ----

@@ -1,6 +1,8 @@
 #include "analysis/trace_analysis.hpp"
 
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -401,6 +403,56 @@ std::string target_label(const TraceObservation& observation, const std::vector<
     return label;
 }
 
+// The report lists this many sockets, the busiest first; a server's
+// thousands of short connections are summed in the totals and counted in
+// limits.connections_left_out.
+constexpr std::size_t kMaxConnections = 200;
+
+std::string endpoint(const zc_socket_figures& f, std::uint32_t address, std::uint16_t port)
+{
+    if (f.family != AF_INET)
+        return "[ipv6]:" + std::to_string(ntohs(port));
+    char text[INET_ADDRSTRLEN] = {};
+    in_addr in{address};
+    ::inet_ntop(AF_INET, &in, text, sizeof text);
+    return std::string(text) + ":" + std::to_string(ntohs(port));
+}
+
+std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::vector<TraceProcess>& processes,
+                                            std::uint64_t& left_out)
+{
+    std::vector<TraceConnection> connections;
+    for (const SocketCounters& socket : raw.sockets) {
+        const zc_socket_figures& f = socket.figures;
+        TraceConnection c;
+        c.pid = f.tgid;
+        for (const TraceProcess& process : processes)
+            if (process.pid == f.tgid)
+                c.comm = process.comm;
+        c.local = endpoint(f, f.saddr, f.sport);
+        c.remote = endpoint(f, f.daddr, f.dport);
+        c.closed = f.closed != 0;
+        c.send_calls = f.send_calls;
+        c.sent = {f.user_copy_bytes, f.kernel_copy_bytes, f.spliced_bytes, f.spliced_copied_bytes, f.zerocopy_bytes};
+        c.bytes_sent = f.user_copy_bytes + f.kernel_copy_bytes + f.spliced_bytes + f.spliced_copied_bytes +
+                       f.zerocopy_bytes;
+        c.at_device = {f.xmit_payload_bytes, f.xmit_shared_frag_bytes, f.xmit_zerocopy_frag_bytes,
+                       f.xmit_copied_frag_bytes, f.xmit_linear_payload_bytes};
+        c.cpu_copy_bytes =
+            f.user_copy_bytes + f.kernel_copy_bytes + f.spliced_copied_bytes + f.xmit_linear_payload_bytes;
+        c.resent_bytes = f.resent_bytes;
+        c.receive_copy_bytes = f.receive_copy_bytes;
+        c.zerocopy_copied_at_receiver_bytes = f.zerocopy_copied_at_receive_bytes;
+        connections.push_back(std::move(c));
+    }
+    std::stable_sort(connections.begin(), connections.end(), [](const TraceConnection& a, const TraceConnection& b) {
+        return a.bytes_sent + a.receive_copy_bytes > b.bytes_sent + b.receive_copy_bytes;
+    });
+    left_out = connections.size() > kMaxConnections ? connections.size() - kMaxConnections : 0;
+    connections.resize(std::min(connections.size(), kMaxConnections));
+    return connections;
+}
+
 bool pins_user_pages(const TraceFlow& flow)
 {
     return flow.technique == "msg_zerocopy" || flow.technique == "io_uring_send_zc";
@@ -573,6 +625,8 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     limits.max_procs = observation.spec.max_procs;
     limits.forks_not_followed = raw.tracking.forks_not_followed;
     limits.procs_not_counted = raw.tracking.procs_not_counted;
+    limits.sockets_not_listed = raw.tracking.sockets_not_listed;
+    report.connections = connections_of(raw, report.processes, limits.connections_left_out);
 
     // Findings: what a person needs beyond the flows.
     const TraceFigures& t = report.totals;
@@ -595,6 +649,11 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
                                   std::to_string(limits.forks_not_followed) + " forks were not followed and " +
                                   std::to_string(limits.procs_not_counted) +
                                   " processes are in the totals but not listed; raise --max-procs");
+    if (limits.sockets_not_listed)
+        report.findings.push_back(std::to_string(limits.sockets_not_listed) +
+                                  " sockets did not fit in the socket table (" +
+                                  std::to_string(TraceTarget{}.max_sockets) +
+                                  " entries): they are in the totals but not in `connections`");
 
     report.unattributed.push_back(
         {"writeback", std::nullopt,

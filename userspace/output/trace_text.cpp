@@ -14,30 +14,12 @@ std::string percent(std::optional<double> value)
     return value ? format_fixed(*value * 100, 1) + "%" : "-";
 }
 
-std::string process_table(const TraceReport& report)
+constexpr std::size_t kRowsShown = 10;
+
+// Columns from the third on are numbers, aligned right.
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& cells,
+                  std::size_t rows_in_report)
 {
-    // Busiest first; a server's idle workers stay off the first screen.
-    std::vector<const TraceProcess*> rows;
-    for (const TraceProcess& process : report.processes)
-        rows.push_back(&process);
-    std::stable_sort(rows.begin(), rows.end(), [](const TraceProcess* a, const TraceProcess* b) {
-        return a->figures.bytes_sent + a->figures.syscalls > b->figures.bytes_sent + b->figures.syscalls;
-    });
-    constexpr std::size_t kShown = 10;
-    const std::vector<std::string> header = {"pid", "comm", "sent", "CPU copied", "copies", "syscalls", "received",
-                                             "cache hits"};
-    std::vector<std::vector<std::string>> cells;
-    for (std::size_t i = 0; i < rows.size() && i < kShown; ++i) {
-        const TraceProcess& p = *rows[i];
-        std::string pid = std::to_string(p.pid);
-        if (p.ns_pids.size() > 1 && p.ns_pids.back() != static_cast<std::int64_t>(p.pid))
-            pid += " (" + std::to_string(p.ns_pids.back()) + ")";
-        cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.bytes_sent),
-                         format_bytes(p.figures.cpu_copy_bytes.total),
-                         p.figures.cpu_copies ? format_figure(*p.figures.cpu_copies) : "-",
-                         std::to_string(p.figures.syscalls), format_bytes(p.figures.receive_copy_bytes),
-                         percent(p.figures.page_cache.hit_ratio)});
-    }
     std::vector<std::size_t> widths(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
         widths[c] = display_width(header[c]);
@@ -54,9 +36,51 @@ std::string process_table(const TraceReport& report)
     line(header);
     for (const auto& row : cells)
         line(row);
-    if (rows.size() > kShown)
-        out << "    ... and " << rows.size() - kShown << " more in trace.json\n";
+    if (rows_in_report > cells.size())
+        out << "    ... and " << rows_in_report - cells.size() << " more in trace.json\n";
     return out.str();
+}
+
+std::string process_table(const TraceReport& report)
+{
+    // Busiest first; a server's idle workers stay off the first screen.
+    std::vector<const TraceProcess*> rows;
+    for (const TraceProcess& process : report.processes)
+        rows.push_back(&process);
+    std::stable_sort(rows.begin(), rows.end(), [](const TraceProcess* a, const TraceProcess* b) {
+        return a->figures.bytes_sent + a->figures.syscalls > b->figures.bytes_sent + b->figures.syscalls;
+    });
+    std::vector<std::vector<std::string>> cells;
+    for (std::size_t i = 0; i < rows.size() && i < kRowsShown; ++i) {
+        const TraceProcess& p = *rows[i];
+        std::string pid = std::to_string(p.pid);
+        if (p.ns_pids.size() > 1 && p.ns_pids.back() != static_cast<std::int64_t>(p.pid))
+            pid += " (" + std::to_string(p.ns_pids.back()) + ")";
+        cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.bytes_sent),
+                         format_bytes(p.figures.cpu_copy_bytes.total),
+                         p.figures.cpu_copies ? format_figure(*p.figures.cpu_copies) : "-",
+                         std::to_string(p.figures.syscalls), format_bytes(p.figures.receive_copy_bytes),
+                         percent(p.figures.page_cache.hit_ratio)});
+    }
+    return table({"pid", "comm", "sent", "CPU copied", "copies", "syscalls", "received", "cache hits"}, cells,
+                 rows.size());
+}
+
+// Already the busiest first (build_trace_report sorts them).
+std::string connection_table(const TraceReport& report)
+{
+    std::vector<std::vector<std::string>> cells;
+    for (std::size_t i = 0; i < report.connections.size() && i < kRowsShown; ++i) {
+        const TraceConnection& c = report.connections[i];
+        cells.push_back({c.local + " -> " + c.remote + (c.closed ? " (closed)" : ""),
+                         std::to_string(c.pid) + " " + c.comm, format_bytes(c.bytes_sent),
+                         format_bytes(c.sent.spliced + c.sent.zerocopy), format_bytes(c.cpu_copy_bytes),
+                         format_bytes(c.at_device.page_cache_frag_bytes), format_bytes(c.at_device.zerocopy_frag_bytes),
+                         format_bytes(c.resent_bytes), format_bytes(c.receive_copy_bytes)});
+    }
+    return table({"socket", "process", "sent", "as references", "CPU copied", "page-cache frags", "pinned frags",
+                  "resent", "received"},
+                 cells, report.connections.size() + report.limits.connections_left_out);
 }
 
 }  // namespace
@@ -82,6 +106,9 @@ std::string render_trace(const TraceReport& report, std::size_t width)
             out << wrap("- " + finding, width, 4, 6);
     }
     out << "  processes (" << report.processes.size() << "):\n" << process_table(report);
+    if (!report.connections.empty())
+        out << "  TCP sockets (" << report.connections.size() + report.limits.connections_left_out << "):\n"
+            << connection_table(report);
 
     std::vector<std::pair<std::string, std::uint64_t>> busiest(t.syscalls_by_name.begin(), t.syscalls_by_name.end());
     std::stable_sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -131,8 +131,53 @@ struct TraceLimits {
     std::uint32_t max_procs = 0;
     std::uint64_t forks_not_followed = 0;  // the cap was hit: these children were not traced
     std::uint64_t procs_not_counted = 0;   // processes past the cap: in the totals, not in `processes`
+    std::uint64_t sockets_not_listed = 0;  // the socket table was full: in the totals, not in `connections`
+    std::uint64_t connections_left_out = 0;  // listed by the probes, beyond the report's kMaxConnections
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted,
+                                                sockets_not_listed, connections_left_out)
+
+// How the bytes sent on one socket were taken by tcp_sendmsg (bytes the
+// calls returned), and how they left at the device.
+struct ConnectionSent {
+    std::uint64_t user_copy = 0;
+    std::uint64_t kernel_copy = 0;
+    std::uint64_t spliced = 0;
+    std::uint64_t spliced_copied = 0;
+    std::uint64_t zerocopy = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionSent, user_copy, kernel_copy, spliced, spliced_copied,
+                                                zerocopy)
+
+struct ConnectionAtDevice {
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t page_cache_frag_bytes = 0;
+    std::uint64_t zerocopy_frag_bytes = 0;
+    std::uint64_t copied_frag_bytes = 0;
+    std::uint64_t linear_payload_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionAtDevice, payload_bytes, page_cache_frag_bytes,
+                                                zerocopy_frag_bytes, copied_frag_bytes, linear_payload_bytes)
+
+// One TCP socket of the traced processes.
+struct TraceConnection {
+    std::uint32_t pid = 0;  // the process that first sent or received on it
+    std::string comm;
+    std::string local;   // "127.0.0.1:8080"; "[ipv6]" where the socket is IPv6
+    std::string remote;
+    bool closed = false;
+    std::uint64_t send_calls = 0;  // syscalls and io_uring requests
+    std::uint64_t bytes_sent = 0;
+    ConnectionSent sent;
+    std::uint64_t cpu_copy_bytes = 0;  // copied on the way out: by tcp_sendmsg, and into the linear area at the device
+    ConnectionAtDevice at_device;
+    std::uint64_t resent_bytes = 0;
+    std::uint64_t receive_copy_bytes = 0;
+    std::uint64_t zerocopy_copied_at_receiver_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceConnection, pid, comm, local, remote, closed, send_calls,
+                                                bytes_sent, sent, cpu_copy_bytes, at_device, resent_bytes,
+                                                receive_copy_bytes, zerocopy_copied_at_receiver_bytes)
 
 // io_uring requests of the traced tasks (their bytes are in syscall_bytes,
 // named "io_uring:<op>").
@@ -223,6 +268,7 @@ struct TraceReport {
     SocketStats sockets;
     std::map<std::string, std::int64_t> tcp_counters;
     std::vector<TraceProcess> processes;
+    std::vector<TraceConnection> connections;  // the busiest first
     TraceLimits limits;
     std::string cpu_seconds_from;
     std::vector<ProbeUse> probes;
@@ -232,7 +278,7 @@ struct TraceReport {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
                                                 seconds, ended_by, command_exit, headline, verdict, flows, findings,
                                                 unattributed, totals, syscall_bytes, io_uring, devices, sockets, tcp_counters,
-                                                processes, limits, cpu_seconds_from, probes, overhead,
+                                                processes, connections, limits, cpu_seconds_from, probes, overhead,
                                                 overhead_sampling)
 
 }  // namespace zctrace

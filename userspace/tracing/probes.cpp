@@ -316,25 +316,37 @@ struct Tracer::Impl {
     Result<std::vector<ProcessCounters>> read_processes() const;
 };
 
-Result<std::vector<ProcessCounters>> Tracer::Impl::read_processes() const
+// Every entry of a hash map, in key order. Entries that go while the map is
+// walked (an exiting process, a closing socket) are skipped.
+template <typename Key, typename Value>
+Result<std::vector<std::pair<Key, Value>>> read_hash(const bpf_map* map, const std::string& what)
 {
-    // Run mode leaves the map empty, so this costs one bpf() call there.
-    const bpf_map* map = syscalls->maps.procs;
-    std::vector<ProcessCounters> processes;
-    std::uint32_t key = 0, next = 0;
-    for (const std::uint32_t* previous = nullptr;; previous = &key) {
+    std::vector<std::pair<Key, Value>> entries;
+    Key key{}, next{};
+    for (const Key* previous = nullptr;; previous = &key) {
         if (bpf_map__get_next_key(map, previous, &next, sizeof next) != 0) {
             if (errno == ENOENT)
                 break;
-            return Error::from_errno("cannot list the traced processes");
+            return Error::from_errno("cannot list " + what);
         }
-        ProcessCounters process{next, {}};
-        if (bpf_map__lookup_elem(map, &next, sizeof next, &process.stats, sizeof process.stats, 0) == 0)
-            processes.push_back(process);
+        Value value{};
+        if (bpf_map__lookup_elem(map, &next, sizeof next, &value, sizeof value, 0) == 0)
+            entries.emplace_back(next, value);
         key = next;
     }
-    std::sort(processes.begin(), processes.end(),
-              [](const ProcessCounters& a, const ProcessCounters& b) { return a.tgid < b.tgid; });
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return entries;
+}
+
+Result<std::vector<ProcessCounters>> Tracer::Impl::read_processes() const
+{
+    // Run mode leaves the map empty, so this costs one bpf() call there.
+    auto entries = read_hash<std::uint32_t, zc_proc_stats>(syscalls->maps.procs, "the traced processes");
+    if (!entries)
+        return entries.error();
+    std::vector<ProcessCounters> processes;
+    for (const auto& [tgid, stats] : *entries)
+        processes.push_back({tgid, stats});
     return processes;
 }
 
@@ -431,7 +443,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->exec_syscall_nrs[1] = SYS_execveat;
         set_mode(s, trace);
         if (trace && (bpf_map__set_max_entries(s.maps.followed, followed_words()) ||
-                      bpf_map__set_max_entries(s.maps.procs, trace->max_procs)))
+                      bpf_map__set_max_entries(s.maps.procs, trace->max_procs) ||
+                      bpf_map__set_max_entries(s.maps.socket_figures, trace->max_sockets)))
             return Error::from_errno("cannot size the process maps");
         s.rodata->o_direct_flag = O_DIRECT;
         // io_uring requests matter to `trace` only; a kernel without io_uring
@@ -456,17 +469,18 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
     const int procs_fd = bpf_map__fd(impl->syscalls->maps.procs);
     const int followed_fd = bpf_map__fd(impl->syscalls->maps.followed);
+    const int socket_figures_fd = bpf_map__fd(impl->syscalls->maps.socket_figures);
     auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs,
-                          bpf_map* followed) -> Result<void> {
+                          bpf_map* followed, bpf_map* socket_figures) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
             bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd) ||
-            bpf_map__reuse_fd(followed, followed_fd))
+            bpf_map__reuse_fd(followed, followed_fd) || bpf_map__reuse_fd(socket_figures, socket_figures_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
         return {};
     };
 #define ZC_SHARE(skel)                                                                                        \
     (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
-                                       (skel).maps.procs, (skel).maps.followed))
+                                       (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
@@ -601,6 +615,12 @@ Result<RawCounters> Tracer::read() const
     if (!processes)
         return processes.error();
     raw.processes = std::move(processes.value());
+    auto sockets = read_hash<std::uint64_t, zc_socket_figures>(impl_->syscalls->maps.socket_figures,
+                                                               "the traced sockets");
+    if (!sockets)
+        return sockets.error();
+    for (const auto& [key, figures] : *sockets)
+        raw.sockets.push_back({key, figures});
 
     auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
     if (!counts)

@@ -91,6 +91,13 @@ struct ProcessCounters {
     zc_proc_stats stats{};
 };
 
+// trace mode: one TCP socket's figures (bpf/tracking.h); key is its struct
+// sock * while open, ZC_CLOSED_SOCKET_KEY | n once closed.
+struct SocketCounters {
+    std::uint64_t key = 0;
+    zc_socket_figures figures{};
+};
+
 // Every counter the probes keep, summed over CPUs.
 struct RawCounters {
     zc_syscall_totals syscalls{};
@@ -115,6 +122,7 @@ struct RawCounters {
     zc_block_totals block{};
     zc_tracking tracking{};
     std::vector<ProcessCounters> processes;  // trace mode only
+    std::vector<SocketCounters> sockets;     // trace mode only
 };
 
 class Tracer {
