@@ -178,16 +178,79 @@ static __always_inline bool is_target(unsigned long ino, dev_t dev)
 	return trace_mode || (ino == target_ino && dev == target_dev);
 }
 
+/* The names from the file's dentry up to its filesystem's root: the path
+ * inside that filesystem (userspace adds the mount point). */
+static __always_inline void read_path(struct zc_file_figures *file, struct address_space *mapping)
+{
+	struct hlist_node *alias = BPF_CORE_READ(mapping, host, i_dentry.first);
+	struct dentry *dentry, *parent;
+
+	if (!alias)
+		return;
+	dentry = (void *)alias - bpf_core_field_offset(struct dentry, d_u.d_alias);
+	for (int i = 0; i < ZC_PATH_PARTS; i++) {
+		bpf_probe_read_kernel_str(file->path[i], ZC_PATH_PART_LEN, BPF_CORE_READ(dentry, d_name.name));
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (!parent || parent == dentry)
+			break;
+		dentry = parent;
+	}
+	file->has_path = 1;
+}
+
+/* trace mode: the figures of a file a traced task used, created at its
+ * first event; its path is read once a mapping is at hand. */
+static __always_inline struct zc_file_figures *file_figures_for(unsigned long ino, dev_t dev,
+								struct address_space *mapping)
+{
+	struct zc_file_key key = { .ino = ino, .dev = dev };
+	struct zc_file_figures *file;
+	struct zc_tracking *state;
+
+	if (!trace_mode)
+		return NULL;
+	file = bpf_map_lookup_elem(&file_figures, &key);
+	if (!file) {
+		struct zc_file_figures fresh = { .tgid = current_tgid() };
+
+		if (bpf_map_update_elem(&file_figures, &key, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
+		    (state = tracking_state()))
+			__sync_fetch_and_add(&state->files_not_listed, 1);
+		file = bpf_map_lookup_elem(&file_figures, &key);
+	}
+	if (file && !file->has_path && mapping)
+		read_path(file, mapping);
+	return file;
+}
+
+/* Tells syscalls.bpf.c that the call in flight reads this file's page cache
+ * (a read() copies out of it rather than out of a pipe or a socket). */
+static __always_inline void flag_file_read(unsigned long ino, dev_t dev)
+{
+	__u32 tid = current_tid();
+	struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (call) {
+		call->flags |= ZC_INFLIGHT_READ_PAGE_CACHE;
+		call->file_ino = ino;
+		call->file_dev = dev;
+	} else {
+		struct zc_inflight fresh = { .flags = ZC_INFLIGHT_READ_PAGE_CACHE, .file_ino = ino, .file_dev = dev };
+
+		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
+	}
+}
+
 /* read() and splice() looked up pages [first, last] of a file. */
-static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
+static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last,
+					 struct address_space *mapping)
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
+	struct zc_file_figures *file;
 	__u64 pages;
 
-	/* Any file: this tells syscalls.bpf.c that the read() in flight copies
-	 * out of the page cache rather than from a pipe or a socket. */
-	flag_syscall(ZC_INFLIGHT_READ_PAGE_CACHE);
+	flag_file_read(ino, dev);
 	if (!is_target(ino, dev))
 		return;
 	totals = totals_of(&memory_totals);
@@ -199,13 +262,18 @@ static __always_inline void on_get_pages(unsigned long ino, dev_t dev, __u64 fir
 	proc = current_proc();
 	if (proc)
 		ZC_PROC_ADD(proc, page_cache_lookup_pages, pages);
+	file = file_figures_for(ino, dev, mapping);
+	if (file)
+		ZC_PROC_ADD(file, lookup_pages, pages);
 }
 
 /* An mmap fault read page `index` through filemap_fault. */
-static __always_inline void on_filemap_fault(unsigned long ino, dev_t dev, __u64 index)
+static __always_inline void on_filemap_fault(unsigned long ino, dev_t dev, __u64 index,
+					     struct address_space *mapping)
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
+	struct zc_file_figures *file;
 
 	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
 		return;
@@ -214,13 +282,20 @@ static __always_inline void on_filemap_fault(unsigned long ino, dev_t dev, __u64
 	proc = current_proc();
 	if (proc)
 		ZC_PROC_ADD(proc, page_cache_lookup_pages, 1);
+	file = file_figures_for(ino, dev, mapping);
+	if (file) {
+		ZC_PROC_ADD(file, lookup_pages, 1);
+		ZC_PROC_ADD(file, mmap_faults, 1);
+	}
 }
 
 /* Fault-around mapped the cached pages of [first, last]. */
-static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last)
+static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 first, __u64 last,
+					 struct address_space *mapping)
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
+	struct zc_file_figures *file;
 	__u64 pages;
 
 	if (!is_target(ino, dev) || !(totals = totals_of(&memory_totals)))
@@ -231,6 +306,11 @@ static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 fir
 	proc = current_proc();
 	if (proc)
 		ZC_PROC_ADD(proc, page_cache_lookup_pages, pages);
+	file = file_figures_for(ino, dev, mapping);
+	if (file) {
+		ZC_PROC_ADD(file, lookup_pages, pages);
+		ZC_PROC_ADD(file, mapped_pages, pages);
+	}
 }
 
 /* These three fire once per read, splice or fault, so they are BTF-typed
@@ -243,7 +323,7 @@ SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(filemap_get_pages_btf, struct address_space *mapping, unsigned long index, unsigned long last_index)
 {
 	if (current_sender_in_window())
-		on_get_pages(FILE_OF_BTF(mapping), index, last_index);
+		on_get_pages(FILE_OF_BTF(mapping), index, last_index, mapping);
 	return 0;
 }
 
@@ -251,7 +331,7 @@ SEC("raw_tp/mm_filemap_get_pages")
 int BPF_PROG(filemap_get_pages_raw, struct address_space *mapping, unsigned long index, unsigned long last_index)
 {
 	if (current_sender_in_window())
-		on_get_pages(FILE_OF_CORE(mapping), index, last_index);
+		on_get_pages(FILE_OF_CORE(mapping), index, last_index, mapping);
 	return 0;
 }
 
@@ -259,7 +339,7 @@ SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(filemap_fault_btf, struct address_space *mapping, unsigned long index)
 {
 	if (current_sender_in_window())
-		on_filemap_fault(FILE_OF_BTF(mapping), index);
+		on_filemap_fault(FILE_OF_BTF(mapping), index, mapping);
 	return 0;
 }
 
@@ -267,7 +347,7 @@ SEC("raw_tp/mm_filemap_fault")
 int BPF_PROG(filemap_fault_raw, struct address_space *mapping, unsigned long index)
 {
 	if (current_sender_in_window())
-		on_filemap_fault(FILE_OF_CORE(mapping), index);
+		on_filemap_fault(FILE_OF_CORE(mapping), index, mapping);
 	return 0;
 }
 
@@ -275,7 +355,7 @@ SEC("tp_btf/mm_filemap_map_pages")
 int BPF_PROG(filemap_map_pages_btf, struct address_space *mapping, unsigned long start, unsigned long end)
 {
 	if (current_sender_in_window())
-		on_map_pages(FILE_OF_BTF(mapping), start, end);
+		on_map_pages(FILE_OF_BTF(mapping), start, end, mapping);
 	return 0;
 }
 
@@ -283,7 +363,7 @@ SEC("raw_tp/mm_filemap_map_pages")
 int BPF_PROG(filemap_map_pages_raw, struct address_space *mapping, unsigned long start, unsigned long end)
 {
 	if (current_sender_in_window())
-		on_map_pages(FILE_OF_CORE(mapping), start, end);
+		on_map_pages(FILE_OF_CORE(mapping), start, end, mapping);
 	return 0;
 }
 
@@ -294,6 +374,7 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
+	struct zc_file_figures *file;
 	__u64 pages;
 
 	if (!current_sender_in_window() || !is_target(ctx->i_ino, ctx->s_dev) ||
@@ -306,6 +387,9 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	proc = current_proc();
 	if (proc)
 		ZC_PROC_ADD(proc, page_cache_added_pages, pages);
+	file = file_figures_for(ctx->i_ino, ctx->s_dev, NULL);
+	if (file)
+		ZC_PROC_ADD(file, added_pages, pages);
 	return 0;
 }
 

@@ -156,24 +156,39 @@ static __always_inline struct zc_tracking *on_sys_enter(long id)
 			ZC_PROC_ADD(figures, field, ret);           \
 		add_bytes(bytes_map, mover, kind, ret);             \
 	} while (0)
+#define ZC_FILE_ADD(field)                                          \
+	do {                                                        \
+		if (from_file)                                      \
+			ZC_PROC_ADD(from_file, field, ret);         \
+	} while (0)
 
 /* Attributes the bytes one syscall (or one io_uring request) returned:
  * file_read says they were read from the page cache into user memory, flags
  * (ZC_INFLIGHT_SEND_*) how tcp_sendmsg took them for socket sk when they
- * were sent. */
+ * were sent; file is the file whose page cache the call read, if any. */
 static __always_inline void attribute_return(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
-					     bool file_read, __u32 flags, __u64 sk, void *bytes_map,
-					     __u32 mover, long ret)
+					     bool file_read, __u32 flags, __u64 sk,
+					     const struct zc_file_key *file, void *bytes_map, __u32 mover,
+					     long ret)
 {
+	struct zc_file_figures *from_file = file_figures_of(file);
 	struct zc_socket_figures *figures;
 
 	if (file_read) {
 		ZC_ATTRIBUTE(file_to_user_bytes, ret);
 		totals->file_reads++;
 		add_bytes(bytes_map, mover, ZC_BYTES_FILE_TO_USER, ret);
+		ZC_FILE_ADD(read_bytes);
 	}
-	if (!(flags & ZC_INFLIGHT_SEND_MASK))
+	if (!(flags & ZC_INFLIGHT_SEND_MASK)) {
+		if (!file_read)
+			ZC_FILE_ADD(other_bytes);
 		return;
+	}
+	if (flags & ZC_INFLIGHT_SEND_SPLICE_COPY)
+		ZC_FILE_ADD(sent_copied_bytes);
+	else if (flags & ZC_INFLIGHT_SEND_SPLICED)
+		ZC_FILE_ADD(sent_by_reference_bytes);
 	figures = socket_figures_of(sk);
 	ZC_ATTRIBUTE(send_syscalls, 1);
 	ZC_ATTRIBUTE(send_bytes, ret);
@@ -231,12 +246,16 @@ static __always_inline void on_sys_exit(long nr, long ret)
 		return;
 	/* io_uring_enter returns requests, not bytes: its sends are not
 	 * attributed here (426 on every architecture since 5.1). */
-	if (ret > 0 && nr != 426)
+	if (ret > 0 && nr != 426) {
+		struct zc_file_key file = { .ino = entry->file_ino, .dev = entry->file_dev };
+
 		attribute_return(totals, proc,
 				 (entry->flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr),
-				 entry->flags, entry->sk, &syscall_bytes, syscall_slot(nr), ret);
+				 entry->flags, entry->sk, &file, &syscall_bytes, syscall_slot(nr), ret);
+	}
 	entry->flags = 0;
 	entry->sk = 0;
+	entry->file_ino = 0;
 }
 
 SEC("tp_btf/sys_enter")
@@ -375,6 +394,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	if (call) {
 		call->flags = 0;
 		call->sk = 0;
+		call->file_ino = 0;
 	}
 	if (res <= 0)
 		return 0;
@@ -386,7 +406,16 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	if (!flags && !uring_file_read(op, file, mode))
 		return 0;
 	proc = current_proc();
-	attribute_return(totals, proc, !flags, flags, sk, &uring_bytes, slot, res);
+	if (!flags) {
+		struct zc_file_key read_file = {
+			.ino = BPF_CORE_READ(file, f_inode, i_ino),
+			.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev),
+		};
+
+		attribute_return(totals, proc, true, 0, 0, &read_file, &uring_bytes, slot, res);
+		return 0;
+	}
+	attribute_return(totals, proc, false, flags, sk, NULL, &uring_bytes, slot, res);
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct zc_tracking {
 	__u64 procs_not_counted;
 	__u64 sockets_not_listed; /* socket_figures was full */
 	__u64 sockets_closed;     /* entries moved to closed keys so far */
+	__u64 files_not_listed;   /* file_figures was full */
 };
 
 /*
@@ -107,8 +108,38 @@ enum zc_marker_op {
 
 struct zc_inflight {
 	__u32 flags;
+	__u32 file_dev; /* trace: the file whose page cache it read (last one) */
+	__u64 file_ino;
+	__u64 sk;       /* trace: the socket tcp_sendmsg took the bytes for */
+};
+
+/*
+ * `zctrace trace`: one file whose page cache a traced process used, in the
+ * `file_figures` hash, by device and inode.
+ */
+#define ZC_PATH_PARTS 8
+#define ZC_PATH_PART_LEN 32
+
+struct zc_file_key {
+	__u64 ino;
+	__u32 dev; /* the kernel's dev_t: major << 20 | minor */
 	__u32 pad;
-	__u64 sk; /* trace: the socket tcp_sendmsg took the bytes for */
+};
+
+struct zc_file_figures {
+	__u32 tgid;     /* the process that first used it */
+	__u32 has_path;
+	__u64 lookup_pages;  /* read, spliced or mapped through the page cache */
+	__u64 added_pages;   /* misses: pages read from the disk into the cache */
+	__u64 mmap_faults;   /* filemap_fault: one page each */
+	__u64 mapped_pages;  /* fault-around */
+	__u64 read_bytes;    /* returned by read() family calls: copied to user memory */
+	__u64 sent_by_reference_bytes; /* sendfile/splice to a socket, as page references */
+	__u64 sent_copied_bytes;       /* ... copied: no SG on the route */
+	__u64 other_bytes;   /* returned by other calls that read its pages: splice to a pipe, sendfile to a file */
+	/* The dentry's name, then its parents' up to the filesystem's root
+	 * ("/"), as far as ZC_PATH_PARTS reach. */
+	char path[ZC_PATH_PARTS][ZC_PATH_PART_LEN];
 };
 
 /*

@@ -84,6 +84,14 @@ struct {
 	__type(value, struct zc_socket_figures);
 } socket_figures SEC(".maps");
 
+/* trace mode: per file (see struct zc_file_figures). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* trace sizes it */
+	__type(key, struct zc_file_key);
+	__type(value, struct zc_file_figures);
+} file_figures SEC(".maps");
+
 #define ZC_E2BIG 7 /* the map is full */
 
 /* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
@@ -223,6 +231,11 @@ static __always_inline struct zc_proc_stats *current_proc(void)
 }
 
 #define ZC_PROC_ADD(proc, field, value) __sync_fetch_and_add(&(proc)->field, (value))
+
+static __always_inline struct zc_file_figures *file_figures_of(const struct zc_file_key *file)
+{
+	return trace_mode && file && file->ino ? bpf_map_lookup_elem(&file_figures, file) : NULL;
+}
 
 static __always_inline struct zc_socket_figures *socket_figures_of(__u64 sk)
 {

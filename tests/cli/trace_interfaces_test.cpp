@@ -114,6 +114,15 @@ TEST(TraceIoUring, ReadThenSendIsReadPlusWriteWithTwoCopies)
     EXPECT_EQ(receiving->at("bytes_sent"), 0);
     EXPECT_EQ(sending->at("remote"), receiving->at("local"));
     EXPECT_EQ(sending->at("local"), receiving->at("remote"));
+    // The file the requests read, by its path, with what they returned.
+    const json* payload = nullptr;
+    for (const json& entry : traced.trace.at("files"))
+        if (entry.at("path") == file.string())
+            payload = &entry;
+    ASSERT_NE(payload, nullptr) << traced.trace.at("files").dump(2);
+    EXPECT_EQ(payload->at("read_bytes"), kPayload);
+    EXPECT_EQ(payload->at("pid"), traced.mover.at("pid"));
+    EXPECT_EQ(payload->at("page_cache").at("misses"), 0);
 }
 
 TEST(TraceIoUring, SpliceFromAFileSendsPageReferences)

@@ -15,12 +15,27 @@
 namespace zctrace::cli_test {
 namespace {
 
+std::uint64_t fs_inode(const fs::path& path)
+{
+    struct stat st{};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0);
+    return st.st_ino;
+}
+
 // Traces nginx's master (and so its worker) while curl fetches the file,
 // then stops zctrace with Ctrl-C; nginx must keep serving.
-json trace_nginx_fetch(bool sendfile, const fs::path& out)
+// The file nginx served, gone once the test has its trace.
+struct Served {
+    fs::path path;
+    std::uint64_t inode = 0;
+};
+
+json trace_nginx_fetch(bool sendfile, const fs::path& out, Served& served)
 {
     TempDir root;
-    write_warm_file(root.path() / "file.bin", 64 * kMiB);
+    served.path = root.path() / "file.bin";
+    write_warm_file(served.path, 64 * kMiB);
+    served.inode = fs_inode(served.path);
     std::string error;
     auto nginx = test::Nginx::start({root.path().string(), sendfile}, error);
     EXPECT_TRUE(nginx) << error;
@@ -49,7 +64,8 @@ TEST(TraceNginx, SendfileOnServesWithZeroCopiesFromThePageCache)
 {
     REQUIRE_ROOT();
     TempDir out;
-    const json trace = trace_nginx_fetch(true, out.path());
+    Served served;
+    const json trace = trace_nginx_fetch(true, out.path(), served);
     ASSERT_FALSE(trace.is_null());
     EXPECT_EQ(trace.at("ended_by"), "interrupted");
     const json* sendfile = flow_of(trace, "sendfile");
@@ -81,13 +97,23 @@ TEST(TraceNginx, SendfileOnServesWithZeroCopiesFromThePageCache)
     EXPECT_EQ(connection.at("sent").at("user_copy"), totals.at("cpu_copy_bytes").at("user_to_socket"));
     EXPECT_GE(connection.at("at_device").at("page_cache_frag_bytes").get<std::uint64_t>(), 64 * kMiB);
     EXPECT_EQ(connection.at("receive_copy_bytes"), totals.at("receive_copy_bytes"));
+    // The one file it served, by its path: every byte as page references.
+    ASSERT_EQ(trace.at("files").size(), 1u) << trace.at("files").dump(2);
+    const json& file = trace.at("files").at(0);
+    EXPECT_EQ(file.at("path"), served.path.string());
+    EXPECT_EQ(file.at("inode"), served.inode);
+    EXPECT_EQ(file.at("sent_by_reference_bytes"), 64 * kMiB);
+    EXPECT_EQ(file.at("read_bytes"), 0);
+    EXPECT_EQ(file.at("page_cache").at("misses"), 0);
+    EXPECT_EQ(file.at("page_cache").at("lookup_pages"), totals.at("page_cache").at("lookup_pages"));
 }
 
 TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
 {
     REQUIRE_ROOT();
     TempDir out;
-    const json trace = trace_nginx_fetch(false, out.path());
+    Served served;
+    const json trace = trace_nginx_fetch(false, out.path(), served);
     ASSERT_FALSE(trace.is_null());
     const json* read_write = flow_of(trace, "read_write");
     ASSERT_NE(read_write, nullptr) << trace.at("flows").dump(2);
@@ -110,6 +136,12 @@ TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
     EXPECT_EQ(connection.at("sent").at("user_copy"), totals.at("bytes_sent"));
     EXPECT_EQ(connection.at("cpu_copy_bytes"), totals.at("cpu_copy_bytes").at("user_to_socket"));
     EXPECT_EQ(connection.at("at_device").at("page_cache_frag_bytes"), 0);
+    ASSERT_EQ(trace.at("files").size(), 1u) << trace.at("files").dump(2);
+    const json& file = trace.at("files").at(0);
+    EXPECT_EQ(file.at("path"), served.path.string());
+    EXPECT_EQ(file.at("read_bytes"), 64 * kMiB);
+    EXPECT_EQ(file.at("sent_by_reference_bytes"), 0);
+    EXPECT_EQ(file.at("page_cache").at("lookup_pages"), 64 * kMiB / 4096);
 }
 
 // ---- commands ----

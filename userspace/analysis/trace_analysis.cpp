@@ -453,6 +453,78 @@ std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::v
     return connections;
 }
 
+constexpr std::size_t kMaxFiles = 200;
+
+// The probes' names, from the file up to its filesystem's root, made a path
+// under the filesystem's mount point.
+std::string file_path(const zc_file_figures& f, const std::string& device,
+                      const std::map<std::string, std::string>& mount_points)
+{
+    if (!f.has_path)
+        return {};
+    std::vector<std::string> parts;
+    bool reached_root = false;
+    for (const auto& part : f.path) {
+        const std::string name(part, strnlen(part, sizeof part));
+        if (name.empty())
+            break;
+        if (name == "/") {
+            reached_root = true;
+            break;
+        }
+        parts.push_back(name);
+    }
+    std::string path;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+        path += "/" + *it;
+    if (!reached_root)
+        return "..." + path;
+    const auto mount = mount_points.find(device);
+    if (mount == mount_points.end() || mount->second == "/")
+        return path.empty() ? "/" : path;
+    return mount->second + path;
+}
+
+std::vector<TraceFile> files_of(const TraceObservation& observation, const std::vector<TraceProcess>& processes,
+                                std::uint64_t& left_out)
+{
+    std::vector<TraceFile> files;
+    for (const FileCounters& counters : observation.counters.files) {
+        const zc_file_figures& f = counters.figures;
+        TraceFile file;
+        // The kernel's dev_t: 12 bits of major above 20 of minor.
+        file.device = std::to_string(counters.key.dev >> 20) + ":" + std::to_string(counters.key.dev & 0xfffff);
+        file.inode = counters.key.ino;
+        file.path = file_path(f, file.device, observation.mount_points);
+        file.pid = f.tgid;
+        for (const TraceProcess& process : processes)
+            if (process.pid == f.tgid)
+                file.comm = process.comm;
+        file.read_bytes = f.read_bytes;
+        file.sent_by_reference_bytes = f.sent_by_reference_bytes;
+        file.sent_copied_bytes = f.sent_copied_bytes;
+        file.other_bytes = f.other_bytes;
+        file.page_cache.lookup_pages = f.lookup_pages;
+        file.page_cache.misses = f.added_pages;
+        file.page_cache.hits = f.lookup_pages > f.added_pages ? f.lookup_pages - f.added_pages : 0;
+        if (f.lookup_pages)
+            file.page_cache.hit_ratio = ratio(file.page_cache.hits, f.lookup_pages);
+        file.disk_read_pages = f.added_pages;
+        file.mmap_faults = f.mmap_faults;
+        file.mapped_pages = f.mapped_pages;
+        files.push_back(std::move(file));
+    }
+    const auto moved = [](const TraceFile& f) {
+        return f.read_bytes + f.sent_by_reference_bytes + f.sent_copied_bytes + f.other_bytes +
+               (f.page_cache.lookup_pages << 12);
+    };
+    std::stable_sort(files.begin(), files.end(),
+                     [&](const TraceFile& a, const TraceFile& b) { return moved(a) > moved(b); });
+    left_out = files.size() > kMaxFiles ? files.size() - kMaxFiles : 0;
+    files.resize(std::min(files.size(), kMaxFiles));
+    return files;
+}
+
 bool pins_user_pages(const TraceFlow& flow)
 {
     return flow.technique == "msg_zerocopy" || flow.technique == "io_uring_send_zc";
@@ -627,6 +699,8 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     limits.procs_not_counted = raw.tracking.procs_not_counted;
     limits.sockets_not_listed = raw.tracking.sockets_not_listed;
     report.connections = connections_of(raw, report.processes, limits.connections_left_out);
+    limits.files_not_listed = raw.tracking.files_not_listed;
+    report.files = files_of(observation, report.processes, limits.files_left_out);
 
     // Findings: what a person needs beyond the flows.
     const TraceFigures& t = report.totals;
@@ -649,6 +723,10 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
                                   std::to_string(limits.forks_not_followed) + " forks were not followed and " +
                                   std::to_string(limits.procs_not_counted) +
                                   " processes are in the totals but not listed; raise --max-procs");
+    if (limits.files_not_listed)
+        report.findings.push_back(std::to_string(limits.files_not_listed) + " files did not fit in the file table (" +
+                                  std::to_string(TraceTarget{}.max_files) +
+                                  " entries): they are in the totals but not in `files`");
     if (limits.sockets_not_listed)
         report.findings.push_back(std::to_string(limits.sockets_not_listed) +
                                   " sockets did not fit in the socket table (" +

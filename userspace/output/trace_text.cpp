@@ -83,6 +83,23 @@ std::string connection_table(const TraceReport& report)
                  cells, report.connections.size() + report.limits.connections_left_out);
 }
 
+// Already the busiest first (build_trace_report sorts them).
+std::string file_table(const TraceReport& report)
+{
+    std::vector<std::vector<std::string>> cells;
+    for (std::size_t i = 0; i < report.files.size() && i < kRowsShown; ++i) {
+        const TraceFile& f = report.files[i];
+        cells.push_back({f.path.empty() ? "dev " + f.device + " inode " + std::to_string(f.inode) : f.path,
+                         std::to_string(f.pid) + " " + f.comm, format_bytes(f.read_bytes),
+                         format_bytes(f.sent_by_reference_bytes), format_bytes(f.sent_copied_bytes),
+                         format_bytes(f.other_bytes), std::to_string(f.page_cache.lookup_pages),
+                         std::to_string(f.page_cache.misses), std::to_string(f.mmap_faults)});
+    }
+    return table({"file", "process", "read()", "sent as references", "sent copied", "other", "pages looked up",
+                  "misses", "mmap faults"},
+                 cells, report.files.size() + report.limits.files_left_out);
+}
+
 }  // namespace
 
 std::string render_trace(const TraceReport& report, std::size_t width)
@@ -109,6 +126,8 @@ std::string render_trace(const TraceReport& report, std::size_t width)
     if (!report.connections.empty())
         out << "  TCP sockets (" << report.connections.size() + report.limits.connections_left_out << "):\n"
             << connection_table(report);
+    if (!report.files.empty())
+        out << "  files (" << report.files.size() + report.limits.files_left_out << "):\n" << file_table(report);
 
     std::vector<std::pair<std::string, std::uint64_t>> busiest(t.syscalls_by_name.begin(), t.syscalls_by_name.end());
     std::stable_sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

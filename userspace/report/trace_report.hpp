@@ -133,9 +133,12 @@ struct TraceLimits {
     std::uint64_t procs_not_counted = 0;   // processes past the cap: in the totals, not in `processes`
     std::uint64_t sockets_not_listed = 0;  // the socket table was full: in the totals, not in `connections`
     std::uint64_t connections_left_out = 0;  // listed by the probes, beyond the report's kMaxConnections
+    std::uint64_t files_not_listed = 0;      // the file table was full
+    std::uint64_t files_left_out = 0;        // beyond the report's kMaxFiles
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted,
-                                                sockets_not_listed, connections_left_out)
+                                                sockets_not_listed, connections_left_out, files_not_listed,
+                                                files_left_out)
 
 // How the bytes sent on one socket were taken by tcp_sendmsg (bytes the
 // calls returned), and how they left at the device.
@@ -158,6 +161,26 @@ struct ConnectionAtDevice {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionAtDevice, payload_bytes, page_cache_frag_bytes,
                                                 zerocopy_frag_bytes, copied_frag_bytes, linear_payload_bytes)
+
+// One file whose page cache the traced processes used.
+struct TraceFile {
+    std::string path;    // from the dentry and the mount point; "" when the probes saw no name
+    std::string device;  // "major:minor"
+    std::uint64_t inode = 0;
+    std::uint32_t pid = 0;  // the process that first used it
+    std::string comm;
+    std::uint64_t read_bytes = 0;               // read() family: copied into user memory
+    std::uint64_t sent_by_reference_bytes = 0;  // sendfile/splice to a socket, as page references
+    std::uint64_t sent_copied_bytes = 0;        // ... copied: no SG on the route
+    std::uint64_t other_bytes = 0;              // splice to a pipe, sendfile to a file
+    TracePageCache page_cache;
+    std::uint64_t disk_read_pages = 0;  // misses: pages the kernel read from the disk into the cache
+    std::uint64_t mmap_faults = 0;
+    std::uint64_t mapped_pages = 0;     // fault-around
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFile, path, device, inode, pid, comm, read_bytes,
+                                                sent_by_reference_bytes, sent_copied_bytes, other_bytes, page_cache,
+                                                disk_read_pages, mmap_faults, mapped_pages)
 
 // One TCP socket of the traced processes.
 struct TraceConnection {
@@ -269,6 +292,7 @@ struct TraceReport {
     std::map<std::string, std::int64_t> tcp_counters;
     std::vector<TraceProcess> processes;
     std::vector<TraceConnection> connections;  // the busiest first
+    std::vector<TraceFile> files;              // the busiest first
     TraceLimits limits;
     std::string cpu_seconds_from;
     std::vector<ProbeUse> probes;
@@ -278,7 +302,7 @@ struct TraceReport {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
                                                 seconds, ended_by, command_exit, headline, verdict, flows, findings,
                                                 unattributed, totals, syscall_bytes, io_uring, devices, sockets, tcp_counters,
-                                                processes, connections, limits, cpu_seconds_from, probes, overhead,
+                                                processes, connections, files, limits, cpu_seconds_from, probes, overhead,
                                                 overhead_sampling)
 
 }  // namespace zctrace

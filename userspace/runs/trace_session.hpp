@@ -70,6 +70,10 @@ struct TraceObservation {
     std::string cpu_seconds_from;
     // How the host's TCP counters changed (every socket of this namespace).
     TcpCounters tcp_counters;
+    // Where each device's filesystem is mounted ("major:minor" -> mount
+    // point of its root), to put a path to the files the probes named
+    // relative to their filesystem.
+    std::map<std::string, std::string> mount_points;
     // How long bpf_stats was on: the whole trace when it is short, else the
     // first 250 ms and then a window of 50 ms in every second.
     double bpf_stats_seconds = 0;

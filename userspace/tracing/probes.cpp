@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string_view>
+#include <type_traits>
 
 #include "base/fd.hpp"
 #include "base/system.hpp"
@@ -334,7 +335,8 @@ Result<std::vector<std::pair<Key, Value>>> read_hash(const bpf_map* map, const s
             entries.emplace_back(next, value);
         key = next;
     }
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    if constexpr (std::is_arithmetic_v<Key>)
+        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return entries;
 }
 
@@ -444,7 +446,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         set_mode(s, trace);
         if (trace && (bpf_map__set_max_entries(s.maps.followed, followed_words()) ||
                       bpf_map__set_max_entries(s.maps.procs, trace->max_procs) ||
-                      bpf_map__set_max_entries(s.maps.socket_figures, trace->max_sockets)))
+                      bpf_map__set_max_entries(s.maps.socket_figures, trace->max_sockets) ||
+                      bpf_map__set_max_entries(s.maps.file_figures, trace->max_files)))
             return Error::from_errno("cannot size the process maps");
         s.rodata->o_direct_flag = O_DIRECT;
         // io_uring requests matter to `trace` only; a kernel without io_uring
@@ -470,17 +473,20 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const int procs_fd = bpf_map__fd(impl->syscalls->maps.procs);
     const int followed_fd = bpf_map__fd(impl->syscalls->maps.followed);
     const int socket_figures_fd = bpf_map__fd(impl->syscalls->maps.socket_figures);
+    const int file_figures_fd = bpf_map__fd(impl->syscalls->maps.file_figures);
     auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs,
-                          bpf_map* followed, bpf_map* socket_figures) -> Result<void> {
+                          bpf_map* followed, bpf_map* socket_figures, bpf_map* file_figures) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
             bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd) ||
-            bpf_map__reuse_fd(followed, followed_fd) || bpf_map__reuse_fd(socket_figures, socket_figures_fd))
+            bpf_map__reuse_fd(followed, followed_fd) || bpf_map__reuse_fd(socket_figures, socket_figures_fd) ||
+            bpf_map__reuse_fd(file_figures, file_figures_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
         return {};
     };
 #define ZC_SHARE(skel)                                                                                        \
     (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
-                                       (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures))
+                                       (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures, \
+                                       (skel).maps.file_figures))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
@@ -621,6 +627,11 @@ Result<RawCounters> Tracer::read() const
         return sockets.error();
     for (const auto& [key, figures] : *sockets)
         raw.sockets.push_back({key, figures});
+    auto files = read_hash<zc_file_key, zc_file_figures>(impl_->syscalls->maps.file_figures, "the traced files");
+    if (!files)
+        return files.error();
+    for (const auto& [key, figures] : *files)
+        raw.files.push_back({key, figures});
 
     auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
     if (!counts)

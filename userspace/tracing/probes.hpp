@@ -36,6 +36,7 @@ struct TraceTarget {
     std::uint32_t cgroup_level = 0;  // the cgroup's depth below the root
     std::uint32_t max_procs = 4096;  // processes followed and counted at most
     std::uint32_t max_sockets = 16384;
+    std::uint32_t max_files = 4096;
 };
 
 // Which twin of each hook to load: tp_btf with its typed direct reads, or
@@ -98,6 +99,12 @@ struct SocketCounters {
     zc_socket_figures figures{};
 };
 
+// trace mode: one file's figures, by device and inode.
+struct FileCounters {
+    zc_file_key key{};
+    zc_file_figures figures{};
+};
+
 // Every counter the probes keep, summed over CPUs.
 struct RawCounters {
     zc_syscall_totals syscalls{};
@@ -123,6 +130,7 @@ struct RawCounters {
     zc_tracking tracking{};
     std::vector<ProcessCounters> processes;  // trace mode only
     std::vector<SocketCounters> sockets;     // trace mode only
+    std::vector<FileCounters> files;         // trace mode only
 };
 
 class Tracer {
