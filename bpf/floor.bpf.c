@@ -35,6 +35,8 @@ ZC_EMPTY("tp_btf", net_dev_start_xmit)
 ZC_EMPTY("tp_btf", tcp_retransmit_skb)
 ZC_EMPTY("tp_btf", skb_copy_datagram_iovec)
 ZC_EMPTY("tp_btf", block_bio_queue)
+ZC_EMPTY("tp_btf", netif_receive_skb)
+ZC_EMPTY("tp_btf", io_uring_complete)
 
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
 int floor_add_to_page_cache(void *ctx)

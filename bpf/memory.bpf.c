@@ -227,17 +227,12 @@ static __always_inline struct zc_file_figures *file_figures_for(unsigned long in
  * (a read() copies out of it rather than out of a pipe or a socket). */
 static __always_inline void flag_file_read(unsigned long ino, dev_t dev)
 {
-	__u32 tid = current_tid();
-	struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+	struct zc_inflight *call = inflight_of(true);
 
 	if (call) {
 		call->flags |= ZC_INFLIGHT_READ_PAGE_CACHE;
 		call->file_ino = ino;
 		call->file_dev = dev;
-	} else {
-		struct zc_inflight fresh = { .flags = ZC_INFLIGHT_READ_PAGE_CACHE, .file_ino = ino, .file_dev = dev };
-
-		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
 	}
 }
 
@@ -426,8 +421,7 @@ int rss_stat(struct trace_event_raw_rss_stat *ctx)
 	}
 	if (trace_mode && size > *last) {
 		struct zc_proc_stats *proc = current_proc();
-		__u32 tid = current_tid();
-		struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+		struct zc_inflight *call = inflight_of(false);
 
 		if (proc)
 			ZC_PROC_ADD(proc, file_mapped_bytes, size - *last);

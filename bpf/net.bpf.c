@@ -182,7 +182,6 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	struct zc_inflight *call;
 	__u64 key = (__u64)sk;
 	struct zc_socket_state fresh_socket = { .role = ZC_ROLE_SENDER, .tgid = current_tgid() };
-	__u32 tid = current_tid();
 	__u8 iter_type;
 
 	if (!current_sender_in_window())
@@ -202,17 +201,11 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 
 	/* This fires once per skb-building step, several times per sendmsg;
 	 * the mode and the socket only need recording once per syscall. */
-	call = bpf_map_lookup_elem(&inflight, &tid);
-	if (call && (call->flags & ZC_INFLIGHT_SEND_MASK))
+	call = inflight_of(true);
+	if (!call || (call->flags & ZC_INFLIGHT_SEND_MASK))
 		return 0;
-	if (call) {
-		call->flags |= send_mode(sk, msg, iter_type);
-		call->sk = key;
-	} else {
-		struct zc_inflight fresh = { .flags = send_mode(sk, msg, iter_type), .sk = key };
-
-		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_ANY);
-	}
+	call->flags |= send_mode(sk, msg, iter_type);
+	call->sk = key;
 	socket_figures_for(sk);
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {

@@ -216,19 +216,19 @@ static __always_inline void on_sys_exit(long nr, long ret)
 	struct zc_syscall_totals *totals;
 	struct zc_proc_stats *proc = NULL;
 	struct zc_inflight *entry;
-	__u32 tid;
 
 	if (!state || !window_is_open(state) || (nr == ZC_MARKER_SYSCALL_NR && !trace_mode) ||
 	    current_role(state) != ZC_ROLE_SENDER)
 		return;
-	totals = totals_of(&syscall_totals);
-	if (!totals)
-		return;
-	totals->exits++;
 	/* trace mode attaches no sys_enter program, to keep the cost every
 	 * task on the host pays to one program per syscall: calls are counted
-	 * on their way out (an exit_group, which never returns, is not). */
-	if (trace_mode) {
+	 * on their way out (an exit_group, which never returns, is not), so
+	 * the exits are the calls counted and need no total of their own. */
+	if (!trace_mode) {
+		totals = totals_of(&syscall_totals);
+		if (totals)
+			totals->exits++;
+	} else {
 		count_syscall(nr);
 		proc = current_proc();
 		if (proc)
@@ -240,13 +240,13 @@ static __always_inline void on_sys_exit(long nr, long ret)
 		if (ret > 0 && is_pipe_syscall(nr))
 			add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_RETURNED, ret);
 	}
-	tid = current_tid();
-	entry = bpf_map_lookup_elem(&inflight, &tid);
+	entry = inflight_of(false);
 	if (!entry || !entry->flags)
 		return;
+	totals = totals_of(&syscall_totals);
 	/* io_uring_enter returns requests, not bytes: its sends are not
 	 * attributed here (426 on every architecture since 5.1). */
-	if (ret > 0 && nr != 426) {
+	if (totals && ret > 0 && nr != 426) {
 		struct zc_file_key file = { .ino = entry->file_ino, .dev = entry->file_dev };
 
 		attribute_return(totals, proc,
@@ -360,7 +360,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	struct zc_proc_stats *proc;
 	struct zc_inflight *call;
 	struct file *file;
-	__u32 tid, flags, slot;
+	__u32 flags, slot;
 	__u64 sk = 0;
 	umode_t mode;
 	__s32 res;
@@ -389,8 +389,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	if (requests)
 		(*requests)++;
 
-	tid = current_tid();
-	call = bpf_map_lookup_elem(&inflight, &tid);
+	call = inflight_of(false);
 	if (call) {
 		call->flags = 0;
 		call->sk = 0;

@@ -365,7 +365,8 @@ TraceFigures total_figures(const TraceObservation& observation)
     }
     if (f.bytes_sent)
         f.syscalls_per_mib_sent = ratio(f.syscalls, f.bytes_sent / kMiB);
-    f.mode_switches = raw.syscall_entries + raw.syscalls.exits;
+    // Counted at exit: every call counted entered and left the kernel once.
+    f.mode_switches = 2 * raw.syscall_entries;
     f.context_switches = {raw.sched.voluntary, raw.sched.involuntary};
     f.page_faults = raw.memory.user_faults.total + raw.memory.kernel_faults.total;
     const std::uint64_t lookups = raw.memory.get_pages_pages + raw.memory.map_pages_pages + raw.memory.filemap_faults;
