@@ -207,6 +207,8 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	call->flags |= send_mode(sk, msg, iter_type);
 	call->sk = key;
 	socket_figures_for(sk);
+	/* trace --hooks light has no sys_exit to meet a process first */
+	current_proc();
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
 		struct zc_flow flow = flow_of(sk);

@@ -217,6 +217,10 @@ int main(int argc, char** argv)
     pid_t tracer = start_tracer({zctrace, "trace", "--pid", std::to_string(idle), "-o", "/tmp"}, "attached");
     const Timing zctrace_others = loop_in({}, binary, calls);
     stop(tracer);
+    tracer = start_tracer({zctrace, "trace", "--hooks", "light", "--pid", std::to_string(idle), "-o", "/tmp"},
+                          "attached");
+    const Timing light_others = loop_in({}, binary, calls);
+    stop(tracer);
     const Timing zctrace_traced =
         loop_in({zctrace, "trace", "-o", "/tmp", "--"}, binary, calls);
 
@@ -229,13 +233,14 @@ int main(int argc, char** argv)
 
     std::printf("getppid(), %d x %ld calls, ns per call (best, mean) and added to untraced:\n", kRepetitions, calls);
     const auto row = [&](const char* what, const Timing& t) {
-        std::printf("  %-44s %7.1f %7.1f   +%6.1f +%6.1f\n", what, t.best, t.mean, t.best - untraced.best,
+        std::printf("  %-50s %7.1f %7.1f   +%6.1f +%6.1f\n", what, t.best, t.mean, t.best - untraced.best,
                     t.mean - untraced.mean);
     };
     row("untraced", untraced);
     row("empty programs on zctrace's hooks (floor)", floor);
     row("the same with bpf_stats on", floor_with_stats);
     row("beside zctrace trace --pid <other>", zctrace_others);
+    row("beside zctrace trace --hooks light --pid <other>", light_others);
     row("beside bpftrace, pid filter on <other>", bpftrace_others);
     row("traced by zctrace trace", zctrace_traced);
     row("traced by bpftrace (count by id, pid filter)", bpftrace_traced);

@@ -222,5 +222,62 @@ TEST(TraceSyscalls, VmspliceIsItsOwnFlowFromUserMemoryNotAFileSplice)
     EXPECT_EQ(flow_of(traced.trace, "splice"), nullptr);
 }
 
+// --hooks light: no syscall, fault, scheduler, page-cache or block probe
+// attaches, and how the bytes left each socket still answers "zero-copy?".
+json trace_light(const std::string& technique, const fs::path& dir, const fs::path& file)
+{
+    const Finished finished = run({"trace", "--hooks", "light", "-o", dir.string(), "--", ZCTRACE_WORKLOAD_BINARY,
+                                   technique, "--file", file.string()});
+    EXPECT_EQ(finished.status, 0) << finished.err;
+    if (finished.status != 0)
+        return {};
+    const json trace = read_json(dir / "trace.json");
+    EXPECT_EQ(trace.at("hooks"), "light");
+    for (const json& probe : trace.at("probes"))
+        for (const char* heavy : {"sys_exit", "sys_enter", "sched_switch", "page_fault", "filemap", "block_bio",
+                                  "rss_stat"})
+            EXPECT_EQ(probe.at("hook").get<std::string>().find(heavy), std::string::npos) << probe.dump();
+    EXPECT_EQ(trace.at("totals").at("syscalls"), 0);
+    return trace;
+}
+
+TEST(TraceLightHooks, SendfileLeavesAsPageCacheReferences)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, kPayload);
+    const json trace = trace_light("sendfile", dir.path(), file);
+    if (trace.is_null())
+        return;
+    const json& light = trace.at("light");
+    EXPECT_GE(light.at("payload_bytes").get<std::uint64_t>(), kPayload);
+    EXPECT_EQ(light.at("page_cache_frag_bytes"), light.at("payload_bytes"));
+    EXPECT_EQ(light.at("copied_bytes"), 0);
+    EXPECT_EQ(light.at("cpu_copies_on_send"), 0.0);
+    EXPECT_EQ(trace.at("totals").at("receive_copy_bytes"), kPayload);
+}
+
+TEST(TraceLightHooks, ReadWriteLeavesCopied)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path file = dir.path() / "payload.bin";
+    write_warm_file(file, kPayload);
+    const json trace = trace_light("read_write", dir.path(), file);
+    if (trace.is_null())
+        return;
+    const json& light = trace.at("light");
+    EXPECT_GE(light.at("payload_bytes").get<std::uint64_t>(), kPayload);
+    EXPECT_EQ(light.at("copied_bytes"), light.at("payload_bytes"));
+    EXPECT_EQ(light.at("page_cache_frag_bytes"), 0);
+    EXPECT_EQ(light.at("cpu_copies_on_send"), 1.0);
+    // The sending socket's copies, from the device side.
+    std::uint64_t copied = 0;
+    for (const json& connection : trace.at("connections"))
+        copied += connection.at("cpu_copy_bytes").get<std::uint64_t>();
+    EXPECT_EQ(copied, light.at("copied_bytes").get<std::uint64_t>());
+}
+
 }  // namespace
 }  // namespace zctrace::cli_test

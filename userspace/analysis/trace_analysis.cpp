@@ -420,7 +420,7 @@ std::string endpoint(const zc_socket_figures& f, std::uint32_t address, std::uin
 }
 
 std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::vector<TraceProcess>& processes,
-                                            std::uint64_t& left_out)
+                                            bool light_hooks, std::uint64_t& left_out)
 {
     std::vector<TraceConnection> connections;
     for (const SocketCounters& socket : raw.sockets) {
@@ -439,8 +439,11 @@ std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::v
                        f.zerocopy_bytes;
         c.at_device = {f.xmit_payload_bytes, f.xmit_shared_frag_bytes, f.xmit_zerocopy_frag_bytes,
                        f.xmit_copied_frag_bytes, f.xmit_linear_payload_bytes};
+        // Light hooks see no syscall: what was copied shows at the device,
+        // in frags holding a copy or in the linear area.
         c.cpu_copy_bytes =
-            f.user_copy_bytes + f.kernel_copy_bytes + f.spliced_copied_bytes + f.xmit_linear_payload_bytes;
+            light_hooks ? f.xmit_copied_frag_bytes + f.xmit_linear_payload_bytes
+                        : f.user_copy_bytes + f.kernel_copy_bytes + f.spliced_copied_bytes + f.xmit_linear_payload_bytes;
         c.resent_bytes = f.resent_bytes;
         c.receive_copy_bytes = f.receive_copy_bytes;
         c.zerocopy_copied_at_receiver_bytes = f.zerocopy_copied_at_receive_bytes;
@@ -580,8 +583,25 @@ std::string flow_words(const TraceFlow& flow)
     return words;
 }
 
+// --hooks light: no syscall says how the bytes were taken, so the headline
+// says how they left the sockets.
+std::string light_headline(const TraceReport& report, const std::string& label)
+{
+    const LightHooksSummary& l = *report.light;
+    std::string line = label + ", " + format_bytes(l.payload_bytes) + " left its sockets in " +
+                       format_fixed(report.seconds, 1) + " s (light hooks): " +
+                       format_bytes(l.page_cache_frag_bytes) + " as page-cache references (0 copies: sendfile or splice), " +
+                       format_bytes(l.zerocopy_frag_bytes) + " as pinned user pages, " + format_bytes(l.copied_bytes) +
+                       " copied into the socket";
+    if (l.cpu_copies_on_send)
+        line += " (" + format_figure(*l.cpu_copies_on_send) + " copies on send)";
+    return line + "; which syscalls moved them, and any copy before the socket (a read()), needs --hooks full";
+}
+
 std::string headline(const TraceReport& report, const std::string& label)
 {
+    if (report.light)
+        return light_headline(report, label);
     const TraceFigures& t = report.totals;
     std::string line = label + ", " + format_bytes(t.bytes_sent) + " sent in " + format_fixed(report.seconds, 1) + " s";
     if (report.flows.empty())
@@ -670,6 +690,23 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     }
     report.flows = classify_flows(inputs);
     report.verdict = overall_verdict(report.flows);
+    if (observation.spec.light_hooks) {
+        report.hooks = "light";
+        LightHooksSummary light;
+        for (const TraceDevice& device : report.devices) {
+            light.payload_bytes += device.payload_bytes;
+            light.page_cache_frag_bytes += device.shared_frag_bytes;
+            light.zerocopy_frag_bytes += device.zerocopy_frag_bytes;
+            light.copied_bytes += device.copied_frag_bytes + device.linear_payload_bytes;
+        }
+        if (light.payload_bytes)
+            light.cpu_copies_on_send = ratio(light.copied_bytes, light.payload_bytes);
+        report.light = light;
+        report.unattributed.push_back(
+            {"syscalls, page faults, context switches, page cache and disk", std::nullopt,
+             "--hooks light attaches no hook on them, so that the rest of the host does not pay for them; "
+             "their figures here are zero because nothing counted them, not because nothing happened"});
+    }
     note_local_receiver_copies(report);
 
     for (const ProcessCounters& counters : raw.processes) {
@@ -699,7 +736,8 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     limits.forks_not_followed = raw.tracking.forks_not_followed;
     limits.procs_not_counted = raw.tracking.procs_not_counted;
     limits.sockets_not_listed = raw.tracking.sockets_not_listed;
-    report.connections = connections_of(raw, report.processes, limits.connections_left_out);
+    report.connections =
+        connections_of(raw, report.processes, observation.spec.light_hooks, limits.connections_left_out);
     limits.files_not_listed = raw.tracking.files_not_listed;
     report.files = files_of(observation, report.processes, limits.files_left_out);
 

@@ -39,6 +39,7 @@ struct TraceOptions {
     std::string format = "text";
     std::uint64_t max_procs = 4096;
     std::string bpf_stats = "windows";
+    std::string hooks = "full";
     bool strict = false;
 };
 
@@ -87,6 +88,7 @@ int run_trace(const TraceOptions& options)
     spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
     spec.bpf_stats_always = options.bpf_stats == "always";
+    spec.light_hooks = options.hooks == "light";
 
     // Bad targets are bad input whatever the privileges.
     if (auto checked = check_pids(spec.pids); !checked)
@@ -187,6 +189,13 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
                       "every second, scaled to the trace: a burst between windows is missed) (default windows)")
         ->option_text("MODE")
         ->check(one_of({"always", "windows"}));
+    trace->add_option("--hooks", options->hooks,
+                      "full (every probe: flows by syscall, page cache, faults, context switches) or light (only "
+                      "the socket, device and process-lifetime hooks: what left each socket as page references or "
+                      "copies, with no syscall or page-fault hook, so the rest of the host pays next to nothing) "
+                      "(default full)")
+        ->option_text("SET")
+        ->check(one_of({"full", "light"}));
     add_out_option(*trace, options->out, "directory for trace.json");
     trace->add_option("--interval", options->interval,
                       "every DURATION, e.g. 1s: a live line on stderr (text), or a trace_sample line (ndjson); at "

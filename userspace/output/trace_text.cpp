@@ -129,24 +129,27 @@ std::string render_trace(const TraceReport& report, std::size_t width)
     if (!report.files.empty())
         out << "  files (" << report.files.size() + report.limits.files_left_out << "):\n" << file_table(report);
 
-    std::vector<std::pair<std::string, std::uint64_t>> busiest(t.syscalls_by_name.begin(), t.syscalls_by_name.end());
-    std::stable_sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    std::string by_name;
-    for (std::size_t i = 0; i < busiest.size() && i < 6; ++i)
-        by_name += (i ? ", " : "") + busiest[i].first + " " + std::to_string(busiest[i].second);
-    if (busiest.size() > 6)
-        by_name += ", ...";
-    out << wrap("counted: " + quantity(t.syscalls, "syscall", "syscalls") + (by_name.empty() ? "" : " (" + by_name + ")") +
-                    ", " + std::to_string(t.mode_switches) + " mode switches, " +
-                    std::to_string(t.context_switches.voluntary) + " voluntary + " +
-                    std::to_string(t.context_switches.involuntary) + " involuntary context switches, " +
-                    quantity(t.page_faults, "page fault", "page faults"),
-                width, 2, 4);
-    out << wrap("page cache: " + std::to_string(t.page_cache.lookup_pages) + " pages looked up, " +
-                    std::to_string(t.page_cache.misses) + " misses (" + percent(t.page_cache.hit_ratio) +
-                    " hits); the disk read " + format_bytes(t.disk_read_bytes) + " and wrote " +
-                    format_bytes(t.disk_write_bytes) + " for the traced tasks",
-                width, 2, 4);
+    // Light hooks counted none of these: zeros would read as "nothing happened".
+    if (report.hooks != "light") {
+        std::vector<std::pair<std::string, std::uint64_t>> busiest(t.syscalls_by_name.begin(), t.syscalls_by_name.end());
+        std::stable_sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        std::string by_name;
+        for (std::size_t i = 0; i < busiest.size() && i < 6; ++i)
+            by_name += (i ? ", " : "") + busiest[i].first + " " + std::to_string(busiest[i].second);
+        if (busiest.size() > 6)
+            by_name += ", ...";
+        out << wrap("counted: " + quantity(t.syscalls, "syscall", "syscalls") + (by_name.empty() ? "" : " (" + by_name + ")") +
+                        ", " + std::to_string(t.mode_switches) + " mode switches, " +
+                        std::to_string(t.context_switches.voluntary) + " voluntary + " +
+                        std::to_string(t.context_switches.involuntary) + " involuntary context switches, " +
+                        quantity(t.page_faults, "page fault", "page faults"),
+                    width, 2, 4);
+        out << wrap("page cache: " + std::to_string(t.page_cache.lookup_pages) + " pages looked up, " +
+                        std::to_string(t.page_cache.misses) + " misses (" + percent(t.page_cache.hit_ratio) +
+                        " hits); the disk read " + format_bytes(t.disk_read_bytes) + " and wrote " +
+                        format_bytes(t.disk_write_bytes) + " for the traced tasks",
+                    width, 2, 4);
+    }
     for (const TraceDevice& device : report.devices)
         out << wrap("device " + device.name + " (SG " + (device.sg ? "on" : "off") +
                         (device.dma_capable ? ", hardware" : ", software") + "): " + format_bytes(device.payload_bytes) +

@@ -53,6 +53,18 @@ struct TracePageCache {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TracePageCache, lookup_pages, misses, hits, hit_ratio)
 
+// trace --hooks light: what left the traced sockets at the device, and how,
+// the only send-side figures those hooks give (no syscall returns them).
+struct LightHooksSummary {
+    std::uint64_t payload_bytes = 0;          // what left the traced sockets (resends included)
+    std::uint64_t page_cache_frag_bytes = 0;  // as page references: sendfile, splice
+    std::uint64_t zerocopy_frag_bytes = 0;    // pinned user pages: MSG_ZEROCOPY, send_zc
+    std::uint64_t copied_bytes = 0;           // copied into the socket (frags holding a copy, or linear)
+    std::optional<double> cpu_copies_on_send; // copied_bytes / payload_bytes
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LightHooksSummary, payload_bytes, page_cache_frag_bytes,
+                                                zerocopy_frag_bytes, copied_bytes, cpu_copies_on_send)
+
 // The figures of the whole trace, or of one process.
 struct TraceFigures {
     std::uint64_t bytes_sent = 0;      // returned by syscalls that sent on TCP
@@ -279,6 +291,8 @@ struct TraceReport {
     double seconds = 0;
     std::string ended_by;  // command_exited, targets_exited, duration, interrupted
     std::optional<CommandExit> command_exit;
+    std::string hooks = "full";  // or "light" (--hooks)
+    std::optional<LightHooksSummary> light;
     std::string headline;
     Verdict verdict = Verdict::mismatch;  // the worst of the flows'
     std::vector<TraceFlow> flows;
@@ -300,7 +314,7 @@ struct TraceReport {
     OverheadSampling overhead_sampling;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceReport, kind, schema_version, tool, created_at, kernel, target,
-                                                seconds, ended_by, command_exit, headline, verdict, flows, findings,
+                                                seconds, ended_by, command_exit, hooks, light, headline, verdict, flows, findings,
                                                 unattributed, totals, syscall_bytes, io_uring, devices, sockets, tcp_counters,
                                                 processes, connections, files, limits, cpu_seconds_from, probes, overhead,
                                                 overhead_sampling)

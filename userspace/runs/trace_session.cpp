@@ -379,6 +379,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     observation.spec = spec;
     TraceTarget target;
     target.max_procs = spec.max_procs;
+    target.light = spec.light_hooks;
     if (!spec.cgroup.empty()) {
         auto cgroup = resolve_cgroup(spec.cgroup);
         if (!cgroup)

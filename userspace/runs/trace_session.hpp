@@ -27,6 +27,9 @@ struct TraceSpec {
     // bpf_stats for the whole trace (exact cost, paid by every process on
     // the host), or in windows (the default).
     bool bpf_stats_always = false;
+    // Only the hooks that fire per skb or per process lifetime: no syscall,
+    // page-fault, scheduler, page-cache or block hook (TraceTarget::light).
+    bool light_hooks = false;
 };
 
 // A cgroup v2 directory, resolved before anything is attached.

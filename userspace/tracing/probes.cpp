@@ -77,6 +77,17 @@ bool select_variant(bpf_object* obj, bool prefer_btf)
     return twins;
 }
 
+// trace --hooks light: none of the object's programs load (its maps still
+// do, so the other groups can share them).
+void leave_out_programs(bpf_object* obj)
+{
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj)
+    {
+        bpf_program__set_autoload(prog, false);
+    }
+}
+
 // Every key's value of a __u64 array (per-CPU ones summed over CPUs) in as
 // few bpf() calls as the kernel allows: one BPF_MAP_LOOKUP_BATCH instead of a
 // lookup per key. Each bpf() call also runs zctrace's own system-wide syscall
@@ -456,10 +467,15 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         bpf_program__set_autoload(
             s.progs.io_uring_complete,
             trace && std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored));
-        // One program per syscall in trace mode: calls are counted at exit.
+        // One program per syscall in trace mode: calls are counted at exit;
+        // none with light hooks.
         if (trace) {
             bpf_program__set_autoload(s.progs.sys_enter_btf, false);
             bpf_program__set_autoload(s.progs.sys_enter_raw, false);
+        }
+        if (trace && trace->light) {
+            bpf_program__set_autoload(s.progs.sys_exit_btf, false);
+            bpf_program__set_autoload(s.progs.sys_exit_raw, false);
         }
         return {};
     });
@@ -493,7 +509,11 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     using SchedLoad = Result<SkeletonPtr<zc_sched>>;
     using NetLoad = Result<SkeletonPtr<zc_net>>;
     auto other_thread = std::async(std::launch::async, [&] {
-        SchedLoad sched = load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) { return ZC_SHARE(s); });
+        SchedLoad sched = load_group("sched", ZC_SKELETON_OPS(zc_sched), flavor, [&](zc_sched& s) {
+            if (trace && trace->light)
+                leave_out_programs(s.obj);
+            return ZC_SHARE(s);
+        });
         NetLoad net = load_group("net", ZC_SKELETON_OPS(zc_net), flavor, [&](zc_net& s) -> Result<void> {
             if (trace && (bpf_map__set_max_entries(s.maps.sockets, trace->max_sockets) ||
                           bpf_map__set_max_entries(s.maps.flows, trace->max_sockets)))
@@ -513,10 +533,14 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
             return Error::from_errno("cannot size the page bitmaps");
         if (trace && bpf_map__set_max_entries(s.maps.file_rss, trace->max_procs))
             return Error::from_errno("cannot size the file-RSS map");
+        if (trace && trace->light)
+            leave_out_programs(s.obj);
         return ZC_SHARE(s);
     });
     auto block_loaded = load_group("block", ZC_SKELETON_OPS(zc_block), flavor, [&](zc_block& s) {
         s.rodata->target_dev = target.file_dev;
+        if (trace && trace->light)
+            leave_out_programs(s.obj);
         return ZC_SHARE(s);
     });
 #undef ZC_SHARE

@@ -37,6 +37,12 @@ struct TraceTarget {
     std::uint32_t max_procs = 4096;  // processes followed and counted at most
     std::uint32_t max_sockets = 16384;
     std::uint32_t max_files = 4096;
+    // Leave out every hook that fires per syscall, page fault, context
+    // switch, page-cache lookup or bio: each of those costs every task on
+    // the host (a syscall tracepoint alone sends every task down the slow
+    // syscall path). What is left sees each socket's skbs and the
+    // processes' forks and exits.
+    bool light = false;
 };
 
 // Which twin of each hook to load: tp_btf with its typed direct reads, or
