@@ -114,6 +114,7 @@ const std::vector<Command> kCommands = {
       {"--max-procs N", "4096"},
       {"--interval DURATION", "none"},
       {"--bpf-stats MODE", "windows"},
+      {"--hooks SET", "full"},
       kOut,
       kFormat,
       kJson,
