@@ -200,9 +200,11 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 		totals->iter_other++;
 
 	/* This fires once per skb-building step, several times per sendmsg;
-	 * the mode and the socket only need recording once per syscall. */
+	 * the mode and the socket only need recording once per syscall. With
+	 * trace --hooks light no sys_exit clears the entry, so a send on
+	 * another socket must still get through. */
 	call = inflight_of(true);
-	if (!call || (call->flags & ZC_INFLIGHT_SEND_MASK))
+	if (!call || ((call->flags & ZC_INFLIGHT_SEND_MASK) && call->sk == key))
 		return 0;
 	call->flags |= send_mode(sk, msg, iter_type);
 	call->sk = key;
@@ -437,22 +439,23 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 		struct zc_proc_stats *proc = proc_of(state->tgid, false);
 		struct zc_socket_figures *figures = socket_figures_of(owner);
 
+		/* the process and the socket keep the same xmit fields */
+#define ZC_ADD_XMIT(target)                                                              \
+	do {                                                                             \
+		ZC_PROC_ADD(target, xmit_payload_bytes, split.len - split.headers);      \
+		ZC_PROC_ADD(target, xmit_linear_payload_bytes, split.linear_payload);    \
+		ZC_PROC_ADD(target, xmit_shared_frag_bytes, split.shared);               \
+		ZC_PROC_ADD(target, xmit_zerocopy_frag_bytes, split.zerocopy);           \
+		ZC_PROC_ADD(target, xmit_copied_frag_bytes, split.copied);               \
+	} while (0)
 		if (figures) {
-			ZC_PROC_ADD(figures, xmit_payload_bytes, split.len - split.headers);
-			ZC_PROC_ADD(figures, xmit_linear_payload_bytes, split.linear_payload);
-			ZC_PROC_ADD(figures, xmit_shared_frag_bytes, split.shared);
-			ZC_PROC_ADD(figures, xmit_zerocopy_frag_bytes, split.zerocopy);
-			ZC_PROC_ADD(figures, xmit_copied_frag_bytes, split.copied);
+			ZC_ADD_XMIT(figures);
 			if (resent)
 				ZC_PROC_ADD(figures, resent_bytes, resent);
 		}
-		if (proc) {
-			ZC_PROC_ADD(proc, xmit_payload_bytes, split.len - split.headers);
-			ZC_PROC_ADD(proc, xmit_linear_payload_bytes, split.linear_payload);
-			ZC_PROC_ADD(proc, xmit_shared_frag_bytes, split.shared);
-			ZC_PROC_ADD(proc, xmit_zerocopy_frag_bytes, split.zerocopy);
-			ZC_PROC_ADD(proc, xmit_copied_frag_bytes, split.copied);
-		}
+		if (proc)
+			ZC_ADD_XMIT(proc);
+#undef ZC_ADD_XMIT
 	}
 	return 0;
 }

@@ -144,6 +144,36 @@ TEST(TraceNginx, SendfileOffReadsAndWritesWithTwoCopies)
     EXPECT_EQ(file.at("page_cache").at("lookup_pages"), 64 * kMiB / 4096);
 }
 
+// A server's connections under --hooks light: each one is in the table
+// with its own split, though no sys_exit ever clears a thread's entry.
+TEST(TraceNginx, LightHooksListEveryConnectionAsPageReferences)
+{
+    REQUIRE_ROOT();
+    TempDir root;
+    TempDir out;
+    write_warm_file(root.path() / "file.bin", 16 * kMiB);
+    std::string error;
+    auto nginx = test::Nginx::start({root.path().string(), true}, error);
+    ASSERT_TRUE(nginx) << error;
+    Process trace({"trace", "--hooks", "light", "--pid", std::to_string(nginx->master_pid()), "-o",
+                   out.path().string()});
+    ASSERT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(30)));
+    for (int fetch = 0; fetch < 3; ++fetch)
+        EXPECT_EQ(test::fetch_with_curl(nginx->port(), "file.bin").bytes, 16 * kMiB);
+    ::kill(trace.pid(), SIGINT);
+    const Finished finished = trace.finish();
+    ASSERT_EQ(finished.status, 0) << finished.err;
+    const json report = read_json(out.path() / "trace.json");
+    EXPECT_EQ(report.at("hooks"), "light");
+    ASSERT_EQ(report.at("connections").size(), 3u) << report.at("connections").dump(2);
+    for (const json& connection : report.at("connections")) {
+        EXPECT_GE(connection.at("at_device").at("page_cache_frag_bytes").get<std::uint64_t>(), 16 * kMiB);
+        // the response header, copied
+        EXPECT_LT(connection.at("cpu_copy_bytes").get<std::uint64_t>(), 4096u);
+    }
+    EXPECT_GE(report.at("light").at("page_cache_frag_bytes").get<std::uint64_t>(), 3 * 16 * kMiB);
+}
+
 // ---- commands ----
 
 struct WorkloadRun {

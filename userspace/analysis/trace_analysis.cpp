@@ -449,9 +449,13 @@ std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::v
         c.zerocopy_copied_at_receiver_bytes = f.zerocopy_copied_at_receive_bytes;
         connections.push_back(std::move(c));
     }
-    std::stable_sort(connections.begin(), connections.end(), [](const TraceConnection& a, const TraceConnection& b) {
-        return a.bytes_sent + a.receive_copy_bytes > b.bytes_sent + b.receive_copy_bytes;
-    });
+    // What left at the device stands in for what was sent where no
+    // syscall said (--hooks light).
+    const auto busy = [](const TraceConnection& c) {
+        return std::max(c.bytes_sent, c.at_device.payload_bytes) + c.receive_copy_bytes;
+    };
+    std::stable_sort(connections.begin(), connections.end(),
+                     [&](const TraceConnection& a, const TraceConnection& b) { return busy(a) > busy(b); });
     left_out = connections.size() > kMaxConnections ? connections.size() - kMaxConnections : 0;
     connections.resize(std::min(connections.size(), kMaxConnections));
     return connections;

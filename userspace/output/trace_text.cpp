@@ -47,8 +47,12 @@ std::string process_table(const TraceReport& report)
     std::vector<const TraceProcess*> rows;
     for (const TraceProcess& process : report.processes)
         rows.push_back(&process);
-    std::stable_sort(rows.begin(), rows.end(), [](const TraceProcess* a, const TraceProcess* b) {
-        return a->figures.bytes_sent + a->figures.syscalls > b->figures.bytes_sent + b->figures.syscalls;
+    const bool light = report.hooks == "light";
+    const auto busy = [light](const TraceFigures& f) {
+        return light ? f.payload_at_device + f.receive_copy_bytes : f.bytes_sent + f.syscalls;
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const TraceProcess* a, const TraceProcess* b) {
+        return busy(a->figures) > busy(b->figures);
     });
     std::vector<std::vector<std::string>> cells;
     for (std::size_t i = 0; i < rows.size() && i < kRowsShown; ++i) {
@@ -56,12 +60,20 @@ std::string process_table(const TraceReport& report)
         std::string pid = std::to_string(p.pid);
         if (p.ns_pids.size() > 1 && p.ns_pids.back() != static_cast<std::int64_t>(p.pid))
             pid += " (" + std::to_string(p.ns_pids.back()) + ")";
+        // Light hooks count no syscall: what left its sockets is all there is.
+        if (light) {
+            cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.payload_at_device),
+                             format_bytes(p.figures.receive_copy_bytes)});
+            continue;
+        }
         cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.bytes_sent),
                          format_bytes(p.figures.cpu_copy_bytes.total),
                          p.figures.cpu_copies ? format_figure(*p.figures.cpu_copies) : "-",
                          std::to_string(p.figures.syscalls), format_bytes(p.figures.receive_copy_bytes),
                          percent(p.figures.page_cache.hit_ratio)});
     }
+    if (light)
+        return table({"pid", "comm", "left at the device", "received"}, cells, rows.size());
     return table({"pid", "comm", "sent", "CPU copied", "copies", "syscalls", "received", "cache hits"}, cells,
                  rows.size());
 }
@@ -70,16 +82,21 @@ std::string process_table(const TraceReport& report)
 std::string connection_table(const TraceReport& report)
 {
     std::vector<std::vector<std::string>> cells;
+    // Light hooks see no syscall: what left at the device stands for what was sent.
+    const bool light = report.hooks == "light";
     for (std::size_t i = 0; i < report.connections.size() && i < kRowsShown; ++i) {
         const TraceConnection& c = report.connections[i];
+        const std::uint64_t by_reference = light ? c.at_device.page_cache_frag_bytes + c.at_device.zerocopy_frag_bytes
+                                                 : c.sent.spliced + c.sent.zerocopy;
         cells.push_back({c.local + " -> " + c.remote + (c.closed ? " (closed)" : ""),
-                         std::to_string(c.pid) + " " + c.comm, format_bytes(c.bytes_sent),
-                         format_bytes(c.sent.spliced + c.sent.zerocopy), format_bytes(c.cpu_copy_bytes),
+                         std::to_string(c.pid) + " " + c.comm,
+                         format_bytes(light ? c.at_device.payload_bytes : c.bytes_sent), format_bytes(by_reference),
+                         format_bytes(c.cpu_copy_bytes),
                          format_bytes(c.at_device.page_cache_frag_bytes), format_bytes(c.at_device.zerocopy_frag_bytes),
                          format_bytes(c.resent_bytes), format_bytes(c.receive_copy_bytes)});
     }
-    return table({"socket", "process", "sent", "as references", "CPU copied", "page-cache frags", "pinned frags",
-                  "resent", "received"},
+    return table({"socket", "process", light ? "left at the device" : "sent", "as references", "CPU copied",
+                  "page-cache frags", "pinned frags", "resent", "received"},
                  cells, report.connections.size() + report.limits.connections_left_out);
 }
 
