@@ -370,20 +370,32 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
 	struct zc_file_figures *file;
+	struct zc_inflight *call;
+	bool written;
 	__u64 pages;
 
 	if (!current_sender_in_window() || !is_target(ctx->i_ino, ctx->s_dev) ||
 	    !(totals = totals_of(&memory_totals)))
 		return 0;
 	pages = 1ULL << (ctx->order & 31);
-	totals->added_folios++;
-	totals->added_pages += pages;
-	mark_pages(totals, ctx->index, ctx->index + pages - 1, true);
+	/* Inside a call that read another file's page cache, a page added here
+	 * is one the call writes: a copy's destination, not a miss. */
+	call = trace_mode ? inflight_of(false) : NULL;
+	written = call && call->file_ino && (call->file_ino != ctx->i_ino || call->file_dev != ctx->s_dev);
+	if (written) {
+		call->other_file_pages_added += pages;
+	} else {
+		totals->added_folios++;
+		totals->added_pages += pages;
+		mark_pages(totals, ctx->index, ctx->index + pages - 1, true);
+	}
 	proc = current_proc();
-	if (proc)
+	if (proc && !written)
 		ZC_PROC_ADD(proc, page_cache_added_pages, pages);
 	file = file_figures_for(ctx->i_ino, ctx->s_dev, NULL);
-	if (file)
+	if (file && written)
+		ZC_PROC_ADD(file, written_pages, pages);
+	else if (file)
 		ZC_PROC_ADD(file, added_pages, pages);
 	return 0;
 }

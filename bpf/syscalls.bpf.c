@@ -63,6 +63,10 @@ struct {
 /* O_DIRECT differs between architectures: userspace's <fcntl.h> says. */
 const volatile __u32 o_direct_flag = 0;
 
+/* The base page size, from userspace's sysconf(): the page-cache events
+ * count pages (a large folio, all of its pages). */
+const volatile __u32 page_size = 4096;
+
 /* Syscall numbers at or above ZC_SYSCALL_SLOTS share the last slot. */
 static __always_inline __u32 syscall_slot(long nr)
 {
@@ -253,9 +257,16 @@ static __always_inline void on_sys_exit(long nr, long ret)
 				 (entry->flags & ZC_INFLIGHT_READ_PAGE_CACHE) && is_read_syscall(nr),
 				 entry->flags, entry->sk, &file, &syscall_bytes, syscall_slot(nr), ret);
 	}
+	if (trace_mode && entry->other_file_pages_added && ret > 0) {
+		__u64 written = entry->other_file_pages_added * page_size;
+
+		add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_PAGE_CACHE_COPY,
+			  written < (__u64)ret ? written : ret);
+	}
 	entry->flags = 0;
 	entry->sk = 0;
 	entry->file_ino = 0;
+	entry->other_file_pages_added = 0;
 }
 
 SEC("tp_btf/sys_enter")

@@ -21,6 +21,7 @@ enum zc_byte_kind {
 	ZC_BYTES_SPLICED_COPIED,   /* spliced, but copied: no SG on the route */
 	ZC_BYTES_ZEROCOPY,         /* MSG_ZEROCOPY: user pages pinned */
 	ZC_BYTES_RETURNED,         /* trace: what vmsplice, tee or copy_file_range returned */
+	ZC_BYTES_PAGE_CACHE_COPY,  /* trace: ... of which written into new page-cache pages of another file: copied */
 	ZC_BYTE_KINDS = 8,
 };
 

@@ -111,6 +111,10 @@ struct zc_inflight {
 	__u32 file_dev; /* trace: the file whose page cache it read (last one) */
 	__u64 file_ino;
 	__u64 sk;       /* trace: the socket tcp_sendmsg took the bytes for */
+	/* trace: pages added to the page cache of another file than file_ino
+	 * during the call: written, i.e. copied into, by copy_file_range or
+	 * sendfile to a file (generic_perform_write allocates each one). */
+	__u64 other_file_pages_added;
 };
 
 /*
@@ -131,6 +135,7 @@ struct zc_file_figures {
 	__u32 has_path;
 	__u64 lookup_pages;  /* read, spliced or mapped through the page cache */
 	__u64 added_pages;   /* misses: pages read from the disk into the cache */
+	__u64 written_pages; /* pages added by a copy into it (copy_file_range), not misses */
 	__u64 mmap_faults;   /* filemap_fault: one page each */
 	__u64 mapped_pages;  /* fault-around */
 	__u64 read_bytes;    /* returned by read() family calls: copied to user memory */

@@ -153,5 +153,44 @@ TEST(TraceFlows, NothingSentHasNoFlowToJudge)
     EXPECT_EQ(overall_verdict({}), Verdict::no_theory);
 }
 
+FlowInputs file_copy(const std::string& filesystem, std::uint64_t bytes, std::uint64_t written)
+{
+    FlowInputs inputs;
+    inputs.copy_filesystem = filesystem;
+    inputs.syscall_bytes.push_back({"copy_file_range", "returned", bytes});
+    if (written)
+        inputs.syscall_bytes.push_back({"copy_file_range", "page_cache_copy", written});
+    return inputs;
+}
+
+TEST(TraceFlows, CopyFileRangeIsHeldToItsFilesystem)
+{
+    // ext4 copies page cache to page cache; XFS with reflink shares extents.
+    auto flows = classify_flows(file_copy("ext4", 16 * kMiB, 16 * kMiB));
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "copy_file_range");
+    EXPECT_EQ(flows[0].expected_cpu_copies, 1);
+    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    flows = classify_flows(file_copy("xfs", 16 * kMiB, 0));
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].expected_cpu_copies, 0);
+    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+}
+
+TEST(TraceFlows, CopyFileRangeThatDidNotDoWhatItsFilesystemDoesFails)
+{
+    // XFS made without reflink copies; that is not what a sharing
+    // filesystem should do, and the reason says why it may have happened.
+    auto flows = classify_flows(file_copy("xfs", 16 * kMiB, 16 * kMiB));
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].verdict, Verdict::mismatch);
+    EXPECT_NE(flows[0].reason.find("without reflink"), std::string::npos) << flows[0].reason;
+    // ext4 cannot share extents: nothing written means bytes went unseen.
+    flows = classify_flows(file_copy("ext4", 16 * kMiB, 0));
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].verdict, Verdict::mismatch);
+    EXPECT_EQ(overall_verdict(flows), Verdict::mismatch);
+}
+
 }  // namespace
 }  // namespace zctrace

@@ -2,6 +2,10 @@
 // io_uring reads, sends, send_zc and splices, vmsplice, and MSG_ZEROCOPY,
 // each driven by zctrace-test-mover (tests/programs/mover.cpp), whose own
 // tally of requests, syscalls and kernel completions the trace must equal.
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
 #include "trace_support.hpp"
 
 namespace zctrace::cli_test {
@@ -277,6 +281,52 @@ TEST(TraceLightHooks, ReadWriteLeavesCopied)
     for (const json& connection : trace.at("connections"))
         copied += connection.at("cpu_copy_bytes").get<std::uint64_t>();
     EXPECT_EQ(copied, light.at("copied_bytes").get<std::uint64_t>());
+}
+
+// Debian's cp (coreutils 9) copies with copy_file_range after FICLONE
+// fails. On ext4 the kernel splices page cache to page cache: the probes
+// see every page of the copy added to the new file's cache inside the call.
+TEST(TraceFiles, CpCopiesPageCacheToPageCacheOnExt4)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    struct statfs fs{};
+    ASSERT_EQ(::statfs(dir.path().c_str(), &fs), 0);
+    if (fs.f_type != EXT4_SUPER_MAGIC)
+        GTEST_SKIP() << dir.path() << " is not ext4; this test holds cp to ext4's copy";
+    const fs::path source = dir.path() / "payload.bin";
+    const fs::path copy = dir.path() / "copy.bin";
+    write_warm_file(source, kPayload);
+    const Finished finished = run({"trace", "-o", dir.path().string(), "--", "/bin/cp", source.string(), copy.string()});
+    ASSERT_EQ(finished.status, 0) << finished.err;
+    EXPECT_EQ(read_text(copy), read_text(source));
+    const json trace = read_json(dir.path() / "trace.json");
+    EXPECT_EQ(bytes_of(trace, "copy_file_range", "returned"), kPayload);
+    EXPECT_EQ(bytes_of(trace, "copy_file_range", "page_cache_copy"), kPayload);
+    const json* flow = flow_of(trace, "copy_file_range");
+    ASSERT_NE(flow, nullptr) << trace.at("flows").dump(2);
+    EXPECT_EQ(flow->at("bytes"), kPayload);
+    EXPECT_EQ(flow->at("measured_copy_bytes"), kPayload);
+    EXPECT_EQ(flow->at("expected_cpu_copies"), 1.0);
+    EXPECT_EQ(flow->at("verdict"), "no_theory");
+    EXPECT_NE(flow->at("description").get<std::string>().find("ext4"), std::string::npos);
+    struct stat copied{};
+    ASSERT_EQ(::stat(copy.c_str(), &copied), 0);
+    bool source_seen = false, copy_seen = false;
+    for (const json& file : trace.at("files")) {
+        if (file.at("path") == source.string()) {
+            source_seen = true;
+            EXPECT_EQ(file.at("other_bytes"), kPayload);
+            EXPECT_EQ(file.at("page_cache").at("misses"), 0);
+        }
+        if (file.at("inode") == copied.st_ino) {
+            copy_seen = true;
+            // written by the copy, not read from the disk
+            EXPECT_EQ(file.at("written_pages"), kPayload / 4096);
+            EXPECT_EQ(file.at("page_cache").at("misses"), 0);
+        }
+    }
+    EXPECT_TRUE(source_seen && copy_seen) << trace.at("files").dump(2);
 }
 
 }  // namespace

@@ -158,11 +158,21 @@ Check sendmsg_bytes(const Report& report)
                                   "counted"));
 }
 
+// What TCP resent, by the kernel's own count (tcp_retransmit_skb). The
+// sequence-based count at xmit agrees with it whenever skbs leave in order,
+// but two CPUs transmitting one socket's skbs out of order make a first
+// pass look like a resend there.
+std::uint64_t resent_by_kernel(const SocketStats& socket)
+{
+    return socket.retransmit_skbs ? socket.retransmit_bytes : socket.resent_payload_bytes;
+}
+
 // Payload that reached the device for the first time (resends excluded).
 std::uint64_t first_pass_payload(const SocketStats& socket)
 {
     const std::uint64_t left = socket.linear_payload_bytes + socket.frag_bytes;
-    return left > socket.resent_payload_bytes ? left - socket.resent_payload_bytes : 0;
+    const std::uint64_t resent = resent_by_kernel(socket);
+    return left > resent ? left - resent : 0;
 }
 
 Check xmit_payload_seen(const Report& report)
@@ -175,7 +185,7 @@ Check xmit_payload_seen(const Report& report)
         ok ? "net_dev_start_xmit saw every payload byte leave"
            : "net_dev_start_xmit saw " + bytes(seen) + " of the " + bytes(payload) + " payload leave",
         "net_dev_start_xmit saw " + bytes(seen) + " of payload leave on the sender's connection for the first time (" +
-            bytes(report.measured.socket.resent_payload_bytes) + " more were resends)" +
+            bytes(resent_by_kernel(report.measured.socket)) + " more were resends)" +
             (ok ? ", the whole payload"
                 : seen < payload ? ": " + bytes(payload - seen) +
                                        " never passed the probe, so copies made at transmit for those bytes are not "

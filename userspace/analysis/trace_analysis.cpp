@@ -37,6 +37,7 @@ std::string_view byte_kind_name(zc_byte_kind kind)
     case ZC_BYTES_SPLICED_COPIED: return "spliced_copied";
     case ZC_BYTES_ZEROCOPY: return "zerocopy";
     case ZC_BYTES_RETURNED: return "returned";
+    case ZC_BYTES_PAGE_CACHE_COPY: return "page_cache_copy";
     default: return "other";
     }
 }
@@ -115,7 +116,7 @@ void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs
 std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
 {
     Moved sendfile_pages, sendfile_copied, splice_pages, splice_copied, file_reads, user_copies, kernel_copies,
-        zerocopy, uring_zerocopy, vmspliced;
+        zerocopy, uring_zerocopy, vmspliced, file_copies, file_copy_writes;
     for (const SyscallBytes& entry : inputs.syscall_bytes) {
         if (entry.moved == "spliced")
             (is_sendfile(entry.syscall) ? sendfile_pages : splice_pages).add(entry);
@@ -129,11 +130,16 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
             kernel_copies.add(entry);
         else if (entry.moved == "returned" && entry.syscall == "vmsplice")
             vmspliced.add(entry);
+        else if (entry.moved == "returned" && entry.syscall == "copy_file_range")
+            file_copies.add(entry);
+        else if (entry.moved == "page_cache_copy" && entry.syscall == "copy_file_range")
+            file_copy_writes.add(entry);
         else if (entry.moved == "zerocopy")
             (is_uring_request(entry.syscall) ? uring_zerocopy : zerocopy).add(entry);
     }
     const bool no_sg = inputs.device_sg == false;
     std::vector<TraceFlow> flows;
+    std::vector<TraceFlow> file_flows;  // judged apart: no socket, no device
 
     auto spliced_flow = [&](const Moved& pages, const Moved& copied, const std::string& technique,
                             const std::string& zero_copy_row, const std::string& copy_row) {
@@ -239,6 +245,29 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     plain_flow(kernel_copies.bytes, kernel_copies.bytes, kernel_copies, "kernel_buffer",
                "kernel buffer -> socket, copied", 1);
 
+    // File to file inside the kernel: no socket, so judged on its own (the
+    // device's copies are not its). fs/read_write.c: a filesystem that can
+    // share extents (remap_file_range: XFS with reflink, btrfs) copies
+    // nothing; any other goes through splice, page cache to page cache.
+    if (file_copies.bytes) {
+        static const std::set<std::string> sharing = {"xfs", "btrfs", "bcachefs", "ocfs2"};
+        TraceFlow flow;
+        flow.technique = "copy_file_range";
+        flow.syscalls = {"copy_file_range"};
+        flow.bytes = file_copies.bytes;
+        flow.description = "file -> file inside the kernel by copy_file_range()" +
+                           (inputs.copy_filesystem.empty() ? std::string() : " on " + inputs.copy_filesystem);
+        const bool shares = sharing.count(inputs.copy_filesystem) > 0;
+        flow.expected_cpu_copies = shares ? 0 : 1;
+        flow.expected_from = "kernel code";
+        flow.measured_copy_bytes = file_copy_writes.bytes;
+        judge(flow, 0, inputs);
+        if (flow.verdict == Verdict::mismatch && shares)
+            flow.reason += "; " + inputs.copy_filesystem +
+                           " can share extents but copied: made without reflink, or across filesystems?";
+        file_flows.push_back(std::move(flow));
+    }
+
     std::uint64_t total = 0;
     for (const TraceFlow& flow : flows)
         total += flow.bytes;
@@ -262,6 +291,7 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.measured_copy_bytes += device_share;
         judge(flow, device_share, inputs);
     }
+    flows.insert(flows.end(), file_flows.begin(), file_flows.end());
     std::stable_sort(flows.begin(), flows.end(),
                      [](const TraceFlow& a, const TraceFlow& b) { return a.bytes > b.bytes; });
     return flows;
@@ -518,6 +548,7 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
         if (f.lookup_pages)
             file.page_cache.hit_ratio = ratio(file.page_cache.hits, f.lookup_pages);
         file.disk_read_pages = f.added_pages;
+        file.written_pages = f.written_pages;
         file.mmap_faults = f.mmap_faults;
         file.mapped_pages = f.mapped_pages;
         files.push_back(std::move(file));
@@ -692,6 +723,13 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
         inputs.device = main_device->name;
         inputs.device_sg = main_device->sg;
     }
+    for (const FileCounters& file : raw.files)
+        if (file.figures.other_bytes) {
+            const std::string device =
+                std::to_string(file.key.dev >> 20) + ":" + std::to_string(file.key.dev & 0xfffff);
+            if (auto fs = observation.filesystems.find(device); fs != observation.filesystems.end())
+                inputs.copy_filesystem = fs->second;
+        }
     report.flows = classify_flows(inputs);
     report.verdict = overall_verdict(report.flows);
     if (observation.spec.light_hooks) {

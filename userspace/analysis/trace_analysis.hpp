@@ -32,6 +32,9 @@ struct FlowInputs {
         std::uint64_t file_mapped = 0;  // file pages mapped into it inside syscalls that faulted (rss_stat)
     };
     std::vector<ProcessBytes> processes;
+    // The filesystem copy_file_range's source lives on (e.g. "ext4"), to
+    // know whether it can share extents instead of copying.
+    std::string copy_filesystem;
 };
 std::vector<TraceFlow> classify_flows(const FlowInputs& inputs);
 Verdict overall_verdict(const std::vector<TraceFlow>& flows);

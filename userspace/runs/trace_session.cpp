@@ -305,19 +305,25 @@ Result<void> check_pids(const std::vector<pid_t>& pids)
 }
 
 // mountinfo: id parent major:minor root mountpoint options... - fstype source options
-std::map<std::string, std::string> mount_points_by_device()
+void read_mounts(TraceObservation& observation)
 {
-    std::map<std::string, std::string> points;
     std::istringstream mounts(read_small_file("/proc/self/mountinfo"));
     for (std::string line; std::getline(mounts, line);) {
         std::istringstream fields(line);
         std::string id, parent, device, root, mountpoint;
+        if (!(fields >> id >> parent >> device >> root >> mountpoint))
+            continue;
         // A bind mount of a subdirectory (root other than "/") does not
         // show where the filesystem's root is.
-        if (fields >> id >> parent >> device >> root >> mountpoint && root == "/")
-            points.emplace(device, mountpoint);
+        if (root == "/")
+            observation.mount_points.emplace(device, mountpoint);
+        if (const auto dash = line.find(" - "); dash != std::string::npos) {
+            std::istringstream tail(line.substr(dash + 3));
+            std::string type;
+            if (tail >> type)
+                observation.filesystems.emplace(device, type);
+        }
     }
-    return points;
 }
 
 std::string cgroup2_mount()
@@ -518,7 +524,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         return counters.error();
     }
     observation.counters = std::move(counters.value());
-    observation.mount_points = mount_points_by_device();
+    read_mounts(observation);
     observation.program_stats = tracer.program_stats();
     if (auto tcp_after = read_tcp_counters(); tcp_before && tcp_after)
         observation.tcp_counters = counter_delta(*tcp_before, *tcp_after);

@@ -77,6 +77,7 @@ struct TraceObservation {
     // point of its root), to put a path to the files the probes named
     // relative to their filesystem.
     std::map<std::string, std::string> mount_points;
+    std::map<std::string, std::string> filesystems;  // "major:minor" -> type, e.g. "ext4"
     // How long bpf_stats was on: the whole trace when it is short, else the
     // first 250 ms and then a window of 50 ms in every second.
     double bpf_stats_seconds = 0;

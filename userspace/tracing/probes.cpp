@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -461,6 +462,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
                       bpf_map__set_max_entries(s.maps.file_figures, trace->max_files)))
             return Error::from_errno("cannot size the process maps");
         s.rodata->o_direct_flag = O_DIRECT;
+        s.rodata->page_size = static_cast<__u32>(::sysconf(_SC_PAGESIZE));
         // io_uring requests matter to `trace` only; a kernel without io_uring
         // has no tracepoint for them, and nothing to attribute.
         std::error_code ignored;
