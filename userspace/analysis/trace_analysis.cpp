@@ -434,6 +434,24 @@ std::string target_label(const TraceObservation& observation, const std::vector<
     return label;
 }
 
+// Sorts the busiest first by busy(item) and keeps the first `most`;
+// returns how many were left out.
+template <typename Item, typename Busy>
+std::uint64_t keep_busiest(std::vector<Item>& items, std::size_t most, Busy busy)
+{
+    std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) { return busy(a) > busy(b); });
+    const std::uint64_t left_out = items.size() > most ? items.size() - most : 0;
+    items.resize(std::min(items.size(), most));
+    return left_out;
+}
+
+// The kernel's dev_t (12 bits of major above 20 of minor) as mountinfo
+// writes it: "major:minor".
+std::string device_name(std::uint32_t dev)
+{
+    return std::to_string(dev >> 20) + ":" + std::to_string(dev & 0xfffff);
+}
+
 // The report lists this many sockets, the busiest first; a server's
 // thousands of short connections are summed in the totals and counted in
 // limits.connections_left_out.
@@ -481,13 +499,9 @@ std::vector<TraceConnection> connections_of(const RawCounters& raw, const std::v
     }
     // What left at the device stands in for what was sent where no
     // syscall said (--hooks light).
-    const auto busy = [](const TraceConnection& c) {
+    left_out = keep_busiest(connections, kMaxConnections, [](const TraceConnection& c) {
         return std::max(c.bytes_sent, c.at_device.payload_bytes) + c.receive_copy_bytes;
-    };
-    std::stable_sort(connections.begin(), connections.end(),
-                     [&](const TraceConnection& a, const TraceConnection& b) { return busy(a) > busy(b); });
-    left_out = connections.size() > kMaxConnections ? connections.size() - kMaxConnections : 0;
-    connections.resize(std::min(connections.size(), kMaxConnections));
+    });
     return connections;
 }
 
@@ -530,8 +544,7 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
     for (const FileCounters& counters : observation.counters.files) {
         const zc_file_figures& f = counters.figures;
         TraceFile file;
-        // The kernel's dev_t: 12 bits of major above 20 of minor.
-        file.device = std::to_string(counters.key.dev >> 20) + ":" + std::to_string(counters.key.dev & 0xfffff);
+        file.device = device_name(counters.key.dev);
         file.inode = counters.key.ino;
         file.path = file_path(f, file.device, observation.mount_points);
         file.pid = f.tgid;
@@ -553,14 +566,10 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
         file.mapped_pages = f.mapped_pages;
         files.push_back(std::move(file));
     }
-    const auto moved = [](const TraceFile& f) {
+    left_out = keep_busiest(files, kMaxFiles, [](const TraceFile& f) {
         return f.read_bytes + f.sent_by_reference_bytes + f.sent_copied_bytes + f.other_bytes +
                (f.page_cache.lookup_pages << 12);
-    };
-    std::stable_sort(files.begin(), files.end(),
-                     [&](const TraceFile& a, const TraceFile& b) { return moved(a) > moved(b); });
-    left_out = files.size() > kMaxFiles ? files.size() - kMaxFiles : 0;
-    files.resize(std::min(files.size(), kMaxFiles));
+    });
     return files;
 }
 
@@ -725,9 +734,7 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     }
     for (const FileCounters& file : raw.files)
         if (file.figures.other_bytes) {
-            const std::string device =
-                std::to_string(file.key.dev >> 20) + ":" + std::to_string(file.key.dev & 0xfffff);
-            if (auto fs = observation.filesystems.find(device); fs != observation.filesystems.end())
+            if (auto fs = observation.filesystems.find(device_name(file.key.dev)); fs != observation.filesystems.end())
                 inputs.copy_filesystem = fs->second;
         }
     report.flows = classify_flows(inputs);

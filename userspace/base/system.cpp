@@ -17,6 +17,28 @@
 
 namespace zctrace {
 
+// mountinfo: id parent major:minor root mountpoint options... - fstype source options
+std::vector<MountEntry> read_mount_table()
+{
+    std::vector<MountEntry> table;
+    std::ifstream in("/proc/self/mountinfo");
+    for (std::string line; std::getline(in, line);) {
+        const auto dash = line.find(" - ");
+        if (dash == std::string::npos)
+            continue;
+        std::istringstream head(line.substr(0, dash));
+        std::istringstream tail(line.substr(dash + 3));
+        std::string id, parent;
+        MountEntry entry;
+        if (head >> id >> parent >> entry.device >> entry.root >> entry.mount_point && tail >> entry.fstype)
+            tail >> entry.source;
+        else
+            continue;
+        table.push_back(std::move(entry));
+    }
+    return table;
+}
+
 KernelRelease kernel_release()
 {
     utsname name{};

@@ -17,6 +17,16 @@ struct KernelRelease {
 };
 KernelRelease kernel_release();
 
+// One line of /proc/self/mountinfo (this process's mount namespace).
+struct MountEntry {
+    std::string device;       // "major:minor"
+    std::string root;         // the directory of the filesystem mounted here ("/" for all of it)
+    std::string mount_point;
+    std::string fstype;       // e.g. "ext4", "cgroup2"
+    std::string source;       // e.g. "/dev/vda"
+};
+std::vector<MountEntry> read_mount_table();
+
 // Where a pseudo filesystem zctrace needs was found.
 struct PseudoMount {
     std::string path;

@@ -21,6 +21,7 @@
 
 #include "base/fd.hpp"
 #include "base/signals.hpp"
+#include "base/system.hpp"
 #include "base/units.hpp"
 
 namespace zctrace {
@@ -304,41 +305,22 @@ Result<void> check_pids(const std::vector<pid_t>& pids)
     return {};
 }
 
-// mountinfo: id parent major:minor root mountpoint options... - fstype source options
 void read_mounts(TraceObservation& observation)
 {
-    std::istringstream mounts(read_small_file("/proc/self/mountinfo"));
-    for (std::string line; std::getline(mounts, line);) {
-        std::istringstream fields(line);
-        std::string id, parent, device, root, mountpoint;
-        if (!(fields >> id >> parent >> device >> root >> mountpoint))
-            continue;
+    for (const MountEntry& mount : read_mount_table()) {
         // A bind mount of a subdirectory (root other than "/") does not
         // show where the filesystem's root is.
-        if (root == "/")
-            observation.mount_points.emplace(device, mountpoint);
-        if (const auto dash = line.find(" - "); dash != std::string::npos) {
-            std::istringstream tail(line.substr(dash + 3));
-            std::string type;
-            if (tail >> type)
-                observation.filesystems.emplace(device, type);
-        }
+        if (mount.root == "/")
+            observation.mount_points.emplace(mount.device, mount.mount_point);
+        observation.filesystems.emplace(mount.device, mount.fstype);
     }
 }
 
 std::string cgroup2_mount()
 {
-    // mountinfo: id parent major:minor root mountpoint options... - fstype source options
-    std::istringstream mounts(read_small_file("/proc/self/mountinfo"));
-    for (std::string line; std::getline(mounts, line);) {
-        const auto dash = line.find(" - ");
-        if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0)
-            continue;
-        std::istringstream fields(line.substr(0, dash));
-        std::string id, parent, device, root, mountpoint;
-        if (fields >> id >> parent >> device >> root >> mountpoint)
-            return mountpoint;
-    }
+    for (const MountEntry& mount : read_mount_table())
+        if (mount.fstype == "cgroup2")
+            return mount.mount_point;
     return {};
 }
 

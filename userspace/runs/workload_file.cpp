@@ -15,13 +15,12 @@
 #include <zlib.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
-#include <sstream>
 #include <vector>
 
 #include "base/fd.hpp"
 #include "base/signals.hpp"
+#include "base/system.hpp"
 
 namespace zctrace {
 
@@ -33,26 +32,13 @@ bool pid_alive(pid_t pid)
     return ::kill(pid, 0) == 0 || errno == EPERM;
 }
 
-// The mount holding dev: filesystem type and source, from mountinfo.
+// The mount holding dev: filesystem type and source.
 std::pair<std::string, std::string> describe_mount(dev_t dev)
 {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
     const std::string wanted = std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        std::string id, parent, majmin;
-        fields >> id >> parent >> majmin;
-        if (majmin != wanted)
-            continue;
-        const auto dash = line.find(" - ");
-        if (dash == std::string::npos)
-            continue;
-        std::istringstream tail(line.substr(dash + 3));
-        std::string fstype, source;
-        tail >> fstype >> source;
-        return {fstype, source};
-    }
+    for (const MountEntry& mount : read_mount_table())
+        if (mount.device == wanted)
+            return {mount.fstype, mount.source};
     return {"unknown", "unknown"};
 }
 
