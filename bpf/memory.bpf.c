@@ -205,7 +205,6 @@ static __always_inline struct zc_file_figures *file_figures_for(unsigned long in
 {
 	struct zc_file_key key = { .ino = ino, .dev = dev };
 	struct zc_file_figures *file;
-	struct zc_tracking *state;
 
 	if (!trace_mode)
 		return NULL;
@@ -213,10 +212,7 @@ static __always_inline struct zc_file_figures *file_figures_for(unsigned long in
 	if (!file) {
 		struct zc_file_figures fresh = { .tgid = current_tgid() };
 
-		if (bpf_map_update_elem(&file_figures, &key, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
-		    (state = tracking_state()))
-			__sync_fetch_and_add(&state->files_not_listed, 1);
-		file = bpf_map_lookup_elem(&file_figures, &key);
+		file = insert_counted(&file_figures, &key, &fresh, offsetof(struct zc_tracking, files_not_listed));
 	}
 	if (file && !file->has_path && mapping)
 		read_path(file, mapping);

@@ -122,7 +122,6 @@ static __always_inline struct zc_socket_figures *socket_figures_for(const struct
 {
 	__u64 key = (__u64)sk;
 	struct zc_socket_figures *figures;
-	struct zc_tracking *state;
 
 	if (!trace_mode)
 		return NULL;
@@ -140,11 +139,8 @@ static __always_inline struct zc_socket_figures *socket_figures_for(const struct
 			.dport = flow.dport,
 		};
 
-		if (bpf_map_update_elem(&socket_figures, &key, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
-		    (state = tracking_state()))
-			__sync_fetch_and_add(&state->sockets_not_listed, 1);
+		return insert_counted(&socket_figures, &key, &fresh, offsetof(struct zc_tracking, sockets_not_listed));
 	}
-	return bpf_map_lookup_elem(&socket_figures, &key);
 }
 
 static __always_inline bool is_user_iter(__u8 type)
@@ -209,8 +205,8 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	call->flags |= send_mode(sk, msg, iter_type);
 	call->sk = key;
 	socket_figures_for(sk);
-	/* trace --hooks light has no sys_exit to meet a process first */
-	current_proc();
+	if (light_hooks)
+		current_proc();
 	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
 	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
 		struct zc_flow flow = flow_of(sk);

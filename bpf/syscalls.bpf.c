@@ -371,6 +371,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	struct zc_proc_stats *proc;
 	struct zc_inflight *call;
 	struct file *file;
+	struct inode *inode;
 	__u32 flags, slot;
 	__u64 sk = 0;
 	umode_t mode;
@@ -411,15 +412,16 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 	file = BPF_CORE_READ(req, file);
 	if (!file)
 		return 0;
-	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
 	flags = uring_send_mode(op, file, mode, &sk);
 	if (!flags && !uring_file_read(op, file, mode))
 		return 0;
 	proc = current_proc();
 	if (!flags) {
 		struct zc_file_key read_file = {
-			.ino = BPF_CORE_READ(file, f_inode, i_ino),
-			.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev),
+			.ino = BPF_CORE_READ(inode, i_ino),
+			.dev = BPF_CORE_READ(inode, i_sb, s_dev),
 		};
 
 		attribute_return(totals, proc, true, 0, 0, &read_file, &uring_bytes, slot, res);

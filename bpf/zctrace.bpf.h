@@ -102,6 +102,9 @@ struct {
 #define ZC_NETIF_F_SG_BIT 0
 
 const volatile bool trace_mode = false;
+/* trace --hooks light: no syscall hook, so nothing meets a process at its
+ * syscalls; the send and receive probes create its entry instead. */
+const volatile bool light_hooks = false;
 /* trace mode: processes followed at fork, at most (--max-procs). */
 const volatile __u32 max_followed = 0;
 /* trace --cgroup: the directory's id (its inode on cgroup v2) and depth, so
@@ -210,10 +213,22 @@ static __always_inline bool current_is_receiver(void)
 /* trace mode: the per-process entry of tgid, created at its first event
  * (the caller has checked that the current task is traced). NULL in run
  * mode, or when --max-procs entries exist already. */
+/* trace mode: inserts fresh under key unless an entry is there already, and
+ * returns the entry. A full map (--max-procs, the socket or file table) is
+ * counted in the tracking field at not_listed (an offsetof), so the report
+ * can say what was left out. */
+static __always_inline void *insert_counted(void *map, const void *key, const void *fresh, __u32 not_listed)
+{
+	struct zc_tracking *state;
+
+	if (bpf_map_update_elem(map, key, fresh, BPF_NOEXIST) == -ZC_E2BIG && (state = tracking_state()))
+		__sync_fetch_and_add((__u64 *)((char *)state + not_listed), 1);
+	return bpf_map_lookup_elem(map, key);
+}
+
 static __always_inline struct zc_proc_stats *proc_of(__u32 tgid, bool create)
 {
 	struct zc_proc_stats *proc;
-	struct zc_tracking *state;
 
 	if (!trace_mode)
 		return NULL;
@@ -229,11 +244,8 @@ static __always_inline struct zc_proc_stats *proc_of(__u32 tgid, bool create)
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
 		/* numbers[] is a flexible array of level + 1 entries */
 		bpf_core_read(&fresh.ns_pid, sizeof(fresh.ns_pid), &pid->numbers[level & 31].nr);
-		if (bpf_map_update_elem(&procs, &tgid, &fresh, BPF_NOEXIST) == -ZC_E2BIG &&
-		    (state = tracking_state()))
-			__sync_fetch_and_add(&state->procs_not_counted, 1);
+		return insert_counted(&procs, &tgid, &fresh, offsetof(struct zc_tracking, procs_not_counted));
 	}
-	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
 static __always_inline struct zc_proc_stats *current_proc(void)

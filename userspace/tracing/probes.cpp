@@ -426,6 +426,7 @@ void set_mode(Skel& skel, const TraceTarget* trace)
     skel.rodata->target_cgroup_id = trace ? trace->cgroup_id : 0;
     skel.rodata->target_cgroup_level = trace ? trace->cgroup_level : 0;
     skel.rodata->max_followed = trace ? trace->max_procs : 0;
+    skel.rodata->light_hooks = trace && trace->light;
 }
 
 Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
