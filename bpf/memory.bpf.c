@@ -13,6 +13,7 @@
  */
 #include "zctrace.bpf.h"
 #include "memory.h"
+#include "syscalls.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,6 +24,9 @@ const volatile __u64 target_pages = 0;
 /* Length of the payload buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the
  * technique has none. */
 const volatile __u64 buffer_bytes = 0;
+/* trace: the write() family, from userspace's <sys/syscall.h>; a page one
+ * of them adds to the cache is written into it, not read from the disk. */
+const volatile __s64 write_syscall_nrs[ZC_WRITE_SYSCALLS] = { -1, -1, -1, -1, -1 };
 
 ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);
 
@@ -178,47 +182,6 @@ static __always_inline bool is_target(unsigned long ino, dev_t dev)
 	return trace_mode || (ino == target_ino && dev == target_dev);
 }
 
-/* The names from the file's dentry up to its filesystem's root: the path
- * inside that filesystem (userspace adds the mount point). */
-static __always_inline void read_path(struct zc_file_figures *file, struct address_space *mapping)
-{
-	struct hlist_node *alias = BPF_CORE_READ(mapping, host, i_dentry.first);
-	struct dentry *dentry, *parent;
-
-	if (!alias)
-		return;
-	dentry = (void *)alias - bpf_core_field_offset(struct dentry, d_u.d_alias);
-	for (int i = 0; i < ZC_PATH_PARTS; i++) {
-		bpf_probe_read_kernel_str(file->path[i], ZC_PATH_PART_LEN, BPF_CORE_READ(dentry, d_name.name));
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (!parent || parent == dentry)
-			break;
-		dentry = parent;
-	}
-	file->has_path = 1;
-}
-
-/* trace mode: the figures of a file a traced task used, created at its
- * first event; its path is read once a mapping is at hand. */
-static __always_inline struct zc_file_figures *file_figures_for(unsigned long ino, dev_t dev,
-								struct address_space *mapping)
-{
-	struct zc_file_key key = { .ino = ino, .dev = dev };
-	struct zc_file_figures *file;
-
-	if (!trace_mode)
-		return NULL;
-	file = bpf_map_lookup_elem(&file_figures, &key);
-	if (!file) {
-		struct zc_file_figures fresh = { .tgid = current_tgid() };
-
-		file = insert_counted(&file_figures, &key, &fresh, offsetof(struct zc_tracking, files_not_listed));
-	}
-	if (file && !file->has_path && mapping)
-		read_path(file, mapping);
-	return file;
-}
-
 /* Tells syscalls.bpf.c that the call in flight reads this file's page cache
  * (a read() copies out of it rather than out of a pipe or a socket). */
 static __always_inline void flag_file_read(unsigned long ino, dev_t dev)
@@ -358,6 +321,19 @@ int BPF_PROG(filemap_map_pages_raw, struct address_space *mapping, unsigned long
 	return 0;
 }
 
+/* A write that reaches a page not in the cache adds it (a partial page is
+ * read first, and its bio is the file's disk_read_bytes). */
+static __always_inline bool in_write_syscall(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	const long nr = BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD);
+
+	for (int i = 0; i < ZC_WRITE_SYSCALLS; i++)
+		if (write_syscall_nrs[i] == nr)
+			return true;
+	return false;
+}
+
 /* Misses are rare, and the classic format gives the folio's order, which
  * would otherwise mean reading folio internals that change between releases. */
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
@@ -378,9 +354,11 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	 * is one the call writes: a copy's destination, not a miss. */
 	call = trace_mode ? inflight_of(false) : NULL;
 	written = call && call->file_ino && (call->file_ino != ctx->i_ino || call->file_dev != ctx->s_dev);
-	if (written) {
+	if (written)
 		call->other_file_pages_added += pages;
-	} else {
+	else if (trace_mode)
+		written = in_write_syscall();
+	if (!written) {
 		totals->added_folios++;
 		totals->added_pages += pages;
 		mark_pages(totals, ctx->index, ctx->index + pages - 1, true);

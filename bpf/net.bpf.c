@@ -21,7 +21,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 ZC_PERCPU_TOTALS(net_totals, struct zc_net_totals);
 

@@ -13,14 +13,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The syscall number as the exit tracepoint sees it, in pt_regs. */
-#if defined(__TARGET_ARCH_x86)
-#define PT_REGS_SYSCALL_NR_FIELD orig_ax
-#elif defined(__TARGET_ARCH_arm64)
-#define PT_REGS_SYSCALL_NR_FIELD syscallno
-#endif
-#define PT_REGS_SYSCALL_NR(regs) ((regs)->PT_REGS_SYSCALL_NR_FIELD)
-
 const volatile __u64 marker_cookie = 0;
 /* execve and execveat, from userspace's <sys/syscall.h>: a traced process
  * that execs takes the new program's name. */

@@ -34,6 +34,8 @@ enum zc_byte_kind {
 /* trace: syscalls whose returned bytes are kept whatever moved them
  * (vmsplice, tee, copy_file_range). */
 #define ZC_PIPE_SYSCALLS 3
+/* write, pwrite64, writev, pwritev, pwritev2 */
+#define ZC_WRITE_SYSCALLS 5
 
 struct zc_syscall_totals {
 	__u64 exits;              /* kernel -> user, by syscall return; entries are

@@ -142,6 +142,8 @@ struct zc_file_figures {
 	__u64 sent_by_reference_bytes; /* sendfile/splice to a socket, as page references */
 	__u64 sent_copied_bytes;       /* ... copied: no SG on the route */
 	__u64 other_bytes;   /* returned by other calls that read its pages: splice to a pipe, sendfile to a file */
+	__u64 disk_read_bytes;  /* bios queued to read its pages (block_bio_queue) */
+	__u64 disk_write_bytes; /* ... and to write them, by the traced tasks themselves */
 	/* The dentry's name, then its parents' up to the filesystem's root
 	 * ("/"), as far as ZC_PATH_PARTS reach. */
 	char path[ZC_PATH_PARTS][ZC_PATH_PART_LEN];

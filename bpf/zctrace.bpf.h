@@ -21,6 +21,17 @@
 
 #include "tracking.h"
 
+/* The syscall number as the exit tracepoint (and any probe, through bpf_task_pt_regs) sees it, in pt_regs. */
+#if defined(__TARGET_ARCH_x86)
+#define PT_REGS_SYSCALL_NR_FIELD orig_ax
+#elif defined(__TARGET_ARCH_arm64)
+#define PT_REGS_SYSCALL_NR_FIELD syscallno
+#endif
+#define PT_REGS_SYSCALL_NR(regs) ((regs)->PT_REGS_SYSCALL_NR_FIELD)
+
+/* kfunc: an untrusted, read-only typed view of a kernel address */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -258,6 +269,47 @@ static __always_inline struct zc_proc_stats *current_proc(void)
 static __always_inline struct zc_file_figures *file_figures_of(const struct zc_file_key *file)
 {
 	return trace_mode && file && file->ino ? bpf_map_lookup_elem(&file_figures, file) : NULL;
+}
+
+/* The names from the file's dentry up to its filesystem's root: the path
+ * inside that filesystem (userspace adds the mount point). */
+static __always_inline void read_path(struct zc_file_figures *file, struct address_space *mapping)
+{
+	struct hlist_node *alias = BPF_CORE_READ(mapping, host, i_dentry.first);
+	struct dentry *dentry, *parent;
+
+	if (!alias)
+		return;
+	dentry = (void *)alias - bpf_core_field_offset(struct dentry, d_u.d_alias);
+	for (int i = 0; i < ZC_PATH_PARTS; i++) {
+		bpf_probe_read_kernel_str(file->path[i], ZC_PATH_PART_LEN, BPF_CORE_READ(dentry, d_name.name));
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (!parent || parent == dentry)
+			break;
+		dentry = parent;
+	}
+	file->has_path = 1;
+}
+
+/* trace mode: the figures of a file a traced task used, created at its
+ * first event; its path is read once a mapping is at hand. */
+static __always_inline struct zc_file_figures *file_figures_for(unsigned long ino, dev_t dev,
+								struct address_space *mapping)
+{
+	struct zc_file_key key = { .ino = ino, .dev = dev };
+	struct zc_file_figures *file;
+
+	if (!trace_mode)
+		return NULL;
+	file = bpf_map_lookup_elem(&file_figures, &key);
+	if (!file) {
+		struct zc_file_figures fresh = { .tgid = current_tgid() };
+
+		file = insert_counted(&file_figures, &key, &fresh, offsetof(struct zc_tracking, files_not_listed));
+	}
+	if (file && !file->has_path && mapping)
+		read_path(file, mapping);
+	return file;
 }
 
 static __always_inline struct zc_socket_figures *socket_figures_of(__u64 sk)

@@ -2,7 +2,9 @@
 // io_uring reads, sends, send_zc and splices, vmsplice, and MSG_ZEROCOPY,
 // each driven by zctrace-test-mover (tests/programs/mover.cpp), whose own
 // tally of requests, syscalls and kernel completions the trace must equal.
+#include <fcntl.h>
 #include <linux/magic.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -327,6 +329,56 @@ TEST(TraceFiles, CpCopiesPageCacheToPageCacheOnExt4)
         }
     }
     EXPECT_TRUE(source_seen && copy_seen) << trace.at("files").dump(2);
+}
+
+// Drops the file's pages from the page cache, as `run --cache cold` does.
+void evict(const fs::path& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << path;
+    ASSERT_EQ(::fdatasync(fd), 0);
+    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ::close(fd);
+}
+
+const json* file_entry(const json& trace, const fs::path& path)
+{
+    for (const json& file : trace.at("files"))
+        if (file.at("path") == path.string())
+            return &file;
+    return nullptr;
+}
+
+// block_bio_queue gives a bio, not a file: the bio's first page names the
+// file through its mapping, so a cold read and an fsync'd write land on
+// their own files, byte for byte.
+TEST(TraceFiles, DiskBytesLandOnTheFileTheyReadAndWrite)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path source = dir.path() / "cold.bin";
+    const fs::path copy = dir.path() / "written.bin";
+    write_warm_file(source, kPayload);
+    evict(source);
+    const Finished finished = run({"trace", "-o", dir.path().string(), "--", "/bin/dd", "if=" + source.string(),
+                                   "of=" + copy.string(), "bs=1M", "conv=fsync", "status=none"});
+    ASSERT_EQ(finished.status, 0) << finished.err;
+    EXPECT_EQ(read_text(copy), read_text(source));
+    const json trace = read_json(dir.path() / "trace.json");
+    const json* read = file_entry(trace, source);
+    const json* written = file_entry(trace, copy);
+    ASSERT_TRUE(read && written) << trace.at("files").dump(2);
+    EXPECT_EQ(read->at("disk_read_bytes"), kPayload);
+    EXPECT_EQ(read->at("page_cache").at("misses"), kPayload / 4096);
+    EXPECT_EQ(read->at("disk_write_bytes"), 0);
+    EXPECT_EQ(read->at("read_bytes"), kPayload);
+    // dd's fsync writes the dirty pages back in dd's own context
+    EXPECT_EQ(written->at("disk_write_bytes"), kPayload);
+    EXPECT_EQ(written->at("disk_read_bytes"), 0);
+    std::uint64_t files_written = 0;
+    for (const json& file : trace.at("files"))
+        files_written += file.at("disk_write_bytes").get<std::uint64_t>();
+    EXPECT_LE(files_written, trace.at("totals").at("disk_write_bytes").get<std::uint64_t>());
 }
 
 }  // namespace

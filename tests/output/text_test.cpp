@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "base/units.hpp"
 #include "output/documents.hpp"
 #include "output/terminal.hpp"
+#include "output/trace_text.hpp"
 #include "support.hpp"
 
 namespace zctrace::output_test {
@@ -192,6 +194,42 @@ TEST(Text, WrapKeepsWordsAndIndents)
     EXPECT_EQ(wrap("copied 256 MiB, in 70.1 ms", 12, 0, 0), "copied\n256 MiB, in\n70.1 ms\n")
         << "a figure and its unit stay on one line";
     EXPECT_EQ(wrap("page 256 MiBs", 8, 0, 0), "page 256\nMiBs\n") << "only units join their number";
+}
+
+}  // namespace
+}  // namespace zctrace::output_test
+
+namespace zctrace::output_test {
+namespace {
+
+// The trace's tables fit the terminal: a long path gives up its start, and a
+// column that is zero in every row shown is named instead of printed.
+TEST(TraceText, TablesFitTheWidthAndNameTheColumnsThatAreZero)
+{
+    TraceReport trace = load_trace(kNginxSendfileOn);
+    TraceFile served;
+    served.path = "/srv/a/very/long/directory/tree/that/a/cdn/would/have/for/its/cache/objects/file.bin";
+    served.device = "254:1";
+    served.pid = 1;
+    served.comm = "nginx";
+    served.sent_by_reference_bytes = 64u << 20;
+    served.page_cache.lookup_pages = 16384;
+    trace.files = {served};
+    const std::string text = render_trace(trace, 100);
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        EXPECT_LE(display_width(line), 100u) << line;
+    EXPECT_NE(text.find("\u2026"), std::string::npos) << text;
+    EXPECT_NE(text.find("objects/file.bin"), std::string::npos) << text;
+    // sendfile on: nothing came back through read(), every byte went by reference
+    EXPECT_NE(text.find("(0 or none in every row shown: read()"), std::string::npos) << text;
+    EXPECT_NE(text.find("sent by ref"), std::string::npos) << text;
+
+    // A byte read through read() brings the column back.
+    trace.files.front().read_bytes = 4096;
+    const std::string with_read = render_trace(trace, 100);
+    EXPECT_EQ(with_read.find("(0 or none in every row shown: read()"), std::string::npos) << with_read;
+    EXPECT_NE(with_read.find("read()"), std::string::npos) << with_read;
 }
 
 }  // namespace

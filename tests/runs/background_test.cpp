@@ -135,7 +135,9 @@ TEST_P(BackgroundTest, UnrelatedTrafficChangesNothing)
     // need not match what reached the device.
     const std::uint64_t payload = b.socket.bytes - b.socket.header_bytes;
     EXPECT_EQ(payload - b.socket.resent_payload_bytes, 16 * kMiB)
-        << "resent " << b.socket.resent_payload_bytes << ", retransmitted " << b.socket.retransmit_bytes;
+        << "resent " << b.socket.resent_payload_bytes << ", retransmitted " << b.socket.retransmit_bytes << "\n"
+        << describe_checks(busy) << nlohmann::json(b.socket).dump() << "\n"
+        << nlohmann::json(busy.overhead).dump();
     ASSERT_EQ(b.socket.devices.size(), 1u);
     EXPECT_EQ(b.socket.devices.front().payload_bytes - b.socket.resent_payload_bytes, 16 * kMiB);
 }

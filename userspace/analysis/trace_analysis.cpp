@@ -561,6 +561,8 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
         if (f.lookup_pages)
             file.page_cache.hit_ratio = ratio(file.page_cache.hits, f.lookup_pages);
         file.disk_read_pages = f.added_pages;
+        file.disk_read_bytes = f.disk_read_bytes;
+        file.disk_write_bytes = f.disk_write_bytes;
         file.written_pages = f.written_pages;
         file.mmap_faults = f.mmap_faults;
         file.mapped_pages = f.mapped_pages;
@@ -568,7 +570,7 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
     }
     left_out = keep_busiest(files, kMaxFiles, [](const TraceFile& f) {
         return f.read_bytes + f.sent_by_reference_bytes + f.sent_copied_bytes + f.other_bytes +
-               (f.page_cache.lookup_pages << 12);
+               (f.page_cache.lookup_pages << 12) + f.disk_read_bytes + f.disk_write_bytes;
     });
     return files;
 }

@@ -16,21 +16,59 @@ std::string percent(std::optional<double> value)
 
 constexpr std::size_t kRowsShown = 10;
 
-// Columns from the third on are numbers, aligned right.
-std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& cells,
-                  std::size_t rows_in_report)
+// The start of a long name (a path's directories, an address) matters
+// least: keep its end.
+std::string keep_tail(const std::string& text, std::size_t width)
 {
+    if (display_width(text) <= width || width < 2)
+        return text;
+    std::size_t start = text.size() - (width - 1);
+    while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+        ++start;  // not inside a UTF-8 sequence
+    return "\u2026" + text.substr(start);
+}
+
+bool is_zero(const std::string& cell)
+{
+    return cell == "0" || cell == "0 B" || cell == "-";
+}
+
+// Columns from the third on are numbers, aligned right; a number column
+// that is zero in every row shown is named below the table instead. Past
+// `width` the first column, the name, gives up its start, down to
+// kNarrowestName.
+std::string table(std::vector<std::string> header, std::vector<std::vector<std::string>> cells,
+                  std::size_t rows_in_report, std::size_t width)
+{
+    constexpr std::size_t kIndent = 4, kGap = 2, kNarrowestName = 22;
+    std::vector<std::string> all_zero;
+    for (std::size_t c = header.size(); c-- > 2;) {
+        if (cells.empty() || !std::all_of(cells.begin(), cells.end(), [c](const auto& row) { return is_zero(row[c]); }))
+            continue;
+        all_zero.insert(all_zero.begin(), header[c]);
+        header.erase(header.begin() + static_cast<std::ptrdiff_t>(c));
+        for (auto& row : cells)
+            row.erase(row.begin() + static_cast<std::ptrdiff_t>(c));
+    }
     std::vector<std::size_t> widths(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
         widths[c] = display_width(header[c]);
         for (const auto& row : cells)
             widths[c] = std::max(widths[c], display_width(row[c]));
     }
+    std::size_t total = kIndent + kGap * (widths.size() - 1);
+    for (const std::size_t w : widths)
+        total += w;
+    if (width && total > width && widths[0] > kNarrowestName) {
+        widths[0] = std::max(kNarrowestName, widths[0] - std::min(widths[0], total - width));
+        for (auto& row : cells)
+            row[0] = keep_tail(row[0], widths[0]);
+    }
     std::ostringstream out;
     auto line = [&](const std::vector<std::string>& row) {
-        out << "    ";
+        out << std::string(kIndent, ' ');
         for (std::size_t c = 0; c < row.size(); ++c)
-            out << pad_to(row[c], widths[c], c >= 2) << (c + 1 < row.size() ? "  " : "");
+            out << pad_to(row[c], widths[c], c >= 2) << (c + 1 < row.size() ? std::string(kGap, ' ') : "");
         out << "\n";
     };
     line(header);
@@ -38,10 +76,16 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
         line(row);
     if (rows_in_report > cells.size())
         out << "    ... and " << rows_in_report - cells.size() << " more in trace.json\n";
+    if (!all_zero.empty()) {
+        std::string names;
+        for (const std::string& name : all_zero)
+            names += (names.empty() ? "" : ", ") + name;
+        out << wrap("(0 or none in every row shown: " + names + ")", width, 4, 5);
+    }
     return out.str();
 }
 
-std::string process_table(const TraceReport& report)
+std::string process_table(const TraceReport& report, std::size_t width)
 {
     // Busiest first; a server's idle workers stay off the first screen.
     std::vector<const TraceProcess*> rows;
@@ -73,13 +117,24 @@ std::string process_table(const TraceReport& report)
                          percent(p.figures.page_cache.hit_ratio)});
     }
     if (light)
-        return table({"pid", "comm", "left at the device", "received"}, cells, rows.size());
+        return table({"pid", "comm", "left at the device", "received"}, cells, rows.size(), width);
     return table({"pid", "comm", "sent", "CPU copied", "copies", "syscalls", "received", "cache hits"}, cells,
-                 rows.size());
+                 rows.size(), width);
+}
+
+// The remote end as ":port" when it shares the local address (loopback),
+// so the row keeps both ports within the width.
+std::string peer_of(const TraceConnection& connection)
+{
+    const auto host = [](const std::string& end) { return end.substr(0, end.rfind(':')); };
+    if (connection.local.rfind(':') != std::string::npos && connection.remote.rfind(':') != std::string::npos &&
+        host(connection.local) == host(connection.remote))
+        return connection.remote.substr(connection.remote.rfind(':'));
+    return connection.remote;
 }
 
 // Already the busiest first (build_trace_report sorts them).
-std::string connection_table(const TraceReport& report)
+std::string connection_table(const TraceReport& report, std::size_t width)
 {
     std::vector<std::vector<std::string>> cells;
     // Light hooks see no syscall: what left at the device stands for what was sent.
@@ -88,20 +143,20 @@ std::string connection_table(const TraceReport& report)
         const TraceConnection& c = report.connections[i];
         const std::uint64_t by_reference = light ? c.at_device.page_cache_frag_bytes + c.at_device.zerocopy_frag_bytes
                                                  : c.sent.spliced + c.sent.zerocopy;
-        cells.push_back({c.local + " -> " + c.remote + (c.closed ? " (closed)" : ""),
+        cells.push_back({c.local + " -> " + peer_of(c),
                          std::to_string(c.pid) + " " + c.comm,
                          format_bytes(light ? c.at_device.payload_bytes : c.bytes_sent), format_bytes(by_reference),
                          format_bytes(c.cpu_copy_bytes),
                          format_bytes(c.at_device.page_cache_frag_bytes), format_bytes(c.at_device.zerocopy_frag_bytes),
                          format_bytes(c.resent_bytes), format_bytes(c.receive_copy_bytes)});
     }
-    return table({"socket", "process", light ? "left at the device" : "sent", "as references", "CPU copied",
-                  "page-cache frags", "pinned frags", "resent", "received"},
-                 cells, report.connections.size() + report.limits.connections_left_out);
+    return table({"socket", "process", light ? "at the device" : "sent", "by ref", "copied", "cache frags",
+                  "pinned frags", "resent", "received"},
+                 cells, report.connections.size() + report.limits.connections_left_out, width);
 }
 
 // Already the busiest first (build_trace_report sorts them).
-std::string file_table(const TraceReport& report)
+std::string file_table(const TraceReport& report, std::size_t width)
 {
     std::vector<std::vector<std::string>> cells;
     for (std::size_t i = 0; i < report.files.size() && i < kRowsShown; ++i) {
@@ -110,11 +165,12 @@ std::string file_table(const TraceReport& report)
                          std::to_string(f.pid) + " " + f.comm, format_bytes(f.read_bytes),
                          format_bytes(f.sent_by_reference_bytes), format_bytes(f.sent_copied_bytes),
                          format_bytes(f.other_bytes), std::to_string(f.page_cache.lookup_pages),
-                         std::to_string(f.page_cache.misses), std::to_string(f.mmap_faults)});
+                         std::to_string(f.page_cache.misses), format_bytes(f.disk_read_bytes),
+                         format_bytes(f.disk_write_bytes), std::to_string(f.mmap_faults)});
     }
-    return table({"file", "process", "read()", "sent as references", "sent copied", "other", "pages looked up",
-                  "misses", "mmap faults"},
-                 cells, report.files.size() + report.limits.files_left_out);
+    return table({"file", "process", "read()", "sent by ref", "sent copied", "other", "lookups", "misses",
+                  "disk read", "disk write", "faults"},
+                 cells, report.files.size() + report.limits.files_left_out, width);
 }
 
 }  // namespace
@@ -139,12 +195,17 @@ std::string render_trace(const TraceReport& report, std::size_t width)
         for (const std::string& finding : report.findings)
             out << wrap("- " + finding, width, 4, 6);
     }
-    out << "  processes (" << report.processes.size() << "):\n" << process_table(report);
-    if (!report.connections.empty())
-        out << "  TCP sockets (" << report.connections.size() + report.limits.connections_left_out << "):\n"
-            << connection_table(report);
+    out << "  processes (" << report.processes.size() << "):\n" << process_table(report, width);
+    if (!report.connections.empty()) {
+        const auto closed = std::count_if(report.connections.begin(), report.connections.end(),
+                                          [](const TraceConnection& c) { return c.closed; });
+        out << "  TCP sockets (" << report.connections.size() + report.limits.connections_left_out
+            << (closed ? ", " + std::to_string(closed) + " of them closed" : std::string()) << "; by ref: spliced "
+            << "or pinned pages, copied: by the CPU):\n"
+            << connection_table(report, width);
+    }
     if (!report.files.empty())
-        out << "  files (" << report.files.size() + report.limits.files_left_out << "):\n" << file_table(report);
+        out << "  files (" << report.files.size() + report.limits.files_left_out << "):\n" << file_table(report, width);
 
     // Light hooks counted none of these: zeros would read as "nothing happened".
     if (report.hooks != "light") {

@@ -187,13 +187,16 @@ struct TraceFile {
     std::uint64_t other_bytes = 0;              // splice to a pipe, sendfile to a file
     TracePageCache page_cache;
     std::uint64_t disk_read_pages = 0;  // misses: pages the kernel read from the disk into the cache
+    std::uint64_t disk_read_bytes = 0;   // bios queued for its pages (block_bio_queue) by the traced tasks
+    std::uint64_t disk_write_bytes = 0;  // ... to write them; writeback by kworkers is not theirs
     std::uint64_t written_pages = 0;    // pages a copy into it (copy_file_range) added to its cache
     std::uint64_t mmap_faults = 0;
     std::uint64_t mapped_pages = 0;     // fault-around
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFile, path, device, inode, pid, comm, read_bytes,
                                                 sent_by_reference_bytes, sent_copied_bytes, other_bytes, page_cache,
-                                                disk_read_pages, written_pages, mmap_faults, mapped_pages)
+                                                disk_read_pages, disk_read_bytes, disk_write_bytes, written_pages,
+                                                mmap_faults, mapped_pages)
 
 // One TCP socket of the traced processes.
 struct TraceConnection {

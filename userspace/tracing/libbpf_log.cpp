@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <string>
 
 namespace zctrace {
 namespace {
@@ -18,10 +19,19 @@ int print(enum libbpf_print_level level, const char* format, va_list args)
 {
     if (level == LIBBPF_DEBUG && !g_verbose)
         return 0;
-    char line[1024];
-    std::vsnprintf(line, sizeof line, format, args);
+    // One call can carry a whole verifier log, whose reason is at its end,
+    // so the line is sized to fit rather than cut.
+    va_list sizing;
+    va_copy(sizing, args);
+    const int length = std::vsnprintf(nullptr, 0, format, sizing);
+    va_end(sizing);
+    if (length <= 0)
+        return 0;
+    std::string line(static_cast<std::size_t>(length) + 1, '\0');
+    std::vsnprintf(line.data(), line.size(), format, args);
+    line.pop_back();
     if (g_verbose)
-        std::fputs(line, stderr);
+        std::fputs(line.c_str(), stderr);
     if (level == LIBBPF_DEBUG)
         return 0;
     const std::lock_guard<std::mutex> lock(g_log_mutex);

@@ -530,6 +530,9 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->target_dev = target.file_dev;
         s.rodata->target_pages = target.file_pages;
         s.rodata->buffer_bytes = target.buffer_bytes;
+        const long write_nrs[ZC_WRITE_SYSCALLS] = {SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev, SYS_pwritev2};
+        for (int i = 0; i < ZC_WRITE_SYSCALLS; ++i)
+            s.rodata->write_syscall_nrs[i] = write_nrs[i];
         const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
         if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
             bpf_map__set_max_entries(s.maps.added_pages, words))
