@@ -13,7 +13,6 @@
  */
 #include "zctrace.bpf.h"
 #include "memory.h"
-#include "syscalls.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -24,9 +23,6 @@ const volatile __u64 target_pages = 0;
 /* Length of the payload buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the
  * technique has none. */
 const volatile __u64 buffer_bytes = 0;
-/* trace: the write() family, from userspace's <sys/syscall.h>; a page one
- * of them adds to the cache is written into it, not read from the disk. */
-const volatile __s64 write_syscall_nrs[ZC_WRITE_SYSCALLS] = { -1, -1, -1, -1, -1 };
 
 ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);
 
@@ -326,12 +322,8 @@ int BPF_PROG(filemap_map_pages_raw, struct address_space *mapping, unsigned long
 static __always_inline bool in_write_syscall(void)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	const long nr = BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD);
 
-	for (int i = 0; i < ZC_WRITE_SYSCALLS; i++)
-		if (write_syscall_nrs[i] == nr)
-			return true;
-	return false;
+	return is_write_syscall(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD));
 }
 
 /* Misses are rare, and the classic format gives the folio's order, which
@@ -377,6 +369,26 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 /* The size field is percpu_counter_sum() of the counter, computed by the
  * kernel, so the deltas are exact. Events before the window only set the
  * baseline: the forked sender maps plenty of file pages before it. */
+/* trace: a file entry made where no mapping was at hand (a page added to
+ * a copy's destination) gets its path when the traced task dirties it.
+ * Only `trace` loads this. */
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(writeback_dirty_folio_btf, struct folio *folio, struct address_space *mapping)
+{
+	struct zc_file_key key;
+	struct zc_file_figures *file;
+
+	if (!trace_mode || !current_sender_in_window() || !mapping)
+		return 0;
+	key.ino = mapping->host->i_ino;
+	key.dev = mapping->host->i_sb->s_dev;
+	key.pad = 0;
+	file = bpf_map_lookup_elem(&file_figures, &key);
+	if (file && !file->has_path)
+		read_path(file, mapping);
+	return 0;
+}
+
 SEC("tracepoint/kmem/rss_stat")
 int rss_stat(struct trace_event_raw_rss_stat *ctx)
 {

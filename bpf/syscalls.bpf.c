@@ -18,7 +18,7 @@ const volatile __u64 marker_cookie = 0;
  * that execs takes the new program's name. */
 const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };
 const volatile __s64 read_syscall_nrs[ZC_READ_SYSCALLS] = { -1, -1, -1, -1, -1 };
-const volatile __s64 pipe_syscall_nrs[ZC_PIPE_SYSCALLS] = { -1, -1, -1 };
+const volatile __s64 returned_syscall_nrs[ZC_RETURNED_SYSCALLS] = { -1, -1, -1, -1 };
 
 ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
 
@@ -93,10 +93,10 @@ static __always_inline bool is_read_syscall(__u32 nr)
 	return false;
 }
 
-static __always_inline bool is_pipe_syscall(long nr)
+static __always_inline bool is_returned_syscall(long nr)
 {
-	for (int i = 0; i < ZC_PIPE_SYSCALLS; i++)
-		if (pipe_syscall_nrs[i] == nr)
+	for (int i = 0; i < ZC_RETURNED_SYSCALLS; i++)
+		if (returned_syscall_nrs[i] == nr)
 			return true;
 	return false;
 }
@@ -205,8 +205,61 @@ static __always_inline void attribute_return(struct zc_syscall_totals *totals, s
 		ZC_ATTRIBUTE_SENT(kernel_copy_bytes, ZC_BYTES_KERNEL_COPY);
 }
 
-/* nr comes from the saved registers, so the entry probe need not store it. */
-static __always_inline void on_sys_exit(long nr, long ret)
+#define ZC_S_IFMT 0170000
+#define ZC_S_IFSOCK 0140000
+#define ZC_S_IFREG 0100000
+
+/* trace: filesystems whose regular files have no page cache behind a write
+ * (proc, sysfs, cgroup, debugfs, ...), by s_magic from <linux/magic.h>:
+ * a write there is a command to the kernel, not a copy into a file. */
+const volatile __u64 pseudo_fs_magics[ZC_PSEUDO_FS_MAGICS] = {};
+
+static __always_inline bool is_pseudo_fs(__u64 magic)
+{
+	for (int i = 0; i < ZC_PSEUDO_FS_MAGICS; i++)
+		if (pseudo_fs_magics[i] == magic)
+			return true;
+	return false;
+}
+
+/* trace: a write() family call into a regular file, not O_DIRECT, copied
+ * its bytes from user memory into the file's page cache. The fd is the
+ * call's first argument, still in the saved registers at exit. */
+static __always_inline void attribute_file_write(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
+						 long nr, __u64 fd, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct zc_file_figures *figures;
+	struct zc_file_key key = {};
+	struct file **fds, *file = NULL;
+	struct inode *inode;
+	umode_t mode;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & ZC_S_IFMT) != ZC_S_IFREG || (BPF_CORE_READ(file, f_flags) & o_direct_flag) ||
+	    is_pseudo_fs(BPF_CORE_READ(inode, i_sb, s_magic)))
+		return;
+	ZC_ATTRIBUTE(user_to_page_cache_bytes, ret);
+	totals->file_writes++;
+	add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_USER_TO_PAGE_CACHE, ret);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	figures = file_figures_for(key.ino, key.dev, BPF_CORE_READ(file, f_mapping));
+	if (figures)
+		ZC_PROC_ADD(figures, written_bytes, ret);
+}
+
+/* nr comes from the saved registers, so the entry probe need not store it;
+ * fd is the first argument, read only for a write() into a file. */
+static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs *regs, bool typed)
 {
 	struct zc_tracking *state = tracking_state();
 	struct zc_syscall_totals *totals;
@@ -232,9 +285,13 @@ static __always_inline void on_sys_exit(long nr, long ret)
 		if (proc && ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]))
 			bpf_get_current_comm(proc->comm, sizeof(proc->comm));
 		/* Pages put into or taken from pipes, or files copied, without
-		 * a socket or a read(): no probe flags these calls. */
-		if (ret > 0 && is_pipe_syscall(nr))
+		 * a socket or a read(): no probe flags these calls. sendfile's
+		 * total less what it sent on sockets went to files. */
+		if (ret > 0 && is_returned_syscall(nr))
 			add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_RETURNED, ret);
+		if (ret > 0 && is_write_syscall(nr) && (totals = totals_of(&syscall_totals)))
+			attribute_file_write(totals, proc, nr,
+					     typed ? PT_REGS_PARM1_SYSCALL(regs) : PT_REGS_PARM1_CORE_SYSCALL(regs), ret);
 	}
 	entry = inflight_of(false);
 	if (!entry || !entry->flags)
@@ -285,14 +342,14 @@ int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret);
+	on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD), ret);
+	on_sys_exit(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD), ret, regs, false);
 	return 0;
 }
 
@@ -310,9 +367,6 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
  * batch apart, so they are only cleared here: work done in task_work after
  * sys_exit must not be given to the thread's next syscall.
  */
-#define ZC_S_IFMT 0170000
-#define ZC_S_IFSOCK 0140000
-#define ZC_S_IFREG 0100000
 #define ZC_IPPROTO_TCP 6
 #define ZC_CQE_F_NOTIF (1U << 3)            /* IORING_CQE_F_NOTIF */
 #define ZC_NOTIF_USAGE_ZC_COPIED (1U << 31) /* IORING_NOTIF_USAGE_ZC_COPIED */

@@ -22,7 +22,8 @@ enum zc_byte_kind {
 	ZC_BYTES_ZEROCOPY,         /* MSG_ZEROCOPY: user pages pinned */
 	ZC_BYTES_RETURNED,         /* trace: what vmsplice, tee or copy_file_range returned */
 	ZC_BYTES_PAGE_CACHE_COPY,  /* trace: ... of which written into new page-cache pages of another file: copied */
-	ZC_BYTE_KINDS = 8,
+	ZC_BYTES_USER_TO_PAGE_CACHE, /* trace: written from user memory into a regular file's page cache */
+	ZC_BYTE_KINDS = 9,
 };
 
 /* io_uring opcodes at or above this share the last slot (IORING_OP_LAST
@@ -32,16 +33,20 @@ enum zc_byte_kind {
 /* read(2)-family syscall numbers, filled in by userspace from <sys/syscall.h>. */
 #define ZC_READ_SYSCALLS 5
 /* trace: syscalls whose returned bytes are kept whatever moved them
- * (vmsplice, tee, copy_file_range). */
-#define ZC_PIPE_SYSCALLS 3
-/* write, pwrite64, writev, pwritev, pwritev2 */
-#define ZC_WRITE_SYSCALLS 5
+ * (vmsplice, tee, copy_file_range, sendfile). */
+#define ZC_RETURNED_SYSCALLS 4
+/* trace: pseudo filesystems' magics, filled in by userspace */
+#define ZC_PSEUDO_FS_MAGICS 16
 
 struct zc_syscall_totals {
 	__u64 exits;              /* kernel -> user, by syscall return; entries are
 				   * the sum of syscall_counts */
 	__u64 file_to_user_bytes; /* read() bytes that came from the page cache */
 	__u64 file_reads;         /* read() calls that returned such bytes */
+	/* trace: write() family bytes into a regular file (not O_DIRECT):
+	 * copied from user memory into its page cache */
+	__u64 user_to_page_cache_bytes;
+	__u64 file_writes;
 
 	/* Bytes returned by syscalls that sent on a TCP socket, by how
 	 * tcp_sendmsg took them (see ZC_INFLIGHT_SEND_* in tracking.h). */

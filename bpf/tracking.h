@@ -58,6 +58,7 @@ struct zc_proc_stats {
 	__u32 exited;           /* the whole thread group exited during the trace */
 	__u64 syscalls;
 	__u64 file_to_user_bytes;   /* read() family from the page cache */
+	__u64 user_to_page_cache_bytes; /* write() family into a regular file's page cache */
 	__u64 send_syscalls;
 	__u64 send_bytes;           /* returned by calls that sent on TCP */
 	__u64 user_copy_bytes;      /* ... taken from user memory: copied */
@@ -142,6 +143,7 @@ struct zc_file_figures {
 	__u64 sent_by_reference_bytes; /* sendfile/splice to a socket, as page references */
 	__u64 sent_copied_bytes;       /* ... copied: no SG on the route */
 	__u64 other_bytes;   /* returned by other calls that read its pages: splice to a pipe, sendfile to a file */
+	__u64 written_bytes;    /* write() family from user memory into its page cache */
 	__u64 disk_read_bytes;  /* bios queued to read its pages (block_bio_queue) */
 	__u64 disk_write_bytes; /* ... and to write them, by the traced tasks themselves */
 	/* The dentry's name, then its parents' up to the filesystem's root

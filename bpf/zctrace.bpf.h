@@ -116,6 +116,18 @@ const volatile bool trace_mode = false;
 /* trace --hooks light: no syscall hook, so nothing meets a process at its
  * syscalls; the send and receive probes create its entry instead. */
 const volatile bool light_hooks = false;
+/* trace: the write() family (write, pwrite64, writev, pwritev, pwritev2),
+ * from userspace's <sys/syscall.h>. */
+const volatile __s64 write_syscall_nrs[5] = { -1, -1, -1, -1, -1 };
+
+static __always_inline bool is_write_syscall(long nr)
+{
+	for (int i = 0; i < 5; i++)
+		if (write_syscall_nrs[i] == nr)
+			return true;
+	return false;
+}
+
 /* trace mode: processes followed at fork, at most (--max-procs). */
 const volatile __u32 max_followed = 0;
 /* trace --cgroup: the directory's id (its inode on cgroup v2) and depth, so

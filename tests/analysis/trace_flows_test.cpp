@@ -192,5 +192,50 @@ TEST(TraceFlows, CopyFileRangeThatDidNotDoWhatItsFilesystemDoesFails)
     EXPECT_EQ(overall_verdict(flows), Verdict::mismatch);
 }
 
+TEST(TraceFlows, SendfileToAFileIsOneCopyAndFailsWithoutIt)
+{
+    FlowInputs inputs;
+    inputs.syscall_bytes = {{"sendfile", "returned", 16 * kMiB}, {"sendfile", "page_cache_copy", 16 * kMiB}};
+    auto flows = classify_flows(inputs);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "sendfile_file");
+    EXPECT_EQ(flows[0].bytes, 16 * kMiB);
+    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    // What it sent on a socket is the sendfile flow's, not a file's.
+    inputs.syscall_bytes = {{"sendfile", "returned", 16 * kMiB}, {"sendfile", "spliced", 16 * kMiB}};
+    flows = classify_flows(inputs);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "sendfile");
+    // Sent to a file with nothing written into its cache: bytes went unseen.
+    inputs.syscall_bytes = {{"sendfile", "returned", 16 * kMiB}};
+    flows = classify_flows(inputs);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "sendfile_file");
+    EXPECT_EQ(flows[0].verdict, Verdict::mismatch);
+}
+
+TEST(TraceFlows, ReadThenWriteIntoAFilePairsWithinOneProcess)
+{
+    FlowInputs inputs;
+    inputs.syscall_bytes = {{"read", "file_to_user", 16 * kMiB}, {"write", "user_to_page_cache", 16 * kMiB}};
+    inputs.processes = {{16 * kMiB, 0, 0, 16 * kMiB}};
+    auto flows = classify_flows(inputs);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "read_write_file");
+    EXPECT_EQ(flows[0].measured_copy_bytes, 32 * kMiB);
+    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    // One process reads, another writes what it made itself: no pair.
+    inputs.processes = {{16 * kMiB, 0, 0, 0}, {0, 0, 0, 16 * kMiB}};
+    EXPECT_TRUE(classify_flows(inputs).empty());
+    // Reads sent on a socket are read + write's, not the file's.
+    inputs.syscall_bytes = {{"read", "file_to_user", 16 * kMiB},
+                            {"write", "user_copy", 16 * kMiB},
+                            {"write", "user_to_page_cache", 16 * kMiB}};
+    inputs.processes = {{16 * kMiB, 16 * kMiB, 0, 16 * kMiB}};
+    flows = classify_flows(inputs);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].technique, "read_write");
+}
+
 }  // namespace
 }  // namespace zctrace

@@ -381,5 +381,88 @@ TEST(TraceFiles, DiskBytesLandOnTheFileTheyReadAndWrite)
     EXPECT_LE(files_written, trace.at("totals").at("disk_write_bytes").get<std::uint64_t>());
 }
 
+// dd's buffered write() copies each byte into the new file's page cache, so
+// a read and a write make two copies; with oflag=direct the write is DMA
+// from dd's buffer and the same bytes make one.
+TEST(TraceFiles, DdCopiesTwicePerByteThroughUserMemoryAndOnceWithDirectWrites)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path source = dir.path() / "source.bin";
+    write_warm_file(source, kPayload);
+    for (const bool direct : {false, true}) {
+        SCOPED_TRACE(direct ? "oflag=direct" : "buffered");
+        const fs::path copy = dir.path() / (direct ? "direct.bin" : "buffered.bin");
+        const fs::path out = dir.path() / (direct ? "direct" : "buffered");
+        std::vector<std::string> args = {"trace", "-o", out.string(), "--", "/bin/dd", "if=" + source.string(),
+                                         "of=" + copy.string(), "bs=1M", "status=none"};
+        if (direct)
+            args.push_back("oflag=direct");
+        const Finished finished = run(args);
+        ASSERT_EQ(finished.status, 0) << finished.err;
+        EXPECT_EQ(read_text(copy), read_text(source));
+        const json trace = read_json(out / "trace.json");
+        const json& totals = trace.at("totals");
+        const json* read = file_entry(trace, source);
+        ASSERT_NE(read, nullptr) << trace.at("files").dump(2);
+        EXPECT_EQ(read->at("read_bytes"), kPayload);
+        const json* flow = flow_of(trace, "read_write_file");
+        const json* written = file_entry(trace, copy);
+        if (direct) {
+            EXPECT_EQ(totals.at("file_copy_bytes").at("user_to_page_cache"), 0);
+            EXPECT_EQ(bytes_of(trace, "write", "user_to_page_cache"), 0);
+            EXPECT_EQ(flow, nullptr) << flow->dump(2);
+            // The device read dd's buffer itself: the bios carry user pages,
+            // no file's, and the file's page cache was never touched.
+            EXPECT_EQ(written, nullptr) << written->dump(2);
+            EXPECT_GE(totals.at("disk_write_bytes").get<std::uint64_t>(), kPayload);
+            continue;
+        }
+        ASSERT_NE(written, nullptr) << trace.at("files").dump(2);
+        EXPECT_EQ(totals.at("file_copy_bytes").at("user_to_page_cache"), kPayload);
+        EXPECT_EQ(bytes_of(trace, "write", "user_to_page_cache"), kPayload);
+        EXPECT_EQ(written->at("written_bytes"), kPayload);
+        EXPECT_EQ(written->at("page_cache").at("misses"), 0) << "pages a write adds are written, not read";
+        ASSERT_NE(flow, nullptr) << trace.at("flows").dump(2);
+        EXPECT_EQ(flow->at("bytes"), kPayload);
+        EXPECT_EQ(flow->at("measured_copy_bytes"), 2 * kPayload);
+        EXPECT_EQ(flow->at("verdict"), "no_theory");
+    }
+}
+
+// sendfile() to a file splices through the kernel's own pipe and writes
+// each page into the destination's cache: one copy, none through user memory.
+TEST(TraceFiles, SendfileToAFileCopiesOncePageCacheToPageCache)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    const fs::path source = dir.path() / "source.bin";
+    const fs::path copy = dir.path() / "copy.bin";
+    write_warm_file(source, kPayload);
+    const Finished finished = run({"trace", "-o", dir.path().string(), "--", ZCTRACE_MOVER_BINARY, "sendfile_file",
+                                   "--file", source.string(), "--to", copy.string(), "--chunk",
+                                   std::to_string(kChunk)});
+    ASSERT_EQ(finished.status, 0) << finished.err;
+    const json mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
+    EXPECT_EQ(mover.at("written"), kPayload);
+    EXPECT_EQ(read_text(copy), read_text(source));
+    const json trace = read_json(dir.path() / "trace.json");
+    EXPECT_EQ(trace.at("totals").at("syscalls_by_name").at("sendfile"), mover.at("syscalls").at("sendfile"));
+    EXPECT_EQ(bytes_of(trace, "sendfile", "returned"), kPayload);
+    EXPECT_EQ(bytes_of(trace, "sendfile", "page_cache_copy"), kPayload);
+    EXPECT_EQ(trace.at("totals").at("file_copy_bytes").at("page_cache_to_page_cache"), kPayload);
+    EXPECT_EQ(trace.at("totals").at("bytes_sent"), 0);
+    const json* flow = flow_of(trace, "sendfile_file");
+    ASSERT_NE(flow, nullptr) << trace.at("flows").dump(2);
+    EXPECT_EQ(flow->at("bytes"), kPayload);
+    EXPECT_EQ(flow->at("measured_copy_bytes"), kPayload);
+    EXPECT_EQ(flow->at("verdict"), "no_theory");
+    EXPECT_EQ(flow_of(trace, "sendfile"), nullptr) << "nothing went to a socket";
+    const json* written = file_entry(trace, copy);
+    ASSERT_NE(written, nullptr) << trace.at("files").dump(2);
+    EXPECT_EQ(written->at("written_pages"), kPayload / 4096);
+    EXPECT_EQ(written->at("page_cache").at("misses"), 0);
+}
+
 }  // namespace
 }  // namespace zctrace::cli_test

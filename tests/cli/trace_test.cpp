@@ -270,6 +270,9 @@ TEST(TraceCommand, UnrelatedProcessesAreNotCounted)
     const json report = read_json(dir.path() / "trace.json");
     ASSERT_EQ(report.at("flows").size(), 1u) << report.at("flows").dump(2);
     EXPECT_EQ(report.at("flows").at(0).at("technique"), "sendfile");
+    // The child joined by write()ing its pid into cgroup.procs, inside the
+    // cgroup: a command to the kernel, not a copy into a file's page cache.
+    EXPECT_EQ(report.at("totals").at("file_copy_bytes").at("user_to_page_cache"), 0);
     EXPECT_EQ(report.at("totals").at("bytes_sent"), 16 * kMiB);
     EXPECT_EQ(report.at("totals").at("receive_copy_bytes"), 16 * kMiB);
     EXPECT_EQ(report.at("totals").at("cpu_copy_bytes").at("user_to_socket"), 0);
@@ -481,6 +484,9 @@ TEST(TraceCgroup, FollowsTasksThatJoinLaterAndNothingOutside)
     EXPECT_EQ(report.at("ended_by"), "interrupted");
     ASSERT_EQ(report.at("flows").size(), 1u) << report.at("flows").dump(2);
     EXPECT_EQ(report.at("flows").at(0).at("technique"), "sendfile");
+    // The child joined by write()ing its pid into cgroup.procs, inside the
+    // cgroup: a command to the kernel, not a copy into a file's page cache.
+    EXPECT_EQ(report.at("totals").at("file_copy_bytes").at("user_to_page_cache"), 0);
     EXPECT_EQ(report.at("totals").at("bytes_sent"), 16 * kMiB);
     EXPECT_EQ(report.at("totals").at("cpu_copy_bytes").at("user_to_socket"), 0);
     EXPECT_EQ(report.at("processes").size(), 3u);

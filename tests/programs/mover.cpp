@@ -13,6 +13,7 @@
 //          uring_splice     io_uring SPLICE file -> pipe -> socket
 //          vmsplice         vmsplice a buffer into a pipe, splice it to the socket
 //          msg_zerocopy     send(MSG_ZEROCOPY) on an SO_ZEROCOPY socket, completions read
+//          sendfile_file    sendfile() from --file to the file --to, nothing on the socket
 //
 // The receiver is a forked child that reads everything and reports a
 // checksum, so that byte integrity is checked too.
@@ -21,6 +22,7 @@
 #include <liburing.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -51,6 +53,7 @@ namespace {
 
 struct Tally {
     std::uint64_t sent = 0;
+    std::uint64_t written = 0;  // into the --to file
     std::map<std::string, std::uint64_t> requests;  // io_uring opcodes completed
     std::map<std::string, std::uint64_t> syscalls;  // the byte-moving syscalls made
     std::uint64_t zc_notifications = 0;
@@ -322,6 +325,19 @@ void vmsplice_send(std::uint64_t size, std::size_t chunk, int socket, Tally& tal
     }
 }
 
+// sendfile() between two files: the kernel splices through its own pipe.
+void sendfile_to_file(int file, std::uint64_t size, std::size_t chunk, int out, Tally& tally)
+{
+    while (tally.written < size) {
+        const ssize_t moved = ::sendfile(out, file, nullptr, std::min<std::uint64_t>(chunk, size - tally.written));
+        if (moved <= 0)
+            die("sendfile file -> file");
+        ++tally.syscalls["sendfile"];
+        tally.written += static_cast<std::uint64_t>(moved);
+    }
+    tally.checksummed = false;
+}
+
 // Reads MSG_ZEROCOPY completions from the error queue until `sends` are in.
 void read_zerocopy_completions(int socket, std::uint64_t sends, Tally& tally)
 {
@@ -387,17 +403,19 @@ std::uint64_t file_size(int file)
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::cerr << "usage: zctrace-test-mover MODE [--file PATH] [--size BYTES] [--chunk BYTES]\n";
+        std::cerr << "usage: zctrace-test-mover MODE [--file PATH] [--to PATH] [--size BYTES] [--chunk BYTES]\n";
         return 2;
     }
     const std::string mode = argv[1];
-    std::string path;
+    std::string path, to;
     std::uint64_t size = 0;
     std::size_t chunk = 65536;
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string option = argv[i];
         if (option == "--file")
             path = argv[i + 1];
+        else if (option == "--to")
+            to = argv[i + 1];
         else if (option == "--size")
             size = std::stoull(argv[i + 1]);
         else if (option == "--chunk")
@@ -427,6 +445,13 @@ int main(int argc, char** argv)
         vmsplice_send(size, chunk, connection.socket, tally);
     else if (mode == "msg_zerocopy")
         msg_zerocopy_send(size, chunk, connection.socket, tally);
+    else if (mode == "sendfile_file" && file >= 0 && !to.empty()) {
+        const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0)
+            die("open " + to);
+        sendfile_to_file(file, size, chunk, out, tally);
+        ::close(out);
+    }
     else {
         std::cerr << "zctrace-test-mover: unknown mode " << mode << " (or it needs --file)\n";
         return 2;
@@ -445,6 +470,7 @@ int main(int argc, char** argv)
                           {"pid", ::getpid()},
                           {"receiver_pid", connection.receiver},
                           {"sent", tally.sent},
+                          {"written", tally.written},
                           {"received", received},
                           {"received_checksum", std::to_string(received_checksum)},
                           {"intact", tally.checksummed ? nlohmann::json(received == tally.sent &&

@@ -38,6 +38,7 @@ std::string_view byte_kind_name(zc_byte_kind kind)
     case ZC_BYTES_ZEROCOPY: return "zerocopy";
     case ZC_BYTES_RETURNED: return "returned";
     case ZC_BYTES_PAGE_CACHE_COPY: return "page_cache_copy";
+    case ZC_BYTES_USER_TO_PAGE_CACHE: return "user_to_page_cache";
     default: return "other";
     }
 }
@@ -116,7 +117,8 @@ void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs
 std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
 {
     Moved sendfile_pages, sendfile_copied, splice_pages, splice_copied, file_reads, user_copies, kernel_copies,
-        zerocopy, uring_zerocopy, vmspliced, file_copies, file_copy_writes;
+        zerocopy, uring_zerocopy, vmspliced, file_copies, file_copy_writes, sendfile_returned, sendfile_file_writes,
+        file_writes;
     for (const SyscallBytes& entry : inputs.syscall_bytes) {
         if (entry.moved == "spliced")
             (is_sendfile(entry.syscall) ? sendfile_pages : splice_pages).add(entry);
@@ -134,6 +136,12 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
             file_copies.add(entry);
         else if (entry.moved == "page_cache_copy" && entry.syscall == "copy_file_range")
             file_copy_writes.add(entry);
+        else if (entry.moved == "returned" && is_sendfile(entry.syscall))
+            sendfile_returned.add(entry);
+        else if (entry.moved == "page_cache_copy" && is_sendfile(entry.syscall))
+            sendfile_file_writes.add(entry);
+        else if (entry.moved == "user_to_page_cache")
+            file_writes.add(entry);
         else if (entry.moved == "zerocopy")
             (is_uring_request(entry.syscall) ? uring_zerocopy : zerocopy).add(entry);
     }
@@ -180,14 +188,16 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     }
     spliced_flow(splice_pages, splice_copied, "splice", "splice", "");
 
-    std::uint64_t read_then_write = 0, from_mapping = 0;
+    std::uint64_t read_then_write = 0, from_mapping = 0, read_then_write_file = 0;
     std::vector<FlowInputs::ProcessBytes> processes = inputs.processes;
     if (processes.empty())
-        processes.push_back({file_reads.bytes, user_copies.bytes, 0});
+        processes.push_back({file_reads.bytes, user_copies.bytes, 0, file_writes.bytes});
     for (const FlowInputs::ProcessBytes& process : processes) {
         const std::uint64_t paired = std::min(process.file_to_user, process.user_copy);
         read_then_write += paired;
         from_mapping += std::min(process.user_copy - paired, process.file_mapped);
+        // Reads no socket took, written into files by the same process.
+        read_then_write_file += std::min(process.file_to_user - paired, process.user_to_page_cache);
     }
     // Processes past the cap are in the totals only: whatever they wrote is
     // left as user memory.
@@ -265,6 +275,42 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         if (flow.verdict == Verdict::mismatch && shares)
             flow.reason += "; " + inputs.copy_filesystem +
                            " can share extents but copied: made without reflink, or across filesystems?";
+        file_flows.push_back(std::move(flow));
+    }
+
+    // Read into user memory, then written into another file: fs/read_write.c
+    // copies out of the page cache and back into one, two copies.
+    read_then_write_file = std::min(read_then_write_file, file_writes.bytes);
+    if (read_then_write_file) {
+        TraceFlow flow;
+        flow.technique = "read_write_file";
+        flow.syscalls = names(read_then_write_file, file_reads, file_writes);
+        flow.bytes = read_then_write_file;
+        flow.description = "file -> user memory -> file: read from the page cache, then written into a file's page "
+                           "cache";
+        flow.expected_cpu_copies = 2;
+        flow.expected_from = "kernel code";
+        flow.measured_copy_bytes = 2 * read_then_write_file;
+        judge(flow, 0, inputs);
+        file_flows.push_back(std::move(flow));
+    }
+    // sendfile() to a file: do_splice_direct splices the source's pages into
+    // an internal pipe and writes them into the destination's page cache,
+    // one copy (fs/splice.c); what it returned beyond its socket sends went
+    // to files.
+    const std::uint64_t sendfile_to_files =
+        sendfile_returned.bytes - std::min(sendfile_returned.bytes, sendfile_pages.bytes + sendfile_copied.bytes);
+    if (sendfile_to_files) {
+        TraceFlow flow;
+        flow.technique = "sendfile_file";
+        flow.syscalls = names(sendfile_to_files, sendfile_returned);
+        flow.bytes = sendfile_to_files;
+        flow.description = "file -> file by sendfile(), through the kernel's internal pipe into the destination's "
+                           "page cache (copies measured as pages new to the destination's cache)";
+        flow.expected_cpu_copies = 1;
+        flow.expected_from = "kernel code";
+        flow.measured_copy_bytes = std::min(sendfile_file_writes.bytes, sendfile_to_files);
+        judge(flow, 0, inputs);
         file_flows.push_back(std::move(flow));
     }
 
@@ -355,6 +401,7 @@ TraceFigures figures_of(const zc_proc_stats& p)
     c.total = c.file_to_user + c.user_to_socket + c.page_cache_to_socket + c.kernel_to_socket + c.device_linearize;
     if (f.bytes_sent)
         f.cpu_copies = ratio(c.total, f.bytes_sent);
+    f.file_copy_bytes.user_to_page_cache = p.user_to_page_cache_bytes;
     f.receive_copy_bytes = p.receive_copy_bytes;
     f.zerocopy_copied_at_receiver_bytes = p.zerocopy_copied_at_receive_bytes;
     f.syscalls = p.syscalls;
@@ -387,6 +434,10 @@ TraceFigures total_figures(const TraceObservation& observation)
     f.cpu_copy_bytes = copy_bytes(raw, Technique::read_write);
     if (f.bytes_sent)
         f.cpu_copies = ratio(f.cpu_copy_bytes.total, f.bytes_sent);
+    f.file_copy_bytes.user_to_page_cache = raw.syscalls.user_to_page_cache_bytes;
+    for (const auto& entry : raw.syscall_bytes)
+        if (entry.kind == ZC_BYTES_PAGE_CACHE_COPY)
+            f.file_copy_bytes.page_cache_to_page_cache += entry.bytes;
     f.receive_copy_bytes = raw.net.receiver_copy_bytes;
     f.zerocopy_copied_at_receiver_bytes = raw.net.rx_zerocopy_copied_bytes;
     for (const auto& [nr, count] : raw.syscall_counts) {
@@ -555,6 +606,7 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
         file.sent_by_reference_bytes = f.sent_by_reference_bytes;
         file.sent_copied_bytes = f.sent_copied_bytes;
         file.other_bytes = f.other_bytes;
+        file.written_bytes = f.written_bytes;
         file.page_cache.lookup_pages = f.lookup_pages;
         file.page_cache.misses = f.added_pages;
         file.page_cache.hits = f.lookup_pages > f.added_pages ? f.lookup_pages - f.added_pages : 0;
@@ -569,7 +621,7 @@ std::vector<TraceFile> files_of(const TraceObservation& observation, const std::
         files.push_back(std::move(file));
     }
     left_out = keep_busiest(files, kMaxFiles, [](const TraceFile& f) {
-        return f.read_bytes + f.sent_by_reference_bytes + f.sent_copied_bytes + f.other_bytes +
+        return f.read_bytes + f.sent_by_reference_bytes + f.sent_copied_bytes + f.other_bytes + f.written_bytes +
                (f.page_cache.lookup_pages << 12) + f.disk_read_bytes + f.disk_write_bytes;
     });
     return files;
@@ -617,6 +669,8 @@ std::string flow_words(const TraceFlow& flow)
     std::string syscalls;
     for (const std::string& name : flow.syscalls)
         syscalls += (syscalls.empty() ? "" : " + ") + name;
+    if (flow.technique == "read_write_file" || flow.technique == "sendfile_file")
+        syscalls += " to a file";
     const std::uint64_t at_receiver = flow.copied_at_local_receiver_bytes.value_or(0);
     std::string words =
         format_bytes(flow.bytes) + " by " + syscalls + ": " +
@@ -725,7 +779,7 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const ProcessCounters& process : raw.processes)
         inputs.processes.push_back(
             {process.stats.file_to_user_bytes, process.stats.user_copy_bytes,
-             process.stats.file_mapped_in_syscalls_bytes});
+             process.stats.file_mapped_in_syscalls_bytes, process.stats.user_to_page_cache_bytes});
     const DeviceStats* main_device = nullptr;
     for (const DeviceStats& device : report.sockets.devices)
         if (!main_device || device.payload_bytes > main_device->payload_bytes)
@@ -797,14 +851,31 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     if (t.receive_copy_bytes)
         report.findings.push_back("the program received " + format_bytes(t.receive_copy_bytes) +
                                   " from its sockets, each byte copied once into its memory (skb_copy_datagram_iovec)");
-    std::uint64_t read_into_flows = 0;
-    for (const TraceFlow& flow : report.flows)
-        if (flow.technique == "read_write")
-            read_into_flows += flow.bytes;
+    const auto bytes_in_flows = [&report](std::initializer_list<std::string_view> techniques) {
+        std::uint64_t bytes = 0;
+        for (const TraceFlow& flow : report.flows)
+            if (std::find(techniques.begin(), techniques.end(), flow.technique) != techniques.end())
+                bytes += flow.bytes;
+        return bytes;
+    };
+    const std::uint64_t read_into_flows = bytes_in_flows({"read_write", "read_write_file"});
     if (t.cpu_copy_bytes.file_to_user > read_into_flows)
         report.findings.push_back(format_bytes(t.cpu_copy_bytes.file_to_user - read_into_flows) +
-                                  " read from files into memory was not sent on a socket (1 copy each; counted "
-                                  "in the CPU copies)");
+                                  " read from files into memory was neither sent on a socket nor written to a file "
+                                  "(1 copy each; counted in the CPU copies)");
+    const std::uint64_t written_in_flows = bytes_in_flows({"read_write_file"});
+    if (t.file_copy_bytes.user_to_page_cache > written_in_flows)
+        report.findings.push_back(format_bytes(t.file_copy_bytes.user_to_page_cache - written_in_flows) +
+                                  " written into files from memory the program filled itself (1 copy each, "
+                                  "file_copy_bytes.user_to_page_cache)");
+    std::uint64_t teed = 0;
+    for (const SyscallBytes& entry : report.syscall_bytes)
+        if (entry.syscall == "tee" && entry.moved == "returned")
+            teed += entry.bytes;
+    if (teed)
+        report.findings.push_back("tee() duplicated " + format_bytes(teed) +
+                                  " from pipe to pipe as page references (fs/splice.c link_pipe takes a reference "
+                                  "on each buffer): no copy; the flows count where the duplicates went");
     if (report.sockets.resent_payload_bytes)
         report.findings.push_back("TCP resent " + format_bytes(report.sockets.resent_payload_bytes) + " (" +
                                   format_bytes(report.sockets.resent_linear_payload_bytes) + " of it copied again)");

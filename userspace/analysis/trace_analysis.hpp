@@ -30,6 +30,7 @@ struct FlowInputs {
         std::uint64_t file_to_user = 0;
         std::uint64_t user_copy = 0;
         std::uint64_t file_mapped = 0;  // file pages mapped into it inside syscalls that faulted (rss_stat)
+        std::uint64_t user_to_page_cache = 0;  // written by write() calls into regular files
     };
     std::vector<ProcessBytes> processes;
     // The filesystem copy_file_range's source lives on (e.g. "ext4"), to

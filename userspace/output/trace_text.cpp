@@ -111,7 +111,9 @@ std::string process_table(const TraceReport& report, std::size_t width)
             continue;
         }
         cells.push_back({pid, p.comm + (p.exited ? " (exited)" : ""), format_bytes(p.figures.bytes_sent),
-                         format_bytes(p.figures.cpu_copy_bytes.total),
+                         // every copy, files' included; `copies` is over what was sent
+                         format_bytes(p.figures.cpu_copy_bytes.total + p.figures.file_copy_bytes.user_to_page_cache +
+                                      p.figures.file_copy_bytes.page_cache_to_page_cache),
                          p.figures.cpu_copies ? format_figure(*p.figures.cpu_copies) : "-",
                          std::to_string(p.figures.syscalls), format_bytes(p.figures.receive_copy_bytes),
                          percent(p.figures.page_cache.hit_ratio)});
@@ -164,11 +166,12 @@ std::string file_table(const TraceReport& report, std::size_t width)
         cells.push_back({f.path.empty() ? "dev " + f.device + " inode " + std::to_string(f.inode) : f.path,
                          std::to_string(f.pid) + " " + f.comm, format_bytes(f.read_bytes),
                          format_bytes(f.sent_by_reference_bytes), format_bytes(f.sent_copied_bytes),
-                         format_bytes(f.other_bytes), std::to_string(f.page_cache.lookup_pages),
+                         format_bytes(f.other_bytes), format_bytes(f.written_bytes),
+                         std::to_string(f.page_cache.lookup_pages),
                          std::to_string(f.page_cache.misses), format_bytes(f.disk_read_bytes),
                          format_bytes(f.disk_write_bytes), std::to_string(f.mmap_faults)});
     }
-    return table({"file", "process", "read()", "sent by ref", "sent copied", "other", "lookups", "misses",
+    return table({"file", "process", "read()", "sent by ref", "sent copied", "other", "write()", "lookups", "misses",
                   "disk read", "disk write", "faults"},
                  cells, report.files.size() + report.limits.files_left_out, width);
 }

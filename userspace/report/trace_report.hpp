@@ -66,10 +66,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LightHooksSummary, payload_bytes
                                                 zerocopy_frag_bytes, copied_bytes, cpu_copies_on_send)
 
 // The figures of the whole trace, or of one process.
+// CPU copies into files, which are not passes over what was sent.
+struct FileCopyBytes {
+    std::uint64_t user_to_page_cache = 0;        // write() family into a regular file (not O_DIRECT)
+    std::uint64_t page_cache_to_page_cache = 0;  // copy_file_range, sendfile to a file: pages new to the destination
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FileCopyBytes, user_to_page_cache, page_cache_to_page_cache)
+
 struct TraceFigures {
     std::uint64_t bytes_sent = 0;      // returned by syscalls that sent on TCP
     std::uint64_t payload_at_device = 0;  // payload of its sockets' skbs at the device (resends included)
     CopyBytes cpu_copy_bytes;
+    FileCopyBytes file_copy_bytes;
     std::optional<double> cpu_copies;  // copied bytes / bytes sent: passes over what was served
     std::uint64_t receive_copy_bytes = 0;  // socket -> user memory
     // Pages the program pinned (MSG_ZEROCOPY, io_uring send_zc) that the
@@ -88,7 +96,8 @@ struct TraceFigures {
     std::optional<double> cpu_seconds;
     std::optional<double> cpu_seconds_per_gib_sent;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFigures, bytes_sent, payload_at_device, cpu_copy_bytes, cpu_copies,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFigures, bytes_sent, payload_at_device, cpu_copy_bytes,
+                                                file_copy_bytes, cpu_copies,
                                                 receive_copy_bytes, zerocopy_copied_at_receiver_bytes, syscalls,
                                                 syscalls_by_name, syscalls_per_mib_sent,
                                                 mode_switches, context_switches, page_faults, page_cache,
@@ -185,6 +194,7 @@ struct TraceFile {
     std::uint64_t sent_by_reference_bytes = 0;  // sendfile/splice to a socket, as page references
     std::uint64_t sent_copied_bytes = 0;        // ... copied: no SG on the route
     std::uint64_t other_bytes = 0;              // splice to a pipe, sendfile to a file
+    std::uint64_t written_bytes = 0;            // write() family: copied from user memory into its page cache
     TracePageCache page_cache;
     std::uint64_t disk_read_pages = 0;  // misses: pages the kernel read from the disk into the cache
     std::uint64_t disk_read_bytes = 0;   // bios queued for its pages (block_bio_queue) by the traced tasks
@@ -194,7 +204,8 @@ struct TraceFile {
     std::uint64_t mapped_pages = 0;     // fault-around
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceFile, path, device, inode, pid, comm, read_bytes,
-                                                sent_by_reference_bytes, sent_copied_bytes, other_bytes, page_cache,
+                                                sent_by_reference_bytes, sent_copied_bytes, other_bytes, written_bytes,
+                                                page_cache,
                                                 disk_read_pages, disk_read_bytes, disk_write_bytes, written_pages,
                                                 mmap_faults, mapped_pages)
 

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -427,6 +428,10 @@ void set_mode(Skel& skel, const TraceTarget* trace)
     skel.rodata->target_cgroup_level = trace ? trace->cgroup_level : 0;
     skel.rodata->max_followed = trace ? trace->max_procs : 0;
     skel.rodata->light_hooks = trace && trace->light;
+    const long write_nrs[] = {SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev, SYS_pwritev2};
+    static_assert(sizeof write_nrs / sizeof write_nrs[0] == sizeof skel.rodata->write_syscall_nrs / sizeof(__s64));
+    for (std::size_t i = 0; i < sizeof write_nrs / sizeof write_nrs[0]; ++i)
+        skel.rodata->write_syscall_nrs[i] = write_nrs[i];
 }
 
 Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
@@ -451,9 +456,9 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
             s.rodata->read_syscall_nrs[i] = read_nrs[i];
-        const long pipe_nrs[ZC_PIPE_SYSCALLS] = {SYS_vmsplice, SYS_tee, SYS_copy_file_range};
-        for (int i = 0; i < ZC_PIPE_SYSCALLS; ++i)
-            s.rodata->pipe_syscall_nrs[i] = pipe_nrs[i];
+        const long returned_nrs[ZC_RETURNED_SYSCALLS] = {SYS_vmsplice, SYS_tee, SYS_copy_file_range, SYS_sendfile};
+        for (int i = 0; i < ZC_RETURNED_SYSCALLS; ++i)
+            s.rodata->returned_syscall_nrs[i] = returned_nrs[i];
         s.rodata->exec_syscall_nrs[0] = SYS_execve;
         s.rodata->exec_syscall_nrs[1] = SYS_execveat;
         set_mode(s, trace);
@@ -463,6 +468,13 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
                       bpf_map__set_max_entries(s.maps.file_figures, trace->max_files)))
             return Error::from_errno("cannot size the process maps");
         s.rodata->o_direct_flag = O_DIRECT;
+        const __u64 pseudo_fs[] = {PROC_SUPER_MAGIC,   SYSFS_MAGIC,       CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+                                   DEBUGFS_MAGIC,      TRACEFS_MAGIC,     SECURITYFS_MAGIC,   BPF_FS_MAGIC,
+                                   SELINUX_MAGIC,      EFIVARFS_MAGIC,    PSTOREFS_MAGIC,     0x62656570 /* configfs */,
+                                   0x65735543 /* fusectl */, DEVPTS_SUPER_MAGIC, SMACK_MAGIC, NSFS_MAGIC};
+        static_assert(sizeof pseudo_fs / sizeof pseudo_fs[0] == ZC_PSEUDO_FS_MAGICS);
+        for (int i = 0; i < ZC_PSEUDO_FS_MAGICS; ++i)
+            s.rodata->pseudo_fs_magics[i] = pseudo_fs[i];
         s.rodata->page_size = static_cast<__u32>(::sysconf(_SC_PAGESIZE));
         // io_uring requests matter to `trace` only; a kernel without io_uring
         // has no tracepoint for them, and nothing to attribute.
@@ -530,15 +542,14 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->target_dev = target.file_dev;
         s.rodata->target_pages = target.file_pages;
         s.rodata->buffer_bytes = target.buffer_bytes;
-        const long write_nrs[ZC_WRITE_SYSCALLS] = {SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev, SYS_pwritev2};
-        for (int i = 0; i < ZC_WRITE_SYSCALLS; ++i)
-            s.rodata->write_syscall_nrs[i] = write_nrs[i];
         const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
         if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
             bpf_map__set_max_entries(s.maps.added_pages, words))
             return Error::from_errno("cannot size the page bitmaps");
         if (trace && bpf_map__set_max_entries(s.maps.file_rss, trace->max_procs))
             return Error::from_errno("cannot size the file-RSS map");
+        if (!trace)
+            bpf_program__set_autoload(s.progs.writeback_dirty_folio_btf, false);
         if (trace && trace->light)
             leave_out_programs(s.obj);
         return ZC_SHARE(s);
