@@ -2,6 +2,8 @@
 // itself (open, connect, buffers, the pipe for splice) happens before the
 // begin marker, so the window holds exactly the calls the theory talks about.
 #include <fcntl.h>
+#include <poll.h>
+#include <linux/errqueue.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
@@ -289,6 +291,82 @@ void send_direct_io(Plan& plan, char* chunk_buffer)
     plan.report.bytes_sent = moved;
 }
 
+// The kernel's completions waiting on the error queue (msg_zerocopy.rst,
+// Notifications): each covers sends [ee_info, ee_data], and
+// SO_EE_CODE_ZEROCOPY_COPIED says the kernel copied their data after all.
+// Reads until `sends` are covered, or (sends == 0) what is queued now.
+void read_zerocopy_completions(int sock, std::uint64_t sends, SenderReport& report, bool count_calls)
+{
+    for (;;) {
+        if (sends && report.zerocopy_sends_completed >= sends)
+            return;
+        if (sends) {
+            pollfd waiting{sock, 0, 0};  // POLLERR is always reported
+            if (::poll(&waiting, 1, 5000) == 0)
+                throw Failure{ETIMEDOUT, "wait for MSG_ZEROCOPY completions"};
+        }
+        char control[128];
+        msghdr message{};
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        const ssize_t got = ::recvmsg(sock, &message, MSG_ERRQUEUE | (sends ? 0 : MSG_DONTWAIT));
+        if (count_calls) {
+            ++report.calls.recvmsg;
+            ++report.repeats.recvmsg;
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && errno == EAGAIN) {
+            if (!sends)
+                return;
+            continue;
+        }
+        if (got < 0)
+            throw Failure{errno, "recvmsg(MSG_ERRQUEUE)"};
+        for (cmsghdr* cm = CMSG_FIRSTHDR(&message); cm; cm = CMSG_NXTHDR(&message, cm)) {
+            const auto* error = reinterpret_cast<const sock_extended_err*>(CMSG_DATA(cm));
+            if (error->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
+                continue;
+            const std::uint64_t covered = static_cast<std::uint64_t>(error->ee_data - error->ee_info) + 1;
+            ++report.zerocopy_notifications;
+            report.zerocopy_sends_completed += covered;
+            if (error->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+                report.zerocopy_sends_copied += covered;
+        }
+    }
+}
+
+// msg_zerocopy: one send(MSG_ZEROCOPY) per chunk of the buffer filled from
+// the file before the window. The pages stay pinned until the kernel's
+// completion, so the buffer is not touched again until then. ENOBUFS means
+// the completions queued have used the socket's option memory: they are read
+// (recvmsg calls, counted as repeats) and the send is made again.
+void send_msg_zerocopy(Plan& plan, const char* buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t moved = 0;
+    while (moved < plan.spec.bytes) {
+        const std::uint64_t end = moved + plan.next_chunk(moved);
+        for (bool first = true; moved < end; first = false) {
+            const ssize_t n = ::send(plan.sock, buffer + moved, end - moved, MSG_ZEROCOPY);
+            ++calls.sendto;
+            plan.report.repeats.sendto += !first;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == ENOBUFS) {
+                read_zerocopy_completions(plan.sock, 0, plan.report, true);
+                continue;
+            }
+            if (n <= 0)
+                throw Failure{n < 0 ? errno : EIO, "send(MSG_ZEROCOPY) to the socket"};
+            moved += static_cast<std::uint64_t>(n);
+            ++plan.report.zerocopy_sends;
+        }
+        ++plan.report.transfers;
+    }
+    plan.report.bytes_sent = moved;
+}
+
 // large_file_async_direct: rounds of up to kUringQueueDepth O_DIRECT reads.
 // Each round is exactly one io_uring_enter, which submits the round and waits
 // for all of it; completions are reaped from the shared ring without a
@@ -495,7 +573,8 @@ std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
     std::vector<std::pair<std::string, std::uint64_t>> out;
     const std::pair<const char*, std::uint64_t> all[] = {
         {"read", read}, {"write", write}, {"mmap", mmap}, {"munmap", munmap},
-        {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter}};
+        {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter},
+        {"sendto", sendto}, {"recvmsg", recvmsg}};
     for (const auto& [name, count] : all)
         if (count)
             out.emplace_back(name, count);
@@ -581,6 +660,12 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
             ring_ready = true;
         }
+        if (spec.technique == Technique::msg_zerocopy) {
+            fill_from_file(file, buffer, spec.bytes);
+            const int on = 1;
+            if (::setsockopt(sock, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof on) < 0)
+                throw Failure{errno, "setsockopt(SO_ZEROCOPY)"};
+        }
         int cow_pipe[2] = {-1, -1};
         if (spec.technique == Technique::cow) {
             fill_from_file(file, buffer, spec.bytes);
@@ -627,8 +712,12 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::direct_io_send: send_direct_io(plan, buffer); break;
         case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
+        case Technique::msg_zerocopy: send_msg_zerocopy(plan, buffer); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
+        // Sends that failed (ENOBUFS, EINTR) queue no completion.
+        if (spec.technique == Technique::msg_zerocopy)
+            read_zerocopy_completions(sock, report.zerocopy_sends, report, false);
 
         if (spec.technique == Technique::cow) {
             read_child_smaps(cow_child, report.buffer_bytes, report.cow);

@@ -14,6 +14,7 @@ std::string_view technique_name(Technique technique)
     case Technique::cow: return "cow";
     case Technique::large_file_async_direct: return "large_file_async_direct";
     case Technique::large_file_buffered: return "large_file_buffered";
+    case Technique::msg_zerocopy: return "msg_zerocopy";
     }
     return "unknown";
 }
@@ -23,6 +24,9 @@ std::optional<Technique> technique_from_name(std::string_view name)
     for (Technique technique : kAllTechniques)
         if (technique_name(technique) == name)
             return technique;
+    for (Technique technique : kBeyondSeedsTechniques)
+        if (technique_name(technique) == name)
+            return technique;
     if (name == technique_name(Technique::large_file_buffered))
         return Technique::large_file_buffered;
     return std::nullopt;
@@ -30,10 +34,8 @@ std::optional<Technique> technique_from_name(std::string_view name)
 
 bool user_can_run(std::string_view name)
 {
-    for (Technique technique : kAllTechniques)
-        if (technique_name(technique) == name)
-            return true;
-    return false;
+    const auto technique = technique_from_name(name);
+    return technique && *technique != Technique::large_file_buffered;
 }
 
 }  // namespace zctrace

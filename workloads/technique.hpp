@@ -24,6 +24,10 @@ enum class Technique : std::uint8_t {
     // read() of the same file into the same memory. Run by zctrace itself,
     // not offered on the command line.
     large_file_buffered,
+    // Beyond the seeds: send() with MSG_ZEROCOPY on an SO_ZEROCOPY socket
+    // from a buffer filled from the file before the window; the kernel's
+    // completions are read from the error queue after it.
+    msg_zerocopy,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -31,11 +35,16 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
     Technique::read_write, Technique::mmap_write, Technique::sendfile,  Technique::splice,
     Technique::direct_io,  Technique::direct_io_send, Technique::cow, Technique::large_file_async_direct};
 
+// The techniques the seeds do not cover, each held to a row from the
+// kernel's documentation; `run` offers them by name and with `beyond`.
+inline constexpr std::array<Technique, 1> kBeyondSeedsTechniques = {Technique::msg_zerocopy};
+
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
 constexpr bool sends_over_network(Technique technique)
 {
-    return technique <= Technique::splice || technique == Technique::direct_io_send;
+    return technique <= Technique::splice || technique == Technique::direct_io_send ||
+           technique == Technique::msg_zerocopy;
 }
 
 // Whether the file is opened with O_DIRECT.
@@ -49,13 +58,15 @@ constexpr bool reads_direct(Technique technique)
 constexpr bool holds_whole_payload(Technique technique)
 {
     return technique == Technique::direct_io || technique == Technique::cow ||
-           technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered;
+           technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
+           technique == Technique::msg_zerocopy;
 }
 
 std::string_view technique_name(Technique technique);
 // Every technique, the internal baseline included (reports name it).
 std::optional<Technique> technique_from_name(std::string_view name);
-// Whether `zctrace run` offers it: the techniques in kAllTechniques.
+// Whether `zctrace run` offers it: the techniques in kAllTechniques and
+// kBeyondSeedsTechniques.
 bool user_can_run(std::string_view name);
 
 }  // namespace zctrace

@@ -24,10 +24,12 @@ struct CallTally {
     std::uint64_t splice = 0;
     std::uint64_t clone = 0;           // cow: the fork
     std::uint64_t io_uring_enter = 0;  // large_file_async_direct
+    std::uint64_t sendto = 0;          // msg_zerocopy: send() is sendto(2)
+    std::uint64_t recvmsg = 0;         // msg_zerocopy: completions read to free option memory (ENOBUFS)
 
     [[nodiscard]] std::uint64_t total() const
     {
-        return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter;
+        return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter + sendto + recvmsg;
     }
     // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;
@@ -94,6 +96,13 @@ struct SenderReport {
     std::uint32_t consumed_crc32 = 0;
     std::uint64_t buffer_bytes = 0;  // the whole-payload buffer, page-rounded (at kPayloadBufferBase)
     CowOutcome cow;
+    // msg_zerocopy: the kernel's own account, from the error queue after the
+    // window. Each completion covers sends [lo, hi]; with
+    // SO_EE_CODE_ZEROCOPY_COPIED the kernel copied their data after all.
+    std::uint64_t zerocopy_sends = 0;  // send() calls that took bytes: each gets a completion
+    std::uint64_t zerocopy_sends_completed = 0;
+    std::uint64_t zerocopy_sends_copied = 0;
+    std::uint64_t zerocopy_notifications = 0;
 };
 
 // Length of the user buffer the sender maps at ZC_PAYLOAD_BUFFER_BASE, page

@@ -87,8 +87,7 @@ void set_calls(Report& report, std::initializer_list<std::pair<const char*, std:
 
 void set_copies(Report& report, CopyBytes copies)
 {
-    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
-                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
+    copies.total = copies.sum_of_parts();
     report.measured.cpu_copy_bytes = copies;
     report.measured.cpu_copies =
         static_cast<double>(copies.total) / static_cast<double>(report.workload.bytes);
@@ -275,6 +274,46 @@ Report analyzed(Report report)
 }
 
 // ---- the rules' arithmetic ----
+
+// msg_zerocopy over lo: pinned on send, copied once at local delivery, and
+// the kernel's completions say every send was copied.
+Report zerocopy_report(std::uint64_t sends_copied, std::uint64_t deferred)
+{
+    Report report = loopback_report("msg_zerocopy");
+    set_socket(report, Held::shared_frags);
+    SocketStats& socket = report.measured.socket;
+    socket.sendmsg.spliced_bytes = 0;
+    socket.sendmsg.zerocopy_bytes = kPayload;
+    socket.zerocopy_frag_bytes = kPayload;
+    socket.shared_frag_bytes = 0;
+    set_copies(report, {.zerocopy_deferred = deferred});
+    set_calls(report, {{"sendto", kTransfers}});
+    report.workload.zerocopy_completions = ZerocopyCompletions{kTransfers, kTransfers, sends_copied, 1};
+    return report;
+}
+
+TEST(KernelZerocopyVerdict, TheCompletionsAndTheProbesMustAgree)
+{
+    // Every send copied, every byte seen copied at delivery: agreed, and the
+    // copy is the environment's (a local receiver), as msg_zerocopy.rst says.
+    Report agreed = analyzed(zerocopy_report(kTransfers, kPayload));
+    EXPECT_EQ(check(agreed, "kernel_zerocopy_verdict").verdict, Verdict::match);
+    const Check& copies = check(agreed, "cpu_copies");
+    EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
+    EXPECT_EQ(agreed.verdict, Verdict::match) << agreed.headline;
+    // The kernel says it copied, the probes saw nothing copied: one of the
+    // two missed it, so the run cannot be trusted.
+    Report unseen = analyzed(zerocopy_report(kTransfers, 0));
+    EXPECT_EQ(check(unseen, "kernel_zerocopy_verdict").verdict, Verdict::invalid);
+    EXPECT_EQ(unseen.verdict, Verdict::invalid);
+    // The probes saw a copy the kernel denies.
+    Report denied = analyzed(zerocopy_report(0, kPayload));
+    EXPECT_EQ(check(denied, "kernel_zerocopy_verdict").verdict, Verdict::invalid);
+    // Half the sends completed: the kernel's account is partial.
+    Report partial = zerocopy_report(kTransfers / 2, kPayload / 2);
+    partial.workload.zerocopy_completions->completed = kTransfers / 2;
+    EXPECT_EQ(check(analyzed(partial), "kernel_zerocopy_verdict").verdict, Verdict::invalid);
+}
 
 TEST(Judge, ToleranceBoundaries)
 {

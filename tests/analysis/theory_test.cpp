@@ -300,8 +300,17 @@ TEST(Techniques, NamesRoundTrip)
         EXPECT_TRUE(names.insert(name).second) << "duplicate name " << name;
         EXPECT_EQ(technique_from_name(name), technique) << name;
     }
+    for (Technique technique : kBeyondSeedsTechniques) {
+        const std::string_view name = technique_name(technique);
+        EXPECT_TRUE(names.insert(name).second) << "duplicate name " << name;
+        EXPECT_EQ(technique_from_name(name), technique) << name;
+        EXPECT_TRUE(user_can_run(name)) << name;
+        // held to a row from the kernel's documentation, marked as such
+        for (std::string_view id : theory_rows_for(technique).ids)
+            EXPECT_TRUE(find_theory_row(id)->beyond_seeds) << id;
+    }
     EXPECT_EQ(technique_names(), "read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
-                                 "large_file_async_direct");
+                                 "large_file_async_direct, msg_zerocopy");
     // The buffered baseline has a name for reports, but `zctrace run` does not offer it.
     EXPECT_EQ(technique_from_name("large_file_buffered"), Technique::large_file_buffered);
     EXPECT_FALSE(user_can_run("large_file_buffered"));

@@ -169,12 +169,16 @@ TEST(TraceFlows, CopyFileRangeIsHeldToItsFilesystem)
     auto flows = classify_flows(file_copy("ext4", 16 * kMiB, 16 * kMiB));
     ASSERT_EQ(flows.size(), 1u);
     EXPECT_EQ(flows[0].technique, "copy_file_range");
+    EXPECT_EQ(flows[0].theory_row, "copy_file_range");
     EXPECT_EQ(flows[0].expected_cpu_copies, 1);
-    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    EXPECT_EQ(flows[0].expected_from, "documentation");
+    EXPECT_EQ(flows[0].verdict, Verdict::match);
+    EXPECT_NE(flows[0].reason.find("copy_file_range(2)"), std::string::npos) << flows[0].reason;
     flows = classify_flows(file_copy("xfs", 16 * kMiB, 0));
     ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].theory_row, "copy_file_range_reflink");
     EXPECT_EQ(flows[0].expected_cpu_copies, 0);
-    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    EXPECT_EQ(flows[0].verdict, Verdict::match);
 }
 
 TEST(TraceFlows, CopyFileRangeThatDidNotDoWhatItsFilesystemDoesFails)
@@ -200,7 +204,8 @@ TEST(TraceFlows, SendfileToAFileIsOneCopyAndFailsWithoutIt)
     ASSERT_EQ(flows.size(), 1u);
     EXPECT_EQ(flows[0].technique, "sendfile_file");
     EXPECT_EQ(flows[0].bytes, 16 * kMiB);
-    EXPECT_EQ(flows[0].verdict, Verdict::no_theory);
+    EXPECT_EQ(flows[0].theory_row, "sendfile_file");
+    EXPECT_EQ(flows[0].verdict, Verdict::match);
     // What it sent on a socket is the sendfile flow's, not a file's.
     inputs.syscall_bytes = {{"sendfile", "returned", 16 * kMiB}, {"sendfile", "spliced", 16 * kMiB}};
     flows = classify_flows(inputs);

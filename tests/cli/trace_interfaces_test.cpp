@@ -171,6 +171,10 @@ TEST(TraceIoUring, SendZcToALocalReceiverIsCopiedAtDeliveryAsTheKernelSays)
     const json& flow = traced.trace.at("flows").at(0);
     EXPECT_EQ(flow.at("technique"), "io_uring_send_zc");
     EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    // Held to io_uring_prep_send_zc(3)'s promise for the send itself.
+    EXPECT_EQ(flow.at("theory_row"), "io_uring_send_zc");
+    EXPECT_EQ(flow.at("expected_from"), "documentation");
+    EXPECT_EQ(flow.at("verdict"), "match");
     EXPECT_EQ(traced.trace.at("devices").at(0).at("zerocopy_frag_bytes").get<std::uint64_t>(), kPayload);
     // Over lo every notification says COPIED, and the probes saw every
     // pinned byte arrive for a local socket.
@@ -196,6 +200,9 @@ TEST(TraceSyscalls, MsgZerocopyToALocalReceiverIsCopiedAtDeliveryAsTheKernelSays
     const json& flow = traced.trace.at("flows").at(0);
     EXPECT_EQ(flow.at("technique"), "msg_zerocopy");
     EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
+    EXPECT_EQ(flow.at("theory_row"), "msg_zerocopy");
+    EXPECT_NE(flow.at("reason").get<std::string>().find("msg_zerocopy.rst"), std::string::npos) << flow.dump(2);
+    EXPECT_EQ(flow.at("verdict"), "match");
     // The error queue's completions carry SO_EE_CODE_ZEROCOPY_COPIED for
     // every send; the probes' count of bytes copied at delivery agrees.
     ASSERT_EQ(traced.mover.at("zc_completions_copied"), traced.mover.at("zc_completions"));
@@ -224,7 +231,9 @@ TEST(TraceSyscalls, VmspliceIsItsOwnFlowFromUserMemoryNotAFileSplice)
     EXPECT_EQ(flow.at("technique"), "vmsplice");
     EXPECT_EQ(flow.at("bytes"), kPayload);
     EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
-    EXPECT_EQ(flow.at("verdict"), "no_theory");
+    EXPECT_EQ(flow.at("verdict"), "match");
+    EXPECT_EQ(flow.at("theory_row"), "vmsplice");
+    EXPECT_EQ(flow.at("expected_from"), "documentation");
     EXPECT_EQ(flow_of(traced.trace, "splice"), nullptr);
 }
 
@@ -310,7 +319,9 @@ TEST(TraceFiles, CpCopiesPageCacheToPageCacheOnExt4)
     EXPECT_EQ(flow->at("bytes"), kPayload);
     EXPECT_EQ(flow->at("measured_copy_bytes"), kPayload);
     EXPECT_EQ(flow->at("expected_cpu_copies"), 1.0);
-    EXPECT_EQ(flow->at("verdict"), "no_theory");
+    EXPECT_EQ(flow->at("theory_row"), "copy_file_range");
+    EXPECT_EQ(flow->at("expected_from"), "documentation");
+    EXPECT_EQ(flow->at("verdict"), "match");
     EXPECT_NE(flow->at("description").get<std::string>().find("ext4"), std::string::npos);
     struct stat copied{};
     ASSERT_EQ(::stat(copy.c_str(), &copied), 0);
@@ -456,7 +467,8 @@ TEST(TraceFiles, SendfileToAFileCopiesOncePageCacheToPageCache)
     ASSERT_NE(flow, nullptr) << trace.at("flows").dump(2);
     EXPECT_EQ(flow->at("bytes"), kPayload);
     EXPECT_EQ(flow->at("measured_copy_bytes"), kPayload);
-    EXPECT_EQ(flow->at("verdict"), "no_theory");
+    EXPECT_EQ(flow->at("theory_row"), "sendfile_file");
+    EXPECT_EQ(flow->at("verdict"), "match");
     EXPECT_EQ(flow_of(trace, "sendfile"), nullptr) << "nothing went to a socket";
     const json* written = file_entry(trace, copy);
     ASSERT_NE(written, nullptr) << trace.at("files").dump(2);

@@ -74,6 +74,9 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         w.repeated_calls[name] = count;
     if (sender.pipe_bytes)
         w.pipe_bytes = sender.pipe_bytes;
+    if (observation.spec.technique == Technique::msg_zerocopy)
+        w.zerocopy_completions = ZerocopyCompletions{sender.zerocopy_sends, sender.zerocopy_sends_completed,
+                                                     sender.zerocopy_sends_copied, sender.zerocopy_notifications};
     const bool networked = sends_over_network(observation.spec.technique);
     const std::uint32_t crc_seen = networked ? receiver.crc32 : sender.consumed_crc32;
     const std::uint64_t bytes_seen = networked ? receiver.bytes_received : sender.consumed_bytes;

@@ -125,7 +125,8 @@ std::string copy_breakdown(const CopyBytes& copies)
         {"page cache->socket (spliced pages copied at sendmsg)", copies.page_cache_to_socket},
         {"kernel buffer->socket", copies.kernel_to_socket},
         {"linearized at xmit", copies.device_linearize},
-        {"copy-on-write", copies.copy_on_write}};
+        {"copy-on-write", copies.copy_on_write},
+        {"pinned pages copied for a local receiver (skb_copy_ubufs)", copies.zerocopy_deferred}};
     for (const auto& [path, amount] : paths)
         if (amount)
             text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
@@ -156,6 +157,13 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
                           "O_DIRECT put the file in user memory with no CPU copy, as the row says, and the row stops "
                           "there; sending it with write() copied " + bytes(c.user_to_socket) +
                               " into the socket buffer"});
+    if (c.zerocopy_deferred)
+        causes.push_back({"deferred_copy_local_receiver", CauseKind::environment, c.zerocopy_deferred, std::nullopt,
+                          ratio(c.zerocopy_deferred, payload),
+                          "the receiver is on this host: data sent with MSG_ZEROCOPY and looped to a local socket "
+                          "gets a deferred copy (Documentation/networking/msg_zerocopy.rst, Loopback), and "
+                          "skb_copy_ubufs copied " + bytes(c.zerocopy_deferred) +
+                              " of pinned pages before delivery (net:netif_receive_skb)"});
     if (c.copy_on_write && m.cow) {
         // Only what the child wrote may be copied; the page is the unit.
         const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -217,7 +225,7 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     const Measured& m = report.measured;
     const Environment& env = report.environment;
     const double payload = static_cast<double>(report.workload.bytes);
-    const double disk_theory = std::min(1.0, row.dma_copies);
+    const double disk_theory = row.starts_in_memory ? 0.0 : std::min(1.0, row.dma_copies);
     const double nic_theory = row.dma_copies - disk_theory;
     const std::uint64_t disk_bytes = m.dma_bytes.disk_read + m.dma_bytes.disk_write;
     std::vector<Cause> causes;
@@ -577,7 +585,7 @@ void analyze(Report& report)
     report.theory_row_selection.reason = expected.reason;
     report.theory = {row.id,       row.name,  row.name_zh,    row.cpu_copies, row.dma_copies,
                      row.syscalls, row.syscalls_per_transfer,  row.mode_switches, row.remark, row.source,
-                     cite(row.source)};
+                     cite(row.source), row.beyond_seeds};
 
     EgressDevice& egress_device = report.environment.egress;
     if (!egress_device.name.empty()) {

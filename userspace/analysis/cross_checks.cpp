@@ -56,8 +56,7 @@ Check report_consistency(const Report& report)
             broken.push_back(std::move(what));
     };
     const CopyBytes& c = m.cpu_copy_bytes;
-    const std::uint64_t copy_parts = c.file_to_user + c.user_to_socket + c.page_cache_to_socket +
-                                     c.kernel_to_socket + c.device_linearize + c.copy_on_write;
+    const std::uint64_t copy_parts = c.sum_of_parts();
     require(c.total == copy_parts, "cpu_copy_bytes.total is " + std::to_string(c.total) + " but its parts add up to " +
                                        std::to_string(copy_parts));
     require(same(m.cpu_copies, ratio(c.total, payload)),
@@ -340,6 +339,39 @@ Check cow_smaps_private_pages(const Report& report)
 
 }  // namespace
 
+// msg_zerocopy: the kernel says, send by send, whether it copied after all
+// (SO_EE_CODE_ZEROCOPY_COPIED). The probes saw copies at send (a route
+// without SG) and at a local receiver (skb_copy_ubufs); the share of the
+// payload they saw copied must be the share of sends the kernel says it
+// copied.
+Check kernel_zerocopy_verdict(const Report& report)
+{
+    const ZerocopyCompletions& z = *report.workload.zerocopy_completions;
+    const CopyBytes& c = report.measured.cpu_copy_bytes;
+    const double payload = static_cast<double>(report.workload.bytes);
+    const std::uint64_t seen = c.zerocopy_deferred + c.user_to_socket;
+    const double kernel_share = z.sends ? static_cast<double>(z.copied) / static_cast<double>(z.sends) : 0;
+    const double seen_share = payload > 0 ? std::min(1.0, static_cast<double>(seen) / payload) : 0;
+    constexpr double kTolerance = 0.02;  // sends are chunks; the last may be short
+    const bool complete = z.completed == z.sends;
+    const bool ok = complete && std::fabs(kernel_share - seen_share) <= kTolerance;
+    const std::string kernel_says = std::to_string(z.copied) + " of " + std::to_string(z.sends) +
+                                    " sends copied by the kernel's completions (" + std::to_string(z.notifications) +
+                                    " notifications)";
+    std::string explanation = kernel_says + "; the probes saw " + bytes(seen) + " of the " +
+                              bytes(report.workload.bytes) + " payload copied (" + bytes(c.user_to_socket) +
+                              " at send, " + bytes(c.zerocopy_deferred) + " for a local receiver)";
+    if (!complete)
+        explanation += "; only " + std::to_string(z.completed) + " sends were completed, so the kernel's account is "
+                                                                  "partial";
+    else if (!ok)
+        explanation += ": the two disagree, so one of them missed copies";
+    return coverage("kernel_zerocopy_verdict", kernel_share, "kernel counters", seen_share, kTolerance, ok,
+                    ok ? "the kernel's completions and the probes agree on what was copied: " + kernel_says
+                       : "the kernel's completions and the probes disagree: " + kernel_says,
+                    explanation);
+}
+
 std::vector<Check> cross_checks(const Report& report)
 {
     std::vector<Check> checks;
@@ -354,6 +386,8 @@ std::vector<Check> cross_checks(const Report& report)
         if (report.environment.egress.read_by == "ethtool before the run")
             checks.push_back(egress_confirmed(report));
     }
+    if (report.workload.zerocopy_completions)
+        checks.push_back(kernel_zerocopy_verdict(report));
     if (report.measured.cow) {
         // The child's getrusage and /proc/<pid>/io cover its whole life, not
         // the window; its smaps are the witness instead.

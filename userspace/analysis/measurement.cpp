@@ -85,8 +85,11 @@ CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
     // page copied. Only cow has a second process sharing the buffer.
     if (technique == Technique::cow)
         copies.copy_on_write = raw.memory.buffer_faults.present_write * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    copies.total = copies.file_to_user + copies.user_to_socket + copies.page_cache_to_socket +
-                   copies.kernel_to_socket + copies.device_linearize + copies.copy_on_write;
+    // Only a run's own MSG_ZEROCOPY sender: trace keeps the receiver's copy
+    // apart from the sender's (zerocopy_copied_at_receiver_bytes).
+    if (technique == Technique::msg_zerocopy)
+        copies.zerocopy_deferred = raw.net.rx_zerocopy_copied_bytes;
+    copies.total = copies.sum_of_parts();
     return copies;
 }
 

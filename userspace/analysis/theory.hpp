@@ -27,6 +27,12 @@ struct TheoryRow {
     std::optional<double> mode_switches;
     std::string remark;  // the seeds' "特点" column
     std::string source;  // seed file and section
+    // A row the seeds lack, taken from the kernel's own documentation or man
+    // pages for the interfaces that came after them (msg_zerocopy.rst, ...).
+    bool beyond_seeds = false;
+    // Its transfer starts in user memory (a send from a buffer): no disk
+    // DMA step, so all of dma_copies is the device's.
+    bool starts_in_memory = false;
 };
 
 // Seed 000 §3.3's table, row for row.
@@ -37,7 +43,11 @@ const std::vector<TheoryRow>& prose_claims();
 // seed named by its article's title, for readers without ../shared/seeds/.
 std::string cite(std::string_view source);
 
-// Searches the table, then the prose claims.
+// Beyond the seeds: the newer interfaces, each row from the kernel's
+// documentation (its source names the document and section).
+const std::vector<TheoryRow>& documented_rows();
+
+// Searches the table, then the prose claims, then the documented rows.
 const TheoryRow* find_theory_row(std::string_view id);
 
 // The rows (ids) a technique may be held to. When there is more than one,

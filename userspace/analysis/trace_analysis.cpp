@@ -71,10 +71,26 @@ std::vector<std::string> names(std::uint64_t flow_bytes, const Moved& a, const M
     return named;
 }
 
-std::string row_name(const std::string& id)
+// A row as a reason quotes it: a documented row (beyond the seeds) with its
+// document, since no seed vouches for it.
+std::string row_reference(const std::string& id)
 {
     const TheoryRow* row = find_theory_row(id);
-    return row ? row->name : id;
+    if (!row)
+        return "\"" + id + "\"";
+    return "\"" + row->name + "\"" + (row->beyond_seeds ? " (" + row->source + ")" : std::string());
+}
+
+// Holds a flow to a row: its figure, and where the figure comes from.
+void hold_to_row(TraceFlow& flow, const std::string& id)
+{
+    const TheoryRow* row = find_theory_row(id);
+    if (!row)
+        return;
+    flow.theory_row = id;
+    flow.theory_cpu_copies = row->cpu_copies;
+    flow.expected_cpu_copies = row->cpu_copies;
+    flow.expected_from = row->beyond_seeds ? "documentation" : "theory";
 }
 
 // Judges one flow in bytes: expected_cpu_copies x bytes against what was
@@ -91,7 +107,7 @@ void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs
     if (std::fabs(difference) <= tolerance) {
         flow.verdict = has_row ? Verdict::match : Verdict::no_theory;
         if (flow.reason.empty())
-            flow.reason = has_row ? "as \"" + row_name(flow.theory_row) + "\" says"
+            flow.reason = has_row ? "as " + row_reference(flow.theory_row) + " says"
                                   : "the seeds have no row for it; held to what the kernel's code does: " +
                                         format_figure(flow.expected_cpu_copies) + " copies";
         return;
@@ -106,7 +122,7 @@ void judge(TraceFlow& flow, std::uint64_t device_share, const FlowInputs& inputs
     flow.verdict = Verdict::mismatch;
     flow.reason = format_bytes(static_cast<std::uint64_t>(std::fabs(difference))) +
                   (difference > 0 ? " more" : " less") + " copied than " +
-                  (has_row ? "\"" + row_name(flow.theory_row) + "\" says" : "the kernel's code implies") +
+                  (has_row ? row_reference(flow.theory_row) + " says" : "the kernel's code implies") +
                   (device_share ? "; " + format_bytes(device_share) + " of it at the device (" + inputs.device +
                                       (inputs.device_sg == true ? ", which has SG on: it could have gathered)" : ")")
                                 : std::string());
@@ -179,8 +195,14 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.syscalls = names(from_user_pages, vmspliced, splice_pages);
         flow.bytes = from_user_pages;
         flow.description = "user memory -> pipe by vmsplice(), as page references -> socket by splice()";
-        flow.expected_cpu_copies = no_sg ? 1 : 0;
-        flow.expected_from = "kernel code";
+        // Without SG each page is copied at sendmsg, which the row (for a
+        // route that gathers) does not cover: then the kernel's code.
+        if (no_sg) {
+            flow.expected_cpu_copies = 1;
+            flow.expected_from = "kernel code";
+        } else {
+            hold_to_row(flow, "vmsplice");
+        }
         flow.measured_copy_bytes = copied_share;
         flows.push_back(std::move(flow));
         splice_copied.bytes -= copied_share;
@@ -247,11 +269,15 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
                "user memory -> socket: bytes the program made or read from elsewhere (a socket, a pipe), copied "
                "into the socket",
                1);
-    // MSG_ZEROCOPY pinned the pages: nothing copied in sendmsg.
+    // MSG_ZEROCOPY pinned the pages: nothing copied in sendmsg. Held to
+    // their documented rows below.
     plain_flow(zerocopy.bytes, 0, zerocopy, "msg_zerocopy", "user memory -> socket with MSG_ZEROCOPY: pages pinned",
                0);
     plain_flow(uring_zerocopy.bytes, 0, uring_zerocopy, "io_uring_send_zc",
                "user memory -> socket by io_uring send_zc: pages pinned", 0);
+    for (TraceFlow& flow : flows)
+        if (flow.technique == "msg_zerocopy" || flow.technique == "io_uring_send_zc")
+            hold_to_row(flow, flow.technique);
     plain_flow(kernel_copies.bytes, kernel_copies.bytes, kernel_copies, "kernel_buffer",
                "kernel buffer -> socket, copied", 1);
 
@@ -267,9 +293,9 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.bytes = file_copies.bytes;
         flow.description = "file -> file inside the kernel by copy_file_range()" +
                            (inputs.copy_filesystem.empty() ? std::string() : " on " + inputs.copy_filesystem);
+        // The row follows the filesystem: reflinks where it can share extents.
         const bool shares = sharing.count(inputs.copy_filesystem) > 0;
-        flow.expected_cpu_copies = shares ? 0 : 1;
-        flow.expected_from = "kernel code";
+        hold_to_row(flow, shares ? "copy_file_range_reflink" : "copy_file_range");
         flow.measured_copy_bytes = file_copy_writes.bytes;
         judge(flow, 0, inputs);
         if (flow.verdict == Verdict::mismatch && shares)
@@ -307,8 +333,7 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.bytes = sendfile_to_files;
         flow.description = "file -> file by sendfile(), through the kernel's internal pipe into the destination's "
                            "page cache (copies measured as pages new to the destination's cache)";
-        flow.expected_cpu_copies = 1;
-        flow.expected_from = "kernel code";
+        hold_to_row(flow, "sendfile_file");
         flow.measured_copy_bytes = std::min(sendfile_file_writes.bytes, sendfile_to_files);
         judge(flow, 0, inputs);
         file_flows.push_back(std::move(flow));
@@ -318,10 +343,8 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     for (const TraceFlow& flow : flows)
         total += flow.bytes;
     for (TraceFlow& flow : flows) {
-        if (const TheoryRow* row = flow.theory_row.empty() ? nullptr : find_theory_row(flow.theory_row)) {
-            flow.theory_cpu_copies = row->cpu_copies;
-            flow.expected_cpu_copies = row->cpu_copies;
-            flow.expected_from = "theory";
+        if (!flow.theory_row.empty() && find_theory_row(flow.theory_row)) {
+            hold_to_row(flow, flow.theory_row);
             if (flow.technique == "splice" && no_sg) {
                 flow.expected_cpu_copies = 1;
                 flow.expected_from = "kernel code";
@@ -677,8 +700,8 @@ std::string flow_words(const TraceFlow& flow)
         (flow.measured_copy_bytes == 0 && flow.expected_cpu_copies == 0 && !at_receiver ? "ZERO-COPY, " : "") +
         copies + (at_receiver ? " on send, then " + format_bytes(at_receiver) + " copied for the local receiver" : "");
     if (!flow.theory_row.empty())
-        words += flow.verdict == Verdict::match ? ", as \"" + row_name(flow.theory_row) + "\" says"
-                                                : "; \"" + row_name(flow.theory_row) + "\" says " +
+        words += flow.verdict == Verdict::match ? ", as " + row_reference(flow.theory_row) + " says"
+                                                : "; " + row_reference(flow.theory_row) + " says " +
                                                       format_figure(flow.theory_cpu_copies.value_or(0));
     return words;
 }

@@ -202,6 +202,9 @@ std::string cause_phrase(const Cause& cause, const Report& report)
         return "the workload also sends the data to a NIC";
     if (id == "pages_written")
         return "a write copies the whole page";
+    if (id == "deferred_copy_local_receiver")
+        return "the receiver is on this host, so the pinned pages were copied before delivery (msg_zerocopy.rst, "
+               "Loopback)";
     if (id == "pipe_in_between")
         return "splice needs a pipe: two calls per chunk";
     if (id == "one_mapping")
@@ -288,6 +291,15 @@ std::vector<std::string> findings(const Report& report)
     // route keeps SG (TCP's is always set when GSO is), the socket buffer
     // holds the page-cache pages and the copy moves to the device.
     const CopyBytes& c = m.cpu_copy_bytes;
+    // The COPIED flag of a MSG_ZEROCOPY completion covers sendmsg's fallback
+    // and skb_copy_ubufs; a device that cannot gather copies the pinned
+    // pages at transmit, and the completion may still say zero-copy.
+    if (const auto& z = report.workload.zerocopy_completions; z && c.device_linearize && z->copied < z->sends)
+        out.push_back("the kernel's completions said " + std::to_string(z->sends - z->copied) + " of " +
+                      std::to_string(z->sends) + " MSG_ZEROCOPY sends were not copied, yet the device copied " +
+                      bytes(c.device_linearize) +
+                      " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): "
+                      "SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device");
     if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
         !m.socket.sendmsg.spliced_copied_bytes)
         out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +

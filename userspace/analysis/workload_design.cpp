@@ -71,6 +71,14 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"io_uring_enter", rounds_of(t) + again("io_uring_enter")}},
                 "one io_uring_enter() per round of " + std::to_string(workload::kUringQueueDepth) +
                     " reads, which submits them and waits for all of them"};
+    case Technique::msg_zerocopy: {
+        DesignedCalls design{{{"sendto", t + again("sendto")}},
+                             "one send(MSG_ZEROCOPY) per chunk; completions are read after the window (recvmsg "
+                             "inside it only where ENOBUFS asked for them)"};
+        if (again("recvmsg"))
+            design.calls["recvmsg"] = again("recvmsg");
+        return design;
+    }
     }
     return {};
 }
@@ -114,6 +122,7 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::direct_io:
     case Technique::large_file_buffered:
     case Technique::cow:
+    case Technique::msg_zerocopy:
         break;
     }
     // Repeats of the calls this technique makes; designed_calls ignores others.

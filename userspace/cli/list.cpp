@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +21,9 @@ struct ListOptions {
 int run_list(const ListOptions& options)
 {
     nlohmann::json out = nlohmann::json::array();
-    for (Technique technique : kAllTechniques) {
+    std::vector<Technique> runnable(kAllTechniques.begin(), kAllTechniques.end());
+    runnable.insert(runnable.end(), kBeyondSeedsTechniques.begin(), kBeyondSeedsTechniques.end());
+    for (Technique technique : runnable) {
         const TechniqueInfo& info = technique_info(technique);
         nlohmann::json rows = nlohmann::json::array();
         const TechniqueRows& theory = theory_rows_for(technique);
@@ -29,7 +32,8 @@ int run_list(const ListOptions& options)
             rows.push_back({{"id", row.id}, {"name", row.name}, {"cpu_copies", row.cpu_copies},
                             {"dma_copies", row.dma_copies}, {"syscalls", row.syscalls},
                             {"mode_switches_per_transfer",
-                             row.mode_switches ? nlohmann::json(*row.mode_switches) : nlohmann::json(nullptr)}, {"source", row.source}});
+                             row.mode_switches ? nlohmann::json(*row.mode_switches) : nlohmann::json(nullptr)}, {"source", row.source},
+                            {"beyond_seeds", row.beyond_seeds}});
         }
         out.push_back({{"technique", info.name}, {"summary", info.summary}, {"transfer_unit", info.transfer_unit},
                        {"theory_rows", rows}, {"row_rule", theory.rule}});
@@ -46,7 +50,8 @@ int run_list(const ListOptions& options)
             std::cout << "    theory \"" << row["name"].get<std::string>() << "\": " << row["cpu_copies"].get<double>()
                       << " CPU copies, " << row["dma_copies"].get<double>() << " DMA copies, "
                       << (switches.is_null() ? std::string("no figure for") : switches.dump()) << " mode switches ("
-                      << row["source"].get<std::string>() << ")\n";
+                      << (row["beyond_seeds"].get<bool>() ? "beyond the seeds: " : "") << row["source"].get<std::string>()
+                      << ")\n";
         }
         std::cout << "    row: " << entry["row_rule"].get<std::string>() << "\n";
     }
@@ -62,6 +67,11 @@ int run_list(const ListOptions& options)
             std::cout << "    \"" << row.name_zh << "\": " << row.cpu_copies << " CPU copies, " << row.dma_copies
                       << " DMA copies (" << row.source << ")\n";
     }
+    std::cout << "\nBeyond the seeds: rows from the kernel's documentation, for the newer interfaces (`run` and "
+                 "`trace` flows are held to them):\n";
+    for (const TheoryRow& row : documented_rows())
+        std::cout << "    \"" << row.name << "\": " << row.cpu_copies << " CPU copies, " << row.dma_copies
+                  << " DMA copies; " << row.remark << " (" << row.source << ")\n";
     return kExitOk;
 }
 

@@ -500,7 +500,8 @@ ByteShares byte_shares(const Report& report)
     const double payload = static_cast<double>(report.workload.bytes);
     auto share = [&](std::uint64_t bytes) { return ratio(static_cast<double>(bytes), payload); };
     return {share(copies.file_to_user + copies.user_to_socket + copies.copy_on_write),
-            share(copies.page_cache_to_socket + copies.kernel_to_socket + copies.device_linearize),
+            share(copies.page_cache_to_socket + copies.kernel_to_socket + copies.device_linearize +
+                  copies.zerocopy_deferred),
             share(socket.shared_frag_bytes + socket.zerocopy_frag_bytes), share(report.measured.dma_bytes.total),
             share(report.measured.receiver.copy_bytes)};
 }

@@ -199,6 +199,7 @@ const Family kCopyFamilies[] = {
          samples.add({{"path", "kernel_to_socket"}}, bytes.kernel_to_socket);
          samples.add({{"path", "device_linearize"}}, bytes.device_linearize);
          samples.add({{"path", "copy_on_write"}}, bytes.copy_on_write);
+         samples.add({{"path", "zerocopy_deferred"}}, bytes.zerocopy_deferred);
      }},
     {"zctrace_dma_bytes", "bytes",
      "Bytes moved by DMA, by target: the workload file's disk, and devices with a DMA engine at transmit.",

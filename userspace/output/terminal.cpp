@@ -112,8 +112,10 @@ std::string probes_line(const Report& r)
 
 std::string theory_line(const Report& r)
 {
+    if (r.theory.beyond_seeds)
+        return "theory: the row \"" + r.theory_row + "\", beyond the seeds, from " + r.theory.source;
     std::string text = "theory: the row \"" + r.theory_row + "\"";
-    if (r.theory.name_zh != r.theory.name)
+    if (!r.theory.name_zh.empty() && r.theory.name_zh != r.theory.name)
         text += " (" + r.theory.name_zh + ")";
     text += " of " + (r.theory.citation.empty() ? r.theory.source : r.theory.citation);
     if (r.theory_row_selection.candidates.size() > 1)

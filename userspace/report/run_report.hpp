@@ -133,6 +133,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RepeatStats, runs, timed, count_differences, 
 inline constexpr double kShortestTimedWindowSeconds = 0.05;
 inline constexpr std::uint64_t kSmallestTimedPayload = 10u << 20;
 
+// msg_zerocopy: the kernel's own account of the sends, from the error queue
+// (SO_EE_ORIGIN_ZEROCOPY completions, read after the window).
+struct ZerocopyCompletions {
+    std::uint64_t sends = 0;          // send() calls that took bytes: each gets a completion
+    std::uint64_t completed = 0;      // sends the completions covered
+    std::uint64_t copied = 0;         // ... with SO_EE_CODE_ZEROCOPY_COPIED: the kernel copied after all
+    std::uint64_t notifications = 0;  // completions read (the kernel merges ranges)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ZerocopyCompletions, sends, completed, copied, notifications)
+
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
     std::uint64_t chunk_bytes = 0;
@@ -143,6 +153,7 @@ struct WorkloadSummary {
     // (a write() that took part of a chunk) or EINTR. The workload counts them.
     std::map<std::string, std::uint64_t> repeated_calls;
     std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
+    std::optional<ZerocopyCompletions> zerocopy_completions;  // msg_zerocopy only
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window
@@ -157,7 +168,7 @@ struct WorkloadSummary {
         return wall_seconds < kShortestTimedWindowSeconds || bytes < kSmallestTimedPayload;
     }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
@@ -171,8 +182,46 @@ struct CopyBytes {
     // a pass over the payload, so it stays out of `total` and cpu_copies.
     std::uint64_t retransmit_relinearize = 0;
     std::uint64_t total = 0;
+    // msg_zerocopy: pinned pages copied before delivery to a socket on this
+    // host (skb_copy_ubufs), the deferred copy msg_zerocopy.rst promises.
+    // Last, so that aggregate initializers of the older fields stay valid.
+    std::uint64_t zerocopy_deferred = 0;
+
+    // What `total` must equal: every path but the resends.
+    [[nodiscard]] std::uint64_t sum_of_parts() const
+    {
+        return file_to_user + user_to_socket + page_cache_to_socket + kernel_to_socket + device_linearize +
+               copy_on_write + zerocopy_deferred;
+    }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CopyBytes, file_to_user, user_to_socket, page_cache_to_socket, kernel_to_socket, device_linearize, copy_on_write, retransmit_relinearize, total)
+// zerocopy_deferred appears only where a run pinned pages, so the documents
+// of every other technique keep the shape older schema versions describe.
+inline void to_json(nlohmann::json& j, const CopyBytes& c)
+{
+    j = {{"file_to_user", c.file_to_user},
+         {"user_to_socket", c.user_to_socket},
+         {"page_cache_to_socket", c.page_cache_to_socket},
+         {"kernel_to_socket", c.kernel_to_socket},
+         {"device_linearize", c.device_linearize},
+         {"copy_on_write", c.copy_on_write},
+         {"retransmit_relinearize", c.retransmit_relinearize},
+         {"total", c.total}};
+    if (c.zerocopy_deferred)
+        j["zerocopy_deferred"] = c.zerocopy_deferred;
+}
+inline void from_json(const nlohmann::json& j, CopyBytes& c)
+{
+    const CopyBytes defaults;
+    c.file_to_user = j.value("file_to_user", defaults.file_to_user);
+    c.user_to_socket = j.value("user_to_socket", defaults.user_to_socket);
+    c.page_cache_to_socket = j.value("page_cache_to_socket", defaults.page_cache_to_socket);
+    c.kernel_to_socket = j.value("kernel_to_socket", defaults.kernel_to_socket);
+    c.device_linearize = j.value("device_linearize", defaults.device_linearize);
+    c.copy_on_write = j.value("copy_on_write", defaults.copy_on_write);
+    c.zerocopy_deferred = j.value("zerocopy_deferred", defaults.zerocopy_deferred);
+    c.retransmit_relinearize = j.value("retransmit_relinearize", defaults.retransmit_relinearize);
+    c.total = j.value("total", defaults.total);
+}
 
 struct DmaBytes {
     std::uint64_t disk_read = 0;
@@ -383,8 +432,9 @@ struct TheoryValues {
     std::string remark;
     std::string source;    // "seed 000 §3.3; seed 003 §二"
     std::string citation;  // the same with the articles' titles, for readers without the seeds
+    bool beyond_seeds = false;  // a row from the kernel's documentation, not from the seeds
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source, citation)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TheoryValues, id, name, name_zh, cpu_copies, dma_copies, syscalls, syscalls_per_transfer, mode_switches_per_transfer, remark, source, citation, beyond_seeds)
 
 // Which theory row the run is held to. It is chosen before measuring, from
 // what the egress device can do, so that a copy the device should have

@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 9> infos = {{
+    static const std::array<TechniqueInfo, 10> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -30,6 +30,10 @@ const TechniqueInfo& technique_info(Technique technique)
         {Technique::large_file_buffered, "large_file_buffered",
          "read() the file through the page cache into user memory (large_file_async_direct's baseline)",
          "one chunk: read(file)"},
+        {Technique::msg_zerocopy, "msg_zerocopy",
+         "send() each chunk with MSG_ZEROCOPY on an SO_ZEROCOPY socket from a buffer filled from the file before "
+         "the window; the kernel's completions are read from the error queue after it",
+         "one chunk: send(socket, MSG_ZEROCOPY)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }
@@ -39,6 +43,8 @@ std::string technique_names()
     std::string names;
     for (Technique technique : kAllTechniques)
         names += (names.empty() ? "" : ", ") + std::string(technique_name(technique));
+    for (Technique technique : kBeyondSeedsTechniques)
+        names += ", " + std::string(technique_name(technique));
     return names;
 }
 

@@ -1,0 +1,109 @@
+// Techniques beyond the seeds, each held to a row from the kernel's own
+// documentation, and checked against the kernel's own account where it
+// gives one. msg_zerocopy: send(MSG_ZEROCOPY) from a buffer filled from the
+// file before the window, completions read from the error queue after it.
+// The receiver is always on this host here, so the pages that were pinned on
+// send are copied somewhere on the way: where, and how many bytes, is what
+// these tests pin down.
+#include "support.hpp"
+
+namespace zctrace::test {
+namespace {
+
+constexpr std::uint64_t kPayload = 16 * kMiB;
+constexpr std::uint64_t kChunk = 64 * 1024;
+
+Report zerocopy_run(Transport transport, bool sg)
+{
+    const RunSpec spec{Technique::msg_zerocopy, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
+    Outcome outcome = run_spec(spec, kPayload);
+    const auto problems = report_schema().validate(outcome.json);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    return outcome.report;
+}
+
+// What every msg_zerocopy run must show, wherever the copy happened.
+void expect_sends_pinned(const Report& r)
+{
+    EXPECT_TRUE(r.workload.integrity.ok);
+    EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
+    EXPECT_EQ(r.theory.id, "msg_zerocopy");
+    EXPECT_TRUE(r.theory.beyond_seeds);
+    EXPECT_NE(r.theory.source.find("msg_zerocopy.rst"), std::string::npos);
+    // One send per chunk, all of it taken as pinned pages by tcp_sendmsg.
+    EXPECT_EQ(r.workload.calls.at("sendto"), kPayload / kChunk + r.workload.repeated_calls.count("sendto"));
+    EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
+    EXPECT_EQ(r.measured.socket.sendmsg.zerocopy_bytes, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.user_to_socket, 0u);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.file_to_user, 0u) << "the file was read before the window";
+    // Every send was completed, and the probes agree with the kernel's account.
+    ASSERT_TRUE(r.workload.zerocopy_completions);
+    const ZerocopyCompletions& z = *r.workload.zerocopy_completions;
+    EXPECT_EQ(z.sends, z.completed);
+    EXPECT_GE(z.sends, kPayload / kChunk);
+    const Check& kernel = check_named(r, "kernel_zerocopy_verdict");
+    EXPECT_EQ(kernel.verdict, Verdict::match) << kernel.explanation;
+    for (const Check& check : r.checks)
+        EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
+}
+
+class BeyondSeeds : public ::testing::Test {
+protected:
+    void SetUp() override { ZC_REQUIRE_BPF(); }
+};
+
+// Over lo the pinned pages reach a local socket, which msg_zerocopy.rst says
+// gets a deferred copy: skb_copy_ubufs copies every byte before delivery,
+// and every completion says SO_EE_CODE_ZEROCOPY_COPIED.
+TEST_F(BeyondSeeds, MsgZerocopyToALocalReceiverIsCopiedOnceAtDelivery)
+{
+    const Report r = zerocopy_run(Transport::loopback, true);
+    expect_sends_pinned(r);
+    const CopyBytes& c = r.measured.cpu_copy_bytes;
+    // A resent segment still carries the pinned pages and is copied again.
+    EXPECT_EQ(c.zerocopy_deferred, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(c.device_linearize, 0u);
+    EXPECT_EQ(r.measured.socket.zerocopy_frag_bytes, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(r.workload.zerocopy_completions->copied, r.workload.zerocopy_completions->sends);
+    const Check& copies = check_named(r, "cpu_copies");
+    EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
+    ASSERT_EQ(copies.causes.size(), 1u);
+    EXPECT_EQ(copies.causes.front().cause, "deferred_copy_local_receiver");
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
+}
+
+// Over veth with SG on the receiver is in another namespace of this host:
+// still local delivery, still the deferred copy.
+TEST_F(BeyondSeeds, MsgZerocopyOverVethWithSgIsCopiedAtTheOtherNamespacesDelivery)
+{
+    ZC_REQUIRE_VETH();
+    const Report r = zerocopy_run(Transport::veth, true);
+    expect_sends_pinned(r);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.zerocopy_deferred, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.device_linearize, 0u);
+    EXPECT_EQ(r.workload.zerocopy_completions->copied, r.workload.zerocopy_completions->sends);
+}
+
+// With SG off the device copies the pinned pages into linear buffers at
+// transmit, nothing is left to copy at delivery, and the kernel's
+// completions say nothing was copied: a finding, with the probes' figure.
+TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKernelDoesNotSaySo)
+{
+    ZC_REQUIRE_VETH();
+    const Report r = zerocopy_run(Transport::veth, false);
+    expect_sends_pinned(r);
+    const CopyBytes& c = r.measured.cpu_copy_bytes;
+    EXPECT_EQ(c.zerocopy_deferred, 0u);
+    EXPECT_EQ(c.device_linearize, kPayload);
+    EXPECT_EQ(r.workload.zerocopy_completions->copied, 0u);
+    const Check& copies = check_named(r, "cpu_copies");
+    EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
+    bool said = false;
+    for (const std::string& finding : r.findings)
+        said = said || finding.find("SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device") !=
+                           std::string::npos;
+    EXPECT_TRUE(said) << describe_checks(r);
+}
+
+}  // namespace
+}  // namespace zctrace::test
