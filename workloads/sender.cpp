@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -239,6 +240,44 @@ void send_splice(Plan& plan, const int pipe_fds[2])
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
+}
+
+// vmsplice: each chunk of the buffer goes into the pipe as references to
+// its user pages (vmsplice(2)), then out to the socket by splice(). A chunk
+// is one vmsplice and one splice when the pipe holds it; the rest are
+// repeats.
+void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t moved = 0;
+    while (moved < plan.spec.bytes) {
+        const std::uint64_t chunk_end = moved + plan.next_chunk(moved);
+        const std::uint64_t vmsplices_before = calls.vmsplice, splices_before = calls.splice;
+        while (moved < chunk_end) {
+            iovec piece{const_cast<char*>(buffer + moved), chunk_end - moved};
+            ssize_t in_pipe = ::vmsplice(pipe_fds[1], &piece, 1, 0);
+            ++calls.vmsplice;
+            if (in_pipe < 0 && errno == EINTR)
+                continue;
+            if (in_pipe <= 0)
+                throw Failure{in_pipe < 0 ? errno : EIO, "vmsplice the buffer into the pipe"};
+            moved += static_cast<std::uint64_t>(in_pipe);
+            while (in_pipe > 0) {
+                const ssize_t out = ::splice(pipe_fds[0], nullptr, plan.sock, nullptr,
+                                             static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
+                ++calls.splice;
+                if (out < 0 && errno == EINTR)
+                    continue;
+                if (out <= 0)
+                    throw Failure{out < 0 ? errno : EIO, "splice from the pipe into the socket"};
+                in_pipe -= out;
+            }
+        }
+        plan.report.repeats.vmsplice += calls.vmsplice - vmsplices_before - 1;
+        plan.report.repeats.splice += calls.splice - splices_before - 1;
+        ++plan.report.transfers;
+    }
+    plan.report.bytes_sent = moved;
 }
 
 std::uint64_t page_size()
@@ -574,7 +613,7 @@ std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
     const std::pair<const char*, std::uint64_t> all[] = {
         {"read", read}, {"write", write}, {"mmap", mmap}, {"munmap", munmap},
         {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter},
-        {"sendto", sendto}, {"recvmsg", recvmsg}};
+        {"sendto", sendto}, {"recvmsg", recvmsg}, {"vmsplice", vmsplice}};
     for (const auto& [name, count] : all)
         if (count)
             out.emplace_back(name, count);
@@ -660,6 +699,8 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
             ring_ready = true;
         }
+        if (spec.technique == Technique::vmsplice)
+            fill_from_file(file, buffer, spec.bytes);
         if (spec.technique == Technique::msg_zerocopy) {
             fill_from_file(file, buffer, spec.bytes);
             const int on = 1;
@@ -678,7 +719,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             pipe_fds[0] = cow_pipe[0];
             pipe_fds[1] = cow_pipe[1];
         }
-        if (spec.technique == Technique::splice) {
+        if (spec.technique == Technique::splice || spec.technique == Technique::vmsplice) {
             if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
                 throw Failure{errno, "create the pipe"};
             // A pipe holds 16 pages by default. Let one chunk fit when it can:
@@ -713,6 +754,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         case Technique::msg_zerocopy: send_msg_zerocopy(plan, buffer); break;
+        case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.

@@ -15,6 +15,7 @@ std::string_view technique_name(Technique technique)
     case Technique::large_file_async_direct: return "large_file_async_direct";
     case Technique::large_file_buffered: return "large_file_buffered";
     case Technique::msg_zerocopy: return "msg_zerocopy";
+    case Technique::vmsplice: return "vmsplice";
     }
     return "unknown";
 }

@@ -28,6 +28,10 @@ enum class Technique : std::uint8_t {
     // from a buffer filled from the file before the window; the kernel's
     // completions are read from the error queue after it.
     msg_zerocopy,
+    // Beyond the seeds: vmsplice() each chunk of a buffer filled from the
+    // file before the window into a pipe, then splice() the pipe into the
+    // socket. The buffer is not touched again until the run ends.
+    vmsplice,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -37,14 +41,14 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 1> kBeyondSeedsTechniques = {Technique::msg_zerocopy};
+inline constexpr std::array<Technique, 2> kBeyondSeedsTechniques = {Technique::msg_zerocopy, Technique::vmsplice};
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
 constexpr bool sends_over_network(Technique technique)
 {
     return technique <= Technique::splice || technique == Technique::direct_io_send ||
-           technique == Technique::msg_zerocopy;
+           technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
 }
 
 // Whether the file is opened with O_DIRECT.
@@ -59,7 +63,7 @@ constexpr bool holds_whole_payload(Technique technique)
 {
     return technique == Technique::direct_io || technique == Technique::cow ||
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
-           technique == Technique::msg_zerocopy;
+           technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
 }
 
 std::string_view technique_name(Technique technique);

@@ -26,10 +26,12 @@ struct CallTally {
     std::uint64_t io_uring_enter = 0;  // large_file_async_direct
     std::uint64_t sendto = 0;          // msg_zerocopy: send() is sendto(2)
     std::uint64_t recvmsg = 0;         // msg_zerocopy: completions read to free option memory (ENOBUFS)
+    std::uint64_t vmsplice = 0;        // vmsplice: user pages into the pipe
 
     [[nodiscard]] std::uint64_t total() const
     {
-        return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter + sendto + recvmsg;
+        return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter + sendto + recvmsg +
+               vmsplice;
     }
     // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;

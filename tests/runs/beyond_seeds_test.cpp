@@ -105,5 +105,52 @@ TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKe
     EXPECT_TRUE(said) << describe_checks(r);
 }
 
+Report vmsplice_run(Transport transport, bool sg)
+{
+    const RunSpec spec{Technique::vmsplice, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
+    Outcome outcome = run_spec(spec, kPayload);
+    const auto problems = report_schema().validate(outcome.json);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    const Report& r = outcome.report;
+    EXPECT_TRUE(r.workload.integrity.ok);
+    EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
+    EXPECT_EQ(r.theory.id, "vmsplice");
+    EXPECT_TRUE(r.theory.beyond_seeds);
+    // One vmsplice and one splice per chunk, as the workload counted them.
+    EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
+    EXPECT_GE(r.workload.calls.at("vmsplice"), kPayload / kChunk);
+    EXPECT_GE(r.workload.calls.at("splice"), kPayload / kChunk);
+    // tcp_sendmsg took every byte as references to the user's pages.
+    EXPECT_EQ(r.measured.socket.sendmsg.spliced_bytes, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.user_to_socket, 0u);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_socket, 0u);
+    for (const Check& check : r.checks)
+        EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
+    return outcome.report;
+}
+
+// vmsplice(2): the user pages go into the pipe by reference, and splice
+// hands them to TCP as frags: nothing is copied on the way out.
+TEST_F(BeyondSeeds, VmspliceSendsTheUsersPagesByReference)
+{
+    const Report r = vmsplice_run(Transport::loopback, true);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, 0u);
+    EXPECT_EQ(r.measured.socket.shared_frag_bytes, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
+    EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
+}
+
+TEST_F(BeyondSeeds, VmspliceOverVethCopiesOnlyWhereTheDeviceCannotGather)
+{
+    ZC_REQUIRE_VETH();
+    const Report on = vmsplice_run(Transport::veth, true);
+    EXPECT_EQ(on.measured.cpu_copy_bytes.total, 0u);
+    EXPECT_EQ(check_named(on, "cpu_copies").verdict, Verdict::match);
+    const Report off = vmsplice_run(Transport::veth, false);
+    EXPECT_EQ(off.measured.cpu_copy_bytes.device_linearize, kPayload);
+    EXPECT_EQ(off.measured.cpu_copy_bytes.total, kPayload);
+    EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::environment);
+}
+
 }  // namespace
 }  // namespace zctrace::test

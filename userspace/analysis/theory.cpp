@@ -135,7 +135,7 @@ const TheoryRow* find_theory_row(std::string_view id)
 
 const TechniqueRows& theory_rows_for(Technique technique)
 {
-    static const std::array<TechniqueRows, 10> rows = {{
+    static const std::array<TechniqueRows, 11> rows = {{
         {Technique::read_write, {"read_write"}, "always \"read + write\""},
         {Technique::mmap_write, {"mmap_write"}, "always \"mmap + write\""},
         {Technique::sendfile, {"sendfile", "sendfile_dma_gather"},
@@ -149,6 +149,7 @@ const TechniqueRows& theory_rows_for(Technique technique)
         {Technique::large_file_buffered, {"direct_io"}, "the baseline of large_file_async_direct"},
         {Technique::msg_zerocopy, {"msg_zerocopy"},
          "always \"send + MSG_ZEROCOPY\" (beyond the seeds: Documentation/networking/msg_zerocopy.rst)"},
+        {Technique::vmsplice, {"vmsplice"}, "always \"vmsplice + splice\" (beyond the seeds: vmsplice(2))"},
     }};
     return rows[static_cast<std::size_t>(technique)];
 }

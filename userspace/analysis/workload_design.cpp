@@ -71,6 +71,9 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"io_uring_enter", rounds_of(t) + again("io_uring_enter")}},
                 "one io_uring_enter() per round of " + std::to_string(workload::kUringQueueDepth) +
                     " reads, which submits them and waits for all of them"};
+    case Technique::vmsplice:
+        return {{{"vmsplice", t + again("vmsplice")}, {"splice", t + again("splice")}},
+                "one vmsplice() (buffer -> pipe) and one splice() (pipe -> socket) per chunk"};
     case Technique::msg_zerocopy: {
         DesignedCalls design{{{"sendto", t + again("sendto")}},
                              "one send(MSG_ZEROCOPY) per chunk; completions are read after the window (recvmsg "
@@ -123,6 +126,11 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::large_file_buffered:
     case Technique::cow:
     case Technique::msg_zerocopy:
+        break;
+    case Technique::vmsplice:
+        causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,
+                               "splice() needs a pipe: vmsplice() puts the user pages into it and splice() "
+                               "takes them out to the socket, two calls per chunk"});
         break;
     }
     // Repeats of the calls this technique makes; designed_calls ignores others.

@@ -339,7 +339,7 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
 {
     auto options = std::make_shared<RunOptions>();
     CLI::App* run = app.add_subcommand("run", "Trace a technique's workload and check it against the theory table");
-    run->add_option("technique", options->techniques, technique_names() + ", or all for the seeds' eight (msg_zerocopy is beyond the seeds: name it)")
+    run->add_option("technique", options->techniques, technique_names() + ", or all for the seeds' eight (those beyond the seeds run by name)")
         ->required()
         ->option_text("TECHNIQUE...")
         ->check(CLI::Validator(validate_technique, ""));

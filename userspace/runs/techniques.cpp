@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 10> infos = {{
+    static const std::array<TechniqueInfo, 11> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -34,6 +34,10 @@ const TechniqueInfo& technique_info(Technique technique)
          "send() each chunk with MSG_ZEROCOPY on an SO_ZEROCOPY socket from a buffer filled from the file before "
          "the window; the kernel's completions are read from the error queue after it",
          "one chunk: send(socket, MSG_ZEROCOPY)"},
+        {Technique::vmsplice, "vmsplice",
+         "vmsplice() each chunk of a buffer filled from the file before the window into a pipe, as references to "
+         "its pages, then splice() the pipe into the socket",
+         "one chunk: vmsplice(buffer -> pipe) + splice(pipe -> socket)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }
