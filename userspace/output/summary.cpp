@@ -263,7 +263,8 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
         SummaryRow row;
         row.headline = report.headline;
         row.technique = report.technique;
-        row.theory_row = report.theory_row;
+        // A row from the kernel's documentation says so wherever it is shown.
+        row.theory_row = report.theory_row + (report.theory.beyond_seeds ? " (beyond the seeds)" : "");
         row.network = report.environment.network;
         row.cache = report.environment.cache;
         row.device_sg = report.environment.device_sg;
