@@ -222,24 +222,52 @@ static __always_inline bool is_pseudo_fs(__u64 magic)
 	return false;
 }
 
+/* trace: copy_file_range's number, from userspace's <sys/syscall.h>. */
+const volatile __s64 copy_file_range_nr = -1;
+
+/* The current task's open file `fd`, or NULL. */
+static __always_inline struct file *file_of_fd(__u64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/* trace: a copy_file_range that read no page cache (a filesystem that
+ * shared the blocks instead) still names its source file, by fd_in. */
+static __always_inline void attribute_unread_source(__u64 fd, long ret)
+{
+	struct file *file = file_of_fd(fd);
+	struct zc_file_figures *figures;
+	struct inode *inode;
+
+	if (!file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	figures = file_figures_for(BPF_CORE_READ(inode, i_ino), BPF_CORE_READ(inode, i_sb, s_dev),
+				   BPF_CORE_READ(file, f_mapping));
+	if (figures)
+		ZC_PROC_ADD(figures, other_bytes, ret);
+}
+
 /* trace: a write() family call into a regular file, not O_DIRECT, copied
  * its bytes from user memory into the file's page cache. The fd is the
  * call's first argument, still in the saved registers at exit. */
 static __always_inline void attribute_file_write(struct zc_syscall_totals *totals, struct zc_proc_stats *proc,
 						 long nr, __u64 fd, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file *file = file_of_fd(fd);
 	struct zc_file_figures *figures;
 	struct zc_file_key key = {};
-	struct file **fds, *file = NULL;
 	struct inode *inode;
 	umode_t mode;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	if (!file)
 		return;
 	inode = BPF_CORE_READ(file, f_inode);
@@ -294,6 +322,10 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 					     typed ? PT_REGS_PARM1_SYSCALL(regs) : PT_REGS_PARM1_CORE_SYSCALL(regs), ret);
 	}
 	entry = inflight_of(false);
+	/* ...where no page-cache read named the source (a fault inside the
+	 * call may still have set flags). */
+	if (trace_mode && ret > 0 && nr == copy_file_range_nr && (!entry || !entry->file_ino))
+		attribute_unread_source(typed ? PT_REGS_PARM1_SYSCALL(regs) : PT_REGS_PARM1_CORE_SYSCALL(regs), ret);
 	if (!entry || !entry->flags)
 		return;
 	totals = totals_of(&syscall_totals);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
+#include "loop_xfs.hpp"
 #include "trace_support.hpp"
 
 namespace zctrace::cli_test {
@@ -474,6 +475,63 @@ TEST(TraceFiles, SendfileToAFileCopiesOncePageCacheToPageCache)
     ASSERT_NE(written, nullptr) << trace.at("files").dump(2);
     EXPECT_EQ(written->at("written_pages"), kPayload / 4096);
     EXPECT_EQ(written->at("page_cache").at("misses"), 0);
+}
+
+// copy_file_range(2)'s copy acceleration, for real: on an XFS made with
+// reflinks the kernel shares the source's blocks with the copy, so nothing is
+// copied and nothing is read from the disk. The test makes the filesystem,
+// loop-mounted under its own directory, and takes it down on every path.
+TEST(TraceFiles, CopyFileRangeOnXfsWithReflinksSharesBlocksAndCopiesNothing)
+{
+    REQUIRE_ROOT();
+    TempDir dir("/var/tmp");
+    std::string error;
+    bool unsupported = false;
+    const auto xfs = LoopXfs::make(dir.path(), error, unsupported);
+    if (!xfs && unsupported)
+        GTEST_SKIP() << "this kernel or host cannot loop-mount XFS: " << error;
+    ASSERT_TRUE(xfs) << error;
+    const fs::path source = xfs->mount_point() / "source.bin";
+    const fs::path copy = xfs->mount_point() / "copy.bin";
+    write_warm_file(source, kPayload);
+    // On disk before the trace: remapping flushes dirty pages first, which
+    // would be the traced program's disk writes.
+    {
+        const int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::fsync(fd), 0);
+        ::close(fd);
+    }
+    const Finished finished = run({"trace", "-o", dir.path().string(), "--", ZCTRACE_MOVER_BINARY, "copy_file_range",
+                                   "--file", source.string(), "--to", copy.string(), "--chunk",
+                                   std::to_string(kChunk)});
+    ASSERT_EQ(finished.status, 0) << finished.err;
+    const json mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
+    EXPECT_EQ(mover.at("written"), kPayload);
+    EXPECT_EQ(read_text(copy), read_text(source));
+    std::size_t extents = 0;
+    EXPECT_TRUE(all_extents_shared(copy, extents)) << extents << " extents";
+    const json trace = read_json(dir.path() / "trace.json");
+    EXPECT_EQ(trace.at("totals").at("syscalls_by_name").at("copy_file_range"),
+              mover.at("syscalls").at("copy_file_range"));
+    EXPECT_EQ(bytes_of(trace, "copy_file_range", "returned"), kPayload);
+    EXPECT_EQ(bytes_of(trace, "copy_file_range", "page_cache_copy"), 0);
+    EXPECT_EQ(trace.at("totals").at("file_copy_bytes").at("page_cache_to_page_cache"), 0);
+    // Nothing of the file came from the disk (XFS's own metadata may).
+    const json* read = file_entry(trace, source);
+    ASSERT_NE(read, nullptr) << trace.at("files").dump(2);
+    EXPECT_EQ(read->at("disk_read_bytes"), 0);
+    EXPECT_EQ(read->at("page_cache").at("lookup_pages"), 0) << "no page of the source was read";
+    EXPECT_EQ(read->at("other_bytes"), kPayload);
+    const json* flow = flow_of(trace, "copy_file_range");
+    ASSERT_NE(flow, nullptr) << trace.at("flows").dump(2);
+    EXPECT_EQ(flow->at("bytes"), kPayload);
+    EXPECT_EQ(flow->at("measured_copy_bytes"), 0);
+    EXPECT_EQ(flow->at("theory_row"), "copy_file_range_reflink");
+    EXPECT_EQ(flow->at("verdict"), "match");
+    EXPECT_NE(flow->at("description").get<std::string>().find("xfs"), std::string::npos);
+    if (const json* written = file_entry(trace, copy))
+        EXPECT_EQ(written->at("page_cache").at("misses"), 0);
 }
 
 }  // namespace

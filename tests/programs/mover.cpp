@@ -14,6 +14,7 @@
 //          vmsplice         vmsplice a buffer into a pipe, splice it to the socket
 //          msg_zerocopy     send(MSG_ZEROCOPY) on an SO_ZEROCOPY socket, completions read
 //          sendfile_file    sendfile() from --file to the file --to, nothing on the socket
+//          copy_file_range  copy_file_range() from --file to the file --to
 //
 // The receiver is a forked child that reads everything and reports a
 // checksum, so that byte integrity is checked too.
@@ -338,6 +339,20 @@ void sendfile_to_file(int file, std::uint64_t size, std::size_t chunk, int out, 
     tally.checksummed = false;
 }
 
+// copy_file_range() between two files: the filesystem may share extents.
+void copy_range_to_file(int file, std::uint64_t size, std::size_t chunk, int out, Tally& tally)
+{
+    while (tally.written < size) {
+        const ssize_t moved =
+            ::copy_file_range(file, nullptr, out, nullptr, std::min<std::uint64_t>(chunk, size - tally.written), 0);
+        if (moved <= 0)
+            die("copy_file_range file -> file");
+        ++tally.syscalls["copy_file_range"];
+        tally.written += static_cast<std::uint64_t>(moved);
+    }
+    tally.checksummed = false;
+}
+
 // Reads MSG_ZEROCOPY completions from the error queue until `sends` are in.
 void read_zerocopy_completions(int socket, std::uint64_t sends, Tally& tally)
 {
@@ -445,11 +460,14 @@ int main(int argc, char** argv)
         vmsplice_send(size, chunk, connection.socket, tally);
     else if (mode == "msg_zerocopy")
         msg_zerocopy_send(size, chunk, connection.socket, tally);
-    else if (mode == "sendfile_file" && file >= 0 && !to.empty()) {
+    else if ((mode == "sendfile_file" || mode == "copy_file_range") && file >= 0 && !to.empty()) {
         const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (out < 0)
             die("open " + to);
-        sendfile_to_file(file, size, chunk, out, tally);
+        if (mode == "sendfile_file")
+            sendfile_to_file(file, size, chunk, out, tally);
+        else
+            copy_range_to_file(file, size, chunk, out, tally);
         ::close(out);
     }
     else {

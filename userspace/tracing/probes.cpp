@@ -459,6 +459,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         const long returned_nrs[ZC_RETURNED_SYSCALLS] = {SYS_vmsplice, SYS_tee, SYS_copy_file_range, SYS_sendfile};
         for (int i = 0; i < ZC_RETURNED_SYSCALLS; ++i)
             s.rodata->returned_syscall_nrs[i] = returned_nrs[i];
+        s.rodata->copy_file_range_nr = SYS_copy_file_range;
         s.rodata->exec_syscall_nrs[0] = SYS_execve;
         s.rodata->exec_syscall_nrs[1] = SYS_execveat;
         set_mode(s, trace);

@@ -1,0 +1,157 @@
+// A real XFS with reflinks for one test: an image file made by Debian's
+// mkfs.xfs (-m reflink=1), attached to a free loop device (loop-control and
+// LOOP_CONFIGURE ioctls) and mounted with mount(2). Nothing goes through a
+// shell. The destructor unmounts, detaches and removes the image whatever
+// the test did, failures included.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace zctrace::cli_test {
+
+class LoopXfs {
+public:
+    // Under `parent` (on a block-backed filesystem): the image and the mount
+    // point. Empty, with `error` set, when any step fails; `unsupported`
+    // then says whether this kernel or host lacks loop devices or XFS.
+    static std::unique_ptr<LoopXfs> make(const std::filesystem::path& parent, std::string& error, bool& unsupported)
+    {
+        auto xfs = std::unique_ptr<LoopXfs>(new LoopXfs(parent));
+        unsupported = false;
+        const int image = ::open(xfs->image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (image < 0 || ::ftruncate(image, kImageBytes) != 0) {
+            error = "cannot make the image " + xfs->image_.string() + ": " + std::strerror(errno);
+            if (image >= 0)
+                ::close(image);
+            return nullptr;
+        }
+        ::close(image);
+        if (!run_program({"/usr/sbin/mkfs.xfs", "-q", "-f", "-m", "reflink=1", xfs->image_.string()})) {
+            error = "mkfs.xfs -m reflink=1 failed (is xfsprogs installed?)";
+            return nullptr;
+        }
+        const int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+        if (control < 0) {
+            unsupported = errno == ENOENT;
+            error = std::string("cannot open /dev/loop-control: ") + std::strerror(errno);
+            return nullptr;
+        }
+        const int number = ::ioctl(control, LOOP_CTL_GET_FREE);
+        ::close(control);
+        if (number < 0) {
+            error = std::string("LOOP_CTL_GET_FREE: ") + std::strerror(errno);
+            return nullptr;
+        }
+        xfs->device_ = "/dev/loop" + std::to_string(number);
+        xfs->loop_fd_ = ::open(xfs->device_.c_str(), O_RDWR | O_CLOEXEC);
+        const int backing = ::open(xfs->image_.c_str(), O_RDWR | O_CLOEXEC);
+        loop_config config{};
+        config.fd = static_cast<__u32>(backing);
+        config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+        const bool attached = xfs->loop_fd_ >= 0 && backing >= 0 && ::ioctl(xfs->loop_fd_, LOOP_CONFIGURE, &config) == 0;
+        const int saved = errno;
+        if (backing >= 0)
+            ::close(backing);
+        if (!attached) {
+            error = "cannot attach " + xfs->image_.string() + " to " + xfs->device_ + ": " + std::strerror(saved);
+            return nullptr;
+        }
+        xfs->attached_ = true;
+        std::filesystem::create_directory(xfs->mount_);
+        if (::mount(xfs->device_.c_str(), xfs->mount_.c_str(), "xfs", 0, nullptr) != 0) {
+            unsupported = errno == ENODEV;  // no XFS in this kernel
+            error = "cannot mount " + xfs->device_ + " as xfs: " + std::strerror(errno);
+            return nullptr;
+        }
+        xfs->mounted_ = true;
+        return xfs;
+    }
+
+    ~LoopXfs()
+    {
+        if (mounted_ && ::umount2(mount_.c_str(), 0) != 0)
+            ::umount2(mount_.c_str(), MNT_DETACH);
+        if (attached_)
+            ::ioctl(loop_fd_, LOOP_CLR_FD, 0);
+        if (loop_fd_ >= 0)
+            ::close(loop_fd_);
+        std::error_code ignored;
+        std::filesystem::remove(mount_, ignored);
+        std::filesystem::remove(image_, ignored);
+    }
+    LoopXfs(const LoopXfs&) = delete;
+    LoopXfs& operator=(const LoopXfs&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& mount_point() const { return mount_; }
+
+private:
+    static constexpr off_t kImageBytes = 512L << 20;  // mkfs.xfs wants 300 MiB at least
+
+    explicit LoopXfs(const std::filesystem::path& parent)
+        : image_(parent / "xfs.img"), mount_(parent / "xfs")
+    {
+    }
+
+    static bool run_program(const std::vector<std::string>& args)
+    {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            std::vector<char*> argv;
+            for (const std::string& arg : args)
+                argv.push_back(const_cast<char*>(arg.c_str()));
+            argv.push_back(nullptr);
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, STDOUT_FILENO);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        int status = 0;
+        return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+
+    std::filesystem::path image_, mount_;
+    std::string device_;
+    int loop_fd_ = -1;
+    bool attached_ = false, mounted_ = false;
+};
+
+// Whether every extent of the file is shared with another file
+// (FIEMAP_EXTENT_SHARED): the blocks of a reflinked copy.
+inline bool all_extents_shared(const std::filesystem::path& path, std::size_t& extents)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    constexpr unsigned kMaxExtents = 64;
+    std::vector<char> storage(sizeof(fiemap) + kMaxExtents * sizeof(fiemap_extent));
+    auto* map = reinterpret_cast<fiemap*>(storage.data());
+    map->fm_start = 0;
+    map->fm_length = FIEMAP_MAX_OFFSET;
+    map->fm_flags = FIEMAP_FLAG_SYNC;
+    map->fm_extent_count = kMaxExtents;
+    const bool read = ::ioctl(fd, FS_IOC_FIEMAP, map) == 0;
+    ::close(fd);
+    extents = read ? map->fm_mapped_extents : 0;
+    if (!read || extents == 0)
+        return false;
+    for (unsigned i = 0; i < map->fm_mapped_extents; ++i)
+        if (!(map->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED))
+            return false;
+    return true;
+}
+
+}  // namespace zctrace::cli_test
