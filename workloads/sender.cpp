@@ -208,6 +208,21 @@ void send_sendfile(Plan& plan)
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
 }
 
+// Empties `in_pipe` bytes of the pipe into the socket, each splice counted.
+void drain_pipe_to_socket(Plan& plan, int pipe_out, ssize_t in_pipe)
+{
+    while (in_pipe > 0) {
+        const ssize_t out = ::splice(pipe_out, nullptr, plan.sock, nullptr, static_cast<std::size_t>(in_pipe),
+                                     SPLICE_F_MOVE);
+        ++plan.report.calls.splice;
+        if (out < 0 && errno == EINTR)
+            continue;
+        if (out <= 0)
+            throw Failure{out < 0 ? errno : EIO, "splice from the pipe into the socket"};
+        in_pipe -= out;
+    }
+}
+
 void send_splice(Plan& plan, const int pipe_fds[2])
 {
     CallTally& calls = plan.report.calls;
@@ -225,16 +240,7 @@ void send_splice(Plan& plan, const int pipe_fds[2])
                 continue;
             if (in_pipe <= 0)
                 throw Failure{in_pipe < 0 ? errno : EIO, "splice from the file into the pipe"};
-            while (in_pipe > 0) {
-                ssize_t out = ::splice(pipe_fds[0], nullptr, plan.sock, nullptr,
-                                       static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
-                ++calls.splice;
-                if (out < 0 && errno == EINTR)
-                    continue;
-                if (out <= 0)
-                    throw Failure{out < 0 ? errno : EIO, "splice from the pipe into the socket"};
-                in_pipe -= out;
-            }
+            drain_pipe_to_socket(plan, pipe_fds[0], in_pipe);
         }
         plan.report.repeats.splice += calls.splice - calls_before - 2;
         ++plan.report.transfers;
@@ -262,16 +268,7 @@ void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer)
             if (in_pipe <= 0)
                 throw Failure{in_pipe < 0 ? errno : EIO, "vmsplice the buffer into the pipe"};
             moved += static_cast<std::uint64_t>(in_pipe);
-            while (in_pipe > 0) {
-                const ssize_t out = ::splice(pipe_fds[0], nullptr, plan.sock, nullptr,
-                                             static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
-                ++calls.splice;
-                if (out < 0 && errno == EINTR)
-                    continue;
-                if (out <= 0)
-                    throw Failure{out < 0 ? errno : EIO, "splice from the pipe into the socket"};
-                in_pipe -= out;
-            }
+            drain_pipe_to_socket(plan, pipe_fds[0], in_pipe);
         }
         plan.report.repeats.vmsplice += calls.vmsplice - vmsplices_before - 1;
         plan.report.repeats.splice += calls.splice - splices_before - 1;

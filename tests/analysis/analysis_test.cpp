@@ -306,9 +306,15 @@ TEST(KernelZerocopyVerdict, TheCompletionsAndTheProbesMustAgree)
     Report unseen = analyzed(zerocopy_report(kTransfers, 0));
     EXPECT_EQ(check(unseen, "kernel_zerocopy_verdict").verdict, Verdict::invalid);
     EXPECT_EQ(unseen.verdict, Verdict::invalid);
-    // The probes saw a copy the kernel denies.
+    // The probes saw a copy at local delivery, which the kernel always
+    // flags, and the kernel denies it.
     Report denied = analyzed(zerocopy_report(0, kPayload));
     EXPECT_EQ(check(denied, "kernel_zerocopy_verdict").verdict, Verdict::invalid);
+    // A device without SG linearized everything, unflagged, and a few
+    // resends were flagged: both fit what the probes saw.
+    Report linearized = zerocopy_report(8, 0);
+    set_copies(linearized, {.device_linearize = kPayload});
+    EXPECT_EQ(check(analyzed(linearized), "kernel_zerocopy_verdict").verdict, Verdict::match);
     // Half the sends completed: the kernel's account is partial.
     Report partial = zerocopy_report(kTransfers / 2, kPayload / 2);
     partial.workload.zerocopy_completions->completed = kTransfers / 2;

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 namespace zctrace::cli_test {
 
 class LoopXfs {
@@ -109,16 +111,8 @@ private:
     static bool run_program(const std::vector<std::string>& args)
     {
         const pid_t child = ::fork();
-        if (child == 0) {
-            std::vector<char*> argv;
-            for (const std::string& arg : args)
-                argv.push_back(const_cast<char*>(arg.c_str()));
-            argv.push_back(nullptr);
-            const int null = ::open("/dev/null", O_WRONLY);
-            ::dup2(null, STDOUT_FILENO);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
+        if (child == 0)
+            exec_quietly(args);
         int status = 0;
         return child > 0 && ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }

@@ -222,6 +222,20 @@ inline std::string read_text(const fs::path& path)
     return text.str();
 }
 
+// In a forked child: runs args[0] (a path) with its stdout on /dev/null, or
+// exits 127 when it cannot. Never returns.
+[[noreturn]] inline void exec_quietly(const std::vector<std::string>& args)
+{
+    std::vector<char*> argv;
+    for (const std::string& arg : args)
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+}
+
 class TempDir {
 public:
     TempDir() : TempDir("/tmp") {}

