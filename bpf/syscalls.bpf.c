@@ -87,18 +87,12 @@ static __always_inline void add_bytes(void *map, __u32 mover, enum zc_byte_kind 
 
 static __always_inline bool is_read_syscall(__u32 nr)
 {
-	for (int i = 0; i < ZC_READ_SYSCALLS; i++)
-		if (read_syscall_nrs[i] == nr)
-			return true;
-	return false;
+	return ZC_ONE_OF(read_syscall_nrs, nr);
 }
 
 static __always_inline bool is_returned_syscall(long nr)
 {
-	for (int i = 0; i < ZC_RETURNED_SYSCALLS; i++)
-		if (returned_syscall_nrs[i] == nr)
-			return true;
-	return false;
+	return ZC_ONE_OF(returned_syscall_nrs, nr);
 }
 
 static __always_inline void handle_marker(struct zc_tracking *state, __u64 op, __u64 cookie)
@@ -216,10 +210,7 @@ const volatile __u64 pseudo_fs_magics[ZC_PSEUDO_FS_MAGICS] = {};
 
 static __always_inline bool is_pseudo_fs(__u64 magic)
 {
-	for (int i = 0; i < ZC_PSEUDO_FS_MAGICS; i++)
-		if (pseudo_fs_magics[i] == magic)
-			return true;
-	return false;
+	return ZC_ONE_OF(pseudo_fs_magics, magic);
 }
 
 /* trace: copy_file_range's number, from userspace's <sys/syscall.h>. */
@@ -264,7 +255,6 @@ static __always_inline void attribute_file_write(struct zc_syscall_totals *total
 {
 	struct file *file = file_of_fd(fd);
 	struct zc_file_figures *figures;
-	struct zc_file_key key = {};
 	struct inode *inode;
 	umode_t mode;
 
@@ -278,9 +268,8 @@ static __always_inline void attribute_file_write(struct zc_syscall_totals *total
 	ZC_ATTRIBUTE(user_to_page_cache_bytes, ret);
 	totals->file_writes++;
 	add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_USER_TO_PAGE_CACHE, ret);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	figures = file_figures_for(key.ino, key.dev, BPF_CORE_READ(file, f_mapping));
+	figures = file_figures_for(BPF_CORE_READ(inode, i_ino), BPF_CORE_READ(inode, i_sb, s_dev),
+				   BPF_CORE_READ(file, f_mapping));
 	if (figures)
 		ZC_PROC_ADD(figures, written_bytes, ret);
 }

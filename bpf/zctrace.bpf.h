@@ -120,12 +120,19 @@ const volatile bool light_hooks = false;
  * from userspace's <sys/syscall.h>. */
 const volatile __s64 write_syscall_nrs[5] = { -1, -1, -1, -1, -1 };
 
+/* Whether value is one of the entries of `array`, a const volatile list
+ * userspace fills before load (syscall numbers, filesystem magics). */
+#define ZC_ONE_OF(array, value)                                                  \
+	({                                                                       \
+		bool found_ = false;                                             \
+		for (int i_ = 0; i_ < (int)(sizeof(array) / sizeof((array)[0])); i_++) \
+			found_ = found_ || (array)[i_] == (value);               \
+		found_;                                                          \
+	})
+
 static __always_inline bool is_write_syscall(long nr)
 {
-	for (int i = 0; i < 5; i++)
-		if (write_syscall_nrs[i] == nr)
-			return true;
-	return false;
+	return ZC_ONE_OF(write_syscall_nrs, nr);
 }
 
 /* trace mode: processes followed at fork, at most (--max-procs). */

@@ -696,17 +696,15 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
             ring_ready = true;
         }
-        if (spec.technique == Technique::vmsplice)
+        if (fills_buffer_before_window(spec.technique))
             fill_from_file(file, buffer, spec.bytes);
         if (spec.technique == Technique::msg_zerocopy) {
-            fill_from_file(file, buffer, spec.bytes);
             const int on = 1;
             if (::setsockopt(sock, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof on) < 0)
                 throw Failure{errno, "setsockopt(SO_ZEROCOPY)"};
         }
         int cow_pipe[2] = {-1, -1};
         if (spec.technique == Technique::cow) {
-            fill_from_file(file, buffer, spec.bytes);
             void* shared = ::mmap(nullptr, sizeof(CowHandshake), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
             if (shared == MAP_FAILED)
                 throw Failure{errno, "map the memory shared with the child"};

@@ -51,6 +51,13 @@ constexpr bool sends_over_network(Technique technique)
            technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
 }
 
+// Whether the sender reads the file into its payload buffer before the
+// window, so that the window holds only what it does with that memory.
+constexpr bool fills_buffer_before_window(Technique technique)
+{
+    return technique == Technique::cow || technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
+}
+
 // Whether the file is opened with O_DIRECT.
 constexpr bool reads_direct(Technique technique)
 {

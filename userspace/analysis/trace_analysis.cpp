@@ -201,7 +201,7 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
             flow.expected_cpu_copies = 1;
             flow.expected_from = "kernel code";
         } else {
-            hold_to_row(flow, "vmsplice");
+            flow.theory_row = "vmsplice";
         }
         flow.measured_copy_bytes = copied_share;
         flows.push_back(std::move(flow));
@@ -246,11 +246,12 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.measured_copy_bytes = from_mapping;
         flows.push_back(std::move(flow));
     }
-    // Flows the seeds have no row for, held to what the kernel's code does;
-    // what was copied comes from how tcp_sendmsg took the bytes, not from
-    // that expectation.
+    // Flows the seeds have no row for, held to a documented row where there
+    // is one (`row`, applied with the seeds' rows below) and otherwise to
+    // what the kernel's code does; what was copied comes from how
+    // tcp_sendmsg took the bytes, not from that expectation.
     auto plain_flow = [&](std::uint64_t bytes, std::uint64_t copied, const Moved& moved, const std::string& technique,
-                          const std::string& description, double copies) {
+                          const std::string& description, double copies, const std::string& row = "") {
         if (!bytes)
             return;
         TraceFlow flow;
@@ -258,6 +259,7 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
         flow.syscalls = names(bytes, moved);
         flow.bytes = bytes;
         flow.description = description;
+        flow.theory_row = row;
         flow.expected_cpu_copies = copies;
         flow.expected_from = "kernel code";
         flow.measured_copy_bytes = copied;
@@ -269,15 +271,11 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
                "user memory -> socket: bytes the program made or read from elsewhere (a socket, a pipe), copied "
                "into the socket",
                1);
-    // MSG_ZEROCOPY pinned the pages: nothing copied in sendmsg. Held to
-    // their documented rows below.
+    // MSG_ZEROCOPY pinned the pages: nothing copied in sendmsg.
     plain_flow(zerocopy.bytes, 0, zerocopy, "msg_zerocopy", "user memory -> socket with MSG_ZEROCOPY: pages pinned",
-               0);
+               0, "msg_zerocopy");
     plain_flow(uring_zerocopy.bytes, 0, uring_zerocopy, "io_uring_send_zc",
-               "user memory -> socket by io_uring send_zc: pages pinned", 0);
-    for (TraceFlow& flow : flows)
-        if (flow.technique == "msg_zerocopy" || flow.technique == "io_uring_send_zc")
-            hold_to_row(flow, flow.technique);
+               "user memory -> socket by io_uring send_zc: pages pinned", 0, "io_uring_send_zc");
     plain_flow(kernel_copies.bytes, kernel_copies.bytes, kernel_copies, "kernel_buffer",
                "kernel buffer -> socket, copied", 1);
 
@@ -343,7 +341,7 @@ std::vector<TraceFlow> classify_flows(const FlowInputs& inputs)
     for (const TraceFlow& flow : flows)
         total += flow.bytes;
     for (TraceFlow& flow : flows) {
-        if (!flow.theory_row.empty() && find_theory_row(flow.theory_row)) {
+        if (!flow.theory_row.empty()) {
             hold_to_row(flow, flow.theory_row);
             if (flow.technique == "splice" && no_sg) {
                 flow.expected_cpu_copies = 1;
