@@ -33,6 +33,14 @@
 #include "process_io.hpp"
 #include "workload.hpp"
 
+// Linux 6.2's uapi; older headers predate them.
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
+
 namespace zctrace::workload {
 namespace {
 
@@ -275,6 +283,80 @@ void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer)
         ++plan.report.transfers;
     }
     plan.report.bytes_sent = moved;
+}
+
+// io_uring_send_zc: one IORING_OP_SEND_ZC per chunk, with usage reports.
+// Each submit-and-wait is one io_uring_enter; waiting again for a result
+// behind a notification, or sending the rest of a short send, is a repeat.
+// Notifications are counted as they come and reaped after the window.
+void count_uring_notification(const io_uring_cqe& cqe, SenderReport& report)
+{
+    ++report.zerocopy_notifications;
+    ++report.zerocopy_sends_completed;
+    if (static_cast<unsigned>(cqe.res) & IORING_NOTIF_USAGE_ZC_COPIED)
+        ++report.zerocopy_sends_copied;
+}
+
+void send_with_uring_zc(Plan& plan, io_uring& ring, const char* buffer)
+{
+    CallTally& calls = plan.report.calls;
+    std::uint64_t moved = 0;
+    while (moved < plan.spec.bytes) {
+        const std::uint64_t chunk_end = moved + plan.next_chunk(moved);
+        bool first_call = true;
+        while (moved < chunk_end) {
+            io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+            if (!sqe)
+                throw Failure{EBUSY, "get an io_uring submission entry"};
+            io_uring_prep_send_zc(sqe, plan.sock, buffer + moved, chunk_end - moved, 0, IORING_SEND_ZC_REPORT_USAGE);
+            int result = 0;
+            for (bool have_result = false; !have_result; first_call = false) {
+                // With a CQE to wait for, liburing always enters the kernel.
+                const int rc = io_uring_submit_and_wait(&ring, 1);
+                ++calls.io_uring_enter;
+                plan.report.repeats.io_uring_enter += !first_call;
+                if (rc < 0 && rc != -EINTR)
+                    throw Failure{-rc, "io_uring_enter (send_zc)"};
+                // Reaped from the shared ring without a syscall
+                // (io_uring_peek_cqe may enter the kernel to flush).
+                unsigned head = 0, reaped = 0;
+                io_uring_cqe* cqe = nullptr;
+                io_uring_for_each_cqe(&ring, head, cqe)
+                {
+                    ++reaped;
+                    if (cqe->flags & IORING_CQE_F_NOTIF) {
+                        count_uring_notification(*cqe, plan.report);
+                    } else {
+                        have_result = true;
+                        result = cqe->res;
+                    }
+                }
+                io_uring_cq_advance(&ring, reaped);
+            }
+            if (result <= 0)
+                throw Failure{result < 0 ? -result : EIO, "io_uring send_zc"};
+            ++plan.report.zerocopy_sends;
+            moved += static_cast<std::uint64_t>(result);
+        }
+        ++plan.report.transfers;
+    }
+    plan.report.bytes_sent = moved;
+}
+
+// After the window: the notifications still to come, one per send.
+void reap_uring_notifications(io_uring& ring, SenderReport& report)
+{
+    while (report.zerocopy_sends_completed < report.zerocopy_sends) {
+        io_uring_cqe* cqe = nullptr;
+        const int rc = io_uring_wait_cqe(&ring, &cqe);
+        if (rc == -EINTR)
+            continue;
+        if (rc < 0)
+            throw Failure{-rc, "wait for io_uring send_zc notifications"};
+        if (cqe->flags & IORING_CQE_F_NOTIF)
+            count_uring_notification(*cqe, report);
+        io_uring_cqe_seen(&ring, cqe);
+    }
 }
 
 std::uint64_t page_size()
@@ -691,7 +773,9 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         report.buffer_bytes = payload_buffer_bytes(spec.technique, spec.bytes, spec.chunk);
         if (report.buffer_bytes)
             buffer = map_payload_buffer(report.buffer_bytes);
-        if (spec.technique == Technique::large_file_async_direct) {
+        if (spec.technique == Technique::io_uring_send_zc)
+            fill_from_file(file, buffer, spec.bytes);
+        if (spec.technique == Technique::large_file_async_direct || spec.technique == Technique::io_uring_send_zc) {
             if (const int rc = io_uring_queue_init(kUringQueueDepth, &ring, 0); rc < 0)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
             ring_ready = true;
@@ -750,11 +834,14 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         case Technique::msg_zerocopy: send_msg_zerocopy(plan, buffer); break;
         case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer); break;
+        case Technique::io_uring_send_zc: send_with_uring_zc(plan, ring, buffer); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.
         if (spec.technique == Technique::msg_zerocopy)
             read_zerocopy_completions(sock, report.zerocopy_sends, report, false);
+        if (spec.technique == Technique::io_uring_send_zc)
+            reap_uring_notifications(ring, report);
 
         if (spec.technique == Technique::cow) {
             read_child_smaps(cow_child, report.buffer_bytes, report.cow);

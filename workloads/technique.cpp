@@ -16,6 +16,7 @@ std::string_view technique_name(Technique technique)
     case Technique::large_file_buffered: return "large_file_buffered";
     case Technique::msg_zerocopy: return "msg_zerocopy";
     case Technique::vmsplice: return "vmsplice";
+    case Technique::io_uring_send_zc: return "io_uring_send_zc";
     }
     return "unknown";
 }

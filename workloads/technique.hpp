@@ -32,6 +32,10 @@ enum class Technique : std::uint8_t {
     // file before the window into a pipe, then splice() the pipe into the
     // socket. The buffer is not touched again until the run ends.
     vmsplice,
+    // Beyond the seeds: io_uring IORING_OP_SEND_ZC of each chunk of a buffer
+    // filled from the file before the window, with usage reports; the
+    // notifications are reaped after it.
+    io_uring_send_zc,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -41,14 +45,23 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 2> kBeyondSeedsTechniques = {Technique::msg_zerocopy, Technique::vmsplice};
+inline constexpr std::array<Technique, 3> kBeyondSeedsTechniques = {Technique::msg_zerocopy, Technique::vmsplice,
+                                                                    Technique::io_uring_send_zc};
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
 constexpr bool sends_over_network(Technique technique)
 {
     return technique <= Technique::splice || technique == Technique::direct_io_send ||
-           technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
+           technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+           technique == Technique::io_uring_send_zc;
+}
+
+// Whether its sends pin user pages (MSG_ZEROCOPY, io_uring send_zc): the
+// kernel then gives its own account of what it copied.
+constexpr bool pins_user_pages(Technique technique)
+{
+    return technique == Technique::msg_zerocopy || technique == Technique::io_uring_send_zc;
 }
 
 // Whether the sender reads the file into its payload buffer before the
@@ -70,7 +83,8 @@ constexpr bool holds_whole_payload(Technique technique)
 {
     return technique == Technique::direct_io || technique == Technique::cow ||
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
-           technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
+           technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+           technique == Technique::io_uring_send_zc;
 }
 
 std::string_view technique_name(Technique technique);

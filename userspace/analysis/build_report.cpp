@@ -74,7 +74,7 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         w.repeated_calls[name] = count;
     if (sender.pipe_bytes)
         w.pipe_bytes = sender.pipe_bytes;
-    if (observation.spec.technique == Technique::msg_zerocopy)
+    if (pins_user_pages(observation.spec.technique))
         w.zerocopy_completions = ZerocopyCompletions{sender.zerocopy_sends, sender.zerocopy_sends_completed,
                                                      sender.zerocopy_sends_copied, sender.zerocopy_notifications};
     const bool networked = sends_over_network(observation.spec.technique);

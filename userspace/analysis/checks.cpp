@@ -160,9 +160,9 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
     if (c.zerocopy_deferred)
         causes.push_back({"deferred_copy_local_receiver", CauseKind::environment, c.zerocopy_deferred, std::nullopt,
                           ratio(c.zerocopy_deferred, payload),
-                          "the receiver is on this host: data sent with MSG_ZEROCOPY and looped to a local socket "
-                          "gets a deferred copy (Documentation/networking/msg_zerocopy.rst, Loopback), and "
-                          "skb_copy_ubufs copied " + bytes(c.zerocopy_deferred) +
+                          "the receiver is on this host: pinned pages (MSG_ZEROCOPY, io_uring send_zc) looped to a "
+                          "local socket get a deferred copy (Documentation/networking/msg_zerocopy.rst, Loopback), "
+                          "and skb_copy_ubufs copied " + bytes(c.zerocopy_deferred) +
                               " of pinned pages before delivery (net:netif_receive_skb)"});
     if (c.copy_on_write && m.cow) {
         // Only what the child wrote may be copied; the page is the unit.

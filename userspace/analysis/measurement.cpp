@@ -87,7 +87,7 @@ CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
         copies.copy_on_write = raw.memory.buffer_faults.present_write * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     // Only a run's own MSG_ZEROCOPY sender: trace keeps the receiver's copy
     // apart from the sender's (zerocopy_copied_at_receiver_bytes).
-    if (technique == Technique::msg_zerocopy)
+    if (pins_user_pages(technique))
         copies.zerocopy_deferred = raw.net.rx_zerocopy_copied_bytes;
     copies.total = copies.sum_of_parts();
     return copies;

@@ -135,7 +135,7 @@ const TheoryRow* find_theory_row(std::string_view id)
 
 const TechniqueRows& theory_rows_for(Technique technique)
 {
-    static const std::array<TechniqueRows, 11> rows = {{
+    static const std::array<TechniqueRows, 12> rows = {{
         {Technique::read_write, {"read_write"}, "always \"read + write\""},
         {Technique::mmap_write, {"mmap_write"}, "always \"mmap + write\""},
         {Technique::sendfile, {"sendfile", "sendfile_dma_gather"},
@@ -150,6 +150,8 @@ const TechniqueRows& theory_rows_for(Technique technique)
         {Technique::msg_zerocopy, {"msg_zerocopy"},
          "always \"send + MSG_ZEROCOPY\" (beyond the seeds: Documentation/networking/msg_zerocopy.rst)"},
         {Technique::vmsplice, {"vmsplice"}, "always \"vmsplice + splice\" (beyond the seeds: vmsplice(2))"},
+        {Technique::io_uring_send_zc, {"io_uring_send_zc"},
+         "always \"io_uring send_zc\" (beyond the seeds: io_uring_prep_send_zc(3))"},
     }};
     return rows[static_cast<std::size_t>(technique)];
 }

@@ -296,10 +296,12 @@ std::vector<std::string> findings(const Report& report)
     // pages at transmit, and the completion may still say zero-copy.
     if (const auto& z = report.workload.zerocopy_completions; z && c.device_linearize && z->copied < z->sends)
         out.push_back("the kernel's completions said " + std::to_string(z->sends - z->copied) + " of " +
-                      std::to_string(z->sends) + " MSG_ZEROCOPY sends were not copied, yet the device copied " +
+                      std::to_string(z->sends) + " zerocopy sends were not copied, yet the device copied " +
                       bytes(c.device_linearize) +
-                      " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): "
-                      "SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device");
+                      " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): " +
+                      (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED"
+                                                              : "SO_EE_CODE_ZEROCOPY_COPIED") +
+                      " does not report copies made at the device");
     if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
         !m.socket.sendmsg.spliced_copied_bytes)
         out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +

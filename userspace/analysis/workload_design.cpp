@@ -71,6 +71,9 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"io_uring_enter", rounds_of(t) + again("io_uring_enter")}},
                 "one io_uring_enter() per round of " + std::to_string(workload::kUringQueueDepth) +
                     " reads, which submits them and waits for all of them"};
+    case Technique::io_uring_send_zc:
+        return {{{"io_uring_enter", t + again("io_uring_enter")}},
+                "one io_uring_enter() per chunk, which submits its send_zc and waits for the result"};
     case Technique::vmsplice:
         return {{{"vmsplice", t + again("vmsplice")}, {"splice", t + again("splice")}},
                 "one vmsplice() (buffer -> pipe) and one splice() (pipe -> socket) per chunk"};
@@ -126,6 +129,7 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::large_file_buffered:
     case Technique::cow:
     case Technique::msg_zerocopy:
+    case Technique::io_uring_send_zc:
         break;
     case Technique::vmsplice:
         causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,

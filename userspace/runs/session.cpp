@@ -222,7 +222,9 @@ Result<std::uint64_t> prepare_page_cache(CacheState cache, const WorkloadFile& f
 Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie)
 {
     const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
-    return Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes}, spec.probes);
+    return Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
+                           spec.technique == Technique::io_uring_send_zc},
+                          spec.probes);
 }
 
 // Forks the receiver and the sender, each in its namespace, and hands both

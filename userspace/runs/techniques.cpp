@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 11> infos = {{
+    static const std::array<TechniqueInfo, 12> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -38,6 +38,10 @@ const TechniqueInfo& technique_info(Technique technique)
          "vmsplice() each chunk of a buffer filled from the file before the window into a pipe, as references to "
          "its pages, then splice() the pipe into the socket",
          "one chunk: vmsplice(buffer -> pipe) + splice(pipe -> socket)"},
+        {Technique::io_uring_send_zc, "io_uring_send_zc",
+         "io_uring IORING_OP_SEND_ZC of each chunk of a buffer filled from the file before the window, with usage "
+         "reports; the notifications are reaped after it",
+         "one chunk: one send_zc request, one io_uring_enter"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }

@@ -482,7 +482,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         std::error_code ignored;
         bpf_program__set_autoload(
             s.progs.io_uring_complete,
-            trace && std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored));
+            (trace || target.uring_sends) &&
+                std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored));
         // One program per syscall in trace mode: calls are counted at exit;
         // none with light hooks.
         if (trace) {

@@ -27,6 +27,7 @@ struct ProbeTarget {
     std::uint64_t file_pages = 0;
     std::uint64_t marker_cookie = 0;
     std::uint64_t buffer_bytes = 0;  // the payload buffer at ZC_PAYLOAD_BUFFER_BASE, 0 if none
+    bool uring_sends = false;  // the workload sends with io_uring: attribute its requests' completions
 };
 
 // `zctrace trace`: count the whole life of the followed processes (or of a
