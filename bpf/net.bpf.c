@@ -471,7 +471,7 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 	struct zc_net_totals *totals;
 	__u64 owner = 0;
 
-	if (!socket_count || !skb->data_len)
+	if (!socket_count)
 		return 0;
 	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
 	if (!(shinfo->flags & SKBFL_ZEROCOPY_ENABLE))
@@ -482,6 +482,12 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 	totals = totals_of(&net_totals);
 	if (!totals)
 		return 0;
+	/* A device without SG linearized it: still flagged, nothing left to
+	 * copy, yet skb_copy_ubufs completes it as a failed zerocopy. */
+	if (!skb->data_len) {
+		totals->rx_zerocopy_linear_skbs++;
+		return 0;
+	}
 	totals->rx_zerocopy_skbs++;
 	totals->rx_zerocopy_copied_bytes += skb->data_len;
 	if (trace_mode) {

@@ -48,6 +48,7 @@ struct zc_net_totals {
 	 * the pages before delivery (skb_orphan_frags_rx -> skb_copy_ubufs) */
 	__u64 rx_zerocopy_skbs;
 	__u64 rx_zerocopy_copied_bytes;
+	__u64 rx_zerocopy_linear_skbs; /* flagged, but linear: nothing to copy */
 
 	/* skb:skb_copy_datagram_iovec in the receiver */
 	__u64 receiver_copy_calls;

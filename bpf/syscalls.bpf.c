@@ -394,6 +394,33 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 
 #define ZC_URING_OP(name) bpf_core_enum_value(enum io_uring_op, name)
 
+/* send_zc's notification state (io_uring/notif.h, 6.10+ for head), kept in
+ * the notification request's cmd area. */
+struct io_notif_data___zc {
+	struct io_notif_data___zc *head;
+	bool zc_used;
+	bool zc_copied;
+} __attribute__((preserve_access_index));
+
+/* Why the kernel flagged a notification COPIED: io_notif_tw_complete sets
+ * it when zc_copied, or when no callback ever passed an skb with success
+ * (!zc_used). A notification linked into an earlier request's skb gets its
+ * callbacks without an skb, so it is flagged however its pages went. */
+static __always_inline void count_copied_notification(struct zc_syscall_totals *totals, struct io_kiocb *req)
+{
+	struct io_notif_data___zc *nd = (void *)req + bpf_core_field_offset(req->cmd);
+
+	totals->uring_zc_notifs_copied++;
+	if (!bpf_core_field_exists(nd->head))
+		return;
+	if (BPF_CORE_READ(nd, zc_copied))
+		totals->uring_zc_copied_reported++;
+	else if (BPF_CORE_READ(nd, head) != nd)
+		totals->uring_zc_copied_unused_linked++;
+	else
+		totals->uring_zc_copied_unused++;
+}
+
 /* The ZC_INFLIGHT_SEND_* way a request's bytes went into a TCP socket, or 0
  * when the request did not send on TCP. */
 static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t mode, __u64 *socket)
@@ -458,7 +485,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 		 * IORING_SEND_ZC_REPORT_USAGE it says whether they were copied */
 		totals->uring_zc_notifs++;
 		if ((__u32)res & ZC_NOTIF_USAGE_ZC_COPIED)
-			totals->uring_zc_notifs_copied++;
+			count_copied_notification(totals, req);
 		return 0;
 	}
 	totals->uring_completions++;
@@ -495,6 +522,22 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 		return 0;
 	}
 	attribute_return(totals, proc, false, flags, sk, NULL, &uring_bytes, slot, res);
+	return 0;
+}
+
+/* The tracepoint carries the CQE but not its request, so the bytes of a
+ * result that overflowed cannot be told by opcode or file: counted, so the
+ * report can say what it could not attribute. */
+SEC("tp_btf/io_uring_cqe_overflow")
+int BPF_PROG(io_uring_cqe_overflow, void *ring, unsigned long long user_data, s32 res, u32 cflags, void *ocqe)
+{
+	struct zc_syscall_totals *totals;
+
+	if (!current_sender_in_window())
+		return 0;
+	totals = totals_of(&syscall_totals);
+	if (totals)
+		totals->uring_cqe_overflows++;
 	return 0;
 }
 

@@ -57,13 +57,25 @@ struct zc_syscall_totals {
 	__u64 spliced_bytes;
 	__u64 spliced_copied_bytes;
 	__u64 zerocopy_bytes;
-	/* io_uring (trace mode): requests of traced tasks that completed,
+	/* io_uring: requests of traced tasks that completed,
 	 * by opcode in uring_requests; send_zc notifications, and how many
 	 * of them said the kernel copied after all
 	 * (IORING_NOTIF_USAGE_ZC_COPIED). */
 	__u64 uring_completions;
 	__u64 uring_zc_notifs;
 	__u64 uring_zc_notifs_copied;
+	/* Why a notification said COPIED, read off its io_notif_data: a
+	 * callback reported a failed zerocopy (zc_copied: skb_copy_ubufs or a
+	 * downgrade), or none reported a success with an skb (!zc_used); of
+	 * those, the ones linked into another request's skb (io_link_skb) only
+	 * ever see their head's skbs, so they can never be marked used. */
+	__u64 uring_zc_copied_reported;
+	__u64 uring_zc_copied_unused;
+	__u64 uring_zc_copied_unused_linked;
+	/* CQEs that found the completion ring full: the kernel keeps them on
+	 * its overflow list and posts them later without io_uring_complete, so
+	 * their requests' bytes are not attributed. */
+	__u64 uring_cqe_overflows;
 	__u64 window_opens;
 	__u64 window_closes;
 	__u64 forks_followed;

@@ -343,6 +343,25 @@ void send_with_uring_zc(Plan& plan, io_uring& ring, const char* buffer)
     plan.report.bytes_sent = moved;
 }
 
+// send_zc posts a second CQE (the notification) per send when its pages are
+// released, which may be long after the result: ACKs for a socket buffer's
+// worth of sends release their pages in a burst. A ring with too few CQ
+// entries then overflows, and the kernel posts the overflowed CQEs later
+// without the io_uring_complete tracepoint, hiding their bytes from the
+// probes; room for two CQEs per send keeps the ring from ever filling.
+int set_up_ring(io_uring& ring, const SenderSpec& spec)
+{
+    io_uring_params params{};
+    if (spec.technique == Technique::io_uring_send_zc) {
+        constexpr std::uint64_t kMaxCqEntries = 65536;  // IORING_MAX_CQ_ENTRIES
+        const std::uint64_t sends = (spec.bytes + spec.chunk - 1) / spec.chunk;
+        params.flags |= IORING_SETUP_CQSIZE;
+        params.cq_entries = static_cast<unsigned>(std::clamp<std::uint64_t>(2 * sends + 2, 2 * kUringQueueDepth,
+                                                                            kMaxCqEntries));
+    }
+    return io_uring_queue_init_params(kUringQueueDepth, &ring, &params);
+}
+
 // After the window: the notifications still to come, one per send.
 void reap_uring_notifications(io_uring& ring, SenderReport& report)
 {
@@ -773,10 +792,8 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         report.buffer_bytes = payload_buffer_bytes(spec.technique, spec.bytes, spec.chunk);
         if (report.buffer_bytes)
             buffer = map_payload_buffer(report.buffer_bytes);
-        if (spec.technique == Technique::io_uring_send_zc)
-            fill_from_file(file, buffer, spec.bytes);
         if (spec.technique == Technique::large_file_async_direct || spec.technique == Technique::io_uring_send_zc) {
-            if (const int rc = io_uring_queue_init(kUringQueueDepth, &ring, 0); rc < 0)
+            if (const int rc = set_up_ring(ring, spec); rc < 0)
                 throw Failure{-rc, "set up io_uring (is kernel.io_uring_disabled set?)"};
             ring_ready = true;
         }

@@ -68,7 +68,8 @@ constexpr bool pins_user_pages(Technique technique)
 // window, so that the window holds only what it does with that memory.
 constexpr bool fills_buffer_before_window(Technique technique)
 {
-    return technique == Technique::cow || technique == Technique::msg_zerocopy || technique == Technique::vmsplice;
+    return technique == Technique::cow || technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+           technique == Technique::io_uring_send_zc;
 }
 
 // Whether the file is opened with O_DIRECT.

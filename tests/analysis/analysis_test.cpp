@@ -784,6 +784,33 @@ TEST(Coverage, ASocketTheProbesNeverSawMakesTheRunInvalid)
     EXPECT_EQ(report.headline.rfind("splice, 64 MiB over lo: INVALID — ", 0), 0u) << report.headline;
 }
 
+// io_uring completions that overflowed the CQ ring are posted without
+// io_uring_complete: their bytes are missing, and the check says why.
+TEST(Coverage, IoUringCompletionsThatOverflowedTheRingMakeTheRunInvalidAndAreNamed)
+{
+    Report whole = zerocopy_report(kTransfers, kPayload);
+    whole.technique = "io_uring_send_zc";
+    const Check& seen = check(analyzed(whole), "sendmsg_bytes");
+    EXPECT_EQ(seen.verdict, Verdict::match) << seen.explanation;
+
+    Report overflowed = zerocopy_report(kTransfers, kPayload);
+    overflowed.technique = "io_uring_send_zc";
+    overflowed.measured.socket.sendmsg.bytes = kPayload - 4 * 65536;
+    overflowed.measured.socket.sendmsg.zerocopy_bytes = kPayload - 4 * 65536;
+    overflowed.measured.socket.sendmsg.uring_cqe_overflows = 32;
+    analyze(overflowed);
+    const Check& missing = check(overflowed, "sendmsg_bytes");
+    EXPECT_EQ(missing.verdict, Verdict::invalid);
+    EXPECT_NE(missing.explanation.find("32 io_uring completions found the completion ring full"), std::string::npos)
+        << missing.explanation;
+    EXPECT_EQ(overflowed.verdict, Verdict::invalid);
+    // The count survives the document, and is absent where it is 0.
+    const nlohmann::json j = overflowed.measured.socket.sendmsg;
+    EXPECT_EQ(j.at("uring_cqe_overflows"), 32);
+    EXPECT_FALSE(nlohmann::json(whole.measured.socket.sendmsg).contains("uring_cqe_overflows"));
+    EXPECT_EQ(j.get<SendmsgStats>().uring_cqe_overflows, 32u);
+}
+
 TEST(Coverage, TheCompleteRunIsValid)
 {
     for (Report report : {sendfile_report(), splice_report(), read_write_report(), mmap_write_report(),

@@ -152,9 +152,15 @@ Check sendmsg_bytes(const Report& report)
                     "the sender's " + std::to_string(send.syscalls) + " sending calls returned " + bytes(send.bytes) +
                         " through tcp_sendmsg_locked" +
                         (ok ? ", the whole payload"
-                            : "; the workload sent " + bytes(payload) +
-                                  ", so the socket was not registered for part of it and copies made there were not "
-                                  "counted"));
+                         : send.uring_cqe_overflows
+                             ? "; the workload sent " + bytes(payload) + ", and " +
+                                   std::to_string(send.uring_cqe_overflows) +
+                                   " io_uring completions found the completion ring full: the kernel posted them "
+                                   "later from its overflow list without io_uring_complete, so their bytes were never "
+                                   "attributed"
+                             : "; the workload sent " + bytes(payload) +
+                                   ", so the socket was not registered for part of it and copies made there were not "
+                                   "counted"));
 }
 
 // What TCP resent, by the kernel's own count (tcp_retransmit_skb). The

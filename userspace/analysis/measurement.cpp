@@ -47,6 +47,11 @@ SocketStats socket_stats(const RawCounters& raw)
     send.spliced_bytes = sys.spliced_bytes;
     send.spliced_copied_bytes = sys.spliced_copied_bytes;
     send.zerocopy_bytes = sys.zerocopy_bytes;
+    send.uring_cqe_overflows = sys.uring_cqe_overflows;
+    if (sys.uring_zc_notifs)
+        send.uring_notifications = UringNotifications{sys.uring_zc_notifs, sys.uring_zc_notifs_copied,
+                                                      sys.uring_zc_copied_reported, sys.uring_zc_copied_unused,
+                                                      sys.uring_zc_copied_unused_linked};
     send.user_iter_steps = net.iter_user;
     send.bvec_iter_steps = net.iter_bvec;
     send.kvec_iter_steps = net.iter_kvec;
@@ -132,6 +137,9 @@ Measured measure(const RunObservation& observation)
     Measured m;
 
     m.socket = socket_stats(raw);
+    if (pins_user_pages(observation.spec.technique))
+        m.socket.sendmsg.pinned_at_local_receiver = PinnedAtLocalReceiver{
+            raw.net.rx_zerocopy_skbs, raw.net.rx_zerocopy_copied_bytes, raw.net.rx_zerocopy_linear_skbs};
 
     m.cpu_copy_bytes = copy_bytes(raw, observation.spec.technique);
     m.cpu_copies = ratio(m.cpu_copy_bytes.total, payload);

@@ -679,6 +679,12 @@ void note_local_receiver_copies(TraceReport& report)
                                   " of " + std::to_string(report.io_uring->zc_notifications) +
                                   " io_uring send_zc notifications said the pages were copied "
                                   "(IORING_NOTIF_USAGE_ZC_COPIED)");
+    if (report.io_uring && report.io_uring->cqe_overflows)
+        report.findings.push_back(
+            std::to_string(report.io_uring->cqe_overflows) +
+            " io_uring completions found the completion ring full (io_uring_cqe_overflow): the kernel posts them "
+            "later from its overflow list without io_uring_complete, so the bytes of those requests are missing from "
+            "the figures; a ring with more CQ entries (IORING_SETUP_CQSIZE), or reaping sooner, avoids it");
 }
 
 std::string flow_words(const TraceFlow& flow)
@@ -778,13 +784,14 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const auto& entry : raw.uring_bytes)
         report.syscall_bytes.push_back(
             {uring_request_name(entry.nr), std::string(byte_kind_name(entry.kind)), entry.bytes});
-    if (raw.syscalls.uring_completions || raw.syscalls.uring_zc_notifs) {
+    if (raw.syscalls.uring_completions || raw.syscalls.uring_zc_notifs || raw.syscalls.uring_cqe_overflows) {
         TraceUring uring;
         uring.completions = raw.syscalls.uring_completions;
         for (const auto& [op, count] : raw.uring_requests)
             uring.requests_by_op[uring_request_name(op)] += count;
         uring.zc_notifications = raw.syscalls.uring_zc_notifs;
         uring.zc_notifications_copied = raw.syscalls.uring_zc_notifs_copied;
+        uring.cqe_overflows = raw.syscalls.uring_cqe_overflows;
         report.io_uring = std::move(uring);
     }
     for (const DeviceStats& device : report.sockets.devices)

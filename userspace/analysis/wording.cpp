@@ -302,6 +302,26 @@ std::vector<std::string> findings(const Report& report)
                       (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED"
                                                               : "SO_EE_CODE_ZEROCOPY_COPIED") +
                       " does not report copies made at the device");
+    // io_uring's COPIED means "a callback reported a failed zerocopy, or
+    // none reported a use with an skb"; the probes read which, per
+    // notification, off io_notif_data.
+    if (const auto& n = m.socket.sendmsg.uring_notifications) {
+        if (n->unused_linked)
+            out.push_back(std::to_string(n->unused_linked) + " of " + std::to_string(n->seen) +
+                          " io_uring notifications were flagged IORING_NOTIF_USAGE_ZC_COPIED with no copy reported: "
+                          "their pages rode in an skb an earlier send_zc had begun (io_link_skb), whose callbacks "
+                          "carry the first request's notification, so io_tx_ubuf_complete never marks them used; "
+                          "the flag there means 'not seen in an skb of its own', not 'copied'");
+        const auto& local = m.socket.sendmsg.pinned_at_local_receiver;
+        if (n->copy_reported && c.device_linearize && local && !local->skbs && !local->linear_skbs)
+            out.push_back("the kernel reported a failed zerocopy for " + std::to_string(n->copy_reported) + " of " +
+                          std::to_string(n->seen) +
+                          " io_uring notifications (zc_copied), yet no skb with pinned pages reached a socket on this "
+                          "host and none left the device with pinned frags: the copy the probes saw is the device's "
+                          "linearize (" + bytes(c.device_linearize) +
+                          "), and the callback that reported the failure runs on a path with no tracepoint "
+                          "(skb_copy_ubufs outside local delivery)");
+    }
     if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
         !m.socket.sendmsg.spliced_copied_bytes)
         out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +

@@ -286,6 +286,32 @@ struct PageCacheStats {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PageCacheStats, accessed_pages, hits, misses, hit_ratio, lookups, lookup_pages, mmap_faults, fault_around_calls, fault_around_pages, mapped_pages, unmapped_pages, out_of_range_events)
 
+// io_uring send_zc notifications as the probes saw them posted, and why the
+// kernel flagged those it flagged COPIED, read off each notification's
+// io_notif_data: a callback reported a failed zerocopy (copy_reported), or
+// none reported a use with an skb (unused); linked ones rode in an earlier
+// request's skbs (io_link_skb), whose callbacks never name them.
+struct UringNotifications {
+    std::uint64_t seen = 0;
+    std::uint64_t copied = 0;
+    std::uint64_t copy_reported = 0;
+    std::uint64_t unused = 0;
+    std::uint64_t unused_linked = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UringNotifications, seen, copied, copy_reported, unused, unused_linked)
+
+// Skbs carrying the sender's pinned pages (SKBFL_ZEROCOPY_ENABLE) that
+// reached a socket on this host (net:netif_receive_skb): skb_copy_ubufs
+// copies their frags before delivery and completes them as a failed
+// zerocopy. Linear ones were linearized by a device without SG on the way:
+// nothing is left to copy, and they are completed as failed all the same.
+struct PinnedAtLocalReceiver {
+    std::uint64_t skbs = 0;
+    std::uint64_t copied_bytes = 0;
+    std::uint64_t linear_skbs = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PinnedAtLocalReceiver, skbs, copied_bytes, linear_skbs)
+
 // How tcp_sendmsg took the bytes of the sender's sending syscalls: the
 // syscalls' return values, attributed by what tcp_sendmsg_locked saw.
 struct SendmsgStats {
@@ -300,8 +326,52 @@ struct SendmsgStats {
     std::uint64_t bvec_iter_steps = 0;
     std::uint64_t kvec_iter_steps = 0;
     std::uint64_t other_iter_steps = 0;
+    // io_uring results that found the completion ring full: posted later
+    // from the kernel's overflow list, unseen by io_uring_complete, so their
+    // bytes are missing above. In a document only when not 0.
+    std::uint64_t uring_cqe_overflows = 0;
+    std::optional<UringNotifications> uring_notifications;  // io_uring send_zc runs only
+    std::optional<PinnedAtLocalReceiver> pinned_at_local_receiver;  // runs that pinned pages only
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SendmsgStats, syscalls, bytes, user_copy_bytes, kernel_copy_bytes, spliced_bytes, spliced_copied_bytes, zerocopy_bytes, user_iter_steps, bvec_iter_steps, kvec_iter_steps, other_iter_steps)
+inline void to_json(nlohmann::json& j, const SendmsgStats& s)
+{
+    j = {{"syscalls", s.syscalls},
+         {"bytes", s.bytes},
+         {"user_copy_bytes", s.user_copy_bytes},
+         {"kernel_copy_bytes", s.kernel_copy_bytes},
+         {"spliced_bytes", s.spliced_bytes},
+         {"spliced_copied_bytes", s.spliced_copied_bytes},
+         {"zerocopy_bytes", s.zerocopy_bytes},
+         {"user_iter_steps", s.user_iter_steps},
+         {"bvec_iter_steps", s.bvec_iter_steps},
+         {"kvec_iter_steps", s.kvec_iter_steps},
+         {"other_iter_steps", s.other_iter_steps}};
+    if (s.uring_cqe_overflows)
+        j["uring_cqe_overflows"] = s.uring_cqe_overflows;
+    if (s.uring_notifications)
+        j["uring_notifications"] = *s.uring_notifications;
+    if (s.pinned_at_local_receiver)
+        j["pinned_at_local_receiver"] = *s.pinned_at_local_receiver;
+}
+inline void from_json(const nlohmann::json& j, SendmsgStats& s)
+{
+    j.at("syscalls").get_to(s.syscalls);
+    j.at("bytes").get_to(s.bytes);
+    j.at("user_copy_bytes").get_to(s.user_copy_bytes);
+    j.at("kernel_copy_bytes").get_to(s.kernel_copy_bytes);
+    j.at("spliced_bytes").get_to(s.spliced_bytes);
+    j.at("spliced_copied_bytes").get_to(s.spliced_copied_bytes);
+    j.at("zerocopy_bytes").get_to(s.zerocopy_bytes);
+    j.at("user_iter_steps").get_to(s.user_iter_steps);
+    j.at("bvec_iter_steps").get_to(s.bvec_iter_steps);
+    j.at("kvec_iter_steps").get_to(s.kvec_iter_steps);
+    j.at("other_iter_steps").get_to(s.other_iter_steps);
+    s.uring_cqe_overflows = j.value("uring_cqe_overflows", std::uint64_t{0});
+    if (const auto it = j.find("uring_notifications"); it != j.end() && !it->is_null())
+        s.uring_notifications = it->get<UringNotifications>();
+    if (const auto it = j.find("pinned_at_local_receiver"); it != j.end() && !it->is_null())
+        s.pinned_at_local_receiver = it->get<PinnedAtLocalReceiver>();
+}
 
 struct DeviceStats {
     std::string name;

@@ -239,9 +239,13 @@ struct TraceUring {
     // IORING_SEND_ZC_REPORT_USAGE): the kernel's own verdict.
     std::uint64_t zc_notifications = 0;
     std::uint64_t zc_notifications_copied = 0;
+    // CQEs that found the ring full (io_uring_cqe_overflow): the kernel
+    // posts them later without io_uring_complete, so their bytes are not in
+    // the figures.
+    std::uint64_t cqe_overflows = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceUring, completions, requests_by_op, zc_notifications,
-                                                zc_notifications_copied)
+                                                zc_notifications_copied, cqe_overflows)
 
 struct TraceDevice {
     std::string name;

@@ -480,10 +480,10 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         // io_uring requests matter to `trace` only; a kernel without io_uring
         // has no tracepoint for them, and nothing to attribute.
         std::error_code ignored;
-        bpf_program__set_autoload(
-            s.progs.io_uring_complete,
-            (trace || target.uring_sends) &&
-                std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored));
+        const bool uring = (trace || target.uring_sends) &&
+                           std::filesystem::exists(tracefs.path + "/events/io_uring/io_uring_complete", ignored);
+        bpf_program__set_autoload(s.progs.io_uring_complete, uring);
+        bpf_program__set_autoload(s.progs.io_uring_cqe_overflow, uring);
         // One program per syscall in trace mode: calls are counted at exit;
         // none with light hooks.
         if (trace) {
