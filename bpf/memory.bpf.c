@@ -23,6 +23,12 @@ const volatile __u64 target_pages = 0;
 /* Length of the payload buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the
  * technique has none. */
 const volatile __u64 buffer_bytes = 0;
+/* run copy_file_range: the destination file zctrace made, and the bytes the
+ * copy fills in it; 0 for every other technique. */
+const volatile __u64 copy_dest_ino = 0;
+const volatile __u32 copy_dest_dev = 0;
+const volatile __u64 copy_dest_bytes = 0;
+const volatile __u32 page_size = 4096;
 
 ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);
 
@@ -338,10 +344,24 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	bool written;
 	__u64 pages;
 
-	if (!current_sender_in_window() || !is_target(ctx->i_ino, ctx->s_dev) ||
-	    !(totals = totals_of(&memory_totals)))
+	if (!current_sender_in_window())
 		return 0;
 	pages = 1ULL << (ctx->order & 31);
+	/* A page new to the copy's destination is filled by the copy: its
+	 * bytes, up to the end of the copy, were copied page cache to page
+	 * cache. */
+	if (copy_dest_ino && ctx->i_ino == copy_dest_ino && ctx->s_dev == copy_dest_dev) {
+		__u64 first = ctx->index * page_size, end = (ctx->index + pages) * page_size;
+
+		if ((totals = totals_of(&memory_totals))) {
+			totals->copy_dest_pages += pages;
+			if (first < copy_dest_bytes)
+				totals->copy_dest_bytes += (end < copy_dest_bytes ? end : copy_dest_bytes) - first;
+		}
+		return 0;
+	}
+	if (!is_target(ctx->i_ino, ctx->s_dev) || !(totals = totals_of(&memory_totals)))
+		return 0;
 	/* Inside a call that read another file's page cache, a page added here
 	 * is one the call writes: a copy's destination, not a miss. */
 	call = trace_mode ? inflight_of(false) : NULL;

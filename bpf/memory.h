@@ -38,6 +38,10 @@ struct zc_memory_totals {
 	__u64 map_pages_pages;
 	__u64 added_folios;      /* filemap:mm_filemap_add_to_page_cache: misses */
 	__u64 added_pages;
+	/* run copy_file_range: pages added to the copy's destination, and the
+	 * bytes of them the copy filled (page cache -> page cache) */
+	__u64 copy_dest_pages;
+	__u64 copy_dest_bytes;
 	__u64 out_of_range;      /* page indexes beyond the bitmap (file grew?) */
 
 	/* kmem:rss_stat for the sender's file-backed RSS: pages any file mapped

@@ -5,7 +5,10 @@
 #include <poll.h>
 #include <linux/errqueue.h>
 #include <liburing.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -144,6 +147,23 @@ struct Plan {
     {
         return std::min(spec.chunk, spec.bytes - moved);
     }
+
+    // Moves the payload chunk by chunk: step(offset, length) moves what it
+    // can of the rest of a chunk and returns how much (0 after EINTR); a
+    // chunk takes the steps it needs and is one transfer. Returns the bytes
+    // moved. A technique's calls beyond one per chunk are then its repeats.
+    template <typename Step>
+    std::uint64_t in_chunks(Step step)
+    {
+        std::uint64_t moved = 0;
+        while (moved < spec.bytes) {
+            const std::uint64_t chunk_end = moved + next_chunk(moved);
+            while (moved < chunk_end)
+                moved += step(moved, chunk_end - moved);
+            ++report.transfers;
+        }
+        return moved;
+    }
 };
 
 // One read() of the file, counted; empty when EINTR interrupted it (a call
@@ -263,26 +283,19 @@ void send_splice(Plan& plan, const int pipe_fds[2])
 void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer)
 {
     CallTally& calls = plan.report.calls;
-    std::uint64_t moved = 0;
-    while (moved < plan.spec.bytes) {
-        const std::uint64_t chunk_end = moved + plan.next_chunk(moved);
-        const std::uint64_t vmsplices_before = calls.vmsplice, splices_before = calls.splice;
-        while (moved < chunk_end) {
-            iovec piece{const_cast<char*>(buffer + moved), chunk_end - moved};
-            ssize_t in_pipe = ::vmsplice(pipe_fds[1], &piece, 1, 0);
-            ++calls.vmsplice;
-            if (in_pipe < 0 && errno == EINTR)
-                continue;
-            if (in_pipe <= 0)
-                throw Failure{in_pipe < 0 ? errno : EIO, "vmsplice the buffer into the pipe"};
-            moved += static_cast<std::uint64_t>(in_pipe);
-            drain_pipe_to_socket(plan, pipe_fds[0], in_pipe);
-        }
-        plan.report.repeats.vmsplice += calls.vmsplice - vmsplices_before - 1;
-        plan.report.repeats.splice += calls.splice - splices_before - 1;
-        ++plan.report.transfers;
-    }
-    plan.report.bytes_sent = moved;
+    plan.report.bytes_sent = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
+        iovec piece{const_cast<char*>(buffer + offset), length};
+        const ssize_t in_pipe = ::vmsplice(pipe_fds[1], &piece, 1, 0);
+        ++calls.vmsplice;
+        if (in_pipe < 0 && errno == EINTR)
+            return 0;
+        if (in_pipe <= 0)
+            throw Failure{in_pipe < 0 ? errno : EIO, "vmsplice the buffer into the pipe"};
+        drain_pipe_to_socket(plan, pipe_fds[0], in_pipe);
+        return static_cast<std::uint64_t>(in_pipe);
+    });
+    plan.report.repeats.vmsplice = calls.vmsplice - plan.report.transfers;
+    plan.report.repeats.splice = calls.splice - plan.report.transfers;
 }
 
 // io_uring_send_zc: one IORING_OP_SEND_ZC per chunk, with usage reports.
@@ -300,47 +313,40 @@ void count_uring_notification(const io_uring_cqe& cqe, SenderReport& report)
 void send_with_uring_zc(Plan& plan, io_uring& ring, const char* buffer)
 {
     CallTally& calls = plan.report.calls;
-    std::uint64_t moved = 0;
-    while (moved < plan.spec.bytes) {
-        const std::uint64_t chunk_end = moved + plan.next_chunk(moved);
-        bool first_call = true;
-        while (moved < chunk_end) {
-            io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-            if (!sqe)
-                throw Failure{EBUSY, "get an io_uring submission entry"};
-            io_uring_prep_send_zc(sqe, plan.sock, buffer + moved, chunk_end - moved, 0, IORING_SEND_ZC_REPORT_USAGE);
-            int result = 0;
-            for (bool have_result = false; !have_result; first_call = false) {
-                // With a CQE to wait for, liburing always enters the kernel.
-                const int rc = io_uring_submit_and_wait(&ring, 1);
-                ++calls.io_uring_enter;
-                plan.report.repeats.io_uring_enter += !first_call;
-                if (rc < 0 && rc != -EINTR)
-                    throw Failure{-rc, "io_uring_enter (send_zc)"};
-                // Reaped from the shared ring without a syscall
-                // (io_uring_peek_cqe may enter the kernel to flush).
-                unsigned head = 0, reaped = 0;
-                io_uring_cqe* cqe = nullptr;
-                io_uring_for_each_cqe(&ring, head, cqe)
-                {
-                    ++reaped;
-                    if (cqe->flags & IORING_CQE_F_NOTIF) {
-                        count_uring_notification(*cqe, plan.report);
-                    } else {
-                        have_result = true;
-                        result = cqe->res;
-                    }
+    plan.report.bytes_sent = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+        if (!sqe)
+            throw Failure{EBUSY, "get an io_uring submission entry"};
+        io_uring_prep_send_zc(sqe, plan.sock, buffer + offset, length, 0, IORING_SEND_ZC_REPORT_USAGE);
+        int result = 0;
+        for (bool have_result = false; !have_result;) {
+            // With a CQE to wait for, liburing always enters the kernel.
+            const int rc = io_uring_submit_and_wait(&ring, 1);
+            ++calls.io_uring_enter;
+            if (rc < 0 && rc != -EINTR)
+                throw Failure{-rc, "io_uring_enter (send_zc)"};
+            // Reaped from the shared ring without a syscall
+            // (io_uring_peek_cqe may enter the kernel to flush).
+            unsigned head = 0, reaped = 0;
+            io_uring_cqe* cqe = nullptr;
+            io_uring_for_each_cqe(&ring, head, cqe)
+            {
+                ++reaped;
+                if (cqe->flags & IORING_CQE_F_NOTIF) {
+                    count_uring_notification(*cqe, plan.report);
+                } else {
+                    have_result = true;
+                    result = cqe->res;
                 }
-                io_uring_cq_advance(&ring, reaped);
             }
-            if (result <= 0)
-                throw Failure{result < 0 ? -result : EIO, "io_uring send_zc"};
-            ++plan.report.zerocopy_sends;
-            moved += static_cast<std::uint64_t>(result);
+            io_uring_cq_advance(&ring, reaped);
         }
-        ++plan.report.transfers;
-    }
-    plan.report.bytes_sent = moved;
+        if (result <= 0)
+            throw Failure{result < 0 ? -result : EIO, "io_uring send_zc"};
+        ++plan.report.zerocopy_sends;
+        return static_cast<std::uint64_t>(result);
+    });
+    plan.report.repeats.io_uring_enter = calls.io_uring_enter - plan.report.transfers;
 }
 
 // send_zc posts a second CQE (the notification) per send when its pages are
@@ -409,6 +415,62 @@ void read_into_buffer(Plan& plan, char* buffer)
         ++plan.report.transfers;
     }
     plan.report.consumed_bytes = moved;
+}
+
+// copy_file_range: one call per chunk, file to file inside the kernel; a
+// short copy is finished by calling again.
+void copy_into_file(Plan& plan, int destination)
+{
+    CallTally& calls = plan.report.calls;
+    plan.report.consumed_bytes = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
+        auto in = static_cast<off64_t>(offset), out = static_cast<off64_t>(offset);
+        const ssize_t n = ::copy_file_range(plan.file, &in, destination, &out, length, 0);
+        ++calls.copy_file_range;
+        if (n < 0 && errno == EINTR)
+            return 0;
+        if (n < 0)
+            throw Failure{errno, "copy_file_range"};
+        if (n == 0)
+            throw Failure{EIO, "copy_file_range returned 0 before the end of the file"};
+        return static_cast<std::uint64_t>(n);
+    });
+    plan.report.repeats.copy_file_range = calls.copy_file_range - plan.report.transfers;
+}
+
+// After the window: what the destination's extents are (shared ones are
+// reflinks), and its bytes read back into the buffer to be checksummed.
+void inspect_copy(int destination, char* buffer, std::uint64_t bytes, SenderReport& report)
+{
+    constexpr unsigned kExtentsPerCall = 64;
+    std::vector<char> storage(sizeof(fiemap) + kExtentsPerCall * sizeof(fiemap_extent));
+    auto* map = reinterpret_cast<fiemap*>(storage.data());
+    std::uint64_t start = 0;
+    for (bool last = false; !last;) {
+        std::fill(storage.begin(), storage.end(), 0);
+        map->fm_start = start;
+        map->fm_length = FIEMAP_MAX_OFFSET - start;
+        map->fm_extent_count = kExtentsPerCall;
+        if (::ioctl(destination, FS_IOC_FIEMAP, map) < 0)
+            throw Failure{errno, "FS_IOC_FIEMAP on the copy"};
+        if (map->fm_mapped_extents == 0)
+            break;
+        for (unsigned i = 0; i < map->fm_mapped_extents; ++i) {
+            const fiemap_extent& extent = map->fm_extents[i];
+            ++report.copy_extents;
+            report.copy_shared_extents += (extent.fe_flags & FIEMAP_EXTENT_SHARED) != 0;
+            last = last || (extent.fe_flags & FIEMAP_EXTENT_LAST);
+            start = extent.fe_logical + extent.fe_length;
+        }
+    }
+    std::uint64_t done = 0;
+    while (done < bytes) {
+        const ssize_t n = ::pread(destination, buffer + done, bytes - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            throw Failure{n < 0 ? errno : EIO, "read the copy back"};
+        done += static_cast<std::uint64_t>(n);
+    }
 }
 
 // direct_io_send: the O_DIRECT read lands in user memory without a copy,
@@ -711,7 +773,7 @@ std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
     const std::pair<const char*, std::uint64_t> all[] = {
         {"read", read}, {"write", write}, {"mmap", mmap}, {"munmap", munmap},
         {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter},
-        {"sendto", sendto}, {"recvmsg", recvmsg}, {"vmsplice", vmsplice}};
+        {"sendto", sendto}, {"recvmsg", recvmsg}, {"vmsplice", vmsplice}, {"copy_file_range", copy_file_range}};
     for (const auto& [name, count] : all)
         if (count)
             out.emplace_back(name, count);
@@ -852,6 +914,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::msg_zerocopy: send_msg_zerocopy(plan, buffer); break;
         case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer); break;
         case Technique::io_uring_send_zc: send_with_uring_zc(plan, ring, buffer); break;
+        case Technique::copy_file_range: copy_into_file(plan, spec.copy_fd); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.
@@ -859,6 +922,8 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             read_zerocopy_completions(sock, report.zerocopy_sends, report, false);
         if (spec.technique == Technique::io_uring_send_zc)
             reap_uring_notifications(ring, report);
+        if (copies_to_file(spec.technique))
+            inspect_copy(spec.copy_fd, buffer, report.consumed_bytes, report);
 
         if (spec.technique == Technique::cow) {
             read_child_smaps(cow_child, report.buffer_bytes, report.cow);

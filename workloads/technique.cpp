@@ -17,6 +17,7 @@ std::string_view technique_name(Technique technique)
     case Technique::msg_zerocopy: return "msg_zerocopy";
     case Technique::vmsplice: return "vmsplice";
     case Technique::io_uring_send_zc: return "io_uring_send_zc";
+    case Technique::copy_file_range: return "copy_file_range";
     }
     return "unknown";
 }

@@ -36,6 +36,9 @@ enum class Technique : std::uint8_t {
     // filled from the file before the window, with usage reports; the
     // notifications are reaped after it.
     io_uring_send_zc,
+    // Beyond the seeds: copy_file_range() of each chunk of the file into a
+    // new file on the same filesystem, made by zctrace before the run.
+    copy_file_range,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -45,8 +48,8 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 3> kBeyondSeedsTechniques = {Technique::msg_zerocopy, Technique::vmsplice,
-                                                                    Technique::io_uring_send_zc};
+inline constexpr std::array<Technique, 4> kBeyondSeedsTechniques = {
+    Technique::msg_zerocopy, Technique::vmsplice, Technique::io_uring_send_zc, Technique::copy_file_range};
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
@@ -85,7 +88,14 @@ constexpr bool holds_whole_payload(Technique technique)
     return technique == Technique::direct_io || technique == Technique::cow ||
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
            technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
-           technique == Technique::io_uring_send_zc;
+           technique == Technique::io_uring_send_zc || technique == Technique::copy_file_range;
+}
+
+// Whether it copies the file into a second file, which zctrace makes in the
+// workload's directory before the run.
+constexpr bool copies_to_file(Technique technique)
+{
+    return technique == Technique::copy_file_range;
 }
 
 std::string_view technique_name(Technique technique);

@@ -27,11 +27,12 @@ struct CallTally {
     std::uint64_t sendto = 0;          // msg_zerocopy: send() is sendto(2)
     std::uint64_t recvmsg = 0;         // msg_zerocopy: completions read to free option memory (ENOBUFS)
     std::uint64_t vmsplice = 0;        // vmsplice: user pages into the pipe
+    std::uint64_t copy_file_range = 0;
 
     [[nodiscard]] std::uint64_t total() const
     {
         return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter + sendto + recvmsg +
-               vmsplice;
+               vmsplice + copy_file_range;
     }
     // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;
@@ -61,6 +62,7 @@ struct SenderSpec {
     std::uint16_t port = 0;
     std::uint64_t marker_cookie = 0;
     std::uint64_t write_pages = 0;  // cow: pages the child writes after reading the buffer
+    int copy_fd = -1;  // copy_file_range: the empty destination file zctrace made (O_TMPFILE), inherited
 };
 
 // io_uring reads large_file_async_direct submits per round; each round is
@@ -105,6 +107,10 @@ struct SenderReport {
     std::uint64_t zerocopy_sends_completed = 0;
     std::uint64_t zerocopy_sends_copied = 0;
     std::uint64_t zerocopy_notifications = 0;
+    // copy_file_range: the destination's extents after the window, from
+    // FS_IOC_FIEMAP, and how many the filesystem flagged shared (reflinks).
+    std::uint64_t copy_extents = 0;
+    std::uint64_t copy_shared_extents = 0;
 };
 
 // Length of the user buffer the sender maps at ZC_PAYLOAD_BUFFER_BASE, page

@@ -644,6 +644,70 @@ TEST(DmaCopies, AColdCacheReadsTheDiskAsTheRowSays)
     EXPECT_TRUE(has_cause(dma, "software_device"));
 }
 
+// copy_file_range on a filesystem that does (reflink) or does not share
+// blocks, as the FICLONE probe before the run said: the row follows.
+Report copy_file_range_report(bool shares)
+{
+    Report report = loopback_report("copy_file_range");
+    report.environment.egress = {};
+    report.measured.socket = {};
+    report.measured.receiver = {};
+    report.workload.integrity.verified_by = "sender";
+    report.workload.copy_file = CopyFileOutcome{shares ? "xfs" : "ext4", shares,
+                                                shares ? "xfs shared a block" : "ext4 refused to share a block",
+                                                1, shares ? 1u : 0u};
+    if (shares)
+        report.measured.page_cache = {};
+    set_copies(report, {});
+    report.measured.cpu_copy_bytes.page_cache_to_page_cache = shares ? 0 : kPayload;
+    report.measured.cpu_copy_bytes.total = shares ? 0 : kPayload;
+    report.measured.cpu_copies = shares ? 0.0 : 1.0;
+    set_calls(report, {{"copy_file_range", kTransfers}});
+    report.measured.kernel_counters.read_syscalls = kTransfers;
+    report.measured.kernel_counters.write_syscalls = kTransfers;
+    return report;
+}
+
+TEST(CopyFileRange, TheRowFollowsWhatTheFilesystemSaidAndEachMustHoldToIt)
+{
+    Report copied = analyzed(copy_file_range_report(false));
+    EXPECT_EQ(copied.theory.id, "copy_file_range");
+    EXPECT_EQ(check(copied, "cpu_copies").verdict, Verdict::match) << verdicts(copied);
+    EXPECT_EQ(check(copied, "dma_copies").verdict, Verdict::match) << verdicts(copied);
+    EXPECT_EQ(copied.verdict, Verdict::match) << verdicts(copied);
+
+    Report shared = analyzed(copy_file_range_report(true));
+    EXPECT_EQ(shared.theory.id, "copy_file_range_reflink");
+    EXPECT_EQ(check(shared, "cpu_copies").verdict, Verdict::match) << verdicts(shared);
+
+    // A filesystem that shares blocks, yet the kernel copied: the reflink
+    // row's promise failed, and nothing accounts for it.
+    Report broken = copy_file_range_report(true);
+    broken.measured.cpu_copy_bytes.page_cache_to_page_cache = kPayload;
+    broken.measured.cpu_copy_bytes.total = kPayload;
+    broken.measured.cpu_copies = 1.0;
+    analyze(broken);
+    EXPECT_EQ(check(broken, "cpu_copies").verdict, Verdict::mismatch) << verdicts(broken);
+}
+
+TEST(CopyFileRange, AColdCachesDiskReadIsTheEnvironmentsOnlyWhenTheCacheWasCold)
+{
+    Report cold = copy_file_range_report(false);
+    cold.environment.cache = "cold";
+    cold.environment.cache_resident_pages_before = 0;
+    set_dma(cold, {.disk_read = kPayload});
+    analyze(cold);
+    const Check& dma = check(cold, "dma_copies");
+    EXPECT_EQ(dma.verdict, Verdict::environment) << verdicts(cold);
+    EXPECT_TRUE(has_cause(dma, "cold_cache"));
+
+    // The same disk read with a warm cache: nothing accounts for it.
+    Report warm = copy_file_range_report(false);
+    set_dma(warm, {.disk_read = kPayload});
+    analyze(warm);
+    EXPECT_EQ(check(warm, "dma_copies").verdict, Verdict::mismatch) << verdicts(warm);
+}
+
 // ---- syscalls and mode switches ----
 
 TEST(Syscalls, SpliceMakesTwoCallsPerChunkAndThePipeAccountsForThem)

@@ -7,6 +7,9 @@
 // these tests pin down.
 #include "support.hpp"
 
+#include "../cli/loop_xfs.hpp"
+#include "runs/workload_file.hpp"
+
 namespace zctrace::test {
 namespace {
 
@@ -255,6 +258,86 @@ TEST_F(BeyondSeeds, IoUringSendZcOverVethIsCopiedAtDeliveryWithSgAndAtTransmitWi
     EXPECT_EQ(local->skbs, 0u);
     EXPECT_EQ(local->copied_bytes, 0u);
     EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::environment);
+}
+
+// What every copy_file_range run must show, whatever the filesystem did.
+void expect_file_copied(const Report& r, std::uint64_t payload)
+{
+    EXPECT_TRUE(r.workload.integrity.ok) << "the copy, read back, is not the file";
+    EXPECT_EQ(r.workload.integrity.bytes_received, payload);
+    EXPECT_TRUE(r.theory.beyond_seeds);
+    EXPECT_NE(r.theory.source.find("copy_file_range(2)"), std::string::npos);
+    // One copy_file_range per chunk, as the workload counted them, and
+    // /proc/self/io counts each as one read and one write.
+    EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
+    EXPECT_EQ(r.workload.calls.at("copy_file_range"), payload / kChunk + repeats_of(r, "copy_file_range"));
+    EXPECT_EQ(check_named(r, "kernel_io_syscalls").verdict, Verdict::match);
+    // Nothing passes through user memory or a socket.
+    const CopyBytes& c = r.measured.cpu_copy_bytes;
+    EXPECT_EQ(c.file_to_user, 0u);
+    EXPECT_EQ(c.user_to_socket, 0u);
+    EXPECT_EQ(r.measured.socket.bytes, 0u);
+    EXPECT_EQ(r.measured.receiver.copy_bytes, 0u);
+    ASSERT_TRUE(r.workload.copy_file);
+    EXPECT_GT(r.workload.copy_file->extents, 0u);
+    for (const Check& check : r.checks)
+        EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
+}
+
+// copy_file_range(2) on ext4 (the default --dir here): no reflinks, so the
+// kernel splices the file's page cache into the copy's: one CPU copy, every
+// byte, with the source read from the page cache (warm: all hits).
+TEST_F(BeyondSeeds, CopyFileRangeWithoutReflinksCopiesPageCacheToPageCacheOnce)
+{
+    const Outcome outcome = run_spec({Technique::copy_file_range, kChunk, CacheState::warm}, kPayload);
+    EXPECT_TRUE(report_schema().validate(outcome.json).empty());
+    const Report& r = outcome.report;
+    ASSERT_TRUE(r.workload.copy_file);
+    if (r.workload.copy_file->filesystem_shares_extents.value_or(false))
+        GTEST_SKIP() << "the test directory's filesystem shares blocks: " << r.workload.copy_file->shares_extents_why;
+    expect_file_copied(r, kPayload);
+    EXPECT_EQ(r.theory.id, "copy_file_range");
+    EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, kPayload);
+    EXPECT_EQ(r.measured.page_cache.hits, kPayload / 4096);
+    EXPECT_EQ(r.measured.page_cache.misses, 0u);
+    EXPECT_EQ(r.workload.copy_file->shared_extents, 0u);
+    EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
+}
+
+// On an XFS made with reflinks (loop-mounted by the test, taken down on
+// every path) the copy shares the file's blocks: no byte copied, no page of
+// the file read, no disk read, every extent of the copy shared.
+TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothing)
+{
+    ZC_REQUIRE_BPF();
+    auto work = WorkDir::create();
+    ASSERT_TRUE(work) << work.error().describe();
+    std::string error;
+    bool unsupported = false;
+    const auto xfs = cli_test::LoopXfs::make(work->path(), error, unsupported);
+    if (!xfs && unsupported)
+        GTEST_SKIP() << "this kernel or host cannot loop-mount XFS: " << error;
+    ASSERT_TRUE(xfs) << error;
+    auto file = create_workload_file(xfs->mount_point(), kPayload, 7);
+    ASSERT_TRUE(file) << file.error().describe();
+    auto observation = run_technique({Technique::copy_file_range, kChunk, CacheState::warm}, *file, {});
+    ASSERT_TRUE(observation) << observation.error().describe();
+    const Report r = build_report(*observation, gather_host_facts());
+    EXPECT_TRUE(report_schema().validate(nlohmann::json(r)).empty());
+    expect_file_copied(r, kPayload);
+    const CopyFileOutcome& copy = *r.workload.copy_file;
+    EXPECT_EQ(copy.filesystem, "xfs");
+    ASSERT_EQ(copy.filesystem_shares_extents, true) << copy.shares_extents_why;
+    EXPECT_EQ(r.theory.id, "copy_file_range_reflink");
+    EXPECT_EQ(copy.shared_extents, copy.extents);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, 0u);
+    EXPECT_EQ(r.measured.page_cache.lookups, 0u) << "no page of the file was read";
+    // XFS may read a block of its own metadata (the refcount tree), never the file.
+    EXPECT_LT(r.measured.dma_bytes.disk_read, 64u * 1024);
+    EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
 }
 
 }  // namespace

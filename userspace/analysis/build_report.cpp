@@ -77,6 +77,10 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     if (pins_user_pages(observation.spec.technique))
         w.zerocopy_completions = ZerocopyCompletions{sender.zerocopy_sends, sender.zerocopy_sends_completed,
                                                      sender.zerocopy_sends_copied, sender.zerocopy_notifications};
+    if (copies_to_file(observation.spec.technique))
+        w.copy_file = CopyFileOutcome{observation.file.filesystem, observation.filesystem_shares_extents,
+                                      observation.shares_extents_why, sender.copy_extents,
+                                      sender.copy_shared_extents};
     const bool networked = sends_over_network(observation.spec.technique);
     const std::uint32_t crc_seen = networked ? receiver.crc32 : sender.consumed_crc32;
     const std::uint64_t bytes_seen = networked ? receiver.bytes_received : sender.consumed_bytes;

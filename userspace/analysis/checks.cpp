@@ -242,6 +242,16 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
                               "it and the " + std::to_string(m.page_cache.accessed_pages) +
                               " pages the filemap events saw were hits, so the disk->page-cache DMA never happened"});
 
+    // A row for a copy between files in memory (copy_file_range, sendfile to
+    // a file) counts no disk transfer; a cold cache adds the file's read.
+    if (disk_theory == 0 && !row.starts_in_memory && env.cache == "cold" && m.dma_bytes.disk_read &&
+        !reads_direct(technique_of(report)))
+        causes.push_back({"cold_cache", CauseKind::environment, m.dma_bytes.disk_read, std::nullopt,
+                          ratio(m.dma_bytes.disk_read, payload),
+                          "the cache was cold: " + bytes(m.dma_bytes.disk_read) +
+                              " came from the disk into the page cache before the copy, a transfer the row, "
+                              "which copies between files in memory, does not count"});
+
     bool any_dma_device = false;
     std::string software;
     for (const DeviceStats& device : m.socket.devices) {
@@ -532,6 +542,17 @@ ExpectedRow expected_row(const Report& report)
     if (rows.ids.size() == 1) {
         expected.row = find_theory_row(rows.ids.front());
         expected.reason = "the only row for " + std::string(technique_name(technique));
+        return expected;
+    }
+    // copy_file_range: the two rows differ in whether the filesystem shares
+    // blocks between files, which it said when asked before the run.
+    if (technique == Technique::copy_file_range) {
+        const auto& copy = report.workload.copy_file;
+        const bool shares = copy && copy->filesystem_shares_extents.value_or(false);
+        expected.row = find_theory_row(shares ? "copy_file_range_reflink" : "copy_file_range");
+        expected.reason = (copy ? copy->shares_extents_why : std::string("no probe of the filesystem")) +
+                          (shares ? ", so nothing should be copied: \"copy_file_range with reflinks\""
+                                  : ", so the kernel must copy the bytes: \"copy_file_range\"");
         return expected;
     }
     // sendfile: the seeds' two rows differ only in whether the device

@@ -94,6 +94,8 @@ CopyBytes copy_bytes(const RawCounters& raw, Technique technique)
     // apart from the sender's (zerocopy_copied_at_receiver_bytes).
     if (pins_user_pages(technique))
         copies.zerocopy_deferred = raw.net.rx_zerocopy_copied_bytes;
+    if (copies_to_file(technique))
+        copies.page_cache_to_page_cache = raw.memory.copy_dest_bytes;
     copies.total = copies.sum_of_parts();
     return copies;
 }

@@ -190,6 +190,8 @@ std::string cause_phrase(const Cause& cause, const Report& report)
         return "warm cache: no disk read";
     if (id == "software_device")
         return device_names(report) + " has no DMA engine";
+    if (id == "cold_cache")
+        return "cold cache: the file came from the disk first";
     if (id == "device_without_sg")
         return report.environment.egress.name.empty() ? "the device cannot gather, so the kernel made the payload linear"
                                                       : report.environment.egress.name +

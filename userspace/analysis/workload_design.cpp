@@ -71,6 +71,8 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"io_uring_enter", rounds_of(t) + again("io_uring_enter")}},
                 "one io_uring_enter() per round of " + std::to_string(workload::kUringQueueDepth) +
                     " reads, which submits them and waits for all of them"};
+    case Technique::copy_file_range:
+        return {{{"copy_file_range", t + again("copy_file_range")}}, "one copy_file_range() per chunk"};
     case Technique::io_uring_send_zc:
         return {{{"io_uring_enter", t + again("io_uring_enter")}},
                 "one io_uring_enter() per chunk, which submits its send_zc and waits for the result"};
@@ -130,6 +132,7 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::cow:
     case Technique::msg_zerocopy:
     case Technique::io_uring_send_zc:
+    case Technique::copy_file_range:
         break;
     case Technique::vmsplice:
         causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,

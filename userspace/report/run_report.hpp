@@ -143,6 +143,17 @@ struct ZerocopyCompletions {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ZerocopyCompletions, sends, completed, copied, notifications)
 
+// copy_file_range: whether the filesystem shared a block when asked before
+// the run (FICLONE), and the copy's extents after it (FS_IOC_FIEMAP).
+struct CopyFileOutcome {
+    std::string filesystem;
+    std::optional<bool> filesystem_shares_extents;
+    std::string shares_extents_why;
+    std::uint64_t extents = 0;
+    std::uint64_t shared_extents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CopyFileOutcome, filesystem, filesystem_shares_extents, shares_extents_why, extents, shared_extents)
+
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
     std::uint64_t chunk_bytes = 0;
@@ -154,6 +165,7 @@ struct WorkloadSummary {
     std::map<std::string, std::uint64_t> repeated_calls;
     std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
     std::optional<ZerocopyCompletions> zerocopy_completions;  // msg_zerocopy only
+    std::optional<CopyFileOutcome> copy_file;                  // copy_file_range only
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window
@@ -168,7 +180,7 @@ struct WorkloadSummary {
         return wall_seconds < kShortestTimedWindowSeconds || bytes < kSmallestTimedPayload;
     }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, copy_file, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
@@ -186,12 +198,16 @@ struct CopyBytes {
     // host (skb_copy_ubufs), the deferred copy msg_zerocopy.rst promises.
     // Last, so that aggregate initializers of the older fields stay valid.
     std::uint64_t zerocopy_deferred = 0;
+    // copy_file_range: bytes the kernel copied from the file's page cache
+    // into new page-cache pages of the copy (mm_filemap_add_to_page_cache on
+    // the destination). In a document only when not 0.
+    std::uint64_t page_cache_to_page_cache = 0;
 
     // What `total` must equal: every path but the resends.
     [[nodiscard]] std::uint64_t sum_of_parts() const
     {
         return file_to_user + user_to_socket + page_cache_to_socket + kernel_to_socket + device_linearize +
-               copy_on_write + zerocopy_deferred;
+               copy_on_write + zerocopy_deferred + page_cache_to_page_cache;
     }
 };
 // zerocopy_deferred appears only where a run pinned pages, so the documents
@@ -208,6 +224,8 @@ inline void to_json(nlohmann::json& j, const CopyBytes& c)
          {"total", c.total}};
     if (c.zerocopy_deferred)
         j["zerocopy_deferred"] = c.zerocopy_deferred;
+    if (c.page_cache_to_page_cache)
+        j["page_cache_to_page_cache"] = c.page_cache_to_page_cache;
 }
 inline void from_json(const nlohmann::json& j, CopyBytes& c)
 {
@@ -219,6 +237,7 @@ inline void from_json(const nlohmann::json& j, CopyBytes& c)
     c.device_linearize = j.value("device_linearize", defaults.device_linearize);
     c.copy_on_write = j.value("copy_on_write", defaults.copy_on_write);
     c.zerocopy_deferred = j.value("zerocopy_deferred", defaults.zerocopy_deferred);
+    c.page_cache_to_page_cache = j.value("page_cache_to_page_cache", defaults.page_cache_to_page_cache);
     c.retransmit_relinearize = j.value("retransmit_relinearize", defaults.retransmit_relinearize);
     c.total = j.value("total", defaults.total);
 }

@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "base/fd.hpp"
 #include "base/signals.hpp"
@@ -219,19 +223,76 @@ Result<std::uint64_t> prepare_page_cache(CacheState cache, const WorkloadFile& f
     return *resident;
 }
 
-Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie)
+// copy_file_range's destination: an unnamed file (O_TMPFILE) in the
+// workload's directory, so the copy stays on the file's filesystem and
+// nothing is left behind whatever happens; the sender inherits the fd.
+struct CopyDestination {
+    UniqueFd fd;
+    ino_t ino = 0;
+    dev_t dev = 0;
+};
+
+Result<CopyDestination> make_copy_destination(const WorkloadFile& file)
+{
+    CopyDestination destination;
+    destination.fd.reset(::open(file.path.parent_path().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!destination.fd.valid())
+        return Error::from_errno("cannot make the copy's destination (O_TMPFILE) in " +
+                                 file.path.parent_path().string() + "; give --dir a filesystem that supports it");
+    struct stat status{};
+    if (::fstat(destination.fd.get(), &status) < 0)
+        return Error::from_errno("cannot stat the copy's destination");
+    destination.ino = status.st_ino;
+    destination.dev = status.st_dev;
+    return destination;
+}
+
+// Whether the filesystem shares blocks between files: FICLONE one block of
+// a scratch file into another, the way cp --reflink asks. The theory row
+// follows from it before anything is measured, as sendfile's follows from
+// the device's SG.
+void probe_extent_sharing(const WorkloadFile& file, RunObservation& observation)
+{
+    const std::string dir = file.path.parent_path().string();
+    UniqueFd source(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    UniqueFd clone(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    const std::vector<char> block(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), 'z');
+    if (!source.valid() || !clone.valid() ||
+        ::pwrite(source.get(), block.data(), block.size(), 0) != static_cast<ssize_t>(block.size())) {
+        observation.shares_extents_why = std::string("could not write a scratch file in ") + dir + ": " +
+                                         std::strerror(errno);
+        return;
+    }
+    if (::ioctl(clone.get(), FICLONE, source.get()) == 0) {
+        observation.filesystem_shares_extents = true;
+        observation.shares_extents_why = file.filesystem + " on " + dir + " shared a block between two files (FICLONE)";
+        return;
+    }
+    observation.filesystem_shares_extents = false;
+    observation.shares_extents_why = file.filesystem + " on " + dir + " refused to share a block (FICLONE: " +
+                                     std::strerror(errno) + ")";
+}
+
+Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie,
+                                              const CopyDestination* copy)
 {
     const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
-    return Tracer::attach({file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
-                           spec.technique == Technique::io_uring_send_zc},
-                          spec.probes);
+    ProbeTarget target{file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
+                       spec.technique == Technique::io_uring_send_zc};
+    if (copy) {
+        target.copy_ino = copy->ino;
+        target.copy_dev = kernel_dev(copy->dev);
+        target.copy_bytes = file.size;
+    }
+    return Tracer::attach(target, spec.probes);
 }
 
 // Forks the receiver and the sender, each in its namespace, and hands both
 // to the probes before either moves a byte; returns once the receiver
 // listens. The sender waits for start_sender().
 Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, const WorkloadFile& file,
-                            std::uint64_t cookie, RunNetwork& network, Tracer& tracer, const SessionHooks& hooks)
+                            std::uint64_t cookie, RunNetwork& network, Tracer& tracer, const SessionHooks& hooks,
+                            int copy_fd)
 {
     for (auto* pipe : {&processes.receiver_pipe, &processes.sender_pipe, &processes.go_pipe}) {
         auto created = Pipe::create();
@@ -253,7 +314,7 @@ Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, c
         return tracked.error();
 
     workload::SenderSpec sender_spec{spec.technique, file.path.string(), file.size, spec.chunk,
-                                     network.receiver_address, network.port, cookie, spec.write_pages};
+                                     network.receiver_address, network.port, cookie, spec.write_pages, copy_fd};
     const int go_fd = processes.go_pipe.read.get();
     const int sender_report_fd = processes.sender_pipe.write.get();
     const auto& body = hooks.sender ? hooks.sender : workload::run_sender;
@@ -386,8 +447,17 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     if (interrupted())
         return interruption();
 
+    std::optional<CopyDestination> copy;
+    if (copies_to_file(spec.technique)) {
+        probe_extent_sharing(file, observation);
+        auto made = make_copy_destination(file);
+        if (!made)
+            return made.error();
+        copy = std::move(made.value());
+    }
+
     const std::uint64_t cookie = random_cookie();
-    auto tracer = attach_probes(spec, file, cookie);
+    auto tracer = attach_probes(spec, file, cookie, copy ? &*copy : nullptr);
     if (!tracer)
         return tracer.error();
     observation.probes = (*tracer)->probes();
@@ -411,7 +481,9 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     if (!tcp_before)
         return tcp_before.error();
     WorkloadProcesses processes;
-    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer, hooks); !started)
+    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer, hooks,
+                                      copy ? copy->fd.get() : -1);
+        !started)
         return started.error();
     const std::vector<ProgramStats> stats_before = (*tracer)->program_stats();
     auto start = start_sender(processes);

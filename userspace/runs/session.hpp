@@ -85,6 +85,11 @@ struct RunObservation {
     TcpCounters tcp_counters;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
     std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
+    // copy_file_range: whether the workload directory's filesystem shared a
+    // block between two files when asked (FICLONE before the run), and why
+    // not when it did not.
+    std::optional<bool> filesystem_shares_extents;
+    std::string shares_extents_why;
     // large_file_async_direct: the traced buffered run it is compared with.
     std::shared_ptr<const RunObservation> baseline;
 };

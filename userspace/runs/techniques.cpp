@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 12> infos = {{
+    static const std::array<TechniqueInfo, 13> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -42,6 +42,10 @@ const TechniqueInfo& technique_info(Technique technique)
          "io_uring IORING_OP_SEND_ZC of each chunk of a buffer filled from the file before the window, with usage "
          "reports; the notifications are reaped after it",
          "one chunk: one send_zc request, one io_uring_enter"},
+        {Technique::copy_file_range, "copy_file_range",
+         "copy_file_range() each chunk of the file into a new file on the same filesystem (--dir): the kernel "
+         "copies page cache to page cache, or shares the blocks where the filesystem can (XFS with reflink, btrfs)",
+         "one chunk: one copy_file_range(file -> file)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }

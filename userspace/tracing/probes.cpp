@@ -543,6 +543,10 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->target_ino = target.file_ino;
         s.rodata->target_dev = target.file_dev;
         s.rodata->target_pages = target.file_pages;
+        s.rodata->copy_dest_ino = target.copy_ino;
+        s.rodata->copy_dest_dev = target.copy_dev;
+        s.rodata->copy_dest_bytes = target.copy_bytes;
+        s.rodata->page_size = static_cast<__u32>(::sysconf(_SC_PAGESIZE));
         s.rodata->buffer_bytes = target.buffer_bytes;
         const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
         if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||

@@ -28,6 +28,11 @@ struct ProbeTarget {
     std::uint64_t marker_cookie = 0;
     std::uint64_t buffer_bytes = 0;  // the payload buffer at ZC_PAYLOAD_BUFFER_BASE, 0 if none
     bool uring_sends = false;  // the workload sends with io_uring: attribute its requests' completions
+    // copy_file_range: the destination file, whose new page-cache pages are
+    // the copy's, and the bytes the copy may fill.
+    std::uint64_t copy_ino = 0;
+    std::uint32_t copy_dev = 0;
+    std::uint64_t copy_bytes = 0;
 };
 
 // `zctrace trace`: count the whole life of the followed processes (or of a
