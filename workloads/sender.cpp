@@ -437,6 +437,24 @@ void copy_into_file(Plan& plan, int destination)
     plan.report.repeats.copy_file_range = calls.copy_file_range - plan.report.transfers;
 }
 
+// sendfile_file: one sendfile() per chunk into the destination file;
+// sendfile(2) takes any file as out_fd since Linux 2.6.33.
+void sendfile_into_file(Plan& plan, int destination)
+{
+    CallTally& calls = plan.report.calls;
+    plan.report.consumed_bytes = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
+        auto in = static_cast<off_t>(offset);
+        const ssize_t n = ::sendfile(destination, plan.file, &in, length);
+        ++calls.sendfile;
+        if (n < 0 && errno == EINTR)
+            return 0;
+        if (n <= 0)
+            throw Failure{n < 0 ? errno : EIO, "sendfile into the copy"};
+        return static_cast<std::uint64_t>(n);
+    });
+    plan.report.repeats.sendfile = calls.sendfile - plan.report.transfers;
+}
+
 // After the window: what the destination's extents are (shared ones are
 // reflinks), and its bytes read back into the buffer to be checksummed.
 void inspect_copy(int destination, char* buffer, std::uint64_t bytes, SenderReport& report)
@@ -915,6 +933,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer); break;
         case Technique::io_uring_send_zc: send_with_uring_zc(plan, ring, buffer); break;
         case Technique::copy_file_range: copy_into_file(plan, spec.copy_fd); break;
+        case Technique::sendfile_file: sendfile_into_file(plan, spec.copy_fd); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.

@@ -39,6 +39,9 @@ enum class Technique : std::uint8_t {
     // Beyond the seeds: copy_file_range() of each chunk of the file into a
     // new file on the same filesystem, made by zctrace before the run.
     copy_file_range,
+    // Beyond the seeds: sendfile() of each chunk of the file into a new file
+    // on the same filesystem (the kernel splices through an internal pipe).
+    sendfile_file,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -48,8 +51,9 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 4> kBeyondSeedsTechniques = {
-    Technique::msg_zerocopy, Technique::vmsplice, Technique::io_uring_send_zc, Technique::copy_file_range};
+inline constexpr std::array<Technique, 5> kBeyondSeedsTechniques = {
+    Technique::msg_zerocopy, Technique::vmsplice, Technique::io_uring_send_zc, Technique::copy_file_range,
+    Technique::sendfile_file};
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
@@ -88,14 +92,15 @@ constexpr bool holds_whole_payload(Technique technique)
     return technique == Technique::direct_io || technique == Technique::cow ||
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
            technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
-           technique == Technique::io_uring_send_zc || technique == Technique::copy_file_range;
+           technique == Technique::io_uring_send_zc || technique == Technique::copy_file_range ||
+           technique == Technique::sendfile_file;
 }
 
 // Whether it copies the file into a second file, which zctrace makes in the
 // workload's directory before the run.
 constexpr bool copies_to_file(Technique technique)
 {
-    return technique == Technique::copy_file_range;
+    return technique == Technique::copy_file_range || technique == Technique::sendfile_file;
 }
 
 std::string_view technique_name(Technique technique);

@@ -309,7 +309,7 @@ TEST_F(BeyondSeeds, CopyFileRangeWithoutReflinksCopiesPageCacheToPageCacheOnce)
 // On an XFS made with reflinks (loop-mounted by the test, taken down on
 // every path) the copy shares the file's blocks: no byte copied, no page of
 // the file read, no disk read, every extent of the copy shared.
-TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothing)
+TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothingWhereSendfileCopies)
 {
     ZC_REQUIRE_BPF();
     auto work = WorkDir::create();
@@ -336,6 +336,41 @@ TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothin
     EXPECT_EQ(r.measured.page_cache.lookups, 0u) << "no page of the file was read";
     // XFS may read a block of its own metadata (the refcount tree), never the file.
     EXPECT_LT(r.measured.dma_bytes.disk_read, 64u * 1024);
+    EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
+
+    // sendfile(2) into a file on the same XFS cannot share blocks: it
+    // splices through a pipe and writes, one copy of every byte.
+    auto sent = run_technique({Technique::sendfile_file, kChunk, CacheState::warm}, *file, {});
+    ASSERT_TRUE(sent) << sent.error().describe();
+    const Report s = build_report(*sent, gather_host_facts());
+    EXPECT_TRUE(report_schema().validate(nlohmann::json(s)).empty());
+    EXPECT_TRUE(s.workload.integrity.ok);
+    EXPECT_EQ(s.theory.id, "sendfile_file");
+    EXPECT_EQ(s.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
+    EXPECT_EQ(s.workload.copy_file->shared_extents, 0u);
+    EXPECT_EQ(s.verdict, Verdict::match) << describe_checks(s);
+}
+
+// sendfile(2) to a regular file: the kernel splices the file's page cache
+// through its internal pipe and writes it into the copy's: one copy.
+TEST_F(BeyondSeeds, SendfileToAFileCopiesPageCacheToPageCacheOnce)
+{
+    const Outcome outcome = run_spec({Technique::sendfile_file, kChunk, CacheState::warm}, kPayload);
+    EXPECT_TRUE(report_schema().validate(outcome.json).empty());
+    const Report& r = outcome.report;
+    EXPECT_TRUE(r.workload.integrity.ok);
+    EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
+    EXPECT_EQ(r.theory.id, "sendfile_file");
+    EXPECT_TRUE(r.theory.beyond_seeds);
+    EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
+    EXPECT_EQ(r.workload.calls.at("sendfile"), kPayload / kChunk + repeats_of(r, "sendfile"));
+    EXPECT_EQ(check_named(r, "kernel_io_syscalls").verdict, Verdict::match);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.file_to_user, 0u);
+    EXPECT_EQ(r.measured.socket.bytes, 0u);
+    EXPECT_EQ(r.measured.page_cache.hits, kPayload / 4096);
     EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
     EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
 }

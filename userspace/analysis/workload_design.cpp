@@ -73,6 +73,8 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
                     " reads, which submits them and waits for all of them"};
     case Technique::copy_file_range:
         return {{{"copy_file_range", t + again("copy_file_range")}}, "one copy_file_range() per chunk"};
+    case Technique::sendfile_file:
+        return {{{"sendfile", t + again("sendfile")}}, "one sendfile() per chunk into the copy"};
     case Technique::io_uring_send_zc:
         return {{{"io_uring_enter", t + again("io_uring_enter")}},
                 "one io_uring_enter() per chunk, which submits its send_zc and waits for the result"};
@@ -133,6 +135,7 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::msg_zerocopy:
     case Technique::io_uring_send_zc:
     case Technique::copy_file_range:
+    case Technique::sendfile_file:
         break;
     case Technique::vmsplice:
         causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,

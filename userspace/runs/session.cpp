@@ -449,7 +449,8 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
 
     std::optional<CopyDestination> copy;
     if (copies_to_file(spec.technique)) {
-        probe_extent_sharing(file, observation);
+        if (spec.technique == Technique::copy_file_range)
+            probe_extent_sharing(file, observation);
         auto made = make_copy_destination(file);
         if (!made)
             return made.error();

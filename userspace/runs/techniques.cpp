@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 13> infos = {{
+    static const std::array<TechniqueInfo, 14> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -46,6 +46,10 @@ const TechniqueInfo& technique_info(Technique technique)
          "copy_file_range() each chunk of the file into a new file on the same filesystem (--dir): the kernel "
          "copies page cache to page cache, or shares the blocks where the filesystem can (XFS with reflink, btrfs)",
          "one chunk: one copy_file_range(file -> file)"},
+        {Technique::sendfile_file, "sendfile_file",
+         "sendfile() each chunk of the file into a new file on the same filesystem (--dir): the kernel splices the "
+         "page cache through an internal pipe and writes it into the copy's page cache",
+         "one chunk: one sendfile(file -> file)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }
