@@ -276,6 +276,52 @@ void send_splice(Plan& plan, const int pipe_fds[2])
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
 }
 
+// tee: each chunk goes from the file into pipe A by reference, is
+// duplicated into pipe B by tee() (pipe buffers by reference, tee(2)), then
+// A drains into the socket and B into the copy's destination file. Per
+// chunk: 3 splices and 1 tee when the pipes hold it; the rest are repeats.
+void send_tee(Plan& plan, const int pipe_a[2], const int pipe_b[2], int destination)
+{
+    CallTally& calls = plan.report.calls;
+    plan.report.bytes_sent = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
+        auto in = static_cast<loff_t>(offset);
+        const ssize_t in_pipe = ::splice(plan.file, &in, pipe_a[1], nullptr, length, SPLICE_F_MOVE);
+        ++calls.splice;
+        if (in_pipe < 0 && errno == EINTR)
+            return 0;
+        if (in_pipe <= 0)
+            throw Failure{in_pipe < 0 ? errno : EIO, "splice from the file into the pipe"};
+        // B is empty, so tee takes all of A unless interrupted.
+        ssize_t duplicated = 0;
+        while (duplicated < in_pipe) {
+            const ssize_t n = ::tee(pipe_a[0], pipe_b[1], static_cast<std::size_t>(in_pipe - duplicated), 0);
+            ++calls.tee;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0 || duplicated + n > in_pipe)
+                throw Failure{n < 0 ? errno : EIO, "tee the pipe into the second pipe"};
+            duplicated += n;
+            if (duplicated < in_pipe)
+                throw Failure{EIO, "tee duplicated part of the pipe; the second pipe was not empty"};
+        }
+        drain_pipe_to_socket(plan, pipe_a[0], in_pipe);
+        auto out = static_cast<loff_t>(offset);
+        for (ssize_t left = in_pipe; left > 0;) {
+            const ssize_t n = ::splice(pipe_b[0], nullptr, destination, &out, static_cast<std::size_t>(left),
+                                       SPLICE_F_MOVE);
+            ++calls.splice;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                throw Failure{n < 0 ? errno : EIO, "splice from the second pipe into the file"};
+            left -= n;
+        }
+        return static_cast<std::uint64_t>(in_pipe);
+    });
+    plan.report.repeats.splice = calls.splice - 3 * plan.report.transfers;
+    plan.report.repeats.tee = calls.tee - plan.report.transfers;
+}
+
 // vmsplice: each chunk of the buffer goes into the pipe as references to
 // its user pages (vmsplice(2)), then out to the socket by splice(). A chunk
 // is one vmsplice and one splice when the pipe holds it; the rest are
@@ -791,7 +837,8 @@ std::vector<std::pair<std::string, std::uint64_t>> CallTally::by_name() const
     const std::pair<const char*, std::uint64_t> all[] = {
         {"read", read}, {"write", write}, {"mmap", mmap}, {"munmap", munmap},
         {"sendfile", sendfile}, {"splice", splice}, {"clone", clone}, {"io_uring_enter", io_uring_enter},
-        {"sendto", sendto}, {"recvmsg", recvmsg}, {"vmsplice", vmsplice}, {"copy_file_range", copy_file_range}};
+        {"sendto", sendto}, {"recvmsg", recvmsg}, {"vmsplice", vmsplice}, {"copy_file_range", copy_file_range},
+        {"tee", tee}};
     for (const auto& [name, count] : all)
         if (count)
             out.emplace_back(name, count);
@@ -844,6 +891,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
     SenderReport report;
     int file = -1, sock = -1;
     int pipe_fds[2] = {-1, -1};
+    int second_pipe[2] = {-1, -1};  // tee
     char* buffer = nullptr;
     io_uring ring{};
     bool ring_ready = false;
@@ -895,7 +943,10 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             pipe_fds[0] = cow_pipe[0];
             pipe_fds[1] = cow_pipe[1];
         }
-        if (spec.technique == Technique::splice || spec.technique == Technique::vmsplice) {
+        if (spec.technique == Technique::tee && ::pipe2(second_pipe, O_CLOEXEC) < 0)
+            throw Failure{errno, "create the second pipe"};
+        if (spec.technique == Technique::splice || spec.technique == Technique::vmsplice ||
+            spec.technique == Technique::tee) {
             if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
                 throw Failure{errno, "create the pipe"};
             // A pipe holds 16 pages by default. Let one chunk fit when it can:
@@ -934,6 +985,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::io_uring_send_zc: send_with_uring_zc(plan, ring, buffer); break;
         case Technique::copy_file_range: copy_into_file(plan, spec.copy_fd); break;
         case Technique::sendfile_file: sendfile_into_file(plan, spec.copy_fd); break;
+        case Technique::tee: send_tee(plan, pipe_fds, second_pipe, spec.copy_fd); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.
@@ -941,8 +993,14 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
             read_zerocopy_completions(sock, report.zerocopy_sends, report, false);
         if (spec.technique == Technique::io_uring_send_zc)
             reap_uring_notifications(ring, report);
-        if (copies_to_file(spec.technique))
+        if (copies_to_file(spec.technique)) {
+            // tee's copy is its second output: read back what went to the socket.
+            if (sends_over_network(spec.technique))
+                report.consumed_bytes = report.bytes_sent;
             inspect_copy(spec.copy_fd, buffer, report.consumed_bytes, report);
+            if (sends_over_network(spec.technique))
+                report.consumed_crc32 = checksum(buffer, report.consumed_bytes);
+        }
 
         if (spec.technique == Technique::cow) {
             read_child_smaps(cow_child, report.buffer_bytes, report.cow);

@@ -19,6 +19,7 @@ std::string_view technique_name(Technique technique)
     case Technique::io_uring_send_zc: return "io_uring_send_zc";
     case Technique::copy_file_range: return "copy_file_range";
     case Technique::sendfile_file: return "sendfile_file";
+    case Technique::tee: return "tee";
     }
     return "unknown";
 }

@@ -42,6 +42,10 @@ enum class Technique : std::uint8_t {
     // Beyond the seeds: sendfile() of each chunk of the file into a new file
     // on the same filesystem (the kernel splices through an internal pipe).
     sendfile_file,
+    // Beyond the seeds: each chunk spliced from the file into a pipe, tee()d
+    // into a second pipe, then the first spliced to the socket and the
+    // second into a new file (the copy's destination).
+    tee,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -51,9 +55,9 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 5> kBeyondSeedsTechniques = {
+inline constexpr std::array<Technique, 6> kBeyondSeedsTechniques = {
     Technique::msg_zerocopy, Technique::vmsplice, Technique::io_uring_send_zc, Technique::copy_file_range,
-    Technique::sendfile_file};
+    Technique::sendfile_file, Technique::tee};
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
@@ -61,7 +65,7 @@ constexpr bool sends_over_network(Technique technique)
 {
     return technique <= Technique::splice || technique == Technique::direct_io_send ||
            technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
-           technique == Technique::io_uring_send_zc;
+           technique == Technique::io_uring_send_zc || technique == Technique::tee;
 }
 
 // Whether its sends pin user pages (MSG_ZEROCOPY, io_uring send_zc): the
@@ -93,14 +97,15 @@ constexpr bool holds_whole_payload(Technique technique)
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
            technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
            technique == Technique::io_uring_send_zc || technique == Technique::copy_file_range ||
-           technique == Technique::sendfile_file;
+           technique == Technique::sendfile_file || technique == Technique::tee;
 }
 
 // Whether it copies the file into a second file, which zctrace makes in the
 // workload's directory before the run.
 constexpr bool copies_to_file(Technique technique)
 {
-    return technique == Technique::copy_file_range || technique == Technique::sendfile_file;
+    return technique == Technique::copy_file_range || technique == Technique::sendfile_file ||
+           technique == Technique::tee;
 }
 
 std::string_view technique_name(Technique technique);

@@ -28,11 +28,12 @@ struct CallTally {
     std::uint64_t recvmsg = 0;         // msg_zerocopy: completions read to free option memory (ENOBUFS)
     std::uint64_t vmsplice = 0;        // vmsplice: user pages into the pipe
     std::uint64_t copy_file_range = 0;
+    std::uint64_t tee = 0;
 
     [[nodiscard]] std::uint64_t total() const
     {
         return read + write + mmap + munmap + sendfile + splice + clone + io_uring_enter + sendto + recvmsg +
-               vmsplice + copy_file_range;
+               vmsplice + copy_file_range + tee;
     }
     // Non-zero entries only, e.g. {{"read", 256}, {"write", 256}}.
     [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> by_name() const;

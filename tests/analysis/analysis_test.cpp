@@ -708,6 +708,37 @@ TEST(CopyFileRange, AColdCachesDiskReadIsTheEnvironmentsOnlyWhenTheCacheWasCold)
     EXPECT_EQ(check(warm, "dma_copies").verdict, Verdict::mismatch) << verdicts(warm);
 }
 
+// tee: the copy into the file output is the workload's, counted in bytes;
+// a copy anywhere else is not accounted for.
+TEST(Tee, TheFileOutputsCopyIsExplainedAndNoOtherCopyIs)
+{
+    Report report = loopback_report("tee");
+    set_socket(report, Held::shared_frags);
+    set_copies(report, {});
+    report.measured.cpu_copy_bytes.page_cache_to_page_cache = kPayload;
+    report.measured.cpu_copy_bytes.total = kPayload;
+    report.measured.cpu_copies = 1.0;
+    set_calls(report, {{"splice", 3 * kTransfers}, {"tee", kTransfers}});
+    analyze(report);
+    const Check& copies = check(report, "cpu_copies");
+    EXPECT_EQ(copies.verdict, Verdict::explained) << verdicts(report);
+    EXPECT_TRUE(has_cause(copies, "second_output_written"));
+    EXPECT_EQ(check(report, "syscalls_per_transfer").verdict, Verdict::explained) << verdicts(report);
+
+    // The socket's output copied too (no SG on the route): only the file's
+    // copy is accounted for, so the check fails.
+    Report extra = loopback_report("tee");
+    set_socket(extra, Held::copied_frags);
+    set_copies(extra, {});
+    extra.measured.cpu_copy_bytes.page_cache_to_page_cache = kPayload;
+    extra.measured.cpu_copy_bytes.kernel_to_socket = kPayload;
+    extra.measured.cpu_copy_bytes.total = 2 * kPayload;
+    extra.measured.cpu_copies = 2.0;
+    set_calls(extra, {{"splice", 3 * kTransfers}, {"tee", kTransfers}});
+    analyze(extra);
+    EXPECT_EQ(check(extra, "cpu_copies").verdict, Verdict::mismatch) << verdicts(extra);
+}
+
 // ---- syscalls and mode switches ----
 
 TEST(Syscalls, SpliceMakesTwoCallsPerChunkAndThePipeAccountsForThem)

@@ -22,7 +22,7 @@ TEST(Cli, UnknownTechniqueListsTheValidOnes)
     EXPECT_EQ(result.status, 2);
     EXPECT_NE(result.err.find("unknown technique 'sendfil'"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
-                             "large_file_async_direct, msg_zerocopy, vmsplice, io_uring_send_zc, copy_file_range, sendfile_file, all"),
+                             "large_file_async_direct, msg_zerocopy, vmsplice, io_uring_send_zc, copy_file_range, sendfile_file, tee, all"),
               std::string::npos)
         << result.err;
 }
@@ -301,7 +301,7 @@ TEST(Cli, ListAndDoctorSpeakJson)
     ASSERT_EQ(list.status, 0);
     const auto techniques = nlohmann::json::parse(list.out);
     // The seeds' eight, then those beyond the seeds, marked so.
-    ASSERT_EQ(techniques.size(), 13u);
+    ASSERT_EQ(techniques.size(), 14u);
     EXPECT_EQ(techniques[8]["technique"], "msg_zerocopy");
     EXPECT_EQ(techniques[8]["theory_rows"][0]["beyond_seeds"], true);
     EXPECT_EQ(techniques[2]["theory_rows"][0]["beyond_seeds"], false);

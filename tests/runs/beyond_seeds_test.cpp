@@ -375,5 +375,70 @@ TEST_F(BeyondSeeds, SendfileToAFileCopiesPageCacheToPageCacheOnce)
     EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
 }
 
+Report tee_run(Transport transport, bool sg)
+{
+    const RunSpec spec{Technique::tee, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
+    Outcome outcome = run_spec(spec, kPayload);
+    const auto problems = report_schema().validate(outcome.json);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    return outcome.report;
+}
+
+// tee(2): one read of the file (splice into a pipe), tee() into a second
+// pipe by reference, two outputs. The socket's output takes the page-cache
+// pages by reference; the file's is written by copying them into its page
+// cache. Both outputs are checksummed.
+void expect_one_read_two_outputs(const Report& r)
+{
+    EXPECT_TRUE(r.workload.integrity.ok);
+    EXPECT_EQ(r.workload.integrity.verified_by, "receiver and sender");
+    EXPECT_EQ(r.theory.id, "tee");
+    EXPECT_TRUE(r.theory.beyond_seeds);
+    EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
+    EXPECT_EQ(r.workload.calls.at("tee"), kPayload / kChunk + repeats_of(r, "tee"));
+    EXPECT_EQ(r.workload.calls.at("splice"), 3 * (kPayload / kChunk) + repeats_of(r, "splice"));
+    // One read: every page of the file looked up once, from the cache.
+    EXPECT_EQ(r.measured.page_cache.hits, kPayload / 4096);
+    EXPECT_EQ(r.measured.page_cache.misses, 0u);
+    // The socket's output: page references, nothing copied at send.
+    EXPECT_EQ(r.measured.socket.sendmsg.spliced_bytes, kPayload);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_socket, 0u);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.user_to_socket, 0u);
+    // The file's output: every byte copied into its page cache.
+    EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
+    const Check& copies = check_named(r, "cpu_copies");
+    bool written = false;
+    for (const Cause& cause : copies.causes)
+        written = written || cause.cause == "second_output_written";
+    EXPECT_TRUE(written) << copies.explanation;
+    EXPECT_EQ(check_named(r, "syscalls_per_transfer").verdict, Verdict::explained);
+    for (const Check& check : r.checks)
+        EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
+}
+
+TEST_F(BeyondSeeds, TeeReadsOnceAndCopiesOnlyIntoItsFileOutput)
+{
+    const Report r = tee_run(Transport::loopback, true);
+    expect_one_read_two_outputs(r);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, kPayload);
+    EXPECT_EQ(r.measured.socket.shared_frag_bytes, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::explained) << describe_checks(r);
+    EXPECT_EQ(r.verdict, Verdict::explained) << describe_checks(r);
+}
+
+TEST_F(BeyondSeeds, TeeOverVethCopiesAtTheDeviceOnlyWithoutSg)
+{
+    ZC_REQUIRE_VETH();
+    const Report on = tee_run(Transport::veth, true);
+    expect_one_read_two_outputs(on);
+    EXPECT_EQ(on.measured.cpu_copy_bytes.device_linearize, 0u);
+    EXPECT_EQ(on.measured.cpu_copy_bytes.total, kPayload);
+    const Report off = tee_run(Transport::veth, false);
+    expect_one_read_two_outputs(off);
+    EXPECT_EQ(off.measured.cpu_copy_bytes.device_linearize, kPayload);
+    EXPECT_EQ(off.measured.cpu_copy_bytes.total, 2 * kPayload);
+    EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::explained) << describe_checks(off);
+}
+
 }  // namespace
 }  // namespace zctrace::test

@@ -97,6 +97,12 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
                      (networked ? sender.bytes_sent == observation.file.size : receiver.bytes_received == 0);
     if (observation.spec.technique == Technique::cow)
         w.integrity.ok = w.integrity.ok && sender.cow.parent_crc32_after == observation.file.crc32;
+    // tee's second output, the file, read back by the sender after the window.
+    if (networked && copies_to_file(observation.spec.technique)) {
+        w.integrity.verified_by = "receiver and sender";
+        w.integrity.ok = w.integrity.ok && sender.consumed_bytes == observation.file.size &&
+                         sender.consumed_crc32 == observation.file.crc32;
+    }
     w.wall_seconds = static_cast<double>(sender.window_ns) / 1e9;
     w.user_seconds = static_cast<double>(sender.kernel.user_ns) / 1e9;
     w.system_seconds = static_cast<double>(sender.kernel.system_ns) / 1e9;

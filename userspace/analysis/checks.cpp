@@ -164,6 +164,16 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
                           "local socket get a deferred copy (Documentation/networking/msg_zerocopy.rst, Loopback), "
                           "and skb_copy_ubufs copied " + bytes(c.zerocopy_deferred) +
                               " of pinned pages before delivery (net:netif_receive_skb)"});
+    // tee's second output: a pipe spliced into a file is written into that
+    // file's page cache (iter_file_splice_write), a copy of every byte. The
+    // row is about tee itself, which copies nothing.
+    if (c.page_cache_to_page_cache && technique_of(report) == Technique::tee)
+        causes.push_back({"second_output_written", CauseKind::workload, c.page_cache_to_page_cache, std::nullopt,
+                          ratio(c.page_cache_to_page_cache, payload),
+                          "the workload's second output is a file: splicing the tee'd pipe into it copied " +
+                              bytes(c.page_cache_to_page_cache) +
+                              " into the file's page cache (pages new to it, filemap:mm_filemap_add_to_page_cache); "
+                              "tee() and the socket's splice copied nothing"});
     if (c.copy_on_write && m.cow) {
         // Only what the child wrote may be copied; the page is the unit.
         const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));

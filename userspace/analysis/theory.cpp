@@ -135,7 +135,7 @@ const TheoryRow* find_theory_row(std::string_view id)
 
 const TechniqueRows& theory_rows_for(Technique technique)
 {
-    static const std::array<TechniqueRows, 14> rows = {{
+    static const std::array<TechniqueRows, 15> rows = {{
         {Technique::read_write, {"read_write"}, "always \"read + write\""},
         {Technique::mmap_write, {"mmap_write"}, "always \"mmap + write\""},
         {Technique::sendfile, {"sendfile", "sendfile_dma_gather"},
@@ -156,6 +156,7 @@ const TechniqueRows& theory_rows_for(Technique technique)
          "\"copy_file_range with reflinks\" where the filesystem shares blocks between files (FICLONE before "
          "the run), else \"copy_file_range\" (beyond the seeds: copy_file_range(2))"},
         {Technique::sendfile_file, {"sendfile_file"}, "always \"sendfile to a file\" (beyond the seeds: sendfile(2))"},
+        {Technique::tee, {"tee"}, "always \"tee\" (beyond the seeds: tee(2))"},
     }};
     return rows[static_cast<std::size_t>(technique)];
 }

@@ -207,6 +207,10 @@ std::string cause_phrase(const Cause& cause, const Report& report)
     if (id == "deferred_copy_local_receiver")
         return "the receiver is on this host, so the pinned pages were copied before delivery (msg_zerocopy.rst, "
                "Loopback)";
+    if (id == "second_output_written")
+        return "the second output, a file, is written by copying";
+    if (id == "splices_around_tee")
+        return "three splices per chunk around the tee";
     if (id == "pipe_in_between")
         return "splice needs a pipe: two calls per chunk";
     if (id == "one_mapping")

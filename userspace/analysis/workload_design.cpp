@@ -75,6 +75,10 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"copy_file_range", t + again("copy_file_range")}}, "one copy_file_range() per chunk"};
     case Technique::sendfile_file:
         return {{{"sendfile", t + again("sendfile")}}, "one sendfile() per chunk into the copy"};
+    case Technique::tee:
+        return {{{"splice", 3 * t + again("splice")}, {"tee", t + again("tee")}},
+                "per chunk: splice() file -> pipe, tee() pipe -> second pipe, splice() pipe -> socket and "
+                "splice() second pipe -> file"};
     case Technique::io_uring_send_zc:
         return {{{"io_uring_enter", t + again("io_uring_enter")}},
                 "one io_uring_enter() per chunk, which submits its send_zc and waits for the result"};
@@ -136,6 +140,12 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
     case Technique::io_uring_send_zc:
     case Technique::copy_file_range:
     case Technique::sendfile_file:
+        break;
+    case Technique::tee:
+        causes.push_back(workload_cause("splices_around_tee", 3 * transfers, per_transfer * 3 * t,
+                                        "tee() only duplicates what is in a pipe: the workload splices each chunk "
+                                        "into the pipe, and both pipes out (to the socket, into the file), three "
+                                        "splice() calls per chunk the row does not count"));
         break;
     case Technique::vmsplice:
         causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,

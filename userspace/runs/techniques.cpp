@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 14> infos = {{
+    static const std::array<TechniqueInfo, 15> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -50,6 +50,10 @@ const TechniqueInfo& technique_info(Technique technique)
          "sendfile() each chunk of the file into a new file on the same filesystem (--dir): the kernel splices the "
          "page cache through an internal pipe and writes it into the copy's page cache",
          "one chunk: one sendfile(file -> file)"},
+        {Technique::tee, "tee",
+         "splice() each chunk of the file into a pipe, tee() it into a second pipe, then splice() the first into "
+         "the socket and the second into a new file on the same filesystem: one read, two outputs",
+         "one chunk: splice(file -> pipe) + tee(pipe -> pipe) + splice(pipe -> socket) + splice(pipe -> file)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }
