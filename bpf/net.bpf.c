@@ -197,9 +197,13 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	/* This fires once per skb-building step, several times per sendmsg;
 	 * the mode and the socket only need recording once per syscall. With
 	 * trace --hooks light no sys_exit clears the entry, so a send on
-	 * another socket must still get through. */
+	 * another socket must still get through, and so must one on a new
+	 * socket at a closed one's address (the slab reuses it at once). */
 	call = inflight_of(true);
-	if (!call || ((call->flags & ZC_INFLIGHT_SEND_MASK) && call->sk == key))
+	if (!call)
+		return 0;
+	if ((call->flags & ZC_INFLIGHT_SEND_MASK) && call->sk == key &&
+	    (!light_hooks || key == first_socket || bpf_map_lookup_elem(&sockets, &key)))
 		return 0;
 	call->flags |= send_mode(sk, msg, iter_type);
 	call->sk = key;
