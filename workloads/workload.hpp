@@ -125,6 +125,13 @@ inline std::uint64_t payload_bytes(const SenderReport& report, Technique techniq
     return sends_over_network(technique) ? report.bytes_sent : report.consumed_bytes;
 }
 
+// How the receiver takes the stream: recv() into its buffer (a copy of
+// every byte), or TCP_ZEROCOPY_RECEIVE, which maps whole page-aligned pages
+// of the receive queue into its memory and copies the rest (the copybuf, or
+// recv() of what the kernel says to skip), as the kernel's tcp_mmap selftest
+// does.
+enum class ReceiveMode : std::uint8_t { copy, zerocopy };
+
 struct ReceiverReport {
     std::int32_t error = 0;
     char message[240] = {};
@@ -133,6 +140,11 @@ struct ReceiverReport {
     std::uint64_t recv_calls = 0;
     std::int64_t user_ns = 0;
     std::int64_t system_ns = 0;
+    // zerocopy: the kernel's own account, from each TCP_ZEROCOPY_RECEIVE.
+    std::uint64_t zerocopy_calls = 0;   // getsockopt(TCP_ZEROCOPY_RECEIVE)
+    std::uint64_t mapped_bytes = 0;     // zc.length: pages mapped, not copied
+    std::uint64_t copybuf_bytes = 0;    // zc.copybuf_len: copied into the copy buffer
+    std::uint64_t recv_bytes = 0;       // read by recv(): zc.recv_skip_hint, or nothing mappable
 };
 
 // Body of the sender process. Blocks until one byte arrives on go_fd (zctrace
@@ -145,7 +157,8 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd);
 // ready, accepts one connection on listen_fd, reads to EOF, checksums,
 // publishes bytes received so far in *progress, and writes a ReceiverReport
 // to report_fd. Returns the process exit status.
-int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report_fd);
+int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report_fd,
+                 ReceiveMode mode = ReceiveMode::copy);
 
 // Opens (ZC_MARKER_BEGIN) or closes (ZC_MARKER_END) the measurement window;
 // see bpf/tracking.h.

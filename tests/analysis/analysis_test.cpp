@@ -739,6 +739,31 @@ TEST(Tee, TheFileOutputsCopyIsExplainedAndNoOtherCopyIs)
     EXPECT_EQ(check(extra, "cpu_copies").verdict, Verdict::mismatch) << verdicts(extra);
 }
 
+// --receiver zerocopy: the kernel's answers to the receiver's calls and the
+// probes' receive copies must agree byte for byte.
+TEST(ReceiverZerocopy, TheReceiversCallsAndTheProbesMustAgree)
+{
+    Report agreed = sendfile_report();
+    agreed.workload.receiver_zerocopy = ReceiverZerocopy{300, kPayload - 3 * 65536, 65536, 2 * 65536};
+    agreed.measured.receiver.copy_bytes = 3 * 65536;
+    analyze(agreed);
+    EXPECT_EQ(check(agreed, "receiver_zerocopy_agrees").verdict, Verdict::match) << verdicts(agreed);
+    EXPECT_EQ(agreed.verdict, Verdict::match) << verdicts(agreed);
+
+    // The probes saw the receiver copy more than its calls say.
+    Report missed = agreed;
+    missed.measured.receiver.copy_bytes = kPayload;
+    analyze(missed);
+    EXPECT_EQ(check(missed, "receiver_zerocopy_agrees").verdict, Verdict::invalid);
+    EXPECT_EQ(missed.verdict, Verdict::invalid);
+
+    // Mapped and copied do not add up to the stream.
+    Report short_of = agreed;
+    short_of.workload.receiver_zerocopy->mapped_bytes -= 4096;
+    analyze(short_of);
+    EXPECT_EQ(check(short_of, "receiver_zerocopy_agrees").verdict, Verdict::invalid);
+}
+
 // ---- syscalls and mode switches ----
 
 TEST(Syscalls, SpliceMakesTwoCallsPerChunkAndThePipeAccountsForThem)

@@ -86,6 +86,7 @@ const std::vector<Command> kCommands = {
       kOut,
       {"--transport NAME", "lo"},
       {"--sg on|off", "on"},
+      {"--receiver copy|zerocopy", "copy"},
       {"--seed N", "1"},
       {"-r, --repeat N", "1"},
       kFormat,

@@ -440,5 +440,53 @@ TEST_F(BeyondSeeds, TeeOverVethCopiesAtTheDeviceOnlyWithoutSg)
     EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::explained) << describe_checks(off);
 }
 
+// --receiver zerocopy (TCP_ZEROCOPY_RECEIVE, as the tcp_mmap selftest):
+// whole page-aligned pages of the receive queue are mapped, the rest is
+// copied. What the kernel answered and what the probes saw copied agree to
+// the byte, and the stream arrives whole.
+Report zerocopy_receive_run(Technique technique, Transport transport)
+{
+    RunSpec spec{technique, kChunk, CacheState::warm, ProbeFlavor::typed, transport, true};
+    spec.receive = workload::ReceiveMode::zerocopy;
+    Outcome outcome = run_spec(spec, kPayload);
+    const auto problems = report_schema().validate(outcome.json);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    const Report& r = outcome.report;
+    EXPECT_TRUE(r.workload.integrity.ok);
+    EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
+    EXPECT_TRUE(r.workload.receiver_zerocopy);
+    if (r.workload.receiver_zerocopy) {
+        const ReceiverZerocopy& z = *r.workload.receiver_zerocopy;
+        EXPECT_GT(z.calls, 0u);
+        EXPECT_EQ(z.mapped_bytes + z.copybuf_bytes + z.recv_bytes, kPayload);
+        EXPECT_EQ(r.measured.receiver.copy_bytes, z.copybuf_bytes + z.recv_bytes);
+    }
+    EXPECT_EQ(check_named(r, "receiver_zerocopy_agrees").verdict, Verdict::match);
+    for (const Check& check : r.checks)
+        EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
+    return outcome.report;
+}
+
+// On one host the receive queue holds the sender's own pages: page-cache
+// pages (sendfile) carry a mapping, which tcp_zerocopy_receive refuses to
+// map, so everything is copied; MSG_ZEROCOPY's pinned pages were copied at
+// local delivery into fresh order-0 pages, which it maps.
+TEST_F(BeyondSeeds, ZerocopyReceiveMapsWhatItCanAndTheProbesSeeTheRestCopied)
+{
+    const Report sendfile = zerocopy_receive_run(Technique::sendfile, Transport::loopback);
+    EXPECT_EQ(sendfile.measured.cpu_copy_bytes.total, 0u) << "the sender's side is as with a copying receiver";
+    EXPECT_EQ(sendfile.workload.receiver_zerocopy->mapped_bytes, 0u);
+    EXPECT_EQ(sendfile.measured.receiver.copy_bytes, kPayload);
+    const Report pinned = zerocopy_receive_run(Technique::msg_zerocopy, Transport::loopback);
+    EXPECT_GT(pinned.workload.receiver_zerocopy->mapped_bytes, kPayload / 2);
+    EXPECT_LT(pinned.measured.receiver.copy_bytes, kPayload / 2);
+}
+
+TEST_F(BeyondSeeds, ZerocopyReceiveOverVeth)
+{
+    ZC_REQUIRE_VETH();
+    zerocopy_receive_run(Technique::sendfile, Transport::veth);
+}
+
 }  // namespace
 }  // namespace zctrace::test

@@ -81,6 +81,9 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         w.copy_file = CopyFileOutcome{observation.file.filesystem, observation.filesystem_shares_extents,
                                       observation.shares_extents_why, sender.copy_extents,
                                       sender.copy_shared_extents};
+    if (observation.spec.receive == workload::ReceiveMode::zerocopy && sends_over_network(observation.spec.technique))
+        w.receiver_zerocopy = ReceiverZerocopy{receiver.zerocopy_calls, receiver.mapped_bytes, receiver.copybuf_bytes,
+                                               receiver.recv_bytes};
     const bool networked = sends_over_network(observation.spec.technique);
     const std::uint32_t crc_seen = networked ? receiver.crc32 : sender.consumed_crc32;
     const std::uint64_t bytes_seen = networked ? receiver.bytes_received : sender.consumed_bytes;

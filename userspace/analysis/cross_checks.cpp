@@ -388,6 +388,31 @@ Check kernel_zerocopy_verdict(const Report& report)
                     explanation);
 }
 
+// --receiver zerocopy: what the receiver's TCP_ZEROCOPY_RECEIVE calls say
+// they copied (copybuf, and what recv() read) is what skb_copy_datagram_iovec
+// saw it copy, and mapped plus copied is the whole stream.
+Check receiver_zerocopy_agrees(const Report& report)
+{
+    const ReceiverZerocopy& z = *report.workload.receiver_zerocopy;
+    const std::uint64_t copied_by_kernel = z.copybuf_bytes + z.recv_bytes;
+    const std::uint64_t seen = report.measured.receiver.copy_bytes;
+    const bool whole = z.mapped_bytes + copied_by_kernel == report.workload.integrity.bytes_received;
+    const bool ok = whole && seen == copied_by_kernel;
+    const std::string account = bytes(z.mapped_bytes) + " mapped, " + bytes(z.copybuf_bytes) +
+                                " copied into the copy buffer and " + bytes(z.recv_bytes) + " read by recv() in " +
+                                std::to_string(z.calls) + " TCP_ZEROCOPY_RECEIVE calls";
+    return coverage("receiver_zerocopy_agrees", static_cast<double>(copied_by_kernel), "kernel counters",
+                    static_cast<double>(seen), 0, ok,
+                    ok ? "the receiver's zerocopy calls and the probes agree on what it copied"
+                       : "the receiver's zerocopy calls and the probes disagree on what it copied",
+                    "the kernel answered " + account + "; skb_copy_datagram_iovec saw the receiver copy " +
+                        bytes(seen) +
+                        (!whole ? ": mapped and copied do not add up to the " +
+                                      bytes(report.workload.integrity.bytes_received) + " received"
+                         : ok   ? ""
+                                : ", so one of the two missed a copy"));
+}
+
 std::vector<Check> cross_checks(const Report& report)
 {
     std::vector<Check> checks;
@@ -404,6 +429,8 @@ std::vector<Check> cross_checks(const Report& report)
     }
     if (report.workload.zerocopy_completions)
         checks.push_back(kernel_zerocopy_verdict(report));
+    if (report.workload.receiver_zerocopy)
+        checks.push_back(receiver_zerocopy_agrees(report));
     if (report.measured.cow) {
         // The child's getrusage and /proc/<pid>/io cover its whole life, not
         // the window; its smaps are the witness instead.

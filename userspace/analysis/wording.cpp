@@ -66,6 +66,17 @@ std::string calls_word(std::uint64_t count)
 std::string receiver_finding(const Report& report)
 {
     const ReceiverStats& receiver = report.measured.receiver;
+    if (const auto& z = report.workload.receiver_zerocopy)
+        return "the receiver took the stream with TCP_ZEROCOPY_RECEIVE: " + bytes(z->mapped_bytes) + " (" +
+               times(ratio(z->mapped_bytes, report.workload.bytes)) +
+               " the payload) mapped into its memory without a copy, and it copied " + bytes(receiver.copy_bytes) +
+               " (skb_copy_datagram_iovec: the copy buffer " + bytes(z->copybuf_bytes) + ", recv() " +
+               bytes(z->recv_bytes) + "), the bytes that were not whole page-aligned pages in the receive queue" +
+               (z->mapped_bytes == 0 && z->calls
+                    ? ": nothing was mapped, since tcp_zerocopy_receive maps only whole order-0 pages that belong "
+                      "to no file or process (can_map_frag), and these skbs carried the sender's own pages "
+                      "(page cache, its buffer, or a compound page)"
+                    : "");
     return "the receiver copied " + bytes(receiver.copy_bytes) + " (" +
            times(ratio(receiver.copy_bytes, report.workload.bytes)) +
            " the payload) from socket buffers into its memory (recv, skb_copy_datagram_iovec); the theory table "

@@ -48,6 +48,7 @@ struct RunOptions {
     std::uint64_t write_pages = 10;
     std::string transport = "lo";
     std::string sg;  // empty: not given
+    std::string receiver = "copy";
     std::string format = "text";
     std::string interval;  // empty: no samples
     bool strict = false;
@@ -64,6 +65,7 @@ struct RunPlan {
     CacheState cache = CacheState::warm;
     Transport transport = Transport::loopback;
     bool scatter_gather = true;
+    workload::ReceiveMode receive = workload::ReceiveMode::copy;
     double interval = 0;  // 0: no samples
     std::uint64_t repeat = 1;  // runs of each technique
 };
@@ -166,6 +168,7 @@ Result<RunPlan> plan_run(const RunOptions& options)
                       "(lo always has SG on)");
     plan.transport = options.transport == "veth" ? Transport::veth : Transport::loopback;
     plan.scatter_gather = options.sg != "off";
+    plan.receive = options.receiver == "zerocopy" ? workload::ReceiveMode::zerocopy : workload::ReceiveMode::copy;
     plan.cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
     if (options.repeat < 1 || options.repeat > kMaxRepeat)
         return refuse("--repeat " + std::to_string(options.repeat) + ": give a number of runs from 1 to " +
@@ -274,7 +277,7 @@ int run_run(const RunOptions& options)
                 };
             }
             RunSpec spec{technique,      plan.chunk,          plan.cache,         ProbeFlavor::typed,
-                         plan.transport, plan.scatter_gather, options.write_pages};
+                         plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
             auto observation = run_technique(spec, *file, hooks);
             progress.finish();
             if (!observation)
@@ -369,6 +372,12 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
     run->add_option("--sg", options->sg, "veth only: scatter-gather on the sender's end, on or off (default on)")
         ->option_text("on|off")
         ->check(one_of({"on", "off"}));
+    run->add_option("--receiver", options->receiver,
+                    "how the receiver takes the stream: copy (recv() into its buffer) or zerocopy "
+                    "(TCP_ZEROCOPY_RECEIVE maps whole pages of the receive queue and copies the rest, as the "
+                    "kernel's tcp_mmap selftest does) (default " + options->receiver + ")")
+        ->option_text("copy|zerocopy")
+        ->check(one_of({"copy", "zerocopy"}));
     run->add_option("-r,--repeat", options->repeat,
                     "run each technique N times, like perf stat -r: the report holds the median of every timed "
                     "figure with its spread, and names any count that moved between runs (default " +

@@ -154,6 +154,17 @@ struct CopyFileOutcome {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CopyFileOutcome, filesystem, filesystem_shares_extents, shares_extents_why, extents, shared_extents)
 
+// --receiver zerocopy: the receiver's TCP_ZEROCOPY_RECEIVE calls, as the
+// kernel answered them: bytes mapped into its memory (no copy), copied into
+// its copy buffer, and read by recv() (the unaligned or short rest).
+struct ReceiverZerocopy {
+    std::uint64_t calls = 0;
+    std::uint64_t mapped_bytes = 0;
+    std::uint64_t copybuf_bytes = 0;
+    std::uint64_t recv_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReceiverZerocopy, calls, mapped_bytes, copybuf_bytes, recv_bytes)
+
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
     std::uint64_t chunk_bytes = 0;
@@ -166,6 +177,7 @@ struct WorkloadSummary {
     std::optional<std::uint64_t> pipe_bytes;     // splice: the pipe's capacity
     std::optional<ZerocopyCompletions> zerocopy_completions;  // msg_zerocopy only
     std::optional<CopyFileOutcome> copy_file;                  // copy_file_range only
+    std::optional<ReceiverZerocopy> receiver_zerocopy;         // --receiver zerocopy only
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window
@@ -180,7 +192,7 @@ struct WorkloadSummary {
         return wall_seconds < kShortestTimedWindowSeconds || bytes < kSmallestTimedPayload;
     }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, copy_file, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, copy_file, receiver_zerocopy, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {

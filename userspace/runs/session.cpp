@@ -305,7 +305,7 @@ Result<void> start_workload(WorkloadProcesses& processes, const RunSpec& spec, c
     const int receiver_report_fd = processes.receiver_pipe.write.get();
     std::atomic<std::uint64_t>* progress = processes.progress.get();
     auto receiver = spawn_into(processes.receiver, [&] {
-        return network.enter_receiver_namespace() ? workload::run_receiver(listen_fd, progress, receiver_report_fd)
+        return network.enter_receiver_namespace() ? workload::run_receiver(listen_fd, progress, receiver_report_fd, spec.receive)
                                                   : 1;
     });
     if (!receiver)

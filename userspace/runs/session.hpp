@@ -33,6 +33,7 @@ struct RunSpec {
     Transport transport = Transport::loopback;
     bool scatter_gather = true;  // veth only: the sender end's tx-scatter-gather
     std::uint64_t write_pages = 10;  // cow: pages the child writes (0: it only reads)
+    workload::ReceiveMode receive = workload::ReceiveMode::copy;  // how the receiver takes the stream
 };
 
 // large_file_async_direct is judged against a buffered read of the same file;
