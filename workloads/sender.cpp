@@ -7,6 +7,7 @@
 #include <liburing.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -501,6 +502,27 @@ void sendfile_into_file(Plan& plan, int destination)
     plan.report.repeats.sendfile = calls.sendfile - plan.report.transfers;
 }
 
+// vmsplice(2): the buffer must not be written until the data has left.
+// What that costs the sender: the bytes still unacknowledged when its last
+// splice returned, and the wait until TCP had them all acknowledged (the
+// receive side may hold the pages a little longer, until it reads them).
+void time_buffer_release(int sock, SenderReport& report)
+{
+    constexpr std::uint64_t kGiveUpNs = 10'000'000'000;
+    const std::uint64_t start = monotonic_ns();
+    int unacked = 0;
+    if (::ioctl(sock, SIOCOUTQ, &unacked) < 0)
+        throw Failure{errno, "ioctl(SIOCOUTQ)"};
+    report.unacked_at_end_bytes = static_cast<std::uint64_t>(unacked);
+    while (unacked > 0 && monotonic_ns() - start < kGiveUpNs) {
+        const timespec pause{0, 20'000};
+        ::nanosleep(&pause, nullptr);
+        if (::ioctl(sock, SIOCOUTQ, &unacked) < 0)
+            throw Failure{errno, "ioctl(SIOCOUTQ)"};
+    }
+    report.until_acked_ns = monotonic_ns() - start;
+}
+
 // After the window: what the destination's extents are (shared ones are
 // reflinks), and its bytes read back into the buffer to be checksummed.
 void inspect_copy(int destination, char* buffer, std::uint64_t bytes, SenderReport& report)
@@ -988,6 +1010,8 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::tee: send_tee(plan, pipe_fds, second_pipe, spec.copy_fd); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
+        if (spec.technique == Technique::vmsplice)
+            time_buffer_release(sock, report);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.
         if (spec.technique == Technique::msg_zerocopy)
             read_zerocopy_completions(sock, report.zerocopy_sends, report, false);

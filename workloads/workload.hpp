@@ -112,6 +112,11 @@ struct SenderReport {
     // FS_IOC_FIEMAP, and how many the filesystem flagged shared (reflinks).
     std::uint64_t copy_extents = 0;
     std::uint64_t copy_shared_extents = 0;
+    // vmsplice: the user buffer's pages stay the socket's until TCP is done
+    // with them. At the window's end: bytes sent but not yet acknowledged
+    // (SIOCOUTQ), and how long after the window until none was.
+    std::uint64_t unacked_at_end_bytes = 0;
+    std::uint64_t until_acked_ns = 0;
 };
 
 // Length of the user buffer the sender maps at ZC_PAYLOAD_BUFFER_BASE, page

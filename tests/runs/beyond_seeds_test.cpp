@@ -137,6 +137,17 @@ Report vmsplice_run(Transport transport, bool sg)
     EXPECT_EQ(r.measured.socket.sendmsg.spliced_bytes, kPayload);
     EXPECT_EQ(r.measured.cpu_copy_bytes.user_to_socket, 0u);
     EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_socket, 0u);
+    // The hazard's cost: what TCP still held of the buffer when the last
+    // splice returned, and the wait until it was all acknowledged.
+    EXPECT_TRUE(r.workload.buffer_release);
+    if (r.workload.buffer_release) {
+        EXPECT_LE(r.workload.buffer_release->unacked_at_end_bytes, kPayload);
+        EXPECT_LT(r.workload.buffer_release->seconds_until_acked, 10.0);
+        bool said = false;
+        for (const std::string& finding : r.findings)
+            said = said || finding.find("vmsplice(2)'s hazard") != std::string::npos;
+        EXPECT_TRUE(said);
+    }
     for (const Check& check : r.checks)
         EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
     return outcome.report;

@@ -319,6 +319,12 @@ std::vector<std::string> findings(const Report& report)
                       (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED"
                                                               : "SO_EE_CODE_ZEROCOPY_COPIED") +
                       " does not report copies made at the device");
+    if (const auto& release = report.workload.buffer_release)
+        out.push_back("vmsplice(2)'s hazard: when the last splice returned, " + bytes(release->unacked_at_end_bytes) +
+                      " of the buffer's bytes were sent but not yet acknowledged (SIOCOUTQ), and TCP took " +
+                      format_figure(release->seconds_until_acked * 1e6) +
+                      " µs more to acknowledge them all: the sender may not write the buffer before then, and a "
+                      "receiver on this host may hold its pages until it reads them");
     // io_uring's COPIED means "a callback reported a failed zerocopy, or
     // none reported a use with an skb"; the probes read which, per
     // notification, off io_notif_data.

@@ -165,6 +165,15 @@ struct ReceiverZerocopy {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReceiverZerocopy, calls, mapped_bytes, copybuf_bytes, recv_bytes)
 
+// vmsplice: what its documented hazard cost the sender. Its buffer's pages
+// stay the socket's until TCP is done with them: bytes still unacknowledged
+// when the last splice returned (SIOCOUTQ), and the wait until none was.
+struct BufferRelease {
+    std::uint64_t unacked_at_end_bytes = 0;
+    double seconds_until_acked = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BufferRelease, unacked_at_end_bytes, seconds_until_acked)
+
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
     std::uint64_t chunk_bytes = 0;
@@ -178,6 +187,7 @@ struct WorkloadSummary {
     std::optional<ZerocopyCompletions> zerocopy_completions;  // msg_zerocopy only
     std::optional<CopyFileOutcome> copy_file;                  // copy_file_range only
     std::optional<ReceiverZerocopy> receiver_zerocopy;         // --receiver zerocopy only
+    std::optional<BufferRelease> buffer_release;               // vmsplice only
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window
@@ -192,7 +202,7 @@ struct WorkloadSummary {
         return wall_seconds < kShortestTimedWindowSeconds || bytes < kSmallestTimedPayload;
     }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, copy_file, receiver_zerocopy, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkloadSummary, bytes, chunk_bytes, transfers, transfer_unit, calls, repeated_calls, pipe_bytes, zerocopy_completions, copy_file, receiver_zerocopy, buffer_release, integrity, wall_seconds, cpu_seconds, user_seconds, system_seconds, mib_per_second, cpu_seconds_per_gib, receiver_cpu_seconds, repeats)
 
 // Bytes the CPU copied, at the place each copy happens.
 struct CopyBytes {
