@@ -442,6 +442,22 @@ TEST(TraceFiles, DdCopiesTwicePerByteThroughUserMemoryAndOnceWithDirectWrites)
     }
 }
 
+// The mover copies source into copy by `mode` under `zctrace trace -o dir`:
+// its own tally (its first line of stdout) and the trace report, both null
+// when zctrace failed (the test has failed then). The copy must be whole.
+std::pair<json, json> traced_copy(const fs::path& dir, const char* mode, const fs::path& source, const fs::path& copy)
+{
+    const Finished finished = run({"trace", "-o", dir.string(), "--", ZCTRACE_MOVER_BINARY, mode, "--file",
+                                   source.string(), "--to", copy.string(), "--chunk", std::to_string(kChunk)});
+    EXPECT_EQ(finished.status, 0) << finished.err;
+    if (finished.status != 0)
+        return {};
+    json mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
+    EXPECT_EQ(mover.at("written"), kPayload);
+    EXPECT_EQ(read_text(copy), read_text(source));
+    return {std::move(mover), read_json(dir / "trace.json")};
+}
+
 // sendfile() to a file splices through the kernel's own pipe and writes
 // each page into the destination's cache: one copy, none through user memory.
 TEST(TraceFiles, SendfileToAFileCopiesOncePageCacheToPageCache)
@@ -451,14 +467,8 @@ TEST(TraceFiles, SendfileToAFileCopiesOncePageCacheToPageCache)
     const fs::path source = dir.path() / "source.bin";
     const fs::path copy = dir.path() / "copy.bin";
     write_warm_file(source, kPayload);
-    const Finished finished = run({"trace", "-o", dir.path().string(), "--", ZCTRACE_MOVER_BINARY, "sendfile_file",
-                                   "--file", source.string(), "--to", copy.string(), "--chunk",
-                                   std::to_string(kChunk)});
-    ASSERT_EQ(finished.status, 0) << finished.err;
-    const json mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
-    EXPECT_EQ(mover.at("written"), kPayload);
-    EXPECT_EQ(read_text(copy), read_text(source));
-    const json trace = read_json(dir.path() / "trace.json");
+    const auto [mover, trace] = traced_copy(dir.path(), "sendfile_file", source, copy);
+    ASSERT_FALSE(trace.is_null());
     EXPECT_EQ(trace.at("totals").at("syscalls_by_name").at("sendfile"), mover.at("syscalls").at("sendfile"));
     EXPECT_EQ(bytes_of(trace, "sendfile", "returned"), kPayload);
     EXPECT_EQ(bytes_of(trace, "sendfile", "page_cache_copy"), kPayload);
@@ -502,16 +512,10 @@ TEST(TraceFiles, CopyFileRangeOnXfsWithReflinksSharesBlocksAndCopiesNothing)
         ASSERT_EQ(::fsync(fd), 0);
         ::close(fd);
     }
-    const Finished finished = run({"trace", "-o", dir.path().string(), "--", ZCTRACE_MOVER_BINARY, "copy_file_range",
-                                   "--file", source.string(), "--to", copy.string(), "--chunk",
-                                   std::to_string(kChunk)});
-    ASSERT_EQ(finished.status, 0) << finished.err;
-    const json mover = json::parse(finished.out.substr(0, finished.out.find('\n')));
-    EXPECT_EQ(mover.at("written"), kPayload);
-    EXPECT_EQ(read_text(copy), read_text(source));
+    const auto [mover, trace] = traced_copy(dir.path(), "copy_file_range", source, copy);
+    ASSERT_FALSE(trace.is_null());
     std::size_t extents = 0;
     EXPECT_TRUE(all_extents_shared(copy, extents)) << extents << " extents";
-    const json trace = read_json(dir.path() / "trace.json");
     EXPECT_EQ(trace.at("totals").at("syscalls_by_name").at("copy_file_range"),
               mover.at("syscalls").at("copy_file_range"));
     EXPECT_EQ(bytes_of(trace, "copy_file_range", "returned"), kPayload);
@@ -530,8 +534,9 @@ TEST(TraceFiles, CopyFileRangeOnXfsWithReflinksSharesBlocksAndCopiesNothing)
     EXPECT_EQ(flow->at("theory_row"), "copy_file_range_reflink");
     EXPECT_EQ(flow->at("verdict"), "match");
     EXPECT_NE(flow->at("description").get<std::string>().find("xfs"), std::string::npos);
-    if (const json* written = file_entry(trace, copy))
+    if (const json* written = file_entry(trace, copy)) {
         EXPECT_EQ(written->at("page_cache").at("misses"), 0);
+    }
 }
 
 }  // namespace

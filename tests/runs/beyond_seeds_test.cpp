@@ -16,6 +16,27 @@ namespace {
 constexpr std::uint64_t kPayload = 16 * kMiB;
 constexpr std::uint64_t kChunk = 64 * 1024;
 
+// A report as `zctrace run` writes it, held to the report schema.
+Report valid_report(const nlohmann::json& document, Report report)
+{
+    const auto problems = report_schema().validate(document);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    return report;
+}
+
+Report run_valid(const RunSpec& spec)
+{
+    Outcome outcome = run_spec(spec, kPayload);
+    return valid_report(outcome.json, std::move(outcome.report));
+}
+
+Report report_of(const RunObservation& observation)
+{
+    Report report = build_report(observation, gather_host_facts());
+    const nlohmann::json document = report;
+    return valid_report(document, std::move(report));
+}
+
 // The calls the workload made again (a short send's rest, an EINTR).
 std::uint64_t repeats_of(const Report& r, const std::string& call)
 {
@@ -26,10 +47,7 @@ std::uint64_t repeats_of(const Report& r, const std::string& call)
 Report zerocopy_run(Transport transport, bool sg)
 {
     const RunSpec spec{Technique::msg_zerocopy, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
-    Outcome outcome = run_spec(spec, kPayload);
-    const auto problems = report_schema().validate(outcome.json);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-    return outcome.report;
+    return run_valid(spec);
 }
 
 // What every msg_zerocopy run must show, wherever the copy happened.
@@ -121,10 +139,7 @@ TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKe
 Report vmsplice_run(Transport transport, bool sg)
 {
     const RunSpec spec{Technique::vmsplice, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
-    Outcome outcome = run_spec(spec, kPayload);
-    const auto problems = report_schema().validate(outcome.json);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-    const Report& r = outcome.report;
+    const Report r = run_valid(spec);
     EXPECT_TRUE(r.workload.integrity.ok);
     EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
     EXPECT_EQ(r.theory.id, "vmsplice");
@@ -150,7 +165,7 @@ Report vmsplice_run(Transport transport, bool sg)
     }
     for (const Check& check : r.checks)
         EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
-    return outcome.report;
+    return r;
 }
 
 // vmsplice(2): the user pages go into the pipe by reference, and splice
@@ -222,11 +237,9 @@ void expect_uring_sends_pinned(const Report& r)
 Report uring_zc_run(Transport transport, bool sg)
 {
     const RunSpec spec{Technique::io_uring_send_zc, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
-    Outcome outcome = run_spec(spec, kPayload);
-    const auto problems = report_schema().validate(outcome.json);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-    expect_uring_sends_pinned(outcome.report);
-    return outcome.report;
+    const Report r = run_valid(spec);
+    expect_uring_sends_pinned(r);
+    return r;
 }
 
 // io_uring_prep_send_zc(3): the pages are pinned like MSG_ZEROCOPY's, and a
@@ -300,9 +313,7 @@ void expect_file_copied(const Report& r, std::uint64_t payload)
 // byte, with the source read from the page cache (warm: all hits).
 TEST_F(BeyondSeeds, CopyFileRangeWithoutReflinksCopiesPageCacheToPageCacheOnce)
 {
-    const Outcome outcome = run_spec({Technique::copy_file_range, kChunk, CacheState::warm}, kPayload);
-    EXPECT_TRUE(report_schema().validate(outcome.json).empty());
-    const Report& r = outcome.report;
+    const Report r = run_valid({Technique::copy_file_range, kChunk, CacheState::warm});
     ASSERT_TRUE(r.workload.copy_file);
     if (r.workload.copy_file->filesystem_shares_extents.value_or(false))
         GTEST_SKIP() << "the test directory's filesystem shares blocks: " << r.workload.copy_file->shares_extents_why;
@@ -335,8 +346,7 @@ TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothin
     ASSERT_TRUE(file) << file.error().describe();
     auto observation = run_technique({Technique::copy_file_range, kChunk, CacheState::warm}, *file, {});
     ASSERT_TRUE(observation) << observation.error().describe();
-    const Report r = build_report(*observation, gather_host_facts());
-    EXPECT_TRUE(report_schema().validate(nlohmann::json(r)).empty());
+    const Report r = report_of(*observation);
     expect_file_copied(r, kPayload);
     const CopyFileOutcome& copy = *r.workload.copy_file;
     EXPECT_EQ(copy.filesystem, "xfs");
@@ -354,8 +364,7 @@ TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothin
     // splices through a pipe and writes, one copy of every byte.
     auto sent = run_technique({Technique::sendfile_file, kChunk, CacheState::warm}, *file, {});
     ASSERT_TRUE(sent) << sent.error().describe();
-    const Report s = build_report(*sent, gather_host_facts());
-    EXPECT_TRUE(report_schema().validate(nlohmann::json(s)).empty());
+    const Report s = report_of(*sent);
     EXPECT_TRUE(s.workload.integrity.ok);
     EXPECT_EQ(s.theory.id, "sendfile_file");
     EXPECT_EQ(s.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
@@ -367,9 +376,7 @@ TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothin
 // through its internal pipe and writes it into the copy's: one copy.
 TEST_F(BeyondSeeds, SendfileToAFileCopiesPageCacheToPageCacheOnce)
 {
-    const Outcome outcome = run_spec({Technique::sendfile_file, kChunk, CacheState::warm}, kPayload);
-    EXPECT_TRUE(report_schema().validate(outcome.json).empty());
-    const Report& r = outcome.report;
+    const Report r = run_valid({Technique::sendfile_file, kChunk, CacheState::warm});
     EXPECT_TRUE(r.workload.integrity.ok);
     EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
     EXPECT_EQ(r.theory.id, "sendfile_file");
@@ -389,10 +396,7 @@ TEST_F(BeyondSeeds, SendfileToAFileCopiesPageCacheToPageCacheOnce)
 Report tee_run(Transport transport, bool sg)
 {
     const RunSpec spec{Technique::tee, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
-    Outcome outcome = run_spec(spec, kPayload);
-    const auto problems = report_schema().validate(outcome.json);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-    return outcome.report;
+    return run_valid(spec);
 }
 
 // tee(2): one read of the file (splice into a pipe), tee() into a second
@@ -459,10 +463,7 @@ Report zerocopy_receive_run(Technique technique, Transport transport)
 {
     RunSpec spec{technique, kChunk, CacheState::warm, ProbeFlavor::typed, transport, true};
     spec.receive = workload::ReceiveMode::zerocopy;
-    Outcome outcome = run_spec(spec, kPayload);
-    const auto problems = report_schema().validate(outcome.json);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-    const Report& r = outcome.report;
+    const Report r = run_valid(spec);
     EXPECT_TRUE(r.workload.integrity.ok);
     EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
     EXPECT_TRUE(r.workload.receiver_zerocopy);
@@ -475,7 +476,7 @@ Report zerocopy_receive_run(Technique technique, Transport transport)
     EXPECT_EQ(check_named(r, "receiver_zerocopy_agrees").verdict, Verdict::match);
     for (const Check& check : r.checks)
         EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
-    return outcome.report;
+    return r;
 }
 
 // On one host the receive queue holds the sender's own pages: page-cache

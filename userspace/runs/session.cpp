@@ -232,10 +232,15 @@ struct CopyDestination {
     dev_t dev = 0;
 };
 
+UniqueFd open_unnamed_file(const std::filesystem::path& dir)
+{
+    return UniqueFd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+}
+
 Result<CopyDestination> make_copy_destination(const WorkloadFile& file)
 {
     CopyDestination destination;
-    destination.fd.reset(::open(file.path.parent_path().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    destination.fd = open_unnamed_file(file.path.parent_path());
     if (!destination.fd.valid())
         return Error::from_errno("cannot make the copy's destination (O_TMPFILE) in " +
                                  file.path.parent_path().string() + "; give --dir a filesystem that supports it");
@@ -254,8 +259,8 @@ Result<CopyDestination> make_copy_destination(const WorkloadFile& file)
 void probe_extent_sharing(const WorkloadFile& file, RunObservation& observation)
 {
     const std::string dir = file.path.parent_path().string();
-    UniqueFd source(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-    UniqueFd clone(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    const UniqueFd source = open_unnamed_file(dir);
+    const UniqueFd clone = open_unnamed_file(dir);
     const std::vector<char> block(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), 'z');
     if (!source.valid() || !clone.valid() ||
         ::pwrite(source.get(), block.data(), block.size(), 0) != static_cast<ssize_t>(block.size())) {
