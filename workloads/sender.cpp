@@ -327,12 +327,14 @@ void send_tee(Plan& plan, const int pipe_a[2], const int pipe_b[2], int destinat
 // its user pages (vmsplice(2)), then out to the socket by splice(). A chunk
 // is one vmsplice and one splice when the pipe holds it; the rest are
 // repeats.
-void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer)
+// vmsplice_gift passes SPLICE_F_GIFT, the same buffer otherwise: page
+// aligned (mapped) and in whole pages (the chunk is checked before the run).
+void send_vmsplice(Plan& plan, const int pipe_fds[2], const char* buffer, unsigned flags)
 {
     CallTally& calls = plan.report.calls;
     plan.report.bytes_sent = plan.in_chunks([&](std::uint64_t offset, std::uint64_t length) -> std::uint64_t {
         iovec piece{const_cast<char*>(buffer + offset), length};
-        const ssize_t in_pipe = ::vmsplice(pipe_fds[1], &piece, 1, 0);
+        const ssize_t in_pipe = ::vmsplice(pipe_fds[1], &piece, 1, flags);
         ++calls.vmsplice;
         if (in_pipe < 0 && errno == EINTR)
             return 0;
@@ -521,6 +523,38 @@ void time_buffer_release(int sock, SenderReport& report)
             throw Failure{errno, "ioctl(SIOCOUTQ)"};
     }
     report.until_acked_ns = monotonic_ns() - start;
+}
+
+// The physical frame of each page of the buffer, from /proc/self/pagemap
+// (bits 0-54 when present, bit 63); 0 for a page not present. Frame numbers
+// read as 0 without CAP_SYS_ADMIN.
+std::vector<std::uint64_t> buffer_frames(const char* buffer, std::uint64_t bytes)
+{
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<std::uint64_t> entries((bytes + page - 1) / page);
+    const int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap < 0)
+        throw Failure{errno, "open /proc/self/pagemap"};
+    const auto first = reinterpret_cast<std::uintptr_t>(buffer) / page * sizeof(std::uint64_t);
+    const std::size_t want = entries.size() * sizeof(std::uint64_t);
+    const ssize_t n = ::pread(pagemap, entries.data(), want, static_cast<off_t>(first));
+    const int saved = errno;
+    ::close(pagemap);
+    if (n != static_cast<ssize_t>(want))
+        throw Failure{n < 0 ? saved : EIO, "read the buffer's entries in /proc/self/pagemap"};
+    for (std::uint64_t& entry : entries)
+        entry = (entry >> 63) ? entry & ((std::uint64_t{1} << 55) - 1) : 0;
+    return entries;
+}
+
+void compare_gift_frames(const std::vector<std::uint64_t>& before, const std::vector<std::uint64_t>& after,
+                         SenderReport& report)
+{
+    report.gift_pages = before.size();
+    for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+        report.gift_frames_readable = report.gift_frames_readable || before[i] != 0;
+        report.gift_pages_same_frame += before[i] != 0 && before[i] == after[i];
+    }
 }
 
 // After the window: what the destination's extents are (shared ones are
@@ -967,8 +1001,7 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         }
         if (spec.technique == Technique::tee && ::pipe2(second_pipe, O_CLOEXEC) < 0)
             throw Failure{errno, "create the second pipe"};
-        if (spec.technique == Technique::splice || spec.technique == Technique::vmsplice ||
-            spec.technique == Technique::tee) {
+        if (spec.technique == Technique::splice || vmsplices(spec.technique) || spec.technique == Technique::tee) {
             if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
                 throw Failure{errno, "create the pipe"};
             // A pipe holds 16 pages by default. Let one chunk fit when it can:
@@ -991,6 +1024,9 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         if (!window.prepare())
             throw Failure{errno, "open /proc/self/io"};
         Plan plan{spec, file, sock, report};
+        std::vector<std::uint64_t> frames_before;
+        if (spec.technique == Technique::vmsplice_gift)
+            frames_before = buffer_frames(buffer, spec.bytes);
         window.open(spec.marker_cookie);
         switch (spec.technique) {
         case Technique::read_write: send_read_write(plan, chunk_buffer); break;
@@ -1003,15 +1039,18 @@ int run_sender(const SenderSpec& spec, int go_fd, int report_fd)
         case Technique::cow: fork_and_touch(plan, buffer, *handshake, pipe_fds, cow_child); break;
         case Technique::large_file_async_direct: read_with_io_uring(plan, ring, buffer); break;
         case Technique::msg_zerocopy: send_msg_zerocopy(plan, buffer); break;
-        case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer); break;
+        case Technique::vmsplice: send_vmsplice(plan, pipe_fds, buffer, 0); break;
+        case Technique::vmsplice_gift: send_vmsplice(plan, pipe_fds, buffer, SPLICE_F_GIFT); break;
         case Technique::io_uring_send_zc: send_with_uring_zc(plan, ring, buffer); break;
         case Technique::copy_file_range: copy_into_file(plan, spec.copy_fd); break;
         case Technique::sendfile_file: sendfile_into_file(plan, spec.copy_fd); break;
         case Technique::tee: send_tee(plan, pipe_fds, second_pipe, spec.copy_fd); break;
         }
         report.kernel = window.close(spec.marker_cookie, report.window_ns);
-        if (spec.technique == Technique::vmsplice)
+        if (vmsplices(spec.technique))
             time_buffer_release(sock, report);
+        if (spec.technique == Technique::vmsplice_gift)
+            compare_gift_frames(frames_before, buffer_frames(buffer, spec.bytes), report);
         // Sends that failed (ENOBUFS, EINTR) queue no completion.
         if (spec.technique == Technique::msg_zerocopy)
             read_zerocopy_completions(sock, report.zerocopy_sends, report, false);

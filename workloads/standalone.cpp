@@ -192,6 +192,10 @@ std::uint64_t check_options(const Options& options)
                         " reads with O_DIRECT in whole pages, so a partial --size must be a multiple of " +
                         std::to_string(page) + " bytes (or leave --size out to read the whole file)");
     }
+    if (options.technique == zctrace::Technique::vmsplice_gift && (options.chunk % page != 0 || size % page != 0))
+        usage_error(std::string(options.chunk % page ? "--chunk" : "--size") +
+                    ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs memory and "
+                    "length page aligned); use a multiple of " + std::to_string(page) + " bytes");
     return size;
 }
 

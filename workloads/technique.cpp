@@ -20,6 +20,7 @@ std::string_view technique_name(Technique technique)
     case Technique::copy_file_range: return "copy_file_range";
     case Technique::sendfile_file: return "sendfile_file";
     case Technique::tee: return "tee";
+    case Technique::vmsplice_gift: return "vmsplice_gift";
     }
     return "unknown";
 }

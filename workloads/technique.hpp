@@ -46,6 +46,10 @@ enum class Technique : std::uint8_t {
     // into a second pipe, then the first spliced to the socket and the
     // second into a new file (the copy's destination).
     tee,
+    // Beyond the seeds: vmsplice as above, with SPLICE_F_GIFT: the buffer's
+    // pages are handed to the kernel, which vmsplice(2) says lets a later
+    // splice(SPLICE_F_MOVE) move them instead of copying.
+    vmsplice_gift,
 };
 
 // What `zctrace run all` runs, in this order.
@@ -55,16 +59,22 @@ inline constexpr std::array<Technique, 8> kAllTechniques = {
 
 // The techniques the seeds do not cover, each held to a row from the
 // kernel's documentation; `run` offers them by name and with `beyond`.
-inline constexpr std::array<Technique, 6> kBeyondSeedsTechniques = {
-    Technique::msg_zerocopy, Technique::vmsplice, Technique::io_uring_send_zc, Technique::copy_file_range,
-    Technique::sendfile_file, Technique::tee};
+inline constexpr std::array<Technique, 7> kBeyondSeedsTechniques = {
+    Technique::msg_zerocopy,    Technique::vmsplice,      Technique::vmsplice_gift, Technique::io_uring_send_zc,
+    Technique::copy_file_range, Technique::sendfile_file, Technique::tee};
+
+// Whether it puts the user buffer's pages into a pipe with vmsplice().
+constexpr bool vmsplices(Technique technique)
+{
+    return technique == Technique::vmsplice || technique == Technique::vmsplice_gift;
+}
 
 // Whether the technique's bytes go to the receiver over TCP. The others keep
 // them in the sender, which checksums them itself.
 constexpr bool sends_over_network(Technique technique)
 {
     return technique <= Technique::splice || technique == Technique::direct_io_send ||
-           technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+           technique == Technique::msg_zerocopy || vmsplices(technique) ||
            technique == Technique::io_uring_send_zc || technique == Technique::tee;
 }
 
@@ -79,7 +89,7 @@ constexpr bool pins_user_pages(Technique technique)
 // window, so that the window holds only what it does with that memory.
 constexpr bool fills_buffer_before_window(Technique technique)
 {
-    return technique == Technique::cow || technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+    return technique == Technique::cow || technique == Technique::msg_zerocopy || vmsplices(technique) ||
            technique == Technique::io_uring_send_zc;
 }
 
@@ -95,7 +105,7 @@ constexpr bool holds_whole_payload(Technique technique)
 {
     return technique == Technique::direct_io || technique == Technique::cow ||
            technique == Technique::large_file_async_direct || technique == Technique::large_file_buffered ||
-           technique == Technique::msg_zerocopy || technique == Technique::vmsplice ||
+           technique == Technique::msg_zerocopy || vmsplices(technique) ||
            technique == Technique::io_uring_send_zc || technique == Technique::copy_file_range ||
            technique == Technique::sendfile_file || technique == Technique::tee;
 }

@@ -117,6 +117,12 @@ struct SenderReport {
     // (SIOCOUTQ), and how long after the window until none was.
     std::uint64_t unacked_at_end_bytes = 0;
     std::uint64_t until_acked_ns = 0;
+    // vmsplice_gift: the buffer's pages by physical frame (/proc/self/pagemap)
+    // before the window and once TCP had acknowledged them all. A gift the
+    // kernel took (moved rather than referenced) would leave the mapping.
+    std::uint64_t gift_pages = 0;
+    std::uint64_t gift_pages_same_frame = 0;
+    bool gift_frames_readable = false;  // pagemap shows frame numbers only with CAP_SYS_ADMIN
 };
 
 // Length of the user buffer the sender maps at ZC_PAYLOAD_BUFFER_BASE, page

@@ -14,6 +14,8 @@
 #include "report/run_report.hpp"
 #include "runs/session.hpp"
 
+#include "../report/findings.hpp"
+
 namespace zctrace {
 namespace {
 
@@ -737,6 +739,35 @@ TEST(Tee, TheFileOutputsCopyIsExplainedAndNoOtherCopyIs)
     set_calls(extra, {{"splice", 3 * kTransfers}, {"tee", kTransfers}});
     analyze(extra);
     EXPECT_EQ(check(extra, "cpu_copies").verdict, Verdict::mismatch) << verdicts(extra);
+}
+
+// vmsplice_gift: "the gift bought nothing" needs every gifted page still at
+// its frame and no copy on the way into the socket; a page that left its
+// frame, or frames pagemap would not show, must not be read as nothing.
+TEST(VmspliceGift, NothingBoughtOnlyWhenEveryPageKeptItsFrame)
+{
+    auto gift_report = [](GiftedPages gift) {
+        Report report = loopback_report("vmsplice_gift");
+        set_socket(report, Held::shared_frags);
+        set_copies(report, {});
+        set_calls(report, {{"vmsplice", kTransfers}, {"splice", kTransfers}});
+        report.workload.buffer_release = BufferRelease{65536, 0.001, gift};
+        analyze(report);
+        return report;
+    };
+    const std::uint64_t pages = kPayload / 4096;
+    const Report kept = gift_report({pages, pages, true});
+    EXPECT_TRUE(test::has_finding(kept, "SPLICE_F_GIFT bought nothing"));
+    EXPECT_EQ(kept.verdict, Verdict::match) << verdicts(kept);
+
+    const Report moved = gift_report({pages, pages - 3, true});
+    EXPECT_FALSE(test::has_finding(moved, "bought nothing"));
+    EXPECT_TRUE(test::has_finding(moved, "3 of " + std::to_string(pages) +
+                                             " gifted pages were no longer mapped at their own frames"));
+
+    const Report unreadable = gift_report({pages, 0, false});
+    EXPECT_FALSE(test::has_finding(unreadable, "bought nothing"));
+    EXPECT_TRUE(test::has_finding(unreadable, "was not measured"));
 }
 
 // --receiver zerocopy: the kernel's answers to the receiver's calls and the

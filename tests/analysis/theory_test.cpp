@@ -310,7 +310,7 @@ TEST(Techniques, NamesRoundTrip)
             EXPECT_TRUE(find_theory_row(id)->beyond_seeds) << id;
     }
     EXPECT_EQ(technique_names(), "read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
-                                 "large_file_async_direct, msg_zerocopy, vmsplice, io_uring_send_zc, copy_file_range, sendfile_file, tee");
+                                 "large_file_async_direct, msg_zerocopy, vmsplice, vmsplice_gift, io_uring_send_zc, copy_file_range, sendfile_file, tee");
     // The buffered baseline has a name for reports, but `zctrace run` does not offer it.
     EXPECT_EQ(technique_from_name("large_file_buffered"), Technique::large_file_buffered);
     EXPECT_FALSE(user_can_run("large_file_buffered"));

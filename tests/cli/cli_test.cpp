@@ -22,7 +22,7 @@ TEST(Cli, UnknownTechniqueListsTheValidOnes)
     EXPECT_EQ(result.status, 2);
     EXPECT_NE(result.err.find("unknown technique 'sendfil'"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("read_write, mmap_write, sendfile, splice, direct_io, direct_io_send, cow, "
-                             "large_file_async_direct, msg_zerocopy, vmsplice, io_uring_send_zc, copy_file_range, sendfile_file, tee, all"),
+                             "large_file_async_direct, msg_zerocopy, vmsplice, vmsplice_gift, io_uring_send_zc, copy_file_range, sendfile_file, tee, all, beyond"),
               std::string::npos)
         << result.err;
 }
@@ -301,7 +301,7 @@ TEST(Cli, ListAndDoctorSpeakJson)
     ASSERT_EQ(list.status, 0);
     const auto techniques = nlohmann::json::parse(list.out);
     // The seeds' eight, then those beyond the seeds, marked so.
-    ASSERT_EQ(techniques.size(), 14u);
+    ASSERT_EQ(techniques.size(), 15u);
     EXPECT_EQ(techniques[8]["technique"], "msg_zerocopy");
     EXPECT_EQ(techniques[8]["theory_rows"][0]["beyond_seeds"], true);
     EXPECT_EQ(techniques[2]["theory_rows"][0]["beyond_seeds"], false);
@@ -337,6 +337,31 @@ TEST(Cli, RunWritesTheReportItPrints)
     EXPECT_EQ(printed, written);
     EXPECT_TRUE(zctrace::report_schema().validate(written).empty());
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"sendfile.json"});
+}
+
+// `run beyond` runs the seven techniques beyond the seeds, each held to its
+// documented row, and summarizes them like `run all`.
+TEST(Cli, RunBeyondRunsEachTechniqueBeyondTheSeeds)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result = run({"run", "beyond", "--size", "4M", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    std::vector<std::string> expected;
+    for (const std::string name : {"msg_zerocopy", "vmsplice", "vmsplice_gift", "io_uring_send_zc", "copy_file_range",
+                                   "sendfile_file", "tee"}) {
+        expected.push_back(name + ".json");
+        std::ifstream file(dir.path() / (name + ".json"));
+        const auto report = nlohmann::json::parse(file);
+        EXPECT_EQ(report["theory"]["beyond_seeds"], true) << name;
+        EXPECT_EQ(report["workload"]["integrity"]["ok"], true) << name;
+    }
+    for (const char* summary : {"summary.html", "summary.json", "summary.md"})
+        expected.push_back(summary);
+    std::vector<std::string> written = dir.entries();
+    std::sort(expected.begin(), expected.end());
+    std::sort(written.begin(), written.end());
+    EXPECT_EQ(written, expected);
 }
 
 // ---- leaving nothing behind ----

@@ -457,6 +457,21 @@ TEST(HtmlPage, SaysNoFigureWhereTheTheoryHasNone)
     EXPECT_EQ(count(svg, "<text class=\"nofig\" data-technique=\"cow\" data-series=\"theory\""), 2u);
 }
 
+// A row taken from the kernel's documentation rather than the seeds says so,
+// in the table and in its run's details, with the page it cites.
+TEST(HtmlPage, MarksRowsBeyondTheSeeds)
+{
+    std::vector<Report> reports = loopback_reports();
+    const std::string seeds_page = render_summary_html(summarize(reports), reports);
+    EXPECT_EQ(seeds_page.find("beyond the seeds"), std::string::npos);
+    Report& beyond = reports.front();
+    beyond.theory.beyond_seeds = true;
+    beyond.theory.source = "vmsplice(2) (SPLICE_F_GIFT)";
+    const std::string html = render_summary_html(summarize(reports), reports);
+    EXPECT_NE(html.find("<td class=\"row\">" + beyond.theory_row + " (beyond the seeds)"), std::string::npos);
+    EXPECT_EQ(count(html, "(beyond the seeds: vmsplice(2) (SPLICE_F_GIFT))"), 1u);
+}
+
 TEST(HtmlPage, RendersAnEmptySummary)
 {
     const std::string html = render_summary_html(Summary{}, {});

@@ -73,7 +73,7 @@ inline Report full_report()
     w.zerocopy_completions = ZerocopyCompletions{64, 64, 64, 1};
     w.copy_file = CopyFileOutcome{"xfs", true, "xfs shared a block between two files (FICLONE)", 1, 1};
     w.receiver_zerocopy = ReceiverZerocopy{266, 15622144, 1074634, 80438};
-    w.buffer_release = BufferRelease{2359296, 0.000412};
+    w.buffer_release = BufferRelease{2359296, 0.000412, GiftedPages{4096, 4096, true}};
 
     Measured& m = r.measured;
     m.cpu_copies = 0.015625;

@@ -129,20 +129,17 @@ TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKe
     EXPECT_LT(r.workload.zerocopy_completions->copied * 2, r.workload.zerocopy_completions->sends);
     const Check& copies = check_named(r, "cpu_copies");
     EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
-    bool said = false;
-    for (const std::string& finding : r.findings)
-        said = said || finding.find("SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device") !=
-                           std::string::npos;
-    EXPECT_TRUE(said) << describe_checks(r);
+    EXPECT_TRUE(has_finding(r, "SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device"))
+        << describe_checks(r);
 }
 
-Report vmsplice_run(Transport transport, bool sg)
+Report vmsplice_run(Technique technique, Transport transport, bool sg)
 {
-    const RunSpec spec{Technique::vmsplice, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
+    const RunSpec spec{technique, kChunk, CacheState::warm, ProbeFlavor::typed, transport, sg};
     const Report r = run_valid(spec);
     EXPECT_TRUE(r.workload.integrity.ok);
     EXPECT_EQ(r.workload.integrity.bytes_received, kPayload);
-    EXPECT_EQ(r.theory.id, "vmsplice");
+    EXPECT_EQ(r.theory.id, technique_name(technique));
     EXPECT_TRUE(r.theory.beyond_seeds);
     // One vmsplice and one splice per chunk, as the workload counted them.
     EXPECT_EQ(r.measured.syscalls.by_name, r.workload.calls);
@@ -158,10 +155,8 @@ Report vmsplice_run(Transport transport, bool sg)
     if (r.workload.buffer_release) {
         EXPECT_LE(r.workload.buffer_release->unacked_at_end_bytes, kPayload);
         EXPECT_LT(r.workload.buffer_release->seconds_until_acked, 10.0);
-        bool said = false;
-        for (const std::string& finding : r.findings)
-            said = said || finding.find("vmsplice(2)'s hazard") != std::string::npos;
-        EXPECT_TRUE(said);
+        EXPECT_TRUE(has_finding(r, "vmsplice(2)'s hazard"));
+        EXPECT_EQ(r.workload.buffer_release->gift.has_value(), technique == Technique::vmsplice_gift);
     }
     for (const Check& check : r.checks)
         EXPECT_NE(check.verdict, Verdict::invalid) << check.metric << ": " << check.explanation;
@@ -169,26 +164,49 @@ Report vmsplice_run(Transport transport, bool sg)
 }
 
 // vmsplice(2): the user pages go into the pipe by reference, and splice
-// hands them to TCP as frags: nothing is copied on the way out.
+// hands them to TCP as frags: nothing is copied on the way out, although
+// the page says a splice(SPLICE_F_MOVE) of pages not gifted must copy them.
 TEST_F(BeyondSeeds, VmspliceSendsTheUsersPagesByReference)
 {
-    const Report r = vmsplice_run(Transport::loopback, true);
+    const Report r = vmsplice_run(Technique::vmsplice, Transport::loopback, true);
     EXPECT_EQ(r.measured.cpu_copy_bytes.total, 0u);
     EXPECT_EQ(r.measured.socket.shared_frag_bytes, kPayload + r.measured.socket.resent_payload_bytes);
     EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
     EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
+    EXPECT_TRUE(has_finding(r, "without SPLICE_F_GIFT a later splice(SPLICE_F_MOVE) must copy"));
+}
+
+// SPLICE_F_GIFT: vmsplice(2) says the kernel may move gifted pages. The
+// socket references them as it does any pipe page: every page of the buffer
+// is still mapped at its own frame after TCP is done, and nothing is copied.
+TEST_F(BeyondSeeds, VmspliceGiftIsReferencedNotMoved)
+{
+    const Report r = vmsplice_run(Technique::vmsplice_gift, Transport::loopback, true);
+    EXPECT_EQ(r.measured.cpu_copy_bytes.total, 0u);
+    EXPECT_EQ(r.measured.socket.shared_frag_bytes, kPayload + r.measured.socket.resent_payload_bytes);
+    EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);
+    ASSERT_TRUE(r.workload.buffer_release && r.workload.buffer_release->gift);
+    const GiftedPages& gift = *r.workload.buffer_release->gift;
+    EXPECT_TRUE(gift.frames_readable);
+    EXPECT_EQ(gift.pages, kPayload / static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)));
+    EXPECT_EQ(gift.same_frame_after, gift.pages);
+    EXPECT_TRUE(has_finding(r, "SPLICE_F_GIFT bought nothing"));
+    EXPECT_FALSE(has_finding(r, "without SPLICE_F_GIFT"));
 }
 
 TEST_F(BeyondSeeds, VmspliceOverVethCopiesOnlyWhereTheDeviceCannotGather)
 {
     ZC_REQUIRE_VETH();
-    const Report on = vmsplice_run(Transport::veth, true);
-    EXPECT_EQ(on.measured.cpu_copy_bytes.total, 0u);
-    EXPECT_EQ(check_named(on, "cpu_copies").verdict, Verdict::match);
-    const Report off = vmsplice_run(Transport::veth, false);
-    EXPECT_EQ(off.measured.cpu_copy_bytes.device_linearize, kPayload);
-    EXPECT_EQ(off.measured.cpu_copy_bytes.total, kPayload);
-    EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::environment);
+    for (Technique technique : {Technique::vmsplice, Technique::vmsplice_gift}) {
+        SCOPED_TRACE(std::string(technique_name(technique)));
+        const Report on = vmsplice_run(technique, Transport::veth, true);
+        EXPECT_EQ(on.measured.cpu_copy_bytes.total, 0u);
+        EXPECT_EQ(check_named(on, "cpu_copies").verdict, Verdict::match);
+        const Report off = vmsplice_run(technique, Transport::veth, false);
+        EXPECT_EQ(off.measured.cpu_copy_bytes.device_linearize, kPayload);
+        EXPECT_EQ(off.measured.cpu_copy_bytes.total, kPayload);
+        EXPECT_EQ(check_named(off, "cpu_copies").verdict, Verdict::environment);
+    }
 }
 
 // What every io_uring_send_zc run must show, wherever the copy happened.

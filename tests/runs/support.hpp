@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "../report/findings.hpp"
 #include "../tracing/support.hpp"
 #include "analysis/build_report.hpp"
 #include "base/system.hpp"

@@ -84,8 +84,12 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
     if (observation.spec.receive == workload::ReceiveMode::zerocopy && sends_over_network(observation.spec.technique))
         w.receiver_zerocopy = ReceiverZerocopy{receiver.zerocopy_calls, receiver.mapped_bytes, receiver.copybuf_bytes,
                                                receiver.recv_bytes};
-    if (observation.spec.technique == Technique::vmsplice)
-        w.buffer_release = BufferRelease{sender.unacked_at_end_bytes, static_cast<double>(sender.until_acked_ns) / 1e9};
+    if (vmsplices(observation.spec.technique))
+        w.buffer_release = BufferRelease{sender.unacked_at_end_bytes, static_cast<double>(sender.until_acked_ns) / 1e9,
+                                         std::nullopt};
+    if (observation.spec.technique == Technique::vmsplice_gift)
+        w.buffer_release->gift = GiftedPages{sender.gift_pages, sender.gift_pages_same_frame,
+                                             sender.gift_frames_readable};
     const bool networked = sends_over_network(observation.spec.technique);
     const std::uint32_t crc_seen = networked ? receiver.crc32 : sender.consumed_crc32;
     const std::uint64_t bytes_seen = networked ? receiver.bytes_received : sender.consumed_bytes;

@@ -63,6 +63,11 @@ const std::vector<TheoryRow>& documented_rows()
         {"vmsplice", "vmsplice + splice", "", 0, 1, "vmsplice + splice", std::nullopt, std::nullopt,
          "user pages go into the pipe by reference, so the buffer must not change until the data is consumed",
          "vmsplice(2)", true, true},
+        {"vmsplice_gift", "vmsplice + SPLICE_F_GIFT + splice", "", 0, 1, "vmsplice + splice", std::nullopt,
+         std::nullopt,
+         "the user pages are a gift to the kernel: a later splice with SPLICE_F_MOVE can move them rather than "
+         "copy; the application may not modify them ever",
+         "vmsplice(2) (SPLICE_F_GIFT)", true, true},
         {"tee", "tee", "", 0, 0, "tee", 1, 2,
          "duplicates a pipe's buffers into another pipe by reference, without consuming them", "tee(2) (NOTES)",
          true},
@@ -135,7 +140,7 @@ const TheoryRow* find_theory_row(std::string_view id)
 
 const TechniqueRows& theory_rows_for(Technique technique)
 {
-    static const std::array<TechniqueRows, 15> rows = {{
+    static const std::array<TechniqueRows, 16> rows = {{
         {Technique::read_write, {"read_write"}, "always \"read + write\""},
         {Technique::mmap_write, {"mmap_write"}, "always \"mmap + write\""},
         {Technique::sendfile, {"sendfile", "sendfile_dma_gather"},
@@ -157,6 +162,8 @@ const TechniqueRows& theory_rows_for(Technique technique)
          "the run), else \"copy_file_range\" (beyond the seeds: copy_file_range(2))"},
         {Technique::sendfile_file, {"sendfile_file"}, "always \"sendfile to a file\" (beyond the seeds: sendfile(2))"},
         {Technique::tee, {"tee"}, "always \"tee\" (beyond the seeds: tee(2))"},
+        {Technique::vmsplice_gift, {"vmsplice_gift"},
+         "always \"vmsplice + SPLICE_F_GIFT + splice\" (beyond the seeds: vmsplice(2))"},
     }};
     return rows[static_cast<std::size_t>(technique)];
 }

@@ -325,6 +325,31 @@ std::vector<std::string> findings(const Report& report)
                       format_figure(release->seconds_until_acked * 1e6) +
                       " µs more to acknowledge them all: the sender may not write the buffer before then, and a "
                       "receiver on this host may hold its pages until it reads them");
+    // vmsplice(2) promises SPLICE_F_MOVE a move for gifted pages and a copy
+    // for the rest; the socket takes pipe pages by reference either way
+    // (MSG_SPLICE_PAGES), and only FUSE's splice write ever takes a gift.
+    if (report.technique == "vmsplice" && !c.user_to_socket)
+        out.push_back("vmsplice(2) says that without SPLICE_F_GIFT a later splice(SPLICE_F_MOVE) must copy the "
+                      "pages; here splice(SPLICE_F_MOVE) into the socket copied 0 B of them (user memory -> socket "
+                      "buffer): the socket references pipe pages whether or not they were gifted");
+    if (const auto& release = report.workload.buffer_release; release && release->gift) {
+        const GiftedPages& gift = *release->gift;
+        if (!gift.frames_readable)
+            out.push_back("SPLICE_F_GIFT: /proc/self/pagemap gave no frame numbers (they need CAP_SYS_ADMIN), so "
+                          "whether the kernel took the gifted pages was not measured");
+        else if (gift.same_frame_after == gift.pages && !c.user_to_socket)
+            out.push_back("SPLICE_F_GIFT bought nothing: all " + std::to_string(gift.pages) +
+                          " gifted pages were still mapped in the buffer at their own frames once TCP had "
+                          "acknowledged them (pagemap), and the splice into the socket copied 0 B: the socket "
+                          "referenced them, as it references pages that were not gifted; in this kernel only "
+                          "FUSE's splice write to /dev/fuse moves a gifted page (fuse_try_move_folio), and the "
+                          "gift still forbids writing the buffer ever");
+        else
+            out.push_back("SPLICE_F_GIFT: " + std::to_string(gift.pages - gift.same_frame_after) + " of " +
+                          std::to_string(gift.pages) +
+                          " gifted pages were no longer mapped at their own frames once TCP had acknowledged them "
+                          "(pagemap), and the splice into the socket copied " + bytes(c.user_to_socket));
+    }
     // io_uring's COPIED means "a callback reported a failed zerocopy, or
     // none reported a use with an skb"; the probes read which, per
     // notification, off io_notif_data.
@@ -346,11 +371,16 @@ std::vector<std::string> findings(const Report& report)
                           "(skb_copy_ubufs outside local delivery)");
     }
     if (c.device_linearize && !c.page_cache_to_socket && m.socket.sendmsg.spliced_bytes &&
-        !m.socket.sendmsg.spliced_copied_bytes)
-        out.push_back("the copy is not where the seeds put it (page cache -> socket buffer): tcp_sendmsg queued all " +
-                      bytes(m.socket.sendmsg.spliced_bytes) +
-                      " as references to page-cache pages, and the payload was copied only at transmit, when the "
-                      "device without scatter-gather needed it linear");
+        !m.socket.sendmsg.spliced_copied_bytes) {
+        const bool user_pages = report.technique == "vmsplice" || report.technique == "vmsplice_gift";
+        out.push_back(std::string(user_pages ? "the copy is the device's: tcp_sendmsg queued all "
+                                             : "the copy is not where the seeds put it (page cache -> socket "
+                                               "buffer): tcp_sendmsg queued all ") +
+                      bytes(m.socket.sendmsg.spliced_bytes) + " as references to " +
+                      (user_pages ? "the user buffer's pages" : "page-cache pages") +
+                      ", and the payload was copied only at transmit, when the device without scatter-gather "
+                      "needed it linear");
+    }
     if (auto unattributed = unattributed_copy_finding(report))
         out.push_back(*unattributed);
     if (m.page_faults.kernel || m.page_faults.user || m.page_cache.mapped_pages)

@@ -83,6 +83,7 @@ DesignedCalls designed_calls(Technique technique, std::uint64_t transfers, const
         return {{{"io_uring_enter", t + again("io_uring_enter")}},
                 "one io_uring_enter() per chunk, which submits its send_zc and waits for the result"};
     case Technique::vmsplice:
+    case Technique::vmsplice_gift:
         return {{{"vmsplice", t + again("vmsplice")}, {"splice", t + again("splice")}},
                 "one vmsplice() (buffer -> pipe) and one splice() (pipe -> socket) per chunk"};
     case Technique::msg_zerocopy: {
@@ -148,6 +149,7 @@ std::vector<Cause> call_causes(Technique technique, std::uint64_t transfers, con
                                         "splice() calls per chunk the row does not count"));
         break;
     case Technique::vmsplice:
+    case Technique::vmsplice_gift:
         causes.push_back(Cause{"pipe_in_between", CauseKind::kernel, std::nullopt, transfers, per_transfer * t,
                                "splice() needs a pipe: vmsplice() puts the user pages into it and splice() "
                                "takes them out to the socket, two calls per chunk"});

@@ -72,9 +72,9 @@ struct RunPlan {
 
 std::string validate_technique(const std::string& name)
 {
-    if (name == "all" || user_can_run(name))
+    if (name == "all" || name == "beyond" || user_can_run(name))
         return {};
-    return "unknown technique " + quote_input(name) + "; valid techniques: " + technique_names() + ", all";
+    return "unknown technique " + quote_input(name) + "; valid techniques: " + technique_names() + ", all, beyond";
 }
 
 // Turns the session's counter snapshots into interval samples with rates
@@ -121,14 +121,17 @@ private:
 std::vector<Technique> selected_techniques(const std::vector<std::string>& names)
 {
     std::vector<Technique> out;
-    for (const std::string& name : names) {
-        if (name == "all") {
-            out.assign(kAllTechniques.begin(), kAllTechniques.end());
-            return out;
-        }
-        const Technique technique = *technique_from_name(name);
+    auto add = [&out](Technique technique) {
         if (std::find(out.begin(), out.end(), technique) == out.end())
             out.push_back(technique);
+    };
+    for (const std::string& name : names) {
+        if (name == "all")
+            std::for_each(kAllTechniques.begin(), kAllTechniques.end(), add);
+        else if (name == "beyond")
+            std::for_each(kBeyondSeedsTechniques.begin(), kBeyondSeedsTechniques.end(), add);
+        else
+            add(*technique_from_name(name));
     }
     return out;
 }
@@ -153,6 +156,11 @@ Result<RunPlan> plan_run(const RunOptions& options)
             return refuse("--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
                           " reads with O_DIRECT, which needs whole pages; use a multiple of " +
                           std::to_string(page) + " bytes, e.g. --chunk 64K");
+        if (technique == Technique::vmsplice_gift && (plan.chunk % page != 0 || plan.size % page != 0))
+            return refuse(std::string(plan.chunk % page ? "--chunk " + options.chunk : "--size " + options.size) +
+                          ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs memory "
+                          "and length page aligned); use a multiple of " + std::to_string(page) +
+                          " bytes, e.g. 64K");
         // These hold the whole payload in memory at once.
         if (holds_whole_payload(technique) && plan.size > memory / 4)
             return refuse("--size " + options.size + ": " + std::string(technique_name(technique)) +
@@ -342,7 +350,7 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
 {
     auto options = std::make_shared<RunOptions>();
     CLI::App* run = app.add_subcommand("run", "Trace a technique's workload and check it against the theory table");
-    run->add_option("technique", options->techniques, technique_names() + ", or all for the seeds' eight (those beyond the seeds run by name)")
+    run->add_option("technique", options->techniques, technique_names() + ", all for the seeds' eight, or beyond for the seven beyond the seeds")
         ->required()
         ->option_text("TECHNIQUE...")
         ->check(CLI::Validator(validate_technique, ""));

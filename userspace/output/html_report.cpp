@@ -826,6 +826,8 @@ std::string render_details(const Summary& summary, const std::vector<Report>& re
         if (!report.environment.device.empty())
             where += " via " + report.environment.device;
         out += "<p class=\"meta\">Theory row <b>" + escape(report.theory_row) + "</b>" + chinese_name_marker(&report);
+        if (report.theory.beyond_seeds)
+            out += " (beyond the seeds: " + escape(report.theory.source) + ")";
         if (!report.theory.syscalls.empty() && report.theory.syscalls != report.theory_row)
             out += " (" + without_cjk_glyphs(report.theory.syscalls) + ")";
         if (!report.theory.remark.empty())

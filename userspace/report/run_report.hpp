@@ -168,11 +168,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReceiverZerocopy, calls, mapped_
 // vmsplice: what its documented hazard cost the sender. Its buffer's pages
 // stay the socket's until TCP is done with them: bytes still unacknowledged
 // when the last splice returned (SIOCOUTQ), and the wait until none was.
+// vmsplice_gift: what became of the gifted pages, by physical frame
+// (/proc/self/pagemap) before the window and once TCP had acknowledged them.
+struct GiftedPages {
+    std::uint64_t pages = 0;
+    std::uint64_t same_frame_after = 0;  // still mapped in the buffer at the frame they had
+    bool frames_readable = false;        // pagemap gives frame numbers only with CAP_SYS_ADMIN
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GiftedPages, pages, same_frame_after, frames_readable)
+
 struct BufferRelease {
     std::uint64_t unacked_at_end_bytes = 0;
     double seconds_until_acked = 0;
+    std::optional<GiftedPages> gift;  // vmsplice_gift only
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BufferRelease, unacked_at_end_bytes, seconds_until_acked)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BufferRelease, unacked_at_end_bytes, seconds_until_acked, gift)
 
 struct WorkloadSummary {
     std::uint64_t bytes = 0;
@@ -187,7 +197,7 @@ struct WorkloadSummary {
     std::optional<ZerocopyCompletions> zerocopy_completions;  // msg_zerocopy only
     std::optional<CopyFileOutcome> copy_file;                  // copy_file_range only
     std::optional<ReceiverZerocopy> receiver_zerocopy;         // --receiver zerocopy only
-    std::optional<BufferRelease> buffer_release;               // vmsplice only
+    std::optional<BufferRelease> buffer_release;               // vmsplice, vmsplice_gift
     Integrity integrity;
     double wall_seconds = 0;  // the sender's measurement window
     double cpu_seconds = 0;   // the sender's user + system time in its window

@@ -7,7 +7,7 @@ namespace zctrace {
 
 const TechniqueInfo& technique_info(Technique technique)
 {
-    static const std::array<TechniqueInfo, 15> infos = {{
+    static const std::array<TechniqueInfo, 16> infos = {{
         {Technique::read_write, "read_write", "read() the file into a user buffer, write() it to the socket",
          "one chunk: read(file) + write(socket)"},
         {Technique::mmap_write, "mmap_write", "mmap() the file once, write() each chunk from the mapping",
@@ -54,6 +54,11 @@ const TechniqueInfo& technique_info(Technique technique)
          "splice() each chunk of the file into a pipe, tee() it into a second pipe, then splice() the first into "
          "the socket and the second into a new file on the same filesystem: one read, two outputs",
          "one chunk: splice(file -> pipe) + tee(pipe -> pipe) + splice(pipe -> socket) + splice(pipe -> file)"},
+        {Technique::vmsplice_gift, "vmsplice_gift",
+         "vmsplice() each chunk of a buffer filled from the file before the window into a pipe with SPLICE_F_GIFT "
+         "(the pages are the kernel's to move), then splice(SPLICE_F_MOVE) the pipe into the socket; the buffer's "
+         "page frames are compared before and after",
+         "one chunk: vmsplice(buffer -> pipe, SPLICE_F_GIFT) + splice(pipe -> socket)"},
     }};
     return infos[static_cast<std::size_t>(technique)];
 }
