@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "analysis/checks.hpp"
+#include "analysis/cost_model.hpp"
 #include "report/run_report.hpp"
 #include "runs/session.hpp"
 
@@ -768,6 +769,39 @@ TEST(VmspliceGift, NothingBoughtOnlyWhenEveryPageKeptItsFrame)
     const Report unreadable = gift_report({pages, 0, false});
     EXPECT_FALSE(test::has_finding(unreadable, "bought nothing"));
     EXPECT_TRUE(test::has_finding(unreadable, "was not measured"));
+}
+
+// The cost model prices counts at the machine's rates; the residual is what
+// is left of the measured time, negative where the model priced more.
+TEST(CostModel, PartsArePricedCountsAndTheResidualIsTheRest)
+{
+    const MachinePrices prices{1e9, 500, 2000, "boot", "2026-11-30T00:00:00Z", false};
+    Report report = loopback_report("read_write");
+    report.measured.cpu_copy_bytes.total = 2 * kPayload;
+    report.measured.syscalls.total = 1000;
+    report.measured.page_faults.user = 10;
+    report.workload.cpu_seconds = 0.05;
+    const CostModel cost = cost_model(report, prices);
+    ASSERT_EQ(cost.parts.size(), 4u);
+    EXPECT_DOUBLE_EQ(cost.parts[0].seconds, 2.0 * static_cast<double>(kPayload) / 1e9);
+    EXPECT_DOUBLE_EQ(cost.parts[1].seconds, 1000 * 500e-9);
+    EXPECT_DOUBLE_EQ(cost.parts[2].seconds, 10 * 2000e-9);
+    EXPECT_DOUBLE_EQ(cost.predicted_seconds, cost.parts[0].seconds + cost.parts[1].seconds + cost.parts[2].seconds);
+    EXPECT_DOUBLE_EQ(cost.residual_seconds, 0.05 - cost.predicted_seconds);
+    EXPECT_DOUBLE_EQ(cost.parts[3].seconds, cost.residual_seconds);
+    EXPECT_DOUBLE_EQ(cost.parts[0].share, cost.parts[0].seconds / 0.05);
+
+    // A sender that used less than its copies alone would take at this
+    // memcpy speed: the residual goes negative rather than being hidden.
+    report.workload.cpu_seconds = 0.001;
+    EXPECT_LT(cost_model(report, prices).residual_seconds, 0);
+
+    // cow's copies are its child's: the sender's time does not hold them.
+    Report cow = loopback_report("cow");
+    cow.measured.cpu_copy_bytes.copy_on_write = 40960;
+    cow.measured.cpu_copy_bytes.total = 40960;
+    cow.workload.cpu_seconds = 0.01;
+    EXPECT_EQ(cost_model(cow, prices).parts[0].seconds, 0);
 }
 
 // --receiver zerocopy: the kernel's answers to the receiver's calls and the

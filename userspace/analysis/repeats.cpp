@@ -5,6 +5,7 @@
 #include <string>
 
 #include "analysis/checks.hpp"
+#include "analysis/cost_model.hpp"
 
 namespace zctrace {
 namespace {
@@ -101,6 +102,9 @@ Report combine_repeats(std::vector<Report> runs)
     Report report = combined.get<Report>();
     report.workload.repeats = stats;
     analyze(report);
+    // The first run's counts against the median CPU time.
+    if (report.cost)
+        report.cost = cost_model(report, report.cost->machine);
     // A run that failed is not outvoted by the others.
     for (std::size_t i = 0; i < runs.size(); ++i)
         if (runs[i].verdict == Verdict::invalid || runs[i].verdict == Verdict::mismatch) {

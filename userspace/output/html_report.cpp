@@ -491,9 +491,7 @@ const std::vector<Series>& byte_series()
 }
 
 // A report's bytes in each of byte_series(), as multiples of the payload.
-using ByteShares = std::array<double, 5>;
-
-ByteShares byte_shares(const Report& report)
+std::vector<double> byte_shares(const Report& report)
 {
     const CopyBytes& copies = report.measured.cpu_copy_bytes;
     const SocketStats& socket = report.measured.socket;
@@ -506,17 +504,52 @@ ByteShares byte_shares(const Report& report)
             share(report.measured.receiver.copy_bytes)};
 }
 
-// A segment is drawn only where there are bytes: a zero-width one shows
+// The parts of the cost model, in stacking order, priced by this machine.
+const std::vector<Series>& cost_series()
+{
+    static const std::vector<Series> series = {
+        {"copies", "copies (bytes ÷ memcpy bandwidth)", kUserCopyColour},
+        {"mode switches", "mode switches (syscalls × a null syscall)", kKernelCopyColour},
+        {"page faults", "page faults (faults × a fresh page's fault)", kDmaColour},
+        {"the rest", "the rest (network stack, page-cache walk, probes)", kReceiverCopyColour},
+    };
+    return series;
+}
+
+// A report's cost parts in CPU seconds per GiB of payload; a negative
+// residual (the model predicts more than was used) draws nothing.
+std::vector<double> cost_shares(const Report& report)
+{
+    std::vector<double> parts;
+    const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
+    for (const CostPart& part : report.cost->parts)
+        parts.push_back(std::max(0.0, ratio(part.seconds, gib)));
+    parts.resize(cost_series().size());
+    return parts;
+}
+
+// A segment is drawn only where there is something: a zero-width one shows
 // nothing and would keep its series in the legend.
 bool has_bytes(double share)
 {
     return finite_or_zero(share) > 0;
 }
 
-std::string render_bytes_chart(int figure_number, const std::vector<std::string>& labels,
-                               const std::vector<ByteShares>& shares)
+// A horizontal bar per row, its segments stacked in the series' order.
+struct StackedChart {
+    std::string id;
+    std::string metric;  // the panel's data-metric
+    const std::vector<Series>* series = nullptr;
+    std::string axis_title;
+    std::string unit;     // after a figure on hover, e.g. "× the payload"
+    std::string nothing;  // the annotation of a row with no segment
+    std::string caption;  // after "Figure N. "
+};
+
+std::string render_stacked_chart(int figure_number, const StackedChart& chart, const std::vector<std::string>& labels,
+                                 const std::vector<std::vector<double>>& shares)
 {
-    const std::vector<Series>& series = byte_series();
+    const std::vector<Series>& series = *chart.series;
     const LabelColumn column = label_column(labels);
     const double bar_height = 16, row_height = 30;
     const double x0 = column.width + 12;
@@ -524,10 +557,10 @@ std::string render_bytes_chart(int figure_number, const std::vector<std::string>
     std::vector<std::string> annotations;
     std::set<std::string> drawn;
     double largest = 0, annotation_room = 0;
-    for (const ByteShares& parts : shares) {
+    for (const std::vector<double>& parts : shares) {
         std::string text;
         double total = 0;
-        for (std::size_t s = 0; s < series.size(); ++s) {
+        for (std::size_t s = 0; s < series.size() && s < parts.size(); ++s) {
             if (!has_bytes(parts[s]))
                 continue;
             total += parts[s];
@@ -535,7 +568,7 @@ std::string render_bytes_chart(int figure_number, const std::vector<std::string>
             text += (text.empty() ? "" : " + ") + series[s].key + " " + format_bar_figure(parts[s]);
         }
         if (text.empty())
-            text = "0: nothing copied or moved";
+            text = chart.nothing;
         largest = std::max(largest, total);
         annotation_room = std::max(annotation_room, text_width(text, kValueFont));
         annotations.push_back(text);
@@ -551,13 +584,12 @@ std::string render_bytes_chart(int figure_number, const std::vector<std::string>
 
     const std::string rows = draw_rows(labels, column, plot_top, row_height);
 
-    std::string panel = "<g class=\"panel\" data-metric=\"bytes\">\n";
-    draw_axis(panel, axis, x0, plot_width, plot_top, plot_bottom,
-              "multiples of the payload (bytes ÷ payload bytes)");
+    std::string panel = "<g class=\"panel\" data-metric=\"" + chart.metric + "\">\n";
+    draw_axis(panel, axis, x0, plot_width, plot_top, plot_bottom, chart.axis_title);
     for (std::size_t row = 0; row < labels.size() && row < shares.size(); ++row) {
         const double bar_top = plot_top + row_height * static_cast<double>(row) + (row_height - bar_height) / 2;
         double x = x0;
-        for (std::size_t s = 0; s < series.size(); ++s) {
+        for (std::size_t s = 0; s < series.size() && s < shares[row].size(); ++s) {
             const double part = shares[row][s];
             if (!has_bytes(part))
                 continue;
@@ -566,7 +598,7 @@ std::string render_bytes_chart(int figure_number, const std::vector<std::string>
                      series[s].key + "\" data-value=\"" + exact(part) + "\" x=\"" + num(x) + "\" y=\"" +
                      num(bar_top) + "\" width=\"" + num(width) + "\" height=\"" + num(bar_height) + "\" fill=\"" +
                      series[s].colour + "\"><title>" + escape(labels[row]) + ": " + series[s].key + " " +
-                     format_bar_figure(part) + " × the payload</title></rect>\n";
+                     format_bar_figure(part) + " " + chart.unit + "</title></rect>\n";
             x += width;
         }
         panel += "<text class=\"val\" data-technique=\"" + escape(labels[row]) + "\" data-series=\"total\" x=\"" +
@@ -575,19 +607,40 @@ std::string render_bytes_chart(int figure_number, const std::vector<std::string>
     }
     panel += "</g>\n";
 
-    const std::string id = "chart-bytes";
-    const std::string caption_id = id + "-caption";
-    const std::string caption =
-        "<b>Figure " + std::to_string(figure_number) +
-        ". Where the bytes went</b>, as multiples of the payload (bytes ÷ payload bytes). "
+    const std::string caption_id = chart.id + "-caption";
+    return figure(chart.id, caption_id, "<b>Figure " + std::to_string(figure_number) + ". " + chart.caption,
+                  svg_open(chart.id, caption_id, height) + rows + body + panel + "</svg>\n");
+}
+
+const StackedChart& bytes_chart()
+{
+    static const StackedChart chart{
+        "chart-bytes", "bytes", &byte_series(), "multiples of the payload (bytes ÷ payload bytes)",
+        "× the payload", "0: nothing copied or moved",
+        "Where the bytes went</b>, as multiples of the payload (bytes ÷ payload bytes). "
         "<i>User copy</i> = file→user + user→socket + copy-on-write; <i>page-cache/kernel copy</i> = "
         "page cache→socket + kernel buffers→socket + device linearize; <i>shared frags</i> = socket frags that "
         "referenced page-cache or pinned user pages instead of copying them; <i>DMA</i> = bytes moved by disk and "
         "NIC DMA engines; <i>receiver copy</i> = socket→memory on the receiving side (its recv() calls). The "
         "theory table stops at the sender's NIC, so its figures count the sender's copies only; the receiver's "
         "copy is drawn to show the whole path and is in no theory figure. The copies cost CPU; shared frags and "
-        "DMA do not. A segment appears only where there were such bytes.";
-    return figure(id, caption_id, caption, svg_open(id, caption_id, height) + rows + body + panel + "</svg>\n");
+        "DMA do not. A segment appears only where there were such bytes."};
+    return chart;
+}
+
+const StackedChart& cost_chart()
+{
+    static const StackedChart chart{
+        "chart-cost", "cost", &cost_series(), "sender CPU seconds per GiB of payload", "CPU-s/GiB",
+        "0: no CPU time measured",
+        "Where the sender's CPU time went</b>, in CPU seconds per GiB of payload. Each report's cost model "
+        "prices what the probes counted at this machine's own rates, measured by zctrace with none of its "
+        "probes attached: <i>copies</i> = bytes the CPU copied ÷ memcpy bandwidth; <i>mode switches</i> = "
+        "syscalls × a null syscall's round trip; <i>page faults</i> = faults × a fresh anonymous page's fault; "
+        "<i>the rest</i> = the sender's measured CPU time less those three: the network stack, the page-cache "
+        "walk, locking and zctrace's probes. Each bar is as long as the sender's measured CPU time per GiB, "
+        "unless the model priced more than that (then the rest is drawn as 0)."};
+    return chart;
 }
 
 // Each verdict has a style of its own (kStyle's .v-*): the passing ones in
@@ -1079,15 +1132,21 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
                     "not compare with the senders' throughput."),
             "rate through the payload", keepers);
 
-    std::vector<std::string> byte_labels;
-    std::vector<ByteShares> shares;
+    std::vector<std::string> byte_labels, cost_labels;
+    std::vector<std::vector<double>> shares, costs;
     for (const SummaryRow& row : summary.rows)
         if (const Report* report = report_of(row, reports)) {
             byte_labels.push_back(row.label);
             shares.push_back(byte_shares(*report));
+            if (report->cost) {
+                cost_labels.push_back(row.label);
+                costs.push_back(cost_shares(*report));
+            }
         }
     if (!shares.empty())
-        out += render_bytes_chart(++figure_number, byte_labels, shares);
+        out += render_stacked_chart(++figure_number, bytes_chart(), byte_labels, shares);
+    if (!costs.empty())
+        out += render_stacked_chart(++figure_number, cost_chart(), cost_labels, costs);
 
     out += render_details(summary, reports, notes);
     return out + "</main>\n" + footer;

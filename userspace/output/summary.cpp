@@ -285,6 +285,12 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
             ++row.check_verdicts[check.verdict];
         row.integrity_ok = report.workload.integrity.ok;
         row.overhead_share = report.overhead.share_of_workload_cpu;
+        if (report.cost) {
+            const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
+            row.cost_seconds_per_gib.emplace();
+            for (const CostPart& part : report.cost->parts)
+                (*row.cost_seconds_per_gib)[part.part] = gib > 0 ? part.seconds / gib : 0;
+        }
         row.report_created_at = report.created_at;
         row.report_index = index;
         summary.rows.push_back(std::move(row));
@@ -373,6 +379,31 @@ TextTable run_table(const Summary& summary)
              format_fixed(row.cpu_seconds_per_gib, 3), format_fixed(row.mib_per_second, 0),
              fixed_or_dash(row.hit_ratio, 3),
              std::string(verdict_name(row.verdict)) + (row.integrity_ok ? "" : ", integrity FAILED")});
+    return table;
+}
+
+// Where each run's sender CPU time went, from its report's cost model:
+// CPU-s/GiB per part, with its share of the whole. Rows without a model
+// (reports from before it) are left out.
+TextTable cost_table(const Summary& summary)
+{
+    TextTable table{{"technique", "CPU s/GiB", "copies", "mode switches", "page faults", "the rest"},
+                    {false, true, true, true, true, true},
+                    {}};
+    for (const SummaryRow& row : summary.rows) {
+        if (!row.cost_seconds_per_gib)
+            continue;
+        std::vector<std::string> cells{row.label, format_fixed(row.cpu_seconds_per_gib, 3)};
+        for (const char* part : {"copies", "mode_switches", "page_faults", "residual"}) {
+            const auto found = row.cost_seconds_per_gib->find(part);
+            const double value = found == row.cost_seconds_per_gib->end() ? 0 : found->second;
+            cells.push_back(format_fixed(value, 3) +
+                            (row.cpu_seconds_per_gib > 0
+                                 ? " (" + format_fixed(100 * value / row.cpu_seconds_per_gib, 0) + "%)"
+                                 : std::string()));
+        }
+        table.rows.push_back(std::move(cells));
+    }
     return table;
 }
 
@@ -502,6 +533,12 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
         }
         if (!any)
             out += "\nNone: every check matched.\n";
+        if (const TextTable costs = cost_table(summary); !costs.rows.empty())
+            out += "\n## Where the sender's CPU time went\n\nCPU seconds per GiB of payload, priced at this "
+                   "machine's own rates (each report's `cost`): copies at memcpy bandwidth, syscalls at a null "
+                   "syscall's round trip, faults at a fresh page's fault; the rest is the network stack, the "
+                   "page-cache walk, locking and the probes.\n\n" +
+                   render_markdown_table(costs);
     }
     if (!summary.traces.empty())
         out += (has_run_table(summary) ? "\n" : "") + std::string("## Traces\n\n") + kTracesPreamble + "\n\n" +

@@ -92,12 +92,15 @@ struct SummaryRow {
     CheckVerdictCounts check_verdicts;
     bool integrity_ok = false;
     double overhead_share = 0;  // bpf_stats run time / the workload's CPU
+    // The cost model's parts in CPU seconds per GiB, by part; empty for a
+    // report without one.
+    std::optional<std::map<std::string, double>> cost_seconds_per_gib;
     std::string report_created_at;
     // Which of the reports given to summarize() the row shows; not in
     // summary.json, whose rows stand on their own.
     std::size_t report_index = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, report_created_at)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, cost_seconds_per_gib, report_created_at)
 
 // One way a traced program moved bytes to its sockets (a TraceFlow), as its
 // trace's row shows it.

@@ -102,6 +102,21 @@ std::string time_line(const Report& r)
            range("workload.cpu_seconds_per_gib", [](double v) { return format_fixed(v); }) + ")";
 }
 
+// Where the sender's CPU time went, by the cost model's parts.
+std::string cost_line(const CostModel& cost)
+{
+    std::string text = "where the sender's CPU went: " + milliseconds(cost.measured_seconds) + " =";
+    const char* names[] = {"copies", "mode switches", "page faults", "the rest"};
+    for (std::size_t i = 0; i < cost.parts.size() && i < 4; ++i) {
+        const CostPart& part = cost.parts[i];
+        text += std::string(i ? " +" : "") + " " + names[i] + " " + milliseconds(part.seconds) + " (" +
+                format_fixed(100 * part.share, 0) + "%)";
+    }
+    return text + "; priced at " + format_fixed(cost.machine.memcpy_bytes_per_second / (1ull << 30), 1) +
+           " GiB/s memcpy, " + format_fixed(cost.machine.syscall_round_trip_ns, 0) + " ns a syscall, " +
+           format_fixed(cost.machine.page_fault_ns, 0) + " ns a fault (measured on this machine)";
+}
+
 std::string probes_line(const Report& r)
 {
     return "probes: " + quantity(r.overhead.events, "run", "runs") + ", " +
@@ -249,6 +264,8 @@ std::string ReportText::render(const Report& r)
     if (r.comparison)
         out += line("against a buffered read: " + r.comparison->summary);
     out += line(time_line(r));
+    if (r.cost)
+        out += line(cost_line(*r.cost));
     out += line(probes_line(r));
     // What the environment removes is the same for every technique of a run.
     for (const Check& check : r.checks)

@@ -663,6 +663,41 @@ struct Comparison {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Comparison, measured, baseline, pollution_ratio, summary)
 
+// What this machine charges, measured by zctrace itself with no probe of
+// its own attached, once per boot: the prices the cost model divides by.
+struct MachinePrices {
+    double memcpy_bytes_per_second = 0;  // memcpy of 64 KiB blocks out of a 64 MiB source
+    double syscall_round_trip_ns = 0;    // getppid(), untraced
+    double page_fault_ns = 0;            // first touch of an anonymous page
+    std::string boot_id;
+    std::string measured_at;
+    bool from_cache = false;  // this boot's figures, measured by an earlier zctrace
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MachinePrices, memcpy_bytes_per_second, syscall_round_trip_ns, page_fault_ns, boot_id, measured_at, from_cache)
+
+// One piece of the sender's CPU time: measured counts times a price.
+struct CostPart {
+    std::string part;  // copies, mode_switches, page_faults, residual
+    double seconds = 0;
+    double share = 0;   // of the sender's measured CPU time
+    std::string basis;  // the counts and the price, e.g. "16 MiB at 9.1 GiB/s"
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CostPart, part, seconds, share, basis)
+
+// Where the sender's CPU time went: the copies it made at memcpy speed, its
+// syscalls at a null syscall's round trip, its page faults at a fresh
+// page's fault; the residual is everything else (the network stack, the
+// page-cache walk, the probes), and is negative where the model predicts
+// more than the sender used.
+struct CostModel {
+    MachinePrices machine;
+    double measured_seconds = 0;   // the sender's user + system time in its window
+    double predicted_seconds = 0;  // copies + mode switches + page faults
+    double residual_seconds = 0;   // measured - predicted
+    std::vector<CostPart> parts;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CostModel, machine, measured_seconds, predicted_seconds, residual_seconds, parts)
+
 struct Report {
     int schema_version = kReportSchemaVersion;
     std::string tool;  // "zctrace <version>"
@@ -682,7 +717,8 @@ struct Report {
     std::vector<std::string> findings;  // what the measurement shows beyond the checks
     std::optional<Comparison> comparison;  // large_file_async_direct
     Overhead overhead;
+    std::optional<CostModel> cost;  // null in reports from before the cost model
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Report, schema_version, tool, created_at, technique, headline, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Report, schema_version, tool, created_at, technique, headline, theory_row, theory_row_selection, environment, workload, measured, theory, checks, verdict, findings, comparison, overhead, cost)
 
 }  // namespace zctrace

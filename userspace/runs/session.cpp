@@ -462,6 +462,12 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
         copy = std::move(made.value());
     }
 
+    // Before attaching: syscall tracepoints would slow every syscall timed.
+    auto machine = machine_costs();
+    if (!machine)
+        return machine.error();
+    observation.machine = *machine;
+
     const std::uint64_t cookie = random_cookie();
     auto tracer = attach_probes(spec, file, cookie, copy ? &*copy : nullptr);
     if (!tracer)

@@ -11,6 +11,7 @@
 
 #include "base/error.hpp"
 #include "base/netns.hpp"
+#include "runs/machine_costs.hpp"
 #include "runs/workload_file.hpp"
 #include "tracing/probes.hpp"
 #include "workloads/technique.hpp"
@@ -93,6 +94,9 @@ struct RunObservation {
     std::string shares_extents_why;
     // large_file_async_direct: the traced buffered run it is compared with.
     std::shared_ptr<const RunObservation> baseline;
+    // This machine's memcpy, syscall and fault costs, measured (or read from
+    // this boot's cache) before the probes were attached: the cost model.
+    MachineCosts machine;
 };
 
 Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks);
