@@ -472,6 +472,32 @@ TEST(HtmlPage, MarksRowsBeyondTheSeeds)
     EXPECT_EQ(count(html, "(beyond the seeds: vmsplice(2) (SPLICE_F_GIFT))"), 1u);
 }
 
+// Reports with a cost model get a stacked chart of where the sender's CPU
+// time went, in CPU-s/GiB per part; reports without one draw no such chart.
+TEST(HtmlPage, DrawsWhereTheSendersCpuTimeWent)
+{
+    std::vector<Report> reports = loopback_reports();
+    EXPECT_EQ(render_summary_html(summarize(reports), reports).find("chart-cost"), std::string::npos);
+    Report& first = reports.front();
+    const double gib = static_cast<double>(first.workload.bytes) / static_cast<double>(1ull << 30);
+    CostModel cost;
+    cost.machine = {16e9, 174, 1612, "boot", "2026-11-30T03:38:23Z", false};
+    cost.measured_seconds = 0.4 * gib;
+    cost.parts = {{"copies", 0.1 * gib, 0.25, "copies"},
+                  {"mode_switches", 0.02 * gib, 0.05, "syscalls"},
+                  {"page_faults", 0, 0, "faults"},
+                  {"residual", 0.28 * gib, 0.7, "the rest"}};
+    first.cost = cost;
+    const std::string html = render_summary_html(summarize(reports), reports);
+    const std::string svg = chart_markup(html, "chart-cost");
+    ASSERT_FALSE(svg.empty());
+    const std::string row = "data-technique=\"" + summarize(reports).rows.front().label + "\" data-series=\"";
+    EXPECT_NE(svg.find(row + "copies\" data-value=\"0.1"), std::string::npos) << svg;
+    EXPECT_NE(svg.find(row + "the rest\" data-value=\"0.28"), std::string::npos) << svg;
+    EXPECT_EQ(svg.find(row + "page faults\""), std::string::npos) << "a part of 0 draws nothing";
+    EXPECT_EQ(count(svg, "<rect class=\"bar\""), 3u) << "only the report with a cost model has bars";
+}
+
 TEST(HtmlPage, RendersAnEmptySummary)
 {
     const std::string html = render_summary_html(Summary{}, {});
