@@ -20,14 +20,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 target_ino = 0;
 const volatile __u32 target_dev = 0;
 const volatile __u64 target_pages = 0;
-/* Length of the payload buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the
- * technique has none. */
-const volatile __u64 buffer_bytes = 0;
-/* run copy_file_range: the destination file zctrace made, and the bytes the
- * copy fills in it; 0 for every other technique. */
-const volatile __u64 copy_dest_ino = 0;
-const volatile __u32 copy_dest_dev = 0;
-const volatile __u64 copy_dest_bytes = 0;
+/* Per technique, so not read-only: one attach serves every technique of a
+ * `run` (Tracer::retarget rewrites them between runs). Length of the payload
+ * buffer at ZC_PAYLOAD_BUFFER_BASE; 0 when the technique has none. */
+__u64 buffer_bytes = 0;
+/* Techniques that copy into a file: the destination zctrace made, and the
+ * bytes the copy fills in it; 0 for every other technique. */
+__u64 copy_dest_ino = 0;
+__u32 copy_dest_dev = 0;
+__u64 copy_dest_bytes = 0;
 const volatile __u32 page_size = 4096;
 
 ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);

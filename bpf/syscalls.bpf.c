@@ -13,7 +13,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-const volatile __u64 marker_cookie = 0;
+/* Per run, so not read-only: Tracer::retarget rewrites it between runs. */
+__u64 marker_cookie = 0;
 /* execve and execveat, from userspace's <sys/syscall.h>: a traced process
  * that execs takes the new program's name. */
 const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };

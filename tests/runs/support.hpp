@@ -51,9 +51,10 @@ struct Outcome {
     nlohmann::json json;
 };
 
-inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB, const SessionHooks& hooks = {})
+inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB, const SessionHooks& hooks = {},
+                        Tracer* shared = nullptr)
 {
-    auto observation = run_technique(spec, shared_file(size), hooks);
+    auto observation = run_technique(spec, shared_file(size), hooks, shared);
     if (!observation)
         throw std::runtime_error(observation.error().describe());
     Outcome outcome{build_report(*observation, gather_host_facts()), {}};

@@ -254,6 +254,24 @@ int run_run(const RunOptions& options)
     nlohmann::json printed = nlohmann::json::array();
     std::vector<Report> reports;
     std::vector<std::string> mismatched, invalid;
+    auto spec_for = [&](Technique technique) {
+        return RunSpec{technique,      plan.chunk,          plan.cache,         ProbeFlavor::typed,
+                       plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
+    };
+    // Several runs attach once and reset the counters between them.
+    std::unique_ptr<Tracer> shared;
+    if (plan.techniques.size() * plan.repeat > 1) {
+        std::vector<RunSpec> specs;
+        for (Technique technique : plan.techniques)
+            specs.push_back(spec_for(technique));
+        auto attached = attach_for_runs(specs, *file);
+        if (!attached)
+            return fail(attached.error());
+        shared = std::move(attached.value());
+        std::cerr << attached_line(shared->probes(), shared->attach_seconds(),
+                                   "each run resets them instead of attaching its own")
+                  << "\n";
+    }
     for (Technique technique : plan.techniques) {
         const std::string name(technique_name(technique));
         if (has_buffered_baseline(technique))
@@ -269,9 +287,12 @@ int run_run(const RunOptions& options)
             Sampler sampler(plan.size);  // each run's samples start from zero
             SessionHooks hooks;
             hooks.on_attached = [&](const Tracer& tracer) {
-                std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(),
-                                           "running " + label + " with " + format_bytes(plan.size))
-                          << "\n";
+                const std::string then = "running " + label + " with " + format_bytes(plan.size);
+                if (tracer.retargeted())
+                    std::cerr << "zctrace: probes attached; counters reset in "
+                              << format_fixed(tracer.attach_seconds() * 1000, 1) << " ms; " << then << "\n";
+                else
+                    std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(), then) << "\n";
             };
             hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
                 progress.update(done, total, seconds);
@@ -284,9 +305,7 @@ int run_run(const RunOptions& options)
                     emit_ndjson("sample", sampler.next(running, counters, done, seconds));
                 };
             }
-            RunSpec spec{technique,      plan.chunk,          plan.cache,         ProbeFlavor::typed,
-                         plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
-            auto observation = run_technique(spec, *file, hooks);
+            auto observation = run_technique(spec_for(technique), *file, hooks, shared.get());
             progress.finish();
             if (!observation)
                 return fail(observation.error(), name);

@@ -197,13 +197,13 @@ struct WorkloadProcesses {
 // large_file_async_direct is compared with a traced buffered read of the
 // same file; that run comes first. Null for every other technique.
 Result<std::shared_ptr<const RunObservation>> run_buffered_baseline(const RunSpec& spec, const WorkloadFile& file,
-                                                                    const SessionHooks& hooks)
+                                                                    const SessionHooks& hooks, Tracer* shared)
 {
     if (!has_buffered_baseline(spec.technique))
         return std::shared_ptr<const RunObservation>();
     RunSpec buffered = spec;
     buffered.technique = Technique::large_file_buffered;
-    auto observed = run_technique(buffered, file, hooks);
+    auto observed = run_technique(buffered, file, hooks, shared);
     if (!observed)
         return Error(observed.error()).context("the buffered baseline run");
     return std::make_shared<const RunObservation>(std::move(observed.value()));
@@ -278,8 +278,8 @@ void probe_extent_sharing(const WorkloadFile& file, RunObservation& observation)
                                      std::strerror(errno) + ")";
 }
 
-Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie,
-                                              const CopyDestination* copy)
+ProbeTarget probe_target(const RunSpec& spec, const WorkloadFile& file, std::uint64_t cookie,
+                         const CopyDestination* copy)
 {
     const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
     ProbeTarget target{file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
@@ -289,7 +289,7 @@ Result<std::unique_ptr<Tracer>> attach_probes(const RunSpec& spec, const Workloa
         target.copy_dev = kernel_dev(copy->dev);
         target.copy_bytes = file.size;
     }
-    return Tracer::attach(target, spec.probes);
+    return target;
 }
 
 // Forks the receiver and the sender, each in its namespace, and hands both
@@ -432,12 +432,26 @@ std::string_view transport_name(Transport transport)
     return transport == Transport::veth ? "veth" : "loopback";
 }
 
-Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFile& file, const SessionHooks& hooks)
+Result<std::unique_ptr<Tracer>> attach_for_runs(const std::vector<RunSpec>& specs, const WorkloadFile& file)
+{
+    if (specs.empty())
+        return Error{0, "attach_for_runs: no run to attach for"};
+    // Before attaching: syscall tracepoints would slow every syscall timed.
+    if (auto machine = machine_costs(); !machine)
+        return machine.error();
+    ProbeTarget target = probe_target(specs.front(), file, 0, nullptr);
+    for (const RunSpec& spec : specs)
+        target.uring_sends = target.uring_sends || spec.technique == Technique::io_uring_send_zc;
+    return Tracer::attach(target, specs.front().probes);
+}
+
+Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFile& file, const SessionHooks& hooks,
+                                     Tracer* shared)
 {
     RunSpec spec = requested;
     if (has_buffered_baseline(spec.technique))
         spec.cache = CacheState::cold;
-    auto baseline = run_buffered_baseline(spec, file, hooks);
+    auto baseline = run_buffered_baseline(spec, file, hooks, shared);
     if (!baseline)
         return baseline.error();
     RunObservation observation;
@@ -469,13 +483,23 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     observation.machine = *machine;
 
     const std::uint64_t cookie = random_cookie();
-    auto tracer = attach_probes(spec, file, cookie, copy ? &*copy : nullptr);
-    if (!tracer)
-        return tracer.error();
-    observation.probes = (*tracer)->probes();
-    observation.attach_seconds = (*tracer)->attach_seconds();
+    const ProbeTarget target = probe_target(spec, file, cookie, copy ? &*copy : nullptr);
+    std::unique_ptr<Tracer> owned;
+    Tracer* tracer = shared;
+    if (shared) {
+        if (auto ready = shared->retarget(target); !ready)
+            return ready.error();
+    } else {
+        auto attached = Tracer::attach(target, spec.probes);
+        if (!attached)
+            return attached.error();
+        owned = std::move(attached.value());
+        tracer = owned.get();
+    }
+    observation.probes = tracer->probes();
+    observation.attach_seconds = tracer->attach_seconds();
     if (hooks.on_attached)
-        hooks.on_attached(**tracer);
+        hooks.on_attached(*tracer);
     if (interrupted())
         return interruption();
 
@@ -493,15 +517,15 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     if (!tcp_before)
         return tcp_before.error();
     WorkloadProcesses processes;
-    if (auto started = start_workload(processes, spec, file, cookie, *network, **tracer, hooks,
+    if (auto started = start_workload(processes, spec, file, cookie, *network, *tracer, hooks,
                                       copy ? copy->fd.get() : -1);
         !started)
         return started.error();
-    const std::vector<ProgramStats> stats_before = (*tracer)->program_stats();
+    const std::vector<ProgramStats> stats_before = tracer->program_stats();
     auto start = start_sender(processes);
     if (!start)
         return start.error();
-    auto samples = wait_for_workload(processes, *start, **tracer, spec.technique, file, hooks);
+    auto samples = wait_for_workload(processes, *start, *tracer, spec.technique, file, hooks);
     if (!samples)
         return samples.error();
     observation.interval_samples = *samples;
@@ -512,7 +536,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     if (!tcp_after)
         return tcp_after.error();
     observation.tcp_counters = counter_delta(*tcp_before, *tcp_after);
-    if (auto counters = collect_counters(**tracer, stats_before, file, observation); !counters)
+    if (auto counters = collect_counters(*tracer, stats_before, file, observation); !counters)
         return counters.error();
     return observation;
 }

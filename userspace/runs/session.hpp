@@ -99,7 +99,13 @@ struct RunObservation {
     MachineCosts machine;
 };
 
-Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks);
+// With `shared`, the run resets those probes (Tracer::retarget) instead of
+// attaching its own: one attach serves every run of a file.
+Result<RunObservation> run_technique(const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks,
+                                     Tracer* shared = nullptr);
+// Probes for several runs of one file, attached once; this machine's costs
+// are measured (or read from this boot's cache) first.
+Result<std::unique_ptr<Tracer>> attach_for_runs(const std::vector<RunSpec>& specs, const WorkloadFile& file);
 
 // A run counts only if the sender's marker opened and closed its window
 // exactly once; otherwise every figure would be a silent zero.

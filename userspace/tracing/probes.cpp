@@ -15,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
@@ -326,9 +327,116 @@ struct Tracer::Impl {
     UniqueFd stats;
     FollowedBits followed;  // trace mode
 
+    // What the probes were attached for, and the writable globals (.data,
+    // .bss) as they stood when loaded: retarget() puts them back.
+    ProbeTarget target;
+    bool retargeted = false;  // reset for another run after the first
+    struct GlobalsImage {
+        bpf_map* map = nullptr;
+        std::vector<char> loaded;
+    };
+    std::vector<GlobalsImage> globals;
+
     Result<PageSummary> read_pages() const;
     Result<std::vector<ProcessCounters>> read_processes() const;
+    std::vector<bpf_object*> objects() const;
+    void keep_loaded_globals();
+    Result<void> clear_counters();
+    void set_run_values(const ProbeTarget& run);
 };
+
+namespace {
+
+// libbpf's maps for a program's writable globals; .rodata and .kconfig are
+// frozen at load.
+bool holds_writable_globals(const bpf_map* map)
+{
+    const std::string_view name = bpf_map__name(map);
+    return bpf_map__is_internal(map) && (ends_with(name, ".data") || ends_with(name, ".bss"));
+}
+
+// Every value of an array (each CPU's, for a per-CPU one) back to zero, or
+// every entry of a hash gone.
+Result<void> clear_map(const bpf_map* map)
+{
+    const int fd = bpf_map__fd(map);
+    const bpf_map_type type = bpf_map__type(map);
+    if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+        const std::size_t value = bpf_map__value_size(map);
+        const std::size_t width = type == BPF_MAP_TYPE_PERCPU_ARRAY
+                                      ? ((value + 7) / 8 * 8) * static_cast<std::size_t>(libbpf_num_possible_cpus())
+                                      : value;
+        const std::vector<char> zeros(width, 0);
+        for (std::uint32_t key = 0; key < bpf_map__max_entries(map); ++key)
+            if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0)
+                return Error::from_errno(std::string("cannot clear map ") + bpf_map__name(map));
+        return {};
+    }
+    if (type == BPF_MAP_TYPE_HASH) {
+        std::vector<char> key(bpf_map__key_size(map));
+        // Always the first key: deleting while walking would lose the place.
+        while (bpf_map_get_next_key(fd, nullptr, key.data()) == 0)
+            if (bpf_map_delete_elem(fd, key.data()) != 0 && errno != ENOENT)
+                return Error::from_errno(std::string("cannot clear map ") + bpf_map__name(map));
+        return {};
+    }
+    return Error{0, std::string("cannot clear map ") + bpf_map__name(map) + ": its type has no reset"};
+}
+
+}  // namespace
+
+std::vector<bpf_object*> Tracer::Impl::objects() const
+{
+    return {syscalls->obj, sched->obj, memory->obj, net->obj, block->obj};
+}
+
+void Tracer::Impl::keep_loaded_globals()
+{
+    for (bpf_object* obj : objects()) {
+        bpf_map* map = nullptr;
+        bpf_object__for_each_map(map, obj)
+        {
+            std::size_t size = 0;
+            const void* memory = bpf_map__initial_value(map, &size);
+            if (holds_writable_globals(map) && memory)
+                globals.push_back({map, std::vector<char>(static_cast<const char*>(memory),
+                                                          static_cast<const char*>(memory) + size)});
+        }
+    }
+}
+
+Result<void> Tracer::Impl::clear_counters()
+{
+    std::set<int> cleared;  // the tracking maps are shared by every group
+    for (bpf_object* obj : objects()) {
+        bpf_map* map = nullptr;
+        bpf_object__for_each_map(map, obj)
+        {
+            if (bpf_map__is_internal(map) || !cleared.insert(bpf_map__fd(map)).second)
+                continue;
+            if (auto done = clear_map(map); !done)
+                return done;
+        }
+    }
+    for (const GlobalsImage& image : globals) {
+        std::size_t size = 0;
+        // After load this is the map's own memory, mapped: writing it is live.
+        void* memory = const_cast<void*>(bpf_map__initial_value(image.map, &size));
+        if (!memory || size != image.loaded.size())
+            return Error{0, std::string("cannot reset the globals in ") + bpf_map__name(image.map)};
+        std::memcpy(memory, image.loaded.data(), size);
+    }
+    return {};
+}
+
+void Tracer::Impl::set_run_values(const ProbeTarget& run)
+{
+    syscalls->bss->marker_cookie = run.marker_cookie;
+    memory->bss->buffer_bytes = run.buffer_bytes;
+    memory->bss->copy_dest_ino = run.copy_ino;
+    memory->bss->copy_dest_dev = run.copy_dev;
+    memory->bss->copy_dest_bytes = run.copy_bytes;
+}
 
 // Every entry of a hash map, in key order. Entries that go while the map is
 // walked (an exiting process, a closing socket) are skipped.
@@ -452,7 +560,6 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     // The syscalls group creates the maps every other group shares, so it
     // loads first; the others then load in parallel and attach in order.
     auto syscalls = load_group("syscalls", ZC_SKELETON_OPS(zc_syscalls), flavor, [&](zc_syscalls& s) -> Result<void> {
-        s.rodata->marker_cookie = target.marker_cookie;
         const long read_nrs[ZC_READ_SYSCALLS] = {SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_preadv2};
         for (int i = 0; i < ZC_READ_SYSCALLS; ++i)
             s.rodata->read_syscall_nrs[i] = read_nrs[i];
@@ -543,11 +650,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->target_ino = target.file_ino;
         s.rodata->target_dev = target.file_dev;
         s.rodata->target_pages = target.file_pages;
-        s.rodata->copy_dest_ino = target.copy_ino;
-        s.rodata->copy_dest_dev = target.copy_dev;
-        s.rodata->copy_dest_bytes = target.copy_bytes;
         s.rodata->page_size = static_cast<__u32>(::sysconf(_SC_PAGESIZE));
-        s.rodata->buffer_bytes = target.buffer_bytes;
         const auto words = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (target.file_pages + 63) / 64));
         if (bpf_map__set_max_entries(s.maps.accessed_pages, words) ||
             bpf_map__set_max_entries(s.maps.added_pages, words))
@@ -584,6 +687,11 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const std::pair<const char*, bpf_object*> groups[] = {
         {"syscalls", impl->syscalls->obj}, {"sched", impl->sched->obj}, {"memory", impl->memory->obj},
         {"net", impl->net->obj},           {"block", impl->block->obj}};
+    // Before any program runs: the globals as loaded are what retarget()
+    // returns to, and then this run's values go in.
+    impl->target = target;
+    impl->keep_loaded_globals();
+    impl->set_run_values(target);
     for (const auto& [group, obj] : groups)
         if (auto attached = impl->attached.attach_all(group, obj); !attached)
             return attached.error();
@@ -591,6 +699,28 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     impl->attach_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::unique_ptr<Tracer>(new Tracer(std::move(impl)));
+}
+
+Result<void> Tracer::retarget(const ProbeTarget& run)
+{
+    const ProbeTarget& attached = impl_->target;
+    if (run.file_ino != attached.file_ino || run.file_dev != attached.file_dev ||
+        run.file_pages != attached.file_pages)
+        return Error{0, "the probes were attached for another workload file; attach them again"};
+    if (run.uring_sends && !attached.uring_sends)
+        return Error{0, "the probes were attached without the io_uring send probes; attach them again"};
+    const auto start = std::chrono::steady_clock::now();
+    if (auto cleared = impl_->clear_counters(); !cleared)
+        return cleared;
+    impl_->set_run_values(run);
+    impl_->attach_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    impl_->retargeted = true;
+    return {};
+}
+
+bool Tracer::retargeted() const
+{
+    return impl_->retargeted;
 }
 
 Result<void> Tracer::track(pid_t pid, zc_role role)

@@ -158,6 +158,13 @@ public:
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
 
+    // Ready for another run of the same file without attaching again: every
+    // counter and map back to empty, the globals back to how they loaded,
+    // and this run's cookie, buffer and copy destination set. The probes
+    // stay attached throughout; attach_seconds() becomes this reset's time.
+    Result<void> retarget(const ProbeTarget& run);
+    [[nodiscard]] bool retargeted() const;
+
     Result<void> track(pid_t pid, zc_role role);
     // trace mode: count this process, and the processes it forks from now on.
     Result<void> follow(pid_t pid);
