@@ -790,6 +790,14 @@ TEST(CostModel, PartsArePricedCountsAndTheResidualIsTheRest)
     EXPECT_DOUBLE_EQ(cost.residual_seconds, 0.05 - cost.predicted_seconds);
     EXPECT_DOUBLE_EQ(cost.parts[3].seconds, cost.residual_seconds);
     EXPECT_DOUBLE_EQ(cost.parts[0].share, cost.parts[0].seconds / 0.05);
+    ASSERT_TRUE(cost.receiver) << "a technique that sends has a receiver to price";
+    report.workload.receiver_cpu_seconds = 0.02;
+    report.measured.receiver.copy_bytes = kPayload;
+    report.measured.receiver.recv_calls = 300;
+    const ReceiverCost receiver = *cost_model(report, prices).receiver;
+    EXPECT_DOUBLE_EQ(receiver.parts[0].seconds, static_cast<double>(kPayload) / 1e9);
+    EXPECT_DOUBLE_EQ(receiver.parts[1].seconds, 300 * 500e-9);
+    EXPECT_DOUBLE_EQ(receiver.residual_seconds, 0.02 - receiver.parts[0].seconds - receiver.parts[1].seconds);
 
     // A sender that used less than its copies alone would take at this
     // memcpy speed: the residual goes negative rather than being hidden.
@@ -801,7 +809,9 @@ TEST(CostModel, PartsArePricedCountsAndTheResidualIsTheRest)
     cow.measured.cpu_copy_bytes.copy_on_write = 40960;
     cow.measured.cpu_copy_bytes.total = 40960;
     cow.workload.cpu_seconds = 0.01;
+    cow.workload.integrity.verified_by = "sender";
     EXPECT_EQ(cost_model(cow, prices).parts[0].seconds, 0);
+    EXPECT_FALSE(cost_model(cow, prices).receiver) << "nothing was sent, so there is no receiver to price";
 }
 
 // --receiver zerocopy: the kernel's answers to the receiver's calls and the

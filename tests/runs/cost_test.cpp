@@ -93,6 +93,15 @@ void expect_cost_adds_up(const Report& r)
         sum += part.seconds;
     EXPECT_NEAR(sum, cost.measured_seconds, 1e-12);
     EXPECT_NEAR(cost.predicted_seconds + cost.residual_seconds, cost.measured_seconds, 1e-12);
+
+    // Both processes: the receiver's copy out of the socket, priced alike.
+    ASSERT_TRUE(cost.receiver) << r.technique;
+    const ReceiverCost& receiver = *cost.receiver;
+    EXPECT_EQ(receiver.measured_seconds, r.workload.receiver_cpu_seconds);
+    ASSERT_EQ(receiver.parts.size(), 3u);
+    EXPECT_DOUBLE_EQ(receiver.parts[0].seconds,
+                     static_cast<double>(r.measured.receiver.copy_bytes) / cost.machine.memcpy_bytes_per_second);
+    EXPECT_NEAR(receiver.predicted_seconds + receiver.residual_seconds, receiver.measured_seconds, 1e-12);
 }
 
 TEST(CostModel, ReadWritesCopiesCostTimeSendfilesDoNot)
@@ -103,6 +112,7 @@ TEST(CostModel, ReadWritesCopiesCostTimeSendfilesDoNot)
     EXPECT_TRUE(report_schema().validate(read_write.json).empty());
     // 16 MiB read into user memory and written to the socket: 32 MiB.
     EXPECT_EQ(read_write.report.measured.cpu_copy_bytes.total, 2 * 16 * kMiB);
+    EXPECT_EQ(read_write.report.measured.receiver.copy_bytes, 16 * kMiB);
     EXPECT_GT(read_write.report.cost->parts[0].seconds, 0);
 
     const Outcome sendfile = run_report(Technique::sendfile);

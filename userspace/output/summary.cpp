@@ -290,6 +290,10 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
             row.cost_seconds_per_gib.emplace();
             for (const CostPart& part : report.cost->parts)
                 (*row.cost_seconds_per_gib)[part.part] = gib > 0 ? part.seconds / gib : 0;
+            if (const auto& receiver = report.cost->receiver; receiver && gib > 0) {
+                (*row.cost_seconds_per_gib)["receiver"] = receiver->measured_seconds / gib;
+                (*row.cost_seconds_per_gib)["receiver_copies"] = receiver->parts.front().seconds / gib;
+            }
         }
         row.report_created_at = report.created_at;
         row.report_index = index;
@@ -387,8 +391,9 @@ TextTable run_table(const Summary& summary)
 // (reports from before it) are left out.
 TextTable cost_table(const Summary& summary)
 {
-    TextTable table{{"technique", "CPU s/GiB", "copies", "mode switches", "page faults", "the rest"},
-                    {false, true, true, true, true, true},
+    TextTable table{{"technique", "CPU s/GiB", "copies", "mode switches", "page faults", "the rest",
+                     "receiver CPU s/GiB", "its copy"},
+                    {false, true, true, true, true, true, true, true},
                     {}};
     for (const SummaryRow& row : summary.rows) {
         if (!row.cost_seconds_per_gib)
@@ -402,6 +407,15 @@ TextTable cost_table(const Summary& summary)
                                  ? " (" + format_fixed(100 * value / row.cpu_seconds_per_gib, 0) + "%)"
                                  : std::string()));
         }
+        const auto& cost = *row.cost_seconds_per_gib;
+        const auto receiver = cost.find("receiver"), copies = cost.find("receiver_copies");
+        const bool received = receiver != cost.end() && copies != cost.end();
+        cells.push_back(received ? format_fixed(receiver->second, 3) : std::string(kNoFigure));
+        cells.push_back(received ? format_fixed(copies->second, 3) +
+                                       (receiver->second > 0
+                                            ? " (" + format_fixed(100 * copies->second / receiver->second, 0) + "%)"
+                                            : std::string())
+                                 : std::string(kNoFigure));
         table.rows.push_back(std::move(cells));
     }
     return table;
@@ -537,7 +551,8 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
             out += "\n## Where the sender's CPU time went\n\nCPU seconds per GiB of payload, priced at this "
                    "machine's own rates (each report's `cost`): copies at memcpy bandwidth, syscalls at a null "
                    "syscall's round trip, faults at a fresh page's fault; the rest is the network stack, the "
-                   "page-cache walk, locking and the probes.\n\n" +
+                   "page-cache walk, locking and the probes. The receiver's time is its whole life (getrusage); over "
+                   "lo most of the receiving TCP stack runs in the sender's.\n\n" +
                    render_markdown_table(costs);
     }
     if (!summary.traces.empty())

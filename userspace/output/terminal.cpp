@@ -112,6 +112,11 @@ std::string cost_line(const CostModel& cost)
         text += std::string(i ? " +" : "") + " " + names[i] + " " + milliseconds(part.seconds) + " (" +
                 format_fixed(100 * part.share, 0) + "%)";
     }
+    if (cost.receiver && cost.receiver->parts.size() == 3)
+        text += "; the receiver's " + milliseconds(cost.receiver->measured_seconds) + " = its copy " +
+                milliseconds(cost.receiver->parts[0].seconds) + " + calls " +
+                milliseconds(cost.receiver->parts[1].seconds) + " + the rest " +
+                milliseconds(cost.receiver->parts[2].seconds);
     return text + "; priced at " + format_fixed(cost.machine.memcpy_bytes_per_second / (1ull << 30), 1) +
            " GiB/s memcpy, " + format_fixed(cost.machine.syscall_round_trip_ns, 0) + " ns a syscall, " +
            format_fixed(cost.machine.page_fault_ns, 0) + " ns a fault (measured on this machine)";

@@ -689,14 +689,27 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CostPart, part, seconds, share, 
 // page's fault; the residual is everything else (the network stack, the
 // page-cache walk, the probes), and is negative where the model predicts
 // more than the sender used.
+// The receiver's side, for techniques that send: its copy out of the socket
+// and its receive calls. Its page faults are not counted, so it has no such
+// part. Over lo the receiving TCP stack runs as softirq in the sender's
+// context, so much of receiving is in the sender's residual.
+struct ReceiverCost {
+    double measured_seconds = 0;  // the receiver's user + system time (getrusage, its whole life)
+    double predicted_seconds = 0;
+    double residual_seconds = 0;
+    std::vector<CostPart> parts;  // copies, mode_switches, residual
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReceiverCost, measured_seconds, predicted_seconds, residual_seconds, parts)
+
 struct CostModel {
     MachinePrices machine;
     double measured_seconds = 0;   // the sender's user + system time in its window
     double predicted_seconds = 0;  // copies + mode switches + page faults
     double residual_seconds = 0;   // measured - predicted
     std::vector<CostPart> parts;
+    std::optional<ReceiverCost> receiver;  // techniques that send only
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CostModel, machine, measured_seconds, predicted_seconds, residual_seconds, parts)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CostModel, machine, measured_seconds, predicted_seconds, residual_seconds, parts, receiver)
 
 struct Report {
     int schema_version = kReportSchemaVersion;
