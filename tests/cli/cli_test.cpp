@@ -37,6 +37,16 @@ TEST(Cli, MalformedSizesAreRejected)
     const Finished chunk = run({"run", "sendfile", "--chunk", "64X"});
     EXPECT_EQ(chunk.status, 2);
     EXPECT_NE(chunk.err.find("invalid size '64X'"), std::string::npos) << chunk.err;
+    // A sweep's list: every item a size, none empty, none above the limit.
+    const Finished listed = run({"run", "sendfile", "--chunk", "4K,64X"});
+    EXPECT_EQ(listed.status, 2);
+    EXPECT_NE(listed.err.find("invalid size '64X'"), std::string::npos) << listed.err;
+    const Finished gap = run({"run", "sendfile", "--chunk", "4K,,64K"});
+    EXPECT_EQ(gap.status, 2);
+    EXPECT_NE(gap.err.find("has an empty item"), std::string::npos) << gap.err;
+    const Finished huge = run({"run", "sendfile", "--chunk", "4K,2G"});
+    EXPECT_EQ(huge.status, 2);
+    EXPECT_NE(huge.err.find("larger than the 1 GiB limit"), std::string::npos) << huge.err;
 }
 
 TEST(Cli, UnknownSubcommandAndCacheState)
@@ -362,6 +372,44 @@ TEST(Cli, RunBeyondRunsEachTechniqueBeyondTheSeeds)
     std::sort(expected.begin(), expected.end());
     std::sort(written.begin(), written.end());
     EXPECT_EQ(written, expected);
+}
+
+// --chunk 16K,64K: each technique at each chunk size, one report each,
+// and a summary that shows how the calls fall while the copies stay.
+TEST(Cli, ChunkSweepRunsEachTechniqueAtEachSize)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished result =
+        run({"run", "sendfile", "read_write", "--size", "4M", "--chunk", "16K,64K", "--out", dir.path().string()});
+    ASSERT_EQ(result.status, 0) << result.err;
+    std::vector<std::string> written = dir.entries();
+    std::sort(written.begin(), written.end());
+    EXPECT_EQ(written, (std::vector<std::string>{"read_write-chunk-16K.json", "read_write-chunk-64K.json",
+                                                 "sendfile-chunk-16K.json", "sendfile-chunk-64K.json",
+                                                 "summary.html", "summary.json", "summary.md"}));
+    auto load = [&](const std::string& name) {
+        std::ifstream file(dir.path() / name);
+        return nlohmann::json::parse(file);
+    };
+    for (const auto& [name, chunk] : std::vector<std::pair<std::string, std::uint64_t>>{{"16K", 16384}, {"64K", 65536}}) {
+        const auto sendfile = load("sendfile-chunk-" + name + ".json");
+        EXPECT_EQ(sendfile["workload"]["chunk_bytes"], chunk);
+        // One sendfile per chunk, exactly: 4 MiB / 16 KiB = 256, / 64 KiB = 64.
+        EXPECT_EQ(sendfile["measured"]["syscalls"]["by_name"]["sendfile"], (4u << 20) / chunk);
+        const auto read_write = load("read_write-chunk-" + name + ".json");
+        EXPECT_EQ(read_write["measured"]["cpu_copy_bytes"]["total"], 2u * (4u << 20)) << "copies do not depend on it";
+    }
+    const auto summary = load("summary.json");
+    std::set<std::uint64_t> chunks;
+    for (const auto& row : summary["rows"])
+        chunks.insert(row["chunk_bytes"].get<std::uint64_t>());
+    EXPECT_EQ(chunks, (std::set<std::uint64_t>{16384, 65536}));
+    std::ifstream markdown(dir.path() / "summary.md");
+    const std::string text((std::istreambuf_iterator<char>(markdown)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("## How the cost grows as chunks shrink"), std::string::npos);
+    // sendfile at 16 KiB: 256 calls for 4 MiB is 65536 per GiB.
+    EXPECT_TRUE(std::regex_search(text, std::regex(R"(\| sendfile +\| +16 KiB \| +65536 \|)"))) << text;
 }
 
 // ---- leaving nothing behind ----

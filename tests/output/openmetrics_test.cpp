@@ -399,7 +399,7 @@ TEST(OpenMetricsTest, NumbersAreExactAndDeterministic)
     Report report = fixture("loopback", "read_write");
     report.workload.bytes = 18446744073709551615u;
     EXPECT_NE(render({report}).find("zctrace_payload_bytes{technique=\"read_write\",theory_row=\"read + write\","
-                                    "network=\"loopback\",sg=\"on\",cache=\"warm\"} 18446744073709551615\n"),
+                                    "network=\"loopback\",sg=\"on\",cache=\"warm\",chunk_bytes=\"65536\"} 18446744073709551615\n"),
               std::string::npos);
 }
 

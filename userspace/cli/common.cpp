@@ -190,6 +190,32 @@ CLI::Validator size_validator()
         "");
 }
 
+std::vector<std::string> split_list(const std::string& text)
+{
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1)
+        items.push_back(text.substr(start, comma - start));
+    items.push_back(text.substr(start));
+    return items;
+}
+
+CLI::Validator size_list_validator()
+{
+    return CLI::Validator(
+        [](const std::string& text) {
+            for (const std::string& item : split_list(text)) {
+                if (item.empty())
+                    return "size list " + quote_input(text) + " has an empty item; give sizes between commas, e.g. "
+                           "4K,64K,1M";
+                if (std::string problem = size_validator()(item); !problem.empty())
+                    return problem;
+            }
+            return std::string();
+        },
+        "");
+}
+
 CLI::Validator duration_validator(double min_seconds, double max_seconds)
 {
     return CLI::Validator(

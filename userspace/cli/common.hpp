@@ -82,6 +82,9 @@ void add_report_paths(CLI::App& command, std::vector<std::string>& paths);
 
 // Validators whose messages say what the user typed and what would do.
 CLI::Validator size_validator();  // a size of at least 1 byte
+// "4K,64K,1M": each a size of at least 1 byte.
+CLI::Validator size_list_validator();
+std::vector<std::string> split_list(const std::string& text);
 CLI::Validator duration_validator(double min_seconds, double max_seconds);
 CLI::Validator count_validator();  // a whole number, 0 or more
 CLI::Validator one_of(std::vector<std::string> values);

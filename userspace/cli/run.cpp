@@ -61,7 +61,7 @@ struct RunOptions {
 struct RunPlan {
     std::vector<Technique> techniques;
     std::uint64_t size = 0;
-    std::uint64_t chunk = 0;
+    std::vector<std::uint64_t> chunks;  // more than one: a sweep, each technique at each
     CacheState cache = CacheState::warm;
     Transport transport = Transport::loopback;
     bool scatter_gather = true;
@@ -81,7 +81,7 @@ std::string validate_technique(const std::string& name)
 // over the time since the previous one.
 class Sampler {
 public:
-    explicit Sampler(std::uint64_t file_bytes) : file_bytes_(file_bytes) {}
+    Sampler(std::uint64_t file_bytes, std::uint64_t chunk_bytes) : file_bytes_(file_bytes), chunk_bytes_(chunk_bytes) {}
 
     IntervalSample next(Technique technique, const RawCounters& counters, std::uint64_t received, double seconds)
     {
@@ -94,6 +94,7 @@ public:
         }
         IntervalSample sample = sample_counters(counters, technique);
         sample.seq = ++seq_;
+        sample.chunk_bytes = chunk_bytes_;
         sample.time = utc_now_milliseconds();
         sample.elapsed_seconds = seconds;
         sample.interval_seconds = seconds - previous_.elapsed_seconds;
@@ -113,6 +114,7 @@ public:
 
 private:
     std::uint64_t file_bytes_;
+    std::uint64_t chunk_bytes_;
     std::optional<Technique> technique_;
     std::uint64_t seq_ = 0;
     IntervalSample previous_;
@@ -136,6 +138,18 @@ std::vector<Technique> selected_techniques(const std::vector<std::string>& names
     return out;
 }
 
+// A sweep's report files: <technique>-chunk-<size>.json, the size in whole
+// KiB or MiB where it is one ("sendfile-chunk-64K").
+std::string sweep_report_stem(const std::string& technique, std::uint64_t chunk)
+{
+    std::string size = std::to_string(chunk);
+    if (chunk % (1u << 20) == 0)
+        size = std::to_string(chunk >> 20) + "M";
+    else if (chunk % 1024 == 0)
+        size = std::to_string(chunk >> 10) + "K";
+    return technique + "-chunk-" + size;
+}
+
 Error refuse(std::string message)
 {
     return Error{0, std::move(message), ErrorKind::bad_input};
@@ -146,21 +160,28 @@ Result<RunPlan> plan_run(const RunOptions& options)
     RunPlan plan;
     plan.techniques = selected_techniques(options.techniques);
     plan.size = *parse_size(options.size);
-    plan.chunk = *parse_size(options.chunk);
-    if (plan.chunk > kMaxChunk)
-        return refuse("--chunk " + options.chunk + " is larger than the 1 GiB limit; use --chunk 1G or less");
+    for (const std::string& item : split_list(options.chunk)) {
+        const std::uint64_t chunk = *parse_size(item);
+        if (chunk > kMaxChunk)
+            return refuse("--chunk " + item + " is larger than the 1 GiB limit; use --chunk 1G or less");
+        if (std::find(plan.chunks.begin(), plan.chunks.end(), chunk) == plan.chunks.end())
+            plan.chunks.push_back(chunk);
+    }
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t memory = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * page;
     for (Technique technique : plan.techniques) {
-        if (reads_direct(technique) && plan.chunk % page != 0)
-            return refuse("--chunk " + options.chunk + ": " + std::string(technique_name(technique)) +
-                          " reads with O_DIRECT, which needs whole pages; use a multiple of " +
-                          std::to_string(page) + " bytes, e.g. --chunk 64K");
-        if (technique == Technique::vmsplice_gift && (plan.chunk % page != 0 || plan.size % page != 0))
-            return refuse(std::string(plan.chunk % page ? "--chunk " + options.chunk : "--size " + options.size) +
-                          ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs memory "
-                          "and length page aligned); use a multiple of " + std::to_string(page) +
-                          " bytes, e.g. 64K");
+        for (const std::uint64_t chunk : plan.chunks) {
+            const std::string given = "--chunk " + format_bytes(chunk);
+            if (reads_direct(technique) && chunk % page != 0)
+                return refuse(given + ": " + std::string(technique_name(technique)) +
+                              " reads with O_DIRECT, which needs whole pages; use a multiple of " +
+                              std::to_string(page) + " bytes, e.g. --chunk 64K");
+            if (technique == Technique::vmsplice_gift && (chunk % page != 0 || plan.size % page != 0))
+                return refuse(std::string(chunk % page ? given : "--size " + options.size) +
+                              ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs "
+                              "memory and length page aligned); use a multiple of " + std::to_string(page) +
+                              " bytes, e.g. 64K");
+        }
         // These hold the whole payload in memory at once.
         if (holds_whole_payload(technique) && plan.size > memory / 4)
             return refuse("--size " + options.size + ": " + std::string(technique_name(technique)) +
@@ -213,7 +234,7 @@ int run_run(const RunOptions& options)
 
     // A summary in --out would describe reports this run replaces; several
     // techniques write a new one at the end.
-    if (remove_summary_files(options.out) && plan.techniques.size() == 1)
+    if (remove_summary_files(options.out) && plan.techniques.size() * plan.chunks.size() == 1)
         std::cerr << "zctrace: removed the summary files in " << options.out
                   << ", which described reports this run replaces; `zctrace summarize " << options.out
                   << "` writes them again\n";
@@ -254,16 +275,22 @@ int run_run(const RunOptions& options)
     nlohmann::json printed = nlohmann::json::array();
     std::vector<Report> reports;
     std::vector<std::string> mismatched, invalid;
-    auto spec_for = [&](Technique technique) {
-        return RunSpec{technique,      plan.chunk,          plan.cache,         ProbeFlavor::typed,
+    auto spec_for = [&](Technique technique, std::uint64_t chunk) {
+        return RunSpec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
                        plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
     };
+    // A sweep runs each technique at each chunk size, one report each.
+    const bool sweep = plan.chunks.size() > 1;
+    std::vector<std::pair<Technique, std::uint64_t>> cells;
+    for (Technique technique : plan.techniques)
+        for (const std::uint64_t chunk : plan.chunks)
+            cells.emplace_back(technique, chunk);
     // Several runs attach once and reset the counters between them.
     std::unique_ptr<Tracer> shared;
-    if (plan.techniques.size() * plan.repeat > 1) {
+    if (cells.size() * plan.repeat > 1) {
         std::vector<RunSpec> specs;
-        for (Technique technique : plan.techniques)
-            specs.push_back(spec_for(technique));
+        for (const auto& [technique, chunk] : cells)
+            specs.push_back(spec_for(technique, chunk));
         auto attached = attach_for_runs(specs, *file);
         if (!attached)
             return fail(attached.error());
@@ -272,8 +299,9 @@ int run_run(const RunOptions& options)
                                    "each run resets them instead of attaching its own")
                   << "\n";
     }
-    for (Technique technique : plan.techniques) {
-        const std::string name(technique_name(technique));
+    for (const auto& [technique, chunk] : cells) {
+        const std::string name =
+            std::string(technique_name(technique)) + (sweep ? " with " + format_bytes(chunk) + " chunks" : "");
         if (has_buffered_baseline(technique))
             std::cerr << "zctrace: " << name << " first traces a buffered read() of the same file; both runs "
                       << "start from a cold cache, since page-cache pollution is what they are compared on\n";
@@ -284,7 +312,7 @@ int run_run(const RunOptions& options)
                                                             std::to_string(plan.repeat) + ")"
                                                       : name;
             ProgressLine progress(label);
-            Sampler sampler(plan.size);  // each run's samples start from zero
+            Sampler sampler(plan.size, chunk);  // each run's samples start from zero
             SessionHooks hooks;
             hooks.on_attached = [&](const Tracer& tracer) {
                 const std::string then = "running " + label + " with " + format_bytes(plan.size);
@@ -305,7 +333,7 @@ int run_run(const RunOptions& options)
                     emit_ndjson("sample", sampler.next(running, counters, done, seconds));
                 };
             }
-            auto observation = run_technique(spec_for(technique), *file, hooks, shared.get());
+            auto observation = run_technique(spec_for(technique, chunk), *file, hooks, shared.get());
             progress.finish();
             if (!observation)
                 return fail(observation.error(), name);
@@ -323,7 +351,7 @@ int run_run(const RunOptions& options)
         if (const auto problems = report_schema().validate(document); !problems.empty())
             return fail(kExitFailed, "internal error: the " + name + " report does not match its schema: " +
                                          problems.front());
-        auto path = write_report(report, options.out);
+        auto path = write_report(report, options.out, sweep ? sweep_report_stem(report.technique, chunk) : "");
         if (!path)
             return fail(path.error());
 
@@ -374,7 +402,11 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
         ->option_text("TECHNIQUE...")
         ->check(CLI::Validator(validate_technique, ""));
     add_size_option(*run, "-s,--size", options->size, "bytes to send, e.g. 64M or 1.5G");
-    add_size_option(*run, "-c,--chunk", options->chunk, "bytes per transfer: one call moves at most this much");
+    run->add_option("-c,--chunk", options->chunk,
+                    "bytes per transfer: one call moves at most this much; a list (4K,16K,64K,256K,1M) runs each "
+                    "technique at each size, a sweep (default " + format_bytes(*parse_size(options->chunk)) + ")")
+        ->option_text("SIZE[,SIZE...]")
+        ->check(size_list_validator());
     run->add_option("--cache", options->cache,
                     "page-cache state of the file before the run: warm (read through first) or cold (only its "
                     "pages evicted: fdatasync, POSIX_FADV_DONTNEED, checked with mincore) (default " +

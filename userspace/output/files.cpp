@@ -86,9 +86,10 @@ Result<void> write_text_atomically(const std::string& text, const std::filesyste
     return {};
 }
 
-Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir)
+Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir,
+                                           const std::string& stem)
 {
-    const std::filesystem::path path = dir / (report.technique + ".json");
+    const std::filesystem::path path = dir / ((stem.empty() ? report.technique : stem) + ".json");
     if (auto written = write_json_atomically(nlohmann::json(report), path); !written)
         return written.error();
     return path;

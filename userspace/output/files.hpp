@@ -13,8 +13,10 @@
 
 namespace zctrace {
 
-// Writes <dir>/<technique>.json whole or not at all (temp file, fsync, rename).
-Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir);
+// Writes <dir>/<stem>.json whole or not at all (temp file, fsync, rename);
+// the stem is the technique unless given.
+Result<std::filesystem::path> write_report(const Report& report, const std::filesystem::path& dir,
+                                           const std::string& stem = "");
 // The same for any JSON document (pretty-printed) or text. `remedy` ends
 // the message when the directory refuses the file: which option to change.
 Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path,

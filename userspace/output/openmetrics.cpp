@@ -566,7 +566,8 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                          {"theory_row", r.theory_row},
                          {"network", or_unknown(r.environment.network)},
                          {"sg", sg_label(r.environment.device_sg)},
-                         {"cache", or_unknown(r.environment.cache)}};
+                         {"cache", or_unknown(r.environment.cache)},
+                         {"chunk_bytes", std::to_string(r.workload.chunk_bytes)}};
         runs.push_back(Run{r, std::move(source), std::move(labels), *created});
     }
 

@@ -295,6 +295,12 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
                 (*row.cost_seconds_per_gib)["receiver_copies"] = receiver->parts.front().seconds / gib;
             }
         }
+        row.chunk_bytes = report.workload.chunk_bytes;
+        {
+            const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
+            row.syscalls_per_gib = gib > 0 ? static_cast<double>(report.measured.syscalls.total) / gib : 0;
+            row.mode_switches_per_gib = gib > 0 ? static_cast<double>(report.measured.mode_switches) / gib : 0;
+        }
         row.report_created_at = report.created_at;
         row.report_index = index;
         summary.rows.push_back(std::move(row));
@@ -418,6 +424,33 @@ TextTable cost_table(const Summary& summary)
                                  : std::string(kNoFigure));
         table.rows.push_back(std::move(cells));
     }
+    return table;
+}
+
+// A chunk-size sweep: the rows of techniques run at more than one chunk
+// size, by technique then chunk, with the figures that change with it.
+TextTable sweep_table(const Summary& summary)
+{
+    TextTable table{{"technique", "chunk", "syscalls/GiB", "mode switches/GiB", "CPU s/GiB", "copies per byte"},
+                    {false, true, true, true, true, true},
+                    {}};
+    std::map<std::string, std::set<std::uint64_t>> chunks;
+    for (const SummaryRow& row : summary.rows)
+        chunks[row.technique].insert(row.chunk_bytes);
+    std::vector<const SummaryRow*> swept;
+    for (const SummaryRow& row : summary.rows)
+        if (chunks[row.technique].size() > 1)
+            swept.push_back(&row);
+    std::map<std::string, std::size_t> first_seen;
+    for (const SummaryRow* row : swept)
+        first_seen.emplace(row->technique, first_seen.size());
+    std::stable_sort(swept.begin(), swept.end(), [&](const SummaryRow* a, const SummaryRow* b) {
+        return std::pair(first_seen[a->technique], a->chunk_bytes) < std::pair(first_seen[b->technique], b->chunk_bytes);
+    });
+    for (const SummaryRow* row : swept)
+        table.rows.push_back({row->technique, format_bytes(row->chunk_bytes), format_fixed(row->syscalls_per_gib, 0),
+                              format_fixed(row->mode_switches_per_gib, 0), format_fixed(row->cpu_seconds_per_gib, 3),
+                              format_fixed(row->cpu_copies, 2)});
     return table;
 }
 
@@ -547,6 +580,11 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
         }
         if (!any)
             out += "\nNone: every check matched.\n";
+        if (const TextTable sweep = sweep_table(summary); !sweep.rows.empty())
+            out += "\n## How the cost grows as chunks shrink\n\nEach technique run at several chunk sizes (`--chunk "
+                   "4K,64K,...`), per GiB of payload. Copies per byte should stay flat while calls fall with larger chunks: "
+                   "where CPU s/GiB stops falling, fewer mode switches stop mattering.\n\n" +
+                   render_markdown_table(sweep);
         if (const TextTable costs = cost_table(summary); !costs.rows.empty())
             out += "\n## Where the sender's CPU time went\n\nCPU seconds per GiB of payload, priced at this "
                    "machine's own rates (each report's `cost`): copies at memcpy bandwidth, syscalls at a null "

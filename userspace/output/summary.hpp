@@ -95,12 +95,16 @@ struct SummaryRow {
     // The cost model's parts in CPU seconds per GiB, by part; empty for a
     // report without one.
     std::optional<std::map<std::string, double>> cost_seconds_per_gib;
+    // For a chunk-size sweep: how the cost grows per GiB as chunks shrink.
+    std::uint64_t chunk_bytes = 0;
+    double syscalls_per_gib = 0;
+    double mode_switches_per_gib = 0;
     std::string report_created_at;
     // Which of the reports given to summarize() the row shows; not in
     // summary.json, whose rows stand on their own.
     std::size_t report_index = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, cost_seconds_per_gib, report_created_at)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SummaryRow, label, headline, technique, theory_row, network, cache, device_sg, bytes, cpu_copies, theory_cpu_copies, dma_copies, theory_dma_copies, syscalls_per_transfer, theory_syscalls_per_transfer, mode_switches_per_transfer, theory_mode_switches_per_transfer, cpu_seconds_per_gib, mib_per_second, hit_ratio, verdict, check_verdicts, integrity_ok, overhead_share, cost_seconds_per_gib, chunk_bytes, syscalls_per_gib, mode_switches_per_gib, report_created_at)
 
 // One way a traced program moved bytes to its sockets (a TraceFlow), as its
 // trace's row shows it.

@@ -27,6 +27,7 @@ struct IntervalSample {
     double elapsed_seconds = 0;       // since the sender was told to start
     double interval_seconds = 0;      // since the previous sample (or the start)
     std::uint64_t file_bytes = 0;     // the workload file's size
+    std::uint64_t chunk_bytes = 0;    // the run's bytes per transfer (a sweep runs several); 0 in older lines
     // The receiver's progress counter; null for techniques that send nothing.
     std::optional<std::uint64_t> received_bytes;
     CopyBytes cpu_copy_bytes;
@@ -44,6 +45,6 @@ struct IntervalSample {
     double cpu_copy_bytes_per_second = 0;
     double syscalls_per_second = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IntervalSample, schema_version, technique, seq, time, elapsed_seconds, interval_seconds, file_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IntervalSample, schema_version, technique, seq, time, elapsed_seconds, interval_seconds, file_bytes, chunk_bytes, received_bytes, cpu_copy_bytes, dma_bytes, syscalls, mode_switches, context_switches, page_faults, page_cache_hits, page_cache_misses, shared_frag_bytes, copied_frag_bytes, linear_payload_bytes, received_bytes_per_second, cpu_copy_bytes_per_second, syscalls_per_second)
 
 }  // namespace zctrace
