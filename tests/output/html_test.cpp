@@ -4,6 +4,7 @@
 // data-value is the report's own figure, lengths that follow the axis, and
 // labels that are neither clipped nor on top of each other.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -496,6 +497,46 @@ TEST(HtmlPage, DrawsWhereTheSendersCpuTimeWent)
     EXPECT_NE(svg.find(row + "the rest\" data-value=\"0.28"), std::string::npos) << svg;
     EXPECT_EQ(svg.find(row + "page faults\""), std::string::npos) << "a part of 0 draws nothing";
     EXPECT_EQ(count(svg, "<rect class=\"bar\""), 3u) << "only the report with a cost model has bars";
+}
+
+// A chunk-size sweep draws one line chart per figure, a line per technique
+// run at more than one chunk, its points at the summary's values.
+TEST(HtmlPage, DrawsTheChunkSweepAsLines)
+{
+    std::vector<Report> reports = loopback_reports();
+    EXPECT_EQ(render_summary_html(summarize(reports), reports).find("chart-sweep"), std::string::npos);
+    for (const std::string technique : {"read_write", "sendfile"})
+        for (const Report& report : loopback_reports())
+            if (report.technique == technique) {
+                Report small = report;
+                small.workload.chunk_bytes = 4096;
+                small.measured.syscalls.total *= 16;
+                small.measured.mode_switches *= 16;
+                reports.push_back(small);
+            }
+    const Summary summary = summarize(reports);
+    const std::string html = render_summary_html(summary, reports);
+    for (const char* id : {"chart-sweep-syscalls", "chart-sweep-mode-switches", "chart-sweep-cpu", "chart-sweep-copies"}) {
+        const std::string svg = chart_markup(html, id);
+        ASSERT_FALSE(svg.empty()) << id;
+        EXPECT_EQ(count(svg, "<polyline class=\"line\""), 2u) << id << ": read_write and sendfile, not the others";
+        EXPECT_EQ(count(svg, "<circle class=\"point\""), 4u) << id;
+        EXPECT_NE(svg.find("data-technique=\"sendfile\" data-chunk=\"4096\""), std::string::npos) << id;
+    }
+    // Each point carries its row's figure, to the last digit.
+    auto exact_text = [](double value) {
+        char buffer[64];
+        return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+    };
+    for (const SummaryRow& row : summary.rows) {
+        if (row.technique != "sendfile")
+            continue;
+        EXPECT_NE(chart_markup(html, "chart-sweep-syscalls")
+                      .find("data-technique=\"sendfile\" data-chunk=\"" + std::to_string(row.chunk_bytes) +
+                            "\" data-value=\"" + exact_text(row.syscalls_per_gib) + "\""),
+                  std::string::npos)
+            << row.chunk_bytes;
+    }
 }
 
 TEST(HtmlPage, RendersAnEmptySummary)

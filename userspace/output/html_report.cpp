@@ -643,6 +643,124 @@ const StackedChart& cost_chart()
     return chart;
 }
 
+// A chunk-size sweep: one line per technique across the chunk sizes it ran
+// at, for one figure per GiB (or per byte). Chunks sit at equal steps, in
+// order: sweeps grow them by a factor each step.
+struct SweepFigure {
+    std::string id;
+    std::string metric;  // data-metric, and the summary row field
+    std::string axis_title;
+    std::string caption;
+    double (*value)(const SummaryRow&);
+};
+
+const std::vector<SweepFigure>& sweep_figures()
+{
+    static const std::vector<SweepFigure> figures = {
+        {"chart-sweep-syscalls", "syscalls_per_gib", "syscalls per GiB",
+         "Syscalls per GiB against chunk size</b>: one call moves one chunk, so they fall as chunks grow.",
+         [](const SummaryRow& row) { return row.syscalls_per_gib; }},
+        {"chart-sweep-mode-switches", "mode_switches_per_gib", "mode switches per GiB",
+         "Mode switches per GiB against chunk size</b>: two per syscall (entry and exit).",
+         [](const SummaryRow& row) { return row.mode_switches_per_gib; }},
+        {"chart-sweep-cpu", "cpu_seconds_per_gib", "sender CPU seconds per GiB",
+         "The sender's CPU seconds per GiB against chunk size</b>: where the line flattens, fewer mode switches "
+         "stop mattering.",
+         [](const SummaryRow& row) { return row.cpu_seconds_per_gib; }},
+        {"chart-sweep-copies", "cpu_copies", "CPU copies per byte",
+         "CPU copies per byte against chunk size</b>: what a technique copies should not depend on the chunk.",
+         [](const SummaryRow& row) { return row.cpu_copies; }},
+    };
+    return figures;
+}
+
+constexpr const char* kLineColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                                        "#000000", "#999999"};
+
+std::string render_sweep_charts(int& figure_number, const Summary& summary)
+{
+    std::map<std::string, std::set<std::uint64_t>> chunks_of;
+    for (const SummaryRow& row : summary.rows)
+        chunks_of[row.technique].insert(row.chunk_bytes);
+    std::vector<std::string> techniques;  // in the summary's order
+    std::set<std::uint64_t> chunks;
+    for (const SummaryRow& row : summary.rows)
+        if (chunks_of[row.technique].size() > 1) {
+            if (std::find(techniques.begin(), techniques.end(), row.technique) == techniques.end())
+                techniques.push_back(row.technique);
+            chunks.insert(row.chunk_bytes);
+        }
+    if (techniques.empty())
+        return "";
+    const std::vector<std::uint64_t> steps(chunks.begin(), chunks.end());
+    std::vector<Series> series;
+    std::set<std::string> drawn;
+    for (std::size_t i = 0; i < techniques.size(); ++i) {
+        series.push_back({techniques[i], techniques[i], kLineColours[i % std::size(kLineColours)]});
+        drawn.insert(techniques[i]);
+    }
+
+    std::string out;
+    for (const SweepFigure& chart : sweep_figures()) {
+        double largest = 0;
+        for (const SummaryRow& row : summary.rows)
+            if (drawn.count(row.technique))
+                largest = std::max(largest, finite_or_zero(chart.value(row)));
+        const Axis axis = nice_axis(largest);
+        const double x0 = 90, x1 = kChartWidth - 30;
+        std::string body;
+        const double legend_bottom = draw_legend(body, series, drawn, x0, 16);
+        const double plot_top = legend_bottom + 40, plot_height = 220, plot_bottom = plot_top + plot_height;
+        auto y_of = [&](double value) { return plot_bottom - plot_height * finite_or_zero(value) / axis.top; };
+        auto x_of = [&](std::uint64_t chunk) {
+            const auto at = static_cast<double>(std::lower_bound(steps.begin(), steps.end(), chunk) - steps.begin());
+            return steps.size() > 1 ? x0 + (x1 - x0) * at / static_cast<double>(steps.size() - 1) : (x0 + x1) / 2;
+        };
+        std::string panel = "<g class=\"panel\" data-metric=\"" + chart.metric + "\">\n";
+        const int ticks = static_cast<int>(std::lround(axis.top / axis.step));
+        for (int i = 0; i <= ticks; ++i) {
+            const double value = i * axis.step, y = y_of(value);
+            panel += "<line class=\"" + std::string(i == 0 ? "axis" : "grid") + "\" x1=\"" + num(x0) + "\" x2=\"" +
+                     num(x1) + "\" y1=\"" + num(y) + "\" y2=\"" + num(y) + "\"/>\n";
+            panel += "<text class=\"tick\" x=\"" + num(x0 - 6) + "\" y=\"" + num(y + 4) +
+                     "\" text-anchor=\"end\">" + tick_text(value, axis.step) + "</text>\n";
+        }
+        for (const std::uint64_t chunk : steps)
+            panel += "<text class=\"tick\" data-chunk=\"" + std::to_string(chunk) + "\" x=\"" + num(x_of(chunk)) +
+                     "\" y=\"" + num(plot_bottom + 16) + "\" text-anchor=\"middle\">" + escape(format_bytes(chunk)) +
+                     "</text>\n";
+        panel += "<text class=\"axis-title\" x=\"" + num((x0 + x1) / 2) + "\" y=\"" + num(plot_bottom + 36) +
+                 "\" text-anchor=\"middle\">chunk size (bytes per call)</text>\n";
+        panel += "<text class=\"axis-title\" x=\"" + num(x0 - 60) + "\" y=\"" + num(plot_top - 14) + "\">" +
+                 escape(chart.axis_title) + "</text>\n";
+        for (const Series& line : series) {
+            std::vector<const SummaryRow*> points;
+            for (const SummaryRow& row : summary.rows)
+                if (row.technique == line.key)
+                    points.push_back(&row);
+            std::stable_sort(points.begin(), points.end(),
+                             [](const SummaryRow* a, const SummaryRow* b) { return a->chunk_bytes < b->chunk_bytes; });
+            std::string path;
+            for (const SummaryRow* row : points)
+                path += (path.empty() ? "" : " ") + num(x_of(row->chunk_bytes)) + "," + num(y_of(chart.value(*row)));
+            panel += "<polyline class=\"line\" data-technique=\"" + escape(line.key) + "\" fill=\"none\" stroke=\"" +
+                     line.colour + "\" stroke-width=\"2\" points=\"" + path + "\"/>\n";
+            for (const SummaryRow* row : points)
+                panel += "<circle class=\"point\" data-technique=\"" + escape(line.key) + "\" data-chunk=\"" +
+                         std::to_string(row->chunk_bytes) + "\" data-value=\"" + exact(chart.value(*row)) +
+                         "\" cx=\"" + num(x_of(row->chunk_bytes)) + "\" cy=\"" + num(y_of(chart.value(*row))) +
+                         "\" r=\"3.5\" fill=\"" + line.colour + "\"><title>" + escape(line.key) + " at " +
+                         escape(format_bytes(row->chunk_bytes)) + ": " + format_bar_figure(chart.value(*row)) + " " +
+                         escape(chart.axis_title) + "</title></circle>\n";
+        }
+        panel += "</g>\n";
+        const std::string caption_id = chart.id + "-caption";
+        out += figure(chart.id, caption_id, "<b>Figure " + std::to_string(++figure_number) + ". " + chart.caption,
+                      svg_open(chart.id, caption_id, plot_bottom + 50) + body + panel + "</svg>\n");
+    }
+    return out;
+}
+
 // Each verdict has a style of its own (kStyle's .v-*): the passing ones in
 // greens, explained in amber, the failing ones in reds.
 const char* verdict_class(Verdict verdict)
@@ -1147,6 +1265,7 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
         out += render_stacked_chart(++figure_number, bytes_chart(), byte_labels, shares);
     if (!costs.empty())
         out += render_stacked_chart(++figure_number, cost_chart(), cost_labels, costs);
+    out += render_sweep_charts(figure_number, summary);
 
     out += render_details(summary, reports, notes);
     return out + "</main>\n" + footer;
