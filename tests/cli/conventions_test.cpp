@@ -79,7 +79,7 @@ const std::vector<Command> kCommands = {
      {"sendfile", "-s", "1M", "-o", "{tmp}"},
      {kHelp,
       {"-s, --size SIZE", "256 MiB"},
-      {"-c, --chunk SIZE", "64 KiB"},
+      {"-c, --chunk SIZE[,SIZE...]", "64 KiB"},
       {"--cache STATE", "warm"},
       {"--dir DIR", "/var/tmp"},
       {"--write-pages N", "10"},
