@@ -78,6 +78,62 @@ TEST(Summary, MarkdownMatchesGolden)
     expect_golden(render_summary_markdown(summarize(reports), reports), "summary.md");
 }
 
+// The cost section says whether the model orders the runs as measured, and
+// which differences --repeat's spread cannot tell from noise.
+TEST(Summary, CostRankingIsHeldToTheMeasuredOneAndToTheNoise)
+{
+    auto with_cost = [](Report report, double measured, double copies, std::optional<Spread> spread) {
+        const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
+        report.workload.cpu_seconds = measured * gib;
+        report.workload.cpu_seconds_per_gib = measured;
+        CostModel cost;
+        cost.machine = {16e9, 174, 1612, "boot", "2026-11-30T03:38:23Z", false};
+        cost.measured_seconds = measured * gib;
+        cost.parts = {{"copies", copies * gib, 0, "c"},
+                      {"mode_switches", 0, 0, "m"},
+                      {"page_faults", 0, 0, "f"},
+                      {"residual", (measured - copies) * gib, 0, "r"}};
+        report.cost = cost;
+        if (spread) {
+            report.workload.repeats = RepeatStats{};
+            report.workload.repeats->runs = 5;
+            report.workload.repeats->timed["workload.cpu_seconds_per_gib"] = *spread;
+        }
+        return report;
+    };
+    const std::vector<Report> fixtures = loopback_reports();
+    const Report& read_write = fixtures[0];
+    const Report& sendfile = fixtures[2];
+    ASSERT_EQ(read_write.technique, "read_write");
+    ASSERT_EQ(sendfile.technique, "sendfile");
+
+    std::vector<Report> same = {with_cost(read_write, 0.4, 0.128, Spread{0.4, 0.38, 0.42}),
+                                with_cost(sendfile, 0.3, 0.0, Spread{0.3, 0.29, 0.31})};
+    std::string text = render_summary_markdown(summarize(same), same);
+    EXPECT_NE(text.find("Most CPU first, measured: read_write > sendfile"), std::string::npos) << text;
+    EXPECT_NE(text.find("ranks them the same"), std::string::npos) << text;
+    EXPECT_NE(text.find("above the noise"), std::string::npos) << text;
+
+    // sendfile measured dearer, though the model prices read_write's copies;
+    // within the noise, then beyond it.
+    std::vector<Report> reordered = {with_cost(read_write, 0.3, 0.128, Spread{0.3, 0.25, 0.36}),
+                                     with_cost(sendfile, 0.32, 0.0, Spread{0.32, 0.30, 0.34})};
+    text = render_summary_markdown(summarize(reordered), reordered);
+    EXPECT_NE(text.find("it differs only on pairs the repeats cannot tell apart"), std::string::npos) << text;
+    EXPECT_NE(text.find("differ by less than the run-to-run noise"), std::string::npos) << text;
+    EXPECT_EQ(text.find("above the noise"), std::string::npos) << text;
+    reordered = {with_cost(read_write, 0.3, 0.128, Spread{0.3, 0.29, 0.31}),
+                 with_cost(sendfile, 0.5, 0.0, Spread{0.5, 0.48, 0.52})};
+    text = render_summary_markdown(summarize(reordered), reordered);
+    EXPECT_NE(text.find("reorders 1 pair(s) by more than the run-to-run noise"), std::string::npos) << text;
+    EXPECT_NE(text.find("above the noise"), std::string::npos) << text;
+
+    std::vector<Report> single = {with_cost(read_write, 0.4, 0.128, std::nullopt),
+                                  with_cost(sendfile, 0.3, 0.0, std::nullopt)};
+    text = render_summary_markdown(summarize(single), single);
+    EXPECT_NE(text.find("Single runs: `--repeat N`"), std::string::npos) << text;
+}
+
 TEST(Summary, JsonMatchesGoldenAndItsSchema)
 {
     const nlohmann::json document = summarize(all_fixture_reports());

@@ -454,6 +454,100 @@ TextTable sweep_table(const Summary& summary)
     return table;
 }
 
+// Whether the cost model orders the runs as their measured CPU time does,
+// and which differences the runs' own spread (with --repeat) cannot tell
+// from noise. Published as found: a residual that reorders runs says so.
+std::string cost_ranking_text(const Summary& summary, const std::vector<Report>& reports)
+{
+    struct Ranked {
+        std::string label;
+        double measured = 0;
+        double predicted = 0;
+        std::optional<Spread> spread;  // CPU s/GiB over the repeats
+    };
+    std::vector<Ranked> runs;
+    for (const SummaryRow& row : summary.rows) {
+        if (!row.cost_seconds_per_gib)
+            continue;
+        Ranked ranked{row.label, row.cpu_seconds_per_gib, 0, std::nullopt};
+        for (const char* part : {"copies", "mode_switches", "page_faults"})
+            if (const auto found = row.cost_seconds_per_gib->find(part); found != row.cost_seconds_per_gib->end())
+                ranked.predicted += found->second;
+        if (const Report* report = report_of(row, reports); report && report->workload.repeats)
+            if (const auto found = report->workload.repeats->timed.find("workload.cpu_seconds_per_gib");
+                found != report->workload.repeats->timed.end())
+                ranked.spread = found->second;
+        runs.push_back(std::move(ranked));
+    }
+    if (runs.size() < 2)
+        return "";
+    auto order = [&](double Ranked::*figure) {
+        std::vector<std::string> labels;
+        std::vector<const Ranked*> sorted;
+        for (const Ranked& run : runs)
+            sorted.push_back(&run);
+        std::stable_sort(sorted.begin(), sorted.end(),
+                         [&](const Ranked* a, const Ranked* b) { return a->*figure > b->*figure; });
+        for (const Ranked* run : sorted)
+            labels.push_back(run->label);
+        return labels;
+    };
+    auto joined = [](const std::vector<std::string>& labels) {
+        std::string text;
+        for (const std::string& label : labels)
+            text += (text.empty() ? "" : " > ") + label;
+        return text;
+    };
+    const std::vector<std::string> measured = order(&Ranked::measured), predicted = order(&Ranked::predicted);
+    auto overlaps = [](const Ranked& a, const Ranked& b) {
+        return a.spread && b.spread && a.spread->min <= b.spread->max && b.spread->min <= a.spread->max;
+    };
+    // Pairs the model puts the other way round, and whether the runs' own
+    // spread can tell them apart at all.
+    std::size_t inverted = 0, inverted_within_noise = 0;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        for (std::size_t j = i + 1; j < runs.size(); ++j) {
+            const Ranked &a = runs[i], &b = runs[j];
+            if ((a.measured > b.measured) != (a.predicted > b.predicted) && a.measured != b.measured &&
+                a.predicted != b.predicted) {
+                ++inverted;
+                inverted_within_noise += overlaps(a, b);
+            }
+        }
+    std::string out = "\nMost CPU first, measured: " + joined(measured) + ". ";
+    if (measured == predicted)
+        out += "The model (copies + mode switches + page faults) ranks them the same.";
+    else if (inverted && inverted == inverted_within_noise)
+        out += "The model (copies + mode switches + page faults) ranks them " + joined(predicted) +
+               ": it differs only on pairs the repeats cannot tell apart.";
+    else
+        out += "The model (copies + mode switches + page faults) ranks them " + joined(predicted) +
+               ": the residual, which it does not price, reorders " + std::to_string(inverted - inverted_within_noise) +
+               " pair(s) by more than the run-to-run noise.";
+    out += "\n";
+    bool repeated = false;
+    std::string noise;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        for (std::size_t j = i + 1; j < runs.size(); ++j) {
+            const auto& a = runs[i].spread;
+            const auto& b = runs[j].spread;
+            if (!a || !b)
+                continue;
+            repeated = true;
+            if (a->min <= b->max && b->min <= a->max)
+                noise += "\n- " + runs[i].label + " (" + format_fixed(a->min, 3) + " to " + format_fixed(a->max, 3) +
+                         ") and " + runs[j].label + " (" + format_fixed(b->min, 3) + " to " + format_fixed(b->max, 3) +
+                         ") differ by less than the run-to-run noise";
+        }
+    if (!repeated)
+        out += "\nSingle runs: `--repeat N` gives each figure's spread and names the differences within it.\n";
+    else if (noise.empty())
+        out += "\nEvery pair's CPU s/GiB ranges over the repeats are apart: the ranking is above the noise.\n";
+    else
+        out += "\nCPU s/GiB over the repeats, min to max:\n" + noise + "\n";
+    return out;
+}
+
 // What the Traces section says before its tables.
 constexpr char kTracesPreamble[] =
     "What each traced program sent over TCP and how many times the CPU copied it, then each way it moved bytes "
@@ -591,7 +685,7 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
                    "syscall's round trip, faults at a fresh page's fault; the rest is the network stack, the "
                    "page-cache walk, locking and the probes. The receiver's time is its whole life (getrusage); over "
                    "lo most of the receiving TCP stack runs in the sender's.\n\n" +
-                   render_markdown_table(costs);
+                   render_markdown_table(costs) + cost_ranking_text(summary, reports);
     }
     if (!summary.traces.empty())
         out += (has_run_table(summary) ? "\n" : "") + std::string("## Traces\n\n") + kTracesPreamble + "\n\n" +
