@@ -160,8 +160,7 @@ int run_receiver(int listen_fd, std::atomic<std::uint64_t>* progress, int report
     while ((conn = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC)) < 0 && errno == EINTR) {
     }
     if (conn < 0) {
-        report.error = errno;
-        std::snprintf(report.message, sizeof report.message, "receiver: accept: %s", std::strerror(errno));
+        fail(report, "accept");
     } else {
         if (mode == ReceiveMode::zerocopy)
             receive_zerocopy(conn, buffer, stream);

@@ -237,19 +237,25 @@ void send_sendfile(Plan& plan)
     plan.report.bytes_sent = static_cast<std::uint64_t>(offset);
 }
 
-// Empties `in_pipe` bytes of the pipe into the socket, each splice counted.
-void drain_pipe_to_socket(Plan& plan, int pipe_out, ssize_t in_pipe)
+// Empties `in_pipe` bytes of the pipe into `to` (at *offset, for a file),
+// each splice counted.
+void drain_pipe(Plan& plan, int pipe_out, int to, loff_t* offset, ssize_t in_pipe, const char* what)
 {
     while (in_pipe > 0) {
-        const ssize_t out = ::splice(pipe_out, nullptr, plan.sock, nullptr, static_cast<std::size_t>(in_pipe),
-                                     SPLICE_F_MOVE);
+        const ssize_t out =
+            ::splice(pipe_out, nullptr, to, offset, static_cast<std::size_t>(in_pipe), SPLICE_F_MOVE);
         ++plan.report.calls.splice;
         if (out < 0 && errno == EINTR)
             continue;
         if (out <= 0)
-            throw Failure{out < 0 ? errno : EIO, "splice from the pipe into the socket"};
+            throw Failure{out < 0 ? errno : EIO, what};
         in_pipe -= out;
     }
+}
+
+void drain_pipe_to_socket(Plan& plan, int pipe_out, ssize_t in_pipe)
+{
+    drain_pipe(plan, pipe_out, plan.sock, nullptr, in_pipe, "splice from the pipe into the socket");
 }
 
 void send_splice(Plan& plan, const int pipe_fds[2])
@@ -307,16 +313,7 @@ void send_tee(Plan& plan, const int pipe_a[2], const int pipe_b[2], int destinat
         }
         drain_pipe_to_socket(plan, pipe_a[0], in_pipe);
         auto out = static_cast<loff_t>(offset);
-        for (ssize_t left = in_pipe; left > 0;) {
-            const ssize_t n = ::splice(pipe_b[0], nullptr, destination, &out, static_cast<std::size_t>(left),
-                                       SPLICE_F_MOVE);
-            ++calls.splice;
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                throw Failure{n < 0 ? errno : EIO, "splice from the second pipe into the file"};
-            left -= n;
-        }
+        drain_pipe(plan, pipe_b[0], destination, &out, in_pipe, "splice from the second pipe into the file");
         return static_cast<std::uint64_t>(in_pipe);
     });
     plan.report.repeats.splice = calls.splice - 3 * plan.report.transfers;

@@ -775,7 +775,7 @@ TEST(VmspliceGift, NothingBoughtOnlyWhenEveryPageKeptItsFrame)
 // is left of the measured time, negative where the model priced more.
 TEST(CostModel, PartsArePricedCountsAndTheResidualIsTheRest)
 {
-    const MachinePrices prices{1e9, 500, 2000, "boot", "2026-11-30T00:00:00Z", false};
+    const MachineCosts prices{1e9, 500, 2000, "boot", "2026-11-30T00:00:00Z", false};
     Report report = loopback_report("read_write");
     report.measured.cpu_copy_bytes.total = 2 * kPayload;
     report.measured.syscalls.total = 1000;

@@ -161,10 +161,7 @@ Report build_report(const RunObservation& observation, const HostFacts& host)
         report.comparison = compare_read_paths(report, baseline);
     }
     analyze(report);
-    const MachineCosts& machine = observation.machine;
-    report.cost = cost_model(report, MachinePrices{machine.memcpy_bytes_per_second, machine.syscall_round_trip_ns,
-                                                   machine.page_fault_ns, machine.boot_id, machine.measured_at,
-                                                   machine.from_cache});
+    report.cost = cost_model(report, observation.machine);
     return report;
 }
 

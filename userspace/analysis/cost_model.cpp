@@ -17,7 +17,7 @@ struct Priced {
 };
 
 Priced price(double measured, std::uint64_t copied, std::uint64_t syscalls, std::optional<std::uint64_t> faults,
-             const MachinePrices& machine, const std::string& rest)
+             const MachineCosts& machine, const std::string& rest)
 {
     Priced out;
     auto add = [&](std::string part, double seconds, std::string basis) {
@@ -43,7 +43,7 @@ Priced price(double measured, std::uint64_t copied, std::uint64_t syscalls, std:
 
 }  // namespace
 
-CostModel cost_model(const Report& report, const MachinePrices& machine)
+CostModel cost_model(const Report& report, const MachineCosts& machine)
 {
     CostModel model;
     model.machine = machine;

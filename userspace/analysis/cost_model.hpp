@@ -9,6 +9,6 @@ namespace zctrace {
 
 // From the report's measured counts and the sender's measured CPU time; the
 // prices are the machine's own. The parts add up to the measured time.
-CostModel cost_model(const Report& report, const MachinePrices& machine);
+CostModel cost_model(const Report& report, const MachineCosts& machine);
 
 }  // namespace zctrace

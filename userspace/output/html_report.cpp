@@ -516,15 +516,16 @@ const std::vector<Series>& cost_series()
     return series;
 }
 
-// A report's cost parts in CPU seconds per GiB of payload; a negative
-// residual (the model predicts more than was used) draws nothing.
-std::vector<double> cost_shares(const Report& report)
+// A row's cost parts in CPU seconds per GiB of payload, in cost_series()
+// order; a negative residual (the model priced more than was used) draws
+// nothing.
+std::vector<double> cost_shares(const std::map<std::string, double>& per_gib)
 {
     std::vector<double> parts;
-    const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
-    for (const CostPart& part : report.cost->parts)
-        parts.push_back(std::max(0.0, ratio(part.seconds, gib)));
-    parts.resize(cost_series().size());
+    for (const char* part : kSenderCostParts) {
+        const auto found = per_gib.find(part);
+        parts.push_back(found == per_gib.end() ? 0 : std::max(0.0, found->second));
+    }
     return parts;
 }
 
@@ -679,17 +680,14 @@ constexpr const char* kLineColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A
 
 std::string render_sweep_charts(int& figure_number, const Summary& summary)
 {
-    std::map<std::string, std::set<std::uint64_t>> chunks_of;
-    for (const SummaryRow& row : summary.rows)
-        chunks_of[row.technique].insert(row.chunk_bytes);
+    const std::vector<const SummaryRow*> swept = swept_rows(summary);
     std::vector<std::string> techniques;  // in the summary's order
     std::set<std::uint64_t> chunks;
-    for (const SummaryRow& row : summary.rows)
-        if (chunks_of[row.technique].size() > 1) {
-            if (std::find(techniques.begin(), techniques.end(), row.technique) == techniques.end())
-                techniques.push_back(row.technique);
-            chunks.insert(row.chunk_bytes);
-        }
+    for (const SummaryRow* row : swept) {
+        if (techniques.empty() || techniques.back() != row->technique)
+            techniques.push_back(row->technique);
+        chunks.insert(row->chunk_bytes);
+    }
     if (techniques.empty())
         return "";
     const std::vector<std::uint64_t> steps(chunks.begin(), chunks.end());
@@ -703,9 +701,8 @@ std::string render_sweep_charts(int& figure_number, const Summary& summary)
     std::string out;
     for (const SweepFigure& chart : sweep_figures()) {
         double largest = 0;
-        for (const SummaryRow& row : summary.rows)
-            if (drawn.count(row.technique))
-                largest = std::max(largest, finite_or_zero(chart.value(row)));
+        for (const SummaryRow* row : swept)
+            largest = std::max(largest, finite_or_zero(chart.value(*row)));
         const Axis axis = nice_axis(largest);
         const double x0 = 90, x1 = kChartWidth - 30;
         std::string body;
@@ -734,12 +731,10 @@ std::string render_sweep_charts(int& figure_number, const Summary& summary)
         panel += "<text class=\"axis-title\" x=\"" + num(x0 - 60) + "\" y=\"" + num(plot_top - 14) + "\">" +
                  escape(chart.axis_title) + "</text>\n";
         for (const Series& line : series) {
-            std::vector<const SummaryRow*> points;
-            for (const SummaryRow& row : summary.rows)
-                if (row.technique == line.key)
-                    points.push_back(&row);
-            std::stable_sort(points.begin(), points.end(),
-                             [](const SummaryRow* a, const SummaryRow* b) { return a->chunk_bytes < b->chunk_bytes; });
+            std::vector<const SummaryRow*> points;  // by chunk size, as swept_rows orders them
+            for (const SummaryRow* row : swept)
+                if (row->technique == line.key)
+                    points.push_back(row);
             std::string path;
             for (const SummaryRow* row : points)
                 path += (path.empty() ? "" : " ") + num(x_of(row->chunk_bytes)) + "," + num(y_of(chart.value(*row)));
@@ -1256,9 +1251,9 @@ std::string render_summary_html(const Summary& summary, const std::vector<Report
         if (const Report* report = report_of(row, reports)) {
             byte_labels.push_back(row.label);
             shares.push_back(byte_shares(*report));
-            if (report->cost) {
+            if (row.cost_seconds_per_gib) {
                 cost_labels.push_back(row.label);
-                costs.push_back(cost_shares(*report));
+                costs.push_back(cost_shares(*row.cost_seconds_per_gib));
             }
         }
     if (!shares.empty())

@@ -5,6 +5,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <span>
 
 #include "base/units.hpp"
 #include "output/files.hpp"
@@ -285,8 +286,8 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
             ++row.check_verdicts[check.verdict];
         row.integrity_ok = report.workload.integrity.ok;
         row.overhead_share = report.overhead.share_of_workload_cpu;
+        const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
         if (report.cost) {
-            const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
             row.cost_seconds_per_gib.emplace();
             for (const CostPart& part : report.cost->parts)
                 (*row.cost_seconds_per_gib)[part.part] = gib > 0 ? part.seconds / gib : 0;
@@ -296,11 +297,8 @@ Summary summarize(const std::vector<Report>& reports, const std::vector<TraceRep
             }
         }
         row.chunk_bytes = report.workload.chunk_bytes;
-        {
-            const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
-            row.syscalls_per_gib = gib > 0 ? static_cast<double>(report.measured.syscalls.total) / gib : 0;
-            row.mode_switches_per_gib = gib > 0 ? static_cast<double>(report.measured.mode_switches) / gib : 0;
-        }
+        row.syscalls_per_gib = gib > 0 ? static_cast<double>(report.measured.syscalls.total) / gib : 0;
+        row.mode_switches_per_gib = gib > 0 ? static_cast<double>(report.measured.mode_switches) / gib : 0;
         row.report_created_at = report.created_at;
         row.report_index = index;
         summary.rows.push_back(std::move(row));
@@ -405,7 +403,7 @@ TextTable cost_table(const Summary& summary)
         if (!row.cost_seconds_per_gib)
             continue;
         std::vector<std::string> cells{row.label, format_fixed(row.cpu_seconds_per_gib, 3)};
-        for (const char* part : {"copies", "mode_switches", "page_faults", "residual"}) {
+        for (const char* part : kSenderCostParts) {
             const auto found = row.cost_seconds_per_gib->find(part);
             const double value = found == row.cost_seconds_per_gib->end() ? 0 : found->second;
             cells.push_back(format_fixed(value, 3) +
@@ -427,27 +425,13 @@ TextTable cost_table(const Summary& summary)
     return table;
 }
 
-// A chunk-size sweep: the rows of techniques run at more than one chunk
-// size, by technique then chunk, with the figures that change with it.
+// A chunk-size sweep, with the figures that change with the chunk.
 TextTable sweep_table(const Summary& summary)
 {
     TextTable table{{"technique", "chunk", "syscalls/GiB", "mode switches/GiB", "CPU s/GiB", "copies per byte"},
                     {false, true, true, true, true, true},
                     {}};
-    std::map<std::string, std::set<std::uint64_t>> chunks;
-    for (const SummaryRow& row : summary.rows)
-        chunks[row.technique].insert(row.chunk_bytes);
-    std::vector<const SummaryRow*> swept;
-    for (const SummaryRow& row : summary.rows)
-        if (chunks[row.technique].size() > 1)
-            swept.push_back(&row);
-    std::map<std::string, std::size_t> first_seen;
-    for (const SummaryRow* row : swept)
-        first_seen.emplace(row->technique, first_seen.size());
-    std::stable_sort(swept.begin(), swept.end(), [&](const SummaryRow* a, const SummaryRow* b) {
-        return std::pair(first_seen[a->technique], a->chunk_bytes) < std::pair(first_seen[b->technique], b->chunk_bytes);
-    });
-    for (const SummaryRow* row : swept)
+    for (const SummaryRow* row : swept_rows(summary))
         table.rows.push_back({row->technique, format_bytes(row->chunk_bytes), format_fixed(row->syscalls_per_gib, 0),
                               format_fixed(row->mode_switches_per_gib, 0), format_fixed(row->cpu_seconds_per_gib, 3),
                               format_fixed(row->cpu_copies, 2)});
@@ -470,7 +454,8 @@ std::string cost_ranking_text(const Summary& summary, const std::vector<Report>&
         if (!row.cost_seconds_per_gib)
             continue;
         Ranked ranked{row.label, row.cpu_seconds_per_gib, 0, std::nullopt};
-        for (const char* part : {"copies", "mode_switches", "page_faults"})
+        // What the model prices: every part but the residual.
+        for (const char* part : std::span(kSenderCostParts).first(kSenderCostParts.size() - 1))
             if (const auto found = row.cost_seconds_per_gib->find(part); found != row.cost_seconds_per_gib->end())
                 ranked.predicted += found->second;
         if (const Report* report = report_of(row, reports); report && report->workload.repeats)
@@ -691,6 +676,24 @@ std::string render_summary_markdown(const Summary& summary, const std::vector<Re
         out += (has_run_table(summary) ? "\n" : "") + std::string("## Traces\n\n") + kTracesPreamble + "\n\n" +
                render_trace_tables(summary);
     return out;
+}
+
+std::vector<const SummaryRow*> swept_rows(const Summary& summary)
+{
+    std::map<std::string, std::set<std::uint64_t>> chunks;
+    for (const SummaryRow& row : summary.rows)
+        chunks[row.technique].insert(row.chunk_bytes);
+    std::vector<const SummaryRow*> swept;
+    for (const SummaryRow& row : summary.rows)
+        if (chunks[row.technique].size() > 1)
+            swept.push_back(&row);
+    std::map<std::string, std::size_t> first_seen;
+    for (const SummaryRow* row : swept)
+        first_seen.emplace(row->technique, first_seen.size());
+    std::stable_sort(swept.begin(), swept.end(), [&](const SummaryRow* a, const SummaryRow* b) {
+        return std::pair(first_seen[a->technique], a->chunk_bytes) < std::pair(first_seen[b->technique], b->chunk_bytes);
+    });
+    return swept;
 }
 
 bool remove_summary_files(const std::filesystem::path& dir)

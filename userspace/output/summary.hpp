@@ -62,6 +62,10 @@ Verdict worse_report_verdict(Verdict a, Verdict b);
 inline constexpr std::array<std::string_view, 8> kRunAllOrder = {
     "read_write", "mmap_write", "sendfile", "splice", "direct_io", "direct_io_send", "cow", "large_file_async_direct"};
 
+// The sender's cost parts as the report's cost model names them, in the
+// order the summary and the HTML show them; the last is the residual.
+inline constexpr std::array<const char*, 4> kSenderCostParts = {"copies", "mode_switches", "page_faults", "residual"};
+
 struct SummaryRow {
     // The technique, and what tells the row apart from the other rows of the
     // same technique, in this order: network, SG, cache, filesystem, payload
@@ -92,8 +96,9 @@ struct SummaryRow {
     CheckVerdictCounts check_verdicts;
     bool integrity_ok = false;
     double overhead_share = 0;  // bpf_stats run time / the workload's CPU
-    // The cost model's parts in CPU seconds per GiB, by part; empty for a
-    // report without one.
+    // The cost model's parts in CPU seconds per GiB, by part (kSenderCostParts,
+    // then the receiver's whole time and its copy); empty for a report
+    // without one.
     std::optional<std::map<std::string, double>> cost_seconds_per_gib;
     // For a chunk-size sweep: how the cost grows per GiB as chunks shrink.
     std::uint64_t chunk_bytes = 0;
@@ -224,6 +229,9 @@ std::optional<std::filesystem::path> directory_of_reports(const std::vector<std:
 // not at all (temp file, then rename).
 Result<SummaryFiles> write_summary_files(const Summary& summary, const std::vector<Report>& reports,
                                          const std::filesystem::path& dir);
+// A chunk-size sweep's rows: those of techniques run at more than one chunk
+// size, by technique in the summary's order, then by chunk size.
+std::vector<const SummaryRow*> swept_rows(const Summary& summary);
 // Removes the summary files in dir (a run is about to replace reports they
 // describe); true if there were any.
 bool remove_summary_files(const std::filesystem::path& dir);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/machine_costs.hpp"
 #include "report/json_optional.hpp"
 
 
@@ -663,18 +664,6 @@ struct Comparison {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Comparison, measured, baseline, pollution_ratio, summary)
 
-// What this machine charges, measured by zctrace itself with no probe of
-// its own attached, once per boot: the prices the cost model divides by.
-struct MachinePrices {
-    double memcpy_bytes_per_second = 0;  // memcpy of 64 KiB blocks out of a 64 MiB source
-    double syscall_round_trip_ns = 0;    // getppid(), untraced
-    double page_fault_ns = 0;            // first touch of an anonymous page
-    std::string boot_id;
-    std::string measured_at;
-    bool from_cache = false;  // this boot's figures, measured by an earlier zctrace
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MachinePrices, memcpy_bytes_per_second, syscall_round_trip_ns, page_fault_ns, boot_id, measured_at, from_cache)
-
 // One piece of the sender's CPU time: measured counts times a price.
 struct CostPart {
     std::string part;  // copies, mode_switches, page_faults, residual
@@ -702,7 +691,7 @@ struct ReceiverCost {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReceiverCost, measured_seconds, predicted_seconds, residual_seconds, parts)
 
 struct CostModel {
-    MachinePrices machine;
+    MachineCosts machine;  // the prices, measured by zctrace itself with none of its probes attached
     double measured_seconds = 0;   // the sender's user + system time in its window
     double predicted_seconds = 0;  // copies + mode switches + page faults
     double residual_seconds = 0;   // measured - predicted

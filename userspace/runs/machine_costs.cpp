@@ -98,15 +98,6 @@ std::string boot_id()
     return id;
 }
 
-nlohmann::json to_document(const MachineCosts& costs)
-{
-    return {{"memcpy_bytes_per_second", costs.memcpy_bytes_per_second},
-            {"syscall_round_trip_ns", costs.syscall_round_trip_ns},
-            {"page_fault_ns", costs.page_fault_ns},
-            {"boot_id", costs.boot_id},
-            {"measured_at", costs.measured_at}};
-}
-
 }  // namespace
 
 std::optional<MachineCosts> read_cached_machine_costs(const std::filesystem::path& cache)
@@ -118,20 +109,16 @@ std::optional<MachineCosts> read_cached_machine_costs(const std::filesystem::pat
     const auto document = nlohmann::json::parse(in, nullptr, false);
     MachineCosts costs;
     try {
-        if (!document.is_object() || document.value("boot_id", "") != boot)
+        if (!document.is_object())
             return std::nullopt;
-        costs.memcpy_bytes_per_second = document.value("memcpy_bytes_per_second", 0.0);
-        costs.syscall_round_trip_ns = document.value("syscall_round_trip_ns", 0.0);
-        costs.page_fault_ns = document.value("page_fault_ns", 0.0);
-        costs.measured_at = document.value("measured_at", "");
+        costs = document.get<MachineCosts>();
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;  // a field of the wrong type: measure again
     }
-    costs.boot_id = boot;
-    costs.from_cache = true;
-    if (costs.memcpy_bytes_per_second <= 0 || costs.syscall_round_trip_ns <= 0 || costs.page_fault_ns <= 0 ||
-        costs.measured_at.empty())
+    if (costs.boot_id != boot || costs.memcpy_bytes_per_second <= 0 || costs.syscall_round_trip_ns <= 0 ||
+        costs.page_fault_ns <= 0 || costs.measured_at.empty())
         return std::nullopt;
+    costs.from_cache = true;
     return costs;
 }
 
@@ -142,7 +129,7 @@ void cache_machine_costs(const std::filesystem::path& cache, const MachineCosts&
     const std::string temp = cache.string() + ".tmp." + std::to_string(::getpid());
     {
         std::ofstream out(temp, std::ios::trunc);
-        out << to_document(costs).dump(2) << "\n";
+        out << nlohmann::json(costs).dump(2) << "\n";
         if (!out.flush()) {
             std::filesystem::remove(temp, ignored);
             return;

@@ -11,21 +11,9 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "base/machine_costs.hpp"
 
 namespace zctrace {
-
-struct MachineCosts {
-    // memcpy() of 64 KiB blocks out of a 64 MiB source into one 64 KiB
-    // buffer: a read() of a chunk that is not in the CPU caches.
-    double memcpy_bytes_per_second = 0;
-    double syscall_round_trip_ns = 0;  // getppid(), untraced: entry + exit and nothing else
-    // First touch of an anonymous page: the fault, the page's allocation
-    // and zeroing.
-    double page_fault_ns = 0;
-    std::string boot_id;      // /proc/sys/kernel/random/boot_id when measured
-    std::string measured_at;  // UTC
-    bool from_cache = false;  // read from the boot's cache, not measured by this process
-};
 
 inline const std::filesystem::path kMachineCostsCache = "/run/zctrace/machine-costs.json";
 

@@ -477,6 +477,8 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     }
 
     // Before attaching: syscall tracepoints would slow every syscall timed.
+    // Probes shared by several runs were attached after attach_for_runs had
+    // measured these, and the process keeps its first answer.
     auto machine = machine_costs();
     if (!machine)
         return machine.error();
