@@ -45,8 +45,7 @@ static __always_inline struct zc_file_figures *file_of_bio(const struct bio *bio
 	return file_figures_for(BPF_CORE_READ(mapping, host, i_ino), BPF_CORE_READ(mapping, host, i_sb, s_dev), mapping);
 }
 
-SEC("tp_btf/block_bio_queue")
-int BPF_PROG(block_bio_queue, struct bio *bio)
+static __always_inline void on_bio_queue(struct bio *bio)
 {
 	struct zc_block_totals *totals;
 	struct zc_proc_stats *proc;
@@ -54,16 +53,16 @@ int BPF_PROG(block_bio_queue, struct bio *bio)
 	__u32 bytes, op;
 
 	if (!current_sender_in_window())
-		return 0;
+		return;
 	totals = totals_of(&block_totals);
 	if (!totals)
-		return 0;
+		return;
 	bytes = bio->bi_iter.bi_size;
 	/* trace mode has no workload file: every device the program reads or
 	 * writes counts (a stacked device's layers each see the bio). */
 	if (!trace_mode && bio->bi_bdev->bd_dev != target_dev) {
 		totals->other_device_bytes += bytes;
-		return 0;
+		return;
 	}
 	proc = current_proc();
 	file = trace_mode ? file_of_bio(bio) : NULL;
@@ -83,5 +82,12 @@ int BPF_PROG(block_bio_queue, struct bio *bio)
 		if (file)
 			ZC_PROC_ADD(file, disk_write_bytes, bytes);
 	}
+	return;
+}
+
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(block_bio_queue, struct bio *bio)
+{
+	ZC_TIMED(block_bio_queue, on_bio_queue(bio));
 	return 0;
 }

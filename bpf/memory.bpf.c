@@ -100,7 +100,7 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(page_fault_user_btf, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(true, address, error_code);
+	ZC_TIMED(page_fault_user, on_fault(true, address, error_code));
 	return 0;
 }
 
@@ -108,7 +108,7 @@ SEC("raw_tp/page_fault_user")
 int BPF_PROG(page_fault_user_raw, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(true, address, error_code);
+	ZC_TIMED(page_fault_user, on_fault(true, address, error_code));
 	return 0;
 }
 
@@ -116,7 +116,7 @@ SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_btf, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(false, address, error_code);
+	ZC_TIMED(page_fault_kernel, on_fault(false, address, error_code));
 	return 0;
 }
 
@@ -124,7 +124,7 @@ SEC("raw_tp/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_raw, unsigned long address, struct pt_regs *regs,
 	     unsigned long error_code)
 {
-	on_fault(false, address, error_code);
+	ZC_TIMED(page_fault_kernel, on_fault(false, address, error_code));
 	return 0;
 }
 
@@ -279,48 +279,42 @@ static __always_inline void on_map_pages(unsigned long ino, dev_t dev, __u64 fir
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(filemap_get_pages_btf, struct address_space *mapping, unsigned long index, unsigned long last_index)
 {
-	if (current_sender_in_window())
-		on_get_pages(FILE_OF_BTF(mapping), index, last_index, mapping);
+	ZC_TIMED(filemap_get_pages, if (current_sender_in_window()) on_get_pages(FILE_OF_BTF(mapping), index, last_index, mapping));
 	return 0;
 }
 
 SEC("raw_tp/mm_filemap_get_pages")
 int BPF_PROG(filemap_get_pages_raw, struct address_space *mapping, unsigned long index, unsigned long last_index)
 {
-	if (current_sender_in_window())
-		on_get_pages(FILE_OF_CORE(mapping), index, last_index, mapping);
+	ZC_TIMED(filemap_get_pages, if (current_sender_in_window()) on_get_pages(FILE_OF_CORE(mapping), index, last_index, mapping));
 	return 0;
 }
 
 SEC("tp_btf/mm_filemap_fault")
 int BPF_PROG(filemap_fault_btf, struct address_space *mapping, unsigned long index)
 {
-	if (current_sender_in_window())
-		on_filemap_fault(FILE_OF_BTF(mapping), index, mapping);
+	ZC_TIMED(filemap_fault, if (current_sender_in_window()) on_filemap_fault(FILE_OF_BTF(mapping), index, mapping));
 	return 0;
 }
 
 SEC("raw_tp/mm_filemap_fault")
 int BPF_PROG(filemap_fault_raw, struct address_space *mapping, unsigned long index)
 {
-	if (current_sender_in_window())
-		on_filemap_fault(FILE_OF_CORE(mapping), index, mapping);
+	ZC_TIMED(filemap_fault, if (current_sender_in_window()) on_filemap_fault(FILE_OF_CORE(mapping), index, mapping));
 	return 0;
 }
 
 SEC("tp_btf/mm_filemap_map_pages")
 int BPF_PROG(filemap_map_pages_btf, struct address_space *mapping, unsigned long start, unsigned long end)
 {
-	if (current_sender_in_window())
-		on_map_pages(FILE_OF_BTF(mapping), start, end, mapping);
+	ZC_TIMED(filemap_map_pages, if (current_sender_in_window()) on_map_pages(FILE_OF_BTF(mapping), start, end, mapping));
 	return 0;
 }
 
 SEC("raw_tp/mm_filemap_map_pages")
 int BPF_PROG(filemap_map_pages_raw, struct address_space *mapping, unsigned long start, unsigned long end)
 {
-	if (current_sender_in_window())
-		on_map_pages(FILE_OF_CORE(mapping), start, end, mapping);
+	ZC_TIMED(filemap_map_pages, if (current_sender_in_window()) on_map_pages(FILE_OF_CORE(mapping), start, end, mapping));
 	return 0;
 }
 
@@ -335,8 +329,7 @@ static __always_inline bool in_write_syscall(void)
 
 /* Misses are rare, and the classic format gives the folio's order, which
  * would otherwise mean reading folio internals that change between releases. */
-SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
-int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+static __always_inline void on_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
 	struct zc_memory_totals *totals;
 	struct zc_proc_stats *proc;
@@ -346,7 +339,7 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 	__u64 pages;
 
 	if (!current_sender_in_window())
-		return 0;
+		return;
 	pages = 1ULL << (ctx->order & 31);
 	/* A page new to the copy's destination is filled by the copy: its
 	 * bytes, up to the end of the copy, were copied page cache to page
@@ -359,10 +352,10 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 			if (first < copy_dest_bytes)
 				totals->copy_dest_bytes += (end < copy_dest_bytes ? end : copy_dest_bytes) - first;
 		}
-		return 0;
+		return;
 	}
 	if (!is_target(ctx->i_ino, ctx->s_dev) || !(totals = totals_of(&memory_totals)))
-		return 0;
+		return;
 	/* Inside a call that read another file's page cache, a page added here
 	 * is one the call writes: a copy's destination, not a miss. */
 	call = trace_mode ? inflight_of(false) : NULL;
@@ -384,6 +377,13 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 		ZC_PROC_ADD(file, written_pages, pages);
 	else if (file)
 		ZC_PROC_ADD(file, added_pages, pages);
+	return;
+}
+
+SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
+int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+{
+	ZC_TIMED(filemap_add_to_page_cache, on_add_to_page_cache(ctx));
 	return 0;
 }
 
@@ -393,25 +393,30 @@ int filemap_add_to_page_cache(struct trace_event_raw_mm_filemap_op_page_cache *c
 /* trace: a file entry made where no mapping was at hand (a page added to
  * a copy's destination) gets its path when the traced task dirties it.
  * Only `trace` loads this. */
-SEC("tp_btf/writeback_dirty_folio")
-int BPF_PROG(writeback_dirty_folio_btf, struct folio *folio, struct address_space *mapping)
+static __always_inline void on_dirty_folio(struct address_space *mapping)
 {
 	struct zc_file_key key;
 	struct zc_file_figures *file;
 
 	if (!trace_mode || !current_sender_in_window() || !mapping)
-		return 0;
+		return;
 	key.ino = mapping->host->i_ino;
 	key.dev = mapping->host->i_sb->s_dev;
 	key.pad = 0;
 	file = bpf_map_lookup_elem(&file_figures, &key);
 	if (file && !file->has_path)
 		read_path(file, mapping);
+	return;
+}
+
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(writeback_dirty_folio_btf, struct folio *folio, struct address_space *mapping)
+{
+	ZC_TIMED(writeback_dirty_folio, on_dirty_folio(mapping));
 	return 0;
 }
 
-SEC("tracepoint/kmem/rss_stat")
-int rss_stat(struct trace_event_raw_rss_stat *ctx)
+static __always_inline void on_rss_stat(struct trace_event_raw_rss_stat *ctx)
 {
 	struct zc_memory_totals *totals;
 	struct zc_tracking *state;
@@ -419,17 +424,17 @@ int rss_stat(struct trace_event_raw_rss_stat *ctx)
 	__s64 *last, size = ctx->size;
 
 	if (ctx->member != ZC_MM_FILEPAGES || !ctx->curr)
-		return 0;
+		return;
 	state = tracking_state();
 	tgid = current_tgid();
 	/* The sender alone: a forked child (cow) starts with a copy of its
 	 * counters, which are not pages it mapped. */
 	if (!state || (trace_mode ? !current_role(state) : tgid != state->sender_tgid))
-		return 0;
+		return;
 	last = bpf_map_lookup_elem(&file_rss, &tgid);
 	if (!last) {
 		bpf_map_update_elem(&file_rss, &tgid, &size, BPF_ANY);
-		return 0;
+		return;
 	}
 	totals = window_is_open(state) ? totals_of(&memory_totals) : NULL;
 	if (totals) {
@@ -448,5 +453,12 @@ int rss_stat(struct trace_event_raw_rss_stat *ctx)
 			ZC_PROC_ADD(proc, file_mapped_in_syscalls_bytes, size - *last);
 	}
 	*last = size;
+	return;
+}
+
+SEC("tracepoint/kmem/rss_stat")
+int rss_stat(struct trace_event_raw_rss_stat *ctx)
+{
+	ZC_TIMED(rss_stat, on_rss_stat(ctx));
 	return 0;
 }

@@ -169,9 +169,7 @@ static __always_inline __u32 send_mode(const struct sock *sk, const struct msghd
 	return is_user_iter(iter_type) ? ZC_INFLIGHT_SEND_USER : ZC_INFLIGHT_SEND_KERNEL;
 }
 
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg,
-	     const struct sk_buff *skb, int size_goal)
+static __always_inline void on_sendmsg(const struct sock *sk, const struct msghdr *msg)
 {
 	struct zc_net_totals *totals;
 	struct zc_inflight *call;
@@ -180,10 +178,10 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	__u8 iter_type;
 
 	if (!current_sender_in_window())
-		return 0;
+		return;
 	totals = totals_of(&net_totals);
 	if (!totals)
-		return 0;
+		return;
 	iter_type = msg->msg_iter.iter_type;
 	if (is_user_iter(iter_type))
 		totals->iter_user++;
@@ -201,10 +199,10 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 	 * socket at a closed one's address (the slab reuses it at once). */
 	call = inflight_of(true);
 	if (!call)
-		return 0;
+		return;
 	if ((call->flags & ZC_INFLIGHT_SEND_MASK) && call->sk == key &&
 	    (!light_hooks || key == first_socket || bpf_map_lookup_elem(&sockets, &key)))
-		return 0;
+		return;
 	call->flags |= send_mode(sk, msg, iter_type);
 	call->sk = key;
 	socket_figures_for(sk);
@@ -220,6 +218,14 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg
 			first_socket = key;
 		}
 	}
+	return;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	ZC_TIMED(tcp_sendmsg_locked, on_sendmsg(sk, msg));
 	return 0;
 }
 
@@ -243,24 +249,30 @@ static __always_inline void keep_closed_socket_figures(__u64 key)
 /* A sender socket leaves the maps when it reaches TCP_CLOSE. By then TCP has
  * nothing left to send on it, and the kernel may hand its address to a new
  * socket that is not the sender's. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline void on_set_state(const struct sock *sk, const int newstate)
 {
 	__u64 key = (__u64)sk;
 	struct zc_flow flow;
 
 	if (newstate != 7 /* TCP_CLOSE */)
-		return 0;
+		return;
 	if (trace_mode)
 		keep_closed_socket_figures(key);
 	if (!socket_count)
-		return 0;
+		return;
 	if (key == first_socket)
 		first_socket = 0;
 	if (bpf_map_delete_elem(&sockets, &key))
-		return 0;
+		return;
 	flow = flow_of(sk);
 	bpf_map_delete_elem(&flows, &flow);
+	return;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	ZC_TIMED(inet_sock_set_state, on_set_state(sk, newstate));
 	return 0;
 }
 
@@ -374,8 +386,7 @@ static __always_inline void count_device(struct zc_net_totals *totals, const str
 	entry->copied_frag_bytes += split->copied;
 }
 
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
+static __always_inline void on_xmit(const struct sk_buff *skb, const struct net_device *dev)
 {
 	struct zc_socket_state *state = NULL;
 	struct zc_net_totals *totals;
@@ -394,7 +405,7 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 			by_flow = state != NULL;
 		}
 		if (!state)
-			return 0;
+			return;
 	}
 
 	split.len = skb->len;
@@ -413,10 +424,10 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 
 	totals = totals_of(&net_totals);
 	if (!totals)
-		return 0;
+		return;
 	if (observe_all) {
 		count_device(totals, dev, &split);
-		return 0;
+		return;
 	}
 	totals->xmit_skbs++;
 	totals->xmit_flow_matched_skbs += by_flow;
@@ -456,6 +467,13 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
 			ZC_ADD_XMIT(proc);
 #undef ZC_ADD_XMIT
 	}
+	return;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	ZC_TIMED(net_dev_start_xmit, on_xmit(skb, dev));
 	return 0;
 }
 
@@ -467,8 +485,7 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb, const struct net_dev
  * where MSG_ZEROCOPY and io_uring send_zc to a local receiver copy after
  * all; the skb still carries SKBFL_ZEROCOPY_ENABLE when it arrives here.
  */
-SEC("tp_btf/netif_receive_skb")
-int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+static __always_inline void on_receive_skb(struct sk_buff *skb)
 {
 	struct zc_socket_state *state;
 	struct skb_shared_info *shinfo;
@@ -476,21 +493,21 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 	__u64 owner = 0;
 
 	if (!socket_count)
-		return 0;
+		return;
 	shinfo = bpf_rdonly_cast(skb->head + skb->end, bpf_core_type_id_kernel(struct skb_shared_info));
 	if (!(shinfo->flags & SKBFL_ZEROCOPY_ENABLE))
-		return 0;
+		return;
 	state = sender_flow(skb, &owner);
 	if (!state)
-		return 0;
+		return;
 	totals = totals_of(&net_totals);
 	if (!totals)
-		return 0;
+		return;
 	/* A device without SG linearized it: still flagged, nothing left to
 	 * copy, yet skb_copy_ubufs completes it as a failed zerocopy. */
 	if (!skb->data_len) {
 		totals->rx_zerocopy_linear_skbs++;
-		return 0;
+		return;
 	}
 	totals->rx_zerocopy_skbs++;
 	totals->rx_zerocopy_copied_bytes += skb->data_len;
@@ -503,36 +520,48 @@ int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
 		if (figures)
 			ZC_PROC_ADD(figures, zerocopy_copied_at_receive_bytes, skb->data_len);
 	}
+	return;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+{
+	ZC_TIMED(netif_receive_skb, on_receive_skb(skb));
 	return 0;
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
+static __always_inline void on_retransmit(const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	struct zc_net_totals *totals;
 
 	/* The tracepoint also reports attempts that failed (err != 0); those
 	 * never reach the device. */
 	if (err || !is_sender_socket((__u64)sk))
-		return 0;
+		return;
 	totals = totals_of(&net_totals);
 	if (!totals)
-		return 0;
+		return;
 	totals->retransmit_skbs++;
 	totals->retransmit_bytes += skb->len;
+	return;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	ZC_TIMED(tcp_retransmit_skb, on_retransmit(sk, skb, err));
 	return 0;
 }
 
-SEC("tp_btf/skb_copy_datagram_iovec")
-int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
+static __always_inline void on_receive_copy(const struct sk_buff *skb, int len)
 {
 	struct zc_net_totals *totals;
 
 	if (len <= 0 || !current_is_receiver())
-		return 0;
+		return;
 	totals = totals_of(&net_totals);
 	if (!totals)
-		return 0;
+		return;
 	totals->receiver_copy_calls++;
 	totals->receiver_copy_bytes += len;
 	if (trace_mode) {
@@ -547,5 +576,12 @@ int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 		if (sk && sk->sk_protocol == 6 /* IPPROTO_TCP */ && (figures = socket_figures_for(sk)))
 			ZC_PROC_ADD(figures, receive_copy_bytes, len);
 	}
+	return;
+}
+
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
+{
+	ZC_TIMED(skb_copy_datagram_iovec, on_receive_copy(skb, len));
 	return 0;
 }

@@ -45,7 +45,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(preempt, prev_state);
+	ZC_TIMED(sched_switch, on_switch(preempt, prev_state));
 	return 0;
 }
 
@@ -53,6 +53,6 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	on_switch(preempt, prev_state);
+	ZC_TIMED(sched_switch, on_switch(preempt, prev_state));
 	return 0;
 }

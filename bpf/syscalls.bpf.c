@@ -340,38 +340,47 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 	entry->other_file_pages_added = 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+static __always_inline void sys_enter_typed(struct pt_regs *regs, long id)
 {
 	struct zc_tracking *marker_state = on_sys_enter(id);
 
 	if (marker_state)
 		handle_marker(marker_state, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs));
+}
+
+static __always_inline void sys_enter_core(struct pt_regs *regs, long id)
+{
+	struct zc_tracking *marker_state = on_sys_enter(id);
+
+	if (marker_state)
+		handle_marker(marker_state, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs));
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+{
+	ZC_TIMED(sys_enter, sys_enter_typed(regs, id));
 	return 0;
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 {
-	struct zc_tracking *marker_state = on_sys_enter(id);
-
-	if (marker_state)
-		handle_marker(marker_state, PT_REGS_PARM1_CORE_SYSCALL(regs),
-			      PT_REGS_PARM2_CORE_SYSCALL(regs));
+	ZC_TIMED(sys_enter, sys_enter_core(regs, id));
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true);
+	ZC_TIMED(sys_exit, on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD), ret, regs, false);
+	ZC_TIMED(sys_exit, on_sys_exit(BPF_CORE_READ(regs, PT_REGS_SYSCALL_NR_FIELD), ret, regs, false));
 	return 0;
 }
 
@@ -458,10 +467,8 @@ static __always_inline bool uring_file_read(__u8 op, struct file *file, umode_t 
 	       op == ZC_URING_OP(IORING_OP_READ_FIXED);
 }
 
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct io_uring_cqe *cqe)
+static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_uring_cqe *cqe)
 {
-	struct io_kiocb *req = request;
 	struct zc_syscall_totals *totals;
 	struct zc_proc_stats *proc;
 	struct zc_inflight *call;
@@ -476,10 +483,10 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 
 	/* aux CQEs (multishot, msg_ring) have no request */
 	if (!req || !current_sender_in_window())
-		return 0;
+		return;
 	totals = totals_of(&syscall_totals);
 	if (!totals)
-		return 0;
+		return;
 	res = BPF_CORE_READ(cqe, res);
 	if (BPF_CORE_READ(cqe, flags) & ZC_CQE_F_NOTIF) {
 		/* send_zc's second CQE: the pages are released; with
@@ -487,7 +494,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 		totals->uring_zc_notifs++;
 		if ((__u32)res & ZC_NOTIF_USAGE_ZC_COPIED)
 			count_copied_notification(totals, req);
-		return 0;
+		return;
 	}
 	totals->uring_completions++;
 	op = BPF_CORE_READ(req, opcode);
@@ -503,15 +510,15 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 		call->file_ino = 0;
 	}
 	if (res <= 0)
-		return 0;
+		return;
 	file = BPF_CORE_READ(req, file);
 	if (!file)
-		return 0;
+		return;
 	inode = BPF_CORE_READ(file, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
 	flags = uring_send_mode(op, file, mode, &sk);
 	if (!flags && !uring_file_read(op, file, mode))
-		return 0;
+		return;
 	proc = current_proc();
 	if (!flags) {
 		struct zc_file_key read_file = {
@@ -520,10 +527,28 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 		};
 
 		attribute_return(totals, proc, true, 0, 0, &read_file, &uring_bytes, slot, res);
-		return 0;
+		return;
 	}
 	attribute_return(totals, proc, false, flags, sk, NULL, &uring_bytes, slot, res);
+	return;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct io_uring_cqe *cqe)
+{
+	ZC_TIMED(io_uring_complete, on_uring_complete(request, cqe));
 	return 0;
+}
+
+static __always_inline void on_cqe_overflow(void)
+{
+	struct zc_syscall_totals *totals;
+
+	if (!current_sender_in_window())
+		return;
+	totals = totals_of(&syscall_totals);
+	if (totals)
+		totals->uring_cqe_overflows++;
 }
 
 /* The tracepoint carries the CQE but not its request, so the bytes of a
@@ -532,13 +557,7 @@ int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct 
 SEC("tp_btf/io_uring_cqe_overflow")
 int BPF_PROG(io_uring_cqe_overflow, void *ring, unsigned long long user_data, s32 res, u32 cflags, void *ocqe)
 {
-	struct zc_syscall_totals *totals;
-
-	if (!current_sender_in_window())
-		return 0;
-	totals = totals_of(&syscall_totals);
-	if (totals)
-		totals->uring_cqe_overflows++;
+	ZC_TIMED(io_uring_cqe_overflow, on_cqe_overflow());
 	return 0;
 }
 
@@ -583,14 +602,14 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork_btf, struct task_struct *parent, struct task_struct *child)
 {
-	on_fork(parent->tgid, child->tgid);
+	ZC_TIMED(process_fork, on_fork(parent->tgid, child->tgid));
 	return 0;
 }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	ZC_TIMED(process_fork, on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid)));
 	return 0;
 }
 
@@ -622,13 +641,54 @@ static __always_inline void on_exit(__u32 tgid, bool group_dead)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(process_exit_btf, struct task_struct *task, bool group_dead)
 {
-	on_exit(task->tgid, group_dead);
+	ZC_TIMED(process_exit, on_exit(task->tgid, group_dead));
 	return 0;
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(process_exit_raw, struct task_struct *task, bool group_dead)
 {
-	on_exit(BPF_CORE_READ(task, tgid), group_dead);
+	ZC_TIMED(process_exit, on_exit(BPF_CORE_READ(task, tgid), group_dead));
+	return 0;
+}
+
+/*
+ * Run by userspace (BPF_PROG_TEST_RUN) before it attaches, never attached:
+ * the time two back-to-back bpf_ktime_get_ns() calls read as apart is the
+ * share of every timed run that is the clock's, not the program's. The best
+ * of several rounds, so that an interrupt in one does not count.
+ */
+#define ZC_CALIBRATION_ROUNDS 32
+#define ZC_CALIBRATION_READS 16
+
+struct zc_clock_calibration clock_calibration = {};
+
+SEC("syscall")
+int calibrate_clock(void *ctx)
+{
+	__u64 best = ~0ULL;
+
+	for (int round = 0; round < ZC_CALIBRATION_ROUNDS; round++) {
+		__u64 total = 0;
+
+		for (int read = 0; read < ZC_CALIBRATION_READS; read++) {
+			__u64 start = bpf_ktime_get_ns();
+
+			total += bpf_ktime_get_ns() - start;
+		}
+		if (total < best)
+			best = total;
+	}
+	clock_calibration.rounds = ZC_CALIBRATION_ROUNDS;
+	clock_calibration.reads_per_round = ZC_CALIBRATION_READS;
+	clock_calibration.best_round_ns = best;
+	return 0;
+}
+
+/* An empty program for the same purpose with bpf_stats: what bpf_stats
+ * reads for a program that does nothing is its own clock's share. */
+SEC("syscall")
+int stats_floor(void *ctx)
+{
 	return 0;
 }

@@ -25,7 +25,7 @@
 #endif
 
 #define ZC_MAX_PROCS 64 /* `zctrace trace` sizes the maps for its --max-procs */
-#define ZC_MAX_THREADS 4096
+#define ZC_MAX_THREADS 4096 /* a power of two: the inflight slots are tid & (ZC_MAX_THREADS - 1) */
 
 enum zc_role {
 	ZC_ROLE_SENDER = 1,
@@ -44,6 +44,9 @@ struct zc_tracking {
 	__u64 sockets_not_listed; /* socket_figures was full */
 	__u64 sockets_closed;     /* entries moved to closed keys so far */
 	__u64 files_not_listed;   /* file_figures was full */
+	/* Syscalls whose thread found both of its inflight slots held by
+	 * other threads mid-call: what they moved went unattributed. */
+	__u64 inflight_slots_busy;
 };
 
 /*
@@ -108,6 +111,8 @@ enum zc_marker_op {
 #define ZC_INFLIGHT_KERNEL_FAULT 0x40u     /* trace: it faulted in kernel mode, e.g. copying from a mapping */
 
 struct zc_inflight {
+	__u32 tid;      /* the thread that holds this slot */
+	__u32 pad;
 	__u32 flags;
 	__u32 file_dev; /* trace: the file whose page cache it read (last one) */
 	__u64 file_ino;

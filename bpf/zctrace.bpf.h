@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "tracking.h"
+#include "probe_cost.h"
 
 /* The syscall number as the exit tracepoint (and any probe, through bpf_task_pt_regs) sees it, in pt_regs. */
 #if defined(__TARGET_ARCH_x86)
@@ -48,12 +49,15 @@ struct {
 } children SEC(".maps");
 
 /* What the syscall in flight on each thread did so far (struct
- * zc_inflight), by tid. A hash, not task-local storage: on this kernel
- * bpf_task_storage_get() from a tracing program (its recursion-guarded
- * variant) measured ~10 ns slower per traced syscall than this lookup. */
+ * zc_inflight). Each tid has two slots it may hold: tid's low bits, and a
+ * hash of it in the second half. An array, not a hash or task-local
+ * storage, because three or four probes look the entry up in every
+ * syscall the sender makes: an array lookup is inlined, a hash lookup
+ * hashes and walks a bucket (~40 ns a time in a sendfile loop here), and
+ * bpf_task_storage_get() from a tracing program measured slower still. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ZC_MAX_THREADS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ZC_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct zc_inflight);
 } inflight SEC(".maps");
@@ -107,6 +111,46 @@ struct {
 	__type(value, struct zc_file_figures);
 } file_figures SEC(".maps");
 
+/* Runs and a timed sample of them, per hook (see probe_cost.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zc_probe_runs);
+} probe_runs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZC_PROBE_HOOK_COUNT);
+	__type(key, __u32);
+	__type(value, struct zc_probe_timing);
+} probe_timing SEC(".maps");
+
+/* Does `work` (a call) for the program on `hook`, counting the run and
+ * timing one run in ZC_PROBE_TIMED_EVERY: the count is an inlined per-CPU
+ * array access, so a run that is not timed costs a few instructions. */
+#define ZC_TIMED(hook, work)                                                                      \
+	do {                                                                                      \
+		__u32 zero_ = 0, slot_ = ZC_PROBE_##hook;                                         \
+		struct zc_probe_runs *runs_ = bpf_map_lookup_elem(&probe_runs, &zero_);           \
+		struct zc_probe_timing *timing_;                                                  \
+		__u64 start_ = 0, ns_;                                                            \
+                                                                                                  \
+		if (runs_ && !(runs_->runs[ZC_PROBE_##hook]++ & (ZC_PROBE_TIMED_EVERY - 1)))      \
+			start_ = bpf_ktime_get_ns();                                              \
+		work;                                                                             \
+		if (start_) {                                                                     \
+			ns_ = bpf_ktime_get_ns() - start_;                                        \
+			timing_ = bpf_map_lookup_elem(&probe_timing, &slot_);                     \
+			if (timing_ && ns_ < ZC_PROBE_INTERRUPTED_NS) {                           \
+				timing_->timed_ns += ns_;                                         \
+				timing_->timed_runs++;                                            \
+			} else if (timing_) {                                                     \
+				timing_->interrupted_runs++;                                      \
+			}                                                                         \
+		}                                                                                 \
+	} while (0)
+
 #define ZC_E2BIG 7 /* the map is full */
 
 /* NETIF_F_SG_BIT lives in an anonymous enum, out of reach of CO-RE; it has been 0 since the bit was named. */
@@ -152,17 +196,50 @@ static __always_inline __u32 current_tid(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
-/* The current thread's entry; with create, made (zeroed) if missing. */
+/* The slots tid may hold. */
+static __always_inline __u32 inflight_slot(__u32 tid, int which)
+{
+	return which == 0 ? tid & (ZC_MAX_THREADS - 1) : ZC_MAX_THREADS + ((tid * 2654435761u) >> 20) % ZC_MAX_THREADS;
+}
+
+/* A slot whose thread has nothing pending can change hands. */
+static __always_inline bool inflight_idle(const struct zc_inflight *call)
+{
+	return !call->flags && !call->file_ino && !call->sk && !call->other_file_pages_added;
+}
+
+static __always_inline struct zc_tracking *tracking_state(void);
+
+/* The current thread's entry; with create, it takes a free slot if it has
+ * none (NULL, counted, when both are held by threads mid-call). */
 static __always_inline struct zc_inflight *inflight_of(bool create)
 {
 	__u32 tid = current_tid();
-	struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &tid);
-	struct zc_inflight fresh = {};
+	struct zc_tracking *state;
 
-	if (call || !create)
-		return call;
-	bpf_map_update_elem(&inflight, &tid, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&inflight, &tid);
+	for (int which = 0; which < 2; which++) {
+		__u32 slot = inflight_slot(tid, which);
+		struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &slot);
+
+		if (call && call->tid == tid)
+			return call;
+	}
+	if (!create)
+		return NULL;
+	for (int which = 0; which < 2; which++) {
+		__u32 slot = inflight_slot(tid, which);
+		struct zc_inflight *call = bpf_map_lookup_elem(&inflight, &slot);
+		__u32 holder;
+
+		if (!call || !inflight_idle(call))
+			continue;
+		holder = call->tid;
+		if (__sync_val_compare_and_swap(&call->tid, holder, tid) == holder)
+			return call;
+	}
+	if ((state = tracking_state()))
+		__sync_fetch_and_add(&state->inflight_slots_busy, 1);
+	return NULL;
 }
 
 /* Marks the syscall in flight on this thread (its exit reads the flags),

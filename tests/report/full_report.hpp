@@ -144,7 +144,12 @@ inline Report full_report()
     o.attach_seconds = 0.412;
     o.zctrace_peak_rss_bytes = 48 * kMiB;
     o.interval_samples = 12;
-    o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3}};
+    o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3, 2500, 2, 950000, 40002}};
+    o.accounting = kSampledAccounting;
+    o.timed_events = 3400;
+    o.interrupted_events = 2;
+    o.clock_ns_per_timed_event = 30.6;
+    o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, 411689, 2.99};
 
     CostModel cost;
     cost.machine = {16.7e9, 174, 1612, "02b5bf62-b98f-4dc6-954b-5ceaa020cc2e", "2026-11-30T03:38:23Z", true};

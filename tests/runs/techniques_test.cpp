@@ -157,19 +157,60 @@ TEST_P(TechniqueTest, KernelCountersAgreeWithTheProbes)
                 static_cast<double>(m.kernel_counters.minor_faults + m.kernel_counters.major_faults), 2);
 }
 
-TEST_P(TechniqueTest, OverheadComesFromBpfStats)
+// The programs count every run of theirs and time one in 16 on each CPU
+// (bpf/probe_cost.h), with bpf_stats off.
+TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
 {
     const Overhead& o = report().overhead;
+    EXPECT_EQ(o.accounting, kSampledAccounting);
+    EXPECT_FALSE(o.bpf_stats);
     EXPECT_GT(o.events, 0u);
     EXPECT_GT(o.bpf_run_ns, 0u);
     EXPECT_GT(o.share_of_workload_cpu, 0.0);
+    EXPECT_GT(o.clock_ns_per_timed_event, 0.0);
     EXPECT_LT(o.attach_seconds, 0.5);
     EXPECT_LT(o.zctrace_peak_rss_bytes, 64u * kMiB);
     EXPECT_EQ(o.missed_events, 0u);
+    const auto cpus = static_cast<std::uint64_t>(::sysconf(_SC_NPROCESSORS_CONF));
+    for (const ProgramOverhead& program : o.programs) {
+        // One run in 16 on each CPU, whatever its counter started at.
+        const std::uint64_t timed = program.timed_events + program.interrupted_events;
+        EXPECT_GE(timed + cpus, program.events / 16) << program.program;
+        EXPECT_LE(timed, program.events / 16 + cpus) << program.program;
+        EXPECT_EQ(program.bpf_stats_events, 0u) << program.program << ": bpf_stats was off";
+        // sys_enter runs for every call the sender made in the window, at least.
+        if (program.program == "sys_enter_btf") {
+            EXPECT_GE(program.events, report().measured.syscalls.total);
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTechniques, TechniqueTest, ::testing::ValuesIn(kExpected),
                          [](const auto& info) { return std::string(technique_name(info.param.technique)); });
+
+// --bpf-stats always: the kernel times every run as well, and the report
+// sets the two side by side. Both count the same runs.
+TEST(ProbeCost, BpfStatsCountsTheRunsTheProgramsCount)
+{
+    ZC_REQUIRE_BPF();
+    RunSpec spec{Technique::sendfile, 64 * 1024, CacheState::warm, ProbeFlavor::typed};
+    spec.bpf_stats = true;
+    const Report report = run_spec(spec, 16 * kMiB).report;
+    const Overhead& o = report.overhead;
+    ASSERT_TRUE(o.bpf_stats);
+    EXPECT_GT(o.bpf_stats->clock_ns_per_event, 0.0);
+    EXPECT_GT(o.bpf_stats->run_ns, o.bpf_stats->run_ns_less_clock);
+    EXPECT_GT(o.bpf_stats->estimate_ratio, 0.0);
+    for (const ProgramOverhead& program : o.programs) {
+        if (program.program != "sys_exit_btf" && program.program != "net_dev_start_xmit" &&
+            program.program != "tcp_sendmsg_locked")
+            continue;
+        // The two are read one after the other; runs in between differ.
+        EXPECT_NEAR(static_cast<double>(program.events), static_cast<double>(program.bpf_stats_events),
+                    10 + 0.01 * static_cast<double>(program.events))
+            << program.program;
+    }
+}
 
 // Probes attached for one file cannot count another: the file's inode and
 // size are fixed when they load. Resetting them for it is refused.

@@ -135,10 +135,12 @@ Check missed_probe_runs(const Report& report)
     return coverage("missed_probe_runs", 0, "probes", static_cast<double>(missed), 0, missed == 0,
                     missed == 0 ? "no probe run was skipped"
                                 : std::to_string(missed) + " probe runs were skipped by the kernel",
-                    missed == 0 ? "bpf_stats recursion_misses stayed 0 while the workload ran"
-                                : "bpf_stats counted " + std::to_string(missed) +
-                                      " recursion_misses while the workload ran: those events were never counted, "
-                                      "so any figure may be low");
+                    missed == 0 ? "the kernel's recursion_misses stayed 0 while the workload ran, and every "
+                                  "syscall found a slot for its in-flight state"
+                                : std::to_string(missed) +
+                                      " probe runs were skipped (the kernel's recursion_misses) or found no slot for "
+                                      "their syscall's in-flight state while the workload ran: those events were never "
+                                      "counted, so any figure may be low");
 }
 
 Check sendmsg_bytes(const Report& report)

@@ -225,31 +225,80 @@ Measured measure(const RunObservation& observation)
     return m;
 }
 
-Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds)
+Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds, const ProbeClock* clock)
 {
     Overhead overhead;
-    for (const ProgramStats& program : programs) {
-        overhead.bpf_run_ns += program.run_ns;
-        overhead.events += program.run_count;
-        overhead.missed_events += program.recursion_misses;
-        overhead.programs.push_back(
-            {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
-    }
-    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
     overhead.attach_seconds = attach_seconds;
     overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
+    if (!clock) {  // bpf_stats alone
+        for (const ProgramStats& program : programs) {
+            overhead.bpf_run_ns += program.run_ns;
+            overhead.events += program.run_count;
+            overhead.missed_events += program.recursion_misses;
+            overhead.programs.push_back(
+                {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
+        }
+        overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+        return overhead;
+    }
+    // Each program's timed runs, less the clock's share of each, scaled up
+    // to all its runs. A program that ran too rarely to be timed (under one
+    // run in 16 on every CPU) is priced at the mean of those that were.
+    overhead.accounting = kSampledAccounting;
+    overhead.clock_ns_per_timed_event = clock->timed_run_ns;
+    const auto timed_cost = [&](const ProgramStats& program) {
+        return std::max(0.0, static_cast<double>(program.timed_ns) -
+                                 static_cast<double>(program.timed_runs) * clock->timed_run_ns);
+    };
+    double all_timed_ns = 0;
+    for (const ProgramStats& program : programs) {
+        all_timed_ns += timed_cost(program);
+        overhead.timed_events += program.timed_runs;
+        overhead.interrupted_events += program.interrupted_runs;
+    }
+    const double mean_timed_ns = ratio(all_timed_ns, overhead.timed_events);
+    BpfStatsCheck stats;
+    for (const ProgramStats& program : programs) {
+        const double per_run =
+            program.timed_runs ? timed_cost(program) / static_cast<double>(program.timed_runs) : mean_timed_ns;
+        ProgramOverhead entry{program.group, program.program};
+        entry.events = program.counted_runs;
+        entry.timed_events = program.timed_runs;
+        entry.interrupted_events = program.interrupted_runs;
+        entry.run_ns = static_cast<std::uint64_t>(std::llround(per_run * static_cast<double>(program.counted_runs)));
+        entry.missed_events = program.recursion_misses;
+        entry.bpf_stats_run_ns = program.run_ns;
+        entry.bpf_stats_events = program.run_count;
+        overhead.bpf_run_ns += entry.run_ns;
+        overhead.events += entry.events;
+        overhead.missed_events += entry.missed_events;
+        stats.run_ns += program.run_ns;
+        stats.events += program.run_count;
+        overhead.programs.push_back(std::move(entry));
+    }
+    overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    if (stats.events && clock->bpf_stats_run_ns > 0) {
+        stats.clock_ns_per_event = clock->bpf_stats_run_ns;
+        stats.run_ns_less_clock = static_cast<std::uint64_t>(std::max(
+            0.0, static_cast<double>(stats.run_ns) - static_cast<double>(stats.events) * clock->bpf_stats_run_ns));
+        stats.estimate_ratio = ratio(overhead.bpf_run_ns, stats.run_ns_less_clock);
+        overhead.bpf_stats = stats;
+    }
     return overhead;
 }
 
 Overhead measure_overhead(const RunObservation& observation)
 {
-    Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds);
+    Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds, &observation.probe_clock);
     const workload::KernelCounters& sender = observation.sender.kernel;
     const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
     const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);
     overhead.share_of_sender_cpu = ratio(overhead.bpf_run_ns, sender_ns);
     overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
     overhead.interval_samples = observation.interval_samples;
+    // A syscall whose thread found no free inflight slot had its bytes left
+    // unattributed: as good as a skipped run.
+    overhead.missed_events += observation.counters.tracking.inflight_slots_busy;
     return overhead;
 }
 

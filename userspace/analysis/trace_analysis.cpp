@@ -938,17 +938,23 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const AttachedProbe& probe : observation.probes)
         report.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
     Overhead& overhead = report.overhead;
-    overhead = probe_overhead(observation.program_stats, observation.attach_seconds);
+    overhead = probe_overhead(observation.program_stats, observation.attach_seconds, &observation.probe_clock);
     OverheadSampling& sampling = report.overhead_sampling;
     sampling.traced_seconds = observation.seconds;
     sampling.bpf_stats_seconds = std::min(observation.bpf_stats_seconds, observation.seconds);
     sampling.sampled_fraction =
         observation.seconds > 0 && sampling.bpf_stats_seconds > 0 ? sampling.bpf_stats_seconds / observation.seconds : 1;
-    sampling.estimated_bpf_run_ns =
-        static_cast<std::uint64_t>(static_cast<double>(overhead.bpf_run_ns) / sampling.sampled_fraction);
-    sampling.estimated_events = static_cast<std::uint64_t>(static_cast<double>(overhead.events) / sampling.sampled_fraction);
+    // The programs count and time their own runs for the whole trace; the
+    // bpf_stats windows (--bpf-stats windows) give the kernel's figure for
+    // the same runs, scaled from the windows to the trace.
+    if (overhead.bpf_stats) {
+        sampling.estimated_bpf_run_ns =
+            static_cast<std::uint64_t>(static_cast<double>(overhead.bpf_stats->run_ns) / sampling.sampled_fraction);
+        sampling.estimated_events =
+            static_cast<std::uint64_t>(static_cast<double>(overhead.bpf_stats->events) / sampling.sampled_fraction);
+    }
     if (observation.cpu_seconds && *observation.cpu_seconds > 0) {
-        overhead.share_of_workload_cpu = ratio(sampling.estimated_bpf_run_ns, *observation.cpu_seconds * 1e9);
+        overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, *observation.cpu_seconds * 1e9);
         overhead.share_of_sender_cpu = overhead.share_of_workload_cpu;
     }
 

@@ -54,6 +54,7 @@ struct RunOptions {
     bool strict = false;
     std::uint64_t seed = 1;
     std::uint64_t repeat = 1;
+    std::string bpf_stats = "off";
 };
 
 // What the command line asks for, parsed and checked against this machine
@@ -276,8 +277,10 @@ int run_run(const RunOptions& options)
     std::vector<Report> reports;
     std::vector<std::string> mismatched, invalid;
     auto spec_for = [&](Technique technique, std::uint64_t chunk) {
-        return RunSpec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
-                       plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
+        RunSpec spec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
+                     plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
+        spec.bpf_stats = options.bpf_stats == "always";
+        return spec;
     };
     // A sweep runs each technique at each chunk size, one report each.
     const bool sweep = plan.chunks.size() > 1;
@@ -457,6 +460,12 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
                     "500ms; at least 50ms (default none)")
         ->option_text("DURATION")
         ->check(duration_validator(kMinInterval, kMaxInterval));
+    run->add_option("--bpf-stats", options->bpf_stats,
+                    "zctrace's own cost comes from its programs, which count their runs and time one in 16; "
+                    "always has bpf_stats time every run as well, and the report compares the two (every process "
+                    "on the host pays +80 ns or so per syscall meanwhile): off or always (default off)")
+        ->option_text("MODE")
+        ->check(one_of({"off", "always"}));
     run->add_flag("--strict", options->strict, "exit 1 when a run is a mismatch (an invalid run always exits 1)");
     run->footer("Exit status: 0 when every run is as the theory table says or its differences are accounted for; 1 "
                 "when a run failed or its measurement is invalid, or with --strict a mismatch; 2 bad command line, "

@@ -38,7 +38,7 @@ struct TraceOptions {
     std::string out = "reports";
     std::string format = "text";
     std::uint64_t max_procs = 4096;
-    std::string bpf_stats = "windows";
+    std::string bpf_stats = "off";
     std::string hooks = "full";
     bool strict = false;
 };
@@ -87,7 +87,9 @@ int run_trace(const TraceOptions& options)
     spec.cgroup = options.cgroup;
     spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
-    spec.bpf_stats_always = options.bpf_stats == "always";
+    spec.bpf_stats = options.bpf_stats == "always"    ? BpfStatsMode::always
+                     : options.bpf_stats == "windows" ? BpfStatsMode::windows
+                                                      : BpfStatsMode::off;
     spec.light_hooks = options.hooks == "light";
 
     // Bad targets are bad input whatever the privileges.
@@ -184,11 +186,12 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
         ->option_text("N")
         ->check(count_validator());
     trace->add_option("--bpf-stats", options->bpf_stats,
-                      "zctrace's own cost: always (bpf_stats on for the whole trace: exact, but every process on the "
-                      "host pays +80 ns or so per syscall meanwhile) or windows (the first 250 ms, then 50 ms in "
-                      "every second, scaled to the trace: a burst between windows is missed) (default windows)")
+                      "zctrace's own cost comes from its programs, which count their runs and time one in 16; "
+                      "bpf_stats can time every run as well, as a check: off, always (every process on the host "
+                      "then pays +80 ns or so per syscall) or windows (the first 250 ms, then 50 ms in every "
+                      "second) (default off)")
         ->option_text("MODE")
-        ->check(one_of({"always", "windows"}));
+        ->check(one_of({"off", "always", "windows"}));
     trace->add_option("--hooks", options->hooks,
                       "full (every probe: flows by syscall, page cache, faults, context switches) or light (only "
                       "the socket, device and process-lifetime hooks: what left each socket as page references or "

@@ -124,10 +124,20 @@ std::string cost_line(const CostModel& cost)
 
 std::string probes_line(const Report& r)
 {
-    return "probes: " + quantity(r.overhead.events, "run", "runs") + ", " +
-           format_fixed(r.overhead.ns_per_event, 0) + " ns each, " +
-           format_fixed(100 * r.overhead.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
-           milliseconds(r.overhead.attach_seconds);
+    const Overhead& o = r.overhead;
+    std::string text = "probes: " + quantity(o.events, "run", "runs") + ", " + format_fixed(o.ns_per_event, 0) +
+                       " ns each" +
+                       (o.accounting == kSampledAccounting
+                            ? " (" + std::to_string(o.timed_events) + " timed by the programs themselves)"
+                            : std::string(" (bpf_stats)")) +
+                       ", " + format_fixed(100 * o.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
+                       milliseconds(o.attach_seconds);
+    if (o.bpf_stats)
+        text += "; bpf_stats, on as well, read " + milliseconds(static_cast<double>(o.bpf_stats->run_ns) / 1e9) +
+                ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its clock (" +
+                format_fixed(o.bpf_stats->clock_ns_per_event, 0) + " ns a run on an empty program): the estimate is " +
+                format_fixed(o.bpf_stats->estimate_ratio, 2) + " of that";
+    return text;
 }
 
 std::string theory_line(const Report& r)

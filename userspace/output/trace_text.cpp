@@ -246,17 +246,20 @@ std::string render_trace(const TraceReport& report, std::size_t width)
                 ", from " + report.cpu_seconds_from;
     out << wrap(time, width, 2, 4);
     const Overhead& o = report.overhead;
-    // bpf_stats counts every run, for every process on the host: the filter
-    // that turns the others away is part of zctrace's cost too.
+    // Every run counts, for every process on the host: the filter that
+    // turns the others away is part of zctrace's cost too.
     const OverheadSampling& sampled = report.overhead_sampling;
     const std::string windows =
-        sampled.sampled_fraction < 0.999
-            ? " while bpf_stats was on (" + format_fixed(sampled.bpf_stats_seconds, 2) + " s of " +
-                  format_fixed(sampled.traced_seconds, 2) + " s; about " + std::to_string(sampled.estimated_events) +
-                  " over the trace)"
-            : std::string();
-    out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included)" + windows +
-                    ", " + format_fixed(o.ns_per_event, 0) + " ns each" +
+        o.bpf_stats ? "; bpf_stats " + (sampled.sampled_fraction < 0.999
+                                            ? "in windows (" + format_fixed(sampled.bpf_stats_seconds, 2) + " s of " +
+                                                  format_fixed(sampled.traced_seconds, 2) + " s) read about " +
+                                                  format_fixed(static_cast<double>(sampled.estimated_bpf_run_ns) / 1e6, 1) +
+                                                  " ms"
+                                            : "read " + format_fixed(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e6, 1) +
+                                                  " ms less its clock")
+                    : std::string();
+    out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included), " +
+                    format_fixed(o.ns_per_event, 0) + " ns each" + windows +
                     (o.share_of_workload_cpu > 0 ? ", as much CPU as " + format_fixed(o.share_of_workload_cpu * 100) +
                                                        "% of the traced processes' own"
                                                  : std::string()) +

@@ -611,17 +611,42 @@ struct Check {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, metric, theory, expected, expected_from, measured, tolerance, verdict, causes, summary, explanation)
 
+// How the probes' run time was measured. "sampled": each program counts its
+// runs and times one in 16 itself (bpf/probe_cost.h), the clock's share
+// taken off; "bpf_stats": the kernel timed every run (reports written before
+// the programs counted themselves, and gather).
+inline constexpr std::string_view kSampledAccounting = "sampled";
+inline constexpr std::string_view kBpfStatsAccounting = "bpf_stats";
+
 struct ProgramOverhead {
     std::string group;
     std::string program;
     std::uint64_t run_ns = 0;
     std::uint64_t events = 0;
     std::uint64_t missed_events = 0;
+    std::uint64_t timed_events = 0;      // sampled: the runs it timed
+    std::uint64_t interrupted_events = 0;  // ... with an interrupt inside: left out of its price
+    std::uint64_t bpf_stats_run_ns = 0;  // while bpf_stats was on as well
+    std::uint64_t bpf_stats_events = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProgramOverhead, group, program, run_ns, events, missed_events)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgramOverhead, group, program, run_ns, events, missed_events, timed_events, interrupted_events, bpf_stats_run_ns, bpf_stats_events)
+
+// The same runs as bpf_stats timed them, when it was on as well (run
+// --bpf-stats always): the check on the sampled estimate. bpf_stats's two
+// sched_clock() reads are in every run it times; what it reads for an
+// empty program is taken off before the two are compared.
+struct BpfStatsCheck {
+    std::uint64_t run_ns = 0;
+    std::uint64_t events = 0;
+    double clock_ns_per_event = 0;  // bpf_stats on an empty program, on this host
+    std::uint64_t run_ns_less_clock = 0;
+    double estimate_ratio = 0;  // overhead.bpf_run_ns / run_ns_less_clock
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, run_ns_less_clock, estimate_ratio)
 
 struct Overhead {
-    std::uint64_t bpf_run_ns = 0;  // bpf_stats run_time_ns while the workload ran
+    std::string accounting{kBpfStatsAccounting};
+    std::uint64_t bpf_run_ns = 0;  // the probes' run time while the workload ran
     std::uint64_t events = 0;      // program runs, across the whole system
     std::uint64_t missed_events = 0;  // runs the kernel skipped (recursion_misses)
     double ns_per_event = 0;
@@ -633,9 +658,14 @@ struct Overhead {
     // --interval: counter reads while the workload ran. Each is bpf() calls
     // that zctrace's own syscall probes also count, so they add to the above.
     std::uint64_t interval_samples = 0;
+    // sampled: the runs timed, and the clock's share taken off each.
+    std::uint64_t timed_events = 0;
+    std::uint64_t interrupted_events = 0;  // timed runs an interrupt ran inside, left out
+    double clock_ns_per_timed_event = 0;
+    std::optional<BpfStatsCheck> bpf_stats;
 };
 // With defaults: reports written before interval_samples existed still load.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, bpf_stats)
 
 // One side of large_file_async_direct's comparison, per GiB of payload.
 struct ReadPathFigures {

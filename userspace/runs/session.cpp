@@ -160,6 +160,10 @@ std::vector<ProgramStats> stats_delta(const std::vector<ProgramStats>& after,
         delta[i].run_ns -= before[i].run_ns;
         delta[i].run_count -= before[i].run_count;
         delta[i].recursion_misses -= before[i].recursion_misses;
+        delta[i].counted_runs -= before[i].counted_runs;
+        delta[i].timed_runs -= before[i].timed_runs;
+        delta[i].timed_ns -= before[i].timed_ns;
+        delta[i].interrupted_runs -= before[i].interrupted_runs;
     }
     return delta;
 }
@@ -284,6 +288,7 @@ ProbeTarget probe_target(const RunSpec& spec, const WorkloadFile& file, std::uin
     const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
     ProbeTarget target{file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
                        spec.technique == Technique::io_uring_send_zc};
+    target.bpf_stats = spec.bpf_stats;
     if (copy) {
         target.copy_ino = copy->ino;
         target.copy_dev = kernel_dev(copy->dev);
@@ -500,6 +505,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     }
     observation.probes = tracer->probes();
     observation.attach_seconds = tracer->attach_seconds();
+    observation.probe_clock = tracer->clock();
     if (hooks.on_attached)
         hooks.on_attached(*tracer);
     if (interrupted())

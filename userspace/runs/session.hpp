@@ -35,6 +35,7 @@ struct RunSpec {
     bool scatter_gather = true;  // veth only: the sender end's tx-scatter-gather
     std::uint64_t write_pages = 10;  // cow: pages the child writes (0: it only reads)
     workload::ReceiveMode receive = workload::ReceiveMode::copy;  // how the receiver takes the stream
+    bool bpf_stats = false;  // bpf_stats times every probe run too (ProbeTarget::bpf_stats)
 };
 
 // large_file_async_direct is judged against a buffered read of the same file;
@@ -75,6 +76,7 @@ struct RunObservation {
     std::vector<AttachedProbe> probes;
     std::vector<ProgramStats> program_stats;  // accumulated while the workload ran
     double attach_seconds = 0;
+    ProbeClock probe_clock;
     // veth: the sender end's features as read back after setting them.
     std::string sender_link;
     std::optional<bool> sender_link_sg;

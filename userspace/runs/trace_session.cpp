@@ -37,8 +37,9 @@ constexpr auto kIdentityEvery = std::chrono::milliseconds(200);
 constexpr unsigned kPfKthread = 0x00200000;  // include/linux/sched.h
 // bpf_stats costs every BPF program run on the host two clock reads (+75 to
 // +90 ns per syscall on the development VM, for processes zctrace does not
-// even trace), so past the first 250 ms it is on 50 ms in every second, and
-// zctrace's own cost is estimated from those windows.
+// even trace), so with --bpf-stats windows it is on for the first 250 ms,
+// then 50 ms in every second. zctrace's own cost comes from the programs'
+// own sampled timing either way.
 constexpr double kStatsAlwaysSeconds = 0.25;
 constexpr double kStatsWindowSeconds = 0.05;
 constexpr double kStatsPeriodSeconds = 1.0;
@@ -368,6 +369,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     TraceTarget target;
     target.max_procs = spec.max_procs;
     target.light = spec.light_hooks;
+    target.bpf_stats = spec.bpf_stats != BpfStatsMode::off;
     if (!spec.cgroup.empty()) {
         auto cgroup = resolve_cgroup(spec.cgroup);
         if (!cgroup)
@@ -385,6 +387,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     Tracer& tracer = **attached;
     observation.probes = tracer.probes();
     observation.attach_seconds = tracer.attach_seconds();
+    observation.probe_clock = tracer.clock();
     if (hooks.on_attached)
         hooks.on_attached(tracer);
     auto tcp_before = read_tcp_counters();
@@ -454,7 +457,8 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
         // 50 ms of every second.
         const double phase = std::fmod(elapsed, kStatsPeriodSeconds);
         const bool stats_wanted =
-            spec.bpf_stats_always || elapsed < kStatsAlwaysSeconds || phase < kStatsWindowSeconds;
+            spec.bpf_stats == BpfStatsMode::always ||
+            (spec.bpf_stats == BpfStatsMode::windows && (elapsed < kStatsAlwaysSeconds || phase < kStatsWindowSeconds));
         if (stats_wanted != tracer.bpf_stats_on()) {
             stats_time();
             if (tracer.set_bpf_stats(stats_wanted) && stats_wanted)
@@ -508,6 +512,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     observation.counters = std::move(counters.value());
     read_mounts(observation);
     observation.program_stats = tracer.program_stats();
+    observation.probe_clock = tracer.clock();  // bpf_stats may have been calibrated since attaching
     if (auto tcp_after = read_tcp_counters(); tcp_before && tcp_after)
         observation.tcp_counters = counter_delta(*tcp_before, *tcp_after);
 

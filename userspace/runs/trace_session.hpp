@@ -18,15 +18,18 @@
 
 namespace zctrace {
 
+enum class BpfStatsMode { off, windows, always };
+
 struct TraceSpec {
     std::vector<std::string> command;  // start this and follow it, or
     std::vector<pid_t> pids;           // follow these (host pids) and their descendants, or
     std::string cgroup;                // every task in this cgroup v2 directory and below
     double duration_seconds = 0;       // 0: until the command or the pids exit, or Ctrl-C
     std::uint32_t max_procs = 4096;
-    // bpf_stats for the whole trace (exact cost, paid by every process on
-    // the host), or in windows (the default).
-    bool bpf_stats_always = false;
+    // bpf_stats as well as the programs' own sampled timing: never (the
+    // default), in windows, or for the whole trace (paid by every process
+    // on the host).
+    BpfStatsMode bpf_stats = BpfStatsMode::off;
     // Only the hooks that fire per skb or per process lifetime: no syscall,
     // page-fault, scheduler, page-cache or block hook (TraceTarget::light).
     bool light_hooks = false;
@@ -62,6 +65,7 @@ struct TraceObservation {
     std::vector<AttachedProbe> probes;
     std::vector<ProgramStats> program_stats;
     double attach_seconds = 0;
+    ProbeClock probe_clock;
     double seconds = 0;  // from the first followed target to the end
     TraceEnd end = TraceEnd::interrupted;
     pid_t command_pid = 0;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <cstring>
 #include <filesystem>
@@ -175,15 +176,35 @@ struct AttachedPrograms {
     std::vector<std::pair<std::string, const bpf_program*>> programs;
 
     Result<void> attach_all(const std::string& group, bpf_object* obj);
-    [[nodiscard]] std::vector<ProgramStats> stats() const;
+    // probe_runs, probe_timing: the programs' own counts (bpf/probe_cost.h);
+    // null when the programs keep none (gather --observe).
+    [[nodiscard]] std::vector<ProgramStats> stats(const bpf_map* probe_runs, const bpf_map* probe_timing) const;
 };
+
+// The probe_runs slot of a program: its hook, the name less _btf or _raw.
+std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
+{
+    static constexpr std::string_view hooks[] = {
+#define ZC_PROBE_NAME(hook) #hook,
+        ZC_PROBE_HOOKS(ZC_PROBE_NAME)
+#undef ZC_PROBE_NAME
+    };
+    static_assert(std::size(hooks) == ZC_PROBE_HOOK_COUNT);
+    if (ends_with(program, "_btf") || ends_with(program, "_raw"))
+        program.remove_suffix(4);
+    for (std::uint32_t slot = 0; slot < ZC_PROBE_HOOK_COUNT; ++slot)
+        if (hooks[slot] == program)
+            return slot;
+    return std::nullopt;
+}
 
 Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* obj)
 {
     bpf_program* prog;
     bpf_object__for_each_program(prog, obj)
     {
-        if (!bpf_program__autoload(prog))
+        // BPF_PROG_TYPE_SYSCALL programs are run by zctrace, not attached.
+        if (!bpf_program__autoload(prog) || bpf_program__type(prog) == BPF_PROG_TYPE_SYSCALL)
             continue;
         const std::string name = bpf_program__name(prog);
         const std::string section = bpf_program__section_name(prog);
@@ -198,8 +219,12 @@ Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* 
     return {};
 }
 
-std::vector<ProgramStats> AttachedPrograms::stats() const
+std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, const bpf_map* probe_timing) const
 {
+    std::optional<zc_probe_runs> runs;
+    if (probe_runs)
+        if (auto read = sum_percpu<zc_probe_runs>(probe_runs, 0))
+            runs = *read;
     std::vector<ProgramStats> stats;
     for (const auto& [group, prog] : programs) {
         bpf_prog_info info{};
@@ -210,9 +235,59 @@ std::vector<ProgramStats> AttachedPrograms::stats() const
             entry.run_count = info.run_cnt;
             entry.recursion_misses = info.recursion_misses;
         }
+        if (const auto slot = probe_hook_slot(entry.program); slot && runs && probe_timing) {
+            entry.counted_runs = runs->runs[*slot];
+            if (auto timing = sum_percpu<zc_probe_timing>(probe_timing, *slot)) {
+                entry.timed_runs = timing->timed_runs;
+                entry.timed_ns = timing->timed_ns;
+                entry.interrupted_runs = timing->interrupted_runs;
+            }
+        }
         stats.push_back(std::move(entry));
     }
     return stats;
+}
+
+// Runs a BPF_PROG_TYPE_SYSCALL program once.
+Result<void> run_syscall_program(const bpf_program* prog)
+{
+    LIBBPF_OPTS(bpf_test_run_opts, opts);
+    if (const int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts); err)
+        return Error::from_errno(std::string("cannot run ") + bpf_program__name(prog), -err);
+    return {};
+}
+
+// The clock's share of a timed run (see calibrate_clock in syscalls.bpf.c).
+Result<double> calibrate_timed_run(zc_syscalls& skel)
+{
+    if (auto ran = run_syscall_program(skel.progs.calibrate_clock); !ran)
+        return ran.error();
+    const zc_clock_calibration& calibration = skel.bss->clock_calibration;
+    if (!calibration.reads_per_round)
+        return Error{0, "the clock calibration did not run"};
+    return static_cast<double>(calibration.best_round_ns) / static_cast<double>(calibration.reads_per_round);
+}
+
+// What bpf_stats reads for an empty program: its own two clock reads. The
+// mean of many runs, read while bpf_stats is on.
+Result<double> calibrate_bpf_stats(const zc_syscalls& skel)
+{
+    constexpr int kRuns = 2000;
+    const bpf_program* empty = skel.progs.stats_floor;
+    const auto read_info = [&](bpf_prog_info& info) {
+        std::uint32_t length = sizeof info;
+        return bpf_obj_get_info_by_fd(bpf_program__fd(empty), &info, &length) == 0;
+    };
+    bpf_prog_info before{}, after{};
+    if (!read_info(before))
+        return Error::from_errno("cannot read the stats_floor program's bpf_stats");
+    for (int i = 0; i < kRuns; ++i)
+        if (auto ran = run_syscall_program(empty); !ran)
+            return ran.error();
+    if (!read_info(after) || after.run_cnt == before.run_cnt)
+        return Error{0, "bpf_stats did not count the stats_floor program's runs"};
+    return static_cast<double>(after.run_time_ns - before.run_time_ns) /
+           static_cast<double>(after.run_cnt - before.run_cnt);
 }
 
 // Holding the returned fd keeps run_time_ns/run_cnt counting; closing it
@@ -325,6 +400,7 @@ struct Tracer::Impl {
     AttachedPrograms attached;
     double attach_seconds = 0;
     UniqueFd stats;
+    ProbeClock clock;
     FollowedBits followed;  // trace mode
 
     // What the probes were attached for, and the writable globals (.data,
@@ -552,10 +628,12 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
-    auto stats = enable_bpf_stats();
-    if (!stats)
-        return stats.error();
-    impl->stats = std::move(stats.value());
+    if (target.bpf_stats || (trace && trace->bpf_stats)) {
+        auto stats = enable_bpf_stats();
+        if (!stats)
+            return stats.error();
+        impl->stats = std::move(stats.value());
+    }
 
     // The syscalls group creates the maps every other group shares, so it
     // loads first; the others then load in parallel and attach in order.
@@ -606,6 +684,16 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (!syscalls)
         return syscalls.error();
     impl->syscalls = std::move(syscalls.value());
+    auto timed_run = calibrate_timed_run(*impl->syscalls);
+    if (!timed_run)
+        return timed_run.error();
+    impl->clock.timed_run_ns = *timed_run;
+    if (impl->stats.get() >= 0) {
+        auto stats_run = calibrate_bpf_stats(*impl->syscalls);
+        if (!stats_run)
+            return stats_run.error();
+        impl->clock.bpf_stats_run_ns = *stats_run;
+    }
 
     const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
     const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
@@ -614,19 +702,24 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     const int followed_fd = bpf_map__fd(impl->syscalls->maps.followed);
     const int socket_figures_fd = bpf_map__fd(impl->syscalls->maps.socket_figures);
     const int file_figures_fd = bpf_map__fd(impl->syscalls->maps.file_figures);
+    const int probe_runs_fd = bpf_map__fd(impl->syscalls->maps.probe_runs);
+    const int probe_timing_fd = bpf_map__fd(impl->syscalls->maps.probe_timing);
     auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs,
-                          bpf_map* followed, bpf_map* socket_figures, bpf_map* file_figures) -> Result<void> {
+                          bpf_map* followed, bpf_map* socket_figures, bpf_map* file_figures,
+                          bpf_map* probe_runs, bpf_map* probe_timing) -> Result<void> {
         if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
             bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd) ||
             bpf_map__reuse_fd(followed, followed_fd) || bpf_map__reuse_fd(socket_figures, socket_figures_fd) ||
-            bpf_map__reuse_fd(file_figures, file_figures_fd))
+            bpf_map__reuse_fd(file_figures, file_figures_fd) || bpf_map__reuse_fd(probe_runs, probe_runs_fd) ||
+            bpf_map__reuse_fd(probe_timing, probe_timing_fd))
             return Error::from_errno("cannot share the tracking maps between probe groups");
         return {};
     };
 #define ZC_SHARE(skel)                                                                                        \
     (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
                                        (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures, \
-                                       (skel).maps.file_figures))
+                                       (skel).maps.file_figures, (skel).maps.probe_runs,      \
+                                       (skel).maps.probe_timing))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
@@ -878,7 +971,11 @@ Result<std::size_t> Tracer::followed_count() const
 
 Result<std::vector<ProcessCounters>> Tracer::processes() const { return impl_->read_processes(); }
 
-std::vector<ProgramStats> Tracer::program_stats() const { return impl_->attached.stats(); }
+std::vector<ProgramStats> Tracer::program_stats() const
+{
+    return impl_->attached.stats(impl_->syscalls->maps.probe_runs, impl_->syscalls->maps.probe_timing);
+}
+ProbeClock Tracer::clock() const { return impl_->clock; }
 
 Result<void> Tracer::set_bpf_stats(bool on)
 {
@@ -892,6 +989,12 @@ Result<void> Tracer::set_bpf_stats(bool on)
     if (!stats)
         return stats.error();
     impl_->stats = std::move(stats.value());
+    if (impl_->clock.bpf_stats_run_ns == 0) {
+        auto stats_run = calibrate_bpf_stats(*impl_->syscalls);
+        if (!stats_run)
+            return stats_run.error();
+        impl_->clock.bpf_stats_run_ns = *stats_run;
+    }
     return {};
 }
 
@@ -941,7 +1044,7 @@ Result<std::uint64_t> XmitObserver::unattributed_bytes() const
         return totals.error();
     return totals->xmit_unattributed_device_bytes;
 }
-std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(); }
+std::vector<ProgramStats> XmitObserver::program_stats() const { return impl_->attached.stats(nullptr, nullptr); }
 const std::vector<AttachedProbe>& XmitObserver::probes() const { return impl_->attached.probes; }
 double XmitObserver::attach_seconds() const { return impl_->attach_seconds; }
 

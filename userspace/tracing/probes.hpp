@@ -14,6 +14,7 @@
 #include "bpf/block.h"
 #include "bpf/memory.h"
 #include "bpf/net.h"
+#include "bpf/probe_cost.h"
 #include "bpf/sched.h"
 #include "bpf/syscalls.h"
 #include "bpf/tracking.h"
@@ -33,6 +34,10 @@ struct ProbeTarget {
     std::uint64_t copy_ino = 0;
     std::uint32_t copy_dev = 0;
     std::uint64_t copy_bytes = 0;
+    // Time every program run with bpf_stats as well as by the programs' own
+    // sample (probe_cost.h): exact, at two clock reads per run of every
+    // BPF program on the host.
+    bool bpf_stats = false;
 };
 
 // `zctrace trace`: count the whole life of the followed processes (or of a
@@ -49,6 +54,7 @@ struct TraceTarget {
     // syscall path). What is left sees each socket's skbs and the
     // processes' forks and exits.
     bool light = false;
+    bool bpf_stats = false;  // on from the start (trace then switches it as its --bpf-stats says)
 };
 
 // Which twin of each hook to load: tp_btf with its typed direct reads, or
@@ -65,13 +71,27 @@ struct AttachedProbe {
     std::string attach_type;
 };
 
-// bpf_stats for one program since it was loaded.
+// One program's cost since it was loaded: its own count of its runs and
+// its timed sample (bpf/probe_cost.h), and bpf_stats while that was on.
 struct ProgramStats {
     std::string group;
     std::string program;
-    std::uint64_t run_ns = 0;
-    std::uint64_t run_count = 0;
+    std::uint64_t run_ns = 0;     // bpf_stats
+    std::uint64_t run_count = 0;  // bpf_stats
     std::uint64_t recursion_misses = 0;  // runs skipped because the program was busy on that CPU
+    std::uint64_t counted_runs = 0;  // counted by the program itself, stats or not
+    std::uint64_t timed_runs = 0;
+    std::uint64_t timed_ns = 0;  // the clock's share still in
+    std::uint64_t interrupted_runs = 0;  // timed, but an interrupt ran inside: left out
+};
+
+// What the clocks add to what they time, calibrated on this host.
+struct ProbeClock {
+    // Two back-to-back bpf_ktime_get_ns() calls, as far apart as they read:
+    // taken off each timed run.
+    double timed_run_ns = 0;
+    // What bpf_stats reads for an empty program; 0 until bpf_stats was on.
+    double bpf_stats_run_ns = 0;
 };
 
 struct DeviceTraffic {
@@ -184,6 +204,7 @@ public:
     // only (program_stats() then covers the windows).
     Result<void> set_bpf_stats(bool on);
     [[nodiscard]] bool bpf_stats_on() const;
+    [[nodiscard]] ProbeClock clock() const;
 
 private:
     struct Impl;

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What zctrace's own programs cost, without bpf_stats. Shared by every probe
+ * group and by userspace.
+ *
+ * bpf_stats times every run of every BPF program on the host with two
+ * sched_clock() reads, which cost more than most of zctrace's programs
+ * (an empty program reads as ~47 ns a run with it on, on a host where
+ * getppid() takes 166 ns). So each program counts its own runs in the
+ * per-CPU `probe_runs` array and times one run in ZC_PROBE_TIMED_EVERY with
+ * bpf_ktime_get_ns() (`probe_timing`); userspace scales the timed runs up to all runs and
+ * takes off the clock's own share, which it calibrates before attaching
+ * (the `calibrate_clock` program).
+ */
+#ifndef ZCTRACE_BPF_PROBE_COST_H
+#define ZCTRACE_BPF_PROBE_COST_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* A power of two: the test is a mask of the run counter. */
+#define ZC_PROBE_TIMED_EVERY 16
+
+/* A timed run longer than this had an interrupt or a softirq inside it
+ * (loopback's receive path runs for microseconds at a time): not the
+ * program's time. Counted apart; the clean runs price it. */
+#define ZC_PROBE_INTERRUPTED_NS 4000
+
+/* Every hook a program of zctrace attaches to; a tp_btf program and its
+ * raw_tp twin share their hook's slot. Userspace finds a program's slot by
+ * its name less the _btf/_raw suffix. The hottest come first: their run
+ * counters share the first cache line of a CPU's `probe_runs`. */
+#define ZC_PROBE_HOOKS(X)            \
+	X(sys_enter)                 \
+	X(sys_exit)                  \
+	X(tcp_sendmsg_locked)        \
+	X(net_dev_start_xmit)        \
+	X(netif_receive_skb)         \
+	X(skb_copy_datagram_iovec)   \
+	X(filemap_get_pages)         \
+	X(sched_switch)              \
+	X(page_fault_user)           \
+	X(page_fault_kernel)         \
+	X(filemap_fault)             \
+	X(filemap_map_pages)         \
+	X(filemap_add_to_page_cache) \
+	X(rss_stat)                  \
+	X(block_bio_queue)           \
+	X(tcp_retransmit_skb)        \
+	X(inet_sock_set_state)       \
+	X(io_uring_complete)         \
+	X(io_uring_cqe_overflow)     \
+	X(process_fork)              \
+	X(process_exit)              \
+	X(writeback_dirty_folio)
+
+#define ZC_PROBE_ENUM_ENTRY(hook) ZC_PROBE_##hook,
+enum zc_probe_hook { ZC_PROBE_HOOKS(ZC_PROBE_ENUM_ENTRY) ZC_PROBE_HOOK_COUNT };
+#undef ZC_PROBE_ENUM_ENTRY
+
+/* Every program's runs on one CPU, whoever they were for: one value, so
+ * that the counters every run touches stay in a few hot cache lines. */
+struct zc_probe_runs {
+	__u64 runs[ZC_PROBE_HOOK_COUNT];
+};
+
+/* Per hook and CPU: the runs timed (the first, then one in
+ * ZC_PROBE_TIMED_EVERY) and their time, the clock's share still in. */
+struct zc_probe_timing {
+	__u64 timed_runs;
+	__u64 timed_ns;
+	__u64 interrupted_runs; /* timed, but longer than ZC_PROBE_INTERRUPTED_NS */
+};
+
+/* calibrate_clock's result: what two back-to-back bpf_ktime_get_ns() calls
+ * read as apart, the share of every timed run that is the clock's. */
+struct zc_clock_calibration {
+	__u64 rounds;
+	__u64 best_round_ns; /* the fastest round's total */
+	__u64 reads_per_round;
+};
+
+#endif /* ZCTRACE_BPF_PROBE_COST_H */

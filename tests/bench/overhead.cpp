@@ -1,0 +1,368 @@
+// What zctrace costs, in one run, printed side by side for the README:
+//
+//  1. The bystander tax: a getppid() loop, untraced; under empty programs on
+//     every hook `zctrace trace` uses (the floor any tracer there pays), and
+//     with bpf_stats on as well; beside `zctrace trace` and `--hooks light`
+//     following another process (what the rest of a host pays); beside
+//     bpftrace doing the same; traced by zctrace and by bpftrace.
+//  2. The probes' share of each technique's CPU and their ns per run, as
+//     `zctrace run` reports them (the programs' own sampled timing), and the
+//     same runs with bpf_stats timing every run as a check.
+//  3. Attach time and zctrace's peak RSS.
+//
+// Every mode runs once per round, the order rotated each round, and the
+// figures are the medians over the rounds, with ratios to the untraced loop
+// (absolute ns differ by ~8x between hosts). A benchmark, not a test.
+//
+//   zctrace_overhead_bench [--rounds N] [--calls N] [--size SIZE]   (as root)
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/system.hpp"
+#include "tracing/probes.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> values)
+{
+    if (values.empty())
+        return -1;
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+double time_getppid(long calls)
+{
+    const auto start = Clock::now();
+    for (long i = 0; i < calls; ++i)
+        ::syscall(SYS_getppid);
+    return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / static_cast<double>(calls);
+}
+
+struct Child {
+    pid_t pid = -1;
+    int out = -1;  // the child's stdout
+};
+
+// Starts argv with stdout on a pipe; stderr goes to /dev/null, or (tracers,
+// whose readiness it says) to the same pipe.
+Child spawn(const std::vector<std::string>& args, bool stderr_too = false)
+{
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0)
+        return {};
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipe_fds[1], STDOUT_FILENO);
+        if (stderr_too) {
+            ::dup2(pipe_fds[1], STDERR_FILENO);
+        } else {
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, STDERR_FILENO);
+        }
+        ::close(pipe_fds[0]);
+        ::close(pipe_fds[1]);
+        std::vector<char*> argv;
+        for (const std::string& arg : args)
+            argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(pipe_fds[1]);
+    return {pid, pipe_fds[0]};
+}
+
+std::string read_all(int fd)
+{
+    std::string text;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+        text.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    return text;
+}
+
+// The loop in a child of its own, so each mode times a process that is
+// traced, or not, from its first syscall. ns per call, or -1.
+double loop_in(const std::vector<std::string>& launcher, const std::string& self, long calls)
+{
+    std::vector<std::string> args = launcher;
+    // bpftrace -c takes the command as one string, which it splits itself.
+    if (!args.empty() && args.back() == "-c") {
+        args.push_back(self + " --loop " + std::to_string(calls));
+    } else {
+        args.push_back(self);
+        args.push_back("--loop");
+        args.push_back(std::to_string(calls));
+    }
+    Child child = spawn(args);
+    const std::string out = read_all(child.out);
+    int status = 0;
+    ::waitpid(child.pid, &status, 0);
+    const auto at = out.find("ns_per_call=");
+    return at == std::string::npos ? -1 : std::strtod(out.c_str() + at + 12, nullptr);
+}
+
+// A process that does nothing, for the tracers to follow while the loop
+// runs beside it, untraced.
+pid_t start_idle()
+{
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    return pid;
+}
+
+// Starts a tracer and waits until it has attached (its output says so).
+pid_t start_tracer(const std::vector<std::string>& args, const std::string& ready)
+{
+    const Child tracer = spawn(args, true);
+    std::string seen;
+    char buffer[512];
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (seen.find(ready) == std::string::npos && Clock::now() < deadline) {
+        const ssize_t n = ::read(tracer.out, buffer, sizeof buffer);
+        if (n <= 0)
+            break;
+        seen.append(buffer, static_cast<std::size_t>(n));
+    }
+    // Keep draining so the tracer never blocks on a full pipe.
+    std::thread([fd = tracer.out] {
+        char sink[512];
+        while (::read(fd, sink, sizeof sink) > 0) {
+        }
+        ::close(fd);
+    }).detach();
+    // bpftrace prints "Attaching" before it has attached everything.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return tracer.pid;
+}
+
+void stop(pid_t pid, int signo = SIGINT)
+{
+    ::kill(pid, signo);
+    ::waitpid(pid, nullptr, 0);
+}
+
+std::string bpftrace_script(const std::string& pid_filter)
+{
+    return "tracepoint:raw_syscalls:sys_enter /" + pid_filter + "/ { @enter[args->id] = count(); } "
+           "tracepoint:raw_syscalls:sys_exit /" + pid_filter + "/ { @exit = count(); }";
+}
+
+struct Mode {
+    std::string name;
+    std::function<double()> measure;
+    std::vector<double> rounds;
+};
+
+nlohmann::json read_json(const fs::path& path)
+{
+    std::ifstream in(path);
+    return nlohmann::json::parse(in, nullptr, false);
+}
+
+// `zctrace run <techniques>` into a fresh directory; its reports by technique.
+std::map<std::string, nlohmann::json> run_zctrace(const std::string& zctrace, const std::vector<std::string>& args)
+{
+    const fs::path out = fs::temp_directory_path() / ("zctrace-bench-" + std::to_string(::getpid()));
+    fs::remove_all(out);
+    std::vector<std::string> argv = {zctrace, "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-o", out.string(), "--format", "json"});
+    Child child = spawn(argv);
+    read_all(child.out);
+    ::waitpid(child.pid, nullptr, 0);
+    std::map<std::string, nlohmann::json> reports;
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(out, ignored)) {
+        nlohmann::json report = read_json(entry.path());
+        if (report.is_object() && report.contains("technique") && report.contains("overhead"))
+            reports[report["technique"].get<std::string>()] = std::move(report);
+    }
+    fs::remove_all(out, ignored);
+    return reports;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc == 3 && std::string(argv[1]) == "--loop") {
+        std::printf("ns_per_call=%.2f\n", time_getppid(std::atol(argv[2])));
+        return 0;
+    }
+    int rounds = 7;
+    long calls = 1000000;
+    std::string size = "64M";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        if (flag == "--rounds")
+            rounds = std::max(1, std::atoi(argv[i + 1]));
+        else if (flag == "--calls")
+            calls = std::max(1000L, std::atol(argv[i + 1]));
+        else if (flag == "--size")
+            size = argv[i + 1];
+    }
+    if (::geteuid() != 0) {
+        std::cerr << "run as root: the benchmark attaches BPF programs\n";
+        return 1;
+    }
+    // bpftrace needs tracefs too; mounted in this process's own mount
+    // namespace, which the tracers started below inherit.
+    if (const zctrace::PseudoMount tracefs = zctrace::ensure_tracefs(); !tracefs.available) {
+        std::cerr << "tracefs is not available: " << tracefs.error << "\n";
+        return 1;
+    }
+    char path[4096] = {};
+    if (::readlink("/proc/self/exe", path, sizeof path - 1) <= 0)
+        return 1;
+    const std::string self = path;
+    const std::string zctrace = ZCTRACE_BINARY;
+    const std::string bpftrace = "/usr/bin/bpftrace";
+    const bool have_bpftrace = ::access(bpftrace.c_str(), X_OK) == 0;
+    const std::string scratch = fs::temp_directory_path().string();
+
+    // ---- 1. the bystander tax ----
+    const auto plain = [&] { return loop_in({}, self, calls); };
+    const auto with_empty_programs = [&](bool stats) {
+        auto empty = zctrace::EmptyProbes::attach();
+        if (!empty)
+            return -1.0;
+        int stats_fd = -1;
+        if (stats) {
+            union bpf_attr attr {};
+            attr.enable_stats.type = BPF_STATS_RUN_TIME;
+            stats_fd = static_cast<int>(::syscall(SYS_bpf, BPF_ENABLE_STATS, &attr, sizeof attr));
+        }
+        const double ns = plain();
+        if (stats_fd >= 0)
+            ::close(stats_fd);
+        return ns;
+    };
+    const auto beside = [&](const std::vector<std::string>& tracer_args, const std::string& ready) {
+        const pid_t idle = start_idle();
+        std::vector<std::string> args = tracer_args;
+        for (std::string& arg : args)
+            if (arg == "<idle>")
+                arg = std::to_string(idle);
+            else if (arg == "pid == <idle>")
+                arg = "pid == " + std::to_string(idle);
+        const pid_t tracer = start_tracer(args, ready);
+        const double ns = plain();
+        stop(tracer);
+        stop(idle, SIGKILL);
+        return ns;
+    };
+    std::vector<Mode> modes = {
+        {"untraced", plain},
+        {"empty programs on trace's hooks (the floor)", [&] { return with_empty_programs(false); }},
+        {"the floor with bpf_stats on", [&] { return with_empty_programs(true); }},
+        {"beside zctrace trace --pid <other>",
+         [&] { return beside({zctrace, "trace", "--pid", "<idle>", "-o", scratch}, "attached"); }},
+        {"beside zctrace trace --hooks light --pid <other>",
+         [&] { return beside({zctrace, "trace", "--hooks", "light", "--pid", "<idle>", "-o", scratch}, "attached"); }},
+        {"traced by zctrace trace", [&] { return loop_in({zctrace, "trace", "-o", scratch, "--"}, self, calls); }},
+    };
+    if (have_bpftrace) {
+        modes.push_back({"beside bpftrace, pid filter on <other>",
+                         [&] { return beside({bpftrace, "-e", bpftrace_script("pid == <idle>")}, "Attaching"); }});
+        modes.push_back({"traced by bpftrace (count by id, pid filter)",
+                         [&] { return loop_in({bpftrace, "-e", bpftrace_script("pid == cpid"), "-c"}, self, calls); }});
+    }
+    std::cerr << "bystander tax: " << modes.size() << " modes x " << rounds << " rounds of " << calls
+              << " getppid() calls\n";
+    for (int round = 0; round < rounds; ++round)
+        for (std::size_t i = 0; i < modes.size(); ++i) {
+            Mode& mode = modes[(i + static_cast<std::size_t>(round)) % modes.size()];
+            mode.rounds.push_back(mode.measure());
+        }
+    const double untraced = median(modes[0].rounds);
+    const double floor = median(modes[1].rounds);
+    std::printf("1. The bystander tax: getppid(), %ld calls, median of %d interleaved rounds\n", calls, rounds);
+    std::printf("   %-50s %9s %9s %8s %12s\n", "", "ns/call", "added", "ratio", "over floor");
+    for (const Mode& mode : modes) {
+        const double ns = median(mode.rounds);
+        std::printf("   %-50s %9.1f %+9.1f %8.2f %+12.1f\n", mode.name.c_str(), ns, ns - untraced, ns / untraced,
+                    ns - floor);
+    }
+    const double bystander = median(modes[3].rounds) - floor;
+    std::printf("   target: a process zctrace does not trace pays at most the floor + 25 ns: %s (%+.1f ns)\n",
+                bystander <= 25 ? "met" : "NOT met", bystander);
+
+    // ---- 2. the probes' cost per technique ----
+    std::map<std::string, std::vector<double>> share, ns_per_run, attach, retarget, rss, stats_ratio;
+    std::vector<std::string> order;
+    std::cerr << "probe cost: zctrace run all beyond --size " << size << ", " << rounds << " rounds\n";
+    for (int round = 0; round < rounds; ++round) {
+        // A single technique attaches for itself: its attach time.
+        for (auto& [technique, report] : run_zctrace(zctrace, {"sendfile", "--size", size})) {
+            attach["run"].push_back(report["overhead"]["attach_seconds"].get<double>());
+            rss["run"].push_back(static_cast<double>(report["overhead"]["zctrace_peak_rss_bytes"].get<std::uint64_t>()));
+        }
+        for (auto& [technique, report] : run_zctrace(zctrace, {"all", "beyond", "--size", size})) {
+            if (std::find(order.begin(), order.end(), technique) == order.end())
+                order.push_back(technique);
+            const nlohmann::json& overhead = report["overhead"];
+            share[technique].push_back(overhead["share_of_workload_cpu"].get<double>());
+            ns_per_run[technique].push_back(overhead["ns_per_event"].get<double>());
+            retarget["run all"].push_back(overhead["attach_seconds"].get<double>());
+            rss["run all"].push_back(static_cast<double>(overhead["zctrace_peak_rss_bytes"].get<std::uint64_t>()));
+        }
+    }
+    // bpf_stats timing every run as well, once: the check on the estimate.
+    for (auto& [technique, report] : run_zctrace(zctrace, {"all", "beyond", "--size", size, "--bpf-stats", "always"}))
+        if (report["overhead"].contains("bpf_stats") && report["overhead"]["bpf_stats"].is_object())
+            stats_ratio[technique].push_back(report["overhead"]["bpf_stats"]["estimate_ratio"].get<double>());
+    std::printf("\n2. The probes' run time, zctrace run all beyond --size %s, median of %d rounds\n", size.c_str(),
+                rounds);
+    std::printf("   %-28s %12s %12s %22s\n", "technique", "CPU share", "ns per run", "sampled/bpf_stats");
+    int share_met = 0, ns_met = 0;
+    for (const std::string& technique : order) {
+        const double s = median(share[technique]);
+        const double n = median(ns_per_run[technique]);
+        share_met += s <= 0.01;
+        ns_met += n <= 50;
+        const double ratio = median(stats_ratio[technique]);
+        std::printf("   %-28s %11.2f%% %12.1f %22s\n", technique.c_str(), s * 100, n,
+                    ratio < 0 ? "-" : std::to_string(ratio).substr(0, 4).c_str());
+    }
+    std::printf("   target: at most 1%% of the workload's CPU: met by %d of %zu; at most 50 ns a run: met by %d of "
+                "%zu\n",
+                share_met, order.size(), ns_met, order.size());
+
+    // ---- 3. attach time and memory ----
+    std::printf("\n3. Attach and memory, median of %d rounds\n", rounds);
+    std::printf("   attach (open, load, attach every group), zctrace run sendfile: %.1f ms\n",
+                median(attach["run"]) * 1000);
+    std::printf("   reset between the runs of one zctrace run all beyond:            %.1f ms\n",
+                median(retarget["run all"]) * 1000);
+    std::printf("   zctrace's peak RSS: run sendfile %.1f MiB, run all beyond %.1f MiB\n",
+                median(rss["run"]) / (1 << 20), median(rss["run all"]) / (1 << 20));
+    return 0;
+}
