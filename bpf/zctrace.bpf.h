@@ -126,6 +126,13 @@ struct {
 	__type(value, struct zc_probe_timing);
 } probe_timing SEC(".maps");
 
+/* `zctrace run` counts the runs inside the sender's measurement window,
+ * whoever they are for, which is what the workload's CPU time covers too:
+ * the sender's setup (a 64 MiB buffer faulted in) and teardown are not the
+ * workload's. With bpf_stats on as well, every run since the counters were
+ * read counts, the interval bpf_stats covers. */
+const volatile bool count_outside_window = false;
+
 /* Does `work` (a call) for the program on `hook`, counting the run and
  * timing one run in ZC_PROBE_TIMED_EVERY: the count is an inlined per-CPU
  * array access, so a run that is not timed costs a few instructions. */
@@ -134,8 +141,12 @@ struct {
 		__u32 zero_ = 0, slot_ = ZC_PROBE_##hook;                                         \
 		struct zc_probe_runs *runs_ = bpf_map_lookup_elem(&probe_runs, &zero_);           \
 		struct zc_probe_timing *timing_;                                                  \
+		struct zc_tracking *window_;                                                      \
 		__u64 start_ = 0, ns_;                                                            \
                                                                                                   \
+		if (!trace_mode && !count_outside_window &&                                       \
+		    (!(window_ = tracking_state()) || !window_->window_open))                     \
+			runs_ = NULL;                                                             \
 		if (runs_ && !(runs_->runs[ZC_PROBE_##hook]++ & (ZC_PROBE_TIMED_EVERY - 1)))      \
 			start_ = bpf_ktime_get_ns();                                              \
 		work;                                                                             \

@@ -202,8 +202,12 @@ std::map<std::string, nlohmann::json> run_zctrace(const std::string& zctrace, co
     std::error_code ignored;
     for (const auto& entry : fs::directory_iterator(out, ignored)) {
         nlohmann::json report = read_json(entry.path());
-        if (report.is_object() && report.contains("technique") && report.contains("overhead"))
-            reports[report["technique"].get<std::string>()] = std::move(report);
+        if (report.is_object() && report.value("technique", nlohmann::json()).is_string() &&
+            report.value("overhead", nlohmann::json()).is_object())
+        {
+            const std::string technique = report["technique"].get<std::string>();
+            reports[technique] = std::move(report);
+        }
     }
     fs::remove_all(out, ignored);
     return reports;
@@ -269,11 +273,16 @@ int main(int argc, char** argv)
         const pid_t idle = start_idle();
         std::vector<std::string> args = tracer_args;
         for (std::string& arg : args)
-            if (arg == "<idle>")
-                arg = std::to_string(idle);
-            else if (arg == "pid == <idle>")
-                arg = "pid == " + std::to_string(idle);
+            for (auto at = arg.find("<idle>"); at != std::string::npos; at = arg.find("<idle>"))
+                arg.replace(at, 6, std::to_string(idle));
         const pid_t tracer = start_tracer(args, ready);
+        // A tracer that is gone by now measured nothing.
+        int status = 0;
+        if (::waitpid(tracer, &status, WNOHANG) == tracer) {
+            std::cerr << args.front() << " exited before the loop ran (status " << status << ")\n";
+            stop(idle, SIGKILL);
+            return -1.0;
+        }
         const double ns = plain();
         stop(tracer);
         stop(idle, SIGKILL);

@@ -146,6 +146,7 @@ inline Report full_report()
     o.interval_samples = 12;
     o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3, 2500, 2, 950000, 40002}};
     o.accounting = kSampledAccounting;
+    o.interval = "window";
     o.timed_events = 3400;
     o.interrupted_events = 2;
     o.clock_ns_per_timed_event = 30.6;

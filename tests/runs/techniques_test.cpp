@@ -163,6 +163,7 @@ TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
 {
     const Overhead& o = report().overhead;
     EXPECT_EQ(o.accounting, kSampledAccounting);
+    EXPECT_EQ(o.interval, "window");
     EXPECT_FALSE(o.bpf_stats);
     EXPECT_GT(o.events, 0u);
     EXPECT_GT(o.bpf_run_ns, 0u);
@@ -198,6 +199,7 @@ TEST(ProbeCost, BpfStatsCountsTheRunsTheProgramsCount)
     const Report report = run_spec(spec, 16 * kMiB).report;
     const Overhead& o = report.overhead;
     ASSERT_TRUE(o.bpf_stats);
+    EXPECT_EQ(o.interval, "run");
     EXPECT_GT(o.bpf_stats->clock_ns_per_event, 0.0);
     EXPECT_GT(o.bpf_stats->run_ns, o.bpf_stats->run_ns_less_clock);
     EXPECT_GT(o.bpf_stats->estimate_ratio, 0.0);

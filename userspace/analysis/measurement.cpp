@@ -290,6 +290,7 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
 Overhead measure_overhead(const RunObservation& observation)
 {
     Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds, &observation.probe_clock);
+    overhead.interval = observation.spec.bpf_stats ? "run" : "window";
     const workload::KernelCounters& sender = observation.sender.kernel;
     const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
     const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);

@@ -646,6 +646,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, c
 
 struct Overhead {
     std::string accounting{kBpfStatsAccounting};
+    // The runs counted: those inside the sender's measurement window
+    // ("window", what the workload's CPU covers), all since the counters
+    // were read before the workload started ("run": bpf_stats, and reports
+    // from before), or the whole trace ("trace").
+    std::string interval = "run";
     std::uint64_t bpf_run_ns = 0;  // the probes' run time while the workload ran
     std::uint64_t events = 0;      // program runs, across the whole system
     std::uint64_t missed_events = 0;  // runs the kernel skipped (recursion_misses)
@@ -665,7 +670,7 @@ struct Overhead {
     std::optional<BpfStatsCheck> bpf_stats;
 };
 // With defaults: reports written before interval_samples existed still load.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, bpf_stats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, bpf_stats)
 
 // One side of large_file_async_direct's comparison, per GiB of payload.
 struct ReadPathFigures {

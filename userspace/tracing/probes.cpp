@@ -605,13 +605,14 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_trace(const TraceTarget& trace)
 // Every group gets the same mode before load; the verifier then drops the
 // other mode's paths.
 template <typename Skel>
-void set_mode(Skel& skel, const TraceTarget* trace)
+void set_mode(Skel& skel, const TraceTarget* trace, bool stats_on)
 {
     skel.rodata->trace_mode = trace != nullptr;
     skel.rodata->target_cgroup_id = trace ? trace->cgroup_id : 0;
     skel.rodata->target_cgroup_level = trace ? trace->cgroup_level : 0;
     skel.rodata->max_followed = trace ? trace->max_procs : 0;
     skel.rodata->light_hooks = trace && trace->light;
+    skel.rodata->count_outside_window = stats_on;
     const long write_nrs[] = {SYS_write, SYS_pwrite64, SYS_writev, SYS_pwritev, SYS_pwritev2};
     static_assert(sizeof write_nrs / sizeof write_nrs[0] == sizeof skel.rodata->write_syscall_nrs / sizeof(__s64));
     for (std::size_t i = 0; i < sizeof write_nrs / sizeof write_nrs[0]; ++i)
@@ -628,7 +629,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return Error{0, "tracefs is not available (" + tracefs.error +
                             "); the filemap tracepoints need it. Run `zctrace doctor`."};
     auto impl = std::make_unique<Impl>();
-    if (target.bpf_stats || (trace && trace->bpf_stats)) {
+    const bool stats_on = target.bpf_stats || (trace && trace->bpf_stats);
+    if (stats_on) {
         auto stats = enable_bpf_stats();
         if (!stats)
             return stats.error();
@@ -647,7 +649,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         s.rodata->copy_file_range_nr = SYS_copy_file_range;
         s.rodata->exec_syscall_nrs[0] = SYS_execve;
         s.rodata->exec_syscall_nrs[1] = SYS_execveat;
-        set_mode(s, trace);
+        set_mode(s, trace, stats_on);
         if (trace && (bpf_map__set_max_entries(s.maps.followed, followed_words()) ||
                       bpf_map__set_max_entries(s.maps.procs, trace->max_procs) ||
                       bpf_map__set_max_entries(s.maps.socket_figures, trace->max_sockets) ||
@@ -716,7 +718,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         return {};
     };
 #define ZC_SHARE(skel)                                                                                        \
-    (set_mode(skel, trace), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
+    (set_mode(skel, trace, stats_on), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
                                        (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures, \
                                        (skel).maps.file_figures, (skel).maps.probe_runs,      \
                                        (skel).maps.probe_timing))
