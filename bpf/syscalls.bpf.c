@@ -13,8 +13,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Per run, so not read-only: Tracer::retarget rewrites it between runs. */
+/* Per run, so not read-only: Tracer::retarget rewrites them between runs. */
 __u64 marker_cookie = 0;
+/* This run sends with io_uring, so its completions carry the bytes sent.
+ * In a `run` whose probes serve several techniques, the others' completions
+ * (large_file_async_direct's reads) are not looked at. */
+bool attribute_uring = false;
 /* execve and execveat, from userspace's <sys/syscall.h>: a traced process
  * that execs takes the new program's name. */
 const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };
@@ -441,12 +445,12 @@ static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t
 
 	if ((mode & ZC_S_IFMT) != ZC_S_IFSOCK)
 		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = sock->sk;
 	*socket = (__u64)sk;
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != ZC_IPPROTO_TCP)
+	if (!sk || sk->sk_protocol != ZC_IPPROTO_TCP)
 		return 0;
-	route_sg = (BPF_CORE_READ(sk, sk_route_caps) >> ZC_NETIF_F_SG_BIT) & 1;
+	route_sg = (sk->sk_route_caps >> ZC_NETIF_F_SG_BIT) & 1;
 	if (op == ZC_URING_OP(IORING_OP_SEND_ZC) || op == ZC_URING_OP(IORING_OP_SENDMSG_ZC))
 		return route_sg ? ZC_INFLIGHT_SEND_ZEROCOPY : ZC_INFLIGHT_SEND_USER;
 	if (op == ZC_URING_OP(IORING_OP_SPLICE) || op == ZC_URING_OP(IORING_OP_TEE))
@@ -461,7 +465,7 @@ static __always_inline __u32 uring_send_mode(__u8 op, struct file *file, umode_t
 /* A buffered read of a regular file: copied from the page cache. */
 static __always_inline bool uring_file_read(__u8 op, struct file *file, umode_t mode)
 {
-	if ((mode & ZC_S_IFMT) != ZC_S_IFREG || (BPF_CORE_READ(file, f_flags) & o_direct_flag))
+	if ((mode & ZC_S_IFMT) != ZC_S_IFREG || (file->f_flags & o_direct_flag))
 		return false;
 	return op == ZC_URING_OP(IORING_OP_READ) || op == ZC_URING_OP(IORING_OP_READV) ||
 	       op == ZC_URING_OP(IORING_OP_READ_FIXED);
@@ -482,13 +486,13 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_ur
 	__u8 op;
 
 	/* aux CQEs (multishot, msg_ring) have no request */
-	if (!req || !current_sender_in_window())
+	if ((!trace_mode && !attribute_uring) || !req || !current_sender_in_window())
 		return;
 	totals = totals_of(&syscall_totals);
 	if (!totals)
 		return;
-	res = BPF_CORE_READ(cqe, res);
-	if (BPF_CORE_READ(cqe, flags) & ZC_CQE_F_NOTIF) {
+	res = cqe->res;
+	if (cqe->flags & ZC_CQE_F_NOTIF) {
 		/* send_zc's second CQE: the pages are released; with
 		 * IORING_SEND_ZC_REPORT_USAGE it says whether they were copied */
 		totals->uring_zc_notifs++;
@@ -497,7 +501,7 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_ur
 		return;
 	}
 	totals->uring_completions++;
-	op = BPF_CORE_READ(req, opcode);
+	op = req->opcode;
 	slot = op < ZC_URING_OPS ? op : ZC_URING_OPS - 1;
 	requests = bpf_map_lookup_elem(&uring_requests, &slot);
 	if (requests)
@@ -511,19 +515,19 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_ur
 	}
 	if (res <= 0)
 		return;
-	file = BPF_CORE_READ(req, file);
+	file = req->file;
 	if (!file)
 		return;
-	inode = BPF_CORE_READ(file, f_inode);
-	mode = BPF_CORE_READ(inode, i_mode);
+	inode = file->f_inode;
+	mode = inode->i_mode;
 	flags = uring_send_mode(op, file, mode, &sk);
 	if (!flags && !uring_file_read(op, file, mode))
 		return;
 	proc = current_proc();
 	if (!flags) {
 		struct zc_file_key read_file = {
-			.ino = BPF_CORE_READ(inode, i_ino),
-			.dev = BPF_CORE_READ(inode, i_sb, s_dev),
+			.ino = inode->i_ino,
+			.dev = inode->i_sb->s_dev,
 		};
 
 		attribute_return(totals, proc, true, 0, 0, &read_file, &uring_bytes, slot, res);
@@ -536,7 +540,10 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_ur
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete, struct io_ring_ctx *ring, void *request, struct io_uring_cqe *cqe)
 {
-	ZC_TIMED(io_uring_complete, on_uring_complete(request, cqe));
+	/* The tracepoint passes the request untyped; typed, its fields are
+	 * direct loads rather than a probe-read helper call each. */
+	ZC_TIMED(io_uring_complete,
+		 on_uring_complete(bpf_rdonly_cast(request, bpf_core_type_id_kernel(struct io_kiocb)), cqe));
 	return 0;
 }
 

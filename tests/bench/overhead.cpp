@@ -14,7 +14,8 @@
 // figures are the medians over the rounds, with ratios to the untraced loop
 // (absolute ns differ by ~8x between hosts). A benchmark, not a test.
 //
-//   zctrace_overhead_bench [--rounds N] [--calls N] [--size SIZE]   (as root)
+//   zctrace_overhead_bench [--rounds N] [--calls N] [--size SIZE] [--only bystander|techniques]
+//   (as root)
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
@@ -213,46 +214,13 @@ std::map<std::string, nlohmann::json> run_zctrace(const std::string& zctrace, co
     return reports;
 }
 
-}  // namespace
-
-int main(int argc, char** argv)
+// 1. The bystander tax, on a getppid() loop.
+void measure_bystander_tax(const std::string& self, const std::string& zctrace, long calls, int rounds)
 {
-    if (argc == 3 && std::string(argv[1]) == "--loop") {
-        std::printf("ns_per_call=%.2f\n", time_getppid(std::atol(argv[2])));
-        return 0;
-    }
-    int rounds = 7;
-    long calls = 1000000;
-    std::string size = "64M";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        if (flag == "--rounds")
-            rounds = std::max(1, std::atoi(argv[i + 1]));
-        else if (flag == "--calls")
-            calls = std::max(1000L, std::atol(argv[i + 1]));
-        else if (flag == "--size")
-            size = argv[i + 1];
-    }
-    if (::geteuid() != 0) {
-        std::cerr << "run as root: the benchmark attaches BPF programs\n";
-        return 1;
-    }
-    // bpftrace needs tracefs too; mounted in this process's own mount
-    // namespace, which the tracers started below inherit.
-    if (const zctrace::PseudoMount tracefs = zctrace::ensure_tracefs(); !tracefs.available) {
-        std::cerr << "tracefs is not available: " << tracefs.error << "\n";
-        return 1;
-    }
-    char path[4096] = {};
-    if (::readlink("/proc/self/exe", path, sizeof path - 1) <= 0)
-        return 1;
-    const std::string self = path;
-    const std::string zctrace = ZCTRACE_BINARY;
     const std::string bpftrace = "/usr/bin/bpftrace";
     const bool have_bpftrace = ::access(bpftrace.c_str(), X_OK) == 0;
     const std::string scratch = fs::temp_directory_path().string();
 
-    // ---- 1. the bystander tax ----
     const auto plain = [&] { return loop_in({}, self, calls); };
     const auto with_empty_programs = [&](bool stats) {
         auto empty = zctrace::EmptyProbes::attach();
@@ -324,7 +292,11 @@ int main(int argc, char** argv)
     std::printf("   target: a process zctrace does not trace pays at most the floor + 25 ns: %s (%+.1f ns)\n",
                 bystander <= 25 ? "met" : "NOT met", bystander);
 
-    // ---- 2. the probes' cost per technique ----
+}
+
+// 2 and 3. The probes' cost per technique, attach time and memory.
+void measure_techniques(const std::string& zctrace, const std::string& size, int rounds)
+{
     std::map<std::string, std::vector<double>> share, ns_per_run, attach, retarget, rss, stats_ratio;
     std::vector<std::string> order;
     std::cerr << "probe cost: zctrace run all beyond --size " << size << ", " << rounds << " rounds\n";
@@ -373,5 +345,49 @@ int main(int argc, char** argv)
                 median(retarget["run all"]) * 1000);
     std::printf("   zctrace's peak RSS: run sendfile %.1f MiB, run all beyond %.1f MiB\n",
                 median(rss["run"]) / (1 << 20), median(rss["run all"]) / (1 << 20));
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc == 3 && std::string(argv[1]) == "--loop") {
+        std::printf("ns_per_call=%.2f\n", time_getppid(std::atol(argv[2])));
+        return 0;
+    }
+    int rounds = 7;
+    long calls = 1000000;
+    std::string size = "64M";
+    std::string only;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        if (flag == "--rounds")
+            rounds = std::max(1, std::atoi(argv[i + 1]));
+        else if (flag == "--calls")
+            calls = std::max(1000L, std::atol(argv[i + 1]));
+        else if (flag == "--size")
+            size = argv[i + 1];
+        else if (flag == "--only")
+            only = argv[i + 1];
+    }
+    if (::geteuid() != 0) {
+        std::cerr << "run as root: the benchmark attaches BPF programs\n";
+        return 1;
+    }
+    // bpftrace needs tracefs too; mounted in this process's own mount
+    // namespace, which the tracers started below inherit.
+    if (const zctrace::PseudoMount tracefs = zctrace::ensure_tracefs(); !tracefs.available) {
+        std::cerr << "tracefs is not available: " << tracefs.error << "\n";
+        return 1;
+    }
+    char path[4096] = {};
+    if (::readlink("/proc/self/exe", path, sizeof path - 1) <= 0)
+        return 1;
+    const std::string self = path;
+    const std::string zctrace = ZCTRACE_BINARY;
+    if (only != "techniques")
+        measure_bystander_tax(self, zctrace, calls, rounds);
+    if (only != "bystander")
+        measure_techniques(zctrace, size, rounds);
     return 0;
 }

@@ -508,6 +508,7 @@ Result<void> Tracer::Impl::clear_counters()
 void Tracer::Impl::set_run_values(const ProbeTarget& run)
 {
     syscalls->bss->marker_cookie = run.marker_cookie;
+    syscalls->bss->attribute_uring = run.uring_sends;
     memory->bss->buffer_bytes = run.buffer_bytes;
     memory->bss->copy_dest_ino = run.copy_ino;
     memory->bss->copy_dest_dev = run.copy_dev;
