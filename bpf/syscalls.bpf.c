@@ -283,13 +283,16 @@ static __always_inline void attribute_file_write(struct zc_syscall_totals *total
  * fd is the first argument, read only for a write() into a file. */
 static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs *regs, bool typed)
 {
-	struct zc_tracking *state = tracking_state();
+	struct zc_tracking *state;
 	struct zc_syscall_totals *totals;
 	struct zc_proc_stats *proc = NULL;
 	struct zc_inflight *entry;
 
+	if (trace_mode && !current_traced())
+		return;
+	state = tracking_state();
 	if (!state || !window_is_open(state) || (nr == ZC_MARKER_SYSCALL_NR && !trace_mode) ||
-	    current_role(state) != ZC_ROLE_SENDER)
+	    (!trace_mode && current_role(state) != ZC_ROLE_SENDER))
 		return;
 	/* trace mode attaches no sys_enter program, to keep the cost every
 	 * task on the host pays to one program per syscall: calls are counted

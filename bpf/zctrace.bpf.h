@@ -134,7 +134,7 @@ struct {
 const volatile bool count_outside_window = false;
 
 /* Does `work` (a call) for the program on `hook`, counting the run and
- * timing one run in ZC_PROBE_TIMED_EVERY: the count is an inlined per-CPU
+ * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined per-CPU
  * array access, so a run that is not timed costs a few instructions. */
 #define ZC_TIMED(hook, work)                                                                      \
 	do {                                                                                      \
@@ -147,7 +147,8 @@ const volatile bool count_outside_window = false;
 		if (!trace_mode && !count_outside_window &&                                       \
 		    (!(window_ = tracking_state()) || !window_->window_open))                     \
 			runs_ = NULL;                                                             \
-		if (runs_ && !(runs_->runs[ZC_PROBE_##hook]++ & (ZC_PROBE_TIMED_EVERY - 1)))      \
+		if (runs_ && !(runs_->runs[ZC_PROBE_##hook]++ &                                   \
+			       (ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook) - 1)))                   \
 			start_ = bpf_ktime_get_ns();                                              \
 		work;                                                                             \
 		if (start_) {                                                                     \
@@ -270,19 +271,24 @@ static __always_inline struct zc_tracking *tracking_state(void)
 	return bpf_map_lookup_elem(&tracking, &zero);
 }
 
+/* trace mode: whether tgid is followed. 0 is the idle task. */
+static __always_inline bool is_followed(__u32 tgid)
+{
+	__u64 *bits = followed_word(tgid);
+
+	return tgid && bits && (*bits & followed_bit(tgid));
+}
+
 /* enum zc_role of a process, or 0 when zctrace does not track it. */
 static __always_inline __u32 role_of(const struct zc_tracking *state, __u32 tgid)
 {
 	__u32 *role;
 
-	/* 0 is the idle task, and an unset role in trace mode */
+	/* 0 is the idle task */
 	if (!tgid)
 		return 0;
-	if (trace_mode) {
-		__u64 *bits = followed_word(tgid);
-
-		return bits && (*bits & followed_bit(tgid)) ? ZC_ROLE_SENDER : 0;
-	}
+	if (trace_mode)
+		return is_followed(tgid) ? ZC_ROLE_SENDER : 0;
 	if (tgid == state->sender_tgid)
 		return ZC_ROLE_SENDER;
 	if (tgid == state->receiver_tgid)
@@ -300,6 +306,16 @@ static __always_inline __u32 current_role(const struct zc_tracking *state)
 	if (trace_mode && target_cgroup_id)
 		return bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup_id ? ZC_ROLE_SENDER : 0;
 	return role_of(state, current_tgid());
+}
+
+/* trace mode: whether the current task is traced, without the tracking
+ * state, which a traced task needs and every other task on the host does
+ * not: the hooks that fire for all of them ask this first. */
+static __always_inline bool current_traced(void)
+{
+	if (target_cgroup_id)
+		return bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup_id;
+	return is_followed(current_tgid());
 }
 
 static __always_inline bool window_is_open(const struct zc_tracking *state)

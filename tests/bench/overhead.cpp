@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,8 +55,25 @@ double median(std::vector<double> values)
     return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
+// The loop runs on the last CPU and the tracers on the first, so that the
+// tracers' own work (loading, polling, writing their report) is not in the
+// loop's time; on one CPU both share it.
+int last_cpu()
+{
+    return std::max(0, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)) - 1);
+}
+
+void pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+}
+
 double time_getppid(long calls)
 {
+    pin_to(last_cpu());
     const auto start = Clock::now();
     for (long i = 0; i < calls; ++i)
         ::syscall(SYS_getppid);
@@ -76,6 +94,7 @@ Child spawn(const std::vector<std::string>& args, bool stderr_too = false)
         return {};
     const pid_t pid = ::fork();
     if (pid == 0) {
+        pin_to(0);
         ::dup2(pipe_fds[1], STDOUT_FILENO);
         if (stderr_too) {
             ::dup2(pipe_fds[1], STDERR_FILENO);
@@ -277,6 +296,9 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
     for (int round = 0; round < rounds; ++round)
         for (std::size_t i = 0; i < modes.size(); ++i) {
             Mode& mode = modes[(i + static_cast<std::size_t>(round)) % modes.size()];
+            // Detached programs are freed after RCU grace periods: let the
+            // last mode's teardown finish first.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
             mode.rounds.push_back(mode.measure());
         }
     const double untraced = median(modes[0].rounds);

@@ -853,6 +853,10 @@ constexpr const char* kMeasureScript = R"(<pre id="zctrace-test-result"></pre>
         series: text.getAttribute('data-series') || '', legend: text.getAttribute('data-legend') || '',
         metric: metricOf(text)}));
     }
+    chart.points = [];
+    for (const point of svg.querySelectorAll('circle[data-chunk]'))
+      chart.points.push(Object.assign(box(point.getBoundingClientRect()), {
+        technique: point.getAttribute('data-technique'), chunk: point.getAttribute('data-chunk')}));
     for (const line of svg.querySelectorAll('line[data-tick]'))
       chart.ticks.push({metric: metricOf(line), value: line.getAttribute('data-tick'),
                         x: line.getBoundingClientRect().left});
@@ -1274,6 +1278,37 @@ struct RenderedPage {
 // The Chromium runs the tests need, each at most once per process: the measured
 // page, a broken copy of it, the page as written with a screenshot, a
 // crowded summary, and one of the senders alone.
+// Loopback reports with a cost model each, and read_write and sendfile
+// swept over a second chunk size: the stacked cost chart and the four
+// sweep charts.
+std::vector<Report> modelled_reports()
+{
+    std::vector<Report> reports = loopback_reports();
+    for (Report& report : reports) {
+        const double gib = static_cast<double>(report.workload.bytes) / static_cast<double>(1ull << 30);
+        const double copies = report.measured.cpu_copies * 0.07;
+        CostModel cost;
+        cost.machine = {16e9, 174, 1612, "boot", "2026-11-30T03:38:23Z", false};
+        cost.measured_seconds = report.workload.cpu_seconds;
+        cost.parts = {{"copies", copies * gib, copies, "copies"},
+                      {"mode_switches", 0.01 * gib, 0.03, "syscalls"},
+                      {"page_faults", 0.001 * gib, 0.003, "faults"},
+                      {"residual", std::max(0.0, report.workload.cpu_seconds - (copies + 0.011) * gib), 0.5, "the rest"}};
+        report.cost = cost;
+    }
+    for (const std::string technique : {"read_write", "sendfile"})
+        for (const Report& report : loopback_reports())
+            if (report.technique == technique) {
+                Report small = report;
+                small.workload.chunk_bytes = 4096;
+                small.measured.syscalls.total *= 16;
+                small.measured.mode_switches *= 16;
+                small.workload.cpu_seconds_per_gib *= 2.5;
+                reports.push_back(small);
+            }
+    return reports;
+}
+
 class HtmlChromium : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
@@ -1300,6 +1335,9 @@ protected:
         senders_reports_ = zero_copy_senders();
         write_text(dir_->path() / "senders.html",
                    instrumented(render_summary_html(summarize(senders_reports_), senders_reports_)));
+        modelled_reports_ = modelled_reports();
+        write_text(dir_->path() / "modelled.html",
+                   instrumented(render_summary_html(summarize(modelled_reports_), modelled_reports_)));
 
         // ctest runs each test in its own process: only the measured page is
         // rendered for all; the others when a test first asks for them.
@@ -1360,7 +1398,7 @@ protected:
     static inline ChromiumRun measured_, plain_;
     static inline json layout_;
     static inline std::map<std::string, RenderedPage> pages_;
-    static inline std::vector<Report> crowded_reports_, senders_reports_;
+    static inline std::vector<Report> crowded_reports_, senders_reports_, modelled_reports_;
 };
 
 TEST_F(HtmlChromium, ChartsAreLaidOutAndVisible)
@@ -1407,6 +1445,49 @@ TEST_F(HtmlChromium, LabelsAreInsideTheirChartsAndApart)
 {
     const auto problems = check_text(layout_, fixture_page().summary, fixture_page().reports);
     EXPECT_TRUE(problems.empty()) << listed(problems);
+}
+
+// The cost model's stacked bars and the chunk sweep's line charts, laid
+// out: each chart visible with a caption, its bars and points inside it, a
+// point for every swept run, its labels inside it and none over another.
+TEST_F(HtmlChromium, CostAndSweepChartsAreLaidOutAndLabelled)
+{
+    const RenderedPage& page = rendered("modelled");
+    ASSERT_TRUE(page.layout.is_object()) << page.run.finished.err.substr(0, 2000);
+    const json& charts = page.layout["charts"];
+    const auto inside = [](const json& item, const json& box) {
+        return dbl(item["left"]) >= dbl(box["left"]) - 0.5 && dbl(item["right"]) <= dbl(box["right"]) + 0.5 &&
+               dbl(item["top"]) >= dbl(box["top"]) - 0.5 && dbl(item["bottom"]) <= dbl(box["bottom"]) + 0.5;
+    };
+    for (const char* id : {"chart-cost", "chart-sweep-syscalls", "chart-sweep-mode-switches", "chart-sweep-cpu",
+                           "chart-sweep-copies"}) {
+        ASSERT_TRUE(charts.contains(id)) << id;
+        const json& chart = charts[id];
+        const json& box = chart["box"];
+        EXPECT_TRUE(chart["visible"].get<bool>()) << id;
+        EXPECT_GE(dbl(box["width"]), 300) << id;
+        EXPECT_GE(dbl(box["height"]), 150) << id;
+        EXPECT_GE(str(chart["caption"]).size(), 40u) << id;
+        const json& texts = chart["texts"];
+        ASSERT_FALSE(texts.empty()) << id;
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            EXPECT_TRUE(inside(texts[i], box)) << id << ": \"" << str(texts[i]["text"]) << "\" sticks out";
+            for (std::size_t k = i + 1; k < texts.size(); ++k)
+                EXPECT_FALSE(overlap(texts[i], texts[k], 0.5))
+                    << id << ": \"" << str(texts[i]["text"]) << "\" overlaps \"" << str(texts[k]["text"]) << "\"";
+        }
+        for (const json& bar : chart["bars"])
+            EXPECT_TRUE(inside(bar, box)) << id << ": a bar sticks out";
+        if (std::string(id) == "chart-cost") {
+            // Three drawn parts (page faults too) for each of the loopback reports.
+            EXPECT_GE(chart["bars"].size(), 3 * loopback_reports().size()) << id;
+            continue;
+        }
+        // read_write and sendfile at two chunk sizes each.
+        ASSERT_EQ(chart["points"].size(), 4u) << id;
+        for (const json& point : chart["points"])
+            EXPECT_TRUE(inside(point, box)) << id << ": " << str(point["technique"]) << " at " << str(point["chunk"]);
+    }
 }
 
 // At 1280 px nothing needs a horizontal scrollbar, the summary table included.

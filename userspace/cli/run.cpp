@@ -461,7 +461,7 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
         ->option_text("DURATION")
         ->check(duration_validator(kMinInterval, kMaxInterval));
     run->add_option("--bpf-stats", options->bpf_stats,
-                    "zctrace's own cost comes from its programs, which count their runs and time one in 16; "
+                    "zctrace's own cost comes from its programs, which count their runs and time a sample; "
                     "always has bpf_stats time every run as well, and the report compares the two (every process "
                     "on the host pays +80 ns or so per syscall meanwhile): off or always (default off)")
         ->option_text("MODE")

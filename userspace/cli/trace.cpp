@@ -186,7 +186,7 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
         ->option_text("N")
         ->check(count_validator());
     trace->add_option("--bpf-stats", options->bpf_stats,
-                      "zctrace's own cost comes from its programs, which count their runs and time one in 16; "
+                      "zctrace's own cost comes from its programs, which count their runs and time a sample; "
                       "bpf_stats can time every run as well, as a check: off, always (every process on the host "
                       "then pays +80 ns or so per syscall) or windows (the first 250 ms, then 50 ms in every "
                       "second) (default off)")

@@ -709,9 +709,13 @@ std::string render_sweep_charts(int& figure_number, const Summary& summary)
         const double legend_bottom = draw_legend(body, series, drawn, x0, 16);
         const double plot_top = legend_bottom + 40, plot_height = 220, plot_bottom = plot_top + plot_height;
         auto y_of = [&](double value) { return plot_bottom - plot_height * finite_or_zero(value) / axis.top; };
+        // The first and last chunk sit in from the axes, so that their
+        // labels clear the y axis's "0" (Chromium showed them overlapping).
+        const double first_x = x0 + 40, last_x = x1 - 30;
         auto x_of = [&](std::uint64_t chunk) {
             const auto at = static_cast<double>(std::lower_bound(steps.begin(), steps.end(), chunk) - steps.begin());
-            return steps.size() > 1 ? x0 + (x1 - x0) * at / static_cast<double>(steps.size() - 1) : (x0 + x1) / 2;
+            return steps.size() > 1 ? first_x + (last_x - first_x) * at / static_cast<double>(steps.size() - 1)
+                                    : (x0 + x1) / 2;
         };
         std::string panel = "<g class=\"panel\" data-metric=\"" + chart.metric + "\">\n";
         const int ticks = static_cast<int>(std::lround(axis.top / axis.step));

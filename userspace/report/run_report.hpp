@@ -612,7 +612,7 @@ struct Check {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Check, metric, theory, expected, expected_from, measured, tolerance, verdict, causes, summary, explanation)
 
 // How the probes' run time was measured. "sampled": each program counts its
-// runs and times one in 16 itself (bpf/probe_cost.h), the clock's share
+// runs and times a sample of them itself (bpf/probe_cost.h), the clock's share
 // taken off; "bpf_stats": the kernel timed every run (reports written before
 // the programs counted themselves, and gather).
 inline constexpr std::string_view kSampledAccounting = "sampled";

@@ -181,6 +181,8 @@ struct AttachedPrograms {
     [[nodiscard]] std::vector<ProgramStats> stats(const bpf_map* probe_runs, const bpf_map* probe_timing) const;
 };
 
+}  // namespace
+
 // The probe_runs slot of a program: its hook, the name less _btf or _raw.
 std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
 {
@@ -197,6 +199,14 @@ std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
             return slot;
     return std::nullopt;
 }
+
+std::uint32_t probe_timed_every(std::string_view program)
+{
+    const auto slot = probe_hook_slot(program);
+    return slot ? ZC_PROBE_TIMED_EVERY_OF(*slot) : 0;
+}
+
+namespace {
 
 Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* obj)
 {
