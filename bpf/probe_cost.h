@@ -73,7 +73,7 @@ struct zc_probe_runs {
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
 };
 
-/* Per hook and CPU: the runs timed (the first, then one in
+/* Per hook and CPU: the runs timed (the last of every
  * ZC_PROBE_TIMED_EVERY_OF(hook)) and their time, the clock's share still in. */
 struct zc_probe_timing {
 	__u64 timed_runs;

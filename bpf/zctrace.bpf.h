@@ -133,6 +133,9 @@ struct {
  * read counts, the interval bpf_stats covers. */
 const volatile bool count_outside_window = false;
 
+/* The last run of each period is timed, not the first: the first run after
+ * the counters are cleared is the coldest, and with one run in 128 timed it
+ * would weigh on the estimate out of all proportion. */
 /* Does `work` (a call) for the program on `hook`, counting the run and
  * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined per-CPU
  * array access, so a run that is not timed costs a few instructions. */
@@ -147,8 +150,8 @@ const volatile bool count_outside_window = false;
 		if (!trace_mode && !count_outside_window &&                                       \
 		    (!(window_ = tracking_state()) || !window_->window_open))                     \
 			runs_ = NULL;                                                             \
-		if (runs_ && !(runs_->runs[ZC_PROBE_##hook]++ &                                   \
-			       (ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook) - 1)))                   \
+		if (runs_ && (++runs_->runs[ZC_PROBE_##hook] &                                    \
+			      (ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook) - 1)) == 0)               \
 			start_ = bpf_ktime_get_ns();                                              \
 		work;                                                                             \
 		if (start_) {                                                                     \
