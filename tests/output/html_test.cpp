@@ -499,12 +499,10 @@ TEST(HtmlPage, DrawsWhereTheSendersCpuTimeWent)
     EXPECT_EQ(count(svg, "<rect class=\"bar\""), 3u) << "only the report with a cost model has bars";
 }
 
-// A chunk-size sweep draws one line chart per figure, a line per technique
-// run at more than one chunk, its points at the summary's values.
-TEST(HtmlPage, DrawsTheChunkSweepAsLines)
+// read_write and sendfile run again at 4 KiB chunks, as a sweep would: 16
+// times the calls for the same bytes.
+void add_small_chunk_runs(std::vector<Report>& reports)
 {
-    std::vector<Report> reports = loopback_reports();
-    EXPECT_EQ(render_summary_html(summarize(reports), reports).find("chart-sweep"), std::string::npos);
     for (const std::string technique : {"read_write", "sendfile"})
         for (const Report& report : loopback_reports())
             if (report.technique == technique) {
@@ -512,8 +510,18 @@ TEST(HtmlPage, DrawsTheChunkSweepAsLines)
                 small.workload.chunk_bytes = 4096;
                 small.measured.syscalls.total *= 16;
                 small.measured.mode_switches *= 16;
+                small.workload.cpu_seconds_per_gib *= 2.5;
                 reports.push_back(small);
             }
+}
+
+// A chunk-size sweep draws one line chart per figure, a line per technique
+// run at more than one chunk, its points at the summary's values.
+TEST(HtmlPage, DrawsTheChunkSweepAsLines)
+{
+    std::vector<Report> reports = loopback_reports();
+    EXPECT_EQ(render_summary_html(summarize(reports), reports).find("chart-sweep"), std::string::npos);
+    add_small_chunk_runs(reports);
     const Summary summary = summarize(reports);
     const std::string html = render_summary_html(summary, reports);
     for (const char* id : {"chart-sweep-syscalls", "chart-sweep-mode-switches", "chart-sweep-cpu", "chart-sweep-copies"}) {
@@ -1296,16 +1304,7 @@ std::vector<Report> modelled_reports()
                       {"residual", std::max(0.0, report.workload.cpu_seconds - (copies + 0.011) * gib), 0.5, "the rest"}};
         report.cost = cost;
     }
-    for (const std::string technique : {"read_write", "sendfile"})
-        for (const Report& report : loopback_reports())
-            if (report.technique == technique) {
-                Report small = report;
-                small.workload.chunk_bytes = 4096;
-                small.measured.syscalls.total *= 16;
-                small.measured.mode_switches *= 16;
-                small.workload.cpu_seconds_per_gib *= 2.5;
-                reports.push_back(small);
-            }
+    add_small_chunk_runs(reports);
     return reports;
 }
 
