@@ -7,7 +7,7 @@
  * sched_clock() reads, which cost more than most of zctrace's programs
  * (an empty program reads as ~47 ns a run with it on, on a host where
  * getppid() takes 166 ns). So each program counts its own runs in the
- * per-CPU `probe_runs` array and times one run in 16 (128 on the syscall hooks) with
+ * per-CPU `probe_runs` array and times one run in 17 (127 on the syscall hooks) with
  * bpf_ktime_get_ns() (`probe_timing`); userspace scales the timed runs up to all runs and
  * takes off the clock's own share, which it calibrates before attaching
  * (the `calibrate_clock` program).
@@ -19,14 +19,16 @@
 #include <linux/types.h>
 #endif
 
-/* One run in this many is timed; powers of two, the test is a mask of the
- * run counter. The syscall hooks run for every task on the host, and two
- * clock reads are most of what counting adds to their runs: one in 16
- * cost every process +7.6 ns per syscall beside `zctrace trace`, one in 128
- * nothing measurable. Hooks that fire per skb, fault or lookup are rarer
- * and get a larger sample. */
-#define ZC_PROBE_TIMED_EVERY 16
-#define ZC_PROBE_TIMED_EVERY_SYSCALL 128
+/* One run in this many is timed, counted down per hook and CPU. Primes, so
+ * that a workload that repeats a short cycle of calls (read_write's read,
+ * write, read, ...) is not timed on the same call of the cycle every time,
+ * as a power of two would. The syscall hooks run for every task on the
+ * host, and two clock reads are most of what counting adds to their runs:
+ * one in 16 cost every other process +7.6 ns per syscall beside `zctrace
+ * trace`, one in 128 nothing measurable. Hooks that fire per skb, fault or
+ * lookup are rarer and get a larger sample. */
+#define ZC_PROBE_TIMED_EVERY 17
+#define ZC_PROBE_TIMED_EVERY_SYSCALL 127
 #define ZC_PROBE_TIMED_EVERY_OF(slot) \
 	((slot) <= ZC_PROBE_sys_exit ? ZC_PROBE_TIMED_EVERY_SYSCALL : ZC_PROBE_TIMED_EVERY)
 
@@ -71,6 +73,7 @@ enum zc_probe_hook { ZC_PROBE_HOOKS(ZC_PROBE_ENUM_ENTRY) ZC_PROBE_HOOK_COUNT };
  * that the counters every run touches stay in a few hot cache lines. */
 struct zc_probe_runs {
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
+	__u32 since_timed[ZC_PROBE_HOOK_COUNT]; /* runs since the last timed one */
 };
 
 /* Per hook and CPU: the runs timed (the last of every

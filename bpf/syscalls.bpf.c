@@ -630,7 +630,18 @@ static __always_inline void on_exit(__u32 tgid, bool group_dead)
 {
 	struct zc_tracking *state = tracking_state();
 	struct zc_proc_stats *proc;
+	/* The exiting thread is current: its inflight slot, if it holds one,
+	 * goes back. A thread that exits mid-send (trace --hooks light has no
+	 * sys_exit to clear its state) would otherwise keep it for good. */
+	struct zc_inflight *call = inflight_of(false);
 
+	if (call) {
+		call->flags = 0;
+		call->file_ino = 0;
+		call->sk = 0;
+		call->other_file_pages_added = 0;
+		call->tid = 0;
+	}
 	if (!group_dead || !state)
 		return;
 	proc = proc_of(tgid, false);

@@ -44,8 +44,8 @@ struct zc_tracking {
 	__u64 sockets_not_listed; /* socket_figures was full */
 	__u64 sockets_closed;     /* entries moved to closed keys so far */
 	__u64 files_not_listed;   /* file_figures was full */
-	/* Syscalls whose thread found both of its inflight slots held by
-	 * other threads mid-call: what they moved went unattributed. */
+	/* Probe runs that found both of their thread's inflight slots held
+	 * by other threads mid-call: what that call moved went unattributed. */
 	__u64 inflight_slots_busy;
 };
 

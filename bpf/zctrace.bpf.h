@@ -134,7 +134,7 @@ struct {
 const volatile bool count_outside_window = false;
 
 /* The last run of each period is timed, not the first: the first run after
- * the counters are cleared is the coldest, and with one run in 128 timed it
+ * the counters are cleared is the coldest, and with one run in 127 timed it
  * would weigh on the estimate out of all proportion. */
 /* Does `work` (a call) for the program on `hook`, counting the run and
  * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined per-CPU
@@ -150,9 +150,14 @@ const volatile bool count_outside_window = false;
 		if (!trace_mode && !count_outside_window &&                                       \
 		    (!(window_ = tracking_state()) || !window_->window_open))                     \
 			runs_ = NULL;                                                             \
-		if (runs_ && (++runs_->runs[ZC_PROBE_##hook] &                                    \
-			      (ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook) - 1)) == 0)               \
-			start_ = bpf_ktime_get_ns();                                              \
+		if (runs_) {                                                                      \
+			runs_->runs[ZC_PROBE_##hook]++;                                           \
+			if (++runs_->since_timed[ZC_PROBE_##hook] >=                              \
+			    ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook)) {                           \
+				runs_->since_timed[ZC_PROBE_##hook] = 0;                          \
+				start_ = bpf_ktime_get_ns();                                      \
+			}                                                                         \
+		}                                                                                 \
 		work;                                                                             \
 		if (start_) {                                                                     \
 			ns_ = bpf_ktime_get_ns() - start_;                                        \

@@ -157,7 +157,7 @@ TEST_P(TechniqueTest, KernelCountersAgreeWithTheProbes)
                 static_cast<double>(m.kernel_counters.minor_faults + m.kernel_counters.major_faults), 2);
 }
 
-// The programs count every run of theirs and time one in 16 on each CPU
+// The programs count every run of theirs and time one in 17 on each CPU
 // (bpf/probe_cost.h), with bpf_stats off.
 TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
 {
@@ -174,8 +174,8 @@ TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
     EXPECT_EQ(o.missed_events, 0u);
     const auto cpus = static_cast<std::uint64_t>(::sysconf(_SC_NPROCESSORS_CONF));
     for (const ProgramOverhead& program : o.programs) {
-        // One run in 16 (128 on the syscall hooks) on each CPU, whatever
-        // its counter started at.
+        // One run in 17 (127 on the syscall hooks) on each CPU, whatever
+        // its countdown stood at.
         const std::uint64_t every = probe_timed_every(program.program);
         ASSERT_GT(every, 0u) << program.program;
         const std::uint64_t timed = program.timed_events + program.interrupted_events;

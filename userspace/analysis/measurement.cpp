@@ -258,6 +258,9 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
     }
     const double mean_timed_ns = ratio(all_timed_ns, overhead.timed_events);
     BpfStatsCheck stats;
+    // The sampled price of the runs bpf_stats timed, which are fewer than
+    // the programs counted when bpf_stats was on in windows only.
+    double sampled_for_stats_runs = 0;
     for (const ProgramStats& program : programs) {
         const double per_run =
             program.timed_runs ? timed_cost(program) / static_cast<double>(program.timed_runs) : mean_timed_ns;
@@ -274,6 +277,7 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         overhead.missed_events += entry.missed_events;
         stats.run_ns += program.run_ns;
         stats.events += program.run_count;
+        sampled_for_stats_runs += per_run * static_cast<double>(program.run_count);
         overhead.programs.push_back(std::move(entry));
     }
     overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
@@ -281,7 +285,7 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         stats.clock_ns_per_event = clock->bpf_stats_run_ns;
         stats.run_ns_less_clock = static_cast<std::uint64_t>(std::max(
             0.0, static_cast<double>(stats.run_ns) - static_cast<double>(stats.events) * clock->bpf_stats_run_ns));
-        stats.estimate_ratio = ratio(overhead.bpf_run_ns, stats.run_ns_less_clock);
+        stats.estimate_ratio = ratio(sampled_for_stats_runs, stats.run_ns_less_clock);
         overhead.bpf_stats = stats;
     }
     return overhead;

@@ -640,7 +640,7 @@ struct BpfStatsCheck {
     std::uint64_t events = 0;
     double clock_ns_per_event = 0;  // bpf_stats on an empty program, on this host
     std::uint64_t run_ns_less_clock = 0;
-    double estimate_ratio = 0;  // overhead.bpf_run_ns / run_ns_less_clock
+    double estimate_ratio = 0;  // the sampled price of these runs / run_ns_less_clock
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, run_ns_less_clock, estimate_ratio)
 
@@ -653,7 +653,9 @@ struct Overhead {
     std::string interval = "run";
     std::uint64_t bpf_run_ns = 0;  // the probes' run time while the workload ran
     std::uint64_t events = 0;      // program runs, across the whole system
-    std::uint64_t missed_events = 0;  // runs the kernel skipped (recursion_misses)
+    // Runs the kernel skipped (recursion_misses), and probe runs that found
+    // no inflight slot for their syscall (tracking's inflight_slots_busy).
+    std::uint64_t missed_events = 0;
     double ns_per_event = 0;
     double share_of_workload_cpu = 0;  // bpf_run_ns / (sender + receiver CPU)
     double share_of_sender_cpu = 0;    // bpf_run_ns / sender CPU

@@ -288,13 +288,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceSample, schema_version, seq
                                                 page_cache_misses, processes, bytes_sent_per_second,
                                                 cpu_copy_bytes_per_second, syscalls_per_second)
 
-// zctrace's cost over a long trace comes from bpf_stats windows: runs and
-// run time are measured while it is on, and scaled to the whole trace.
+// trace --bpf-stats windows|always: what bpf_stats read in its windows,
+// scaled to the whole trace. zctrace's own figure (overhead) comes from the
+// programs' count and sample, over the whole trace; without bpf_stats these
+// stay 0 (sampled_fraction 1).
 struct OverheadSampling {
     double bpf_stats_seconds = 0;  // how long bpf_stats was on
     double traced_seconds = 0;
     double sampled_fraction = 1;   // the first over the second
-    std::uint64_t estimated_bpf_run_ns = 0;  // overhead.bpf_run_ns / sampled_fraction
+    std::uint64_t estimated_bpf_run_ns = 0;  // overhead.bpf_stats.run_ns / sampled_fraction
     std::uint64_t estimated_events = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OverheadSampling, bpf_stats_seconds, traced_seconds, sampled_fraction,
