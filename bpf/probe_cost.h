@@ -71,9 +71,15 @@ enum zc_probe_hook { ZC_PROBE_HOOKS(ZC_PROBE_ENUM_ENTRY) ZC_PROBE_HOOK_COUNT };
 
 /* Every program's runs on one CPU, whoever they were for: one value, so
  * that the counters every run touches stay in a few hot cache lines. */
+struct zc_probe_run_count {
+	__u64 runs;
+	__u32 since_timed; /* runs since the last timed one */
+	__u32 pad;
+};
+
 struct zc_probe_runs {
-	__u64 runs[ZC_PROBE_HOOK_COUNT];
-	__u32 since_timed[ZC_PROBE_HOOK_COUNT]; /* runs since the last timed one */
+	/* a run touches one 16-byte entry; the syscall hooks' share a line */
+	struct zc_probe_run_count hooks[ZC_PROBE_HOOK_COUNT];
 };
 
 /* Per hook and CPU: the runs timed (the last of every

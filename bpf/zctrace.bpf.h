@@ -151,10 +151,11 @@ const volatile bool count_outside_window = false;
 		    (!(window_ = tracking_state()) || !window_->window_open))                     \
 			runs_ = NULL;                                                             \
 		if (runs_) {                                                                      \
-			runs_->runs[ZC_PROBE_##hook]++;                                           \
-			if (++runs_->since_timed[ZC_PROBE_##hook] >=                              \
-			    ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook)) {                           \
-				runs_->since_timed[ZC_PROBE_##hook] = 0;                          \
+			struct zc_probe_run_count *count_ = &runs_->hooks[ZC_PROBE_##hook];       \
+                                                                                                  \
+			count_->runs++;                                                           \
+			if (++count_->since_timed >= ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook)) {  \
+				count_->since_timed = 0;                                          \
 				start_ = bpf_ktime_get_ns();                                      \
 			}                                                                         \
 		}                                                                                 \

@@ -246,7 +246,9 @@ std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, con
             entry.recursion_misses = info.recursion_misses;
         }
         if (const auto slot = probe_hook_slot(entry.program); slot && runs && probe_timing) {
-            entry.counted_runs = runs->runs[*slot];
+            // Summed over CPUs as u64 words: runs is right, since_timed
+            // and its padding are not, and are not used.
+            entry.counted_runs = runs->hooks[*slot].runs;
             if (auto timing = sum_percpu<zc_probe_timing>(probe_timing, *slot)) {
                 entry.timed_runs = timing->timed_runs;
                 entry.timed_ns = timing->timed_ns;
