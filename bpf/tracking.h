@@ -25,7 +25,10 @@
 #endif
 
 #define ZC_MAX_PROCS 64 /* `zctrace trace` sizes the maps for its --max-procs */
-#define ZC_MAX_THREADS 4096 /* a power of two: the inflight slots are tid & (ZC_MAX_THREADS - 1) */
+/* A power of two: a tid's inflight slots are its low bits and the top bits
+ * of a multiplicative hash of it. */
+#define ZC_MAX_THREADS_LOG2 12
+#define ZC_MAX_THREADS (1 << ZC_MAX_THREADS_LOG2)
 
 enum zc_role {
 	ZC_ROLE_SENDER = 1,

@@ -220,7 +220,7 @@ static __always_inline __u32 current_tid(void)
 /* The slots tid may hold. */
 static __always_inline __u32 inflight_slot(__u32 tid, int which)
 {
-	return which == 0 ? tid & (ZC_MAX_THREADS - 1) : ZC_MAX_THREADS + ((tid * 2654435761u) >> 20) % ZC_MAX_THREADS;
+	return which == 0 ? tid & (ZC_MAX_THREADS - 1) : ZC_MAX_THREADS + ((tid * 2654435761u) >> (32 - ZC_MAX_THREADS_LOG2));
 }
 
 /* A slot whose thread has nothing pending can change hands. */
