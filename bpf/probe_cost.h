@@ -93,7 +93,6 @@ struct zc_probe_timing {
 /* calibrate_clock's result: what two back-to-back bpf_ktime_get_ns() calls
  * read as apart, the share of every timed run that is the clock's. */
 struct zc_clock_calibration {
-	__u64 rounds;
 	__u64 best_round_ns; /* the fastest round's total */
 	__u64 reads_per_round;
 };

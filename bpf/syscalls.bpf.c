@@ -341,10 +341,7 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 		add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_PAGE_CACHE_COPY,
 			  written < (__u64)ret ? written : ret);
 	}
-	entry->flags = 0;
-	entry->sk = 0;
-	entry->file_ino = 0;
-	entry->other_file_pages_added = 0;
+	inflight_settle(entry);
 }
 
 static __always_inline void sys_enter_typed(struct pt_regs *regs, long id)
@@ -537,7 +534,6 @@ static __always_inline void on_uring_complete(struct io_kiocb *req, struct io_ur
 		return;
 	}
 	attribute_return(totals, proc, false, flags, sk, NULL, &uring_bytes, slot, res);
-	return;
 }
 
 SEC("tp_btf/io_uring_complete")
@@ -636,10 +632,7 @@ static __always_inline void on_exit(__u32 tgid, bool group_dead)
 	struct zc_inflight *call = inflight_of(false);
 
 	if (call) {
-		call->flags = 0;
-		call->file_ino = 0;
-		call->sk = 0;
-		call->other_file_pages_added = 0;
+		inflight_settle(call);
 		call->tid = 0;
 	}
 	if (!group_dead || !state)
@@ -700,7 +693,6 @@ int calibrate_clock(void *ctx)
 		if (total < best)
 			best = total;
 	}
-	clock_calibration.rounds = ZC_CALIBRATION_ROUNDS;
 	clock_calibration.reads_per_round = ZC_CALIBRATION_READS;
 	clock_calibration.best_round_ns = best;
 	return 0;

@@ -133,12 +133,12 @@ struct {
  * read counts, the interval bpf_stats covers. */
 const volatile bool count_outside_window = false;
 
-/* The last run of each period is timed, not the first: the first run after
- * the counters are cleared is the coldest, and with one run in 127 timed it
- * would weigh on the estimate out of all proportion. */
 /* Does `work` (a call) for the program on `hook`, counting the run and
- * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined per-CPU
- * array access, so a run that is not timed costs a few instructions. */
+ * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined
+ * per-CPU array access, so a run that is not timed costs a few
+ * instructions. The last run of each period is timed, not the first: the
+ * first run after the counters are cleared is the coldest, and with one
+ * run in 127 timed it would weigh on the estimate out of all proportion. */
 #define ZC_TIMED(hook, work)                                                                      \
 	do {                                                                                      \
 		__u32 zero_ = 0, slot_ = ZC_PROBE_##hook;                                         \
@@ -229,6 +229,15 @@ static __always_inline bool inflight_idle(const struct zc_inflight *call)
 	return !call->flags && !call->file_ino && !call->sk && !call->other_file_pages_added;
 }
 
+/* The syscall is over: nothing pending, so inflight_idle() holds. */
+static __always_inline void inflight_settle(struct zc_inflight *call)
+{
+	call->flags = 0;
+	call->file_ino = 0;
+	call->sk = 0;
+	call->other_file_pages_added = 0;
+}
+
 static __always_inline struct zc_tracking *tracking_state(void);
 
 /* The current thread's entry; with create, it takes a free slot if it has
@@ -308,23 +317,23 @@ static __always_inline __u32 role_of(const struct zc_tracking *state, __u32 tgid
 	return role ? *role : 0;
 }
 
-/* The current task's role. trace --cgroup follows the cgroup instead of
- * forks: a task that joins it later counts from then on. */
-static __always_inline __u32 current_role(const struct zc_tracking *state)
-{
-	if (trace_mode && target_cgroup_id)
-		return bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup_id ? ZC_ROLE_SENDER : 0;
-	return role_of(state, current_tgid());
-}
-
-/* trace mode: whether the current task is traced, without the tracking
- * state, which a traced task needs and every other task on the host does
- * not: the hooks that fire for all of them ask this first. */
+/* trace mode: whether the current task is traced. trace --cgroup follows
+ * the cgroup instead of forks: a task that joins it later counts from then
+ * on. It needs no tracking state, so the hooks that fire for every task on
+ * the host ask it first. */
 static __always_inline bool current_traced(void)
 {
 	if (target_cgroup_id)
 		return bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup_id;
 	return is_followed(current_tgid());
+}
+
+/* The current task's role. */
+static __always_inline __u32 current_role(const struct zc_tracking *state)
+{
+	if (trace_mode)
+		return current_traced() ? ZC_ROLE_SENDER : 0;
+	return role_of(state, current_tgid());
 }
 
 static __always_inline bool window_is_open(const struct zc_tracking *state)

@@ -225,30 +225,19 @@ Measured measure(const RunObservation& observation)
     return m;
 }
 
-Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds, const ProbeClock* clock)
+Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds, const ProbeClock& clock)
 {
     Overhead overhead;
     overhead.attach_seconds = attach_seconds;
     overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
-    if (!clock) {  // bpf_stats alone
-        for (const ProgramStats& program : programs) {
-            overhead.bpf_run_ns += program.run_ns;
-            overhead.events += program.run_count;
-            overhead.missed_events += program.recursion_misses;
-            overhead.programs.push_back(
-                {program.group, program.program, program.run_ns, program.run_count, program.recursion_misses});
-        }
-        overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
-        return overhead;
-    }
     // Each program's timed runs, less the clock's share of each, scaled up
     // to all its runs. A program that ran too rarely to be timed (under one
-    // run in 16 on every CPU) is priced at the mean of those that were.
+    // period on every CPU) is priced at the mean of those that were.
     overhead.accounting = kSampledAccounting;
-    overhead.clock_ns_per_timed_event = clock->timed_run_ns;
+    overhead.clock_ns_per_timed_event = clock.timed_run_ns;
     const auto timed_cost = [&](const ProgramStats& program) {
         return std::max(0.0, static_cast<double>(program.timed_ns) -
-                                 static_cast<double>(program.timed_runs) * clock->timed_run_ns);
+                                 static_cast<double>(program.timed_runs) * clock.timed_run_ns);
     };
     double all_timed_ns = 0;
     for (const ProgramStats& program : programs) {
@@ -281,10 +270,10 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         overhead.programs.push_back(std::move(entry));
     }
     overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
-    if (stats.events && clock->bpf_stats_run_ns > 0) {
-        stats.clock_ns_per_event = clock->bpf_stats_run_ns;
+    if (stats.events && clock.bpf_stats_run_ns > 0) {
+        stats.clock_ns_per_event = clock.bpf_stats_run_ns;
         stats.run_ns_less_clock = static_cast<std::uint64_t>(std::max(
-            0.0, static_cast<double>(stats.run_ns) - static_cast<double>(stats.events) * clock->bpf_stats_run_ns));
+            0.0, static_cast<double>(stats.run_ns) - static_cast<double>(stats.events) * clock.bpf_stats_run_ns));
         stats.estimate_ratio = ratio(sampled_for_stats_runs, stats.run_ns_less_clock);
         overhead.bpf_stats = stats;
     }
@@ -293,7 +282,7 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
 
 Overhead measure_overhead(const RunObservation& observation)
 {
-    Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds, &observation.probe_clock);
+    Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds, observation.probe_clock);
     overhead.interval = observation.spec.bpf_stats ? "run" : "window";
     const workload::KernelCounters& sender = observation.sender.kernel;
     const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);

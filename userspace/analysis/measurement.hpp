@@ -20,8 +20,9 @@ SocketStats socket_stats(const RawCounters& raw);
 IntervalSample sample_counters(const RawCounters& raw, Technique technique);
 Overhead measure_overhead(const RunObservation& observation);
 // bpf_stats of the programs, summed; the shares of CPU are the caller's.
-// clock: the Tracer's calibration, whose programs count and time their own
-// runs; null for bpf_stats alone (gather's observer).
-Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds, const ProbeClock* clock);
+// The probes' cost from the programs' own count and timed sample, priced
+// with the Tracer's clock calibration; bpf_stats's figures beside it when
+// it was on.
+Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach_seconds, const ProbeClock& clock);
 
 }  // namespace zctrace

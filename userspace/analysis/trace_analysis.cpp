@@ -938,7 +938,7 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     for (const AttachedProbe& probe : observation.probes)
         report.probes.push_back({probe.group, probe.program, probe.hook, probe.attach_type});
     Overhead& overhead = report.overhead;
-    overhead = probe_overhead(observation.program_stats, observation.attach_seconds, &observation.probe_clock);
+    overhead = probe_overhead(observation.program_stats, observation.attach_seconds, observation.probe_clock);
     overhead.interval = "trace";
     OverheadSampling& sampling = report.overhead_sampling;
     sampling.traced_seconds = observation.seconds;

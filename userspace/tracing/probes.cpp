@@ -431,6 +431,8 @@ struct Tracer::Impl {
     void keep_loaded_globals();
     Result<void> clear_counters();
     void set_run_values(const ProbeTarget& run);
+    // While bpf_stats is on, and once: what it reads for an empty program.
+    Result<void> calibrate_bpf_stats_once();
 };
 
 namespace {
@@ -525,6 +527,17 @@ Result<void> Tracer::Impl::clear_counters()
             return Error{0, std::string("cannot reset the globals in ") + bpf_map__name(image.map)};
         std::memcpy(memory, image.loaded.data(), size);
     }
+    return {};
+}
+
+Result<void> Tracer::Impl::calibrate_bpf_stats_once()
+{
+    if (stats.get() < 0 || clock.bpf_stats_run_ns > 0)
+        return {};
+    auto stats_run = calibrate_bpf_stats(*syscalls);
+    if (!stats_run)
+        return stats_run.error();
+    clock.bpf_stats_run_ns = *stats_run;
     return {};
 }
 
@@ -714,12 +727,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (!timed_run)
         return timed_run.error();
     impl->clock.timed_run_ns = *timed_run;
-    if (impl->stats.get() >= 0) {
-        auto stats_run = calibrate_bpf_stats(*impl->syscalls);
-        if (!stats_run)
-            return stats_run.error();
-        impl->clock.bpf_stats_run_ns = *stats_run;
-    }
+    if (auto calibrated = impl->calibrate_bpf_stats_once(); !calibrated)
+        return calibrated.error();
 
     const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
     const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
@@ -1015,13 +1024,7 @@ Result<void> Tracer::set_bpf_stats(bool on)
     if (!stats)
         return stats.error();
     impl_->stats = std::move(stats.value());
-    if (impl_->clock.bpf_stats_run_ns == 0) {
-        auto stats_run = calibrate_bpf_stats(*impl_->syscalls);
-        if (!stats_run)
-            return stats_run.error();
-        impl_->clock.bpf_stats_run_ns = *stats_run;
-    }
-    return {};
+    return impl_->calibrate_bpf_stats_once();
 }
 
 bool Tracer::bpf_stats_on() const { return impl_->stats.get() >= 0; }
