@@ -88,6 +88,10 @@ struct zc_probe_timing {
 	__u64 timed_runs;
 	__u64 timed_ns;
 	__u64 interrupted_runs; /* timed, but longer than ZC_PROBE_INTERRUPTED_NS */
+	/* From the clock read that ends a timed run to one more read after
+	 * this entry is updated: the accounting's own work (and one clock
+	 * read) on the runs it times, which the others do not pay. */
+	__u64 accounting_ns;
 };
 
 /* calibrate_clock's result: what two back-to-back bpf_ktime_get_ns() calls

@@ -12,6 +12,7 @@
 
 #include "analysis/checks.hpp"
 #include "analysis/cost_model.hpp"
+#include "analysis/measurement.hpp"
 #include "report/run_report.hpp"
 #include "runs/session.hpp"
 
@@ -1180,6 +1181,53 @@ TEST(Window, OnlyOneOpenAndOneCloseMakeARun)
     const auto twice = check_window(counters);
     ASSERT_FALSE(twice);
     EXPECT_NE(twice.error().message.find("seccomp"), std::string::npos) << twice.error().message;
+}
+
+// The sampled price: timed runs less the clock, scaled to every run, plus
+// what timing cost the runs it timed (once each); bpf_stats' own share is
+// the empty program's beside on the same hook where one ran.
+TEST(ProbeOverhead, TimedRunsAreScaledAndTheTimingIsPricedOnce)
+{
+    ProbeClock clock;
+    clock.timed_run_ns = 30;
+    clock.bpf_stats_run_ns = 48;
+    ProgramStats sys_exit{"syscalls", "sys_exit_btf"};
+    sys_exit.counted_runs = 1270;
+    sys_exit.timed_runs = 10;
+    sys_exit.timed_ns = 10 * (40 + 30);  // 40 ns of work a run, once the clock is off
+    sys_exit.accounting_ns = 10 * 25;
+    sys_exit.run_count = 1270;
+    sys_exit.run_ns = 1270 * (60 + 70);  // 70 ns a run is bpf_stats' own
+    sys_exit.clock_run_count = 1270;
+    sys_exit.clock_run_ns = 1270 * 70;
+
+    Overhead o = probe_overhead({sys_exit}, 0.1, clock);
+    ASSERT_EQ(o.programs.size(), 1u);
+    const std::uint64_t accounting = 10 * 30 + 10 * 25;
+    EXPECT_EQ(o.accounting_ns, accounting);
+    EXPECT_EQ(o.programs[0].run_ns, 1270u * 40 + accounting);
+    EXPECT_EQ(o.programs[0].bpf_stats_clock_ns, 1270u * 70);
+    ASSERT_TRUE(o.bpf_stats);
+    EXPECT_EQ(o.bpf_stats->clock_source, kClockBeside);
+    EXPECT_DOUBLE_EQ(o.bpf_stats->clock_ns_per_event, 70.0);
+    EXPECT_EQ(o.bpf_stats->run_ns_less_clock, 1270u * 60);
+    EXPECT_NEAR(o.bpf_stats->estimate_ratio, (1270.0 * 40 + accounting) / (1270.0 * 60), 1e-9);
+
+    // No empty program ran beside: the test-run figure is taken off, and the
+    // report says where it came from.
+    ProgramStats alone = sys_exit;
+    alone.clock_run_count = alone.clock_run_ns = 0;
+    o = probe_overhead({alone}, 0.1, clock);
+    ASSERT_TRUE(o.bpf_stats);
+    EXPECT_EQ(o.bpf_stats->clock_source, kClockTestRun);
+    EXPECT_EQ(o.bpf_stats->run_ns_less_clock, 1270u * (130 - 48));
+    o = probe_overhead({sys_exit, alone}, 0.1, clock);
+    EXPECT_EQ(o.bpf_stats->clock_source, kClockBesideAndTestRun);
+
+    // bpf_stats off: no check at all, whatever the calibration says.
+    ProgramStats unchecked = alone;
+    unchecked.run_count = unchecked.run_ns = 0;
+    EXPECT_FALSE(probe_overhead({unchecked}, 0.1, clock).bpf_stats);
 }
 
 }  // namespace

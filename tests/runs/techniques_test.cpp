@@ -206,6 +206,17 @@ TEST(ProbeCost, BpfStatsCountsTheRunsTheProgramsCount)
     EXPECT_GT(o.bpf_stats->clock_ns_per_event, 0.0);
     EXPECT_GT(o.bpf_stats->run_ns, o.bpf_stats->run_ns_less_clock);
     EXPECT_GT(o.bpf_stats->estimate_ratio, 0.0);
+    // An empty program ran beside each of zctrace's, on its hook, and cost
+    // bpf_stats less than zctrace's own did.
+    EXPECT_EQ(o.bpf_stats->clock_source, kClockBeside);
+    EXPECT_GE(o.accounting_ns, static_cast<std::uint64_t>(static_cast<double>(o.timed_events) * o.clock_ns_per_timed_event));
+    EXPECT_LT(o.accounting_ns, o.bpf_run_ns);
+    for (const ProgramOverhead& program : o.programs) {
+        if (program.bpf_stats_events < 1000)
+            continue;
+        EXPECT_GT(program.bpf_stats_clock_ns, 0u) << program.program;
+        EXPECT_LT(program.bpf_stats_clock_ns, program.bpf_stats_run_ns) << program.program;
+    }
     for (const ProgramOverhead& program : o.programs) {
         if (program.program != "sys_exit_btf" && program.program != "net_dev_start_xmit" &&
             program.program != "tcp_sendmsg_locked")

@@ -232,7 +232,10 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
     overhead.zctrace_peak_rss_bytes = peak_rss_bytes();
     // Each program's timed runs, less the clock's share of each, scaled up
     // to all its runs. A program that ran too rarely to be timed (under one
-    // period on every CPU) is priced at the mean of those that were.
+    // period on every CPU) is priced at the mean of those that were. Then
+    // what the timing itself costs the runs it times, once each: the clock
+    // read that starts a run (outside what it times) and the bookkeeping
+    // after the run (accounting_ns, measured with one more clock read).
     overhead.accounting = kSampledAccounting;
     overhead.clock_ns_per_timed_event = clock.timed_run_ns;
     const auto timed_cost = [&](const ProgramStats& program) {
@@ -250,6 +253,8 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
     // The sampled price of the runs bpf_stats timed, which are fewer than
     // the programs counted when bpf_stats was on in windows only.
     double sampled_for_stats_runs = 0;
+    double stats_clock_ns = 0;
+    std::uint64_t runs_priced_beside = 0;
     for (const ProgramStats& program : programs) {
         const double per_run =
             program.timed_runs ? timed_cost(program) / static_cast<double>(program.timed_runs) : mean_timed_ns;
@@ -257,23 +262,46 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         entry.events = program.counted_runs;
         entry.timed_events = program.timed_runs;
         entry.interrupted_events = program.interrupted_runs;
-        entry.run_ns = static_cast<std::uint64_t>(std::llround(per_run * static_cast<double>(program.counted_runs)));
+        const double accounting_ns = static_cast<double>(program.timed_runs + program.interrupted_runs) *
+                                         clock.timed_run_ns +
+                                     static_cast<double>(program.accounting_ns);
+        overhead.accounting_ns += static_cast<std::uint64_t>(std::llround(accounting_ns));
+        entry.run_ns = static_cast<std::uint64_t>(
+            std::llround(per_run * static_cast<double>(program.counted_runs) + accounting_ns));
         entry.missed_events = program.recursion_misses;
         entry.bpf_stats_run_ns = program.run_ns;
         entry.bpf_stats_events = program.run_count;
+        // bpf_stats' share of this program's runs: what it read for the
+        // empty program on the same hook over the same interval, or the
+        // test-run figure where none ran there.
+        const bool beside = program.clock_run_count > 0;
+        const double clock_per_run = beside ? static_cast<double>(program.clock_run_ns) /
+                                                  static_cast<double>(program.clock_run_count)
+                                            : clock.bpf_stats_run_ns;
+        entry.bpf_stats_clock_ns =
+            static_cast<std::uint64_t>(std::llround(clock_per_run * static_cast<double>(program.run_count)));
+        if (beside)
+            runs_priced_beside += program.run_count;
         overhead.bpf_run_ns += entry.run_ns;
         overhead.events += entry.events;
         overhead.missed_events += entry.missed_events;
         stats.run_ns += program.run_ns;
         stats.events += program.run_count;
-        sampled_for_stats_runs += per_run * static_cast<double>(program.run_count);
+        stats_clock_ns += static_cast<double>(entry.bpf_stats_clock_ns);
+        sampled_for_stats_runs +=
+            per_run * static_cast<double>(program.run_count) +
+            accounting_ns * std::min(1.0, ratio(static_cast<double>(program.run_count),
+                                                static_cast<double>(program.counted_runs)));
         overhead.programs.push_back(std::move(entry));
     }
     overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
-    if (stats.events && clock.bpf_stats_run_ns > 0) {
-        stats.clock_ns_per_event = clock.bpf_stats_run_ns;
-        stats.run_ns_less_clock = static_cast<std::uint64_t>(std::max(
-            0.0, static_cast<double>(stats.run_ns) - static_cast<double>(stats.events) * clock.bpf_stats_run_ns));
+    if (stats.events && (clock.bpf_stats_run_ns > 0 || runs_priced_beside == stats.events)) {
+        stats.clock_ns_per_event = ratio(stats_clock_ns, stats.events);
+        stats.clock_source = runs_priced_beside == stats.events ? kClockBeside
+                             : runs_priced_beside == 0          ? kClockTestRun
+                                                                : kClockBesideAndTestRun;
+        stats.run_ns_less_clock = static_cast<std::uint64_t>(
+            std::max(0.0, static_cast<double>(stats.run_ns) - stats_clock_ns));
         stats.estimate_ratio = ratio(sampled_for_stats_runs, stats.run_ns_less_clock);
         overhead.bpf_stats = stats;
     }

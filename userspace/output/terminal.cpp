@@ -134,8 +134,10 @@ std::string probes_line(const Report& r)
                        milliseconds(o.attach_seconds);
     if (o.bpf_stats)
         text += "; bpf_stats, on as well, read " + milliseconds(static_cast<double>(o.bpf_stats->run_ns) / 1e9) +
-                ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its clock (" +
-                format_fixed(o.bpf_stats->clock_ns_per_event, 0) + " ns a run on an empty program): the estimate is " +
+                ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its own share (" +
+                format_fixed(o.bpf_stats->clock_ns_per_event, 0) + " ns a run on an empty program" +
+                (o.bpf_stats->clock_source == kClockBeside ? " beside each probe" : ", partly on a test run") +
+                "): the estimate is " +
                 format_fixed(o.bpf_stats->estimate_ratio, 2) + " of that";
     return text;
 }

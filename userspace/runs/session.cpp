@@ -164,6 +164,9 @@ std::vector<ProgramStats> stats_delta(const std::vector<ProgramStats>& after,
         delta[i].timed_runs -= before[i].timed_runs;
         delta[i].timed_ns -= before[i].timed_ns;
         delta[i].interrupted_runs -= before[i].interrupted_runs;
+        delta[i].accounting_ns -= before[i].accounting_ns;
+        delta[i].clock_run_ns -= before[i].clock_run_ns;
+        delta[i].clock_run_count -= before[i].clock_run_count;
     }
     return delta;
 }

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
@@ -253,6 +255,7 @@ std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, con
                 entry.timed_runs = timing->timed_runs;
                 entry.timed_ns = timing->timed_ns;
                 entry.interrupted_runs = timing->interrupted_runs;
+                entry.accounting_ns = timing->accounting_ns;
             }
         }
         stats.push_back(std::move(entry));
@@ -408,8 +411,12 @@ struct Tracer::Impl {
     SkeletonPtr<zc_memory> memory{nullptr, nullptr};
     SkeletonPtr<zc_net> net{nullptr, nullptr};
     SkeletonPtr<zc_block> block{nullptr, nullptr};
+    // With bpf_stats on: an empty program beside each of ours, on its hook.
+    SkeletonPtr<zc_floor> stats_clocks{nullptr, nullptr};
     // Declared after the skeletons so links are destroyed first.
     AttachedPrograms attached;
+    AttachedPrograms stats_clocks_attached;
+    std::array<const bpf_program*, ZC_PROBE_HOOK_COUNT> stats_clock_by_slot{};
     double attach_seconds = 0;
     UniqueFd stats;
     ProbeClock clock;
@@ -433,6 +440,8 @@ struct Tracer::Impl {
     void set_run_values(const ProbeTarget& run);
     // While bpf_stats is on, and once: what it reads for an empty program.
     Result<void> calibrate_bpf_stats_once();
+    // Empty programs beside ours, on the hooks ours are attached to.
+    Result<void> attach_stats_clocks();
 };
 
 namespace {
@@ -656,6 +665,35 @@ void set_mode(Skel& skel, const TraceTarget* trace, bool stats_on)
         skel.rodata->write_syscall_nrs[i] = write_nrs[i];
 }
 
+Result<void> Tracer::Impl::attach_stats_clocks()
+{
+    std::array<bool, ZC_PROBE_HOOK_COUNT> ours{};
+    for (const auto& [group, prog] : attached.programs)
+        if (const auto slot = probe_hook_slot(bpf_program__name(prog)))
+            ours[*slot] = true;
+    const auto slot_of = [](const bpf_program* prog) {
+        return probe_hook_slot(std::string_view(bpf_program__name(prog)).substr(std::strlen("floor_")));
+    };
+    auto loaded = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed, [&](zc_floor& s) -> Result<void> {
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, s.obj)
+        {
+            const auto slot = slot_of(prog);
+            bpf_program__set_autoload(prog, slot && ours[*slot]);
+        }
+        return {};
+    });
+    if (!loaded)
+        return loaded.error();
+    stats_clocks = std::move(loaded.value());
+    if (auto done = stats_clocks_attached.attach_all("floor", stats_clocks->obj); !done)
+        return done.error();
+    for (const auto& [group, prog] : stats_clocks_attached.programs)
+        if (const auto slot = slot_of(prog))
+            stats_clock_by_slot[*slot] = prog;
+    return {};
+}
+
 Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& target, const TraceTarget* trace,
                                                           ProbeFlavor flavor)
 {
@@ -823,6 +861,11 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     for (const auto& [group, obj] : groups)
         if (auto attached = impl->attached.attach_all(group, obj); !attached)
             return attached.error();
+    // Without them (a kernel without tp_btf) the bpf_stats check takes its
+    // clock from a test run instead, and the report says so
+    // (bpf_stats.clock_source).
+    if (stats_on)
+        (void)impl->attach_stats_clocks();
 
     impl->attach_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -1008,7 +1051,19 @@ Result<std::vector<ProcessCounters>> Tracer::processes() const { return impl_->r
 
 std::vector<ProgramStats> Tracer::program_stats() const
 {
-    return impl_->attached.stats(impl_->syscalls->maps.probe_runs, impl_->syscalls->maps.probe_timing);
+    std::vector<ProgramStats> stats =
+        impl_->attached.stats(impl_->syscalls->maps.probe_runs, impl_->syscalls->maps.probe_timing);
+    for (ProgramStats& entry : stats) {
+        const auto slot = probe_hook_slot(entry.program);
+        const bpf_program* beside = slot ? impl_->stats_clock_by_slot[*slot] : nullptr;
+        bpf_prog_info info{};
+        std::uint32_t length = sizeof info;
+        if (beside && bpf_obj_get_info_by_fd(bpf_program__fd(beside), &info, &length) == 0) {
+            entry.clock_run_ns = info.run_time_ns;
+            entry.clock_run_count = info.run_cnt;
+        }
+    }
+    return stats;
 }
 ProbeClock Tracer::clock() const { return impl_->clock; }
 
@@ -1091,8 +1146,11 @@ Result<std::unique_ptr<EmptyProbes>> EmptyProbes::attach()
         return Error{0, "tracefs is not available (" + tracefs.error + "); two of the hooks are classic tracepoints",
                      ErrorKind::unsupported};
     auto impl = std::make_unique<Impl>();
-    auto floor = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed,
-                            [](zc_floor&) -> Result<void> { return {}; });
+    // trace counts calls at sys_exit and attaches nothing to sys_enter.
+    auto floor = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed, [](zc_floor& s) -> Result<void> {
+        bpf_program__set_autoload(s.progs.floor_sys_enter, false);
+        return {};
+    });
     if (!floor)
         return Error(floor.error()).as(ErrorKind::unsupported);
     impl->floor = std::move(floor.value());

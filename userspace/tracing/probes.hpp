@@ -84,6 +84,11 @@ struct ProgramStats {
     std::uint64_t timed_runs = 0;
     std::uint64_t timed_ns = 0;  // the clock's share still in
     std::uint64_t interrupted_runs = 0;  // timed, but an interrupt ran inside: left out
+    std::uint64_t accounting_ns = 0;  // the timed runs' own bookkeeping, one clock read in
+    // bpf_stats of the empty program beside it on the same hook (attached
+    // while bpf_stats is on; 0 without one)
+    std::uint64_t clock_run_ns = 0;
+    std::uint64_t clock_run_count = 0;
 };
 
 // What the clocks add to what they time, calibrated on this host.
