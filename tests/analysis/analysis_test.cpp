@@ -1050,6 +1050,33 @@ TEST(Coverage, PayloadTheXmitProbeNeverSawMakesTheRunInvalid)
     EXPECT_NE(seen.explanation.find("4.24 KiB never passed the probe"), std::string::npos) << seen.explanation;
 }
 
+// Two CPUs sending one socket's skbs out of order: a first pass arrives
+// below the highest sequence seen and the xmit probe's sequence count calls
+// it a resend. Where tcp_retransmit_skb ran and counted none, nothing was
+// resent; without that probe the sequence count is all there is.
+TEST(Coverage, ReorderedFirstPassesAreNotResendsWhenTheKernelCountedNone)
+{
+    Report report = sendfile_report();
+    report.measured.socket.resent_payload_bytes = 3 * 1448;
+    report.measured.socket.retransmit_skbs = 0;
+    report.measured.socket.retransmit_bytes = 0;
+    report.environment.probes.push_back({"net", "tcp_retransmit_skb", "tcp_retransmit_skb", "tp_btf"});
+    analyze(report);
+    EXPECT_EQ(check(report, "xmit_payload_seen").verdict, Verdict::match) << verdicts(report);
+
+    Report without_probe = report;
+    without_probe.environment.probes.clear();
+    analyze(without_probe);
+    EXPECT_EQ(check(without_probe, "xmit_payload_seen").verdict, Verdict::invalid) << verdicts(without_probe);
+
+    // A real resend the kernel counted is still taken off.
+    Report resent = report;
+    resent.measured.socket.retransmit_skbs = 1;
+    resent.measured.socket.retransmit_bytes = 1448;
+    analyze(resent);
+    EXPECT_EQ(check(resent, "xmit_payload_seen").verdict, Verdict::invalid) << verdicts(resent);
+}
+
 TEST(CrossChecks, CopiedFragsThatSendmsgNeverCountedAreInvalid)
 {
     Report report = read_write_report();

@@ -165,34 +165,41 @@ Check sendmsg_bytes(const Report& report)
                                    "counted"));
 }
 
-// What TCP resent, by the kernel's own count (tcp_retransmit_skb). The
-// sequence-based count at xmit agrees with it whenever skbs leave in order,
-// but two CPUs transmitting one socket's skbs out of order make a first
-// pass look like a resend there.
-std::uint64_t resent_by_kernel(const SocketStats& socket)
+// What TCP resent, by the kernel's own count where the tcp_retransmit_skb
+// probe ran (zero when it saw none). The sequence-based count at xmit agrees
+// with it whenever skbs leave in order, but two CPUs transmitting one
+// socket's skbs out of order make a first pass look like a resend there,
+// and the run would read as if the probe had missed that payload. It stands
+// in only for reports whose probes did not include tcp_retransmit_skb.
+std::uint64_t resent_payload(const Report& report)
 {
-    return socket.retransmit_skbs ? socket.retransmit_bytes : socket.resent_payload_bytes;
+    const SocketStats& socket = report.measured.socket;
+    const auto& probes = report.environment.probes;
+    const bool kernel_counted = std::any_of(probes.begin(), probes.end(),
+                                            [](const ProbeUse& probe) { return probe.hook == "tcp_retransmit_skb"; });
+    return kernel_counted || socket.retransmit_skbs ? socket.retransmit_bytes : socket.resent_payload_bytes;
 }
 
 // Payload that reached the device for the first time (resends excluded).
-std::uint64_t first_pass_payload(const SocketStats& socket)
+std::uint64_t first_pass_payload(const Report& report)
 {
+    const SocketStats& socket = report.measured.socket;
     const std::uint64_t left = socket.linear_payload_bytes + socket.frag_bytes;
-    const std::uint64_t resent = resent_by_kernel(socket);
+    const std::uint64_t resent = resent_payload(report);
     return left > resent ? left - resent : 0;
 }
 
 Check xmit_payload_seen(const Report& report)
 {
     const std::uint64_t payload = report.workload.bytes;
-    const std::uint64_t seen = first_pass_payload(report.measured.socket);
+    const std::uint64_t seen = first_pass_payload(report);
     const bool ok = seen == payload;
     return coverage(
         "xmit_payload_seen", static_cast<double>(payload), "workload", static_cast<double>(seen), 0, ok,
         ok ? "net_dev_start_xmit saw every payload byte leave"
            : "net_dev_start_xmit saw " + bytes(seen) + " of the " + bytes(payload) + " payload leave",
         "net_dev_start_xmit saw " + bytes(seen) + " of payload leave on the sender's connection for the first time (" +
-            bytes(resent_by_kernel(report.measured.socket)) + " more were resends)" +
+            bytes(resent_payload(report)) + " more were resends)" +
             (ok ? ", the whole payload"
                 : seen < payload ? ": " + bytes(payload - seen) +
                                        " never passed the probe, so copies made at transmit for those bytes are not "
