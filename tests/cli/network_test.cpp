@@ -124,13 +124,17 @@ TEST(Network, VethRunsPickTheRowFromWhatWasMeasured)
     TempDir on_dir, off_dir;
     const auto host_before = host_links_and_features();
     const auto netns_before = netns_in_use();
-    // Both at once: names carry the pid and addresses live in each run's own
-    // namespaces, so two runs cannot collide.
+    // One after the other. Run at once, in about 1 pair in 25 one of the two
+    // probes did not run for 5-7% of the frames its veth end sent (the
+    // device's count against the probe's, 860 frames in one): a miss with
+    // no recursion count, which runs on lo beside a veth run and a program
+    // attached and detached beside one did not show. Concurrent runs are
+    // issue 17's to test and fix.
     Process with_sg({"run", "sendfile", "--transport", "veth", "--sg", "on", "--size", "16M", "--json", "--out",
                      on_dir.path().string()});
+    const Finished on = with_sg.finish();
     Process without_sg({"run", "sendfile", "--transport", "veth", "--sg", "off", "--size", "16M", "--json", "--out",
                         off_dir.path().string()});
-    const Finished on = with_sg.finish();
     const Finished off = without_sg.finish();
     // An invalid run still prints its report: its socket figures say which
     // bytes the xmit probe did not see as first passes.
@@ -149,6 +153,23 @@ TEST(Network, VethRunsPickTheRowFromWhatWasMeasured)
         EXPECT_TRUE((*report)["workload"]["integrity"]["ok"].get<bool>());
     }
     EXPECT_NE(on_report["environment"]["sender_link"], off_report["environment"]["sender_link"]);
+    // The sender's veth end counted what it sent: everything the probe saw
+    // leave through it, and little else (the handshake, ARP, neighbour
+    // discovery).
+    for (const auto* report : {&on_report, &off_report}) {
+        const auto& sent = (*report)["measured"]["egress_device_sent"];
+        ASSERT_TRUE(sent.is_object()) << (*report)["measured"].dump();
+        std::uint64_t probe_bytes = 0, probe_skbs = 0;
+        for (const auto& device : (*report)["measured"]["socket"]["devices"])
+            if (device["name"] == (*report)["environment"]["sender_link"]) {
+                probe_bytes += device["bytes"].get<std::uint64_t>();
+                probe_skbs += device["skbs"].get<std::uint64_t>();
+            }
+        EXPECT_GE(sent["bytes"].get<std::uint64_t>(), probe_bytes);
+        EXPECT_LT(sent["bytes"].get<std::uint64_t>() - probe_bytes, 16u << 10) << sent.dump();
+        EXPECT_GE(sent["frames"].get<std::uint64_t>(), probe_skbs);
+        EXPECT_LT(sent["frames"].get<std::uint64_t>() - probe_skbs, 64u) << sent.dump();
+    }
 
     EXPECT_EQ(on_report["theory_row"], "sendfile + DMA gather");
     EXPECT_EQ(on_report["environment"]["device_sg"], true);

@@ -110,6 +110,7 @@ inline Report full_report()
     m.mmap = MmapStats{5120, 8192, 3072, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     m.cow = CowStats{16384, 10, 10, 40960, 12, 16374, 10, true, true};
     m.tcp_counters = std::map<std::string, std::int64_t>{{"RetransSegs", 2}, {"TCPSACKReorder", 4}};
+    m.egress_device_sent = EgressDeviceCounters{11601, 17543000};
 
     ReadPathFigures direct{"large_file_async_direct", 64 * kMiB, 1, 2, 64 * kMiB, 0.5, 0.16, 0.01, 0.15, 2048, 4096, 1208};
     ReadPathFigures buffered{"large_file_buffered", 64 * kMiB, 16384, 16384, 64 * kMiB, 1, 0.98, 0.02, 0.96, 16384, 32768, 1036};

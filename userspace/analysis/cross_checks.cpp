@@ -189,6 +189,26 @@ std::uint64_t first_pass_payload(const Report& report)
     return left > resent ? left - resent : 0;
 }
 
+// veth: what the sender's end counted against what the probe saw leave
+// through it. The device also sent the handshake, ARP and neighbour
+// discovery, which the probe does not count; megabytes more mean the probe
+// did not run for frames that left.
+std::string device_count(const Report& report)
+{
+    const auto& sent = report.measured.egress_device_sent;
+    if (!sent)
+        return "";
+    std::uint64_t probe_bytes = 0, probe_skbs = 0;
+    for (const DeviceStats& device : report.measured.socket.devices)
+        if (device.name == report.environment.egress.name) {
+            probe_bytes += device.bytes;
+            probe_skbs += device.skbs;
+        }
+    return "; " + report.environment.egress.name + " counted " + bytes(sent->bytes) + " in " +
+           quantity(sent->frames, "frame", "frames") + " sent (/proc/net/dev), the probe " + bytes(probe_bytes) +
+           " in " + quantity(probe_skbs, "skb", "skbs") + " of the sender's";
+}
+
 Check xmit_payload_seen(const Report& report)
 {
     const std::uint64_t payload = report.workload.bytes;
@@ -204,7 +224,8 @@ Check xmit_payload_seen(const Report& report)
                 : seen < payload ? ": " + bytes(payload - seen) +
                                        " never passed the probe, so copies made at transmit for those bytes are not "
                                        "counted"
-                                 : ": more than the workload sent, so xmit counted bytes of other connections"));
+                                 : ": more than the workload sent, so xmit counted bytes of other connections") +
+            device_count(report));
 }
 
 // sendmsg and xmit see the copy into socket memory from both ends. What

@@ -184,6 +184,8 @@ Measured measure(const RunObservation& observation)
 
     m.receiver = {raw.net.receiver_copy_bytes, raw.net.receiver_copy_calls, observation.receiver.recv_calls};
     m.tcp_counters = observation.tcp_counters;
+    if (observation.egress_sent)
+        m.egress_device_sent = EgressDeviceCounters{observation.egress_sent->tx_packets, observation.egress_sent->tx_bytes};
 
     m.kernel_counters = {k.voluntary_switches, k.involuntary_switches, k.minor_faults, k.major_faults,
                          k.read_syscalls,      k.write_syscalls,       k.read_chars,   k.write_chars};

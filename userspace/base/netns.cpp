@@ -392,6 +392,37 @@ Result<TcpCounters> read_tcp_counters()
     return counters;
 }
 
+Result<DeviceTxCounters> read_device_tx_counters(const std::string& ifname)
+{
+    std::ifstream dev("/proc/thread-self/net/dev");
+    if (!dev)
+        return Error::from_errno("cannot read /proc/thread-self/net/dev");
+    // "  name: rx_bytes rx_packets errs drop fifo frame compressed multicast
+    //   tx_bytes tx_packets ..."
+    std::string line;
+    while (std::getline(dev, line)) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos)
+            continue;
+        const auto start = line.find_first_not_of(' ');
+        if (line.compare(start, colon - start, ifname) != 0 || colon - start != ifname.size())
+            continue;
+        std::istringstream fields(line.substr(colon + 1));
+        std::uint64_t value = 0;
+        DeviceTxCounters counters;
+        for (int field = 0; field < 10 && fields >> value; ++field) {
+            if (field == 8)
+                counters.tx_bytes = value;
+            if (field == 9)
+                counters.tx_packets = value;
+        }
+        if (!fields)
+            return Error{0, "cannot parse " + ifname + "'s line in /proc/thread-self/net/dev"};
+        return counters;
+    }
+    return Error{ENODEV, ifname + " is not in /proc/thread-self/net/dev"};
+}
+
 TcpCounters counter_delta(const TcpCounters& before, const TcpCounters& after)
 {
     TcpCounters delta;

@@ -104,6 +104,14 @@ Result<TcpCounters> read_tcp_counters();
 // What changed between two readings, counters that did not change left out.
 TcpCounters counter_delta(const TcpCounters& before, const TcpCounters& after);
 
+// What a device says it sent, from /proc/thread-self/net/dev (the calling
+// thread's namespace): every frame, whoever sent it.
+struct DeviceTxCounters {
+    std::uint64_t tx_packets = 0;
+    std::uint64_t tx_bytes = 0;
+};
+Result<DeviceTxCounters> read_device_tx_counters(const std::string& ifname);
+
 // ETHTOOL_SSG. The kernel drops what depends on SG (TSO) along with it.
 Result<void> set_scatter_gather(const std::string& ifname, bool on);
 

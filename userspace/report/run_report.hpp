@@ -516,6 +516,12 @@ struct KernelCounterStats {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelCounterStats, voluntary_switches, involuntary_switches, minor_faults, major_faults, read_syscalls, write_syscalls, read_chars, write_chars)
 
+struct EgressDeviceCounters {
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EgressDeviceCounters, frames, bytes)
+
 struct Measured {
     double cpu_copies = 0;  // cpu_copy_bytes.total / payload bytes
     CopyBytes cpu_copy_bytes;
@@ -539,8 +545,12 @@ struct Measured {
     // those that changed). Namespace-wide: on lo, the host's sockets count
     // too. Null in reports from before zctrace read them.
     std::optional<std::map<std::string, std::int64_t>> tcp_counters;
+    // veth: what the sender's end sent while the workload ran, by its own
+    // count (/proc/net/dev in the sender's namespace): the payload and every
+    // other frame (the handshake, ARP, IPv6 neighbour discovery).
+    std::optional<EgressDeviceCounters> egress_device_sent;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow, tcp_counters)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Measured, cpu_copies, cpu_copy_bytes, dma_copies, dma_bytes, syscalls, syscalls_per_transfer, mode_switches, mode_switches_per_transfer, mode_switch_detail, context_switches, page_faults, page_cache, socket, receiver, kernel_counters, mmap, cow, tcp_counters, egress_device_sent)
 
 struct TheoryValues {
     std::string id;

@@ -527,6 +527,9 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     auto tcp_before = network->sender_tcp_counters();
     if (!tcp_before)
         return tcp_before.error();
+    auto device_before = network->sender_device_counters();
+    if (!device_before)
+        return device_before.error();
     WorkloadProcesses processes;
     if (auto started = start_workload(processes, spec, file, cookie, *network, *tracer, hooks,
                                       copy ? copy->fd.get() : -1);
@@ -547,6 +550,12 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     if (!tcp_after)
         return tcp_after.error();
     observation.tcp_counters = counter_delta(*tcp_before, *tcp_after);
+    auto device_after = network->sender_device_counters();
+    if (!device_after)
+        return device_after.error();
+    if (*device_before && *device_after)
+        observation.egress_sent = DeviceTxCounters{(*device_after)->tx_packets - (*device_before)->tx_packets,
+                                                   (*device_after)->tx_bytes - (*device_before)->tx_bytes};
     if (auto counters = collect_counters(*tracer, stats_before, file, observation); !counters)
         return counters.error();
     return observation;

@@ -87,6 +87,9 @@ struct RunObservation {
     // How the TCP counters of the sender's namespace changed while the
     // workload ran: every socket in it counts (lo: the host's too).
     TcpCounters tcp_counters;
+    // veth: the frames and bytes the sender's end sent while the workload
+    // ran, by the device's own count.
+    std::optional<DeviceTxCounters> egress_sent;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
     std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
     // copy_file_range: whether the workload directory's filesystem shared a

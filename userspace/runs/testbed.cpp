@@ -114,6 +114,19 @@ Result<TcpCounters> RunNetwork::sender_tcp_counters() const
     return read_tcp_counters();
 }
 
+Result<std::optional<DeviceTxCounters>> RunNetwork::sender_device_counters() const
+{
+    if (!veth)
+        return std::optional<DeviceTxCounters>{};
+    auto scope = NetnsScope::enter(veth->sender_ns);
+    if (!scope)
+        return scope.error();
+    auto counters = read_device_tx_counters(veth->sender_link);
+    if (!counters)
+        return counters.error();
+    return std::optional<DeviceTxCounters>{*counters};
+}
+
 bool RunNetwork::enter_receiver_namespace() const
 {
     return !veth || ::setns(veth->receiver_ns.fd(), CLONE_NEWNET) == 0;

@@ -51,6 +51,9 @@ struct RunNetwork {
     [[nodiscard]] bool enter_receiver_namespace() const;
     // The TCP counters of the sender's namespace (lo: zctrace's own).
     [[nodiscard]] Result<TcpCounters> sender_tcp_counters() const;
+    // veth: what the sender's end says it sent; null on lo, which the
+    // whole host shares.
+    [[nodiscard]] Result<std::optional<DeviceTxCounters>> sender_device_counters() const;
 };
 
 }  // namespace zctrace
