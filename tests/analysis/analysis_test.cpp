@@ -1069,6 +1069,18 @@ TEST(Coverage, ReorderedFirstPassesAreNotResendsWhenTheKernelCountedNone)
     analyze(without_probe);
     EXPECT_EQ(check(without_probe, "xmit_payload_seen").verdict, Verdict::invalid) << verdicts(without_probe);
 
+    // veth: the device's own count is quoted beside the probe's.
+    without_probe.environment.egress.name = "zc1t";
+    without_probe.measured.socket.devices = {DeviceStats{"zc1t"}};
+    without_probe.measured.socket.devices[0].bytes = 1000;
+    without_probe.measured.socket.devices[0].skbs = 10;
+    without_probe.measured.egress_device_sent = EgressDeviceCounters{15, 1500};
+    analyze(without_probe);
+    EXPECT_NE(check(without_probe, "xmit_payload_seen")
+                  .explanation.find("zc1t counted 1.46 KiB in 15 frames sent (/proc/net/dev), the probe 1000 B in 10 skbs"),
+              std::string::npos)
+        << check(without_probe, "xmit_payload_seen").explanation;
+
     // A real resend the kernel counted is still taken off.
     Report resent = report;
     resent.measured.socket.retransmit_skbs = 1;

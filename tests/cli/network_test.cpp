@@ -191,6 +191,35 @@ TEST(Network, VethRunsPickTheRowFromWhatWasMeasured)
     EXPECT_EQ(host_links_and_features(), host_before);
 }
 
+// /proc/net/dev read for one device: lo is in every namespace and has sent
+// at least what this test sends it; a device that is not there is an error.
+TEST(Network, DeviceTxCountersAreReadFromProcNetDev)
+{
+    auto before = zctrace::read_device_tx_counters("lo");
+    ASSERT_TRUE(before) << before.error().describe();
+    {
+        // One UDP datagram to a closed port on lo: one frame out, at least.
+        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        ASSERT_GE(fd, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(9);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const char byte = 'z';
+        EXPECT_EQ(::sendto(fd, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to), 1);
+        ::close(fd);
+    }
+    auto after = zctrace::read_device_tx_counters("lo");
+    ASSERT_TRUE(after) << after.error().describe();
+    EXPECT_GE(after->tx_packets, before->tx_packets + 1);
+    EXPECT_GE(after->tx_bytes, before->tx_bytes + 29);  // 20 IP + 8 UDP + 1
+    // "lo" is not a prefix match for another device's name, and no device is
+    // named like this one.
+    auto missing = zctrace::read_device_tx_counters("zcnosuch0t");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ENODEV);
+}
+
 TEST(Network, SgWithoutVethIsRefused)
 {
     const Finished result = run({"run", "sendfile", "--sg", "off"});
