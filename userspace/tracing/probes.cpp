@@ -18,7 +18,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
@@ -231,6 +230,17 @@ Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* 
     return {};
 }
 
+// What the kernel keeps for a program: bpf_stats' run count and time, and
+// the runs it skipped because the program was busy on that CPU.
+std::optional<bpf_prog_info> program_info(const bpf_program* prog)
+{
+    bpf_prog_info info{};
+    std::uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) != 0)
+        return std::nullopt;
+    return info;
+}
+
 std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, const bpf_map* probe_timing) const
 {
     std::optional<zc_probe_runs> runs;
@@ -239,13 +249,11 @@ std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, con
             runs = *read;
     std::vector<ProgramStats> stats;
     for (const auto& [group, prog] : programs) {
-        bpf_prog_info info{};
-        std::uint32_t length = sizeof info;
         ProgramStats entry{group, bpf_program__name(prog)};
-        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) == 0) {
-            entry.run_ns = info.run_time_ns;
-            entry.run_count = info.run_cnt;
-            entry.recursion_misses = info.recursion_misses;
+        if (const auto info = program_info(prog)) {
+            entry.run_ns = info->run_time_ns;
+            entry.run_count = info->run_cnt;
+            entry.recursion_misses = info->recursion_misses;
         }
         if (const auto slot = probe_hook_slot(entry.program); slot && runs && probe_timing) {
             // Summed over CPUs as u64 words: runs is right, since_timed
@@ -289,20 +297,17 @@ Result<double> calibrate_bpf_stats(const zc_syscalls& skel)
 {
     constexpr int kRuns = 2000;
     const bpf_program* empty = skel.progs.stats_floor;
-    const auto read_info = [&](bpf_prog_info& info) {
-        std::uint32_t length = sizeof info;
-        return bpf_obj_get_info_by_fd(bpf_program__fd(empty), &info, &length) == 0;
-    };
-    bpf_prog_info before{}, after{};
-    if (!read_info(before))
+    const auto before = program_info(empty);
+    if (!before)
         return Error::from_errno("cannot read the stats_floor program's bpf_stats");
     for (int i = 0; i < kRuns; ++i)
         if (auto ran = run_syscall_program(empty); !ran)
             return ran.error();
-    if (!read_info(after) || after.run_cnt == before.run_cnt)
+    const auto after = program_info(empty);
+    if (!after || after->run_cnt == before->run_cnt)
         return Error{0, "bpf_stats did not count the stats_floor program's runs"};
-    return static_cast<double>(after.run_time_ns - before.run_time_ns) /
-           static_cast<double>(after.run_cnt - before.run_cnt);
+    return static_cast<double>(after->run_time_ns - before->run_time_ns) /
+           static_cast<double>(after->run_cnt - before->run_cnt);
 }
 
 // Holding the returned fd keeps run_time_ns/run_cnt counting; closing it
@@ -1056,11 +1061,9 @@ std::vector<ProgramStats> Tracer::program_stats() const
     for (ProgramStats& entry : stats) {
         const auto slot = probe_hook_slot(entry.program);
         const bpf_program* beside = slot ? impl_->stats_clock_by_slot[*slot] : nullptr;
-        bpf_prog_info info{};
-        std::uint32_t length = sizeof info;
-        if (beside && bpf_obj_get_info_by_fd(bpf_program__fd(beside), &info, &length) == 0) {
-            entry.clock_run_ns = info.run_time_ns;
-            entry.clock_run_count = info.run_cnt;
+        if (const auto info = beside ? program_info(beside) : std::nullopt) {
+            entry.clock_run_ns = info->run_time_ns;
+            entry.clock_run_count = info->run_cnt;
         }
     }
     return stats;
