@@ -147,17 +147,20 @@ const volatile bool count_outside_window = false;
 		struct zc_tracking *window_;                                                      \
 		__u64 start_ = 0, ns_;                                                            \
                                                                                                   \
-		if (!trace_mode && !count_outside_window &&                                       \
-		    (!(window_ = tracking_state()) || !window_->window_open))                     \
-			runs_ = NULL;                                                             \
 		if (runs_) {                                                                      \
 			struct zc_probe_run_count *count_ = &runs_->hooks[ZC_PROBE_##hook];       \
                                                                                                   \
-			count_->runs++;                                                           \
+			/* the clock starts before the window is checked, so that */             \
+			/* reading the tracking entry (a cache miss, often) is timed */           \
 			if (++count_->since_timed >= ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook)) {  \
 				count_->since_timed = 0;                                          \
 				start_ = bpf_ktime_get_ns();                                      \
 			}                                                                         \
+			if (!trace_mode && !count_outside_window &&                               \
+			    (!(window_ = tracking_state()) || !window_->window_open))             \
+				start_ = 0;                                                       \
+			else                                                                      \
+				count_->runs++;                                                   \
 		}                                                                                 \
 		work;                                                                             \
 		if (start_) {                                                                     \

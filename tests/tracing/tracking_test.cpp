@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,86 @@ TEST_F(TrackingTest, ForkedChildrenAreFollowed)
     // Only the child called getppid: without fork following this is 0.
     EXPECT_EQ(count_of(raw, SYS_getppid), 11u);
     EXPECT_EQ(count_of(raw, SYS_wait4), 1u);
+}
+
+// The syscall hooks remember each CPU's last task's role (syscalls.bpf.c).
+// A process that made syscalls untracked, and is then tracked, must count
+// from its next syscall: track() has to void what the hooks remembered.
+// Q is pinned alone to one CPU, so nothing else overwrites its entry there.
+TEST_F(TrackingTest, AProcessTrackedAfterItsSyscallsWereSeenCountsFromThen)
+{
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t mine, before;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof before, &before), 0);
+    if (cpus > 1) {
+        CPU_ZERO(&mine);
+        CPU_SET(0, &mine);
+        ASSERT_EQ(::sched_setaffinity(0, sizeof mine, &mine), 0);
+    }
+    int opened[2], s_go[2], q_go[2], q_done[2];
+    for (int* fds : {opened, s_go, q_go, q_done})
+        ASSERT_EQ(::pipe(fds), 0);
+    const auto child = [](auto body) {
+        const pid_t pid = ::fork();
+        if (pid == 0)
+            ::_exit(body());
+        return pid;
+    };
+    // S, the sender first: opens the window and waits in it.
+    const pid_t s = child([&] {
+        char byte;
+        if (::read(s_go[0], &byte, 1) != 1)
+            return 2;
+        workload::mark_window(ZC_MARKER_BEGIN, kCookie);
+        if (::write(opened[1], "o", 1) != 1 || ::read(s_go[0], &byte, 1) != 1)
+            return 3;
+        return 0;
+    });
+    // Q: syscalls while untracked, then, once tracked, 7 getppid() and the end marker.
+    const pid_t q = child([&] {
+        if (cpus > 1) {
+            cpu_set_t last;
+            CPU_ZERO(&last);
+            CPU_SET(static_cast<int>(cpus - 1), &last);
+            ::sched_setaffinity(0, sizeof last, &last);
+        }
+        char byte;
+        if (::read(q_go[0], &byte, 1) != 1)
+            return 2;
+        for (int i = 0; i < 5; ++i)
+            ::syscall(SYS_getppid);
+        if (::write(q_done[1], "a", 1) != 1 || ::read(q_go[0], &byte, 1) != 1)
+            return 3;
+        for (int i = 0; i < 7; ++i)
+            ::syscall(SYS_getppid);
+        workload::mark_window(ZC_MARKER_END, kCookie);
+        return 0;
+    });
+    ASSERT_TRUE(tracer_->track(s, ZC_ROLE_SENDER));
+    char byte;
+    ASSERT_EQ(::write(s_go[1], "g", 1), 1);
+    ASSERT_EQ(::read(opened[0], &byte, 1), 1);
+    ASSERT_EQ(::write(q_go[1], "g", 1), 1);
+    ASSERT_EQ(::read(q_done[0], &byte, 1), 1);
+    ASSERT_TRUE(tracer_->track(q, ZC_ROLE_SENDER));  // Q takes S's place
+    ASSERT_EQ(::write(q_go[1], "g", 1), 1);
+    int status = 0;
+    ::waitpid(q, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    ASSERT_EQ(::write(s_go[1], "g", 1), 1);
+    ::waitpid(s, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    ASSERT_EQ(::sched_setaffinity(0, sizeof before, &before), 0);
+    for (int* fds : {opened, s_go, q_go, q_done}) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    auto raw = tracer_->read();
+    ASSERT_TRUE(raw) << raw.error().describe();
+    EXPECT_EQ(raw->syscalls.window_opens, 1u);
+    EXPECT_EQ(raw->syscalls.window_closes, 1u);
+    // Q's 5 calls before it was tracked are not counted; its 7 after are.
+    EXPECT_EQ(count_of(*raw, SYS_getppid), 7u);
 }
 
 // A socket is the sender's from its first send in the window until it

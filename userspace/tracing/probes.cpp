@@ -360,44 +360,51 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
 
 }  // namespace
 
-// trace mode: the `followed` bitmap, mapped into zctrace so that pids are
-// set with atomic ORs beside the probes' own.
-class FollowedBits {
+// An array of u64 words that BPF updates with atomics (BPF_F_MMAPABLE),
+// mapped into zctrace so that it can do the same beside the probes: the
+// `followed` bitmap (trace mode) and the task generation.
+class MappedWords {
 public:
-    FollowedBits() = default;
-    FollowedBits(const FollowedBits&) = delete;
-    FollowedBits& operator=(const FollowedBits&) = delete;
-    ~FollowedBits()
+    MappedWords() = default;
+    MappedWords(const MappedWords&) = delete;
+    MappedWords& operator=(const MappedWords&) = delete;
+    ~MappedWords()
     {
         if (words_)
             ::munmap(words_, bytes_);
     }
-    Result<void> map(const bpf_map* map)
+    Result<void> map(const bpf_map* map, const char* what)
     {
         bytes_ = static_cast<std::size_t>(bpf_map__max_entries(map)) * sizeof(std::uint64_t);
         void* address = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
         if (address == MAP_FAILED)
-            return Error::from_errno("cannot map the followed-process bitmap");
+            return Error::from_errno(std::string("cannot map the ") + what);
         words_ = static_cast<std::uint64_t*>(address);
         return {};
     }
     [[nodiscard]] bool mapped() const { return words_ != nullptr; }
-    bool set(std::uint32_t tgid)
+    bool set_bit(std::uint32_t bit)
     {
-        if (tgid / 64 >= bytes_ / sizeof(std::uint64_t))
+        if (bit / 64 >= size())
             return false;
-        __atomic_fetch_or(&words_[tgid / 64], std::uint64_t{1} << (tgid % 64), __ATOMIC_SEQ_CST);
+        __atomic_fetch_or(&words_[bit / 64], std::uint64_t{1} << (bit % 64), __ATOMIC_SEQ_CST);
         return true;
     }
-    [[nodiscard]] std::size_t count() const
+    void add(std::size_t word, std::uint64_t value)
+    {
+        if (word < size())
+            __atomic_fetch_add(&words_[word], value, __ATOMIC_SEQ_CST);
+    }
+    [[nodiscard]] std::size_t count_bits() const
     {
         std::size_t total = 0;
-        for (std::size_t i = 0; i < bytes_ / sizeof(std::uint64_t); ++i)
+        for (std::size_t i = 0; i < size(); ++i)
             total += static_cast<std::size_t>(std::popcount(__atomic_load_n(&words_[i], __ATOMIC_RELAXED)));
         return total;
     }
 
 private:
+    [[nodiscard]] std::size_t size() const { return bytes_ / sizeof(std::uint64_t); }
     std::uint64_t* words_ = nullptr;
     std::size_t bytes_ = 0;
 };
@@ -425,7 +432,11 @@ struct Tracer::Impl {
     double attach_seconds = 0;
     UniqueFd stats;
     ProbeClock clock;
-    FollowedBits followed;  // trace mode
+    MappedWords followed;  // trace mode
+    // The syscall hooks remember each CPU's last task's role until this
+    // moves on (syscalls.bpf.c): after every change to who is tracked.
+    MappedWords task_generation;
+    void roles_changed() { task_generation.add(0, 1); }
 
     // What the probes were attached for, and the writable globals (.data,
     // .bss) as they stood when loaded: retarget() puts them back.
@@ -527,7 +538,9 @@ Result<void> Tracer::Impl::clear_counters()
         bpf_map* map = nullptr;
         bpf_object__for_each_map(map, obj)
         {
-            if (bpf_map__is_internal(map) || !cleared.insert(bpf_map__fd(map)).second)
+            // The task generation only ever grows (syscalls.bpf.c).
+            if (bpf_map__is_internal(map) || map == syscalls->maps.task_generation ||
+                !cleared.insert(bpf_map__fd(map)).second)
                 continue;
             if (auto done = clear_map(map); !done)
                 return done;
@@ -766,6 +779,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (!syscalls)
         return syscalls.error();
     impl->syscalls = std::move(syscalls.value());
+    if (auto mapped = impl->task_generation.map(impl->syscalls->maps.task_generation, "task generation"); !mapped)
+        return mapped.error();
     auto timed_run = calibrate_timed_run(*impl->syscalls);
     if (!timed_run)
         return timed_run.error();
@@ -888,6 +903,7 @@ Result<void> Tracer::retarget(const ProbeTarget& run)
     const auto start = std::chrono::steady_clock::now();
     if (auto cleared = impl_->clear_counters(); !cleared)
         return cleared;
+    impl_->roles_changed();  // the tracking entry and the children are gone
     impl_->set_run_values(run);
     impl_->attach_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     impl_->retargeted = true;
@@ -911,17 +927,19 @@ Result<void> Tracer::track(pid_t pid, zc_role role)
     (role == ZC_ROLE_SENDER ? state.sender_tgid : state.receiver_tgid) = static_cast<std::uint32_t>(pid);
     if (bpf_map__update_elem(map, &key, sizeof key, &state, sizeof state, BPF_ANY) != 0)
         return Error::from_errno("cannot track pid " + std::to_string(pid));
+    impl_->roles_changed();
     return {};
 }
 
 Result<void> Tracer::follow(pid_t pid)
 {
     if (!impl_->followed.mapped()) {
-        if (auto mapped = impl_->followed.map(impl_->syscalls->maps.followed); !mapped)
+        if (auto mapped = impl_->followed.map(impl_->syscalls->maps.followed, "followed-process bitmap"); !mapped)
             return mapped;
     }
-    if (!impl_->followed.set(static_cast<std::uint32_t>(pid)))
+    if (!impl_->followed.set_bit(static_cast<std::uint32_t>(pid)))
         return Error{0, "cannot follow pid " + std::to_string(pid) + ": above the kernel's pid_max"};
+    impl_->roles_changed();
     return {};
 }
 
@@ -1049,7 +1067,7 @@ Result<std::size_t> Tracer::sender_sockets() const
 
 Result<std::size_t> Tracer::followed_count() const
 {
-    return impl_->followed.mapped() ? impl_->followed.count() : 0;
+    return impl_->followed.mapped() ? impl_->followed.count_bits() : 0;
 }
 
 Result<std::vector<ProcessCounters>> Tracer::processes() const { return impl_->read_processes(); }
