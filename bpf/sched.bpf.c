@@ -24,8 +24,14 @@ static __always_inline void on_switch(bool preempt, unsigned int prev_state)
 	struct zc_sched_totals *totals;
 	struct zc_proc_stats *proc;
 	bool voluntary = !preempt && prev_state != 0 /* TASK_RUNNING */;
+	bool sender = current_sender_in_window();
+	struct zc_cpu_task *task = cpu_task_entry();
 
-	if (!current_sender_in_window())
+	/* prev leaves the CPU: what the syscall hooks know of it no longer
+	 * names the current task (zctrace.bpf.h) */
+	if (task)
+		task->current = 0;
+	if (!sender)
 		return;
 	totals = totals_of(&sched_totals);
 	if (!totals)

@@ -64,62 +64,35 @@ const volatile __u32 o_direct_flag = 0;
  * count pages (a large folio, all of its pages). */
 const volatile __u32 page_size = 4096;
 
-/*
- * Whose syscall a syscall hook runs for, without asking the kernel. Every
- * process on the host passes through these hooks, and the first helper
- * call in a syscall costs ~20 ns on this class of host (retpolines, Safe
- * RET), as much as the rest of an untracked task's early exit: for them,
- * bpf_get_current_pid_tgid() is most of what zctrace costs. The pt_regs the
- * syscall tracepoints get sit at the top of the task's kernel stack, so the
- * pointer names the task for as long as it lives. Each CPU keeps the role of
- * the last task seen there, valid while `task_generation` stands: every
- * fork on the host moves it on (a new task may get a dead one's stack), and
- * so does userspace whenever it changes who is tracked. It only ever grows,
- * or an old entry could match again.
- */
-struct zc_role_cache {
-	__u64 regs;
-	__u64 generation;
-	__u32 role;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct zc_role_cache);
-} role_cache SEC(".maps");
-
-/* Mapped by userspace, which adds to it atomically (see above). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} task_generation SEC(".maps");
-
-/* current_role(), remembered per CPU for the task that owns regs. trace
- * --cgroup asks the kernel every time: a task changes cgroups without a fork. */
-static __always_inline __u32 syscall_task_role(const struct zc_tracking *state, const void *regs)
+/* The role of the task whose syscall this is, regs being its pt_regs: from
+ * the CPU's entry (see cpu_task in zctrace.bpf.h) when it is this task's and
+ * no fork or change of who is tracked came since; otherwise asked of the
+ * kernel once, and remembered. refresh asks anyway: an execve() by a thread
+ * of a multi-threaded process gives it the leader's tid. */
+static __always_inline __u32 syscall_task_role(const struct zc_tracking *state, const void *regs, bool refresh)
 {
-	__u32 zero = 0;
-	struct zc_role_cache *cache = bpf_map_lookup_elem(&role_cache, &zero);
-	__u64 *generation = bpf_map_lookup_elem(&task_generation, &zero);
-	__u64 now;
+	struct zc_cpu_task *task = cpu_task_entry();
+	__u64 *generation = generation_word();
+	__u64 now, id;
 	__u32 role;
 
-	if (!cache || !generation || target_cgroup_id)
-		return current_role(state);
+	/* trace --cgroup asks the kernel every time: a task changes cgroups without a fork */
+	if (!task || !generation || target_cgroup_id)
+		return current_role_asked(state);
 	/* read before the role is worked out: a fork meanwhile voids it */
 	now = *(volatile __u64 *)generation;
-	if (cache->regs == (__u64)regs && cache->generation == now)
-		return cache->role;
-	role = current_role(state);
-	cache->regs = (__u64)regs;
-	cache->generation = now;
-	cache->role = role;
+	if (task->regs == (__u64)regs && task->generation == now && !refresh) {
+		task->current = 1;
+		return task->role;
+	}
+	id = bpf_get_current_pid_tgid();
+	task->regs = (__u64)regs;
+	task->tid = (__u32)id;
+	task->tgid = id >> 32;
+	task->current = 1;
+	role = current_role_asked(state);
+	task->generation = now;
+	task->role = role;
 	return role;
 }
 
@@ -186,7 +159,7 @@ static __always_inline struct zc_tracking *on_sys_enter(const struct pt_regs *re
 	/* A traced program knows nothing of markers: there, one is a syscall. */
 	if (id == ZC_MARKER_SYSCALL_NR && !trace_mode)
 		return state;
-	if (!window_is_open(state) || syscall_task_role(state, regs) != ZC_ROLE_SENDER)
+	if (!window_is_open(state) || syscall_task_role(state, regs, false) != ZC_ROLE_SENDER)
 		return NULL;
 
 	/* The hottest program of all: it only counts. Entries are not
@@ -349,7 +322,8 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 
 	state = tracking_state();
 	if (!state || !window_is_open(state) || (nr == ZC_MARKER_SYSCALL_NR && !trace_mode) ||
-	    syscall_task_role(state, regs) != ZC_ROLE_SENDER)
+	    syscall_task_role(state, regs, ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1])) !=
+		    ZC_ROLE_SENDER)
 		return;
 	/* trace mode attaches no sys_enter program, to keep the cost every
 	 * task on the host pays to one program per syscall: calls are counted
@@ -630,8 +604,8 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 {
 	struct zc_tracking *state = tracking_state();
 	struct zc_syscall_totals *totals;
-	__u32 zero = 0, role;
-	__u64 *generation = bpf_map_lookup_elem(&task_generation, &zero);
+	__u32 role;
+	__u64 *generation = generation_word();
 
 	/* first, whoever forks: the child may run on a dead task's stack */
 	if (generation)

@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sched.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +197,75 @@ TEST_F(TrackingTest, AProcessTrackedAfterItsSyscallsWereSeenCountsFromThen)
     EXPECT_EQ(raw->syscalls.window_closes, 1u);
     // Q's 5 calls before it was tracked are not counted; its 7 after are.
     EXPECT_EQ(count_of(*raw, SYS_getppid), 7u);
+}
+
+// Probes outside the syscall hooks take the current task's ids from what
+// the syscall hooks last saw on that CPU, until a context switch says
+// otherwise (zctrace.bpf.h). U, untracked, faults in fresh pages on the
+// sender's CPU without a syscall each time the sender sleeps in its window:
+// none of U's faults may count as the sender's.
+TEST_F(TrackingTest, AnotherTasksFaultsBetweenTheSendersSleepsAreNotTheSenders)
+{
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    constexpr std::size_t kRegion = std::size_t{1} << 30;
+    auto* stop = static_cast<volatile int*>(
+        ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(stop, MAP_FAILED);
+    *stop = 0;
+    const auto pin_last = [cpus] {
+        if (cpus > 1) {
+            cpu_set_t last;
+            CPU_ZERO(&last);
+            CPU_SET(static_cast<int>(cpus - 1), &last);
+            ::sched_setaffinity(0, sizeof last, &last);
+        }
+    };
+    int u_ready[2];
+    ASSERT_EQ(::pipe(u_ready), 0);
+    const pid_t u = ::fork();
+    if (u == 0) {
+        pin_last();
+        auto* region = static_cast<char*>(
+            ::mmap(nullptr, kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+        if (region == MAP_FAILED || ::write(u_ready[1], "r", 1) != 1)
+            ::_exit(2);
+        // From here on, no syscall until told to stop: a write fault per page.
+        for (std::size_t at = 0; !*stop; at = (at + 4096) % kRegion)
+            region[at] = 1;
+        ::_exit(0);
+    }
+    char byte;
+    ASSERT_EQ(::read(u_ready[0], &byte, 1), 1);
+    // The sender's own count of its minor faults in the window, by getrusage().
+    volatile long* const own_faults = reinterpret_cast<volatile long*>(stop) + 8;
+    const RawCounters raw = run_tracked([&] {
+        pin_last();
+        const timespec nap{0, 1'000'000};
+        // Twice: first with a cookie the probes ignore, so that every page
+        // of code and stack the second, measured pass touches is in.
+        for (const std::uint64_t cookie : {kCookie + 1, kCookie}) {
+            rusage before{}, after{};
+            ::getrusage(RUSAGE_SELF, &before);
+            workload::mark_window(ZC_MARKER_BEGIN, cookie);
+            for (int i = 0; i < 50; ++i)
+                ::nanosleep(&nap, nullptr);
+            workload::mark_window(ZC_MARKER_END, cookie);
+            ::getrusage(RUSAGE_SELF, &after);
+            *own_faults = after.ru_minflt - before.ru_minflt;
+        }
+    });
+    *stop = 1;
+    int status = 0;
+    ::waitpid(u, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    const long sender_faults = *own_faults;
+    ::munmap(const_cast<int*>(stop), 4096);
+    ::close(u_ready[0]);
+    ::close(u_ready[1]);
+    EXPECT_EQ(count_of(raw, SYS_clock_nanosleep), 50u);  // what glibc's nanosleep() calls
+    // Exactly the sender's own faults (none, warmed up); U faulted
+    // thousands of pages in the window.
+    EXPECT_EQ(raw.memory.user_faults.total, static_cast<std::uint64_t>(sender_faults));
 }
 
 // A socket is the sender's from its first send in the window until it

@@ -538,8 +538,8 @@ Result<void> Tracer::Impl::clear_counters()
         bpf_map* map = nullptr;
         bpf_object__for_each_map(map, obj)
         {
-            // The task generation only ever grows (syscalls.bpf.c).
-            if (bpf_map__is_internal(map) || map == syscalls->maps.task_generation ||
+            // The task generation only ever grows (zctrace.bpf.h).
+            if (bpf_map__is_internal(map) || std::string_view(bpf_map__name(map)) == "task_generation" ||
                 !cleared.insert(bpf_map__fd(map)).second)
                 continue;
             if (auto done = clear_map(map); !done)
@@ -788,31 +788,21 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (auto calibrated = impl->calibrate_bpf_stats_once(); !calibrated)
         return calibrated.error();
 
-    const int tracking_fd = bpf_map__fd(impl->syscalls->maps.tracking);
-    const int children_fd = bpf_map__fd(impl->syscalls->maps.children);
-    const int inflight_fd = bpf_map__fd(impl->syscalls->maps.inflight);
-    const int procs_fd = bpf_map__fd(impl->syscalls->maps.procs);
-    const int followed_fd = bpf_map__fd(impl->syscalls->maps.followed);
-    const int socket_figures_fd = bpf_map__fd(impl->syscalls->maps.socket_figures);
-    const int file_figures_fd = bpf_map__fd(impl->syscalls->maps.file_figures);
-    const int probe_runs_fd = bpf_map__fd(impl->syscalls->maps.probe_runs);
-    const int probe_timing_fd = bpf_map__fd(impl->syscalls->maps.probe_timing);
-    auto share_maps = [=](bpf_map* tracking, bpf_map* children, bpf_map* inflight, bpf_map* procs,
-                          bpf_map* followed, bpf_map* socket_figures, bpf_map* file_figures,
-                          bpf_map* probe_runs, bpf_map* probe_timing) -> Result<void> {
-        if (bpf_map__reuse_fd(tracking, tracking_fd) || bpf_map__reuse_fd(children, children_fd) ||
-            bpf_map__reuse_fd(inflight, inflight_fd) || bpf_map__reuse_fd(procs, procs_fd) ||
-            bpf_map__reuse_fd(followed, followed_fd) || bpf_map__reuse_fd(socket_figures, socket_figures_fd) ||
-            bpf_map__reuse_fd(file_figures, file_figures_fd) || bpf_map__reuse_fd(probe_runs, probe_runs_fd) ||
-            bpf_map__reuse_fd(probe_timing, probe_timing_fd))
-            return Error::from_errno("cannot share the tracking maps between probe groups");
+    // The maps every group shares (zctrace.bpf.h), created by the syscalls group.
+    static constexpr const char* kSharedMaps[] = {"tracking",       "children",     "inflight",   "procs",
+                                                  "followed",       "socket_figures", "file_figures",
+                                                  "probe_runs",     "probe_timing", "cpu_task",   "task_generation"};
+    bpf_object* const shared_from = impl->syscalls->obj;
+    auto share_maps = [shared_from](bpf_object* obj) -> Result<void> {
+        for (const char* name : kSharedMaps) {
+            bpf_map* mine = bpf_object__find_map_by_name(obj, name);
+            const bpf_map* source = bpf_object__find_map_by_name(shared_from, name);
+            if (!mine || !source || bpf_map__reuse_fd(mine, bpf_map__fd(source)) != 0)
+                return Error::from_errno(std::string("cannot share map ") + name + " between the probe groups");
+        }
         return {};
     };
-#define ZC_SHARE(skel)                                                                                        \
-    (set_mode(skel, trace, stats_on), share_maps((skel).maps.tracking, (skel).maps.children, (skel).maps.inflight,     \
-                                       (skel).maps.procs, (skel).maps.followed, (skel).maps.socket_figures, \
-                                       (skel).maps.file_figures, (skel).maps.probe_runs,      \
-                                       (skel).maps.probe_timing))
+#define ZC_SHARE(skel) (set_mode(skel, trace, stats_on), share_maps((skel).obj))
 
     // Two at a time: each load holds a parsed copy of the kernel's BTF (about
     // 10 MiB), and two cores is what the project's machines have.
