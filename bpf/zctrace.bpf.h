@@ -196,7 +196,7 @@ struct {
 const volatile bool count_outside_window = false;
 
 /* Does `work` (a call) for the program on `hook`, counting the run and
- * timing one run in ZC_PROBE_TIMED_EVERY_OF(hook): the count is an inlined
+ * timing one run in ZC_PROBE_TIMED_EVERY: the count is an inlined
  * per-CPU array access, so a run that is not timed costs a few
  * instructions. The last run of each period is timed, not the first: the
  * first run after the counters are cleared is the coldest, and with one
@@ -210,19 +210,17 @@ const volatile bool count_outside_window = false;
 		__u64 start_ = 0, ns_;                                                            \
                                                                                                   \
 		if (runs_) {                                                                      \
-			struct zc_probe_run_count *count_ = &runs_->hooks[ZC_PROBE_##hook];       \
-                                                                                                  \
 			/* the clock starts before the window is checked, so that */             \
 			/* reading the tracking entry (a cache miss, often) is timed */           \
-			if (++count_->since_timed >= ZC_PROBE_TIMED_EVERY_OF(ZC_PROBE_##hook)) {  \
-				count_->since_timed = 0;                                          \
+			if (++runs_->since_timed >= ZC_PROBE_TIMED_EVERY) {                       \
+				runs_->since_timed = 0;                                           \
 				start_ = bpf_ktime_get_ns();                                      \
 			}                                                                         \
 			if (!trace_mode && !count_outside_window &&                               \
 			    (!(window_ = tracking_state()) || !window_->window_open))             \
 				start_ = 0;                                                       \
 			else                                                                      \
-				count_->runs++;                                                   \
+				runs_->runs[ZC_PROBE_##hook]++;                                   \
 		}                                                                                 \
 		work;                                                                             \
 		if (start_) {                                                                     \

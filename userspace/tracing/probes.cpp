@@ -201,12 +201,6 @@ std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
     return std::nullopt;
 }
 
-std::uint32_t probe_timed_every(std::string_view program)
-{
-    const auto slot = probe_hook_slot(program);
-    return slot ? ZC_PROBE_TIMED_EVERY_OF(*slot) : 0;
-}
-
 namespace {
 
 Result<void> AttachedPrograms::attach_all(const std::string& group, bpf_object* obj)
@@ -258,7 +252,7 @@ std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, con
         if (const auto slot = probe_hook_slot(entry.program); slot && runs && probe_timing) {
             // Summed over CPUs as u64 words: runs is right, since_timed
             // and its padding are not, and are not used.
-            entry.counted_runs = runs->hooks[*slot].runs;
+            entry.counted_runs = runs->runs[*slot];
             if (auto timing = sum_percpu<zc_probe_timing>(probe_timing, *slot)) {
                 entry.timed_runs = timing->timed_runs;
                 entry.timed_ns = timing->timed_ns;

@@ -259,9 +259,6 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// One run in how many the program times itself (bpf/probe_cost.h); 0 for a
-// program that keeps no count.
-std::uint32_t probe_timed_every(std::string_view program);
 
 // Kernel dev_t encoding of a userspace st_dev, as tracepoints print it.
 std::uint32_t kernel_dev(dev_t dev);
