@@ -78,6 +78,16 @@ enum zc_probe_hook { ZC_PROBE_HOOKS(ZC_PROBE_ENUM_ENTRY) ZC_PROBE_HOOK_COUNT };
 struct zc_probe_runs {
 	__u32 since_timed; /* runs of any hook since the last timed one */
 	__u32 pad;
+	/* The CPU's current task as the syscall hooks saw it (zctrace.bpf.h),
+	 * here because most runs read it right after the countdown. */
+	struct zc_cpu_task {
+		__u64 regs;
+		__u64 generation; /* task_generation when role was worked out */
+		__u32 role;
+		__u32 tid;
+		__u32 tgid;
+		__u32 current;
+	} task;
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
 };
 

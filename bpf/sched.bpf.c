@@ -18,14 +18,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 ZC_PERCPU_TOTALS(sched_totals, struct zc_sched_totals);
 
-/* sched_switch runs on the CPU that is leaving prev, so prev is current. */
-static __always_inline void on_switch(bool preempt, unsigned int prev_state)
+/* sched_switch runs on the CPU that is leaving prev, so prev is current;
+ * its tgid comes with the tracepoint, no helper call needed. */
+static __always_inline void on_switch(bool preempt, unsigned int prev_state, __u32 prev_tgid)
 {
 	struct zc_sched_totals *totals;
 	struct zc_proc_stats *proc;
+	struct zc_tracking *state = tracking_state();
 	bool voluntary = !preempt && prev_state != 0 /* TASK_RUNNING */;
-	bool sender = current_sender_in_window();
 	struct zc_cpu_task *task = cpu_task_entry();
+	bool sender = state && window_is_open(state) && current_role_of(state, prev_tgid) == ZC_ROLE_SENDER;
 
 	/* prev leaves the CPU: what the syscall hooks know of it no longer
 	 * names the current task (zctrace.bpf.h) */
@@ -40,7 +42,7 @@ static __always_inline void on_switch(bool preempt, unsigned int prev_state)
 		totals->voluntary++;
 	else
 		totals->involuntary++;
-	proc = current_proc();
+	proc = proc_of(prev_tgid, true);
 	if (proc && voluntary)
 		ZC_PROC_ADD(proc, voluntary_switches, 1);
 	else if (proc)
@@ -51,7 +53,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	ZC_TIMED(sched_switch, on_switch(preempt, prev_state));
+	ZC_TIMED(sched_switch, on_switch(preempt, prev_state, prev->tgid));
 	return 0;
 }
 
@@ -59,6 +61,6 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	ZC_TIMED(sched_switch, on_switch(preempt, prev_state));
+	ZC_TIMED(sched_switch, on_switch(preempt, prev_state, BPF_CORE_READ(prev, tgid)));
 	return 0;
 }

@@ -62,68 +62,6 @@ struct {
 	__type(value, struct zc_inflight);
 } inflight SEC(".maps");
 
-/*
- * The task current on each CPU, as the syscall hooks last saw it, so that the
- * probes learn who is running without asking the kernel. Every process on
- * the host passes through the syscall hooks, and the first helper call in a
- * syscall costs ~20 ns on this class of host (retpolines, Safe RET): for an
- * untracked task, as much as the rest of its early exit. The pt_regs the
- * syscall tracepoints get sit at the top of the task's kernel stack, so the
- * pointer names the task for as long as it lives. `current` says it has not
- * been switched out since: sched_switch clears it, and until then every
- * probe on that CPU, softirqs on top of the task included, may take its ids
- * from here. Its role holds while `task_generation` stands: every fork on
- * the host moves it on (a new task may get a dead one's stack), and so does
- * userspace whenever it changes who is tracked. It only ever grows, or an
- * old entry could match again.
- */
-struct zc_cpu_task {
-	__u64 regs;
-	__u64 generation; /* task_generation when role was worked out */
-	__u32 role;
-	__u32 tid;
-	__u32 tgid;
-	__u32 current;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct zc_cpu_task);
-} cpu_task SEC(".maps");
-
-/* Mapped by userspace, which adds to it atomically. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} task_generation SEC(".maps");
-
-static __always_inline struct zc_cpu_task *cpu_task_entry(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&cpu_task, &zero);
-}
-
-static __always_inline __u64 *generation_word(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&task_generation, &zero);
-}
-
-/* The CPU's task, if the syscall hooks saw it and it was not switched out since. */
-static __always_inline struct zc_cpu_task *known_current(void)
-{
-	struct zc_cpu_task *task = cpu_task_entry();
-
-	return task && task->current ? task : NULL;
-}
-
 /* trace mode: one bit per tgid that is followed, so that the filter every
  * syscall of every task on the host goes through is an array access and a
  * bit test, not a hash lookup. Sized from pid_max by userspace, which sets
@@ -187,6 +125,54 @@ struct {
 	__type(key, __u32);
 	__type(value, struct zc_probe_timing);
 } probe_timing SEC(".maps");
+
+/*
+ * The task current on each CPU, as the syscall hooks last saw it, so that the
+ * probes learn who is running without asking the kernel. Every process on
+ * the host passes through the syscall hooks, and the first helper call in a
+ * syscall costs ~20 ns on this class of host (retpolines, Safe RET): for an
+ * untracked task, as much as the rest of its early exit. The pt_regs the
+ * syscall tracepoints get sit at the top of the task's kernel stack, so the
+ * pointer names the task for as long as it lives. `current` says it has not
+ * been switched out since: sched_switch clears it, and until then every
+ * probe on that CPU, softirqs on top of the task included, may take its ids
+ * from here. Its role holds while `task_generation` stands: every fork on
+ * the host moves it on (a new task may get a dead one's stack), and so does
+ * userspace whenever it changes who is tracked. It only ever grows, or an
+ * old entry could match again. The entry is `task` in the CPU's probe_runs
+ * value (probe_cost.h).
+ */
+/* Mapped by userspace, which adds to it atomically. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} task_generation SEC(".maps");
+
+static __always_inline struct zc_cpu_task *cpu_task_entry(void)
+{
+	__u32 zero = 0;
+	struct zc_probe_runs *runs = bpf_map_lookup_elem(&probe_runs, &zero);
+
+	return runs ? &runs->task : NULL;
+}
+
+static __always_inline __u64 *generation_word(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&task_generation, &zero);
+}
+
+/* The CPU's task, if the syscall hooks saw it and it was not switched out since. */
+static __always_inline struct zc_cpu_task *known_current(void)
+{
+	struct zc_cpu_task *task = cpu_task_entry();
+
+	return task && task->current ? task : NULL;
+}
 
 /* `zctrace run` counts the runs inside the sender's measurement window,
  * whoever they are for, which is what the workload's CPU time covers too:
@@ -401,12 +387,18 @@ static __always_inline bool current_traced(void)
 	return is_followed(current_tgid());
 }
 
+/* The role of the current task, whose tgid is given. */
+static __always_inline __u32 current_role_of(const struct zc_tracking *state, __u32 tgid)
+{
+	if (trace_mode && target_cgroup_id)
+		return current_traced() ? ZC_ROLE_SENDER : 0;
+	return role_of(state, tgid);
+}
+
 /* The current task's role, worked out. */
 static __always_inline __u32 current_role_asked(const struct zc_tracking *state)
 {
-	if (trace_mode)
-		return current_traced() ? ZC_ROLE_SENDER : 0;
-	return role_of(state, current_tgid());
+	return current_role_of(state, current_tgid());
 }
 
 /* The current task's role: the syscall hooks' if it still holds. */

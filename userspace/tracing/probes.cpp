@@ -785,7 +785,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     // The maps every group shares (zctrace.bpf.h), created by the syscalls group.
     static constexpr const char* kSharedMaps[] = {"tracking",       "children",     "inflight",   "procs",
                                                   "followed",       "socket_figures", "file_figures",
-                                                  "probe_runs",     "probe_timing", "cpu_task",   "task_generation"};
+                                                  "probe_runs",     "probe_timing", "task_generation"};
     bpf_object* const shared_from = impl->syscalls->obj;
     auto share_maps = [shared_from](bpf_object* obj) -> Result<void> {
         for (const char* name : kSharedMaps) {
