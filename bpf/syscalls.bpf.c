@@ -72,15 +72,14 @@ const volatile __u32 page_size = 4096;
 static __always_inline __u32 syscall_task_role(const struct zc_tracking *state, const void *regs, bool refresh)
 {
 	struct zc_cpu_task *task = cpu_task_entry();
-	__u64 *generation = generation_word();
 	__u64 now, id;
 	__u32 role;
 
 	/* trace --cgroup asks the kernel every time: a task changes cgroups without a fork */
-	if (!task || !generation || target_cgroup_id)
+	if (!task || target_cgroup_id)
 		return current_role_asked(state);
 	/* read before the role is worked out: a fork meanwhile voids it */
-	now = *(volatile __u64 *)generation;
+	now = task_generation_of(state);
 	if (task->regs == (__u64)regs && task->generation == now && !refresh) {
 		task->current = 1;
 		return task->role;
@@ -605,11 +604,10 @@ static __always_inline void on_fork(__u32 parent_tgid, __u32 child_tgid)
 	struct zc_tracking *state = tracking_state();
 	struct zc_syscall_totals *totals;
 	__u32 role;
-	__u64 *generation = generation_word();
 
 	/* first, whoever forks: the child may run on a dead task's stack */
-	if (generation)
-		__sync_fetch_and_add(generation, 1);
+	if (state)
+		__sync_fetch_and_add(&state->task_generation, 1);
 	/* trace --cgroup needs no following: the child starts in the cgroup. */
 	if (!state || parent_tgid == child_tgid || (trace_mode && target_cgroup_id))
 		return;

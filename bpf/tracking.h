@@ -40,6 +40,11 @@ struct zc_tracking {
 	__u32 receiver_tgid;
 	__u32 window_open; /* written by the marker syscall, never by userspace */
 	__u32 children;    /* entries in the children hash */
+	/* Moves on at every fork on the host and whenever userspace changes
+	 * who is tracked, and never goes back: what the probes remember of a
+	 * CPU's task holds while it stands (zctrace.bpf.h). Beside the tgids,
+	 * in the one line every probe reads. */
+	__u64 task_generation;
 	/* `zctrace trace`: processes that could not be followed because the
 	 * children or procs map was full (the --max-procs cap). */
 	__u64 forks_not_followed;

@@ -33,9 +33,12 @@
 /* kfunc: an untrusted, read-only typed view of a kernel address */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
+/* Mapped by userspace too, which sets the tgids and moves the generation on
+ * with atomics beside the probes'. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct zc_tracking);
 } tracking SEC(".maps");
@@ -136,21 +139,12 @@ struct {
  * pointer names the task for as long as it lives. `current` says it has not
  * been switched out since: sched_switch clears it, and until then every
  * probe on that CPU, softirqs on top of the task included, may take its ids
- * from here. Its role holds while `task_generation` stands: every fork on
- * the host moves it on (a new task may get a dead one's stack), and so does
- * userspace whenever it changes who is tracked. It only ever grows, or an
- * old entry could match again. The entry is `task` in the CPU's probe_runs
+ * from here. Its role holds while the tracking entry's task_generation
+ * stands: every fork on the host moves it on (a new task may get a dead
+ * one's stack), and so does userspace whenever it changes who is tracked.
+ * It only ever grows, or an old entry could match again. The entry is `task` in the CPU's probe_runs
  * value (probe_cost.h).
  */
-/* Mapped by userspace, which adds to it atomically. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} task_generation SEC(".maps");
-
 static __always_inline struct zc_cpu_task *cpu_task_entry(void)
 {
 	__u32 zero = 0;
@@ -159,11 +153,11 @@ static __always_inline struct zc_cpu_task *cpu_task_entry(void)
 	return runs ? &runs->task : NULL;
 }
 
-static __always_inline __u64 *generation_word(void)
+/* The generation now, read once: a fork meanwhile must void what is
+ * worked out from it. */
+static __always_inline __u64 task_generation_of(const struct zc_tracking *state)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&task_generation, &zero);
+	return *(volatile const __u64 *)&state->task_generation;
 }
 
 /* The CPU's task, if the syscall hooks saw it and it was not switched out since. */
@@ -405,10 +399,8 @@ static __always_inline __u32 current_role_asked(const struct zc_tracking *state)
 static __always_inline __u32 current_role(const struct zc_tracking *state)
 {
 	struct zc_cpu_task *task = known_current();
-	__u64 *generation;
 
-	if (task && !target_cgroup_id && (generation = generation_word()) &&
-	    task->generation == *(volatile __u64 *)generation)
+	if (task && !target_cgroup_id && task->generation == task_generation_of(state))
 		return task->role;
 	return current_role_asked(state);
 }

@@ -354,9 +354,8 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
 
 }  // namespace
 
-// An array of u64 words that BPF updates with atomics (BPF_F_MMAPABLE),
-// mapped into zctrace so that it can do the same beside the probes: the
-// `followed` bitmap (trace mode) and the task generation.
+// trace mode: the `followed` bitmap (BPF_F_MMAPABLE), mapped into zctrace so
+// that pids are set with atomic ORs beside the probes' own.
 class MappedWords {
 public:
     MappedWords() = default;
@@ -384,11 +383,6 @@ public:
         __atomic_fetch_or(&words_[bit / 64], std::uint64_t{1} << (bit % 64), __ATOMIC_SEQ_CST);
         return true;
     }
-    void add(std::size_t word, std::uint64_t value)
-    {
-        if (word < size())
-            __atomic_fetch_add(&words_[word], value, __ATOMIC_SEQ_CST);
-    }
     [[nodiscard]] std::size_t count_bits() const
     {
         std::size_t total = 0;
@@ -400,6 +394,50 @@ public:
 private:
     [[nodiscard]] std::size_t size() const { return bytes_ / sizeof(std::uint64_t); }
     std::uint64_t* words_ = nullptr;
+    std::size_t bytes_ = 0;
+};
+
+// The tracking entry (bpf/tracking.h), mapped: userspace sets the tgids
+// and moves the task generation on with atomics, beside the probes' own.
+class MappedTracking {
+public:
+    MappedTracking() = default;
+    MappedTracking(const MappedTracking&) = delete;
+    MappedTracking& operator=(const MappedTracking&) = delete;
+    ~MappedTracking()
+    {
+        if (entry_)
+            ::munmap(entry_, bytes_);
+    }
+    Result<void> map(const bpf_map* map)
+    {
+        const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        bytes_ = (sizeof(zc_tracking) + page - 1) / page * page;
+        void* address = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+        if (address == MAP_FAILED)
+            return Error::from_errno("cannot map the tracking entry");
+        entry_ = static_cast<zc_tracking*>(address);
+        return {};
+    }
+    void set_tgid(zc_role role, std::uint32_t tgid)
+    {
+        __atomic_store_n(role == ZC_ROLE_SENDER ? &entry_->sender_tgid : &entry_->receiver_tgid, tgid,
+                         __ATOMIC_SEQ_CST);
+    }
+    // After any change to who is tracked: the probes work roles out afresh.
+    void roles_changed() { __atomic_fetch_add(&entry_->task_generation, 1, __ATOMIC_SEQ_CST); }
+    // Every field back to zero but the generation, which never goes back.
+    void clear()
+    {
+        constexpr std::size_t kept = offsetof(zc_tracking, task_generation);
+        constexpr std::size_t after = kept + sizeof(zc_tracking::task_generation);
+        std::memset(static_cast<void*>(entry_), 0, kept);
+        std::memset(reinterpret_cast<char*>(entry_) + after, 0, sizeof(zc_tracking) - after);
+        roles_changed();
+    }
+
+private:
+    zc_tracking* entry_ = nullptr;
     std::size_t bytes_ = 0;
 };
 
@@ -427,10 +465,7 @@ struct Tracer::Impl {
     UniqueFd stats;
     ProbeClock clock;
     MappedWords followed;  // trace mode
-    // The syscall hooks remember each CPU's last task's role until this
-    // moves on (syscalls.bpf.c): after every change to who is tracked.
-    MappedWords task_generation;
-    void roles_changed() { task_generation.add(0, 1); }
+    MappedTracking tracking;
 
     // What the probes were attached for, and the writable globals (.data,
     // .bss) as they stood when loaded: retarget() puts them back.
@@ -532,14 +567,15 @@ Result<void> Tracer::Impl::clear_counters()
         bpf_map* map = nullptr;
         bpf_object__for_each_map(map, obj)
         {
-            // The task generation only ever grows (zctrace.bpf.h).
-            if (bpf_map__is_internal(map) || std::string_view(bpf_map__name(map)) == "task_generation" ||
+            // The tracking entry keeps its task generation (below).
+            if (bpf_map__is_internal(map) || std::string_view(bpf_map__name(map)) == "tracking" ||
                 !cleared.insert(bpf_map__fd(map)).second)
                 continue;
             if (auto done = clear_map(map); !done)
                 return done;
         }
     }
+    tracking.clear();
     for (const GlobalsImage& image : globals) {
         std::size_t size = 0;
         // After load this is the map's own memory, mapped: writing it is live.
@@ -773,7 +809,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (!syscalls)
         return syscalls.error();
     impl->syscalls = std::move(syscalls.value());
-    if (auto mapped = impl->task_generation.map(impl->syscalls->maps.task_generation, "task generation"); !mapped)
+    if (auto mapped = impl->tracking.map(impl->syscalls->maps.tracking); !mapped)
         return mapped.error();
     auto timed_run = calibrate_timed_run(*impl->syscalls);
     if (!timed_run)
@@ -785,7 +821,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     // The maps every group shares (zctrace.bpf.h), created by the syscalls group.
     static constexpr const char* kSharedMaps[] = {"tracking",       "children",     "inflight",   "procs",
                                                   "followed",       "socket_figures", "file_figures",
-                                                  "probe_runs",     "probe_timing", "task_generation"};
+                                                  "probe_runs",     "probe_timing"};
     bpf_object* const shared_from = impl->syscalls->obj;
     auto share_maps = [shared_from](bpf_object* obj) -> Result<void> {
         for (const char* name : kSharedMaps) {
@@ -887,7 +923,6 @@ Result<void> Tracer::retarget(const ProbeTarget& run)
     const auto start = std::chrono::steady_clock::now();
     if (auto cleared = impl_->clear_counters(); !cleared)
         return cleared;
-    impl_->roles_changed();  // the tracking entry and the children are gone
     impl_->set_run_values(run);
     impl_->attach_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     impl_->retargeted = true;
@@ -901,17 +936,10 @@ bool Tracer::retargeted() const
 
 Result<void> Tracer::track(pid_t pid, zc_role role)
 {
-    // Called before the process moves any data, so nothing in BPF writes
-    // the entry concurrently (window_open changes only on the sender's marker).
-    const bpf_map* map = impl_->syscalls->maps.tracking;
-    const std::uint32_t key = 0;
-    zc_tracking state{};
-    if (bpf_map__lookup_elem(map, &key, sizeof key, &state, sizeof state, 0) != 0)
-        return Error::from_errno("cannot read the tracking state");
-    (role == ZC_ROLE_SENDER ? state.sender_tgid : state.receiver_tgid) = static_cast<std::uint32_t>(pid);
-    if (bpf_map__update_elem(map, &key, sizeof key, &state, sizeof state, BPF_ANY) != 0)
-        return Error::from_errno("cannot track pid " + std::to_string(pid));
-    impl_->roles_changed();
+    if (pid <= 0)
+        return Error{EINVAL, "cannot track pid " + std::to_string(pid)};
+    impl_->tracking.set_tgid(role, static_cast<std::uint32_t>(pid));
+    impl_->tracking.roles_changed();
     return {};
 }
 
@@ -923,7 +951,7 @@ Result<void> Tracer::follow(pid_t pid)
     }
     if (!impl_->followed.set_bit(static_cast<std::uint32_t>(pid)))
         return Error{0, "cannot follow pid " + std::to_string(pid) + ": above the kernel's pid_max"};
-    impl_->roles_changed();
+    impl_->tracking.roles_changed();
     return {};
 }
 
