@@ -986,7 +986,9 @@ TEST(Coverage, IoUringCompletionsThatOverflowedTheRingMakeTheRunInvalidAndAreNam
 {
     Report whole = zerocopy_report(kTransfers, kPayload);
     whole.technique = "io_uring_send_zc";
-    const Check& seen = check(analyzed(whole), "sendmsg_bytes");
+    // A copy: a reference into the temporary analyzed() returns would
+    // dangle (AddressSanitizer found it).
+    const Check seen = check(analyzed(whole), "sendmsg_bytes");
     EXPECT_EQ(seen.verdict, Verdict::match) << seen.explanation;
 
     Report overflowed = zerocopy_report(kTransfers, kPayload);

@@ -1,0 +1,37 @@
+# Builds the hardening tree that `Hardening.*` tests run: zctrace and its
+# tests with ASan, UBSan and LSan, and the libFuzzer targets, with clang, in
+# BINARY (configured on first use). Run by ctest as a fixture, so that
+# `ctest --test-dir build` covers it and `.ci/setup` stays as fast as it was.
+# The CLI tests trace the programs of the build in MEASURED (the main one).
+#   cmake -DSOURCE=<source dir> -DBINARY=<dir> -DMEASURED=<build dir> -DCLANG=<clang> -DCLANGXX=<clang++> \
+#         -P hardening.cmake
+foreach(variable SOURCE BINARY MEASURED CLANG CLANGXX)
+  if(NOT DEFINED ${variable})
+    message(FATAL_ERROR "hardening.cmake needs -D${variable}=...")
+  endif()
+endforeach()
+if(NOT EXISTS "${BINARY}/CMakeCache.txt")
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${BINARY}" -DCMAKE_C_COMPILER=${CLANG} -DCMAKE_CXX_COMPILER=${CLANGXX}
+            # -O1: what the sanitizers' authors advise, and the quickest build
+            # that still runs at a useful speed
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+            "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" -DZCTRACE_SANITIZE=address,undefined -DZCTRACE_FUZZ=ON
+            -DBUILD_TESTING=ON -DZCTRACE_MEASURED_PROGRAMS_DIR=${MEASURED}
+    RESULT_VARIABLE configured)
+  if(NOT configured EQUAL 0)
+    file(REMOVE "${BINARY}/CMakeCache.txt")
+    message(FATAL_ERROR "cannot configure the hardening build in ${BINARY}")
+  endif()
+endif()
+include(ProcessorCount)
+ProcessorCount(cores)
+execute_process(
+  COMMAND "${CMAKE_COMMAND}" --build "${BINARY}" -j ${cores} --target
+          fuzz_documents fuzz_ndjson fuzz_diff fuzz_export fuzz_summarize fuzz_units
+          zctrace zctrace-workload zctrace_base_tests zctrace_report_tests zctrace_analysis_tests
+          zctrace_output_tests zctrace_cli_tests
+  RESULT_VARIABLE built)
+if(NOT built EQUAL 0)
+  message(FATAL_ERROR "the hardening build failed")
+endif()
