@@ -29,7 +29,7 @@ ProcessorCount(cores)
 execute_process(
   COMMAND "${CMAKE_COMMAND}" --build "${BINARY}" -j ${cores} --target
           fuzz_documents fuzz_ndjson fuzz_diff fuzz_export fuzz_summarize fuzz_units
-          zctrace zctrace-workload zctrace_base_tests zctrace_report_tests zctrace_analysis_tests
+          zctrace zctrace_base_tests zctrace_report_tests zctrace_analysis_tests
           zctrace_output_tests zctrace_cli_tests
   RESULT_VARIABLE built)
 if(NOT built EQUAL 0)
