@@ -142,8 +142,8 @@ struct {
  * from here. Its role holds while the tracking entry's task_generation
  * stands: every fork on the host moves it on (a new task may get a dead
  * one's stack), and so does userspace whenever it changes who is tracked.
- * It only ever grows, or an old entry could match again. The entry is `task` in the CPU's probe_runs
- * value (probe_cost.h).
+ * It only ever grows, or an old entry could match again. The entry is
+ * `task` in the CPU's probe_runs value (probe_cost.h).
  */
 static __always_inline struct zc_cpu_task *cpu_task_entry(void)
 {

@@ -354,91 +354,93 @@ Result<std::vector<DeviceTraffic>> read_device_map(const bpf_map* map)
 
 }  // namespace
 
-// trace mode: the `followed` bitmap (BPF_F_MMAPABLE), mapped into zctrace so
-// that pids are set with atomic ORs beside the probes' own.
-class MappedWords {
+// A BPF_F_MMAPABLE array map, mapped whole into zctrace, so that zctrace
+// can update its entries with atomics beside the probes' own.
+class MapMapping {
 public:
-    MappedWords() = default;
-    MappedWords(const MappedWords&) = delete;
-    MappedWords& operator=(const MappedWords&) = delete;
-    ~MappedWords()
+    MapMapping() = default;
+    MapMapping(const MapMapping&) = delete;
+    MapMapping& operator=(const MapMapping&) = delete;
+    ~MapMapping()
     {
-        if (words_)
-            ::munmap(words_, bytes_);
+        if (address_)
+            ::munmap(address_, bytes_);
     }
     Result<void> map(const bpf_map* map, const char* what)
     {
-        bytes_ = static_cast<std::size_t>(bpf_map__max_entries(map)) * sizeof(std::uint64_t);
+        const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        entries_ = bpf_map__max_entries(map);
+        bytes_ = (static_cast<std::size_t>(entries_) * bpf_map__value_size(map) + page - 1) / page * page;
         void* address = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
         if (address == MAP_FAILED)
             return Error::from_errno(std::string("cannot map the ") + what);
-        words_ = static_cast<std::uint64_t*>(address);
+        address_ = address;
         return {};
     }
-    [[nodiscard]] bool mapped() const { return words_ != nullptr; }
+    [[nodiscard]] bool mapped() const { return address_ != nullptr; }
+    template <typename T>
+    [[nodiscard]] T* entries() const
+    {
+        return static_cast<T*>(address_);
+    }
+    [[nodiscard]] std::size_t count() const { return entries_; }
+
+private:
+    void* address_ = nullptr;
+    std::size_t bytes_ = 0;
+    std::uint32_t entries_ = 0;
+};
+
+// trace mode: the `followed` bitmap, where pids are set with atomic ORs.
+class MappedWords {
+public:
+    Result<void> map(const bpf_map* map, const char* what) { return mapping_.map(map, what); }
+    [[nodiscard]] bool mapped() const { return mapping_.mapped(); }
     bool set_bit(std::uint32_t bit)
     {
-        if (bit / 64 >= size())
+        if (bit / 64 >= mapping_.count())
             return false;
-        __atomic_fetch_or(&words_[bit / 64], std::uint64_t{1} << (bit % 64), __ATOMIC_SEQ_CST);
+        __atomic_fetch_or(&words()[bit / 64], std::uint64_t{1} << (bit % 64), __ATOMIC_SEQ_CST);
         return true;
     }
     [[nodiscard]] std::size_t count_bits() const
     {
         std::size_t total = 0;
-        for (std::size_t i = 0; i < size(); ++i)
-            total += static_cast<std::size_t>(std::popcount(__atomic_load_n(&words_[i], __ATOMIC_RELAXED)));
+        for (std::size_t i = 0; i < mapping_.count(); ++i)
+            total += static_cast<std::size_t>(std::popcount(__atomic_load_n(&words()[i], __ATOMIC_RELAXED)));
         return total;
     }
 
 private:
-    [[nodiscard]] std::size_t size() const { return bytes_ / sizeof(std::uint64_t); }
-    std::uint64_t* words_ = nullptr;
-    std::size_t bytes_ = 0;
+    [[nodiscard]] std::uint64_t* words() const { return mapping_.entries<std::uint64_t>(); }
+    MapMapping mapping_;
 };
 
-// The tracking entry (bpf/tracking.h), mapped: userspace sets the tgids
-// and moves the task generation on with atomics, beside the probes' own.
+// The tracking entry (bpf/tracking.h): userspace sets the tgids and moves
+// the task generation on with atomics, beside the probes' own.
 class MappedTracking {
 public:
-    MappedTracking() = default;
-    MappedTracking(const MappedTracking&) = delete;
-    MappedTracking& operator=(const MappedTracking&) = delete;
-    ~MappedTracking()
-    {
-        if (entry_)
-            ::munmap(entry_, bytes_);
-    }
-    Result<void> map(const bpf_map* map)
-    {
-        const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-        bytes_ = (sizeof(zc_tracking) + page - 1) / page * page;
-        void* address = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-        if (address == MAP_FAILED)
-            return Error::from_errno("cannot map the tracking entry");
-        entry_ = static_cast<zc_tracking*>(address);
-        return {};
-    }
+    Result<void> map(const bpf_map* map) { return mapping_.map(map, "tracking entry"); }
     void set_tgid(zc_role role, std::uint32_t tgid)
     {
-        __atomic_store_n(role == ZC_ROLE_SENDER ? &entry_->sender_tgid : &entry_->receiver_tgid, tgid,
+        __atomic_store_n(role == ZC_ROLE_SENDER ? &entry()->sender_tgid : &entry()->receiver_tgid, tgid,
                          __ATOMIC_SEQ_CST);
     }
     // After any change to who is tracked: the probes work roles out afresh.
-    void roles_changed() { __atomic_fetch_add(&entry_->task_generation, 1, __ATOMIC_SEQ_CST); }
+    void roles_changed() { __atomic_fetch_add(&entry()->task_generation, 1, __ATOMIC_SEQ_CST); }
     // Every field back to zero but the generation, which never goes back.
     void clear()
     {
         constexpr std::size_t kept = offsetof(zc_tracking, task_generation);
         constexpr std::size_t after = kept + sizeof(zc_tracking::task_generation);
-        std::memset(static_cast<void*>(entry_), 0, kept);
-        std::memset(reinterpret_cast<char*>(entry_) + after, 0, sizeof(zc_tracking) - after);
+        std::memset(static_cast<void*>(entry()), 0, kept);
+        std::memset(reinterpret_cast<char*>(entry()) + after, 0, sizeof(zc_tracking) - after);
         roles_changed();
     }
 
 private:
-    zc_tracking* entry_ = nullptr;
-    std::size_t bytes_ = 0;
+    [[nodiscard]] zc_tracking* entry() const { return mapping_.entries<zc_tracking>(); }
+    MapMapping mapping_;
 };
 
 // Words of the followed bitmap: one bit per possible pid.
