@@ -208,10 +208,19 @@ static __always_inline void on_sendmsg(const struct sock *sk, const struct msghd
 	socket_figures_for(sk);
 	if (light_hooks)
 		current_proc();
-	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key) &&
-	    !bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST)) {
-		struct zc_flow flow = flow_of(sk);
+	if (key != first_socket && !bpf_map_lookup_elem(&sockets, &key)) {
+		long inserted = bpf_map_update_elem(&sockets, &key, &fresh_socket, BPF_NOEXIST);
+		struct zc_tracking *state;
+		struct zc_flow flow;
 
+		if (inserted == -ZC_E2BIG && (state = tracking_state())) {
+			/* Counted per send, since each one tries again. */
+			__sync_fetch_and_add(&state->sends_on_untracked_sockets, 1);
+			return;
+		}
+		if (inserted)
+			return;
+		flow = flow_of(sk);
 		bpf_map_update_elem(&flows, &flow, &key, BPF_ANY);
 		if (__sync_fetch_and_add(&socket_count, 1) == 0) {
 			first_socket_state.tgid = fresh_socket.tgid;

@@ -55,6 +55,9 @@ struct zc_tracking {
 	/* Probe runs that found both of their thread's inflight slots held
 	 * by other threads mid-call: what that call moved went unattributed. */
 	__u64 inflight_slots_busy;
+	/* Sends whose socket did not fit in the sender-socket table (trace
+	 * --max-sockets): what they put on the wire is not in the xmit figures. */
+	__u64 sends_on_untracked_sockets;
 };
 
 /*

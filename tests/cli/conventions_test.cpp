@@ -114,6 +114,7 @@ const std::vector<Command> kCommands = {
       {"--cgroup PATH", ""},
       {"-d, --duration DURATION", "none: until the command or the pids exit, or Ctrl-C"},
       {"--max-procs N", "4096"},
+      {"--max-sockets N", "16384"},
       {"--interval DURATION", "none"},
       {"--bpf-stats MODE", "off"},
       {"--hooks SET", "full"},

@@ -280,6 +280,20 @@ TEST(Network, CtrlCInAVethRunLeavesNothingBehind)
     interrupt_a_veth_run(SIGINT);
 }
 
+TEST(Network, SigtermInAVethRunLeavesNothingBehind)
+{
+    REQUIRE_ROOT();
+    REQUIRE_VETH();
+    interrupt_a_veth_run(SIGTERM);
+}
+
+TEST(Network, SighupInAVethRunLeavesNothingBehind)
+{
+    REQUIRE_ROOT();
+    REQUIRE_VETH();
+    interrupt_a_veth_run(SIGHUP);
+}
+
 TEST(Network, SigkillInAVethRunLeavesNothingTheNextStartMisses)
 {
     REQUIRE_ROOT();

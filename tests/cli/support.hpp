@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -45,6 +47,12 @@ struct Restrictions {
     long deny_syscall = -1;  // answered with EPERM by a seccomp filter
     std::string stdin_path;  // the child's stdin; empty: /dev/null
     bool stdout_closed = false;  // stdout a pipe whose read end is closed before the child starts
+    std::vector<std::pair<std::string, std::string>> environment;  // set in the child, e.g. ZCTRACE_HOLD_AT
+    struct Limit {
+        int resource;  // RLIMIT_*
+        rlim_t soft, hard;
+    };
+    std::vector<Limit> limits;  // setrlimit in the child
 };
 
 // Installs a seccomp filter that fails one syscall number with EPERM, the
@@ -123,6 +131,13 @@ public:
             const int in = ::open(input.c_str(), O_RDONLY);
             if (in < 0 || ::dup2(in, STDIN_FILENO) < 0)
                 ::_exit(96);
+            for (const auto& [name, value] : restrictions.environment)
+                ::setenv(name.c_str(), value.c_str(), 1);
+            for (const Restrictions::Limit& limit : restrictions.limits) {
+                const rlimit value{limit.soft, limit.hard};
+                if (::setrlimit(limit.resource, &value) != 0)
+                    ::_exit(95);
+            }
             if (restrictions.deny_syscall >= 0 && !deny_syscall(restrictions.deny_syscall))
                 ::_exit(97);
             if (restrictions.as_nobody) {

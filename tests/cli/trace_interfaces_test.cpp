@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "loop_xfs.hpp"
+#include "loop_fs.hpp"
 #include "trace_support.hpp"
 
 namespace zctrace::cli_test {
@@ -497,7 +497,7 @@ TEST(TraceFiles, CopyFileRangeOnXfsWithReflinksSharesBlocksAndCopiesNothing)
     TempDir dir("/var/tmp");
     std::string error;
     bool unsupported = false;
-    const auto xfs = LoopXfs::make(dir.path(), error, unsupported);
+    const auto xfs = LoopFilesystem::make(dir.path(), xfs_with_reflinks(), error, unsupported);
     if (!xfs && unsupported)
         GTEST_SKIP() << "this kernel or host cannot loop-mount XFS: " << error;
     ASSERT_TRUE(xfs) << error;

@@ -418,6 +418,69 @@ TEST(TraceCommand, TheProcessCapIsSaidWhenHit)
     EXPECT_NE(forks.out.find("the --max-procs cap (4) was hit"), std::string::npos) << forks.out;
 }
 
+// Three connections sending at once, 1 MiB each in 64 KiB sends, to a
+// receiver thread each, in one Python process.
+const char* const kThreeSenders = R"(
+import socket, threading
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(3)
+clients = [socket.create_connection(server.getsockname()) for _ in range(3)]
+def drain(conn):
+    while conn.recv(1 << 16):
+        pass
+readers = [threading.Thread(target=drain, args=(server.accept()[0],)) for _ in clients]
+for reader in readers:
+    reader.start()
+block = b"x" * 65536
+for _ in range(16):
+    for client in clients:
+        client.sendall(block)
+for client in clients:
+    client.close()
+for reader in readers:
+    reader.join()
+)";
+
+// A full map is said, not silent: with room for one sender socket, the other
+// two connections' sends are counted in the totals and named as missing
+// from the xmit figures. With the default table, none is.
+TEST(TraceCommand, AFullSocketTableIsSaidWithWhatItLeftOut)
+{
+    REQUIRE_ROOT();
+    constexpr std::uint64_t kSent = 3u << 20;
+    for (const bool full : {false, true}) {
+        SCOPED_TRACE(full ? "--max-sockets 1" : "default --max-sockets");
+        TempDir out;
+        std::vector<std::string> args = {"trace", "-o", out.path().string()};
+        if (full)
+            args.insert(args.end(), {"--max-sockets", "1"});
+        args.insert(args.end(), {"--", "/usr/bin/python3", "-c", kThreeSenders});
+        const Finished traced = run(args);
+        ASSERT_EQ(traced.status, 0) << traced.err;
+        const json report = read_json(out.path() / "trace.json");
+        const json& limits = report.at("limits");
+        const json& totals = report.at("totals");
+        EXPECT_EQ(totals.at("bytes_sent"), kSent);
+        const auto untracked = limits.at("sends_on_untracked_sockets").get<std::uint64_t>();
+        const auto at_device = totals.at("payload_at_device").get<std::uint64_t>();
+        if (!full) {
+            EXPECT_EQ(untracked, 0u);
+            EXPECT_GE(at_device, kSent);
+            EXPECT_EQ(traced.out.find("did not fit in the sender-socket table"), std::string::npos) << traced.out;
+            continue;
+        }
+        EXPECT_EQ(limits.at("max_sockets"), 1);
+        // Two connections' 16 sends each went out unfollowed; the one that
+        // fitted left whole.
+        EXPECT_EQ(untracked, 32u);
+        EXPECT_GE(at_device, 1u << 20);
+        EXPECT_LT(at_device, 2u << 20);
+        EXPECT_NE(traced.out.find("32 sends went out on sockets that did not fit in the sender-socket table "
+                                  "(--max-sockets 1)"),
+                  std::string::npos)
+            << traced.out;
+    }
+}
+
 // The cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
 fs::path cgroup2_mount()
 {

@@ -7,7 +7,7 @@
 // these tests pin down.
 #include "support.hpp"
 
-#include "../cli/loop_xfs.hpp"
+#include "../cli/loop_fs.hpp"
 #include "runs/workload_file.hpp"
 
 namespace zctrace::test {
@@ -356,7 +356,7 @@ TEST_F(BeyondSeeds, CopyFileRangeOnXfsWithReflinksSharesTheBlocksAndCopiesNothin
     ASSERT_TRUE(work) << work.error().describe();
     std::string error;
     bool unsupported = false;
-    const auto xfs = cli_test::LoopXfs::make(work->path(), error, unsupported);
+    const auto xfs = cli_test::LoopFilesystem::make(work->path(), cli_test::xfs_with_reflinks(), error, unsupported);
     if (!xfs && unsupported)
         GTEST_SKIP() << "this kernel or host cannot loop-mount XFS: " << error;
     ASSERT_TRUE(xfs) << error;

@@ -869,6 +869,8 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
     limits.forks_not_followed = raw.tracking.forks_not_followed;
     limits.procs_not_counted = raw.tracking.procs_not_counted;
     limits.sockets_not_listed = raw.tracking.sockets_not_listed;
+    limits.max_sockets = observation.spec.max_sockets;
+    limits.sends_on_untracked_sockets = raw.tracking.sends_on_untracked_sockets;
     report.connections =
         connections_of(raw, report.processes, observation.spec.light_hooks, limits.connections_left_out);
     limits.files_not_listed = raw.tracking.files_not_listed;
@@ -918,9 +920,15 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
                                   " entries): they are in the totals but not in `files`");
     if (limits.sockets_not_listed)
         report.findings.push_back(std::to_string(limits.sockets_not_listed) +
-                                  " sockets did not fit in the socket table (" +
-                                  std::to_string(TraceTarget{}.max_sockets) +
-                                  " entries): they are in the totals but not in `connections`");
+                                  " sockets did not fit in the socket table (--max-sockets " +
+                                  std::to_string(limits.max_sockets) +
+                                  "): they are in the totals but not in `connections`; raise --max-sockets");
+    if (limits.sends_on_untracked_sockets)
+        report.findings.push_back(std::to_string(limits.sends_on_untracked_sockets) +
+                                  " sends went out on sockets that did not fit in the sender-socket table "
+                                  "(--max-sockets " + std::to_string(limits.max_sockets) +
+                                  "): their bytes are in the send totals, but what they put on the wire is not in "
+                                  "the xmit figures (sockets.payload_bytes and its frags); raise --max-sockets");
 
     report.unattributed.push_back(
         {"writeback", std::nullopt,

@@ -1,6 +1,11 @@
 #include "base/signals.hpp"
 
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
 
 namespace zctrace {
 namespace {
@@ -45,6 +50,33 @@ void reset_signal_handlers()
     for (int signo : kSignals)
         std::signal(signo, SIG_DFL);
     std::signal(SIGPIPE, SIG_DFL);
+}
+
+namespace {
+volatile std::sig_atomic_t g_resume = 0;
+
+void on_resume(int)
+{
+    g_resume = 1;
+}
+}  // namespace
+
+void hold_point(std::string_view stage)
+{
+    static const char* const wanted = std::getenv("ZCTRACE_HOLD_AT");
+    static bool held = false;
+    if (held || wanted == nullptr || stage != wanted)
+        return;
+    held = true;
+    struct sigaction resume{}, previous{};
+    resume.sa_handler = on_resume;
+    sigemptyset(&resume.sa_mask);
+    sigaction(SIGUSR1, &resume, &previous);
+    std::cerr << "zctrace: holding at " << stage << " (ZCTRACE_HOLD_AT)" << std::endl;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!interrupted() && !g_resume && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    sigaction(SIGUSR1, &previous, nullptr);
 }
 
 }  // namespace zctrace

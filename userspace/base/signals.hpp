@@ -3,6 +3,8 @@
 // and reap the workload, and delete temporary files on the way out.
 #pragma once
 
+#include <string_view>
+
 namespace zctrace {
 
 void install_interrupt_handlers();  // SIGINT, SIGTERM, SIGHUP
@@ -13,5 +15,17 @@ int interrupt_signal();  // the signal that interrupted us, or 0
 void raise_interrupt(int signo);
 // In a forked workload process: back to the default actions.
 void reset_signal_handlers();
+
+// Where a test delivers a signal at a stage too brief to hit by timing (the
+// kill matrix): with ZCTRACE_HOLD_AT=<stage> in the environment, the first
+// time zctrace reaches that stage it says "zctrace: holding at <stage>" on
+// stderr and waits there until a signal arrives (a minute at most): SIGUSR1
+// goes on, as a test does once it has changed the world (filled the disk);
+// any other stops the run, and the caller checks interrupted() as it would
+// anywhere else. Stages:
+// attach (one probe group attached, the others not), workload-file (the
+// first MiB written), eviction (the file flushed, its pages not yet
+// dropped), report (a report's temp file written, not yet renamed).
+void hold_point(std::string_view stage);
 
 }  // namespace zctrace

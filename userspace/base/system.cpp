@@ -162,6 +162,26 @@ Result<void> require_privileges(const std::string& command)
                             ". Run it as root, e.g. `sudo zctrace " + command + " ...`."};
 }
 
+Result<void> ensure_open_files_limit(const std::string& command)
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return Error::from_errno("cannot read the open-files limit (RLIMIT_NOFILE)");
+    if (limit.rlim_cur >= kOpenFilesNeeded)
+        return {};
+    if (limit.rlim_max >= kOpenFilesNeeded) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            return Error::from_errno("cannot raise the open-files limit (RLIMIT_NOFILE) to its hard limit");
+        return {};
+    }
+    return Error{EMFILE, "zctrace " + command + " holds about " + std::to_string(kOpenFilesNeeded) +
+                             " open files (its probes' programs, maps and links, and the workload's), and the hard "
+                             "open-files limit is " + std::to_string(limit.rlim_max) +
+                             ". Raise it, e.g. `ulimit -n 1024` in a root shell, or LimitNOFILE= in a systemd unit.",
+                 ErrorKind::unsupported};
+}
+
 std::uint64_t peak_rss_bytes()
 {
     rusage usage{};

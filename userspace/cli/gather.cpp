@@ -44,6 +44,8 @@ int run_gather(const GatherOptions& options)
         if (auto privileged = require_privileges("gather"); !privileged)
             return fail(kExitUnsupported, privileged.error().describe() +
                                               " (--no-self-test reads the interfaces' features without privileges)");
+        if (auto files = ensure_open_files_limit("gather"); !files)
+            return fail(files.error());
     }
     if (auto writable = check_output_dir(options.out); !writable)
         return fail(Error(writable.error()).as(ErrorKind::bad_input));
@@ -94,7 +96,9 @@ int run_gather(const GatherOptions& options)
     if (const auto problems = gather_schema().validate(document); !problems.empty())
         return fail(kExitFailed, "internal error: the gather report does not match its schema: " + problems.front());
     const std::filesystem::path path = std::filesystem::path(options.out) / "gather.json";
-    if (auto written = write_json_atomically(document, path); !written)
+    if (auto written = write_json_atomically(document, path, "choose a writable directory with --out",
+                                             IfInterrupted::abandon);
+        !written)
         return fail(written.error());
     if (options.format == "json")
         std::cout << document.dump(2) << "\n";

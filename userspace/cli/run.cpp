@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -230,6 +231,8 @@ int run_run(const RunOptions& options)
     const RunPlan& plan = *planned;
     if (auto privileged = require_privileges("run"); !privileged)
         return fail(kExitUnsupported, privileged.error().describe());
+    if (auto files = ensure_open_files_limit("run"); !files)
+        return fail(files.error());
     if (auto writable = check_output_dir(options.out); !writable)
         return fail(Error(writable.error()).as(ErrorKind::bad_input));
 
@@ -383,6 +386,11 @@ int run_run(const RunOptions& options)
             emit_ndjson("summary", summary);
         human << describe_summary(summary, *files) << std::flush;
     }
+    // A signal after the last rename: what was written stays, whole, but the
+    // run did not end on its own.
+    if (interrupted() && interrupt_signal() != SIGPIPE)
+        return fail(exit_status(Error{EINTR, "interrupted", ErrorKind::interrupted}),
+                    "interrupted after the reports above were written; they are whole");
     // An invalid run measured too little to say anything: never a success.
     if (!invalid.empty())
         return fail(kExitFailed, "the measurement of " + join(invalid) +

@@ -28,6 +28,7 @@ constexpr double kMinDuration = 0.01;
 constexpr double kMinInterval = 0.05;
 constexpr double kMaxDuration = 30 * 24 * 3600;
 constexpr std::uint64_t kMaxProcsLimit = 1u << 20;
+constexpr std::uint64_t kMaxSocketsLimit = 1u << 22;
 
 struct TraceOptions {
     std::vector<std::string> command;
@@ -38,6 +39,7 @@ struct TraceOptions {
     std::string out = "reports";
     std::string format = "text";
     std::uint64_t max_procs = 4096;
+    std::uint64_t max_sockets = 16384;
     std::string bpf_stats = "off";
     std::string hooks = "full";
     bool strict = false;
@@ -75,6 +77,8 @@ int run_trace(const TraceOptions& options)
                                     "-- CMD [ARGS...], --pid PID (repeatable) or --cgroup PATH");
     if (options.max_procs == 0 || options.max_procs > kMaxProcsLimit)
         return fail(kExitUsage, "--max-procs: give 1 to " + std::to_string(kMaxProcsLimit));
+    if (options.max_sockets == 0 || options.max_sockets > kMaxSocketsLimit)
+        return fail(kExitUsage, "--max-sockets: give 1 to " + std::to_string(kMaxSocketsLimit));
 
     TraceSpec spec;
     spec.command = options.command;
@@ -87,6 +91,7 @@ int run_trace(const TraceOptions& options)
     spec.cgroup = options.cgroup;
     spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
+    spec.max_sockets = static_cast<std::uint32_t>(options.max_sockets);
     spec.bpf_stats = options.bpf_stats == "always"    ? BpfStatsMode::always
                      : options.bpf_stats == "windows" ? BpfStatsMode::windows
                                                       : BpfStatsMode::off;
@@ -100,6 +105,8 @@ int run_trace(const TraceOptions& options)
             return fail(cgroup.error());
     if (auto privileges = require_privileges("trace"); !privileges)
         return fail(privileges.error());
+    if (auto files = ensure_open_files_limit("trace"); !files)
+        return fail(files.error());
     const std::filesystem::path out(options.out);
     if (auto writable = check_output_dir(out); !writable)
         return fail(writable.error());
@@ -183,6 +190,11 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
     trace->add_option("--max-procs", options->max_procs,
                       "processes followed and counted one by one at most; more are counted in the totals only, "
                       "and the report says how many (default 4096)")
+        ->option_text("N")
+        ->check(count_validator());
+    trace->add_option("--max-sockets", options->max_sockets,
+                      "sockets followed from send to device at most, at once; sends on more are counted in the "
+                      "totals, and the report says how many left without their xmit figures (default 16384)")
         ->option_text("N")
         ->check(count_validator());
     trace->add_option("--bpf-stats", options->bpf_stats,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/fd.hpp"
+#include "base/signals.hpp"
 
 namespace zctrace {
 namespace {
@@ -50,13 +51,13 @@ void sweep_stale_temp_files(const std::filesystem::path& dir)
 }  // namespace
 
 Result<void> write_json_atomically(const nlohmann::json& document, const std::filesystem::path& path,
-                                   const std::string& remedy)
+                                   const std::string& remedy, IfInterrupted if_interrupted)
 {
-    return write_text_atomically(document.dump(2) + "\n", path, remedy);
+    return write_text_atomically(document.dump(2) + "\n", path, remedy, if_interrupted);
 }
 
 Result<void> write_text_atomically(const std::string& text, const std::filesystem::path& path,
-                                   const std::string& remedy)
+                                   const std::string& remedy, IfInterrupted if_interrupted)
 {
     const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
     sweep_stale_temp_files(dir);  // what a killed writer left
@@ -78,6 +79,9 @@ Result<void> write_text_atomically(const std::string& text, const std::filesyste
     if (::fsync(fd.get()) != 0)
         return fail(Error::from_errno("cannot flush " + temp));
     fd.reset();
+    hold_point("report");
+    if (if_interrupted == IfInterrupted::abandon && interrupted())
+        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted});
     if (::rename(temp.c_str(), path.c_str()) != 0)
         return fail(Error::from_errno("cannot rename " + temp + " to " + path.string()));
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -90,7 +94,9 @@ Result<std::filesystem::path> write_report(const Report& report, const std::file
                                            const std::string& stem)
 {
     const std::filesystem::path path = dir / ((stem.empty() ? report.technique : stem) + ".json");
-    if (auto written = write_json_atomically(nlohmann::json(report), path); !written)
+    if (auto written = write_json_atomically(nlohmann::json(report), path, "choose a writable directory with --out",
+                                             IfInterrupted::abandon);
+        !written)
         return written.error();
     return path;
 }

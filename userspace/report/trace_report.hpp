@@ -153,13 +153,17 @@ struct TraceLimits {
     std::uint64_t forks_not_followed = 0;  // the cap was hit: these children were not traced
     std::uint64_t procs_not_counted = 0;   // processes past the cap: in the totals, not in `processes`
     std::uint64_t sockets_not_listed = 0;  // the socket table was full: in the totals, not in `connections`
+    std::uint32_t max_sockets = 0;         // the sender-socket table's size (--max-sockets)
+    // Sends on sockets that did not fit in it: their bytes are in the send
+    // totals, but what they put on the wire is not in the xmit figures.
+    std::uint64_t sends_on_untracked_sockets = 0;
     std::uint64_t connections_left_out = 0;  // listed by the probes, beyond the report's kMaxConnections
     std::uint64_t files_not_listed = 0;      // the file table was full
     std::uint64_t files_left_out = 0;        // beyond the report's kMaxFiles
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TraceLimits, max_procs, forks_not_followed, procs_not_counted,
                                                 sockets_not_listed, connections_left_out, files_not_listed,
-                                                files_left_out)
+                                                files_left_out, max_sockets, sends_on_untracked_sockets)
 
 // How the bytes sent on one socket were taken by tcp_sendmsg (bytes the
 // calls returned), and how they left at the device.

@@ -368,6 +368,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     observation.spec = spec;
     TraceTarget target;
     target.max_procs = spec.max_procs;
+    target.max_sockets = spec.max_sockets;
     target.light = spec.light_hooks;
     target.bpf_stats = spec.bpf_stats != BpfStatsMode::off;
     if (!spec.cgroup.empty()) {

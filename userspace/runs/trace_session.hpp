@@ -26,6 +26,7 @@ struct TraceSpec {
     std::string cgroup;                // every task in this cgroup v2 directory and below
     double duration_seconds = 0;       // 0: until the command or the pids exit, or Ctrl-C
     std::uint32_t max_procs = 4096;
+    std::uint32_t max_sockets = 16384;  // sockets followed to the device at most
     // bpf_stats as well as the programs' own sampled timing: never (the
     // default), in windows, or for the whole trace (paid by every process
     // on the host).

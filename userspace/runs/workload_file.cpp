@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -146,10 +147,20 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
     if (!fd.valid())
         return Error::from_errno("cannot create " + file.path.string());
 
+    // Another writer can take the room `run` saw free before it began.
+    const auto filled_up = [&](int err, std::uint64_t written) {
+        return Error{err,
+                     "the filesystem of " + dir.string() + " filled up while the workload file was written (" +
+                         std::to_string(written) + " of " + std::to_string(size) + " bytes): " + std::strerror(err) +
+                         "; free some space, use a smaller --size, or pass --dir on a filesystem with room",
+                     ErrorKind::bad_input};
+    };
     std::vector<std::uint64_t> block(1 << 17);  // 1 MiB
     uLong crc = ::crc32(0L, Z_NULL, 0);
     std::uint64_t state = seed;
     for (std::uint64_t written = 0; written < size;) {
+        if (written)
+            hold_point("workload-file");
         if (interrupted())
             return Error{EINTR, "interrupted", ErrorKind::interrupted};
         for (auto& word : block)
@@ -160,6 +171,8 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
             ssize_t w = ::write(fd.get(), bytes + done, n - done);
             if (w < 0 && errno == EINTR)
                 continue;
+            if (w < 0 && (errno == ENOSPC || errno == EDQUOT))
+                return filled_up(errno, written + done);
             if (w <= 0)
                 return Error::from_errno("cannot write " + file.path.string());
             done += static_cast<std::size_t>(w);
@@ -167,8 +180,11 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
         crc = ::crc32(crc, bytes, static_cast<uInt>(n));
         written += n;
     }
-    if (::fsync(fd.get()) != 0)
+    if (::fsync(fd.get()) != 0) {
+        if (errno == ENOSPC || errno == EDQUOT)
+            return filled_up(errno, size);
         return Error::from_errno("cannot flush " + file.path.string());
+    }
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0)
         return Error::from_errno("cannot stat " + file.path.string());
@@ -265,6 +281,7 @@ Result<std::uint64_t> evict_page_cache(const WorkloadFile& file)
     // a flush first keeps this true whoever wrote it.
     if (::fdatasync(fd.get()) != 0)
         return Error::from_errno("cannot flush " + file.path.string());
+    hold_point("eviction");
     std::uint64_t resident = 0;
     // DONTNEED skips pages someone still holds a reference to: right after
     // a sendfile or splice run, deferred skbs (above); pages under I/O.

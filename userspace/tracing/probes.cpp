@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "base/fd.hpp"
+#include "base/signals.hpp"
 #include "base/system.hpp"
 #include "bpf/block.skel.h"
 #include "bpf/floor.skel.h"
@@ -683,9 +684,10 @@ Tracer::~Tracer() = default;
 Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeFlavor flavor)
 {
     // Whatever stops the probes from loading is something this kernel or
-    // this process lacks; the CLI reports it as such (exit 3).
+    // this process lacks; the CLI reports it as such (exit 3). A signal is
+    // not.
     auto attached = attach_all_groups(target, nullptr, flavor);
-    if (!attached)
+    if (!attached && attached.error().kind != ErrorKind::interrupted)
         return Error(attached.error()).as(ErrorKind::unsupported);
     return attached;
 }
@@ -693,7 +695,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach(const ProbeTarget& target, ProbeF
 Result<std::unique_ptr<Tracer>> Tracer::attach_trace(const TraceTarget& trace)
 {
     auto attached = attach_all_groups(ProbeTarget{}, &trace, ProbeFlavor::typed);
-    if (!attached)
+    if (!attached && attached.error().kind != ErrorKind::interrupted)
         return Error(attached.error()).as(ErrorKind::unsupported);
     return attached;
 }
@@ -900,9 +902,15 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     impl->target = target;
     impl->keep_loaded_globals();
     impl->set_run_values(target);
-    for (const auto& [group, obj] : groups)
+    for (const auto& [group, obj] : groups) {
         if (auto attached = impl->attached.attach_all(group, obj); !attached)
             return attached.error();
+        // Some groups attached and some not: what a signal here leaves must
+        // still all go with the Tracer that is never returned.
+        hold_point("attach");
+        if (interrupted())
+            return Error{EINTR, "interrupted while attaching the probes", ErrorKind::interrupted};
+    }
     // Without them (a kernel without tp_btf) the bpf_stats check takes its
     // clock from a test run instead, and the report says so
     // (bpf_stats.clock_source).

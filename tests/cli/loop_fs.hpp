@@ -1,8 +1,8 @@
-// A real XFS with reflinks for one test: an image file made by Debian's
-// mkfs.xfs (-m reflink=1), attached to a free loop device (loop-control and
-// LOOP_CONFIGURE ioctls) and mounted with mount(2). Nothing goes through a
-// shell. The destructor unmounts, detaches and removes the image whatever
-// the test did, failures included.
+// A real filesystem for one test: an image file made by Debian's mkfs (an
+// XFS with reflinks, or a small ext4 to fill), attached to a free loop
+// device (loop-control and LOOP_CONFIGURE ioctls) and mounted with
+// mount(2). Nothing goes through a shell. The destructor unmounts, detaches
+// and removes the image whatever the test did, failures included.
 #pragma once
 
 #include <fcntl.h>
@@ -25,25 +25,48 @@
 
 namespace zctrace::cli_test {
 
-class LoopXfs {
+struct FilesystemKind {
+    std::string type;               // for mount(2)
+    std::vector<std::string> mkfs;  // the command, to which the image's path is appended
+    off_t image_bytes = 0;
+};
+
+// An XFS with reflinks (mkfs.xfs wants 300 MiB at least).
+inline FilesystemKind xfs_with_reflinks()
+{
+    return {"xfs", {"/usr/sbin/mkfs.xfs", "-q", "-f", "-m", "reflink=1"}, 512L << 20};
+}
+
+// An ext4 of `bytes`, with no blocks reserved for root, so that what statfs
+// says is free is what a root process can fill.
+inline FilesystemKind small_ext4(off_t bytes)
+{
+    return {"ext4", {"/usr/sbin/mkfs.ext4", "-q", "-F", "-m", "0"}, bytes};
+}
+
+class LoopFilesystem {
 public:
     // Under `parent` (on a block-backed filesystem): the image and the mount
     // point. Empty, with `error` set, when any step fails; `unsupported`
-    // then says whether this kernel or host lacks loop devices or XFS.
-    static std::unique_ptr<LoopXfs> make(const std::filesystem::path& parent, std::string& error, bool& unsupported)
+    // then says whether this kernel or host lacks loop devices or the
+    // filesystem.
+    static std::unique_ptr<LoopFilesystem> make(const std::filesystem::path& parent, const FilesystemKind& kind,
+                                                std::string& error, bool& unsupported)
     {
-        auto xfs = std::unique_ptr<LoopXfs>(new LoopXfs(parent));
+        auto made = std::unique_ptr<LoopFilesystem>(new LoopFilesystem(parent, kind.type));
         unsupported = false;
-        const int image = ::open(xfs->image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (image < 0 || ::ftruncate(image, kImageBytes) != 0) {
-            error = "cannot make the image " + xfs->image_.string() + ": " + std::strerror(errno);
+        const int image = ::open(made->image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (image < 0 || ::ftruncate(image, kind.image_bytes) != 0) {
+            error = "cannot make the image " + made->image_.string() + ": " + std::strerror(errno);
             if (image >= 0)
                 ::close(image);
             return nullptr;
         }
         ::close(image);
-        if (!run_program({"/usr/sbin/mkfs.xfs", "-q", "-f", "-m", "reflink=1", xfs->image_.string()})) {
-            error = "mkfs.xfs -m reflink=1 failed (is xfsprogs installed?)";
+        std::vector<std::string> mkfs = kind.mkfs;
+        mkfs.push_back(made->image_.string());
+        if (!run_program(mkfs)) {
+            error = mkfs.front() + " failed (is it installed? .ci/setup installs it)";
             return nullptr;
         }
         const int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -58,32 +81,32 @@ public:
             error = std::string("LOOP_CTL_GET_FREE: ") + std::strerror(errno);
             return nullptr;
         }
-        xfs->device_ = "/dev/loop" + std::to_string(number);
-        xfs->loop_fd_ = ::open(xfs->device_.c_str(), O_RDWR | O_CLOEXEC);
-        const int backing = ::open(xfs->image_.c_str(), O_RDWR | O_CLOEXEC);
+        made->device_ = "/dev/loop" + std::to_string(number);
+        made->loop_fd_ = ::open(made->device_.c_str(), O_RDWR | O_CLOEXEC);
+        const int backing = ::open(made->image_.c_str(), O_RDWR | O_CLOEXEC);
         loop_config config{};
         config.fd = static_cast<__u32>(backing);
         config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-        const bool attached = xfs->loop_fd_ >= 0 && backing >= 0 && ::ioctl(xfs->loop_fd_, LOOP_CONFIGURE, &config) == 0;
+        const bool attached = made->loop_fd_ >= 0 && backing >= 0 && ::ioctl(made->loop_fd_, LOOP_CONFIGURE, &config) == 0;
         const int saved = errno;
         if (backing >= 0)
             ::close(backing);
         if (!attached) {
-            error = "cannot attach " + xfs->image_.string() + " to " + xfs->device_ + ": " + std::strerror(saved);
+            error = "cannot attach " + made->image_.string() + " to " + made->device_ + ": " + std::strerror(saved);
             return nullptr;
         }
-        xfs->attached_ = true;
-        std::filesystem::create_directory(xfs->mount_);
-        if (::mount(xfs->device_.c_str(), xfs->mount_.c_str(), "xfs", 0, nullptr) != 0) {
-            unsupported = errno == ENODEV;  // no XFS in this kernel
-            error = "cannot mount " + xfs->device_ + " as xfs: " + std::strerror(errno);
+        made->attached_ = true;
+        std::filesystem::create_directory(made->mount_);
+        if (::mount(made->device_.c_str(), made->mount_.c_str(), kind.type.c_str(), 0, nullptr) != 0) {
+            unsupported = errno == ENODEV;  // not in this kernel
+            error = "cannot mount " + made->device_ + " as " + kind.type + ": " + std::strerror(errno);
             return nullptr;
         }
-        xfs->mounted_ = true;
-        return xfs;
+        made->mounted_ = true;
+        return made;
     }
 
-    ~LoopXfs()
+    ~LoopFilesystem()
     {
         if (mounted_ && ::umount2(mount_.c_str(), 0) != 0)
             ::umount2(mount_.c_str(), MNT_DETACH);
@@ -95,16 +118,14 @@ public:
         std::filesystem::remove(mount_, ignored);
         std::filesystem::remove(image_, ignored);
     }
-    LoopXfs(const LoopXfs&) = delete;
-    LoopXfs& operator=(const LoopXfs&) = delete;
+    LoopFilesystem(const LoopFilesystem&) = delete;
+    LoopFilesystem& operator=(const LoopFilesystem&) = delete;
 
     [[nodiscard]] const std::filesystem::path& mount_point() const { return mount_; }
 
 private:
-    static constexpr off_t kImageBytes = 512L << 20;  // mkfs.xfs wants 300 MiB at least
-
-    explicit LoopXfs(const std::filesystem::path& parent)
-        : image_(parent / "xfs.img"), mount_(parent / "xfs")
+    LoopFilesystem(const std::filesystem::path& parent, const std::string& type)
+        : image_(parent / (type + ".img")), mount_(parent / type)
     {
     }
 
