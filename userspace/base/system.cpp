@@ -175,7 +175,7 @@ Result<void> ensure_open_files_limit(const std::string& command)
             return Error::from_errno("cannot raise the open-files limit (RLIMIT_NOFILE) to its hard limit");
         return {};
     }
-    return Error{EMFILE, "zctrace " + command + " holds about " + std::to_string(kOpenFilesNeeded) +
+    return Error{EMFILE, "zctrace " + command + " needs up to " + std::to_string(kOpenFilesNeeded) +
                              " open files (its probes' programs, maps and links, and the workload's), and the hard "
                              "open-files limit is " + std::to_string(limit.rlim_max) +
                              ". Raise it, e.g. `ulimit -n 1024` in a root shell, or LimitNOFILE= in a systemd unit.",
