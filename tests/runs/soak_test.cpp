@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 
+#include "../base/netns_in_use.hpp"
 #include "base/netns.hpp"
 #include "output/files.hpp"
 #include "runs/workload_file.hpp"
@@ -55,28 +56,7 @@ std::size_t lines_of(const fs::path& path)
     return n;
 }
 
-// Every network namespace a process refers to, by its own or by an fd.
-std::set<ino_t> netns_in_use()
-{
-    std::set<ino_t> inodes;
-    for (const auto& proc : fs::directory_iterator("/proc")) {
-        const std::string name = proc.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        struct stat st {};
-        if (::stat((proc.path() / "ns/net").c_str(), &st) == 0)
-            inodes.insert(st.st_ino);
-        std::error_code ec;
-        for (auto fd = fs::directory_iterator(proc.path() / "fd", ec); !ec && fd != fs::directory_iterator();
-             fd.increment(ec)) {
-            std::error_code ignored;
-            const std::string target = fs::read_symlink(fd->path(), ignored).string();
-            if (target.rfind("net:[", 0) == 0)
-                inodes.insert(std::stoull(target.substr(5)));
-        }
-    }
-    return inodes;
-}
+using zctrace::host::netns_in_use;
 
 std::set<std::string> zctrace_entries(const fs::path& dir)
 {
