@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "../report/xmit_miss.hpp"
 #include "loop_fs.hpp"
 #include "support.hpp"
 
@@ -134,7 +136,11 @@ TEST(Limits, ADiskThatFillsWhileTheFileIsWrittenIsAClearError)
 
 // Four runs at once, two over lo and two over veth pairs of their own: each
 // run's probes count its own workload only, so each report has the exact
-// counts a run alone would have.
+// counts a run alone would have. The one exception is the rare xmit miss
+// (README, "Limits"), which concurrent runs make more likely: about 1 set of
+// four in 10 here. Such a run must say INVALID for that alone, with its
+// sendmsg, syscall and copy counts still exact, and never count another
+// run's bytes.
 TEST(Limits, FourRunsAtOnceEachCountOnlyTheirOwn)
 {
     REQUIRE_ROOT();
@@ -157,10 +163,14 @@ TEST(Limits, FourRunsAtOnceEachCountOnlyTheirOwn)
         const Concurrent& each = runs[i];
         SCOPED_TRACE(each.technique + " over " + each.transport);
         const Finished result = processes[i]->finish();
-        ASSERT_EQ(result.status, 0) << result.err << result.out.substr(0, 4000);
-        const auto report = nlohmann::json::parse(result.out);
+        const auto report = nlohmann::json::parse(result.out, nullptr, false);
+        ASSERT_TRUE(report.is_object()) << result.err;
+        const bool missed = test::only_the_xmit_probe_missed(report);
+        if (missed)
+            std::cout << each.technique << " over " << each.transport << ": " << report.at("headline") << std::endl;
+        EXPECT_EQ(result.status, missed ? 1 : 0) << result.err;
+        EXPECT_TRUE(missed || report.at("verdict") != "invalid") << report.at("headline");
         const auto& measured = report.at("measured");
-        EXPECT_NE(report.at("verdict"), "invalid") << report.at("headline");
         EXPECT_TRUE(report.at("workload").at("integrity").at("ok").get<bool>());
         EXPECT_EQ(report.at("workload").at("integrity").at("bytes_received"), kSize);
         EXPECT_EQ(measured.at("syscalls").at("by_name"), report.at("workload").at("calls"));
@@ -172,7 +182,11 @@ TEST(Limits, FourRunsAtOnceEachCountOnlyTheirOwn)
         // nothing of the other three runs' (resends are counted apart).
         const auto& socket = measured.at("socket");
         const auto payload = socket.at("bytes").get<std::uint64_t>() - socket.at("header_bytes").get<std::uint64_t>();
-        EXPECT_EQ(payload - socket.at("resent_payload_bytes").get<std::uint64_t>(), kSize) << socket.dump();
+        const auto first_pass = payload - socket.at("resent_payload_bytes").get<std::uint64_t>();
+        if (missed)
+            EXPECT_LT(first_pass, kSize) << socket.dump();
+        else
+            EXPECT_EQ(first_pass, kSize) << socket.dump();
     }
 }
 

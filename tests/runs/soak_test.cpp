@@ -14,12 +14,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "../base/netns_in_use.hpp"
+#include "../report/xmit_miss.hpp"
 #include "base/netns.hpp"
 #include "output/files.hpp"
 #include "runs/workload_file.hpp"
@@ -157,12 +159,17 @@ std::size_t soak_runs()
     return given ? std::strtoul(given, nullptr, 10) : 20;
 }
 
-void check_run(const Report& report, const SoakRun& run, std::uint64_t size, std::size_t i)
+// Returns whether the run had the rare xmit miss (README, "Limits"),
+// which is counted, not failed; every other count must be exact.
+bool check_run(const Report& report, const SoakRun& run, std::uint64_t size, std::size_t i)
 {
     SCOPED_TRACE("run " + std::to_string(i) + ": " + report.technique + " over " +
                  std::string(transport_name(run.transport)) + (run.cache == CacheState::cold ? ", cold" : ", warm") +
                  (run.shared ? ", shared probes" : ""));
-    EXPECT_NE(report.verdict, Verdict::invalid)
+    const bool missed = only_the_xmit_probe_missed(nlohmann::json(report));
+    if (missed)
+        std::cout << "run " << i << ": " << report.headline << std::endl;
+    EXPECT_TRUE(missed || report.verdict != Verdict::invalid)
         << describe_checks(report) << "socket: " << nlohmann::json(report.measured.socket).dump()
         << "\noverhead: " << nlohmann::json(report.overhead).dump();
     EXPECT_TRUE(report.workload.integrity.ok);
@@ -172,6 +179,7 @@ void check_run(const Report& report, const SoakRun& run, std::uint64_t size, std
     if (run.technique == Technique::sendfile || run.technique == Technique::splice) {
         EXPECT_EQ(report.measured.socket.sendmsg.spliced_bytes, size);
     }
+    return missed;
 }
 
 TEST(Soak, ManyRunsLeaveTheHostAsTheyFoundIt)
@@ -185,6 +193,7 @@ TEST(Soak, ManyRunsLeaveTheHostAsTheyFoundIt)
     // One run of each kind first: what a process keeps once (the private
     // mount namespace for tracefs, the machine's measured costs, libbpf's
     // caches) is not a leak.
+    std::size_t xmit_misses = 0;
     auto one_run = [&](std::size_t i) {
         const SoakRun run = soak_run(i);
         auto dir = WorkDir::create();
@@ -209,7 +218,7 @@ TEST(Soak, ManyRunsLeaveTheHostAsTheyFoundIt)
             const Report report = build_report(*observation, gather_host_facts());
             SoakRun checked = run;
             checked.technique = each.technique;
-            check_run(report, checked, kSize, i);
+            xmit_misses += check_run(report, checked, kSize, i) ? 1 : 0;
             auto written = write_report(report, out);
             ASSERT_TRUE(written) << written.error().describe();
         }
@@ -244,7 +253,10 @@ TEST(Soak, ManyRunsLeaveTheHostAsTheyFoundIt)
     malloc_trim(0);
     const HostState after = HostState::now();
     std::cout << "soak: " << runs << " runs in " << seconds << " s; fds " << before.fds << " -> " << after.fds
-              << "; heap in use " << before.heap_in_use << " -> " << after.heap_in_use << " B" << std::endl;
+              << "; heap in use " << before.heap_in_use << " -> " << after.heap_in_use << " B; xmit misses "
+              << xmit_misses << std::endl;
+    // One in 920 runs showed it; one more per hundred runs would be a new fault.
+    EXPECT_LE(xmit_misses, 1 + runs / 100) << xmit_misses << " runs' xmit probe missed bytes";
 
     EXPECT_EQ(after.fds, before.fds);
     EXPECT_TRUE(added(before.programs, after.programs).empty()) << listed(added(before.programs, after.programs));
