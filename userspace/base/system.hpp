@@ -61,10 +61,11 @@ Result<void> require_privileges(const std::string& command);
 
 // The probes hold a file descriptor for each program, map and link, and the
 // workload's sockets, pipes and files come on top: 124 open while a run's
-// probes were attached, 125 in a trace; kOpenFilesNeeded leaves room. The soft RLIMIT_NOFILE is raised to the hard one when it is
-// lower; a hard limit below the need is an error that says how to raise it.
-// The hard limit is the user's (ulimit -Hn, a unit's LimitNOFILE=) and is
-// never raised, root or not.
+// probes were attached, 125 in a trace; kOpenFilesNeeded leaves room. The
+// soft RLIMIT_NOFILE is raised to the hard one when it is lower; a hard
+// limit below the need is an error that says how to raise it. The hard
+// limit is the user's (ulimit -Hn, a unit's LimitNOFILE=) and is never
+// raised, root or not.
 inline constexpr std::uint64_t kOpenFilesNeeded = 256;
 Result<void> ensure_open_files_limit(const std::string& command);
 
