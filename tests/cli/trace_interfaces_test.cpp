@@ -132,6 +132,17 @@ TEST(TraceIoUring, ReadThenSendIsReadPlusWriteWithTwoCopies)
     EXPECT_EQ(payload->at("page_cache").at("misses"), 0);
 }
 
+// What left the traced sockets at the device as frags of one kind, less the
+// frags TCP resent: a resent segment leaves as page references again and
+// the device counts it twice (it happened once in a sanitized CI run).
+std::uint64_t first_pass_frag_bytes(const json& trace, const char* kind)
+{
+    const json& sockets = trace.at("sockets");
+    const auto resent_frags = sockets.at("resent_payload_bytes").get<std::uint64_t>() -
+                              sockets.at("resent_linear_payload_bytes").get<std::uint64_t>();
+    return trace.at("devices").at(0).at(kind).get<std::uint64_t>() - resent_frags;
+}
+
 TEST(TraceIoUring, SpliceFromAFileSendsPageReferences)
 {
     REQUIRE_ROOT();
@@ -151,7 +162,7 @@ TEST(TraceIoUring, SpliceFromAFileSendsPageReferences)
     EXPECT_EQ(flow.at("bytes"), kPayload);
     EXPECT_EQ(flow.at("measured_copy_bytes"), 0);
     EXPECT_EQ(flow.at("verdict"), "match");
-    EXPECT_EQ(traced.trace.at("devices").at(0).at("shared_frag_bytes").get<std::uint64_t>(), kPayload);
+    EXPECT_EQ(first_pass_frag_bytes(traced.trace, "shared_frag_bytes"), kPayload);
 }
 
 // Pinned pages cannot be given to a socket on the same host: the kernel
@@ -176,7 +187,7 @@ TEST(TraceIoUring, SendZcToALocalReceiverIsCopiedAtDeliveryAsTheKernelSays)
     EXPECT_EQ(flow.at("theory_row"), "io_uring_send_zc");
     EXPECT_EQ(flow.at("expected_from"), "documentation");
     EXPECT_EQ(flow.at("verdict"), "match");
-    EXPECT_EQ(traced.trace.at("devices").at(0).at("zerocopy_frag_bytes").get<std::uint64_t>(), kPayload);
+    EXPECT_EQ(first_pass_frag_bytes(traced.trace, "zerocopy_frag_bytes"), kPayload);
     // Over lo every notification says COPIED, and the probes saw every
     // pinned byte arrive for a local socket.
     ASSERT_EQ(traced.mover.at("zc_notifications_copied"), traced.mover.at("zc_notifications"));
