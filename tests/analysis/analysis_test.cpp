@@ -17,11 +17,11 @@
 #include "runs/session.hpp"
 
 #include "../report/findings.hpp"
+#include "sizes.hpp"
 
 namespace zctrace {
 namespace {
 
-constexpr std::uint64_t kMiB = 1ULL << 20;
 constexpr std::uint64_t kPayload = 64 * kMiB;
 constexpr std::uint64_t kChunk = 1 * kMiB;
 constexpr std::uint64_t kTransfers = kPayload / kChunk;  // 64

@@ -6,11 +6,10 @@
 
 #include "analysis/gather.hpp"
 #include "output/json_schema.hpp"
+#include "sizes.hpp"
 
 namespace zctrace {
 namespace {
-
-constexpr std::uint64_t kMiB = 1u << 20;
 
 InterfaceFeatures device(std::optional<bool> sg, std::optional<bool> csum, bool sg_fixed = false)
 {

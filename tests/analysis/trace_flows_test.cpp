@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "analysis/trace_analysis.hpp"
+#include "sizes.hpp"
 
 namespace zctrace {
 namespace {
-
-constexpr std::uint64_t kMiB = 1024 * 1024;
 
 FlowInputs sendfile_over(std::optional<bool> sg, std::uint64_t spliced, std::uint64_t copied)
 {
@@ -150,7 +149,7 @@ TEST(TraceFlows, SmallCallsDoNotNameAFlow)
 TEST(TraceFlows, NothingSentHasNoFlowToJudge)
 {
     EXPECT_TRUE(classify_flows({}).empty());
-    EXPECT_EQ(overall_verdict({}), Verdict::no_theory);
+    EXPECT_EQ(overall_verdict(std::vector<TraceFlow>{}), Verdict::no_theory);
 }
 
 FlowInputs file_copy(const std::string& filesystem, std::uint64_t bytes, std::uint64_t written)

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../cli/support.hpp"
 #include "../report/full_report.hpp"
 #include "output/files.hpp"
 
@@ -25,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using cli_test::read_text;
 using test::full_report;
 
 // A fresh directory per test, removed afterwards.
@@ -59,12 +61,6 @@ std::set<std::string> listing(const fs::path& dir)
     return names;
 }
 
-std::string slurp(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void write_text(const fs::path& path, const std::string& text)
 {
     std::ofstream out(path, std::ios::binary);
@@ -78,7 +74,7 @@ TEST(WriteJson, WritesTheWholeDocumentAndNoTempFile)
     const json first = {{"a", 1}, {"text", std::string(100000, 'x')}};
     const Result<void> written = write_json_atomically(first, path);
     ASSERT_TRUE(written.ok()) << written.error().describe();
-    EXPECT_EQ(slurp(path), first.dump(2) + "\n");
+    EXPECT_EQ(read_text(path), first.dump(2) + "\n");
     EXPECT_EQ(listing(dir.path()), std::set<std::string>{"doc.json"});
     EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
@@ -86,7 +82,7 @@ TEST(WriteJson, WritesTheWholeDocumentAndNoTempFile)
     // Replacing a longer file with a shorter one leaves nothing of the old one.
     const json second = {{"b", 2}};
     ASSERT_TRUE(write_json_atomically(second, path).ok());
-    EXPECT_EQ(slurp(path), second.dump(2) + "\n");
+    EXPECT_EQ(read_text(path), second.dump(2) + "\n");
     EXPECT_EQ(listing(dir.path()), std::set<std::string>{"doc.json"});
 }
 
@@ -98,7 +94,7 @@ TEST(WriteJson, WriteReportNamesTheFileAfterTheTechnique)
     ASSERT_TRUE(written.ok()) << written.error().describe();
     EXPECT_EQ(*written, dir.path() / "sendfile.json");
     EXPECT_EQ(listing(dir.path()), std::set<std::string>{"sendfile.json"});
-    const json on_disk = json::parse(slurp(*written));
+    const json on_disk = json::parse(read_text(*written));
     EXPECT_EQ(json(on_disk.get<Report>()), json(report));
 }
 
@@ -124,7 +120,7 @@ TEST(WriteJson, DirectoryUnderARegularFileFails)
         << report.error().message;
 
     EXPECT_EQ(listing(dir.path()), std::set<std::string>{"plain"});
-    EXPECT_EQ(slurp(plain), "not a directory\n");
+    EXPECT_EQ(read_text(plain), "not a directory\n");
 }
 
 TEST(WriteJson, ProcFails)
@@ -193,7 +189,7 @@ TEST(CheckOutputDir, RejectsARegularFile)
     EXPECT_NE(below.error().message.find("cannot create the output directory " + (plain / "sub").string()),
               std::string::npos)
         << below.error().message;
-    EXPECT_EQ(slurp(plain), "x");
+    EXPECT_EQ(read_text(plain), "x");
 }
 
 TEST(CheckOutputDir, RejectsProc)

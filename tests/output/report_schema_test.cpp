@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../cli/support.hpp"
 #include "../report/full_report.hpp"
 #include "analysis/checks.hpp"
 #include "output/json_schema.hpp"
@@ -20,15 +21,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using cli_test::read_text;
 using test::full_report;
 using test::joined;
 using test::report_with_empty_optionals;
-
-std::string slurp(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 bool has_error(const std::vector<std::string>& errors, const std::string& wanted)
 {
@@ -60,7 +56,7 @@ TEST(CompiledInSchemas, AreTheRepositoryFiles)
         const std::string name = std::string(schema.name) + ".v" + std::to_string(schema.version);
         compiled.insert(name + ".schema.json");
         const fs::path path = fs::path(ZCTRACE_SOURCE_DIR) / "reports/schema" / (name + ".schema.json");
-        const std::string text = slurp(path);
+        const std::string text = read_text(path);
         ASSERT_FALSE(text.empty()) << "cannot read " << path;
         const json file = json::parse(text);
         EXPECT_EQ(json::parse(schema.text), file) << name;

@@ -13,7 +13,6 @@
 namespace zctrace::test {
 namespace {
 
-constexpr std::uint64_t kPayload = 16 * kMiB;
 constexpr std::uint64_t kChunk = 64 * 1024;
 
 // A report as `zctrace run` writes it, held to the report schema.

@@ -8,8 +8,6 @@
 namespace zctrace::test {
 namespace {
 
-constexpr std::uint64_t kPayload = 16 * kMiB;
-
 std::uint64_t page_size()
 {
     return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));

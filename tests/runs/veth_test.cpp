@@ -11,8 +11,6 @@
 namespace zctrace::test {
 namespace {
 
-constexpr std::uint64_t kPayload = 16 * kMiB;
-
 class VethTest : public ::testing::Test {
 protected:
     void SetUp() override

@@ -17,6 +17,9 @@
 namespace zctrace::test {
 
 inline constexpr std::uint64_t kMiB = 1u << 20;
+// The payload of the runs that check one thing each: tens of segments, a
+// fraction of a second.
+inline constexpr std::uint64_t kPayload = 16 * kMiB;
 
 // Missing privileges are a broken test setup, so they fail; a kernel that
 // lacks something zctrace needs is a reason to skip, printed.

@@ -14,11 +14,6 @@
 namespace zctrace {
 namespace {
 
-std::string bytes(std::uint64_t value)
-{
-    return format_bytes(value);
-}
-
 double sum_of(const std::vector<Cause>& causes)
 {
     return std::accumulate(causes.begin(), causes.end(), 0.0,
@@ -129,7 +124,7 @@ std::string copy_breakdown(const CopyBytes& copies)
         {"pinned pages copied for a local receiver (skb_copy_ubufs)", copies.zerocopy_deferred}};
     for (const auto& [path, amount] : paths)
         if (amount)
-            text += (text.empty() ? "" : " + ") + std::string(path) + " " + bytes(amount);
+            text += (text.empty() ? "" : " + ") + std::string(path) + " " + format_bytes(amount);
     return text.empty() ? "nothing" : text;
 }
 
@@ -145,24 +140,24 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
         causes.push_back({"device_without_sg", CauseKind::environment, c.device_linearize, std::nullopt,
                           ratio(c.device_linearize, payload),
                           "the egress device cannot gather (" + egress.why + "), so validate_xmit_skb copied " +
-                              bytes(c.device_linearize) + " of payload into linear buffers"});
+                              format_bytes(c.device_linearize) + " of payload into linear buffers"});
     if (c.page_cache_to_socket && !egress.gather)
         causes.push_back({"route_without_sg", CauseKind::environment, c.page_cache_to_socket, std::nullopt,
                           ratio(c.page_cache_to_socket, payload),
                           "the route lacks scatter-gather (" + egress.why + "), so tcp_sendmsg copied " +
-                              bytes(c.page_cache_to_socket) + " of spliced page-cache pages"});
+                              format_bytes(c.page_cache_to_socket) + " of spliced page-cache pages"});
     if (c.user_to_socket && technique_of(report) == Technique::direct_io_send)
         causes.push_back({"write_after_direct_read", CauseKind::workload, c.user_to_socket, std::nullopt,
                           ratio(c.user_to_socket, payload),
                           "O_DIRECT put the file in user memory with no CPU copy, as the row says, and the row stops "
-                          "there; sending it with write() copied " + bytes(c.user_to_socket) +
+                          "there; sending it with write() copied " + format_bytes(c.user_to_socket) +
                               " into the socket buffer"});
     if (c.zerocopy_deferred)
         causes.push_back({"deferred_copy_local_receiver", CauseKind::environment, c.zerocopy_deferred, std::nullopt,
                           ratio(c.zerocopy_deferred, payload),
                           "the receiver is on this host: pinned pages (MSG_ZEROCOPY, io_uring send_zc) looped to a "
                           "local socket get a deferred copy (Documentation/networking/msg_zerocopy.rst, Loopback), "
-                          "and skb_copy_ubufs copied " + bytes(c.zerocopy_deferred) +
+                          "and skb_copy_ubufs copied " + format_bytes(c.zerocopy_deferred) +
                               " of pinned pages before delivery (net:netif_receive_skb)"});
     // tee's second output: a pipe spliced into a file is written into that
     // file's page cache (iter_file_splice_write), a copy of every byte. The
@@ -171,7 +166,7 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
         causes.push_back({"second_output_written", CauseKind::workload, c.page_cache_to_page_cache, std::nullopt,
                           ratio(c.page_cache_to_page_cache, payload),
                           "the workload's second output is a file: splicing the tee'd pipe into it copied " +
-                              bytes(c.page_cache_to_page_cache) +
+                              format_bytes(c.page_cache_to_page_cache) +
                               " into the file's page cache (pages new to it, filemap:mm_filemap_add_to_page_cache); "
                               "tee() and the socket's splice copied nothing"});
     if (c.copy_on_write && m.cow) {
@@ -181,7 +176,7 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
         if (written)
             causes.push_back({"pages_written", CauseKind::workload, written, std::nullopt, ratio(written, payload),
                               "the child wrote " + std::to_string(m.cow->pages_written_by_child) +
-                                  " pages, and a write copies the whole page: " + bytes(written)});
+                                  " pages, and a write copies the whole page: " + format_bytes(written)});
     }
     return causes;
 }
@@ -192,18 +187,18 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
     const CopyBytes& c = m.cpu_copy_bytes;
     Check check = judged("cpu_copies", row.cpu_copies, row.cpu_copies, "theory", m.cpu_copies, kCopyTolerance,
                          copy_causes(report, egress));
-    std::string text = "the CPU copied " + copy_breakdown(c) + ": " + bytes(c.total) + " in all for a " +
-                       bytes(report.workload.bytes) + " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
+    std::string text = "the CPU copied " + copy_breakdown(c) + ": " + format_bytes(c.total) + " in all for a " +
+                       format_bytes(report.workload.bytes) + " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
     if (sends(report)) {
-        text += "; at xmit " + bytes(m.socket.shared_frag_bytes) + " left as shared page-cache frags, " +
-                bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " + bytes(m.socket.copied_frag_bytes) +
-                " in copied frags, " + bytes(m.socket.linear_payload_bytes) + " linear";
+        text += "; at xmit " + format_bytes(m.socket.shared_frag_bytes) + " left as shared page-cache frags, " +
+                format_bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " + format_bytes(m.socket.copied_frag_bytes) +
+                " in copied frags, " + format_bytes(m.socket.linear_payload_bytes) + " linear";
         if (c.retransmit_relinearize)
-            text += " (of which " + bytes(c.retransmit_relinearize) +
+            text += " (of which " + format_bytes(c.retransmit_relinearize) +
                     " were TCP resends linearized again: a real copy, but not a pass over the payload)";
     }
     check.explanation = text + verdict_clause(check, " copies");
-    const std::string figure = copies_word(m.cpu_copies) + " (" + bytes(c.total) + ")";
+    const std::string figure = copies_word(m.cpu_copies) + " (" + format_bytes(c.total) + ")";
     const std::string row_says = "\"" + row.name + "\" says " + format_theory(row.cpu_copies);
     switch (check.verdict) {
     case Verdict::match:
@@ -216,7 +211,7 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
         break;
     case Verdict::invalid:
     case Verdict::mismatch:
-        check.summary = "the CPU copied " + bytes(c.total) + " of " + bytes(report.workload.bytes) + " (" +
+        check.summary = "the CPU copied " + format_bytes(c.total) + " of " + format_bytes(report.workload.bytes) + " (" +
                         copies_word(m.cpu_copies) + ") where " + row_says +
                         (sends(report) ? " (" + egress.why + ")" : "") + ": " + copy_breakdown(c);
         break;
@@ -258,7 +253,7 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
         !reads_direct(technique_of(report)))
         causes.push_back({"cold_cache", CauseKind::environment, m.dma_bytes.disk_read, std::nullopt,
                           ratio(m.dma_bytes.disk_read, payload),
-                          "the cache was cold: " + bytes(m.dma_bytes.disk_read) +
+                          "the cache was cold: " + format_bytes(m.dma_bytes.disk_read) +
                               " came from the disk into the page cache before the copy, a transfer the row, "
                               "which copies between files in memory, does not count"});
 
@@ -277,19 +272,19 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     if (nic_theory == 0 && m.dma_bytes.nic_tx && technique_of(report) == Technique::direct_io_send)
         causes.push_back({"send_after_direct_read", CauseKind::workload, m.dma_bytes.nic_tx, std::nullopt,
                           ratio(m.dma_bytes.nic_tx, payload),
-                          "the workload sends what the row only reads: " + bytes(m.dma_bytes.nic_tx) +
+                          "the workload sends what the row only reads: " + format_bytes(m.dma_bytes.nic_tx) +
                               " handed to a NIC by DMA"});
 
     Check check = judged("dma_copies", row.dma_copies, row.dma_copies, "theory", m.dma_copies, kCopyTolerance,
                          std::move(causes));
-    std::string text = "disk: " + bytes(m.dma_bytes.disk_read) + " read, " + bytes(m.dma_bytes.disk_write) +
+    std::string text = "disk: " + format_bytes(m.dma_bytes.disk_read) + " read, " + format_bytes(m.dma_bytes.disk_write) +
                        " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
                        " pages added to the page cache";
     if (reads_direct(technique_of(report)) && m.dma_bytes.disk_read)
         text += "; O_DIRECT read the disk straight into user memory";
     else if (env.cache == "cold" && m.dma_bytes.disk_read)
         text += "; the cache was cold, so the pages came from the disk by DMA into the page cache";
-    text += "; NIC: " + bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices";
+    text += "; NIC: " + format_bytes(m.dma_bytes.nic_tx) + " handed to DMA-capable devices";
     check.explanation = text + verdict_clause(check, " DMA copies");
     const std::string figure = amount(m.dma_copies, "DMA copy", "DMA copies");
     const std::string row_says = "\"" + row.name + "\" says " + format_theory(row.dma_copies);
@@ -300,8 +295,8 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     case Verdict::explained: check.summary = figure + " where " + row_says + ": " + cause_phrases(check.causes, report); break;
     case Verdict::invalid:
     case Verdict::mismatch:
-        check.summary = figure + " (disk " + bytes(m.dma_bytes.disk_read + m.dma_bytes.disk_write) + ", NIC " +
-                        bytes(m.dma_bytes.nic_tx) + ") where " + row_says + ", and nothing measured accounts for it";
+        check.summary = figure + " (disk " + format_bytes(m.dma_bytes.disk_read + m.dma_bytes.disk_write) + ", NIC " +
+                        format_bytes(m.dma_bytes.nic_tx) + ") where " + row_says + ", and nothing measured accounts for it";
         break;
     }
     return check;
@@ -462,10 +457,10 @@ Check check_integrity(const Report& report)
     check.verdict = integrity.ok ? Verdict::match : Verdict::mismatch;
     check.summary = integrity.ok ? "integrity ok" : "the data arrived damaged or incomplete";
     check.explanation = integrity.ok
-        ? "the " + integrity.verified_by + " got all " + bytes(integrity.bytes_received) + " with crc32 " +
+        ? "the " + integrity.verified_by + " got all " + format_bytes(integrity.bytes_received) + " with crc32 " +
               integrity.checksum_received
-        : "the " + integrity.verified_by + " got " + bytes(integrity.bytes_received) + " of " +
-              bytes(integrity.bytes_expected) + ", crc32 " + integrity.checksum_received + " (expected " +
+        : "the " + integrity.verified_by + " got " + format_bytes(integrity.bytes_received) + " of " +
+              format_bytes(integrity.bytes_expected) + ", crc32 " + integrity.checksum_received + " (expected " +
               integrity.checksum_expected + "): the run lost or corrupted data";
     return check;
 }
@@ -484,8 +479,8 @@ Check check_cow_pages(const Report& report)
                     " and the kernel copied " + std::to_string(cow.pages_copied);
     check.explanation = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
                         std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, error code "
-                        "PROT|WRITE: wp_page_copy), " + bytes(cow.copy_bytes) + " copied, after the child read all " +
-                        bytes(report.workload.bytes) + " (" + std::to_string(cow.faults_on_buffer) +
+                        "PROT|WRITE: wp_page_copy), " + format_bytes(cow.copy_bytes) + " copied, after the child read all " +
+                        format_bytes(report.workload.bytes) + " (" + std::to_string(cow.faults_on_buffer) +
                         " faults on the buffer in all); the parent's buffer " +
                         (cow.parent_buffer_intact ? "still matched the file afterwards, so the writes went to the copies"
                                                   : "no longer matched the file");
@@ -504,12 +499,12 @@ Check check_mmap_rounding(const Report& report)
     Check check = judged("mmap_rounding_waste_bytes", waste, waste, "theory",
                          static_cast<double>(mmap.rounding_waste_bytes), 0.0, {});
     check.verdict = judge(waste, check.measured, 0.0);
-    check.summary = bytes(mmap.mapped_bytes) + " mapped for a " + bytes(mmap.file_bytes) + " file, " +
-                    bytes(mmap.rounding_waste_bytes) + " past its end";
-    check.explanation = "a " + bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " + bytes(mmap.mapped_bytes) +
-                        " of file pages mapped into the sender, " + bytes(mmap.rounding_waste_bytes) +
-                        " beyond the file's last byte (the seeds: mappings cover whole " + bytes(page) +
-                        " pages, so " + bytes(rounded) + " for this file)";
+    check.summary = format_bytes(mmap.mapped_bytes) + " mapped for a " + format_bytes(mmap.file_bytes) + " file, " +
+                    format_bytes(mmap.rounding_waste_bytes) + " past its end";
+    check.explanation = "a " + format_bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " + format_bytes(mmap.mapped_bytes) +
+                        " of file pages mapped into the sender, " + format_bytes(mmap.rounding_waste_bytes) +
+                        " beyond the file's last byte (the seeds: mappings cover whole " + format_bytes(page) +
+                        " pages, so " + format_bytes(rounded) + " for this file)";
     if (check.verdict != Verdict::match && mmap.mapped_bytes < rounded)
         check.explanation += "; not every page was mapped during the window, so the rounding could not show in full";
     return check;

@@ -11,11 +11,6 @@
 namespace zctrace {
 namespace {
 
-std::string bytes(std::uint64_t value)
-{
-    return format_bytes(value);
-}
-
 std::uint64_t count_of(const std::map<std::string, std::uint64_t>& counts, const std::string& name)
 {
     const auto found = counts.find(name);
@@ -150,17 +145,17 @@ Check sendmsg_bytes(const Report& report)
     const bool ok = send.bytes == payload;
     return coverage("sendmsg_bytes", static_cast<double>(payload), "workload", static_cast<double>(send.bytes), 0, ok,
                     ok ? "tcp_sendmsg took the whole payload"
-                       : "tcp_sendmsg was seen taking " + bytes(send.bytes) + " of the " + bytes(payload) + " payload",
-                    "the sender's " + std::to_string(send.syscalls) + " sending calls returned " + bytes(send.bytes) +
+                       : "tcp_sendmsg was seen taking " + format_bytes(send.bytes) + " of the " + format_bytes(payload) + " payload",
+                    "the sender's " + std::to_string(send.syscalls) + " sending calls returned " + format_bytes(send.bytes) +
                         " through tcp_sendmsg_locked" +
                         (ok ? ", the whole payload"
                          : send.uring_cqe_overflows
-                             ? "; the workload sent " + bytes(payload) + ", and " +
+                             ? "; the workload sent " + format_bytes(payload) + ", and " +
                                    std::to_string(send.uring_cqe_overflows) +
                                    " io_uring completions found the completion ring full: the kernel posted them "
                                    "later from its overflow list without io_uring_complete, so their bytes were never "
                                    "attributed"
-                             : "; the workload sent " + bytes(payload) +
+                             : "; the workload sent " + format_bytes(payload) +
                                    ", so the socket was not registered for part of it and copies made there were not "
                                    "counted"));
 }
@@ -204,8 +199,8 @@ std::string device_count(const Report& report)
             probe_bytes += device.bytes;
             probe_skbs += device.skbs;
         }
-    return "; " + report.environment.egress.name + " counted " + bytes(sent->bytes) + " in " +
-           quantity(sent->frames, "frame", "frames") + " sent (/proc/net/dev), the probe " + bytes(probe_bytes) +
+    return "; " + report.environment.egress.name + " counted " + format_bytes(sent->bytes) + " in " +
+           quantity(sent->frames, "frame", "frames") + " sent (/proc/net/dev), the probe " + format_bytes(probe_bytes) +
            " in " + quantity(probe_skbs, "skb", "skbs") + " of the sender's";
 }
 
@@ -217,11 +212,11 @@ Check xmit_payload_seen(const Report& report)
     return coverage(
         "xmit_payload_seen", static_cast<double>(payload), "workload", static_cast<double>(seen), 0, ok,
         ok ? "net_dev_start_xmit saw every payload byte leave"
-           : "net_dev_start_xmit saw " + bytes(seen) + " of the " + bytes(payload) + " payload leave",
-        "net_dev_start_xmit saw " + bytes(seen) + " of payload leave on the sender's connection for the first time (" +
-            bytes(resent_payload(report)) + " more were resends)" +
+           : "net_dev_start_xmit saw " + format_bytes(seen) + " of the " + format_bytes(payload) + " payload leave",
+        "net_dev_start_xmit saw " + format_bytes(seen) + " of payload leave on the sender's connection for the first time (" +
+            format_bytes(resent_payload(report)) + " more were resends)" +
             (ok ? ", the whole payload"
-                : seen < payload ? ": " + bytes(payload - seen) +
+                : seen < payload ? ": " + format_bytes(payload - seen) +
                                        " never passed the probe, so copies made at transmit for those bytes are not "
                                        "counted"
                                  : ": more than the workload sent, so xmit counted bytes of other connections") +
@@ -248,15 +243,15 @@ Check socket_copies_agree(const Report& report)
     const std::uint64_t accounted = std::min(copied_at_send, owned_at_xmit);
     const std::uint64_t measured = accounted - std::min(accounted, uncounted_frags);
     const bool ok = copied_at_send <= owned_at_xmit && uncounted_frags == 0;
-    std::string text = "sendmsg copied " + bytes(copied_at_send) + " into socket memory (user " +
-                       bytes(send.user_copy_bytes) + ", kernel " + bytes(send.kernel_copy_bytes) + ", spliced pages " +
-                       bytes(send.spliced_copied_bytes) + "); at xmit " + bytes(socket.copied_frag_bytes) +
-                       " left in copied frags and " + bytes(linear_first) + " in the linear area (first pass)";
+    std::string text = "sendmsg copied " + format_bytes(copied_at_send) + " into socket memory (user " +
+                       format_bytes(send.user_copy_bytes) + ", kernel " + format_bytes(send.kernel_copy_bytes) + ", spliced pages " +
+                       format_bytes(send.spliced_copied_bytes) + "); at xmit " + format_bytes(socket.copied_frag_bytes) +
+                       " left in copied frags and " + format_bytes(linear_first) + " in the linear area (first pass)";
     if (copied_at_send > owned_at_xmit)
-        text += ": " + bytes(copied_at_send - owned_at_xmit) +
+        text += ": " + format_bytes(copied_at_send - owned_at_xmit) +
                 " that sendmsg copied never reached the device in socket memory";
     if (uncounted_frags)
-        text += ": " + bytes(uncounted_frags) + " of copied frags left that sendmsg never counted as a copy";
+        text += ": " + format_bytes(uncounted_frags) + " of copied frags left that sendmsg never counted as a copy";
     return coverage("socket_copies_agree", static_cast<double>(copied_at_send), "probes",
                     static_cast<double>(measured), 0, ok,
                     ok ? "sendmsg and xmit agree on the copies into socket memory"
@@ -402,9 +397,9 @@ Check kernel_zerocopy_verdict(const Report& report)
     const std::string kernel_says = std::to_string(z.copied) + " of " + std::to_string(z.sends) +
                                     " sends copied by the kernel's completions (" + std::to_string(z.notifications) +
                                     " notifications)";
-    std::string explanation = kernel_says + "; the probes saw " + bytes(c.user_to_socket) + " copied at send, " +
-                              bytes(c.zerocopy_deferred) + " for a local receiver and " + bytes(c.device_linearize) +
-                              " linearized at the device, of the " + bytes(report.workload.bytes) + " payload";
+    std::string explanation = kernel_says + "; the probes saw " + format_bytes(c.user_to_socket) + " copied at send, " +
+                              format_bytes(c.zerocopy_deferred) + " for a local receiver and " + format_bytes(c.device_linearize) +
+                              " linearized at the device, of the " + format_bytes(report.workload.bytes) + " payload";
     if (!complete)
         explanation += "; only " + std::to_string(z.completed) + " sends were completed, so the kernel's account is "
                                                                   "partial";
@@ -428,17 +423,17 @@ Check receiver_zerocopy_agrees(const Report& report)
     const std::uint64_t seen = report.measured.receiver.copy_bytes;
     const bool whole = z.mapped_bytes + copied_by_kernel == report.workload.integrity.bytes_received;
     const bool ok = whole && seen == copied_by_kernel;
-    const std::string account = bytes(z.mapped_bytes) + " mapped, " + bytes(z.copybuf_bytes) +
-                                " copied into the copy buffer and " + bytes(z.recv_bytes) + " read by recv() in " +
+    const std::string account = format_bytes(z.mapped_bytes) + " mapped, " + format_bytes(z.copybuf_bytes) +
+                                " copied into the copy buffer and " + format_bytes(z.recv_bytes) + " read by recv() in " +
                                 std::to_string(z.calls) + " TCP_ZEROCOPY_RECEIVE calls";
     return coverage("receiver_zerocopy_agrees", static_cast<double>(copied_by_kernel), "kernel counters",
                     static_cast<double>(seen), 0, ok,
                     ok ? "the receiver's zerocopy calls and the probes agree on what it copied"
                        : "the receiver's zerocopy calls and the probes disagree on what it copied",
                     "the kernel answered " + account + "; skb_copy_datagram_iovec saw the receiver copy " +
-                        bytes(seen) +
+                        format_bytes(seen) +
                         (!whole ? ": mapped and copied do not add up to the " +
-                                      bytes(report.workload.integrity.bytes_received) + " received"
+                                      format_bytes(report.workload.integrity.bytes_received) + " received"
                          : ok   ? ""
                                 : ", so one of the two missed a copy"));
 }

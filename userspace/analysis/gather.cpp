@@ -159,7 +159,7 @@ Result<Observation> observe_transmits(double seconds, const std::vector<std::str
                                    std::chrono::duration<double>(seconds));
     while (std::chrono::steady_clock::now() < until) {
         if (interrupted())
-            return Error{EINTR, "interrupted", ErrorKind::interrupted};
+            return interruption();
         const std::chrono::steady_clock::duration tick = std::chrono::milliseconds(50);
         std::this_thread::sleep_for(std::min(tick, until - std::chrono::steady_clock::now()));
     }
@@ -288,7 +288,7 @@ Result<SelfTest> run_self_test(std::uint64_t size, const SessionHooks& hooks)
         if (!observation)
             return observation.error();
         if (interrupted())
-            return Error{EINTR, "interrupted", ErrorKind::interrupted};
+            return interruption();
         (sg ? test.sg_on : test.sg_off) = self_test_run(build_report(*observation, host));
     }
     judge_self_test(test);

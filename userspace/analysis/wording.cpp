@@ -19,11 +19,6 @@ bool sends(const Report& report)
 
 namespace {
 
-std::string bytes(std::uint64_t value)
-{
-    return format_bytes(value);
-}
-
 const Check* find_check(const Report& report, const std::string& metric)
 {
     for (const Check& check : report.checks)
@@ -67,17 +62,17 @@ std::string receiver_finding(const Report& report)
 {
     const ReceiverStats& receiver = report.measured.receiver;
     if (const auto& z = report.workload.receiver_zerocopy)
-        return "the receiver took the stream with TCP_ZEROCOPY_RECEIVE: " + bytes(z->mapped_bytes) + " (" +
+        return "the receiver took the stream with TCP_ZEROCOPY_RECEIVE: " + format_bytes(z->mapped_bytes) + " (" +
                times(ratio(z->mapped_bytes, report.workload.bytes)) +
-               " the payload) mapped into its memory without a copy, and it copied " + bytes(receiver.copy_bytes) +
-               " (skb_copy_datagram_iovec: the copy buffer " + bytes(z->copybuf_bytes) + ", recv() " +
-               bytes(z->recv_bytes) + "), the bytes that were not whole page-aligned pages in the receive queue" +
+               " the payload) mapped into its memory without a copy, and it copied " + format_bytes(receiver.copy_bytes) +
+               " (skb_copy_datagram_iovec: the copy buffer " + format_bytes(z->copybuf_bytes) + ", recv() " +
+               format_bytes(z->recv_bytes) + "), the bytes that were not whole page-aligned pages in the receive queue" +
                (z->mapped_bytes == 0 && z->calls
                     ? ": nothing was mapped, since tcp_zerocopy_receive maps only whole order-0 pages that belong "
                       "to no file or process (can_map_frag), and these skbs carried the sender's own pages "
                       "(page cache, its buffer, or a compound page)"
                     : "");
-    return "the receiver copied " + bytes(receiver.copy_bytes) + " (" +
+    return "the receiver copied " + format_bytes(receiver.copy_bytes) + " (" +
            times(ratio(receiver.copy_bytes, report.workload.bytes)) +
            " the payload) from socket buffers into its memory (recv, skb_copy_datagram_iovec); the theory table "
            "stops at the sender's NIC and leaves this copy out";
@@ -124,12 +119,12 @@ std::string resend_finding(const Report& report)
     // A resent segment's payload is copied again only where it sits in the linear area.
     const std::string copied_again = socket.resent_linear_payload_bytes == 0
                                          ? "none of it copied again (no linear payload)"
-                                         : bytes(socket.resent_linear_payload_bytes) +
+                                         : format_bytes(socket.resent_linear_payload_bytes) +
                                                " of it in the linear area, i.e. copied again";
     // tcp_retransmit_skb fires once per buffer; RetransSegs counts the MSS-sized
     // segments in it, so the two differ wherever TSO/GSO buffers are resent.
-    std::string text = "TCP resent " + bytes(socket.retransmit_bytes) + " in " +
-                       quantity(socket.retransmit_skbs, "socket buffer", "socket buffers") + "; xmit saw " + bytes(socket.resent_payload_bytes) +
+    std::string text = "TCP resent " + format_bytes(socket.retransmit_bytes) + " in " +
+                       quantity(socket.retransmit_skbs, "socket buffer", "socket buffers") + "; xmit saw " + format_bytes(socket.resent_payload_bytes) +
                        " of payload leave a second time, " + copied_again;
     if (!report.measured.tcp_counters)
         return text + "; this report predates the TCP counters that tell why";
@@ -167,10 +162,10 @@ std::optional<std::string> unattributed_copy_finding(const Report& report)
     if (std::fabs(left) < 0.5)
         return std::nullopt;
     const auto size = static_cast<std::uint64_t>(std::llround(std::fabs(left)));
-    return bytes(size) + (left > 0 ? " more" : " fewer") + " than the " + copies_word(cpu->expected) +
+    return format_bytes(size) + (left > 0 ? " more" : " fewer") + " than the " + copies_word(cpu->expected) +
            " expected were copied by the CPU, and no cause names " + (left > 0 ? "them" : "the missing ones") +
            ": within the tolerance of " + format_figure(cpu->tolerance) + " copies (" +
-           bytes(static_cast<std::uint64_t>(cpu->tolerance * payload)) + "), but measured";
+           format_bytes(static_cast<std::uint64_t>(cpu->tolerance * payload)) + "), but measured";
 }
 
 std::optional<std::string> noise_finding(const Report& report)
@@ -179,8 +174,8 @@ std::optional<std::string> noise_finding(const Report& report)
     if (!w.timings_are_noise())
         return std::nullopt;
     return "the timings are noise: the window lasted " + format_figure(w.wall_seconds * 1000, 1) + " ms for " +
-           bytes(w.bytes) + "; below " + format_number(kShortestTimedWindowSeconds * 1000) + " ms or " +
-           bytes(kSmallestTimedPayload) + " a run times its own start-up more than the technique; a larger --size gives timings to trust";
+           format_bytes(w.bytes) + "; below " + format_number(kShortestTimedWindowSeconds * 1000) + " ms or " +
+           format_bytes(kSmallestTimedPayload) + " a run times its own start-up more than the technique; a larger --size gives timings to trust";
 }
 
 }  // namespace
@@ -247,7 +242,7 @@ std::string run_subject(const Report& report)
 {
     const Environment& env = report.environment;
     const Technique technique = technique_of(report);
-    const std::string size = bytes(report.workload.bytes);
+    const std::string size = format_bytes(report.workload.bytes);
     if (technique == Technique::cow)
         return report.technique + ", a " + size + " buffer";
     std::string subject = report.technique + ", " + size;
@@ -277,10 +272,10 @@ std::string headline(const Report& report)
         if (copied == 0)
             text += sends(report) ? "ZERO-COPY on send (0 B copied by the CPU)" : "ZERO-COPY (0 B copied by the CPU)";
         else if (m.cow)
-            text += bytes(copied) + " copied by the CPU, for the " +
+            text += format_bytes(copied) + " copied by the CPU, for the " +
                     quantity(m.cow->pages_written_by_child, "page", "pages") + " the child wrote";
         else
-            text += copies_word(m.cpu_copies) + " by the CPU (" + bytes(copied) + ")";
+            text += copies_word(m.cpu_copies) + " by the CPU (" + format_bytes(copied) + ")";
         const Check* cpu = find_check(report, "cpu_copies");
         if (cpu && (cpu->verdict == Verdict::explained || cpu->verdict == Verdict::environment))
             text += "; \"" + report.theory_row + "\" says " + format_theory(report.theory.cpu_copies) + ": " +
@@ -289,7 +284,7 @@ std::string headline(const Report& report)
             text += ", as \"" + report.theory_row + "\" says";
     }
     if (sends(report))
-        text += "; the receiver copied " + bytes(m.receiver.copy_bytes) + " (" +
+        text += "; the receiver copied " + format_bytes(m.receiver.copy_bytes) + " (" +
                 times(ratio(m.receiver.copy_bytes, report.workload.bytes)) + ")";
     text += "; " + quantity(m.syscalls.total, "syscall", "syscalls") + "; " +
             format_fixed(report.workload.cpu_seconds_per_gib) + " CPU-s/GiB, " +
@@ -314,13 +309,13 @@ std::vector<std::string> findings(const Report& report)
     if (const auto& z = report.workload.zerocopy_completions; z && c.device_linearize && z->copied < z->sends)
         out.push_back("the kernel's completions said " + std::to_string(z->sends - z->copied) + " of " +
                       std::to_string(z->sends) + " zerocopy sends were not copied, yet the device copied " +
-                      bytes(c.device_linearize) +
+                      format_bytes(c.device_linearize) +
                       " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): " +
                       (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED"
                                                               : "SO_EE_CODE_ZEROCOPY_COPIED") +
                       " does not report copies made at the device");
     if (const auto& release = report.workload.buffer_release)
-        out.push_back("vmsplice(2)'s hazard: when the last splice returned, " + bytes(release->unacked_at_end_bytes) +
+        out.push_back("vmsplice(2)'s hazard: when the last splice returned, " + format_bytes(release->unacked_at_end_bytes) +
                       " of the buffer's bytes were sent but not yet acknowledged (SIOCOUTQ), and TCP took " +
                       format_figure(release->seconds_until_acked * 1e6) +
                       " µs more to acknowledge them all: the sender may not write the buffer before then, and a "
@@ -348,7 +343,7 @@ std::vector<std::string> findings(const Report& report)
             out.push_back("SPLICE_F_GIFT: " + std::to_string(gift.pages - gift.same_frame_after) + " of " +
                           std::to_string(gift.pages) +
                           " gifted pages were no longer mapped at their own frames once TCP had acknowledged them "
-                          "(pagemap), and the splice into the socket copied " + bytes(c.user_to_socket));
+                          "(pagemap), and the splice into the socket copied " + format_bytes(c.user_to_socket));
     }
     // io_uring's COPIED means "a callback reported a failed zerocopy, or
     // none reported a use with an skb"; the probes read which, per
@@ -366,7 +361,7 @@ std::vector<std::string> findings(const Report& report)
                           std::to_string(n->seen) +
                           " io_uring notifications (zc_copied), yet no skb with pinned pages reached a socket on this "
                           "host and none left the device with pinned frags: the copy the probes saw is the device's "
-                          "linearize (" + bytes(c.device_linearize) +
+                          "linearize (" + format_bytes(c.device_linearize) +
                           "), and the callback that reported the failure runs on a path with no tracepoint "
                           "(skb_copy_ubufs outside local delivery)");
     }
@@ -376,7 +371,7 @@ std::vector<std::string> findings(const Report& report)
         out.push_back(std::string(user_pages ? "the copy is the device's: tcp_sendmsg queued all "
                                              : "the copy is not where the seeds put it (page cache -> socket "
                                                "buffer): tcp_sendmsg queued all ") +
-                      bytes(m.socket.sendmsg.spliced_bytes) + " as references to " +
+                      format_bytes(m.socket.sendmsg.spliced_bytes) + " as references to " +
                       (user_pages ? "the user buffer's pages" : "page-cache pages") +
                       ", and the payload was copied only at transmit, when the device without scatter-gather "
                       "needed it linear");
@@ -392,11 +387,11 @@ std::vector<std::string> findings(const Report& report)
                       " named pages past the end of the workload file and " +
                       (m.page_cache.out_of_range_events == 1 ? "was" : "were") + " not counted");
     if (m.socket.unattributed_device_bytes)
-        out.push_back(bytes(m.socket.unattributed_device_bytes) +
+        out.push_back(format_bytes(m.socket.unattributed_device_bytes) +
                       " left through a device whose counter slot another device held; they are in the socket "
                       "totals but not in any device's");
     if (m.dma_bytes.other_device)
-        out.push_back("the sender also did " + bytes(m.dma_bytes.other_device) +
+        out.push_back("the sender also did " + format_bytes(m.dma_bytes.other_device) +
                       " of block I/O to other devices than the workload file's");
     if (m.socket.ownerless_skbs)
         out.push_back(quantity(m.socket.ownerless_skbs, "skb", "skbs") +

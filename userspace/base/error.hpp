@@ -25,6 +25,8 @@ struct Error {
     ErrorKind kind = ErrorKind::failed;
 
     static Error from_errno(std::string what, int err = errno);
+    // What the user asked for cannot work; the message says what to do.
+    static Error bad_input(std::string message) { return Error{0, std::move(message), ErrorKind::bad_input}; }
     // The message with strerror appended when there is an errno.
     [[nodiscard]] std::string describe() const;
     [[nodiscard]] Error as(ErrorKind new_kind) &&

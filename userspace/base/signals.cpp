@@ -45,6 +45,11 @@ int interrupt_signal()
     return g_signal;
 }
 
+Error interruption()
+{
+    return Error{EINTR, "interrupted", ErrorKind::interrupted};
+}
+
 void reset_signal_handlers()
 {
     for (int signo : kSignals)

@@ -5,11 +5,15 @@
 
 #include <string_view>
 
+#include "base/error.hpp"
+
 namespace zctrace {
 
 void install_interrupt_handlers();  // SIGINT, SIGTERM, SIGHUP
 bool interrupted();
 int interrupt_signal();  // the signal that interrupted us, or 0
+// What a wait returns once interrupted(): EINTR, ErrorKind::interrupted.
+Error interruption();
 // Stops the run as if `signo` had arrived: e.g. SIGPIPE once the reader of
 // an NDJSON stream has gone (SIGPIPE itself is ignored while we run).
 void raise_interrupt(int signo);

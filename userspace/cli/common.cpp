@@ -89,7 +89,7 @@ int run_uninterrupted(const std::function<int()>& command)
     // A closed stdout interrupts nothing that is being written: finish_stdout() reports it.
     if (!interrupted() || interrupt_signal() == SIGPIPE)
         return status;
-    return fail(exit_status(Error{EINTR, "interrupted", ErrorKind::interrupted}),
+    return fail(exit_status(interruption()),
                 std::string("interrupted") + (status == kExitOk ? "; what was being written is whole" : ""));
 }
 

@@ -86,6 +86,9 @@ CLI::Validator size_validator();  // a size of at least 1 byte
 CLI::Validator size_list_validator();
 std::vector<std::string> split_list(const std::string& text);
 CLI::Validator duration_validator(double min_seconds, double max_seconds);
+// The shortest --interval: the sessions poll every 20 ms, so finer samples
+// would only repeat themselves.
+inline constexpr double kMinInterval = 0.05;
 CLI::Validator count_validator();  // a whole number, 0 or more
 CLI::Validator one_of(std::vector<std::string> values);
 

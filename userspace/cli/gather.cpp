@@ -90,7 +90,7 @@ int run_gather(const GatherOptions& options)
         report.self_test = std::move(test.value());
     }
     if (interrupted())
-        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted});
+        return fail(interruption());
 
     const nlohmann::json document = report;
     if (const auto problems = gather_schema().validate(document); !problems.empty())

@@ -25,7 +25,6 @@ namespace zctrace::cli {
 namespace {
 
 constexpr double kMinDuration = 0.01;
-constexpr double kMinInterval = 0.05;
 constexpr double kMaxDuration = 30 * 24 * 3600;
 constexpr std::uint64_t kMaxProcsLimit = 1u << 20;
 constexpr std::uint64_t kMaxSocketsLimit = 1u << 22;

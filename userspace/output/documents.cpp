@@ -14,11 +14,6 @@
 namespace zctrace {
 namespace {
 
-Error bad_input(const std::string& message)
-{
-    return Error{0, message, ErrorKind::bad_input};
-}
-
 // The name of a kind's schema files, reports/schema/<name>.v<N>.schema.json.
 std::string_view schema_name(DocumentKind kind)
 {
@@ -43,14 +38,14 @@ Result<DocumentKind> kind_of(const nlohmann::json& json, const std::string& sour
             return DocumentKind::diff;
         if (*kind == kTraceKind)
             return DocumentKind::trace;
-        return bad_input(source + ": unknown zctrace document kind " + kind->dump() +
+        return Error::bad_input(source + ": unknown zctrace document kind " + kind->dump() +
                          "; it may come from a newer zctrace, so upgrade zctrace to read it");
     }
     if (json.contains("technique") && json.contains("measured"))
         return DocumentKind::report;
     if (json.contains("interfaces") && json.contains("self_test"))
         return DocumentKind::gather;
-    return bad_input(source + ": a zctrace document, but not one this version knows (no \"technique\", "
+    return Error::bad_input(source + ": a zctrace document, but not one this version knows (no \"technique\", "
                               "\"interfaces\" or \"kind\" member)");
 }
 
@@ -83,12 +78,12 @@ int supported_schema_version(DocumentKind kind)
 Result<Document> identify_document(nlohmann::json json, const std::string& source)
 {
     if (!json.is_object())
-        return bad_input(source + ": not a zctrace document: its top level is " + std::string(json.type_name()) +
+        return Error::bad_input(source + ": not a zctrace document: its top level is " + std::string(json.type_name()) +
                          ", not an object. zctrace reads the JSON files that `zctrace run`, `gather`, "
                          "`summarize` and `diff --format json` write");
     const auto tool = json.find("tool");
     if (tool == json.end() || !tool->is_string() || tool->get<std::string>().rfind("zctrace", 0) != 0)
-        return bad_input(source + ": not a zctrace document (no \"tool\": \"zctrace ...\" member). zctrace reads "
+        return Error::bad_input(source + ": not a zctrace document (no \"tool\": \"zctrace ...\" member). zctrace reads "
                                   "the JSON files that `zctrace run`, `gather`, `summarize` and `diff --format json` "
                                   "write");
     auto kind = kind_of(json, source);
@@ -96,23 +91,23 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
         return kind.error();
     const auto version = json.find("schema_version");
     if (version == json.end() || !version->is_number_integer())
-        return bad_input(source + ": its schema_version is missing or not an integer, so it cannot be read");
+        return Error::bad_input(source + ": its schema_version is missing or not an integer, so it cannot be read");
     const auto number = version->get<std::int64_t>();
     const int supported = supported_schema_version(*kind);
     if (number > supported)
-        return bad_input(source + ": written by " + tool->get<std::string>() + " with " +
+        return Error::bad_input(source + ": written by " + tool->get<std::string>() + " with " +
                          std::string(document_kind_name(*kind)) + " schema_version " + std::to_string(number) +
                          ", but this zctrace (" + ZCTRACE_VERSION + ") reads schema_version " +
                          std::to_string(supported) + " at most; upgrade zctrace to read it");
     if (number < 1)
-        return bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
+        return Error::bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
     const JsonSchema* schema = find_schema(schema_name(*kind), static_cast<int>(number));
     if (!schema)
-        return bad_input(source + ": " + std::string(document_kind_name(*kind)) + " schema_version " +
+        return Error::bad_input(source + ": " + std::string(document_kind_name(*kind)) + " schema_version " +
                          std::to_string(number) + " is not one this zctrace reads");
     const auto problems = schema->validate(json);
     if (!problems.empty())
-        return bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
+        return Error::bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
                          std::to_string(number) + "): " + join_schema_problems(problems));
     return Document{source, *kind, std::move(json)};
 }
@@ -121,7 +116,7 @@ Result<Document> load_document(const std::filesystem::path& path)
 {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
-        return bad_input(path.string() + " is a directory; name a JSON file");
+        return Error::bad_input(path.string() + " is a directory; name a JSON file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return Error::from_errno("cannot read " + path.string()).as(ErrorKind::bad_input);
@@ -131,7 +126,7 @@ Result<Document> load_document(const std::filesystem::path& path)
     try {
         json = nlohmann::json::parse(text.str());
     } catch (const nlohmann::json::parse_error& error) {
-        return bad_input(path.string() + " is not JSON: " + describe_parse_error(error));
+        return Error::bad_input(path.string() + " is not JSON: " + describe_parse_error(error));
     }
     return identify_document(std::move(json), path.string());
 }
@@ -145,14 +140,14 @@ Result<T> read_as(const Document& document, std::string_view what)
     try {
         return document.json.get<T>();
     } catch (const nlohmann::json::exception& error) {
-        return bad_input(document.source + ": cannot read the " + std::string(what) + ": " + error.what());
+        return Error::bad_input(document.source + ": cannot read the " + std::string(what) + ": " + error.what());
     }
 }
 
 Result<Report> report_from(const Document& document)
 {
     if (document.kind != DocumentKind::report)
-        return bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
+        return Error::bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
                          ", not a run report; name the <technique>.json files that `zctrace run` writes");
     return read_as<Report>(document, "report");
 }
@@ -226,7 +221,7 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
     if (!taken)
         return taken.error();
     if (reports.empty())
-        return bad_input("no reports found in " + where_named(paths) + "; run `zctrace run all --out DIR` first");
+        return Error::bad_input("no reports found in " + where_named(paths) + "; run `zctrace run all --out DIR` first");
     return reports;
 }
 
@@ -244,7 +239,7 @@ Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::fil
                 return {};
             }
             if (document.kind != DocumentKind::report)
-                return bad_input(document.source + " is a zctrace " +
+                return Error::bad_input(document.source + " is a zctrace " +
                                  std::string(document_kind_name(document.kind)) +
                                  ", not a run or trace report; name the <technique>.json files that `zctrace run` "
                                  "writes or the trace.json that `zctrace trace` writes");
@@ -257,7 +252,7 @@ Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::fil
     if (!taken)
         return taken.error();
     if (loaded.runs.empty() && loaded.traces.empty())
-        return bad_input("no reports found in " + where_named(paths) +
+        return Error::bad_input("no reports found in " + where_named(paths) +
                          "; run `zctrace run all --out DIR` or `zctrace trace --out DIR` first");
     return loaded;
 }

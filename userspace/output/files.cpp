@@ -81,7 +81,7 @@ Result<void> write_text_atomically(const std::string& text, const std::filesyste
     fd.reset();
     hold_point("report");
     if (if_interrupted == IfInterrupted::abandon && interrupted())
-        return fail(Error{EINTR, "interrupted", ErrorKind::interrupted});
+        return fail(interruption());
     if (::rename(temp.c_str(), path.c_str()) != 0)
         return fail(Error::from_errno("cannot rename " + temp + " to " + path.string()));
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

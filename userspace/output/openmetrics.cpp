@@ -20,11 +20,6 @@ using Labels = std::vector<std::pair<std::string_view, std::string>>;
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 constexpr double kNanosecondsPerSecond = 1e9;
 
-Error bad_input(std::string message)
-{
-    return Error{0, std::move(message), ErrorKind::bad_input};
-}
-
 // An empty label value would read as "no such label" in PromQL.
 std::string or_unknown(const std::string& value)
 {
@@ -522,7 +517,7 @@ Result<std::int64_t> parse_created_at(const std::string& created_at)
     using namespace std::chrono;
     const std::string_view text = created_at;
     const auto invalid = [&] {
-        return bad_input("created_at \"" + created_at + "\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
+        return Error::bad_input("created_at \"" + created_at + "\" is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
     };
     if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
         text[16] != ':' || text[19] != 'Z')
@@ -561,7 +556,7 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                                                       ", created " + r.created_at + ")";
         auto created = parse_created_at(r.created_at);
         if (!created)
-            return bad_input(source + ": " + created.error().message);
+            return Error::bad_input(source + ": " + created.error().message);
         Labels labels = {{"technique", r.technique},
                          {"theory_row", r.theory_row},
                          {"network", or_unknown(r.environment.network)},
@@ -581,7 +576,7 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
         const Run& first = runs[order[i - 1]];
         const Run& second = runs[order[i]];
         if (first.labels == second.labels)
-            return bad_input(first.source + " and " + second.source + " would give the same series " +
+            return Error::bad_input(first.source + " and " + second.source + " would give the same series " +
                              describe_labels(first.labels) +
                              " (same technique, theory row, network, scatter-gather and cache); Prometheus can "
                              "keep only one of them, so export only one (e.g. the newer: created " +
@@ -595,13 +590,13 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                                                       : "trace #" + std::to_string(i + 1) + " (created " + t.created_at + ")";
         auto created = parse_created_at(t.created_at);
         if (!created)
-            return bad_input(source + ": " + created.error().message);
+            return Error::bad_input(source + ": " + created.error().message);
         traced.push_back(Trace{&t, std::move(source), {{"target", t.target.label}, {"target_kind", t.target.kind}}, *created});
     }
     std::stable_sort(traced.begin(), traced.end(), [](const Trace& a, const Trace& b) { return a.labels < b.labels; });
     for (std::size_t i = 1; i < traced.size(); ++i)
         if (traced[i - 1].labels == traced[i].labels)
-            return bad_input(traced[i - 1].source + " and " + traced[i].source + " would give the same series " +
+            return Error::bad_input(traced[i - 1].source + " and " + traced[i].source + " would give the same series " +
                              describe_labels(traced[i].labels) +
                              " (same target); Prometheus can keep only one of them, so export only one");
 
@@ -620,7 +615,7 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                 Samples samples(family.name, runs[index].labels, out, seen);
                 family.emit(runs[index], samples);
                 if (samples.duplicate())
-                    return bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
+                    return Error::bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
                                      " twice, so it is inconsistent; export the report of a fresh `zctrace run` "
                                      "instead");
             }

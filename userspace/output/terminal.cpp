@@ -14,11 +14,6 @@ namespace zctrace {
 
 namespace {
 
-std::string bytes(std::uint64_t value)
-{
-    return format_bytes(value);
-}
-
 std::string milliseconds(double seconds)
 {
     return format_figure(seconds * 1000, 1) + " ms";
@@ -66,7 +61,7 @@ std::string storage_line(const Report& r)
     const bool direct = r.technique == "direct_io" || r.technique == "direct_io_send" ||
                         r.technique == "large_file_async_direct";
     if (direct)
-        return "storage: O_DIRECT read " + bytes(m.dma_bytes.disk_read) + " from the disk (" + where +
+        return "storage: O_DIRECT read " + format_bytes(m.dma_bytes.disk_read) + " from the disk (" + where +
                ") straight into user memory, past the page cache; " +
                quantity(m.page_cache.misses, "page", "pages") + " went through it";
     if (r.measured.cow)
@@ -76,13 +71,13 @@ std::string storage_line(const Report& r)
                        std::to_string(m.page_cache.misses) + " misses";
     if (m.page_cache.mapped_pages)
         text += ", " + quantity(m.page_cache.mapped_pages, "file page", "file pages") + " mapped";
-    return text + "; the disk read " + bytes(m.dma_bytes.disk_read) + " (" + where + ")";
+    return text + "; the disk read " + format_bytes(m.dma_bytes.disk_read) + " (" + where + ")";
 }
 
 std::string time_line(const Report& r)
 {
     const WorkloadSummary& w = r.workload;
-    std::string text = "time: " + bytes(w.bytes) + " in " + milliseconds(w.wall_seconds) + " (" +
+    std::string text = "time: " + format_bytes(w.bytes) + " in " + milliseconds(w.wall_seconds) + " (" +
                        format_fixed(w.mib_per_second, 0) + " MiB/s); sender CPU " + milliseconds(w.cpu_seconds) +
                        " (" + format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB)";
     if (!w.repeats)
@@ -93,7 +88,7 @@ std::string time_line(const Report& r)
         return found == w.repeats->timed.end() ? std::string()
                                                : " [" + format(found->second.min) + " to " + format(found->second.max) + "]";
     };
-    return "time, the median of " + quantity(w.repeats->runs, "run", "runs") + " [min to max]: " + bytes(w.bytes) +
+    return "time, the median of " + quantity(w.repeats->runs, "run", "runs") + " [min to max]: " + format_bytes(w.bytes) +
            " in " + milliseconds(w.wall_seconds) + range("workload.wall_seconds", milliseconds) + " (" +
            format_fixed(w.mib_per_second, 0) + " MiB/s" +
            range("workload.mib_per_second", [](double v) { return format_fixed(v, 0); }) + "); sender CPU " +
@@ -264,8 +259,8 @@ std::string ReportText::render(const Report& r)
     out += line(counts_line(r));
     out += line(storage_line(r));
     if (m.mmap)
-        out += line("mmap: " + bytes(m.mmap->mapped_bytes) + " mapped for a " + bytes(m.mmap->file_bytes) +
-                    " file (" + bytes(m.mmap->rounding_waste_bytes) + " of page rounding); faults: " +
+        out += line("mmap: " + format_bytes(m.mmap->mapped_bytes) + " mapped for a " + format_bytes(m.mmap->file_bytes) +
+                    " file (" + format_bytes(m.mmap->rounding_waste_bytes) + " of page rounding); faults: " +
                     std::to_string(m.mmap->user_read_faults) + " user read, " +
                     std::to_string(m.mmap->user_write_faults) + " user write, " +
                     std::to_string(m.mmap->kernel_read_faults) + " kernel read, " +
@@ -274,7 +269,7 @@ std::string ReportText::render(const Report& r)
                     " by fault-around");
     if (m.cow)
         out += line("cow: " + std::to_string(m.cow->pages_copied) + " of " +
-                    quantity(m.cow->buffer_pages, "page", "pages") + " copied (" + bytes(m.cow->copy_bytes) +
+                    quantity(m.cow->buffer_pages, "page", "pages") + " copied (" + format_bytes(m.cow->copy_bytes) +
                     "), the child wrote " + std::to_string(m.cow->pages_written_by_child) + "; its smaps: " +
                     (m.cow->pages_shared ? std::to_string(*m.cow->pages_shared) : std::string("?")) + " shared, " +
                     (m.cow->pages_private ? std::to_string(*m.cow->pages_private) : std::string("?")) + " private");

@@ -89,11 +89,6 @@ struct Pipe {
     }
 };
 
-Error interruption()
-{
-    return Error{EINTR, "interrupted", ErrorKind::interrupted};
-}
-
 template <typename T>
 Result<T> read_struct(int fd, const char* who)
 {

@@ -288,13 +288,13 @@ Result<void> check_pids(const std::vector<pid_t>& pids)
     for (pid_t pid : pids) {
         const std::string label = "--pid " + std::to_string(pid);
         if (pid <= 0)
-            return Error{0, label + ": a pid is a whole number above 0", ErrorKind::bad_input};
+            return Error::bad_input(label + ": a pid is a whole number above 0");
         const std::vector<std::string> fields = stat_fields(pid);
         if (fields.size() < 7)
-            return Error{0, label + ": no such process; `ps -e` lists the running ones", ErrorKind::bad_input};
+            return Error::bad_input(label + ": no such process; `ps -e` lists the running ones");
         const pid_t tgid = tgid_of(pid);
         if (tgid == ::getpid())
-            return Error{0, label + " is zctrace itself; give the pid of the program to trace", ErrorKind::bad_input};
+            return Error::bad_input(label + " is zctrace itself; give the pid of the program to trace");
         if (std::stoul(fields[6]) & kPfKthread) {  // proc(5) field 9: flags
             const auto identity = read_identity(pid);
             return Error{0,
@@ -332,7 +332,7 @@ Result<CgroupTarget> resolve_cgroup(const std::string& given)
     const std::string mount = cgroup2_mount();
     const std::string example = (mount.empty() ? std::string("/sys/fs/cgroup") : mount) + "/system.slice/nginx.service";
     if (given.empty())
-        return Error{0, "--cgroup needs a cgroup v2 directory such as " + example, ErrorKind::bad_input};
+        return Error::bad_input("--cgroup needs a cgroup v2 directory such as " + example);
     if (mount.empty())
         return Error{0, label + ": this machine has no cgroup v2 (cgroup2) mount; trace --pid instead",
                      ErrorKind::bad_input};

@@ -128,10 +128,10 @@ static Result<void> check_filesystem(const std::filesystem::path& dir, std::uint
     constexpr std::uint64_t kSlack = 64u << 20;
     if (::statvfs(dir.c_str(), &fs) == 0 &&
         static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < size + kSlack)
-        return Error{0, "not enough free space in " + dir.parent_path().string() + " for a " +
+        return Error::bad_input("not enough free space in " + dir.parent_path().string() + " for a " +
                             std::to_string(size >> 20) + " MiB workload file (" +
                             std::to_string(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize >> 20) +
-                            " MiB free); use a smaller --size", ErrorKind::bad_input};
+                            " MiB free); use a smaller --size");
     return {};
 }
 
@@ -162,7 +162,7 @@ Result<WorkloadFile> create_workload_file(const std::filesystem::path& dir, std:
         if (written)
             hold_point("workload-file");
         if (interrupted())
-            return Error{EINTR, "interrupted", ErrorKind::interrupted};
+            return interruption();
         for (auto& word : block)
             word = next_random(state);
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size - written, block.size() * 8));
@@ -291,7 +291,7 @@ Result<std::uint64_t> evict_page_cache(const WorkloadFile& file)
             std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 1 ? 1 : 50));
         }
         if (interrupted())
-            return Error{EINTR, "interrupted", ErrorKind::interrupted};
+            return interruption();
         if (const int rc = ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED); rc != 0)
             return Error::from_errno("posix_fadvise(DONTNEED) on " + file.path.string(), rc);
         auto left = resident_pages(file);
@@ -312,7 +312,7 @@ Result<std::uint64_t> warm_page_cache(const WorkloadFile& file)
     std::vector<char> buffer(1 << 20);
     for (;;) {
         if (interrupted())
-            return Error{EINTR, "interrupted", ErrorKind::interrupted};
+            return interruption();
         ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR)
             continue;
