@@ -10,9 +10,17 @@ foreach(variable SOURCE BINARY MEASURED CLANG CLANGXX)
     message(FATAL_ERROR "hardening.cmake needs -D${variable}=...")
   endif()
 endforeach()
+# Ninja where there is one: given the dozen targets below, make builds them
+# one after another, each ending on one long unity source on one core
+# (753 s in CI, against 372 s with ninja on the same two cores).
+find_program(NINJA ninja)
+set(generator)
+if(NINJA)
+  set(generator -G Ninja)
+endif()
 if(NOT EXISTS "${BINARY}/CMakeCache.txt")
   execute_process(
-    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${BINARY}" -DCMAKE_C_COMPILER=${CLANG} -DCMAKE_CXX_COMPILER=${CLANGXX}
+    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${BINARY}" ${generator} -DCMAKE_C_COMPILER=${CLANG} -DCMAKE_CXX_COMPILER=${CLANGXX}
             # -O1 (at -O0 the sanitized zctrace ran slow enough to fail two
             # CLI tests and the fuzzers took 3.5 times as long) with line
             # tables only, so that reports still name file and line
