@@ -45,16 +45,13 @@ Result<void> check_textfile_dir(const fs::path& dir)
         return Error{ec.value(), "cannot access the textfile directory " + dir.string(), ErrorKind::bad_input};
     // Known states get a message of their own, with no errno text trailing it.
     if (!fs::exists(status))
-        return Error{0,
-                     "the textfile directory " + dir.string() +
-                         " does not exist; create it, or pass the directory node_exporter's "
-                         "--collector.textfile.directory names",
-                     ErrorKind::bad_input};
+        return Error::bad_input(
+            "the textfile directory " + dir.string() +
+            " does not exist; create it, or pass the directory node_exporter's --collector.textfile.directory names");
     if (!fs::is_directory(status))
-        return Error{0,
-                     "--textfile-dir " + dir.string() +
-                         " is not a directory; pass the directory node_exporter's --collector.textfile.directory names",
-                     ErrorKind::bad_input};
+        return Error::bad_input(
+            "--textfile-dir " + dir.string() +
+            " is not a directory; pass the directory node_exporter's --collector.textfile.directory names");
     return {};
 }
 

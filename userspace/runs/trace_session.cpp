@@ -297,10 +297,8 @@ Result<void> check_pids(const std::vector<pid_t>& pids)
             return Error::bad_input(label + " is zctrace itself; give the pid of the program to trace");
         if (std::stoul(fields[6]) & kPfKthread) {  // proc(5) field 9: flags
             const auto identity = read_identity(pid);
-            return Error{0,
-                         label + " is a kernel thread (" + (identity ? identity->comm : std::string("?")) +
-                             "), which makes no syscalls of its own; give a user-space process",
-                         ErrorKind::bad_input};
+            return Error::bad_input(label + " is a kernel thread (" + (identity ? identity->comm : std::string("?")) +
+                                    "), which makes no syscalls of its own; give a user-space process");
         }
     }
     return {};
@@ -334,8 +332,7 @@ Result<CgroupTarget> resolve_cgroup(const std::string& given)
     if (given.empty())
         return Error::bad_input("--cgroup needs a cgroup v2 directory such as " + example);
     if (mount.empty())
-        return Error{0, label + ": this machine has no cgroup v2 (cgroup2) mount; trace --pid instead",
-                     ErrorKind::bad_input};
+        return Error::bad_input(label + ": this machine has no cgroup v2 (cgroup2) mount; trace --pid instead");
     const std::string path = given.front() == '/' ? given : mount + "/" + given;
     std::error_code error;
     const fs::path canonical = fs::canonical(path, error);
@@ -344,8 +341,7 @@ Result<CgroupTarget> resolve_cgroup(const std::string& given)
                      ErrorKind::bad_input};
     struct statfs info{};
     if (::statfs(canonical.c_str(), &info) != 0 || info.f_type != CGROUP2_SUPER_MAGIC || !fs::is_directory(canonical))
-        return Error{0, label + " is not a cgroup v2 directory; give one under the cgroup2 mount, " + mount,
-                     ErrorKind::bad_input};
+        return Error::bad_input(label + " is not a cgroup v2 directory; give one under the cgroup2 mount, " + mount);
     CgroupTarget target;
     target.path = canonical.string();
     // On cgroup v2 a directory's inode number is its cgroup id (kernfs node id).
