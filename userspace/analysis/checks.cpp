@@ -150,8 +150,8 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
         causes.push_back({"write_after_direct_read", CauseKind::workload, c.user_to_socket, std::nullopt,
                           ratio(c.user_to_socket, payload),
                           "O_DIRECT put the file in user memory with no CPU copy, as the row says, and the row stops "
-                          "there; sending it with write() copied " + format_bytes(c.user_to_socket) +
-                              " into the socket buffer"});
+                          "there; sending it with write() copied " +
+                              format_bytes(c.user_to_socket) + " into the socket buffer"});
     if (c.zerocopy_deferred)
         causes.push_back({"deferred_copy_local_receiver", CauseKind::environment, c.zerocopy_deferred, std::nullopt,
                           ratio(c.zerocopy_deferred, payload),
@@ -191,8 +191,9 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
                        format_bytes(report.workload.bytes) + " payload (" + format_figure(m.cpu_copies, 3) + " passes)";
     if (sends(report)) {
         text += "; at xmit " + format_bytes(m.socket.shared_frag_bytes) + " left as shared page-cache frags, " +
-                format_bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " + format_bytes(m.socket.copied_frag_bytes) +
-                " in copied frags, " + format_bytes(m.socket.linear_payload_bytes) + " linear";
+                format_bytes(m.socket.zerocopy_frag_bytes) + " as pinned user pages, " +
+                format_bytes(m.socket.copied_frag_bytes) + " in copied frags, " +
+                format_bytes(m.socket.linear_payload_bytes) + " linear";
         if (c.retransmit_relinearize)
             text += " (of which " + format_bytes(c.retransmit_relinearize) +
                     " were TCP resends linearized again: a real copy, but not a pass over the payload)";
@@ -211,8 +212,8 @@ Check check_cpu_copies(const Report& report, const TheoryRow& row, const EgressC
         break;
     case Verdict::invalid:
     case Verdict::mismatch:
-        check.summary = "the CPU copied " + format_bytes(c.total) + " of " + format_bytes(report.workload.bytes) + " (" +
-                        copies_word(m.cpu_copies) + ") where " + row_says +
+        check.summary = "the CPU copied " + format_bytes(c.total) + " of " + format_bytes(report.workload.bytes) +
+                        " (" + copies_word(m.cpu_copies) + ") where " + row_says +
                         (sends(report) ? " (" + egress.why + ")" : "") + ": " + copy_breakdown(c);
         break;
     }
@@ -277,9 +278,9 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
 
     Check check = judged("dma_copies", row.dma_copies, row.dma_copies, "theory", m.dma_copies, kCopyTolerance,
                          std::move(causes));
-    std::string text = "disk: " + format_bytes(m.dma_bytes.disk_read) + " read, " + format_bytes(m.dma_bytes.disk_write) +
-                       " written (block_bio_queue, submitted by the sender), " + std::to_string(m.page_cache.misses) +
-                       " pages added to the page cache";
+    std::string text = "disk: " + format_bytes(m.dma_bytes.disk_read) + " read, " +
+                       format_bytes(m.dma_bytes.disk_write) + " written (block_bio_queue, submitted by the sender), " +
+                       std::to_string(m.page_cache.misses) + " pages added to the page cache";
     if (reads_direct(technique_of(report)) && m.dma_bytes.disk_read)
         text += "; O_DIRECT read the disk straight into user memory";
     else if (env.cache == "cold" && m.dma_bytes.disk_read)
@@ -296,7 +297,8 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     case Verdict::invalid:
     case Verdict::mismatch:
         check.summary = figure + " (disk " + format_bytes(m.dma_bytes.disk_read + m.dma_bytes.disk_write) + ", NIC " +
-                        format_bytes(m.dma_bytes.nic_tx) + ") where " + row_says + ", and nothing measured accounts for it";
+                        format_bytes(m.dma_bytes.nic_tx) + ") where " + row_says +
+                        ", and nothing measured accounts for it";
         break;
     }
     return check;
@@ -456,12 +458,12 @@ Check check_integrity(const Report& report)
     Check check = judged("integrity", 1.0, 1.0, "workload", integrity.ok ? 1.0 : 0.0, 0.0, {});
     check.verdict = integrity.ok ? Verdict::match : Verdict::mismatch;
     check.summary = integrity.ok ? "integrity ok" : "the data arrived damaged or incomplete";
-    check.explanation = integrity.ok
-        ? "the " + integrity.verified_by + " got all " + format_bytes(integrity.bytes_received) + " with crc32 " +
-              integrity.checksum_received
-        : "the " + integrity.verified_by + " got " + format_bytes(integrity.bytes_received) + " of " +
-              format_bytes(integrity.bytes_expected) + ", crc32 " + integrity.checksum_received + " (expected " +
-              integrity.checksum_expected + "): the run lost or corrupted data";
+    check.explanation =
+        integrity.ok ? "the " + integrity.verified_by + " got all " + format_bytes(integrity.bytes_received) +
+                           " with crc32 " + integrity.checksum_received
+                     : "the " + integrity.verified_by + " got " + format_bytes(integrity.bytes_received) + " of " +
+                           format_bytes(integrity.bytes_expected) + ", crc32 " + integrity.checksum_received +
+                           " (expected " + integrity.checksum_expected + "): the run lost or corrupted data";
     return check;
 }
 
@@ -478,8 +480,9 @@ Check check_cow_pages(const Report& report)
     check.summary = "the child wrote " + quantity(cow.pages_written_by_child, "page", "pages") +
                     " and the kernel copied " + std::to_string(cow.pages_copied);
     check.explanation = std::to_string(cow.pages_copied) + " write faults on present pages of the " +
-                        std::to_string(cow.buffer_pages) + "-page buffer (exceptions:page_fault_user, error code "
-                        "PROT|WRITE: wp_page_copy), " + format_bytes(cow.copy_bytes) + " copied, after the child read all " +
+                        std::to_string(cow.buffer_pages) +
+                        "-page buffer (exceptions:page_fault_user, error code PROT|WRITE: wp_page_copy), " +
+                        format_bytes(cow.copy_bytes) + " copied, after the child read all " +
                         format_bytes(report.workload.bytes) + " (" + std::to_string(cow.faults_on_buffer) +
                         " faults on the buffer in all); the parent's buffer " +
                         (cow.parent_buffer_intact ? "still matched the file afterwards, so the writes went to the copies"
@@ -501,8 +504,9 @@ Check check_mmap_rounding(const Report& report)
     check.verdict = judge(waste, check.measured, 0.0);
     check.summary = format_bytes(mmap.mapped_bytes) + " mapped for a " + format_bytes(mmap.file_bytes) + " file, " +
                     format_bytes(mmap.rounding_waste_bytes) + " past its end";
-    check.explanation = "a " + format_bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " + format_bytes(mmap.mapped_bytes) +
-                        " of file pages mapped into the sender, " + format_bytes(mmap.rounding_waste_bytes) +
+    check.explanation = "a " + format_bytes(mmap.file_bytes) + " file; kmem:rss_stat saw " +
+                        format_bytes(mmap.mapped_bytes) + " of file pages mapped into the sender, " +
+                        format_bytes(mmap.rounding_waste_bytes) +
                         " beyond the file's last byte (the seeds: mappings cover whole " + format_bytes(page) +
                         " pages, so " + format_bytes(rounded) + " for this file)";
     if (check.verdict != Verdict::match && mmap.mapped_bytes < rounded)

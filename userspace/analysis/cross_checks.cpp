@@ -145,9 +145,10 @@ Check sendmsg_bytes(const Report& report)
     const bool ok = send.bytes == payload;
     return coverage("sendmsg_bytes", static_cast<double>(payload), "workload", static_cast<double>(send.bytes), 0, ok,
                     ok ? "tcp_sendmsg took the whole payload"
-                       : "tcp_sendmsg was seen taking " + format_bytes(send.bytes) + " of the " + format_bytes(payload) + " payload",
-                    "the sender's " + std::to_string(send.syscalls) + " sending calls returned " + format_bytes(send.bytes) +
-                        " through tcp_sendmsg_locked" +
+                       : "tcp_sendmsg was seen taking " + format_bytes(send.bytes) + " of the " +
+                             format_bytes(payload) + " payload",
+                    "the sender's " + std::to_string(send.syscalls) + " sending calls returned " +
+                        format_bytes(send.bytes) + " through tcp_sendmsg_locked" +
                         (ok ? ", the whole payload"
                          : send.uring_cqe_overflows
                              ? "; the workload sent " + format_bytes(payload) + ", and " +
@@ -213,13 +214,14 @@ Check xmit_payload_seen(const Report& report)
         "xmit_payload_seen", static_cast<double>(payload), "workload", static_cast<double>(seen), 0, ok,
         ok ? "net_dev_start_xmit saw every payload byte leave"
            : "net_dev_start_xmit saw " + format_bytes(seen) + " of the " + format_bytes(payload) + " payload leave",
-        "net_dev_start_xmit saw " + format_bytes(seen) + " of payload leave on the sender's connection for the first time (" +
-            format_bytes(resent_payload(report)) + " more were resends)" +
-            (ok ? ", the whole payload"
-                : seen < payload ? ": " + format_bytes(payload - seen) +
-                                       " never passed the probe, so copies made at transmit for those bytes are not "
-                                       "counted"
-                                 : ": more than the workload sent, so xmit counted bytes of other connections") +
+        "net_dev_start_xmit saw " + format_bytes(seen) +
+            " of payload leave on the sender's connection for the first time (" + format_bytes(resent_payload(report)) +
+            " more were resends)" +
+            (ok               ? ", the whole payload"
+             : seen < payload ? ": " + format_bytes(payload - seen) +
+                                    " never passed the probe, so copies made at transmit for those bytes are not "
+                                    "counted"
+                              : ": more than the workload sent, so xmit counted bytes of other connections") +
             device_count(report));
 }
 
@@ -244,9 +246,10 @@ Check socket_copies_agree(const Report& report)
     const std::uint64_t measured = accounted - std::min(accounted, uncounted_frags);
     const bool ok = copied_at_send <= owned_at_xmit && uncounted_frags == 0;
     std::string text = "sendmsg copied " + format_bytes(copied_at_send) + " into socket memory (user " +
-                       format_bytes(send.user_copy_bytes) + ", kernel " + format_bytes(send.kernel_copy_bytes) + ", spliced pages " +
-                       format_bytes(send.spliced_copied_bytes) + "); at xmit " + format_bytes(socket.copied_frag_bytes) +
-                       " left in copied frags and " + format_bytes(linear_first) + " in the linear area (first pass)";
+                       format_bytes(send.user_copy_bytes) + ", kernel " + format_bytes(send.kernel_copy_bytes) +
+                       ", spliced pages " + format_bytes(send.spliced_copied_bytes) + "); at xmit " +
+                       format_bytes(socket.copied_frag_bytes) + " left in copied frags and " +
+                       format_bytes(linear_first) + " in the linear area (first pass)";
     if (copied_at_send > owned_at_xmit)
         text += ": " + format_bytes(copied_at_send - owned_at_xmit) +
                 " that sendmsg copied never reached the device in socket memory";
@@ -398,8 +401,9 @@ Check kernel_zerocopy_verdict(const Report& report)
                                     " sends copied by the kernel's completions (" + std::to_string(z.notifications) +
                                     " notifications)";
     std::string explanation = kernel_says + "; the probes saw " + format_bytes(c.user_to_socket) + " copied at send, " +
-                              format_bytes(c.zerocopy_deferred) + " for a local receiver and " + format_bytes(c.device_linearize) +
-                              " linearized at the device, of the " + format_bytes(report.workload.bytes) + " payload";
+                              format_bytes(c.zerocopy_deferred) + " for a local receiver and " +
+                              format_bytes(c.device_linearize) + " linearized at the device, of the " +
+                              format_bytes(report.workload.bytes) + " payload";
     if (!complete)
         explanation += "; only " + std::to_string(z.completed) + " sends were completed, so the kernel's account is "
                                                                   "partial";
@@ -424,8 +428,8 @@ Check receiver_zerocopy_agrees(const Report& report)
     const bool whole = z.mapped_bytes + copied_by_kernel == report.workload.integrity.bytes_received;
     const bool ok = whole && seen == copied_by_kernel;
     const std::string account = format_bytes(z.mapped_bytes) + " mapped, " + format_bytes(z.copybuf_bytes) +
-                                " copied into the copy buffer and " + format_bytes(z.recv_bytes) + " read by recv() in " +
-                                std::to_string(z.calls) + " TCP_ZEROCOPY_RECEIVE calls";
+                                " copied into the copy buffer and " + format_bytes(z.recv_bytes) +
+                                " read by recv() in " + std::to_string(z.calls) + " TCP_ZEROCOPY_RECEIVE calls";
     return coverage("receiver_zerocopy_agrees", static_cast<double>(copied_by_kernel), "kernel counters",
                     static_cast<double>(seen), 0, ok,
                     ok ? "the receiver's zerocopy calls and the probes agree on what it copied"

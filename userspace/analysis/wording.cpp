@@ -64,9 +64,10 @@ std::string receiver_finding(const Report& report)
     if (const auto& z = report.workload.receiver_zerocopy)
         return "the receiver took the stream with TCP_ZEROCOPY_RECEIVE: " + format_bytes(z->mapped_bytes) + " (" +
                times(ratio(z->mapped_bytes, report.workload.bytes)) +
-               " the payload) mapped into its memory without a copy, and it copied " + format_bytes(receiver.copy_bytes) +
-               " (skb_copy_datagram_iovec: the copy buffer " + format_bytes(z->copybuf_bytes) + ", recv() " +
-               format_bytes(z->recv_bytes) + "), the bytes that were not whole page-aligned pages in the receive queue" +
+               " the payload) mapped into its memory without a copy, and it copied " +
+               format_bytes(receiver.copy_bytes) + " (skb_copy_datagram_iovec: the copy buffer " +
+               format_bytes(z->copybuf_bytes) + ", recv() " + format_bytes(z->recv_bytes) +
+               "), the bytes that were not whole page-aligned pages in the receive queue" +
                (z->mapped_bytes == 0 && z->calls
                     ? ": nothing was mapped, since tcp_zerocopy_receive maps only whole order-0 pages that belong "
                       "to no file or process (can_map_frag), and these skbs carried the sender's own pages "
@@ -117,15 +118,15 @@ std::string resend_finding(const Report& report)
 {
     const SocketStats& socket = report.measured.socket;
     // A resent segment's payload is copied again only where it sits in the linear area.
-    const std::string copied_again = socket.resent_linear_payload_bytes == 0
-                                         ? "none of it copied again (no linear payload)"
-                                         : format_bytes(socket.resent_linear_payload_bytes) +
-                                               " of it in the linear area, i.e. copied again";
+    const std::string copied_again =
+        socket.resent_linear_payload_bytes == 0
+            ? "none of it copied again (no linear payload)"
+            : format_bytes(socket.resent_linear_payload_bytes) + " of it in the linear area, i.e. copied again";
     // tcp_retransmit_skb fires once per buffer; RetransSegs counts the MSS-sized
     // segments in it, so the two differ wherever TSO/GSO buffers are resent.
     std::string text = "TCP resent " + format_bytes(socket.retransmit_bytes) + " in " +
-                       quantity(socket.retransmit_skbs, "socket buffer", "socket buffers") + "; xmit saw " + format_bytes(socket.resent_payload_bytes) +
-                       " of payload leave a second time, " + copied_again;
+                       quantity(socket.retransmit_skbs, "socket buffer", "socket buffers") + "; xmit saw " +
+                       format_bytes(socket.resent_payload_bytes) + " of payload leave a second time, " + copied_again;
     if (!report.measured.tcp_counters)
         return text + "; this report predates the TCP counters that tell why";
     const std::int64_t reordering = counter(report, "TCPSACKReorder") + counter(report, "TCPTSReorder") +
@@ -175,7 +176,8 @@ std::optional<std::string> noise_finding(const Report& report)
         return std::nullopt;
     return "the timings are noise: the window lasted " + format_figure(w.wall_seconds * 1000, 1) + " ms for " +
            format_bytes(w.bytes) + "; below " + format_number(kShortestTimedWindowSeconds * 1000) + " ms or " +
-           format_bytes(kSmallestTimedPayload) + " a run times its own start-up more than the technique; a larger --size gives timings to trust";
+           format_bytes(kSmallestTimedPayload) +
+           " a run times its own start-up more than the technique; a larger --size gives timings to trust";
 }
 
 }  // namespace
@@ -307,15 +309,16 @@ std::vector<std::string> findings(const Report& report)
     // and skb_copy_ubufs; a device that cannot gather copies the pinned
     // pages at transmit, and the completion may still say zero-copy.
     if (const auto& z = report.workload.zerocopy_completions; z && c.device_linearize && z->copied < z->sends)
-        out.push_back("the kernel's completions said " + std::to_string(z->sends - z->copied) + " of " +
-                      std::to_string(z->sends) + " zerocopy sends were not copied, yet the device copied " +
-                      format_bytes(c.device_linearize) +
-                      " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): " +
-                      (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED"
-                                                              : "SO_EE_CODE_ZEROCOPY_COPIED") +
-                      " does not report copies made at the device");
+        out.push_back(
+            "the kernel's completions said " + std::to_string(z->sends - z->copied) + " of " +
+            std::to_string(z->sends) + " zerocopy sends were not copied, yet the device copied " +
+            format_bytes(c.device_linearize) +
+            " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): " +
+            (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED" : "SO_EE_CODE_ZEROCOPY_COPIED") +
+            " does not report copies made at the device");
     if (const auto& release = report.workload.buffer_release)
-        out.push_back("vmsplice(2)'s hazard: when the last splice returned, " + format_bytes(release->unacked_at_end_bytes) +
+        out.push_back("vmsplice(2)'s hazard: when the last splice returned, " +
+                      format_bytes(release->unacked_at_end_bytes) +
                       " of the buffer's bytes were sent but not yet acknowledged (SIOCOUTQ), and TCP took " +
                       format_figure(release->seconds_until_acked * 1e6) +
                       " µs more to acknowledge them all: the sender may not write the buffer before then, and a "
@@ -343,7 +346,8 @@ std::vector<std::string> findings(const Report& report)
             out.push_back("SPLICE_F_GIFT: " + std::to_string(gift.pages - gift.same_frame_after) + " of " +
                           std::to_string(gift.pages) +
                           " gifted pages were no longer mapped at their own frames once TCP had acknowledged them "
-                          "(pagemap), and the splice into the socket copied " + format_bytes(c.user_to_socket));
+                          "(pagemap), and the splice into the socket copied " +
+                          format_bytes(c.user_to_socket));
     }
     // io_uring's COPIED means "a callback reported a failed zerocopy, or
     // none reported a use with an skb"; the probes read which, per

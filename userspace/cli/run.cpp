@@ -169,34 +169,35 @@ Result<RunPlan> plan_run(const RunOptions& options)
             const std::string given = "--chunk " + format_bytes(chunk);
             if (reads_direct(technique) && chunk % page != 0)
                 return Error::bad_input(given + ": " + std::string(technique_name(technique)) +
-                              " reads with O_DIRECT, which needs whole pages; use a multiple of " +
-                              std::to_string(page) + " bytes, e.g. --chunk 64K");
+                                        " reads with O_DIRECT, which needs whole pages; use a multiple of " +
+                                        std::to_string(page) + " bytes, e.g. --chunk 64K");
             if (technique == Technique::vmsplice_gift && (chunk % page != 0 || plan.size % page != 0))
-                return Error::bad_input(std::string(chunk % page ? given : "--size " + options.size) +
-                              ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs "
-                              "memory and length page aligned); use a multiple of " + std::to_string(page) +
-                              " bytes, e.g. 64K");
+                return Error::bad_input(
+                    std::string(chunk % page ? given : "--size " + options.size) +
+                    ": vmsplice_gift gives the kernel whole pages (vmsplice(2): SPLICE_F_GIFT needs "
+                    "memory and length page aligned); use a multiple of " +
+                    std::to_string(page) + " bytes, e.g. 64K");
         }
         // These hold the whole payload in memory at once.
         if (holds_whole_payload(technique) && plan.size > memory / 4)
             return Error::bad_input("--size " + options.size + ": " + std::string(technique_name(technique)) +
-                          " keeps the whole payload in memory, and " + format_bytes(plan.size) +
-                          " is more than a quarter of this machine's " + format_bytes(memory) +
-                          "; use a smaller --size");
+                                    " keeps the whole payload in memory, and " + format_bytes(plan.size) +
+                                    " is more than a quarter of this machine's " + format_bytes(memory) +
+                                    "; use a smaller --size");
     }
     if (!options.interval.empty() && options.format != "ndjson")
         return Error::bad_input("--interval samples are lines of the NDJSON stream; add --format ndjson");
     plan.interval = options.interval.empty() ? 0 : *parse_duration(options.interval);
     if (!options.sg.empty() && options.transport != "veth")
         return Error::bad_input("--sg sets scatter-gather on the veth zctrace creates; use it with --transport veth "
-                      "(lo always has SG on)");
+                                "(lo always has SG on)");
     plan.transport = options.transport == "veth" ? Transport::veth : Transport::loopback;
     plan.scatter_gather = options.sg != "off";
     plan.receive = options.receiver == "zerocopy" ? workload::ReceiveMode::zerocopy : workload::ReceiveMode::copy;
     plan.cache = options.cache == "cold" ? CacheState::cold : CacheState::warm;
     if (options.repeat < 1 || options.repeat > kMaxRepeat)
         return Error::bad_input("--repeat " + std::to_string(options.repeat) + ": give a number of runs from 1 to " +
-                      std::to_string(kMaxRepeat));
+                                std::to_string(kMaxRepeat));
     plan.repeat = options.repeat;
     return plan;
 }
@@ -211,9 +212,9 @@ Result<void> check_free_space(const RunOptions& options, std::uint64_t size)
     const std::uint64_t available = static_cast<std::uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
     if (available >= size)
         return {};
-    return Error::bad_input("the workload file needs " + format_bytes(size) + " (--size " + options.size + "), and --dir " +
-                  options.dir + " has " + format_bytes(available) +
-                  " free; use a smaller --size, free some space, or pass --dir on a filesystem with room");
+    return Error::bad_input("the workload file needs " + format_bytes(size) + " (--size " + options.size +
+                            "), and --dir " + options.dir + " has " + format_bytes(available) +
+                            " free; use a smaller --size, free some space, or pass --dir on a filesystem with room");
 }
 
 int run_run(const RunOptions& options)
@@ -382,8 +383,7 @@ int run_run(const RunOptions& options)
     // A signal after the last rename: what was written stays, whole, but the
     // run did not end on its own.
     if (interrupted() && interrupt_signal() != SIGPIPE)
-        return fail(exit_status(interruption()),
-                    "interrupted after the reports above were written; they are whole");
+        return fail(exit_status(interruption()), "interrupted after the reports above were written; they are whole");
     // An invalid run measured too little to say anything: never a success.
     if (!invalid.empty())
         return fail(kExitFailed, "the measurement of " + join(invalid) +

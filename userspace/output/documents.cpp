@@ -39,14 +39,14 @@ Result<DocumentKind> kind_of(const nlohmann::json& json, const std::string& sour
         if (*kind == kTraceKind)
             return DocumentKind::trace;
         return Error::bad_input(source + ": unknown zctrace document kind " + kind->dump() +
-                         "; it may come from a newer zctrace, so upgrade zctrace to read it");
+                                "; it may come from a newer zctrace, so upgrade zctrace to read it");
     }
     if (json.contains("technique") && json.contains("measured"))
         return DocumentKind::report;
     if (json.contains("interfaces") && json.contains("self_test"))
         return DocumentKind::gather;
     return Error::bad_input(source + ": a zctrace document, but not one this version knows (no \"technique\", "
-                              "\"interfaces\" or \"kind\" member)");
+                                     "\"interfaces\" or \"kind\" member)");
 }
 
 }  // namespace
@@ -79,13 +79,14 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
 {
     if (!json.is_object())
         return Error::bad_input(source + ": not a zctrace document: its top level is " + std::string(json.type_name()) +
-                         ", not an object. zctrace reads the JSON files that `zctrace run`, `gather`, "
-                         "`summarize` and `diff --format json` write");
+                                ", not an object. zctrace reads the JSON files that `zctrace run`, `gather`, "
+                                "`summarize` and `diff --format json` write");
     const auto tool = json.find("tool");
     if (tool == json.end() || !tool->is_string() || tool->get<std::string>().rfind("zctrace", 0) != 0)
-        return Error::bad_input(source + ": not a zctrace document (no \"tool\": \"zctrace ...\" member). zctrace reads "
-                                  "the JSON files that `zctrace run`, `gather`, `summarize` and `diff --format json` "
-                                  "write");
+        return Error::bad_input(source +
+                                ": not a zctrace document (no \"tool\": \"zctrace ...\" member). zctrace reads "
+                                "the JSON files that `zctrace run`, `gather`, `summarize` and `diff --format json` "
+                                "write");
     auto kind = kind_of(json, source);
     if (!kind)
         return kind.error();
@@ -96,19 +97,19 @@ Result<Document> identify_document(nlohmann::json json, const std::string& sourc
     const int supported = supported_schema_version(*kind);
     if (number > supported)
         return Error::bad_input(source + ": written by " + tool->get<std::string>() + " with " +
-                         std::string(document_kind_name(*kind)) + " schema_version " + std::to_string(number) +
-                         ", but this zctrace (" + ZCTRACE_VERSION + ") reads schema_version " +
-                         std::to_string(supported) + " at most; upgrade zctrace to read it");
+                                std::string(document_kind_name(*kind)) + " schema_version " + std::to_string(number) +
+                                ", but this zctrace (" + ZCTRACE_VERSION + ") reads schema_version " +
+                                std::to_string(supported) + " at most; upgrade zctrace to read it");
     if (number < 1)
         return Error::bad_input(source + ": schema_version " + std::to_string(number) + " is not a valid version");
     const JsonSchema* schema = find_schema(schema_name(*kind), static_cast<int>(number));
     if (!schema)
         return Error::bad_input(source + ": " + std::string(document_kind_name(*kind)) + " schema_version " +
-                         std::to_string(number) + " is not one this zctrace reads");
+                                std::to_string(number) + " is not one this zctrace reads");
     const auto problems = schema->validate(json);
     if (!problems.empty())
-        return Error::bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) + " schema (v" +
-                         std::to_string(number) + "): " + join_schema_problems(problems));
+        return Error::bad_input(source + ": does not match the " + std::string(document_kind_name(*kind)) +
+                                " schema (v" + std::to_string(number) + "): " + join_schema_problems(problems));
     return Document{source, *kind, std::move(json)};
 }
 
@@ -148,7 +149,7 @@ Result<Report> report_from(const Document& document)
 {
     if (document.kind != DocumentKind::report)
         return Error::bad_input(document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
-                         ", not a run report; name the <technique>.json files that `zctrace run` writes");
+                                ", not a run report; name the <technique>.json files that `zctrace run` writes");
     return read_as<Report>(document, "report");
 }
 
@@ -221,7 +222,8 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
     if (!taken)
         return taken.error();
     if (reports.empty())
-        return Error::bad_input("no reports found in " + where_named(paths) + "; run `zctrace run all --out DIR` first");
+        return Error::bad_input("no reports found in " + where_named(paths) +
+                                "; run `zctrace run all --out DIR` first");
     return reports;
 }
 
@@ -239,10 +241,10 @@ Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::fil
                 return {};
             }
             if (document.kind != DocumentKind::report)
-                return Error::bad_input(document.source + " is a zctrace " +
-                                 std::string(document_kind_name(document.kind)) +
-                                 ", not a run or trace report; name the <technique>.json files that `zctrace run` "
-                                 "writes or the trace.json that `zctrace trace` writes");
+                return Error::bad_input(
+                    document.source + " is a zctrace " + std::string(document_kind_name(document.kind)) +
+                    ", not a run or trace report; name the <technique>.json files that `zctrace run` "
+                    "writes or the trace.json that `zctrace trace` writes");
             auto report = report_from(document);
             if (!report)
                 return report.error();
@@ -253,7 +255,7 @@ Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::fil
         return taken.error();
     if (loaded.runs.empty() && loaded.traces.empty())
         return Error::bad_input("no reports found in " + where_named(paths) +
-                         "; run `zctrace run all --out DIR` or `zctrace trace --out DIR` first");
+                                "; run `zctrace run all --out DIR` or `zctrace trace --out DIR` first");
     return loaded;
 }
 

@@ -577,10 +577,10 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
         const Run& second = runs[order[i]];
         if (first.labels == second.labels)
             return Error::bad_input(first.source + " and " + second.source + " would give the same series " +
-                             describe_labels(first.labels) +
-                             " (same technique, theory row, network, scatter-gather and cache); Prometheus can "
-                             "keep only one of them, so export only one (e.g. the newer: created " +
-                             first.report.created_at + " and " + second.report.created_at + ")");
+                                    describe_labels(first.labels) +
+                                    " (same technique, theory row, network, scatter-gather and cache); Prometheus can "
+                                    "keep only one of them, so export only one (e.g. the newer: created " +
+                                    first.report.created_at + " and " + second.report.created_at + ")");
     }
 
     std::vector<Trace> traced;
@@ -597,8 +597,8 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
     for (std::size_t i = 1; i < traced.size(); ++i)
         if (traced[i - 1].labels == traced[i].labels)
             return Error::bad_input(traced[i - 1].source + " and " + traced[i].source + " would give the same series " +
-                             describe_labels(traced[i].labels) +
-                             " (same target); Prometheus can keep only one of them, so export only one");
+                                    describe_labels(traced[i].labels) +
+                                    " (same target); Prometheus can keep only one of them, so export only one");
 
     std::string out;
     std::set<std::string> seen;
@@ -616,8 +616,8 @@ Result<std::string> render_openmetrics(const std::vector<Report>& reports, const
                 family.emit(runs[index], samples);
                 if (samples.duplicate())
                     return Error::bad_input(runs[index].source + " gives the series " + *samples.duplicate() +
-                                     " twice, so it is inconsistent; export the report of a fresh `zctrace run` "
-                                     "instead");
+                                            " twice, so it is inconsistent; export the report of a fresh `zctrace run` "
+                                            "instead");
             }
         }
     for (const TraceFamily& family : kTraceFamilies) {

@@ -62,8 +62,8 @@ std::string storage_line(const Report& r)
                         r.technique == "large_file_async_direct";
     if (direct)
         return "storage: O_DIRECT read " + format_bytes(m.dma_bytes.disk_read) + " from the disk (" + where +
-               ") straight into user memory, past the page cache; " +
-               quantity(m.page_cache.misses, "page", "pages") + " went through it";
+               ") straight into user memory, past the page cache; " + quantity(m.page_cache.misses, "page", "pages") +
+               " went through it";
     if (r.measured.cow)
         return "storage: the buffer was filled from " + where + " before the window; the window touches memory only";
     std::string text = "page cache (" + env.cache + "): " + quantity(m.page_cache.accessed_pages, "page", "pages") +
@@ -78,8 +78,8 @@ std::string time_line(const Report& r)
 {
     const WorkloadSummary& w = r.workload;
     std::string text = "time: " + format_bytes(w.bytes) + " in " + milliseconds(w.wall_seconds) + " (" +
-                       format_fixed(w.mib_per_second, 0) + " MiB/s); sender CPU " + milliseconds(w.cpu_seconds) +
-                       " (" + format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB)";
+                       format_fixed(w.mib_per_second, 0) + " MiB/s); sender CPU " + milliseconds(w.cpu_seconds) + " (" +
+                       format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB)";
     if (!w.repeats)
         return text;
     // Medians, with the spread of the runs behind each.
@@ -88,9 +88,9 @@ std::string time_line(const Report& r)
         return found == w.repeats->timed.end() ? std::string()
                                                : " [" + format(found->second.min) + " to " + format(found->second.max) + "]";
     };
-    return "time, the median of " + quantity(w.repeats->runs, "run", "runs") + " [min to max]: " + format_bytes(w.bytes) +
-           " in " + milliseconds(w.wall_seconds) + range("workload.wall_seconds", milliseconds) + " (" +
-           format_fixed(w.mib_per_second, 0) + " MiB/s" +
+    return "time, the median of " + quantity(w.repeats->runs, "run", "runs") +
+           " [min to max]: " + format_bytes(w.bytes) + " in " + milliseconds(w.wall_seconds) +
+           range("workload.wall_seconds", milliseconds) + " (" + format_fixed(w.mib_per_second, 0) + " MiB/s" +
            range("workload.mib_per_second", [](double v) { return format_fixed(v, 0); }) + "); sender CPU " +
            milliseconds(w.cpu_seconds) + range("workload.cpu_seconds", milliseconds) + " (" +
            format_fixed(w.cpu_seconds_per_gib) + " CPU-s/GiB" +
@@ -259,14 +259,14 @@ std::string ReportText::render(const Report& r)
     out += line(counts_line(r));
     out += line(storage_line(r));
     if (m.mmap)
-        out += line("mmap: " + format_bytes(m.mmap->mapped_bytes) + " mapped for a " + format_bytes(m.mmap->file_bytes) +
-                    " file (" + format_bytes(m.mmap->rounding_waste_bytes) + " of page rounding); faults: " +
-                    std::to_string(m.mmap->user_read_faults) + " user read, " +
-                    std::to_string(m.mmap->user_write_faults) + " user write, " +
-                    std::to_string(m.mmap->kernel_read_faults) + " kernel read, " +
-                    std::to_string(m.mmap->major_faults) + " major, " + std::to_string(m.mmap->filemap_faults) +
-                    " through filemap_fault, " + quantity(m.mmap->fault_around_pages, "page", "pages") +
-                    " by fault-around");
+        out +=
+            line("mmap: " + format_bytes(m.mmap->mapped_bytes) + " mapped for a " + format_bytes(m.mmap->file_bytes) +
+                 " file (" + format_bytes(m.mmap->rounding_waste_bytes) +
+                 " of page rounding); faults: " + std::to_string(m.mmap->user_read_faults) + " user read, " +
+                 std::to_string(m.mmap->user_write_faults) + " user write, " +
+                 std::to_string(m.mmap->kernel_read_faults) + " kernel read, " + std::to_string(m.mmap->major_faults) +
+                 " major, " + std::to_string(m.mmap->filemap_faults) + " through filemap_fault, " +
+                 quantity(m.mmap->fault_around_pages, "page", "pages") + " by fault-around");
     if (m.cow)
         out += line("cow: " + std::to_string(m.cow->pages_copied) + " of " +
                     quantity(m.cow->buffer_pages, "page", "pages") + " copied (" + format_bytes(m.cow->copy_bytes) +

@@ -129,9 +129,9 @@ static Result<void> check_filesystem(const std::filesystem::path& dir, std::uint
     if (::statvfs(dir.c_str(), &fs) == 0 &&
         static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < size + kSlack)
         return Error::bad_input("not enough free space in " + dir.parent_path().string() + " for a " +
-                            std::to_string(size >> 20) + " MiB workload file (" +
-                            std::to_string(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize >> 20) +
-                            " MiB free); use a smaller --size");
+                                std::to_string(size >> 20) + " MiB workload file (" +
+                                std::to_string(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize >> 20) +
+                                " MiB free); use a smaller --size");
     return {};
 }
 
