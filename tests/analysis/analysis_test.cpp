@@ -325,6 +325,34 @@ TEST(KernelZerocopyVerdict, TheCompletionsAndTheProbesMustAgree)
     EXPECT_EQ(check(analyzed(partial), "kernel_zerocopy_verdict").verdict, Verdict::invalid);
 }
 
+// Through a device without SG the kernel flags all sends or none, run to
+// run; the report says which of its two silences the run shows.
+TEST(KernelZerocopyVerdict, TheFlagOfMergedCompletionsIsAFinding)
+{
+    constexpr std::string_view kUnflagged = "does not report copies made at the device";
+    constexpr std::string_view kMerged = "a merged notification keeps the code of its first range";
+    Report unflagged = zerocopy_report(0, 0);
+    set_copies(unflagged, {.device_linearize = kPayload});
+    unflagged = analyzed(unflagged);
+    EXPECT_TRUE(test::has_finding(unflagged, kUnflagged));
+    EXPECT_FALSE(test::has_finding(unflagged, kMerged));
+    // One notification for every send, all flagged, and the probes saw no
+    // copy of the kind the flag documents.
+    Report merged = zerocopy_report(kTransfers, 0);
+    set_copies(merged, {.device_linearize = kPayload});
+    merged = analyzed(merged);
+    EXPECT_FALSE(test::has_finding(merged, kUnflagged));
+    EXPECT_TRUE(test::has_finding(merged, kMerged));
+    EXPECT_EQ(check(merged, "kernel_zerocopy_verdict").verdict, Verdict::match);
+    // Not merged: each flag is its own send's, nothing to say about ranges.
+    Report separate = zerocopy_report(kTransfers, 0);
+    separate.workload.zerocopy_completions->notifications = kTransfers;
+    set_copies(separate, {.device_linearize = kPayload});
+    EXPECT_FALSE(test::has_finding(analyzed(separate), kMerged));
+    // A copy at local delivery explains the flag where it is documented.
+    EXPECT_FALSE(test::has_finding(analyzed(zerocopy_report(kTransfers, kPayload)), kMerged));
+}
+
 TEST(Judge, ToleranceBoundaries)
 {
     EXPECT_EQ(judge(1, 1, 0), Verdict::match);

@@ -112,9 +112,10 @@ TEST_F(BeyondSeeds, MsgZerocopyOverVethWithSgIsCopiedAtTheOtherNamespacesDeliver
 }
 
 // With SG off the device copies the pinned pages into linear buffers at
-// transmit, nothing is left to copy at delivery, and the kernel's
-// completions say (nearly) nothing was copied: a finding, with the probes'
-// figure.
+// transmit, and nothing is left to copy at delivery. The kernel's
+// completions do not follow the copy: run to run they flag none of the
+// sends, a few, or all of them, because a merged notification keeps the
+// code of its first range. Either way the report says which.
 TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKernelDoesNotSaySo)
 {
     ZC_REQUIRE_VETH();
@@ -123,12 +124,16 @@ TEST_F(BeyondSeeds, MsgZerocopyThroughADeviceWithoutSgIsCopiedAtTransmitAndTheKe
     const CopyBytes& c = r.measured.cpu_copy_bytes;
     EXPECT_EQ(c.zerocopy_deferred, 0u);
     EXPECT_EQ(c.device_linearize, kPayload);
-    // Every byte was linearized, yet most sends say they were not copied
-    // (all of them on a quiet host; under load a few resends get flagged).
-    EXPECT_LT(r.workload.zerocopy_completions->copied * 2, r.workload.zerocopy_completions->sends);
+    ASSERT_TRUE(r.measured.socket.sendmsg.pinned_at_local_receiver);
+    EXPECT_EQ(r.measured.socket.sendmsg.pinned_at_local_receiver->skbs, 0u);
     const Check& copies = check_named(r, "cpu_copies");
     EXPECT_EQ(copies.verdict, Verdict::environment) << copies.explanation;
-    EXPECT_TRUE(has_finding(r, "SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device"))
+    const ZerocopyCompletions& z = *r.workload.zerocopy_completions;
+    EXPECT_EQ(has_finding(r, "SO_EE_CODE_ZEROCOPY_COPIED does not report copies made at the device"),
+              z.copied < z.sends)
+        << describe_checks(r);
+    EXPECT_EQ(has_finding(r, "a merged notification keeps the code of its first range"),
+              z.copied > 0 && z.notifications < z.completed)
         << describe_checks(r);
 }
 

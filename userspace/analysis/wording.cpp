@@ -316,6 +316,22 @@ std::vector<std::string> findings(const Report& report)
             " of their pinned pages into linear buffers at transmit (validate_xmit_skb, no SG): " +
             (report.technique == "io_uring_send_zc" ? "IORING_NOTIF_USAGE_ZC_COPIED" : "SO_EE_CODE_ZEROCOPY_COPIED") +
             " does not report copies made at the device");
+    // The kernel merges completions queued back to back, and the merged
+    // notification keeps its first range's code: skb_zerocopy_notify_extend
+    // extends the range without comparing ee_code. One send completed as a
+    // failed zerocopy marks every send merged after it, and one that did not
+    // hides the copied ones after it.
+    if (const auto& z = report.workload.zerocopy_completions;
+        z && report.technique == "msg_zerocopy" && z->copied && z->notifications < z->completed &&
+        !c.user_to_socket && !c.zerocopy_deferred)
+        out.push_back("the kernel's completions flagged " + std::to_string(z->copied) + " of " +
+                      std::to_string(z->sends) +
+                      " sends SO_EE_CODE_ZEROCOPY_COPIED, yet the probes saw no copy where that flag is documented "
+                      "to come from (sendmsg's fallback: 0 B; skb_copy_ubufs before local delivery: 0 B); the kernel "
+                      "merged the " + std::to_string(z->completed) + " completions into " +
+                      quantity(z->notifications, "notification", "notifications") +
+                      ", and a merged notification keeps the code of its first range (skb_zerocopy_notify_extend "
+                      "does not compare ee_code): the COPIED count is a count of merged ranges, not of copied sends");
     if (const auto& release = report.workload.buffer_release)
         out.push_back("vmsplice(2)'s hazard: when the last splice returned, " +
                       format_bytes(release->unacked_at_end_bytes) +
