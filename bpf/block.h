@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Block I/O the sender submitted to the workload file's device: disk DMA. */
 #ifndef ZCTRACE_BPF_BLOCK_H
 #define ZCTRACE_BPF_BLOCK_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * One trivial program per attach type, for `zctrace doctor`: each is loaded
  * and attached on its own, so the report says what the kernel accepted, not

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Empty programs, one per hook zctrace attaches to, with the same attach
  * types: what any tracer on these hooks costs before it does any work.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Page faults of the sender and page-cache use of the workload file. */
 #ifndef ZCTRACE_BPF_MEMORY_H
 #define ZCTRACE_BPF_MEMORY_H

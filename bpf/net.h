@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* The sender's sockets: how tcp_sendmsg took the bytes, and what left at the device. */
 #ifndef ZCTRACE_BPF_NET_H
 #define ZCTRACE_BPF_NET_H

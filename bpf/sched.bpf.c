@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Scheduler context switches away from the sender, split the way the
  * kernel splits task->nvcsw and task->nivcsw in __schedule(): a switch is

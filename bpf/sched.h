@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Scheduler context switches of the sender inside its window. */
 #ifndef ZCTRACE_BPF_SCHED_H
 #define ZCTRACE_BPF_SCHED_H

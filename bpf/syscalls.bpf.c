@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Syscalls and user<->kernel mode switches of the sender, counted between
  * its two marker calls (see tracking.h), and fork following.

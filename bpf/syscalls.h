@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Syscalls, user<->kernel mode switches and the measurement window. */
 #ifndef ZCTRACE_BPF_SYSCALLS_H
 #define ZCTRACE_BPF_SYSCALLS_H

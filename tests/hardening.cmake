@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # Builds the hardening tree that `Hardening.*` tests run: zctrace and its
 # tests with ASan, UBSan and LSan, and the libFuzzer targets, with clang, in
 # BINARY (configured on first use). Run by ctest as a fixture, so that

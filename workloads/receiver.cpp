@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The receiver: reads the whole stream, checksums it, and reports. It runs in
 // its own process so that its copies and syscalls never mix with the sender's.
 #include <netinet/in.h>

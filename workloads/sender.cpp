@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The sender: one loop per technique. Everything that is not the technique
 // itself (open, connect, buffers, the pipe for splice) happens before the
 // begin marker, so the window holds exactly the calls the theory talks about.

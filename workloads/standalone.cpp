@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // zctrace-workload: one bundled technique, run end to end as an ordinary
 // program, so that any tracer (zctrace trace -- CMD, perf, strace, bpftrace)
 // can watch it. The process tree is the one zctrace run forks:

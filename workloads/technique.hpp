@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The I/O techniques zctrace can run. This is the workloads' view: which
 // system calls move the bytes. userspace/runs/techniques.hpp describes each
 // one for people; userspace/analysis/theory.hpp says which theory rows it is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The bundled workloads: a sender that moves a file over TCP with one
 // technique, and a receiver that checks every byte. zctrace forks each into
 // its own process; they talk back through a pipe with the plain structs below.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // analyze() turns counts into verdicts, and a verdict is worth something only
 // if it can fail. Each rule is tested with a report that passes it and one
 // that must not: the expected row chosen from the egress device, causes that

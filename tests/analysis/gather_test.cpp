@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // gather's verdicts from features and from the self-test's two runs, and its
 // report against its schema. No probes: these are the rules, on given input.
 #include <gtest/gtest.h>

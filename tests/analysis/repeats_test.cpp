@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `run --repeat N` combines N runs: timed figures become medians with their
 // spread, counts that moved are named, and a failing run is never outvoted.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The theory table is quoted from seed 000 §3.3. Quoting by hand drifts, so
 // the main test reads the seed's markdown table at test time and compares
 // every cell the code carries; the hand-written expectations below it are a

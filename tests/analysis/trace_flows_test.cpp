@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The rules that judge a traced program's flows, on figures chosen to pass
 // and figures that must fail: each flow is held to its theory row in bytes,
 // copies at a device without SG are the environment's only when they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The workload design is what a run is held to where the seeds are silent,
 // and its differences from a row are the causes of a deviation. Those causes
 // must add up to the whole difference, for every technique, or an

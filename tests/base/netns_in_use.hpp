@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the tests that check a run leaves no network namespace behind
 // (the CLI's veth tests, the soak).
 #pragma once

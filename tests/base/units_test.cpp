@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // parse_size() reads what users type after --size and --chunk, as dd does;
 // format_bytes() is what every report and explanation prints. Both are
 // user-facing, so the tests pin exact values and exact wording of the hints.

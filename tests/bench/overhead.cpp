@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What zctrace costs, in one run, printed side by side for the README:
 //
 //  1. The bystander tax: a getppid() loop, untraced; under empty programs on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace check` judges stored reports again. Run on the committed fixtures
 // (reports captured from real runs) it must give their stored verdicts back,
 // so the fixtures can never drift from the rules; run on copies edited the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // zctrace as users run it: exit statuses, messages, Ctrl-C and crashes.
 #include <linux/magic.h>
 #include <sys/statfs.h>

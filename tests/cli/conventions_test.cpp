@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // One CLI convention, everywhere (issue 13). One table holds every command
 // and every flag it takes, and the tests walk it with the real binary:
 // --help shows value names and defaults in words and none of CLI11's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The kill matrix: SIGINT, SIGTERM, SIGHUP and SIGKILL at every stage of a
 // run, and while `trace --pid` watches a program. A stage too brief to hit by
 // timing is held open with ZCTRACE_HOLD_AT (base/signals.hpp); the window is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Limits a host can put on zctrace: the locked-memory and open-files
 // rlimits, a disk that fills while the workload file is written, and four
 // runs at once. Each gets its exact counts or a clear error, a non-zero exit,

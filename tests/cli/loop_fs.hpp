@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // A real filesystem for one test: an image file made by Debian's mkfs (an
 // XFS with reflinks, or a small ext4 to fill), attached to a free loop
 // device (loop-control and LOOP_CONFIGURE ioctls) and mounted with

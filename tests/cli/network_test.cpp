@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // zctrace's networks as users meet them: `--transport veth`, `gather`, and
 // what a veth run leaves behind when it ends, is interrupted or is killed.
 #include <arpa/inet.h>

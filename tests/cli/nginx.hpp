@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Debian's real nginx, started for one test and gone after it, and curl to
 // fetch a file from it: a third-party server whose zero-copy (sendfile) or
 // copying path `zctrace trace --pid <master>` must see for what it is.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The nginx harness itself (nginx.hpp), before any trace test leans on it:
 // Debian's nginx serves a 64 MiB file to curl, whole, with sendfile on and
 // off, and once stopped leaves no process and no file behind.

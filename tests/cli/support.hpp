@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the CLI tests: run zctrace as a user does, with its output
 // captured, and see what it leaves behind.
 #pragma once

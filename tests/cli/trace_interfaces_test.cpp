@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace trace` on the interfaces zctrace's own workloads do not use:
 // io_uring reads, sends, send_zc and splices, vmsplice, and MSG_ZEROCOPY,
 // each driven by zctrace-test-mover (tests/programs/mover.cpp), whose own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the `zctrace trace` tests: warm payload files and reading what
 // trace wrote.
 #pragma once

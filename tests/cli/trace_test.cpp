@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace trace` on programs zctrace did not write: Debian's nginx serving a
 // file with sendfile on and off, zctrace's own workloads started as plain
 // commands (whose copies must equal `zctrace run`'s), and the ways a user

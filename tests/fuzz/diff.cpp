@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace diff` of a fuzzed document against a real one of its kind (and
 // the other way round), rendered as JSON and as the table.
 #include "fuzz_support.hpp"

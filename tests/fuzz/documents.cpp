@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The document loader: any bytes through identify (kind, version, schema)
 // and from_json for every kind that has a type, then back to JSON, which
 // must pass its own schema again.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace export`: a fuzzed report, alone and beside a real one, as
 // OpenMetrics.
 #include "fuzz_support.hpp"

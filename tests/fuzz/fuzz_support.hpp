@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the libFuzzer targets: the input as JSON, and the reference
 // documents from tests/data that a fuzzed one is set against.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace validate` on any text: as an NDJSON stream by name, and as a file
 // that is told apart by its content.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace summarize`: a fuzzed run or trace report, alone and beside a real
 // one, into the summary and each of its renderings; the summary written
 // back must pass its schema.

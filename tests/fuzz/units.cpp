@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The size and duration parsers behind --size, --chunk, --interval,
 // --duration and gather --observe: any text is a value or a message.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace diff` and `zctrace validate`, from the report fixtures: golden
 // output for SG on against off, the JSON against its schema, and every kind
 // of bad input each command meets in a pipeline.

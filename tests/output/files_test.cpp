@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Files appear whole or not at all: a report, any JSON document or text is
 // written to a temp file and renamed, and a directory that refuses it says
 // which option to change.

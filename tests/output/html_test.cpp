@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // summary.html: the page must stand alone (nothing fetched, report text
 // escaped), and its charts must say what the reports say. The second half
 // renders it in headless Chromium and checks the laid-out DOM: bars whose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The validator in json_schema.cpp is written in-house, so it is held to the
 // official JSON-Schema-Test-Suite (Debian: json-schema-test-suite), one test
 // per draft-07 keyword file. Skipped are only what the validator documents it

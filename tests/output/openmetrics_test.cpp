@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace export`: the OpenMetrics text from the committed real-run
 // fixtures (golden file, promtool, a strict OpenMetrics parser, values traced
 // back to report fields), the CLI's files and errors, and the Grafana

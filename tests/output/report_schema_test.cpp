@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The schema in reports/schema/ promises the report's shape: it accepts real
 // reports and rejects broken ones.
 #include <gtest/gtest.h>

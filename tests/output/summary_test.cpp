@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // summary.json / summary.md / the terminal table, from reports captured
 // from real runs: golden files, schema, and `zctrace summarize` end to end.
 #include "support.hpp"

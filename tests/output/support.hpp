@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the output tests: the committed fixtures (reports captured from
 // real runs), golden files, and running zctrace or an outside validator.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The text a person reads after a run: the answer first, only what differs
 // from the table, and every sentence true of the technique and transport it
 // is printed for. Rendered from the committed fixtures (real runs), judged

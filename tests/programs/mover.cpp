@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // zctrace-test-mover: a program zctrace did not write the way a server is
 // written, for `zctrace trace -- zctrace-test-mover MODE ...` to watch. Each
 // mode moves a file's bytes (or a buffer's) to a TCP socket on 127.0.0.1 by

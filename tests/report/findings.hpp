@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Whether a report says something among its findings: tests look for the
 // words that carry the evidence, not for a whole sentence.
 #pragma once

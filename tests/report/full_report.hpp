@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // A run report with every field set to a value that differs from its
 // default, shared by the tests of the report's JSON, its schema and the
 // files it is written to.

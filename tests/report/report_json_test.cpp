@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The JSON report is zctrace's output contract: other tools read it. These
 // tests check that no field is lost on the way through JSON, and that empty
 // optionals stay null. tests/output/report_schema_test.cpp checks the schema

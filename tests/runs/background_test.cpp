@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The independent check: a second, unrelated loopback transfer running the
 // whole time must not change a single count of the workload's report.
 #include <arpa/inet.h>

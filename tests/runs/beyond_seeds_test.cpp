@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Techniques beyond the seeds, each held to a row from the kernel's own
 // documentation, and checked against the kernel's own account where it
 // gives one. msg_zerocopy: send(MSG_ZEROCOPY) from a buffer filled from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The cost model against real runs: this machine's prices, measured by
 // zctrace, and the sender's CPU time split by them.
 #include <stdlib.h>

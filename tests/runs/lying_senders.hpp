@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Senders that do something other than their technique says, for the tests
 // only (never offered by `zctrace list`): the verdicts must catch each one.
 // They run in the forked sender process in place of workload::run_sender,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Workloads that lie about their technique, run for real under the probes:
 // each one must come out mismatch or invalid, and `zctrace check --strict`
 // must exit 1 on its report. A tracer that calls these a match would call

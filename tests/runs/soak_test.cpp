@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The soak: many runs in one process, as a long-lived user of the core
 // library would make them (and as `run --repeat` and `run all` do), mixing
 // techniques, lo and veth, a warm and a cold cache, probes attached per run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The storage side of the seeds' claims, end to end with real probes: the
 // page cache cold and warm, disk DMA, direct I/O, copy-on-write, large files
 // read with io_uring and O_DIRECT, and mmap's page rounding.

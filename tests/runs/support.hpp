@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the end-to-end tests: run a technique through the core library
 // exactly as `zctrace run` does (skips come from ../tracing/support.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Each technique, end to end with real probes: a 16 MiB file over loopback
 // TCP, and the report's counts held to what the workload itself did.
 #include <unistd.h>

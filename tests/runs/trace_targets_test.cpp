@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The targets `zctrace trace` refuses before it attaches anything, checked
 // where the checks live: zctrace itself (here, the test process), a kernel
 // thread, a pid that does not exist, and cgroups that are not cgroup v2.

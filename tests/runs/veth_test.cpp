@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Both sendfile rows of the theory table on one machine: the same file over a
 // veth pair (in namespaces zctrace creates) with scatter-gather on, then off.
 // What the kernel does here is in ../shared/kernel-facts.md; the counts below

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Shared by the tests that load the probes: skips decided from `zctrace
 // doctor`, and one workload file per test binary for the probes to filter on.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Who gets counted, and when: the marker window and fork following, tested
 // on the Tracer directly with a process whose every syscall is known.
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // analysis: from a run's counters to a judged report. measurement turns
 // RawCounters into Measured (arithmetic on this run's counters only, never a
 // theory figure); theory holds the seeds' table as data; checks picks the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // One run's observation becomes its report: the workload's own figures, the
 // environment, the measured counts (measurement.hpp), and then the checks
 // against the theory table (checks.hpp).

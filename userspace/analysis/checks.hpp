@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Holds a measured report against the theory table. The row is chosen before
 // looking at the copies, from what the egress device can do; every count is
 // then judged against it, and a deviation is explained only by measured

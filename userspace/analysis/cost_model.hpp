@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The sender's CPU time, split by what it did: copies at this machine's
 // memcpy bandwidth, syscalls at its null-syscall round trip, page faults at
 // its fresh-page fault cost, and the residual nothing here prices.

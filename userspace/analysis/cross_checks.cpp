@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include "analysis/cross_checks.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Whether a run's measurement can be trusted: the probes saw all of the
 // workload (every call it tallied, every payload byte at sendmsg and at the
 // device, no skipped probe runs), independent counters agree with them

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace gather`: can this machine's devices gather payload straight from
 // the page cache (scatter-gather, the seeds' "DMA gather"), and does it happen?
 // Three views: the devices' ethtool features (static), the bytes every device

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // RawCounters (what the probes counted) -> Measured (what the report states).
 // Only arithmetic on counters from this run happens here; no theory.
 #pragma once

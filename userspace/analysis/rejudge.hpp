@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace check`: a stored report judged again by this zctrace's rules,
 // from its measured, workload and environment members alone, and what
 // changed against the verdicts it was stored with.

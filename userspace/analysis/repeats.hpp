@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `run --repeat N`: one report from N runs of the same technique. Timed
 // figures are noisy, so the report carries their medians and spread; counts
 // are the technique's and should not move, so any that did is named.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The theory table: what the seed articles (../shared/seeds/) claim each
 // technique costs. It is data, quoted from the seeds, and nothing measured is
 // ever taken from it.

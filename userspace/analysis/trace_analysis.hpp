@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // TraceObservation (what the probes counted on a program zctrace did not
 // write) -> TraceReport: its figures, the flows its bytes took (told by the
 // syscalls that returned them), each matched to the theory row that fits and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What a person reads first: the headline that answers the question, the
 // short phrase for each cause, and the findings beyond the checks. Every
 // sentence here is chosen for the technique and transport it describes: a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What the bundled workloads do by design: the system calls each technique
 // makes for a given number of transfers, and how that differs from the calls
 // a theory row implies. Where the seeds give no figure, a run is held to this

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // base: what every stage stands on. Errors as values (Result, Error with
 // errno and kind), owned fds, sizes and durations as users type them,
 // Ctrl-C as a flag every wait polls, facts about the running system (kernel,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Errors are values: an errno (0 when none applies) and a message that says
 // what went wrong and, where possible, what to do about it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What this machine charges for the pieces a technique's CPU time is made
 // of: a memcpy's bandwidth, a syscall's round trip and a page fault. One
 // type for the figures as measured (runs/machine_costs.hpp), as cached per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Network namespaces, veth pairs and device features, through netlink
 // (libmnl) and the SIOCETHTOOL ioctl: no `ip` or `ethtool` processes, and no
 // command line is ever built.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Ctrl-C and friends. The handlers only set a flag: every wait in zctrace
 // polls it and unwinds normally, so the RAII owners detach the probes, kill
 // and reap the workload, and delete temporary files on the way out.

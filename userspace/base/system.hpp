@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Facts about the running system that zctrace needs before it loads probes,
 // and the few changes it makes to reach them (all private to this process).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Byte sizes as users type them ("64M", "16K", "1.5G", "16MB", "4096") and as reports print them.
 #pragma once
 

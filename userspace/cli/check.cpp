@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace check REPORT... [--strict] [--json]`: judge stored reports again
 // with this zctrace's rules, and say what changed against their stored
 // verdicts. The figures are not measured again; only the judgement is redone.

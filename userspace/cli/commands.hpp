@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // One file per subcommand; each registers itself on the app and stores its
 // exit status in `exit_code` when it runs.
 #pragma once

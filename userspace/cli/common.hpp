@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What every subcommand does the same way: its messages and exit statuses,
 // its stdout, and the options that every command spells alike (--format,
 // --json, --out, sizes, durations, numbers), so that a flag means the same

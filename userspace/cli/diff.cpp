@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace diff A.json B.json`: two run reports compared metric by metric,
 // as a table for people or JSON (diff.v3) for pipelines.
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace doctor`: can this machine run zctrace, and which probes work.
 #include <iostream>
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace export [--openmetrics] [--textfile-dir DIR] REPORTS...`: run
 // reports as OpenMetrics text, on stdout or as a file for node_exporter's
 // textfile collector.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace gather`: does this machine gather payload from the page cache
 // (scatter-gather), and does it happen? Writes <out>/gather.json.
 #include <unistd.h>

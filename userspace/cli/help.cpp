@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // --help and `zctrace help`: every command's options with their value
 // names and defaults in words, the glossary, and parse errors in words.
 #include "help.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What users read when they ask for help or get the command line wrong:
 // the --help layout (names, value names and defaults in words, none of
 // CLI11's internals), the glossary, and CLI11's parse errors in words.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace list`: the techniques and the theory rows they are held to.
 #include <iostream>
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // zctrace: measures what zero-copy I/O techniques really cost, with eBPF.
 #include <csignal>
 

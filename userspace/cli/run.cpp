@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace run <technique>... | all`: trace the bundled workload for each
 // technique and write one report per technique.
 #include <sys/statvfs.h>

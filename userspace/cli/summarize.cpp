@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace summarize REPORTS...`: the summary that `run all` writes
 // (summary.json, summary.md, summary.html), from reports already on disk:
 // run reports, trace reports (`zctrace trace`), or both.

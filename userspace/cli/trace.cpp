@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace trace`: the probes on any program, a command it starts, running
 // pids or a cgroup, and which technique its bytes really took. Writes
 // <out>/trace.json.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace validate FILE...`: are these zctrace documents that this zctrace
 // can read? For pipelines that store reports or stream `run --format ndjson`.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Reading zctrace's JSON documents back from files: reports, gather reports,
 // summaries and diffs, each identified, version-checked and validated
 // against its schema before anything else looks at it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Files zctrace writes appear whole or not at all: a temp file beside the
 // target, fsync, rename. A killed writer's temp files are swept by the next
 // writer into the same directory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What `zctrace gather` prints for people: the interfaces' features, what
 // the devices transmitted and the self-test, as tables.
 #pragma once

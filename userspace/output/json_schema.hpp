@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // A JSON Schema (draft-07) validator for zctrace's own schemas: Debian ships
 // no C++ one. It covers every draft-07 assertion except "format", remote
 // "$ref"s and "$id"-based resolution; tests/output/json_schema_test.cpp runs it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Run reports as OpenMetrics text, for Prometheus (node_exporter's textfile
 // collector) and the Grafana dashboard in dashboards/zctrace.json.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // output: what zctrace writes and reads back. Files written whole or not at
 // all; JSON documents identified and validated against the JSON Schemas in
 // reports/schema/; the summary (JSON, Markdown, HTML); OpenMetrics; diff;

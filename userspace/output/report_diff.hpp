@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Two run reports (or two trace reports) compared metric by metric (`zctrace diff`): SG on against
 // off, one kernel against another, one machine against another. The JSON
 // form is schema_version 3, reports/schema/diff.v3.schema.json.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Several run reports side by side: one row per report with its headline
 // figures against the theory row (summary.json, summary.md, the terminal
 // table), plus what the HTML report draws from; and trace reports (`zctrace

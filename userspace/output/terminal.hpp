@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What zctrace prints for people: a run's answer first, then only what
 // differs from the theory table, the findings, the counts, and the citation
 // last; and the progress line.

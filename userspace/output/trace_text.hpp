@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace trace` for people: the answer first (the flows and what they
 // cost), then the findings, the per-process table, the counts, and what the
 // trace could not attribute.

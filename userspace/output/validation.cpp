@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Whether a file's text is a zctrace document or NDJSON stream this zctrace
 // reads: what `zctrace validate` reports, kept apart from the files.
 #include "validation.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Whether a file's text is a zctrace document or `run --format ndjson`
 // stream that this zctrace reads, and if not, why: `zctrace validate`'s
 // verdict on one file, kept apart from reading files so that it can be

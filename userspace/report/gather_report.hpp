@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The gather report (`zctrace gather`): its types and their JSON form
 // (schema_version 1, reports/schema/gather.v1.schema.json). Three views of
 // whether devices gather payload straight from the page cache: the devices'

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // One line of `run --format ndjson`: the counters of a run in progress.
 // Its JSON form is reports/schema/ndjson.v3.schema.json.
 #pragma once

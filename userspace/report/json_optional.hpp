@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // std::optional as JSON: null when empty. Every report field the theory or
 // the kernel may leave empty is an optional.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // report: the documents zctrace produces, as types with their JSON form and
 // schema versions: the run report, the gather report and the NDJSON interval
 // sample. analysis/ fills them; output/ writes, reads back and renders them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The per-technique run report: its types and their JSON form
 // (schema_version 1, reports/schema/report.v1.schema.json).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What `zctrace trace` writes (trace.json, kind "zctrace.trace",
 // reports/schema/trace.v1.schema.json): what a program zctrace did not write
 // moved, how many times the CPU copied it, which technique that is, and how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // What this machine charges for the pieces a technique's CPU time is made
 // of, measured by zctrace itself: a memcpy's bandwidth, a syscall's round
 // trip and a page fault. The cost model of every report divides the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // runs: one bundled technique (workloads/), run for real under the probes.
 // The workload file and its page cache (warm or cold), the network (lo, or a
 // veth testbed between private namespaces), the receiver and sender

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // One run of one technique: attach the probes, start the receiver and the
 // sender, wait, and collect everything that was measured.
 #pragma once

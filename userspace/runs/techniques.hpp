@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The techniques zctrace runs, for people: what each one does and what one
 // "transfer" is. The theory rows each is held to are analysis/theory.hpp's.
 #pragma once

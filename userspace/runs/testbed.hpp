@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Where one run's bytes travel: over lo, or over a veth pair between two
 // private network namespaces, and the receiver's listening socket there.
 #pragma once

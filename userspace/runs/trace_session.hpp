@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace trace`: the probes on a program zctrace did not write, named by a
 // command to start, running pids, or a cgroup v2 directory. Attach first,
 // then follow the targets, so no byte they move after the start is missed.

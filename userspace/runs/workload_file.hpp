@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The file a workload sends: random bytes in a private temporary directory
 // on a block-backed filesystem, with its checksum and page-cache state.
 #pragma once

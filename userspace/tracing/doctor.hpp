@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // `zctrace doctor`: what this kernel lets zctrace do, found by trying it.
 // Tests read the same report to decide what they may skip.
 #pragma once

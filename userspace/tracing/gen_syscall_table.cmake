@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # Turns "#define __NR_read 0" lines of the architecture's unistd header into
 # "{0, "read"}," initializers. Run with -DHEADER=... -DOUTPUT=...
 file(STRINGS "${HEADER}" lines REGEX "^#define __NR_[a-z0-9_]+ [0-9]+$")

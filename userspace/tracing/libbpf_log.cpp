@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include "tracing/libbpf_log.hpp"
 
 #include <bpf/libbpf.h>

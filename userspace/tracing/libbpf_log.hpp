@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // libbpf's messages: kept quiet and buffered, then shown when something fails
 // (or live with --verbose), so a verifier rejection is never silent.
 #pragma once

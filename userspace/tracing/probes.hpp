@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // The probes: load every group (bpf/<group>.bpf.c), attach them, hand the
 // workload's processes to them, and read back their counters.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // Syscall number -> name for this architecture, generated at build time from
 // <asm/unistd.h> so it cannot drift from the headers the workloads use.
 #pragma once

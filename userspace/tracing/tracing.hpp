@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 // tracing: the userspace half of the probes (bpf/<group>.bpf.c). It opens,
 // loads and attaches the groups, preferring tp_btf and falling back to
 // raw_tp, records which hook each program used, hands processes to them, and
