@@ -18,6 +18,7 @@
 
 #include "support.hpp"
 #include "output/openmetrics.hpp"
+#include "output/summary.hpp"
 
 namespace zctrace::output_test {
 namespace {
@@ -559,6 +560,28 @@ TEST(ExportCliTest, ReportFromTheFutureIsBadInput)
     write_text(future, report.dump());
     expect_refused(zctrace(export_args({"--textfile-dir", out.path().string(), in.path().string()})),
                    {future.string(), "schema_version 99", "upgrade zctrace"}, out);
+}
+
+// `zctrace export reports/*.json` names summary.json too: it is skipped with
+// a note and the reports are exported; named alone, nothing is left (exit 2).
+TEST(ExportCliTest, SkipsOtherZctraceDocumentsNamedWithANote)
+{
+    TempDir in, out;
+    const fs::path report = kLoopbackFixtures / "sendfile.json";
+    const fs::path summary = in.path() / "summary.json";
+    auto loaded = load_reports({report});
+    ASSERT_TRUE(loaded) << loaded.error().describe();
+    write_text(summary, json(summarize(*loaded)).dump(2));
+    const Finished done = zctrace(export_args({report.string(), summary.string()}));
+    ASSERT_EQ(done.status, 0) << done.err;
+    EXPECT_NE(done.err.find("zctrace export: skipped " + summary.string() +
+                            ": a zctrace summary, not a run or trace report\n"),
+              std::string::npos)
+        << done.err;
+    EXPECT_NE(done.err.find("exported 1 report as "), std::string::npos) << done.err;
+    EXPECT_EQ(done.out, zctrace(export_args({report.string()})).out);
+    expect_refused(zctrace(export_args({"--textfile-dir", out.path().string(), summary.string()})),
+                   {"no reports found"}, out);
 }
 
 TEST(ExportCliTest, DirectoryWithoutReportsIsBadInput)

@@ -973,14 +973,32 @@ TEST(SummarizeCli, RefusesWhatIsNeitherARunNorATraceReport)
     const std::vector<Refused> cases = {
         {{"summarize", kNginxSendfileOn.string(), (dir.path() / "package.json").string(), "-o", out},
          (dir.path() / "package.json").string() + ": not a zctrace document"},
-        {{"summarize", summary.string(), kNginxSendfileOn.string(), "-o", out},
-         summary.string() + " is a zctrace summary, not a run or trace report; name the <technique>.json files "
-                            "that `zctrace run` writes or the trace.json that `zctrace trace` writes"},
+        // Named alone, another zctrace document leaves nothing to summarize.
+        {{"summarize", summary.string(), "-o", out}, "no reports found in " + summary.string()},
         {{"summarize", (dir.path() / "empty").string(), "-o", out},
          "no reports found in " + (dir.path() / "empty").string()},
     };
     expect_refused(cases);
     EXPECT_FALSE(fs::exists(out));
+}
+
+// `zctrace summarize reports/*.json` names the summary.json an earlier
+// summarize wrote there: it is left out with a note, and the reports are
+// summarized.
+TEST(SummarizeCli, SkipsOtherZctraceDocumentsNamedWithANote)
+{
+    TempDir dir;
+    const fs::path summary = dir.path() / "summary.json";
+    write_text(summary, nlohmann::json(summarize({}, {load_trace(kNginxSendfileOn)})).dump(2));
+    const std::string out = (dir.path() / "out").string();
+    const Finished result = zctrace({"summarize", summary.string(), kNginxSendfileOn.string(), "-o", out});
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_NE(result.err.find("zctrace summarize: skipped " + summary.string() + " is a zctrace summary, not a report\n"),
+              std::string::npos)
+        << result.err;
+    auto written = load_document(fs::path(out) / "summary.json");
+    ASSERT_TRUE(written) << written.error().describe();
+    EXPECT_EQ(written->json["traces"].size(), 1u);
 }
 
 }  // namespace

@@ -97,6 +97,15 @@ int run_export(const ExportOptions& options)
         bool has_reports = !directory;
         for (const fs::path& file : files) {
             auto document = load_document(file);
+            // A glob of reports/ names summary.json too: another zctrace
+            // document is left out with a note, foreign JSON still fails.
+            if (!directory && document && document->kind != DocumentKind::report &&
+                document->kind != DocumentKind::trace) {
+                std::cerr << command_label() << ": skipped " << file.string() << ": a zctrace "
+                          << document_kind_name(document->kind) << ", not a run or trace report\n";
+                has_reports = false;
+                continue;
+            }
             if (document && document->kind == DocumentKind::trace) {
                 traces.push_back(document->json.get<TraceReport>());
                 trace_sources.push_back(file.string());
@@ -168,10 +177,12 @@ void setup_export(CLI::App& app, int& exit_code)
         ->option_text("NAME")
         ->needs(textfile_dir)
         ->check(CLI::Validator(validate_prom_name, ""));
-    command->footer("OpenMetrics is export's only format, so it has no --format or --json.\n"
-                    "Exit status: 0 when exported; 2 when a report cannot be read, is not a run report, comes from "
-                    "a newer zctrace, two reports would give the same series, or --textfile-dir is missing or "
-                    "unwritable.");
+    command->footer("OpenMetrics is export's only format, so it has no --format or --json. Other zctrace documents "
+                    "named (summary.json, gather and diff reports, as `reports/*.json` names them) are skipped with "
+                    "a note on stderr.\n"
+                    "Exit status: 0 when exported; 2 when no report is left to export, a file cannot be read or is "
+                    "not a zctrace document, a report comes from a newer zctrace, two reports would give the same "
+                    "series, or --textfile-dir is missing or unwritable.");
     command->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_export(*options); }); });
 }
 

@@ -24,7 +24,10 @@ struct SummarizeOptions {
 
 int run_summarize(const SummarizeOptions& options)
 {
-    auto reports = load_run_and_trace_reports({options.reports.begin(), options.reports.end()});
+    std::vector<std::string> skipped;
+    auto reports = load_run_and_trace_reports({options.reports.begin(), options.reports.end()}, &skipped);
+    for (const std::string& note : skipped)
+        std::cerr << command_label() << ": skipped " << note << "\n";
     if (!reports)
         return fail(reports.error());
     const auto out = options.out.empty() ? directory_of_reports({options.reports.begin(), options.reports.end()})
@@ -61,10 +64,12 @@ void setup_summarize(CLI::App& app, int& exit_code)
                        "what stdout shows: text (the table and the files written), or json (summary.json; the "
                        "table then goes to stderr)");
     summarize->footer("Run reports come in `run all`'s order; trace reports in the order given, after them, in a "
-                      "Traces section of their own.\n"
-                      "Exit status: 0 when the summary was written; 2 when a report cannot be read, is neither a run "
-                      "report nor a trace report, comes from a newer zctrace, or --out cannot be written, or is "
-                      "missing for reports from several directories. The last line says where the files went.");
+                      "Traces section of their own. Other zctrace documents named (summary.json, gather and diff "
+                      "reports) are skipped with a note on stderr.\n"
+                      "Exit status: 0 when the summary was written; 2 when no report is left, a file cannot be read "
+                      "or is not a zctrace document, a report comes from a newer zctrace, or --out cannot be "
+                      "written, or is missing for reports from several directories. The last line says where the "
+                      "files went.");
     summarize->callback([options, &exit_code] { exit_code = run_uninterrupted([&] { return run_summarize(*options); }); });
 }
 

@@ -161,7 +161,7 @@ using TakeDocument = std::function<Result<void>(const std::filesystem::path&, co
 // *.json files, sorted, of which only those `listed` keeps are taken: the
 // documents that share a directory with reports are skipped.
 Result<void> take_named_documents(const std::vector<std::filesystem::path>& paths, bool (*listed)(DocumentKind),
-                                  const TakeDocument& take)
+                                  const TakeDocument& take, std::vector<std::string>* skipped)
 {
     for (const std::filesystem::path& path : paths) {
         std::error_code ec;
@@ -169,6 +169,11 @@ Result<void> take_named_documents(const std::vector<std::filesystem::path>& path
             auto document = load_document(path);
             if (!document)
                 return document.error();
+            if (skipped && !listed(document->kind)) {
+                skipped->push_back(path.string() + " is a zctrace " +
+                                   std::string(document_kind_name(document->kind)) + ", not a report");
+                continue;
+            }
             if (auto taken = take(path, *document); !taken)
                 return taken.error();
             continue;
@@ -219,7 +224,8 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
                 return report.error();
             reports.push_back({path, std::move(*report)});
             return {};
-        });
+        },
+        nullptr);
     if (!taken)
         return taken.error();
     if (reports.empty())
@@ -228,7 +234,8 @@ Result<std::vector<LoadedReport>> load_report_files(const std::vector<std::files
     return reports;
 }
 
-Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths)
+Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths,
+                                                      std::vector<std::string>* skipped)
 {
     RunAndTraceReports loaded;
     auto taken = take_named_documents(
@@ -251,7 +258,8 @@ Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::fil
                 return report.error();
             loaded.runs.push_back(std::move(*report));
             return {};
-        });
+        },
+        skipped);
     if (!taken)
         return taken.error();
     if (loaded.runs.empty() && loaded.traces.empty())

@@ -59,7 +59,12 @@ struct RunAndTraceReports {
 // Run reports and trace reports named on a command line, read as
 // load_report_files reads run reports: a directory stands for both kinds in
 // it. Fails on the first file that is neither, or when none is found.
-Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths);
+// With `skipped`, a file named on its own that is another zctrace document
+// (summary.json, a gather report, a diff; a glob of reports/ names them) is
+// left out with a line in `skipped` that says what it is; foreign or broken
+// JSON still fails.
+Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths,
+                                                      std::vector<std::string>* skipped = nullptr);
 
 // nlohmann's parse error without its "[json.exception.parse_error.101] " tag.
 std::string describe_parse_error(const nlohmann::json::parse_error& error);
