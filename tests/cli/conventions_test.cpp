@@ -137,7 +137,7 @@ const std::vector<Command> kCommands = {
      whole},
     {"validate", {kReport}, {kHelp, kFormat, kJson, {"-q, --quiet", ""}}, whole},
     {"check", {kReport}, {kHelp, {"--strict", ""}, kFormat, kJson}, whole},
-    {"help", {}, {kHelp}},
+    {"help", {}, {kHelp, {"--man", ""}}},
 };
 
 // Every command takes the global options too.

@@ -9,7 +9,7 @@
 
 namespace zctrace::cli {
 
-// Exit statuses, documented in the README.
+// Exit statuses, documented in zctrace(8) (man_page.cpp) and the README.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;       // a run failed, or --strict found a mismatch
 inline constexpr int kExitUsage = 2;        // bad command line or input

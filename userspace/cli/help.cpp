@@ -124,22 +124,6 @@ bool has_value_named(const CLI::App& app, const std::string& value_name)
                 .empty();
 }
 
-// "zctrace run [OPTIONS] TECHNIQUE..."
-std::string usage_line(const CLI::App& app, const std::string& name)
-{
-    if (!app.get_subcommands({}).empty())
-        return name + " COMMAND [OPTIONS] [ARGUMENTS]";
-    std::string line = name;
-    if (!app.get_options([](const CLI::Option* option) { return option->nonpositional(); }).empty())
-        line += " [OPTIONS]";
-    const auto is_positional = [](const CLI::Option* option) { return option->get_positional(); };
-    for (const CLI::Option* positional : app.get_options(is_positional)) {
-        const std::string& text = positional->get_option_text();
-        line += " " + (positional->get_required() ? text : "[" + text + "]");
-    }
-    return line;
-}
-
 // Value names, not types: "--size SIZE", never "TEXT:SIZE=64M"; defaults
 // are in the descriptions, in words.
 class HelpFormatter : public CLI::Formatter {
@@ -248,8 +232,14 @@ const CLI::Option* named_option(const CLI::App& command, const std::string& mess
     return found;
 }
 
-int run_help(const CLI::App& app, const std::string& topic)
+int run_help(const CLI::App& app, const std::string& topic, bool man)
 {
+    if (man) {
+        if (!topic.empty())
+            return fail(kExitUsage, "--man prints the whole page; give it no COMMAND");
+        std::cout << man_page(app);
+        return kExitOk;
+    }
     const auto formatter = app.get_formatter();
     if (topic.empty()) {
         std::cout << formatter->make_help(&app, "zctrace", CLI::AppFormatMode::Normal);
@@ -269,6 +259,21 @@ int run_help(const CLI::App& app, const std::string& topic)
 }
 
 }  // namespace
+
+std::string usage_line(const CLI::App& app, const std::string& name)
+{
+    if (!app.get_subcommands({}).empty())
+        return name + " COMMAND [OPTIONS] [ARGUMENTS]";
+    std::string line = name;
+    if (!app.get_options([](const CLI::Option* option) { return option->nonpositional(); }).empty())
+        line += " [OPTIONS]";
+    const auto is_positional = [](const CLI::Option* option) { return option->get_positional(); };
+    for (const CLI::Option* positional : app.get_options(is_positional)) {
+        const std::string& text = positional->get_option_text();
+        line += " " + (positional->get_required() ? text : "[" + text + "]");
+    }
+    return line;
+}
 
 std::shared_ptr<CLI::Formatter> make_help_formatter()
 {
@@ -354,7 +359,9 @@ void setup_help(CLI::App& app, int& exit_code)
                                                 "defines the words the output uses");
     help->add_option("topic", *topic, "a command (" + command_names(app) + "), or terms for the glossary")
         ->option_text("COMMAND|terms");
-    help->callback([&app, topic, &exit_code] { exit_code = run_help(app, *topic); });
+    auto man = std::make_shared<bool>(false);
+    help->add_flag("--man", *man, "print zctrace(8), the manual page, as roff (what `man zctrace` shows)");
+    help->callback([&app, topic, man, &exit_code] { exit_code = run_help(app, *topic, *man); });
 }
 
 }  // namespace zctrace::cli

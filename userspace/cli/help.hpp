@@ -24,6 +24,12 @@ std::string version_text();
 // without the "zctrace <command>:" prefix.
 std::string describe_parse_error(const CLI::ParseError& error, const CLI::App& root);
 
+// "zctrace run [OPTIONS] TECHNIQUE...", with `name` for "zctrace run".
+std::string usage_line(const CLI::App& command, const std::string& name);
+
+// zctrace(8) in roff, from the same definitions as --help (man_page.cpp).
+std::string man_page(const CLI::App& root);
+
 // "list, doctor, run, ..."
 std::string command_names(const CLI::App& root);
 
