@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-// What zctrace costs, in one run, printed side by side for the README:
+// What zctrace costs, in one run, printed side by side for docs/tracing.md:
 //
 //  1. The bystander tax: a getppid() loop, untraced; under empty programs on
 //     every hook `zctrace trace` uses (the floor any tracer there pays), and

@@ -138,7 +138,7 @@ TEST(Limits, ADiskThatFillsWhileTheFileIsWrittenIsAClearError)
 // Four runs at once, two over lo and two over veth pairs of their own: each
 // run's probes count its own workload only, so each report has the exact
 // counts a run alone would have. The one exception is the rare xmit miss
-// (README, "Limits": the kernel moves a frame without firing its net
+// (docs/limits.md: the kernel moves a frame without firing its net
 // tracepoints, as bpftrace and a plain tracefs event confirm), which
 // concurrent runs make more likely: 1 to 7 sets of four in 25 here. Such a
 // run must say INVALID for that alone, with its sendmsg, syscall and copy

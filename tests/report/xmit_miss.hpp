@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-// A run whose only fault is the rare xmit miss (README, "Limits"): the
+// A run whose only fault is the rare xmit miss (docs/limits.md): the
 // net_dev_start_xmit probe saw fewer of the payload's bytes leave than the
 // workload sent, the run says INVALID for it, and every other check stands.
 // Tests that make many runs (the soak, four runs at once) tell this case

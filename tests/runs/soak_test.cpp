@@ -4,7 +4,7 @@
 // techniques, lo and veth, a warm and a cold cache, probes attached per run
 // and shared by several. The host is compared before and after: nothing may
 // grow or be left. ZCTRACE_SOAK_RUNS sets the number of runs (CI: 20; the
-// README's long soak: 200).
+// docs/hardening.md's long soak: 200).
 #include <dirent.h>
 #include <malloc.h>
 #include <sys/stat.h>
@@ -160,7 +160,7 @@ std::size_t soak_runs()
     return given ? std::strtoul(given, nullptr, 10) : 20;
 }
 
-// Returns whether the run had the rare xmit miss (README, "Limits"),
+// Returns whether the run had the rare xmit miss (docs/limits.md),
 // which is counted, not failed; every other count must be exact.
 bool check_run(const Report& report, const SoakRun& run, std::uint64_t size, std::size_t i)
 {
