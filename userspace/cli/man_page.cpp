@@ -142,6 +142,12 @@ const Tagged kFiles = {
                  "summary.json, summary.md and summary.html"},
     {"/usr/share/zctrace/schema/", "the JSON Schemas of every document zctrace writes"},
     {"/usr/share/zctrace/dashboards/zctrace.json", "a Grafana dashboard for the metrics `zctrace export` writes"},
+    {"/lib/systemd/system/zctrace-export.service, zctrace-export.timer",
+     "a service that runs `zctrace run` and exports its reports for node_exporter's textfile collector, and the "
+     "timer that starts it every hour: `systemctl enable --now zctrace-export.timer`"},
+    {"/etc/default/zctrace-export", "the service's options: ZCTRACE_RUN_ARGS, what `zctrace run` is given "
+                                    "(default \"all --size 64M\"), and ZCTRACE_TEXTFILE_DIR, node_exporter's "
+                                    "--collector.textfile.directory"},
 };
 
 const Tagged kExamples = {
@@ -198,7 +204,7 @@ std::string man_page(const CLI::App& root)
     page += ".SH FILES\n" + tagged(kFiles);
     page += ".SH EXAMPLES\n" + tagged(kExamples);
     page += ".SH SEE ALSO\n.BR bpftool (8),\n.BR sendfile (2),\n.BR splice (2),\n.BR mmap (2),\n"
-            ".BR io_uring (7),\n.BR tcp (7),\n.BR ethtool (8)\n";
+            ".BR io_uring (7),\n.BR tcp (7),\n.BR ethtool (8),\n.BR systemd.timer (5),\n.BR prometheus (1)\n";
     return page;
 }
 
