@@ -739,6 +739,24 @@ TEST(CopyFileRange, AColdCachesDiskReadIsTheEnvironmentsOnlyWhenTheCacheWasCold)
     set_dma(warm, {.disk_read = kPayload});
     analyze(warm);
     EXPECT_EQ(check(warm, "dma_copies").verdict, Verdict::mismatch) << verdicts(warm);
+
+    // Warmed, and reclaim took 16 MiB back: the disk read exactly the 4096
+    // pages the probes saw added, which accounts for all of it.
+    Report reclaimed = copy_file_range_report(false);
+    reclaimed.environment.cache_resident_pages_before = reclaimed.environment.file_pages - 4096;
+    reclaimed.measured.page_cache.misses = 4096;
+    set_dma(reclaimed, {.disk_read = 4096 * 4096});
+    analyze(reclaimed);
+    const Check& reread = check(reclaimed, "dma_copies");
+    EXPECT_EQ(reread.verdict, Verdict::environment) << verdicts(reclaimed);
+    EXPECT_TRUE(has_cause(reread, "reclaimed_pages"));
+    // A disk read larger than the pages added is not accounted for by them.
+    Report more = copy_file_range_report(false);
+    more.measured.page_cache.misses = 4096;
+    set_dma(more, {.disk_read = 8192 * 4096});
+    analyze(more);
+    EXPECT_EQ(check(more, "dma_copies").verdict, Verdict::mismatch) << verdicts(more);
+    EXPECT_FALSE(has_cause(check(more, "dma_copies"), "reclaimed_pages"));
 }
 
 // tee: the copy into the file output is the workload's, counted in bytes;

@@ -344,8 +344,17 @@ TEST_F(BeyondSeeds, CopyFileRangeWithoutReflinksCopiesPageCacheToPageCacheOnce)
     EXPECT_EQ(r.theory.id, "copy_file_range");
     EXPECT_EQ(r.measured.cpu_copy_bytes.page_cache_to_page_cache, kPayload);
     EXPECT_EQ(r.measured.cpu_copy_bytes.total, kPayload);
-    EXPECT_EQ(r.measured.page_cache.hits, kPayload / 4096);
-    EXPECT_EQ(r.measured.page_cache.misses, 0u);
+    // Warm: every page a hit, unless reclaim took some back after the
+    // warming (once in CI, one 1 MiB folio); those the disk read again, and
+    // the DMA check says so.
+    EXPECT_EQ(r.measured.page_cache.hits + r.measured.page_cache.misses, kPayload / 4096);
+    EXPECT_EQ(r.measured.dma_bytes.disk_read, r.measured.page_cache.misses * 4096);
+    if (r.measured.page_cache.misses) {
+        const Check& dma = check_named(r, "dma_copies");
+        EXPECT_EQ(dma.verdict, Verdict::environment) << dma.explanation;
+        ASSERT_EQ(dma.causes.size(), 1u);
+        EXPECT_EQ(dma.causes.front().cause, "reclaimed_pages");
+    }
     EXPECT_EQ(r.workload.copy_file->shared_extents, 0u);
     EXPECT_EQ(check_named(r, "cpu_copies").verdict, Verdict::match);
     EXPECT_EQ(r.verdict, Verdict::match) << describe_checks(r);

@@ -259,6 +259,21 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
                               " came from the disk into the page cache before the copy, a transfer the row, "
                               "which copies between files in memory, does not count"});
 
+    // Warmed, yet some pages were read from the disk again: reclaim took
+    // them back between the warming and the copy. Accounted for only when
+    // the disk read is exactly the pages the probes saw added.
+    constexpr std::uint64_t kPage = 4096;
+    if (disk_theory == 0 && !row.starts_in_memory && env.cache == "warm" && m.dma_bytes.disk_read &&
+        m.page_cache.misses && m.dma_bytes.disk_read == m.page_cache.misses * kPage &&
+        !reads_direct(technique_of(report)))
+        causes.push_back({"reclaimed_pages", CauseKind::environment, m.dma_bytes.disk_read, std::nullopt,
+                          ratio(m.dma_bytes.disk_read, payload),
+                          "the cache was warmed, yet " + std::to_string(m.page_cache.misses) +
+                              " pages were added to it during the run and the disk read exactly those " +
+                              format_bytes(m.dma_bytes.disk_read) + " (" + std::to_string(env.cache_resident_pages_before) +
+                              " of " + std::to_string(env.file_pages) +
+                              " pages resident before the run): reclaim took them back after the warming"});
+
     bool any_dma_device = false;
     std::string software;
     for (const DeviceStats& device : m.socket.devices) {

@@ -201,6 +201,9 @@ std::string cause_phrase(const Cause& cause, const Report& report)
         return device_names(report) + " has no DMA engine";
     if (id == "cold_cache")
         return "cold cache: the file came from the disk first";
+    if (id == "reclaimed_pages")
+        return "reclaim took " + std::to_string(report.measured.page_cache.misses) +
+               " pages back after the warming, and the disk read them again";
     if (id == "device_without_sg")
         return report.environment.egress.name.empty() ? "the device cannot gather, so the kernel made the payload linear"
                                                       : report.environment.egress.name +
