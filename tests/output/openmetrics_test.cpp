@@ -575,7 +575,7 @@ TEST(ExportCliTest, SkipsOtherZctraceDocumentsNamedWithANote)
     const Finished done = zctrace(export_args({report.string(), summary.string()}));
     ASSERT_EQ(done.status, 0) << done.err;
     EXPECT_NE(done.err.find("zctrace export: skipped " + summary.string() +
-                            ": a zctrace summary, not a run or trace report\n"),
+                            " is a zctrace summary, not a run or trace report\n"),
               std::string::npos)
         << done.err;
     EXPECT_NE(done.err.find("exported 1 report as "), std::string::npos) << done.err;

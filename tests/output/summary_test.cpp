@@ -993,7 +993,7 @@ TEST(SummarizeCli, SkipsOtherZctraceDocumentsNamedWithANote)
     const std::string out = (dir.path() / "out").string();
     const Finished result = zctrace({"summarize", summary.string(), kNginxSendfileOn.string(), "-o", out});
     ASSERT_EQ(result.status, 0) << result.err;
-    EXPECT_NE(result.err.find("zctrace summarize: skipped " + summary.string() + " is a zctrace summary, not a report\n"),
+    EXPECT_NE(result.err.find("zctrace summarize: skipped " + summary.string() + " is a zctrace summary, not a run or trace report\n"),
               std::string::npos)
         << result.err;
     auto written = load_document(fs::path(out) / "summary.json");

@@ -15,6 +15,12 @@
 namespace zctrace {
 namespace {
 
+// The page size the kernel counts pages in on this host.
+std::uint64_t page_bytes()
+{
+    return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 double sum_of(const std::vector<Cause>& causes)
 {
     return std::accumulate(causes.begin(), causes.end(), 0.0,
@@ -172,7 +178,7 @@ std::vector<Cause> copy_causes(const Report& report, const EgressCapability& egr
                               "tee() and the socket's splice copied nothing"});
     if (c.copy_on_write && m.cow) {
         // Only what the child wrote may be copied; the page is the unit.
-        const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        const std::uint64_t page = page_bytes();
         const std::uint64_t written = std::min(c.copy_on_write, m.cow->pages_written_by_child * page);
         if (written)
             causes.push_back({"pages_written", CauseKind::workload, written, std::nullopt, ratio(written, payload),
@@ -262,9 +268,8 @@ Check check_dma_copies(const Report& report, const TheoryRow& row)
     // Warmed, yet some pages were read from the disk again: reclaim took
     // them back between the warming and the copy. Accounted for only when
     // the disk read is exactly the pages the probes saw added.
-    constexpr std::uint64_t kPage = 4096;
     if (disk_theory == 0 && !row.starts_in_memory && env.cache == "warm" && m.dma_bytes.disk_read &&
-        m.page_cache.misses && m.dma_bytes.disk_read == m.page_cache.misses * kPage &&
+        m.page_cache.misses && m.dma_bytes.disk_read == m.page_cache.misses * page_bytes() &&
         !reads_direct(technique_of(report)))
         causes.push_back({"reclaimed_pages", CauseKind::environment, m.dma_bytes.disk_read, std::nullopt,
                           ratio(m.dma_bytes.disk_read, payload),
@@ -512,7 +517,7 @@ Check check_cow_pages(const Report& report)
 Check check_mmap_rounding(const Report& report)
 {
     const MmapStats& mmap = *report.measured.mmap;
-    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t page = page_bytes();
     const std::uint64_t rounded = (mmap.file_bytes + page - 1) / page * page;
     const double waste = static_cast<double>(rounded - mmap.file_bytes);
     Check check = judged("mmap_rounding_waste_bytes", waste, waste, "theory",

@@ -160,7 +160,7 @@ CLI::Option* add_size_option(CLI::App& command, const std::string& names, std::s
 void add_verbose_flag(CLI::App& command, bool& verbose)
 {
     command.add_flag("-v,--verbose", verbose, "show libbpf's messages as they come (doctor, run, gather, trace)")
-        ->group("Global options");
+        ->group(kGlobalGroup);
 }
 
 void add_renamed_option(CLI::App& command, const std::string& old_name, const std::string& message)

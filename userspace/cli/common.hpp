@@ -78,6 +78,8 @@ void add_verbose_flag(CLI::App& command, bool& verbose);
 // its new spelling and why. --help does not show it.
 void add_renamed_option(CLI::App& command, const std::string& old_name, const std::string& message);
 inline constexpr char kRenamedGroup[] = "Renamed";
+// The group of the options every command takes (-v): listed once, at the top.
+inline constexpr char kGlobalGroup[] = "Global options";
 // The REPORTS... argument of the commands that read run reports.
 void add_report_paths(CLI::App& command, std::vector<std::string>& paths);
 

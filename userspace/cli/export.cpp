@@ -101,8 +101,7 @@ int run_export(const ExportOptions& options)
             // document is left out with a note, foreign JSON still fails.
             if (!directory && document && document->kind != DocumentKind::report &&
                 document->kind != DocumentKind::trace) {
-                std::cerr << command_label() << ": skipped " << file.string() << ": a zctrace "
-                          << document_kind_name(document->kind) << ", not a run or trace report\n";
+                std::cerr << command_label() << ": skipped " << not_a_report_note(file, document->kind) << "\n";
                 has_reports = false;
                 continue;
             }

@@ -285,10 +285,15 @@ std::string top_level_footer()
     return "Run `zctrace help COMMAND` (or `zctrace COMMAND --help`) for a command's options, and `zctrace help "
            "terms` for the words the output uses: pass, frag, linear payload, theory row, expected row and the six "
            "check verdicts.\n" +
-           kSizeNote + "\n" + kDurationNote +
+           units_note() +
            "\nExit status: 0 ok; 1 a run failed, its measurement is invalid, or --strict found a mismatch; 2 bad "
            "command line or input; 3 this machine cannot run zctrace (privileges, BTF, tracefs, a probe); 128+N "
            "stopped by signal N (141: the reader of stdout went away).";
+}
+
+std::string units_note()
+{
+    return kSizeNote + "\n" + kDurationNote;
 }
 
 std::string version_text()

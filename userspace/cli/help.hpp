@@ -17,6 +17,9 @@ std::shared_ptr<CLI::Formatter> make_help_formatter();
 // The footer of `zctrace --help`: units, where to read more, exit statuses.
 std::string top_level_footer();
 
+// "SIZE: e.g. ...\nDURATION: e.g. ...": the units every size and duration takes.
+std::string units_note();
+
 // "zctrace 0.3.0 (git 0f33a8e)"
 std::string version_text();
 

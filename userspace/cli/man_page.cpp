@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "base/units.hpp"
 #include "common.hpp"
 #include "help.hpp"
 
@@ -85,7 +84,7 @@ std::string command_section(const CLI::App& command)
         out += option_entry(*argument);
     std::vector<const CLI::Option*> renamed;
     for (const CLI::Option* option : command.get_options()) {
-        if (option->get_positional() || option->get_group() == "Global options")
+        if (option->get_positional() || option->get_group() == kGlobalGroup)
             continue;
         if (option->get_group() == kRenamedGroup)
             renamed.push_back(option);
@@ -197,8 +196,7 @@ std::string man_page(const CLI::App& root)
     page += ".SH OPTIONS\nEvery command takes these:\n";
     for (const CLI::Option* option : root.get_options())
         page += option_entry(*option);
-    page += ".SH UNITS\n" + paragraphs(std::string("SIZE: e.g. 4096, 64K, 1.5G, 16MB; ") + kSizeSyntax + ".\n" +
-                                        "DURATION: e.g. " + kDurationSyntax + ".");
+    page += ".SH UNITS\n" + paragraphs(units_note());
     page += ".SH EXIT STATUS\n" + tagged(kExitStatus);
     page += ".SH ENVIRONMENT\n" + tagged(kEnvironment);
     page += ".SH FILES\n" + tagged(kFiles);

@@ -170,8 +170,7 @@ Result<void> take_named_documents(const std::vector<std::filesystem::path>& path
             if (!document)
                 return document.error();
             if (skipped && !listed(document->kind)) {
-                skipped->push_back(path.string() + " is a zctrace " +
-                                   std::string(document_kind_name(document->kind)) + ", not a report");
+                skipped->push_back(not_a_report_note(path, document->kind));
                 continue;
             }
             if (auto taken = take(path, *document); !taken)
@@ -204,6 +203,11 @@ std::string where_named(const std::vector<std::filesystem::path>& paths)
 }
 
 }  // namespace
+
+std::string not_a_report_note(const std::filesystem::path& path, DocumentKind kind)
+{
+    return path.string() + " is a zctrace " + std::string(document_kind_name(kind)) + ", not a run or trace report";
+}
 
 Result<Report> load_report(const std::filesystem::path& path)
 {

@@ -66,6 +66,10 @@ struct RunAndTraceReports {
 Result<RunAndTraceReports> load_run_and_trace_reports(const std::vector<std::filesystem::path>& paths,
                                                       std::vector<std::string>* skipped = nullptr);
 
+// "reports/summary.json is a zctrace summary, not a run or trace report":
+// why a document named among reports was left out.
+std::string not_a_report_note(const std::filesystem::path& path, DocumentKind kind);
+
 // nlohmann's parse error without its "[json.exception.parse_error.101] " tag.
 std::string describe_parse_error(const nlohmann::json::parse_error& error);
 // The first `shown` schema problems, "; "-joined, then "and N more".
