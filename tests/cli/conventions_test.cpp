@@ -157,39 +157,6 @@ std::vector<std::string> concat(std::vector<std::string> head, const std::vector
     return head;
 }
 
-// The option entries of a --help: "-s, --size SIZE" -> its description,
-// wrapped lines joined with single spaces.
-std::map<std::string, std::string> option_entries(const std::string& help)
-{
-    std::map<std::string, std::string> entries;
-    std::istringstream lines(help);
-    std::string line, current;
-    while (std::getline(lines, line)) {
-        if (line.rfind("  -", 0) == 0) {
-            const std::size_t gap = line.find("  ", 2);
-            current = line.substr(2, gap == std::string::npos ? std::string::npos : gap - 2);
-            entries[current] = gap == std::string::npos ? "" : line.substr(line.find_first_not_of(' ', gap));
-        } else if (!current.empty() && line.rfind("    ", 0) == 0) {
-            entries[current] += " " + line.substr(line.find_first_not_of(' '));
-        } else {
-            current.clear();
-        }
-    }
-    return entries;
-}
-
-// The names listed under "Commands:" in `zctrace --help`.
-std::vector<std::string> listed_commands(const std::string& help)
-{
-    std::vector<std::string> names;
-    std::istringstream lines(help.substr(help.find("\nCommands:\n") + 11));
-    std::string line;
-    while (std::getline(lines, line) && !line.empty())
-        if (line.rfind("  ", 0) == 0 && line[2] != ' ')
-            names.push_back(line.substr(2, line.find(' ', 2) - 2));
-    return names;
-}
-
 // What only CLI11 would print: type names, its own defaults and labels.
 void expect_no_internals(const std::string& help, const std::string& what)
 {

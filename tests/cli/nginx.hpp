@@ -36,6 +36,8 @@
 #include <utility>
 #include <vector>
 
+#include "ports.hpp"
+
 namespace zctrace::test {
 
 struct NginxOptions {
@@ -61,26 +63,6 @@ inline std::string read_text(const std::filesystem::path& path)
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-// A port nobody listens on right now: bind to port 0, read it back, close.
-// Someone else may take it before nginx binds it; start() retries then.
-inline std::uint16_t free_port()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    std::uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-        port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
 }
 
 inline bool accepts(std::uint16_t port)
@@ -361,7 +343,7 @@ private:
         // Workers (root, or this user) create the temp paths; others may read.
         ::chmod(dir_.c_str(), 0755);
 
-        port_ = d::free_port();
+        port_ = free_port();
         if (port_ == 0) {
             error = std::string("no free port on 127.0.0.1: ") + std::strerror(errno);
             return false;

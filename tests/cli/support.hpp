@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -390,5 +391,38 @@ inline bool is_root()
 #define REQUIRE_ROOT()                                                    \
     if (!is_root())                                                       \
     FAIL() << "these tests run zctrace for real and must run as root"
+
+// The option entries of a --help: "-s, --size SIZE" -> its description,
+// wrapped lines joined with single spaces.
+inline std::map<std::string, std::string> option_entries(const std::string& help)
+{
+    std::map<std::string, std::string> entries;
+    std::istringstream lines(help);
+    std::string line, current;
+    while (std::getline(lines, line)) {
+        if (line.rfind("  -", 0) == 0) {
+            const std::size_t gap = line.find("  ", 2);
+            current = line.substr(2, gap == std::string::npos ? std::string::npos : gap - 2);
+            entries[current] = gap == std::string::npos ? "" : line.substr(line.find_first_not_of(' ', gap));
+        } else if (!current.empty() && line.rfind("    ", 0) == 0) {
+            entries[current] += " " + line.substr(line.find_first_not_of(' '));
+        } else {
+            current.clear();
+        }
+    }
+    return entries;
+}
+
+// The names listed under "Commands:" in `zctrace --help`.
+inline std::vector<std::string> listed_commands(const std::string& help)
+{
+    std::vector<std::string> names;
+    std::istringstream lines(help.substr(help.find("\nCommands:\n") + 11));
+    std::string line;
+    while (std::getline(lines, line) && !line.empty())
+        if (line.rfind("  ", 0) == 0 && line[2] != ' ')
+            names.push_back(line.substr(2, line.find(' ', 2) - 2));
+    return names;
+}
 
 }  // namespace zctrace::cli_test

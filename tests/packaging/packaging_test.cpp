@@ -30,37 +30,17 @@ Finished run_program(const std::string& program, std::vector<std::string> args, 
     return Process(std::move(args), std::move(restrictions), program).finish(timeout);
 }
 
-// The commands `zctrace --help` lists.
-std::vector<std::string> commands()
-{
-    const Finished help = run({"--help"});
-    std::vector<std::string> names;
-    std::istringstream lines(help.out.substr(help.out.find("\nCommands:\n")));
-    std::string line;
-    std::getline(lines, line);
-    std::getline(lines, line);
-    while (std::getline(lines, line) && !line.empty()) {
-        static const std::regex entry(R"(^  ([a-z]+) .*)");
-        std::smatch match;
-        if (std::regex_match(line, match, entry))
-            names.push_back(match[1]);
-    }
-    return names;
-}
-
-// Every option a command's --help lists: "--size", "-s", ...
+// Every option name a command's --help lists: "-s", "--size", ... (the
+// usage "-s, --size SIZE": names until the value name; trace's "-- CMD"
+// is an argument).
 std::vector<std::string> options_of(const std::string& command)
 {
     std::vector<std::string> names;
-    std::istringstream lines(run({command, "--help"}).out);
-    static const std::regex entry(R"(^  (-[A-Za-z])?(, )?(--[a-z][a-z-]*)?[ ,].*)");
-    for (std::string line; std::getline(lines, line);) {
-        std::smatch match;
-        if (!std::regex_match(line, match, entry))
-            continue;
-        for (const int group : {1, 3})
-            if (match[group].matched)
-                names.push_back(match[group]);
+    for (const auto& [usage, description] : option_entries(run({command, "--help"}).out)) {
+        std::istringstream words(usage);
+        for (std::string word;
+             words >> word && word.starts_with("-") && word.find_first_not_of('-') != std::string::npos;)
+            names.push_back(word.ends_with(",") ? word.substr(0, word.size() - 1) : word);
     }
     return names;
 }
@@ -93,7 +73,7 @@ TEST(ManPage, RendersWithoutAWarning)
 TEST(ManPage, NamesEveryCommandAndEveryOptionCli11Knows)
 {
     const std::string page = man_source();
-    const std::vector<std::string> names = commands();
+    const std::vector<std::string> names = listed_commands(run({"--help"}).out);
     ASSERT_GE(names.size(), 10u);
     std::size_t options = 0;
     for (const std::string& command : names) {

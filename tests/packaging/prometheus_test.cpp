@@ -18,30 +18,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../cli/ports.hpp"
 #include "../cli/support.hpp"
 
 namespace {
 
 using namespace zctrace::cli_test;
+using zctrace::test::free_port;
 using nlohmann::json;
 
 const fs::path kSource = ZCTRACE_SOURCE_DIR;
 const fs::path kNodeExporter = "/usr/bin/prometheus-node-exporter";
 const fs::path kPrometheus = "/usr/bin/prometheus";
-
-int free_port()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-        throw std::runtime_error("no free port");
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
 
 std::string url_encode(const std::string& text)
 {
@@ -176,10 +164,12 @@ TEST(Dashboard, EveryExpressionReturnsTheLabelsItsPanelShowsFromARealPrometheus)
     const std::string reports = wrote[1];
 
     const int node_port = free_port();
+    ASSERT_NE(node_port, 0) << "no free port on 127.0.0.1";
     Server node(kNodeExporter, {"--web.listen-address=127.0.0.1:" + std::to_string(node_port),
                                 "--collector.disable-defaults", "--collector.textfile",
                                 "--collector.textfile.directory=" + textfiles.string()});
     const int prometheus_port = free_port();
+    ASSERT_NE(prometheus_port, 0) << "no free port on 127.0.0.1";
     {
         std::ofstream config(dir.path() / "prometheus.yml");
         config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
