@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <stdexcept>
 
 #include "../report/findings.hpp"
+#include "../report/xmit_miss.hpp"
 #include "../tracing/support.hpp"
 #include "analysis/build_report.hpp"
 #include "base/system.hpp"
@@ -55,12 +57,18 @@ struct Outcome {
 inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB, const SessionHooks& hooks = {},
                         Tracer* shared = nullptr)
 {
-    auto observation = run_technique(spec, shared_file(size), hooks, shared);
-    if (!observation)
-        throw std::runtime_error(observation.error().describe());
-    Outcome outcome{build_report(*observation, gather_host_facts()), {}};
-    outcome.json = outcome.report;
-    return outcome;
+    // The kernel's rare xmit miss (docs/limits.md) makes a run INVALID with
+    // every other figure standing: such a run is made once more, and said.
+    for (int attempt = 0;; ++attempt) {
+        auto observation = run_technique(spec, shared_file(size), hooks, shared);
+        if (!observation)
+            throw std::runtime_error(observation.error().describe());
+        Outcome outcome{build_report(*observation, gather_host_facts()), {}};
+        outcome.json = outcome.report;
+        if (attempt > 0 || !only_the_xmit_probe_missed(outcome.json))
+            return outcome;
+        std::cerr << "the kernel's net_dev_start_xmit missed part of the payload (docs/limits.md): running again\n";
+    }
 }
 
 inline Outcome run_report(Technique technique, std::uint64_t size = 16 * kMiB, std::uint64_t chunk = 64 * 1024,
