@@ -17,6 +17,31 @@ using namespace zctrace::cli_test;
 
 // ---- bad input ----
 
+// The tests' one retry: only a `run` whose every INVALID report is the
+// kernel's xmit miss alone (short at xmit, socket copies following) is made
+// again; a run INVALID for any other check, or long at xmit, is not.
+TEST(Cli, OnlyTheKernelsXmitMissEarnsARunAgain)
+{
+    auto report = [](const char* verdict, std::vector<nlohmann::json> checks) {
+        return nlohmann::json{{"verdict", verdict}, {"checks", std::move(checks)}}.dump();
+    };
+    auto check = [](const char* metric, const char* verdict, double measured, double expected) {
+        return nlohmann::json{{"metric", metric}, {"verdict", verdict}, {"measured", measured}, {"expected", expected}};
+    };
+    const std::vector<std::string> args = {"run", "splice", "--json"};
+    const auto short_at_xmit = check("xmit_payload_seen", "invalid", 100, 200);
+    const auto copies_follow = check("socket_copies_agree", "invalid", 1, 0);
+    EXPECT_TRUE(failed_only_for_the_xmit_miss(args, {1, report("invalid", {short_at_xmit, copies_follow}), ""}));
+    EXPECT_TRUE(failed_only_for_the_xmit_miss(args, {1, report("invalid", {short_at_xmit}), ""}));
+    EXPECT_FALSE(failed_only_for_the_xmit_miss(args, {0, report("invalid", {short_at_xmit}), ""}));
+    EXPECT_FALSE(failed_only_for_the_xmit_miss({"gather"}, {1, report("invalid", {short_at_xmit}), ""}));
+    EXPECT_FALSE(failed_only_for_the_xmit_miss(
+        args, {1, report("invalid", {short_at_xmit, check("syscalls", "invalid", 3, 2)}), ""}));
+    EXPECT_FALSE(failed_only_for_the_xmit_miss(
+        args, {1, report("invalid", {check("xmit_payload_seen", "invalid", 300, 200)}), ""}));
+    EXPECT_FALSE(failed_only_for_the_xmit_miss(args, {1, report("mismatch", {}), ""}));
+}
+
 TEST(Cli, UnknownTechniqueListsTheValidOnes)
 {
     const Finished result = run({"run", "sendfil"});

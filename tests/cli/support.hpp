@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -31,6 +32,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "../report/xmit_miss.hpp"
 
 namespace zctrace::cli_test {
 
@@ -226,9 +229,58 @@ private:
     Finished result_;
 };
 
+// The reports a finished `zctrace run` left: on stdout (--json) or in its
+// output directory (-o/--out).
+inline std::vector<nlohmann::json> run_reports(const std::vector<std::string>& args, const Finished& finished)
+{
+    std::vector<nlohmann::json> reports;
+    auto stdout_report = nlohmann::json::parse(finished.out, nullptr, false);
+    if (stdout_report.is_object() && stdout_report.contains("checks"))
+        reports.push_back(std::move(stdout_report));
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] != "-o" && args[i] != "--out")
+            continue;
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(args[i + 1], error)) {
+            if (entry.path().extension() != ".json")
+                continue;
+            std::ifstream in(entry.path());
+            auto report = nlohmann::json::parse(in, nullptr, false);
+            if (report.is_object() && report.contains("checks") && report.contains("verdict"))
+                reports.push_back(std::move(report));
+        }
+    }
+    return reports;
+}
+
+// True when a `zctrace run` failed for the kernel's rare xmit miss alone
+// (docs/limits.md): at least one report says INVALID, and every INVALID
+// one says so only because net_dev_start_xmit saw less than was sent.
+inline bool failed_only_for_the_xmit_miss(const std::vector<std::string>& args, const Finished& finished)
+{
+    if (args.empty() || args.front() != "run" || finished.status != 1)
+        return false;
+    bool missed = false;
+    for (const nlohmann::json& report : run_reports(args, finished)) {
+        if (report.at("verdict") != "invalid")
+            continue;
+        if (!test::only_the_xmit_probe_missed(report))
+            return false;
+        missed = true;
+    }
+    return missed;
+}
+
+// A `zctrace run` whose only fault is the kernel's xmit miss is made once
+// more, and said on stderr, as tests/runs/support.hpp's run_spec does.
 inline Finished run(std::vector<std::string> args, Restrictions restrictions = {})
 {
-    return Process(std::move(args), restrictions).finish();
+    Finished finished = Process(args, restrictions).finish();
+    if (failed_only_for_the_xmit_miss(args, finished)) {
+        std::cerr << "the kernel's net_dev_start_xmit missed part of the payload (docs/limits.md): running again\n";
+        finished = Process(std::move(args), restrictions).finish();
+    }
+    return finished;
 }
 
 inline std::string read_text(const fs::path& path)
