@@ -358,6 +358,23 @@ TEST(Cli, ListAndDoctorSpeakJson)
     for (const auto& item : report["probe_types"])
         tried_tp_btf = tried_tp_btf || item["name"] == "tp_btf";
     EXPECT_TRUE(tried_tp_btf);
+    // Whether the sampled cost can see a run's start: PTI without PCID says no.
+    std::ifstream meltdown("/sys/devices/system/cpu/vulnerabilities/meltdown");
+    std::string mitigation;
+    std::getline(meltdown, mitigation);
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    const std::string cpus((std::istreambuf_iterator<char>(cpuinfo)), std::istreambuf_iterator<char>());
+    const bool pcid = std::regex_search(cpus, std::regex(R"(\nflags\s*:[^\n]*\bpcid\b)"));
+    const bool tlb_kept = mitigation.find("PTI") == std::string::npos || pcid;
+    bool listed = false;
+    for (const auto& item : report["system"])
+        if (item["name"] == "tlb_across_kernel_entry") {
+            listed = true;
+            EXPECT_EQ(item["ok"], tlb_kept) << item["detail"];
+            EXPECT_EQ(item["detail"].get<std::string>().find("without PCID") != std::string::npos, !tlb_kept);
+            EXPECT_FALSE(item["required"].get<bool>());
+        }
+    EXPECT_TRUE(listed) << report["system"].dump(2);
 }
 
 TEST(Cli, RunWritesTheReportItPrints)

@@ -211,6 +211,25 @@ HostFacts gather_host_facts()
     return host;
 }
 
+PageTableIsolation read_page_table_isolation()
+{
+    PageTableIsolation isolation;
+    std::string line;
+    if (std::ifstream meltdown("/sys/devices/system/cpu/vulnerabilities/meltdown"); std::getline(meltdown, line))
+        isolation.pti = line.find("PTI") != std::string::npos;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("flags", 0) != 0)
+            continue;
+        std::istringstream flags(line.substr(line.find(':') + 1));
+        std::string flag;
+        while (flags >> flag)
+            isolation.pcid = isolation.pcid || flag == "pcid";
+        break;
+    }
+    return isolation;
+}
+
 std::string utc_now_milliseconds()
 {
     timespec now{};

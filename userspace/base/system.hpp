@@ -82,6 +82,15 @@ struct HostFacts {
 };
 HostFacts gather_host_facts();
 
+// Page-table isolation (Meltdown's mitigation) switches page tables on
+// every kernel entry and exit; without PCID that drops the kernel's TLB
+// entries each time, so whatever runs first in the kernel refills them.
+struct PageTableIsolation {
+    bool pti = false;   // /sys/devices/system/cpu/vulnerabilities/meltdown says PTI
+    bool pcid = false;  // the pcid flag in /proc/cpuinfo: the kernel uses PCIDs
+};
+PageTableIsolation read_page_table_isolation();
+
 // Now, in UTC, ISO 8601: every document's created_at.
 std::string utc_now();
 // The same with milliseconds ("2026-11-29T12:15:18.042Z"): NDJSON samples.

@@ -136,6 +136,17 @@ DoctorReport run_doctor()
     if (stats_fd >= 0)
         ::close(stats_fd);
 
+    // Not needed to run, but it says how far the sampled probe cost can see.
+    const PageTableIsolation isolation = read_page_table_isolation();
+    const bool tlb_kept = !isolation.pti || isolation.pcid;
+    report.system.push_back(
+        {"tlb_across_kernel_entry", tlb_kept, false,
+         tlb_kept ? (isolation.pti ? "page-table isolation with PCID: the kernel's TLB entries outlive each entry"
+                                   : "no page-table isolation: the kernel's TLB entries outlive each entry")
+                  : "page-table isolation without PCID: every kernel entry and exit drops the kernel's TLB "
+                    "entries; refilling them as a probe starts is outside what the program can time, so "
+                    "`--bpf-stats always` can read well above the sampled probe cost here (docs/tracing.md)"});
+
     // --transport veth and gather's self-test: a throwaway pair inside a
     // throwaway namespace, gone when its fd closes.
     if (caps.missing.empty()) {
