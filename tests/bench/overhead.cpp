@@ -369,6 +369,11 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
     std::printf("   target: the sampled estimate within 20%% of bpf_stats less its own share: met by %d of %zu "
                 "(median ratio %.2f)\n",
                 agreement_met, ratios.size(), ratios.empty() ? 0.0 : median(ratios));
+    // Where the sample cannot see a run's start (docs/tracing.md), say so
+    // beside the figure rather than leave the reader to guess.
+    if (const zctrace::PageTableIsolation isolation = zctrace::read_page_table_isolation(); isolation.pti && !isolation.pcid)
+        std::printf("   this host runs page-table isolation without PCID: every kernel entry drops the kernel's TLB "
+                    "entries, and their refill as a probe starts is outside what it can time (zctrace doctor)\n");
 
     // ---- 3. attach time and memory ----
     std::printf("\n3. Attach and memory, median of %d rounds\n", rounds);
@@ -392,16 +397,29 @@ int main(int argc, char** argv)
     long calls = 1000000;
     std::string size = "64M";
     std::string only;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    const char* usage = "usage: zctrace_overhead_bench [--rounds N] [--calls N] [--size SIZE] [--only bystander|techniques]\n";
+    for (int i = 1; i < argc; i += 2) {
         const std::string flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            std::cout << usage;
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            std::cerr << flag << " needs a value\n" << usage;
+            return 2;
+        }
         if (flag == "--rounds")
             rounds = std::max(1, std::atoi(argv[i + 1]));
         else if (flag == "--calls")
             calls = std::max(1000L, std::atol(argv[i + 1]));
         else if (flag == "--size")
             size = argv[i + 1];
-        else if (flag == "--only")
+        else if (flag == "--only" && (std::string(argv[i + 1]) == "bystander" || std::string(argv[i + 1]) == "techniques"))
             only = argv[i + 1];
+        else {
+            std::cerr << "unknown option or value: " << flag << " " << argv[i + 1] << "\n" << usage;
+            return 2;
+        }
     }
     if (::geteuid() != 0) {
         std::cerr << "run as root: the benchmark attaches BPF programs\n";
