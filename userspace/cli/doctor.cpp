@@ -50,7 +50,8 @@ void setup_doctor(CLI::App& app, int& exit_code, const bool& verbose)
 {
     auto options = std::make_shared<DoctorOptions>();
     CLI::App* doctor = app.add_subcommand("doctor", "Check what this kernel allows: BTF, lockdown, tracefs, "
-                                                    "probe types (tried, not guessed), bpf_stats, tracepoints");
+                                                    "probe types (tried, not guessed), bpf_stats, the TLB across kernel entry, "
+                                                    "tracepoints");
     add_format_options(*doctor, options->format,
                        "text, or json: kernel, lockdown, each item checked (system, probe types, tracepoints) and "
                        "whether zctrace can run");
