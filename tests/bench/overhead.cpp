@@ -371,7 +371,7 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
                 agreement_met, ratios.size(), ratios.empty() ? 0.0 : median(ratios));
     // Where the sample cannot see a run's start (docs/tracing.md), say so
     // beside the figure rather than leave the reader to guess.
-    if (const zctrace::PageTableIsolation isolation = zctrace::read_page_table_isolation(); isolation.pti && !isolation.pcid)
+    if (zctrace::read_page_table_isolation().drops_kernel_tlb())
         std::printf("   this host runs page-table isolation without PCID: every kernel entry drops the kernel's TLB "
                     "entries, and their refill as a probe starts is outside what it can time (zctrace doctor)\n");
 

@@ -21,7 +21,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -277,7 +276,7 @@ inline Finished run(std::vector<std::string> args, Restrictions restrictions = {
 {
     Finished finished = Process(args, restrictions).finish();
     if (failed_only_for_the_xmit_miss(args, finished)) {
-        std::cerr << "the kernel's net_dev_start_xmit missed part of the payload (docs/limits.md): running again\n";
+        test::say_running_again_for_the_xmit_miss();
         finished = Process(std::move(args), restrictions).finish();
     }
     return finished;

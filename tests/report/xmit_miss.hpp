@@ -7,6 +7,7 @@
 // xmit seeing more than was sent (another run's bytes) is not this case.
 #pragma once
 
+#include <iostream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,12 @@ inline bool only_the_xmit_probe_missed(const nlohmann::json& report)
             return false;
     }
     return short_at_xmit;
+}
+
+// What a test says when it makes such a run once more.
+inline void say_running_again_for_the_xmit_miss()
+{
+    std::cerr << "the kernel's net_dev_start_xmit missed part of the payload (docs/limits.md): running again\n";
 }
 
 }  // namespace zctrace::test

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <iostream>
 #include <stdexcept>
 
 #include "../report/findings.hpp"
@@ -67,7 +66,7 @@ inline Outcome run_spec(const RunSpec& spec, std::uint64_t size = 16 * kMiB, con
         outcome.json = outcome.report;
         if (attempt > 0 || !only_the_xmit_probe_missed(outcome.json))
             return outcome;
-        std::cerr << "the kernel's net_dev_start_xmit missed part of the payload (docs/limits.md): running again\n";
+        say_running_again_for_the_xmit_miss();
     }
 }
 

@@ -88,6 +88,8 @@ HostFacts gather_host_facts();
 struct PageTableIsolation {
     bool pti = false;   // /sys/devices/system/cpu/vulnerabilities/meltdown says PTI
     bool pcid = false;  // the pcid flag in /proc/cpuinfo: the kernel uses PCIDs
+
+    bool drops_kernel_tlb() const { return pti && !pcid; }
 };
 PageTableIsolation read_page_table_isolation();
 

@@ -138,7 +138,7 @@ DoctorReport run_doctor()
 
     // Not needed to run, but it says how far the sampled probe cost can see.
     const PageTableIsolation isolation = read_page_table_isolation();
-    const bool tlb_kept = !isolation.pti || isolation.pcid;
+    const bool tlb_kept = !isolation.drops_kernel_tlb();
     report.system.push_back(
         {"tlb_across_kernel_entry", tlb_kept, false,
          tlb_kept ? (isolation.pti ? "page-table isolation with PCID: the kernel's TLB entries outlive each entry"
