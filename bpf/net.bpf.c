@@ -60,6 +60,10 @@ const volatile bool observe_all = false;
 __u64 first_socket = 0;
 __u32 socket_count = 0;
 struct zc_socket_state first_socket_state = { .role = ZC_ROLE_SENDER };
+/* ... and its 4-tuple, so that an ownerless skb of it (what arrives at
+ * netif_receive_skb has no sk yet) needs no `flows` hash lookup either:
+ * a hash lookup cost msg_zerocopy's receive probe most of its run time. */
+struct zc_flow first_flow = {};
 
 static __always_inline struct zc_socket_state *sender_socket(__u64 sk)
 {
@@ -91,6 +95,11 @@ static __always_inline struct zc_socket_state *sender_flow(const struct sk_buff 
 	flow.daddr = ip->daddr;
 	flow.sport = tcp->source;
 	flow.dport = tcp->dest;
+	if (first_socket && flow.saddr == first_flow.saddr && flow.daddr == first_flow.daddr &&
+	    flow.sport == first_flow.sport && flow.dport == first_flow.dport) {
+		*sk = first_socket;
+		return &first_socket_state;
+	}
 	owner = bpf_map_lookup_elem(&flows, &flow);
 	if (!owner)
 		return NULL;
@@ -224,6 +233,7 @@ static __always_inline void on_sendmsg(const struct sock *sk, const struct msghd
 		bpf_map_update_elem(&flows, &flow, &key, BPF_ANY);
 		if (__sync_fetch_and_add(&socket_count, 1) == 0) {
 			first_socket_state.tgid = fresh_socket.tgid;
+			first_flow = flow; /* before first_socket, which makes it count */
 			first_socket = key;
 		}
 	}

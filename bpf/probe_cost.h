@@ -96,6 +96,11 @@ struct zc_probe_runs {
 struct zc_probe_timing {
 	__u64 timed_runs;
 	__u64 timed_ns;
+	/* The sum of each timed run's ns squared: with timed_ns and
+	 * timed_runs, the spread of the sample, hence the estimate's
+	 * standard error. A clean run is under ZC_PROBE_INTERRUPTED_NS, so
+	 * 2^64 ns^2 holds over a trillion of them. */
+	__u64 timed_ns_squared;
 	__u64 interrupted_runs; /* timed, but longer than ZC_PROBE_INTERRUPTED_NS */
 	/* From the clock read that ends a timed run to one more read after
 	 * this entry is updated: the accounting's own work (and one clock

@@ -210,6 +210,7 @@ const volatile bool count_outside_window = false;
 			timing_ = bpf_map_lookup_elem(&probe_timing, &slot_);                     \
 			if (timing_ && ns_ < ZC_PROBE_INTERRUPTED_NS) {                           \
 				timing_->timed_ns += ns_;                                         \
+				timing_->timed_ns_squared += ns_ * ns_;                           \
 				timing_->timed_runs++;                                            \
 			} else if (timing_) {                                                     \
 				timing_->interrupted_runs++;                                      \

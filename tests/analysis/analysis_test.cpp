@@ -6,6 +6,8 @@
 // seeds are silent, and coverage that makes a run invalid instead of low.
 // The reports are built by hand around one consistent loopback run, so each
 // test changes exactly what its rule is about.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -1316,6 +1318,68 @@ TEST(ProbeOverhead, TimedRunsAreScaledAndTheTimingIsPricedOnce)
     ProgramStats unchecked = alone;
     unchecked.run_count = unchecked.run_ns = 0;
     EXPECT_FALSE(probe_overhead({unchecked}, 0.1, clock).bpf_stats);
+}
+
+// The sample's own uncertainty: the spread of a program's timed runs, from
+// their sum and sum of squares, over the square root of how many were
+// timed, scaled to all its runs; the programs' variances add.
+TEST(ProbeOverhead, StandardErrorComesFromTheSpreadOfTheTimedRuns)
+{
+    ProbeClock clock;
+    clock.timed_run_ns = 30;
+    ProgramStats spread{"syscalls", "sys_exit_btf"};
+    spread.counted_runs = 400;
+    spread.timed_runs = 4;  // 60, 70, 80 and 90 ns, the clock's 30 in each
+    spread.timed_ns = 60 + 70 + 80 + 90;
+    spread.timed_ns_squared = 60 * 60 + 70 * 70 + 80 * 80 + 90 * 90;
+    const double variance = (23000.0 - 300.0 * 300.0 / 4) / 3;
+    const double per_run = std::sqrt(variance / 4 * (1 - 4.0 / 400));
+
+    Overhead o = probe_overhead({spread}, 0.1, clock);
+    ASSERT_EQ(o.programs.size(), 1u);
+    EXPECT_EQ(o.programs[0].run_ns, 400u * (75 - 30) + 4 * 30);
+    EXPECT_EQ(o.programs[0].run_ns_standard_error, static_cast<std::uint64_t>(std::llround(400 * per_run)));
+    EXPECT_EQ(o.bpf_run_ns_standard_error, o.programs[0].run_ns_standard_error);
+    EXPECT_NEAR(o.ns_per_event_standard_error, per_run, 0.01);
+
+    // Timed runs that all read alike leave no doubt; the same mean from
+    // runs that spread does.
+    ProgramStats even = spread;
+    even.timed_ns_squared = 4 * 75 * 75;
+    EXPECT_EQ(probe_overhead({even}, 0.1, clock).bpf_run_ns_standard_error, 0u);
+
+    // Two programs: their variances add, not their errors.
+    ProgramStats other = spread;
+    other.program = "sys_enter_btf";
+    o = probe_overhead({spread, other}, 0.1, clock);
+    EXPECT_EQ(o.bpf_run_ns_standard_error,
+              static_cast<std::uint64_t>(std::llround(std::sqrt(2.0) * 400 * per_run)));
+
+    // A program timed once is priced at the mean of all timed runs and
+    // gets the spread of one of them, with no credit for the sample.
+    ProgramStats once{"net", "tcp_retransmit_skb"};
+    once.counted_runs = 10;
+    once.timed_runs = 1;
+    once.timed_ns = 75;
+    once.timed_ns_squared = 75 * 75;
+    o = probe_overhead({spread, once}, 0.1, clock);
+    ASSERT_EQ(o.programs.size(), 2u);
+    const double pooled = (23000.0 + 5625 - 375.0 * 375.0 / 5) / 4;
+    EXPECT_EQ(o.programs[1].run_ns_standard_error, static_cast<std::uint64_t>(std::llround(10 * std::sqrt(pooled))));
+
+    // bpf_stats on: the ratio's uncertainty is the sample's over the runs bpf_stats timed.
+    spread.run_count = 400;
+    spread.run_ns = 400 * 100;
+    spread.clock_run_count = 400;
+    spread.clock_run_ns = 400 * 40;
+    o = probe_overhead({spread}, 0.1, clock);
+    ASSERT_TRUE(o.bpf_stats);
+    EXPECT_NEAR(o.bpf_stats->estimate_ratio_standard_error, 400 * per_run / (400.0 * 60), 1e-9);
+
+    // The host fact travels from the calibration to the report.
+    EXPECT_FALSE(o.host_drops_kernel_tlb);
+    clock.kernel_tlb_dropped_at_entry = true;
+    EXPECT_TRUE(probe_overhead({spread}, 0.1, clock).host_drops_kernel_tlb);
 }
 
 }  // namespace

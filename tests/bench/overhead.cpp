@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -35,6 +36,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,6 +56,24 @@ double median(std::vector<double> values)
     std::sort(values.begin(), values.end());
     const std::size_t mid = values.size() / 2;
     return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+// The mean of the rounds' figures and two standard errors of it: the
+// larger of the rounds' spread and their samples' (each round's own
+// standard error, in errors).
+std::pair<double, double> mean_and_two_errors(const std::vector<double>& rounds, const std::vector<double>& errors)
+{
+    if (rounds.empty())
+        return {0, 0};
+    const double n = static_cast<double>(rounds.size());
+    double mean = 0, spread = 0, sampled = 0;
+    for (const double value : rounds)
+        mean += value / n;
+    for (const double value : rounds)
+        spread += n > 1 ? (value - mean) * (value - mean) / (n - 1) : 0;
+    for (const double error : errors)
+        sampled += error * error;
+    return {mean, 2 * std::max(std::sqrt(spread / n), std::sqrt(sampled) / n)};
 }
 
 // The loop runs on the last CPU and the tracers on the first, so that the
@@ -320,7 +340,9 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
 // 2 and 3. The probes' cost per technique, attach time and memory.
 void measure_techniques(const std::string& zctrace, const std::string& size, int rounds)
 {
-    std::map<std::string, std::vector<double>> share, ns_per_run, attach, retarget, rss, stats_ratio;
+    std::map<std::string, std::vector<double>> share, ns_per_run, attach, retarget, rss, stats_ratio, stats_ratio_error;
+    // Each round's figure and the sample's standard error in it.
+    std::map<std::string, std::vector<double>> share_error, ns_per_run_error;
     std::vector<std::string> order;
     std::cerr << "probe cost: zctrace run all beyond --size " << size << ", " << rounds << " rounds\n";
     for (int round = 0; round < rounds; ++round) {
@@ -335,6 +357,10 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
             const nlohmann::json& overhead = report["overhead"];
             share[technique].push_back(overhead["share_of_workload_cpu"].get<double>());
             ns_per_run[technique].push_back(overhead["ns_per_event"].get<double>());
+            const double run_ns = static_cast<double>(overhead["bpf_run_ns"].get<std::uint64_t>());
+            const double error = static_cast<double>(overhead.value("bpf_run_ns_standard_error", std::uint64_t{0}));
+            ns_per_run_error[technique].push_back(overhead.value("ns_per_event_standard_error", 0.0));
+            share_error[technique].push_back(run_ns > 0 ? error / run_ns * share[technique].back() : 0);
             retarget["run all"].push_back(overhead["attach_seconds"].get<double>());
             rss["run all"].push_back(static_cast<double>(overhead["zctrace_peak_rss_bytes"].get<std::uint64_t>()));
         }
@@ -342,30 +368,66 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
         // each of zctrace's to read its own share: the check on the estimate.
         for (auto& [technique, report] :
              run_zctrace(zctrace, {"all", "beyond", "--size", size, "--bpf-stats", "always"}))
-            if (report["overhead"].contains("bpf_stats") && report["overhead"]["bpf_stats"].is_object())
-                stats_ratio[technique].push_back(report["overhead"]["bpf_stats"]["estimate_ratio"].get<double>());
+            if (report["overhead"].contains("bpf_stats") && report["overhead"]["bpf_stats"].is_object()) {
+                const nlohmann::json& stats = report["overhead"]["bpf_stats"];
+                stats_ratio[technique].push_back(stats["estimate_ratio"].get<double>());
+                stats_ratio_error[technique].push_back(stats.value("estimate_ratio_standard_error", 0.0));
+            }
     }
     std::printf("\n2. The probes' run time, zctrace run all beyond --size %s, median of %d rounds\n", size.c_str(),
                 rounds);
-    std::printf("   %-28s %12s %12s %22s\n", "technique", "CPU share", "ns per run", "sampled/bpf_stats");
-    int share_met = 0, ns_met = 0, agreement_met = 0;
+    // A target is judged on the mean of the rounds and its uncertainty:
+    // met when even two standard errors above the mean are within it, not
+    // met when two below are beyond it, and undecided in between, where
+    // more rounds would be needed to tell. The standard error is the
+    // rounds' own spread or the samples' in them, whichever is larger: on
+    // a busy host the programs' cost moves between runs by more than
+    // their sample can be off.
+    std::printf("   %-24s %10s %11s %21s %21s %18s\n", "technique", "CPU share", "ns per run", "mean: share",
+                "ns per run", "sampled/bpf_stats");
+    struct Tally {
+        int met = 0, not_met = 0, undecided = 0;
+        void judge(double estimate, double two_errors, double target)
+        {
+            if (estimate + two_errors <= target)
+                ++met;
+            else if (estimate - two_errors > target)
+                ++not_met;
+            else
+                ++undecided;
+        }
+        std::string said(std::size_t of) const
+        {
+            return "met by " + std::to_string(met) + " of " + std::to_string(of) + ", not met by " +
+                   std::to_string(not_met) + ", undecided " + std::to_string(undecided);
+        }
+    } share_target, ns_target;
+    int agreement_met = 0;
     std::vector<double> ratios;
     for (const std::string& technique : order) {
         const double s = median(share[technique]);
         const double n = median(ns_per_run[technique]);
-        share_met += s <= 0.01;
-        ns_met += n <= 50;
+        const auto [all_share, all_share_error] = mean_and_two_errors(share[technique], share_error[technique]);
+        const auto [all_ns, all_ns_error] = mean_and_two_errors(ns_per_run[technique], ns_per_run_error[technique]);
+        share_target.judge(all_share, all_share_error, 0.01);
+        ns_target.judge(all_ns, all_ns_error, 50);
         const double ratio = median(stats_ratio[technique]);
+        char agreement[32] = "-";
         if (ratio >= 0) {
             ratios.push_back(ratio);
             agreement_met += ratio >= 0.8 && ratio <= 1.2;
+            std::snprintf(agreement, sizeof agreement, "%.2f ± %.2f", ratio,
+                          2 * median(stats_ratio_error[technique]));
         }
-        std::printf("   %-28s %11.2f%% %12.1f %22s\n", technique.c_str(), s * 100, n,
-                    ratio < 0 ? "-" : std::to_string(ratio).substr(0, 4).c_str());
+        char share_cell[32], ns_cell[32];
+        std::snprintf(share_cell, sizeof share_cell, "%.2f%% ± %.2f", all_share * 100, all_share_error * 100);
+        std::snprintf(ns_cell, sizeof ns_cell, "%.1f ± %.1f", all_ns, all_ns_error);
+        std::printf("   %-24s %9.2f%% %11.1f %21s %21s %18s\n", technique.c_str(), s * 100, n, share_cell, ns_cell,
+                    agreement);
     }
-    std::printf("   target: at most 1%% of the workload's CPU: met by %d of %zu; at most 50 ns a run: met by %d of "
-                "%zu\n",
-                share_met, order.size(), ns_met, order.size());
+    std::printf("   (medians of the rounds; then their mean ± two standard errors)\n");
+    std::printf("   target: at most 1%% of the workload's CPU: %s\n", share_target.said(order.size()).c_str());
+    std::printf("   target: at most 50 ns a run: %s\n", ns_target.said(order.size()).c_str());
     std::printf("   target: the sampled estimate within 20%% of bpf_stats less its own share: met by %d of %zu "
                 "(median ratio %.2f)\n",
                 agreement_met, ratios.size(), ratios.empty() ? 0.0 : median(ratios));

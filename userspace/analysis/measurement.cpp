@@ -4,6 +4,9 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "base/system.hpp"
 #include "base/units.hpp"
 #include "tracing/syscall_names.hpp"
@@ -15,6 +18,15 @@ namespace {
 bool dma_capable(const DeviceTraffic& device)
 {
     return device.has_parent && (device.flags & IFF_LOOPBACK) == 0;
+}
+
+// The sample variance of n values from their sum and sum of squares; 0 under two.
+double sample_variance(std::uint64_t n, double sum, double squares)
+{
+    if (n < 2)
+        return 0;
+    const double count = static_cast<double>(n);
+    return std::max(0.0, (squares - sum * sum / count) / (count - 1));
 }
 
 }  // namespace
@@ -245,13 +257,32 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         return std::max(0.0, static_cast<double>(program.timed_ns) -
                                  static_cast<double>(program.timed_runs) * clock.timed_run_ns);
     };
-    double all_timed_ns = 0;
+    double all_timed_ns = 0, all_raw_ns = 0, all_raw_squares = 0;
     for (const ProgramStats& program : programs) {
         all_timed_ns += timed_cost(program);
+        all_raw_ns += static_cast<double>(program.timed_ns);
+        all_raw_squares += static_cast<double>(program.timed_ns_squared);
         overhead.timed_events += program.timed_runs;
         overhead.interrupted_events += program.interrupted_runs;
     }
     const double mean_timed_ns = ratio(all_timed_ns, overhead.timed_events);
+    // How far each program's price a run can be off, from the spread of
+    // its timed runs (the clock's share is the same in each, so it does
+    // not spread them). A program timed fewer than twice is priced at the
+    // mean of all timed runs, and its uncertainty is the spread of one run
+    // of all of them, with no credit for sample size.
+    const double all_runs_variance = sample_variance(overhead.timed_events, all_raw_ns, all_raw_squares);
+    const auto per_run_standard_error = [&](const ProgramStats& program) {
+        if (program.timed_runs < 2)
+            return std::sqrt(all_runs_variance);
+        const double timed = static_cast<double>(program.timed_runs);
+        const double counted = static_cast<double>(std::max(program.counted_runs, program.timed_runs));
+        // A sample of counted runs, not of an endless supply: the finite-population correction.
+        return std::sqrt(sample_variance(program.timed_runs, static_cast<double>(program.timed_ns),
+                                         static_cast<double>(program.timed_ns_squared)) /
+                         timed * (1 - timed / counted));
+    };
+    double run_ns_variance = 0, stats_runs_variance = 0;
     BpfStatsCheck stats;
     // The sampled price of the runs bpf_stats timed, which are fewer than
     // the programs counted when bpf_stats was on in windows only.
@@ -271,6 +302,11 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         overhead.accounting_ns += static_cast<std::uint64_t>(std::llround(accounting_ns));
         entry.run_ns = static_cast<std::uint64_t>(
             std::llround(per_run * static_cast<double>(program.counted_runs) + accounting_ns));
+        const double per_run_error = per_run_standard_error(program);
+        const double run_ns_error = per_run_error * static_cast<double>(program.counted_runs);
+        entry.run_ns_standard_error = static_cast<std::uint64_t>(std::llround(run_ns_error));
+        run_ns_variance += run_ns_error * run_ns_error;
+        stats_runs_variance += std::pow(per_run_error * static_cast<double>(program.run_count), 2);
         entry.missed_events = program.recursion_misses;
         entry.bpf_stats_run_ns = program.run_ns;
         entry.bpf_stats_events = program.run_count;
@@ -298,6 +334,10 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         overhead.programs.push_back(std::move(entry));
     }
     overhead.ns_per_event = ratio(overhead.bpf_run_ns, overhead.events);
+    // The programs' samples are drawn apart, so their variances add.
+    overhead.bpf_run_ns_standard_error = static_cast<std::uint64_t>(std::llround(std::sqrt(run_ns_variance)));
+    overhead.ns_per_event_standard_error = ratio(std::sqrt(run_ns_variance), static_cast<double>(overhead.events));
+    overhead.host_drops_kernel_tlb = clock.kernel_tlb_dropped_at_entry;
     if (stats.events && (clock.bpf_stats_run_ns > 0 || runs_priced_beside == stats.events)) {
         stats.clock_ns_per_event = ratio(stats_clock_ns, stats.events);
         stats.clock_source = runs_priced_beside == stats.events ? kClockBeside
@@ -306,6 +346,8 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         stats.run_ns_less_clock = static_cast<std::uint64_t>(
             std::max(0.0, static_cast<double>(stats.run_ns) - stats_clock_ns));
         stats.estimate_ratio = ratio(sampled_for_stats_runs, stats.run_ns_less_clock);
+        stats.estimate_ratio_standard_error =
+            ratio(std::sqrt(stats_runs_variance), static_cast<double>(stats.run_ns_less_clock));
         overhead.bpf_stats = stats;
     }
     return overhead;

@@ -121,13 +121,18 @@ std::string cost_line(const CostModel& cost)
 std::string probes_line(const Report& r)
 {
     const Overhead& o = r.overhead;
+    const bool sampled = o.accounting == kSampledAccounting;
     std::string text = "probes: " + quantity(o.events, "run", "runs") + ", " + format_fixed(o.ns_per_event, 0) +
+                       (sampled ? " ± " + format_fixed(o.ns_per_event_standard_error, 0) : std::string()) +
                        " ns each" +
-                       (o.accounting == kSampledAccounting
-                            ? " (" + std::to_string(o.timed_events) + " timed by the programs themselves)"
-                            : std::string(" (bpf_stats)")) +
+                       (sampled ? " (" + std::to_string(o.timed_events) +
+                                      " timed by the programs themselves; ± one standard error)"
+                                : std::string(" (bpf_stats)")) +
                        ", " + format_fixed(100 * o.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
                        milliseconds(o.attach_seconds);
+    if (sampled && o.host_drops_kernel_tlb)
+        text += "; this host drops the kernel's TLB at every kernel entry (PTI without PCID), and a program's refill "
+                "comes before its clock starts: the sampled figure is a floor here";
     if (o.bpf_stats)
         text += "; bpf_stats, on as well, read " + milliseconds(static_cast<double>(o.bpf_stats->run_ns) / 1e9) +
                 ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its own share (" +

@@ -642,8 +642,11 @@ struct ProgramOverhead {
     // bpf_stats' own share of bpf_stats_run_ns: an empty program's ns a run
     // on the same hook, in the same run (or on a test run) × the runs.
     std::uint64_t bpf_stats_clock_ns = 0;
+    // sampled: one standard error of run_ns, from the spread of its timed
+    // runs (a hook timed fewer than twice: the spread of all timed runs).
+    std::uint64_t run_ns_standard_error = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgramOverhead, group, program, run_ns, events, missed_events, timed_events, interrupted_events, bpf_stats_run_ns, bpf_stats_events, bpf_stats_clock_ns)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgramOverhead, group, program, run_ns, events, missed_events, timed_events, interrupted_events, bpf_stats_run_ns, bpf_stats_events, bpf_stats_clock_ns, run_ns_standard_error)
 
 // The same runs as bpf_stats timed them, when it was on as well (run
 // --bpf-stats always): the check on the sampled estimate. bpf_stats's two
@@ -665,8 +668,10 @@ struct BpfStatsCheck {
     std::string clock_source{kClockTestRun};
     std::uint64_t run_ns_less_clock = 0;
     double estimate_ratio = 0;  // the sampled price of these runs / run_ns_less_clock
+    // The sample's own uncertainty in that ratio (bpf_stats times every run)
+    double estimate_ratio_standard_error = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, clock_source, run_ns_less_clock, estimate_ratio)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, clock_source, run_ns_less_clock, estimate_ratio, estimate_ratio_standard_error)
 
 struct Overhead {
     std::string accounting{kBpfStatsAccounting};
@@ -696,10 +701,20 @@ struct Overhead {
     // What timing costs the runs it times (the clock read that starts each,
     // the bookkeeping after it): in bpf_run_ns, once per timed run.
     std::uint64_t accounting_ns = 0;
+    // sampled: one standard error of bpf_run_ns and of ns_per_event, from
+    // the spread of the timed runs, hook by hook. It says how far the
+    // sample alone can be off, not what it cannot see (below).
+    std::uint64_t bpf_run_ns_standard_error = 0;
+    double ns_per_event_standard_error = 0;
+    // This host runs page-table isolation without PCID: every kernel entry
+    // drops the kernel's TLB entries, and the refill as a program starts
+    // comes before any clock it can read. The sampled figure is then a
+    // floor, and bpf_stats reads above it (docs/tracing.md).
+    bool host_drops_kernel_tlb = false;
     std::optional<BpfStatsCheck> bpf_stats;
 };
 // With defaults: reports written before interval_samples existed still load.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, accounting_ns, bpf_stats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, accounting_ns, bpf_run_ns_standard_error, ns_per_event_standard_error, host_drops_kernel_tlb, bpf_stats)
 
 // One side of large_file_async_direct's comparison, per GiB of payload.
 struct ReadPathFigures {

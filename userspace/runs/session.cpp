@@ -159,6 +159,7 @@ std::vector<ProgramStats> stats_delta(const std::vector<ProgramStats>& after,
         delta[i].counted_runs -= before[i].counted_runs;
         delta[i].timed_runs -= before[i].timed_runs;
         delta[i].timed_ns -= before[i].timed_ns;
+        delta[i].timed_ns_squared -= before[i].timed_ns_squared;
         delta[i].interrupted_runs -= before[i].interrupted_runs;
         delta[i].accounting_ns -= before[i].accounting_ns;
         delta[i].clock_run_ns -= before[i].clock_run_ns;

@@ -258,6 +258,7 @@ std::vector<ProgramStats> AttachedPrograms::stats(const bpf_map* probe_runs, con
             if (auto timing = sum_percpu<zc_probe_timing>(probe_timing, *slot)) {
                 entry.timed_runs = timing->timed_runs;
                 entry.timed_ns = timing->timed_ns;
+                entry.timed_ns_squared = timing->timed_ns_squared;
                 entry.interrupted_runs = timing->interrupted_runs;
                 entry.accounting_ns = timing->accounting_ns;
             }
@@ -820,6 +821,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
     if (!timed_run)
         return timed_run.error();
     impl->clock.timed_run_ns = *timed_run;
+    impl->clock.kernel_tlb_dropped_at_entry = read_page_table_isolation().drops_kernel_tlb();
     if (auto calibrated = impl->calibrate_bpf_stats_once(); !calibrated)
         return calibrated.error();
 

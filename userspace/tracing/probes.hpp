@@ -84,6 +84,7 @@ struct ProgramStats {
     std::uint64_t counted_runs = 0;  // counted by the program itself, stats or not
     std::uint64_t timed_runs = 0;
     std::uint64_t timed_ns = 0;  // the clock's share still in
+    std::uint64_t timed_ns_squared = 0;  // each timed run's ns, squared: the sample's spread
     std::uint64_t interrupted_runs = 0;  // timed, but an interrupt ran inside: left out
     std::uint64_t accounting_ns = 0;  // the timed runs' own bookkeeping, one clock read in
     // bpf_stats of the empty program beside it on the same hook (attached
@@ -99,6 +100,9 @@ struct ProbeClock {
     double timed_run_ns = 0;
     // What bpf_stats reads for an empty program; 0 until bpf_stats was on.
     double bpf_stats_run_ns = 0;
+    // Page-table isolation without PCID: what a timed run cannot see
+    // (Overhead::host_drops_kernel_tlb).
+    bool kernel_tlb_dropped_at_entry = false;
 };
 
 struct DeviceTraffic {
