@@ -3,8 +3,10 @@
 // TCP, and the report's counts held to what the workload itself did.
 #include <unistd.h>
 
+#include <cmath>
 #include <map>
 
+#include "base/system.hpp"
 #include "support.hpp"
 
 namespace zctrace::test {
@@ -187,6 +189,23 @@ TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
             EXPECT_GE(program.events, report().measured.syscalls.total);
         }
     }
+    // The sample's own uncertainty, from the timed runs' spread: some,
+    // since no two runs take the same time, and far less than the figure,
+    // or the sample would say nothing.
+    std::uint64_t squares = 0;
+    for (const ProgramOverhead& program : o.programs) {
+        squares += program.run_ns_standard_error * program.run_ns_standard_error;
+        if (program.timed_events >= 2) {
+            EXPECT_GT(program.run_ns_standard_error, 0u) << program.program;
+        }
+    }
+    EXPECT_GT(o.bpf_run_ns_standard_error, 0u);
+    EXPECT_LT(o.bpf_run_ns_standard_error, o.bpf_run_ns / 2);
+    EXPECT_NEAR(static_cast<double>(o.bpf_run_ns_standard_error), std::sqrt(static_cast<double>(squares)),
+                static_cast<double>(o.programs.size()));
+    EXPECT_NEAR(o.ns_per_event_standard_error,
+                static_cast<double>(o.bpf_run_ns_standard_error) / static_cast<double>(o.events), 0.01);
+    EXPECT_EQ(o.host_drops_kernel_tlb, read_page_table_isolation().drops_kernel_tlb());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTechniques, TechniqueTest, ::testing::ValuesIn(kExpected),
