@@ -92,13 +92,26 @@ void pin_to(int cpu)
     ::sched_setaffinity(0, sizeof set, &set);
 }
 
+// ns per getppid() call. The calls are timed in blocks of 10,000 and the
+// figure is the 10th percentile of the blocks: on a VM the hypervisor
+// steals whole milliseconds now and then, and a round that met more of
+// that read 100 ns a call slower with nothing else changed. A probe's cost
+// is in every call, so it is in every block, the fast ones too.
 double time_getppid(long calls)
 {
     pin_to(last_cpu());
-    const auto start = Clock::now();
-    for (long i = 0; i < calls; ++i)
-        ::syscall(SYS_getppid);
-    return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / static_cast<double>(calls);
+    constexpr long kBlock = 10000;
+    std::vector<double> blocks;
+    for (long done = 0; done < calls; done += kBlock) {
+        const long n = std::min(kBlock, calls - done);
+        const auto start = Clock::now();
+        for (long i = 0; i < n; ++i)
+            ::syscall(SYS_getppid);
+        blocks.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count() /
+                         static_cast<double>(n));
+    }
+    std::sort(blocks.begin(), blocks.end());
+    return blocks[blocks.size() / 10];
 }
 
 struct Child {
@@ -204,9 +217,20 @@ pid_t start_tracer(const std::vector<std::string>& args, const std::string& read
     return tracer.pid;
 }
 
+// Stops a child and reaps it. bpftrace once sat on its first SIGINT for
+// minutes (it arrived while bpftrace was still attaching), so the signal is
+// sent again every second, and after ten SIGKILL ends it.
 void stop(pid_t pid, int signo = SIGINT)
 {
-    ::kill(pid, signo);
+    for (int second = 0; second < 10; ++second) {
+        ::kill(pid, signo);
+        for (int tick = 0; tick < 100; ++tick) {
+            if (::waitpid(pid, nullptr, WNOHANG) == pid)
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
 }
 
@@ -324,16 +348,35 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
         }
     const double untraced = median(modes[0].rounds);
     const double floor = median(modes[1].rounds);
+    // Each round measured every mode back to back, so a mode's difference
+    // from the floor is taken round by round: the host's drift between
+    // rounds, which is larger than the target on a busy VM, cancels. The
+    // last column is their mean ± two standard errors.
+    const auto over_floor = [&](const Mode& mode) {
+        std::vector<double> differences, none;
+        for (std::size_t r = 0; r < mode.rounds.size() && r < modes[1].rounds.size(); ++r)
+            differences.push_back(mode.rounds[r] - modes[1].rounds[r]);
+        return mean_and_two_errors(differences, none);
+    };
     std::printf("1. The bystander tax: getppid(), %ld calls, median of %d interleaved rounds\n", calls, rounds);
-    std::printf("   %-50s %9s %9s %8s %12s\n", "", "ns/call", "added", "ratio", "over floor");
+    std::printf("   %-50s %9s %9s %8s %12s %20s\n", "", "ns/call", "added", "ratio", "over floor",
+                "paired, mean ± 2 SE");
     for (const Mode& mode : modes) {
         const double ns = median(mode.rounds);
-        std::printf("   %-50s %9.1f %+9.1f %8.2f %+12.1f\n", mode.name.c_str(), ns, ns - untraced, ns / untraced,
-                    ns - floor);
+        const auto [paired, error] = over_floor(mode);
+        char cell[40];
+        std::snprintf(cell, sizeof cell, "%+.1f ± %.1f", paired, error);
+        std::printf("   %-50s %9.1f %+9.1f %8.2f %+12.1f %20s\n", mode.name.c_str(), ns, ns - untraced, ns / untraced,
+                    ns - floor, cell);
     }
-    const double bystander = median(modes[3].rounds) - floor;
-    std::printf("   target: a process zctrace does not trace pays at most the floor + 25 ns: %s (%+.1f ns)\n",
-                bystander <= 25 ? "met" : "NOT met", bystander);
+    // Judged like the probe-cost targets below: on the paired differences'
+    // mean, met or not only when two standard errors leave no doubt.
+    const auto [bystander, bystander_error] = over_floor(modes[3]);
+    const char* verdict = bystander + bystander_error <= 25   ? "met"
+                          : bystander - bystander_error > 25 ? "NOT met"
+                                                              : "undecided (the rounds spread too far; run more)";
+    std::printf("   target: a process zctrace does not trace pays at most the floor + 25 ns: %s (%+.1f ± %.1f ns)\n",
+                verdict, bystander, bystander_error);
 
 }
 
