@@ -146,14 +146,17 @@ inline Report full_report()
     o.attach_seconds = 0.412;
     o.zctrace_peak_rss_bytes = 48 * kMiB;
     o.interval_samples = 12;
-    o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3, 2500, 2, 950000, 40002, 2400000}};
+    o.programs = {{"syscalls", "sys_enter", 800000, 40000, 3, 2500, 2, 950000, 40002, 2400000, 41200}};
     o.accounting = kSampledAccounting;
     o.interval = "window";
     o.timed_events = 3400;
     o.interrupted_events = 2;
     o.clock_ns_per_timed_event = 30.6;
     o.accounting_ns = 151000;
-    o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, kClockBeside, 411689, 2.99};
+    o.bpf_run_ns_standard_error = 52000;
+    o.ns_per_event_standard_error = 0.96;
+    o.host_drops_kernel_tlb = true;
+    o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, kClockBeside, 411689, 2.99, 0.13};
 
     CostModel cost;
     cost.machine = {16.7e9, 174, 1612, "02b5bf62-b98f-4dc6-954b-5ceaa020cc2e", "2026-11-30T03:38:23Z", true};
