@@ -29,7 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 		return 0;                 \
 	}
 
-ZC_EMPTY("tp_btf", sys_enter, sys_enter) /* not a hook of trace's: EmptyProbes leaves it out */
+ZC_EMPTY("tp_btf", sys_enter, sys_enter) /* run's, not trace's: EmptyHooks says */
 ZC_EMPTY("tp_btf", sys_exit, sys_exit)
 ZC_EMPTY("tp_btf", sched_process_fork, process_fork)
 ZC_EMPTY("tp_btf", sched_process_exit, process_exit)

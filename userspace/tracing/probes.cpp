@@ -1186,15 +1186,15 @@ struct EmptyProbes::Impl {
 EmptyProbes::EmptyProbes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EmptyProbes::~EmptyProbes() = default;
 
-Result<std::unique_ptr<EmptyProbes>> EmptyProbes::attach()
+Result<std::unique_ptr<EmptyProbes>> EmptyProbes::attach(EmptyHooks hooks)
 {
     if (const PseudoMount tracefs = ensure_tracefs(); !tracefs.available)
         return Error{0, "tracefs is not available (" + tracefs.error + "); two of the hooks are classic tracepoints",
                      ErrorKind::unsupported};
     auto impl = std::make_unique<Impl>();
     // trace counts calls at sys_exit and attaches nothing to sys_enter.
-    auto floor = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed, [](zc_floor& s) -> Result<void> {
-        bpf_program__set_autoload(s.progs.floor_sys_enter, false);
+    auto floor = load_group("floor", ZC_SKELETON_OPS(zc_floor), ProbeFlavor::typed, [hooks](zc_floor& s) -> Result<void> {
+        bpf_program__set_autoload(s.progs.floor_sys_enter, hooks == EmptyHooks::run);
         return {};
     });
     if (!floor)

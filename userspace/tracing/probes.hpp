@@ -250,9 +250,13 @@ private:
 // Empty programs on every hook `zctrace trace` uses (bpf/floor.bpf.c): the
 // cost any tracer on those hooks has before its first instruction, which the
 // overhead benchmark measures zctrace against.
+// Whose hooks the empty programs go on: `trace`'s leave sys_enter out
+// (trace counts calls at sys_exit), `run`'s count both ways.
+enum class EmptyHooks { trace, run };
+
 class EmptyProbes {
 public:
-    static Result<std::unique_ptr<EmptyProbes>> attach();
+    static Result<std::unique_ptr<EmptyProbes>> attach(EmptyHooks hooks = EmptyHooks::trace);
     ~EmptyProbes();
     EmptyProbes(const EmptyProbes&) = delete;
     EmptyProbes& operator=(const EmptyProbes&) = delete;
