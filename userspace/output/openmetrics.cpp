@@ -299,9 +299,19 @@ const Family kTimeFamilies[] = {
 
 // What tracing cost.
 const Family kOverheadFamilies[] = {
-    {"zctrace_bpf_run_seconds", "seconds", "Time zctrace's BPF programs ran while the workload ran (bpf_stats).",
+    {"zctrace_bpf_run_seconds", "seconds",
+     "Time zctrace's BPF programs ran while the workload ran (timed by the programs themselves in a sample, or by "
+     "bpf_stats).",
      [](const Run& run, Samples& samples) {
          samples.add(static_cast<double>(run.report.overhead.bpf_run_ns) / kNanosecondsPerSecond);
+     }},
+    {"zctrace_bpf_run_standard_error_seconds", "seconds",
+     "One standard error of zctrace_bpf_run_seconds, from the spread of the programs' timed runs (absent under "
+     "bpf_stats and in reports from before it was recorded).",
+     [](const Run& run, Samples& samples) {
+         const Overhead& overhead = run.report.overhead;
+         if (overhead.accounting == kSampledAccounting && overhead.bpf_run_ns_standard_error > 0)
+             samples.add(static_cast<double>(overhead.bpf_run_ns_standard_error) / kNanosecondsPerSecond);
      }},
     {"zctrace_bpf_events", "", "Runs of zctrace's BPF programs, across the whole system.",
      [](const Run& run, Samples& samples) { samples.add(run.report.overhead.events); }},
