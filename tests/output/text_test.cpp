@@ -187,6 +187,47 @@ TEST(Text, NoiseIsFlagged)
         EXPECT_EQ(finding.find("noise"), std::string::npos) << "256 MiB is enough to time";
 }
 
+// The probes' figure carries the sample's standard error, and says it is a
+// floor where the host drops the kernel's TLB at every entry; a report from
+// before the spread was kept shows neither, rather than "± 0".
+TEST(Text, TheProbeCostShowsItsErrorAndWhenItIsAFloor)
+{
+    Report report = find("loopback/sendfile").report;
+    Overhead& o = report.overhead;
+    o.accounting = std::string(kSampledAccounting);
+    o.ns_per_event = 41.2;
+    o.bpf_run_ns_standard_error = 0;
+    o.host_drops_kernel_tlb = false;
+    // Wide enough that no phrase is wrapped apart.
+    const auto unwrapped = [](const Report& r) { return ReportText(100000).render(r); };
+    std::string text = unwrapped(report);
+    EXPECT_NE(text.find("41 ns each"), std::string::npos) << text;
+    EXPECT_EQ(text.find("±"), std::string::npos) << text;
+    EXPECT_EQ(text.find("a floor"), std::string::npos) << text;
+
+    o.bpf_run_ns_standard_error = 90000;
+    o.ns_per_event_standard_error = 2.6;
+    o.host_drops_kernel_tlb = true;
+    text = unwrapped(report);
+    EXPECT_NE(text.find("41 ± 3 ns each"), std::string::npos) << text;
+    EXPECT_NE(text.find("± one standard error"), std::string::npos) << text;
+    EXPECT_NE(text.find("the sampled figure is a floor here"), std::string::npos) << text;
+
+    // bpf_stats timed every run: no sample, so neither.
+    o.accounting = std::string(kBpfStatsAccounting);
+    text = unwrapped(report);
+    EXPECT_EQ(text.find("±"), std::string::npos) << text;
+    EXPECT_EQ(text.find("a floor"), std::string::npos) << text;
+
+    TraceReport trace = load_trace(kNginxSendfileOn);
+    trace.overhead.accounting = std::string(kSampledAccounting);
+    trace.overhead.bpf_run_ns_standard_error = 90000;
+    trace.overhead.ns_per_event_standard_error = 2.6;
+    trace.overhead.host_drops_kernel_tlb = true;
+    const std::string traced = render_trace(trace, 100000);
+    EXPECT_NE(traced.find("± 3 ns each (this host drops the kernel's TLB"), std::string::npos) << traced;
+}
+
 TEST(Text, WrapKeepsWordsAndIndents)
 {
     EXPECT_EQ(wrap("aaa bbb ccc", 7, 0, 2), "aaa bbb\n  ccc\n");

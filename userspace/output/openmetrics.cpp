@@ -310,7 +310,7 @@ const Family kOverheadFamilies[] = {
      "bpf_stats and in reports from before it was recorded).",
      [](const Run& run, Samples& samples) {
          const Overhead& overhead = run.report.overhead;
-         if (overhead.accounting == kSampledAccounting && overhead.bpf_run_ns_standard_error > 0)
+         if (overhead.sample_error_recorded())
              samples.add(static_cast<double>(overhead.bpf_run_ns_standard_error) / kNanosecondsPerSecond);
      }},
     {"zctrace_bpf_events", "", "Runs of zctrace's BPF programs, across the whole system.",

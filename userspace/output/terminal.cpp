@@ -121,18 +121,15 @@ std::string cost_line(const CostModel& cost)
 std::string probes_line(const Report& r)
 {
     const Overhead& o = r.overhead;
-    const bool sampled = o.accounting == kSampledAccounting;
-    std::string text = "probes: " + quantity(o.events, "run", "runs") + ", " + format_fixed(o.ns_per_event, 0) +
-                       (sampled ? " ± " + format_fixed(o.ns_per_event_standard_error, 0) : std::string()) +
-                       " ns each" +
-                       (sampled ? " (" + std::to_string(o.timed_events) +
-                                      " timed by the programs themselves; ± one standard error)"
-                                : std::string(" (bpf_stats)")) +
+    std::string text = "probes: " + quantity(o.events, "run", "runs") + ", " + probe_ns_per_run(o) + " ns each" +
+                       (o.accounting == kSampledAccounting
+                            ? " (" + std::to_string(o.timed_events) + " timed by the programs themselves" +
+                                  (o.sample_error_recorded() ? "; ± one standard error)" : ")")
+                            : std::string(" (bpf_stats)")) +
                        ", " + format_fixed(100 * o.share_of_workload_cpu, 2) + "% of the workload's CPU; attached in " +
                        milliseconds(o.attach_seconds);
-    if (sampled && o.host_drops_kernel_tlb)
-        text += "; this host drops the kernel's TLB at every kernel entry (PTI without PCID), and a program's refill "
-                "comes before its clock starts: the sampled figure is a floor here";
+    if (const std::string floor = sampled_floor_note(o); !floor.empty())
+        text += "; " + floor;
     if (o.bpf_stats)
         text += "; bpf_stats, on as well, read " + milliseconds(static_cast<double>(o.bpf_stats->run_ns) / 1e9) +
                 ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its own share (" +
@@ -292,6 +289,21 @@ std::string ReportText::render(const Report& r)
                 out += line("note: " + cause.evidence);
     out += line(theory_line(r));
     return out;
+}
+
+std::string probe_ns_per_run(const Overhead& overhead)
+{
+    return format_fixed(overhead.ns_per_event, 0) +
+           (overhead.sample_error_recorded() ? " ± " + format_fixed(overhead.ns_per_event_standard_error, 0)
+                                             : std::string());
+}
+
+std::string sampled_floor_note(const Overhead& overhead)
+{
+    if (overhead.accounting != kSampledAccounting || !overhead.host_drops_kernel_tlb)
+        return "";
+    return "this host drops the kernel's TLB at every kernel entry (PTI without PCID), and a program's refill comes "
+           "before its clock starts: the sampled figure is a floor here";
 }
 
 std::string render_report(const Report& report)

@@ -38,6 +38,14 @@ private:
 // One report on its own, wrapped at 100 columns.
 std::string render_report(const Report& report);
 
+// A probe run's cost as `run` and `trace` print it: "41 ± 3" when the
+// programs timed a sample and kept its spread (± one standard error), "41"
+// under bpf_stats or in a report from before.
+std::string probe_ns_per_run(const Overhead& overhead);
+// Why the sampled figure is a floor on this host (PTI without PCID), or
+// empty where it is not.
+std::string sampled_floor_note(const Overhead& overhead);
+
 // A single progress line on stderr, shown only on a terminal and only once a
 // run has taken longer than a second.
 class ProgressLine {

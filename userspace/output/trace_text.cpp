@@ -259,15 +259,9 @@ std::string render_trace(const TraceReport& report, std::size_t width)
                                             : "read " + format_fixed(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e6, 1) +
                                                   " ms less its clock")
                     : std::string();
+    const std::string floor = sampled_floor_note(o);
     out << wrap("probes: " + std::to_string(o.events) + " runs on the whole host (the filter included), " +
-                    format_fixed(o.ns_per_event, 0) +
-                    (o.accounting == kSampledAccounting ? " ± " + format_fixed(o.ns_per_event_standard_error, 0)
-                                                        : std::string()) +
-                    " ns each" +
-                    (o.accounting == kSampledAccounting && o.host_drops_kernel_tlb
-                         ? " (a floor: this host drops the kernel's TLB at every kernel entry, before a program's "
-                           "clock starts)"
-                         : std::string()) +
+                    probe_ns_per_run(o) + " ns each" + (floor.empty() ? std::string() : " (" + floor + ")") +
                     windows +
                     (o.share_of_workload_cpu > 0 ? ", as much CPU as " + format_fixed(o.share_of_workload_cpu * 100) +
                                                        "% of the traced processes' own"

@@ -712,6 +712,14 @@ struct Overhead {
     // floor, and bpf_stats reads above it (docs/tracing.md).
     bool host_drops_kernel_tlb = false;
     std::optional<BpfStatsCheck> bpf_stats;
+
+    // The programs timed a sample and its spread was recorded: a report
+    // from before the spread was kept reads 0, which must not pass for
+    // "exact" in what is shown or exported.
+    bool sample_error_recorded() const
+    {
+        return accounting == kSampledAccounting && bpf_run_ns_standard_error > 0;
+    }
 };
 // With defaults: reports written before interval_samples existed still load.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, accounting_ns, bpf_run_ns_standard_error, ns_per_event_standard_error, host_drops_kernel_tlb, bpf_stats)
