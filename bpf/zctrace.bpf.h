@@ -171,8 +171,10 @@ static __always_inline struct zc_cpu_task *known_current(void)
 /* `zctrace run` counts the runs inside the sender's measurement window,
  * whoever they are for, which is what the workload's CPU time covers too:
  * the sender's setup (a 64 MiB buffer faulted in) and teardown are not the
- * workload's. With bpf_stats on as well, every run since the counters were
- * read counts, the interval bpf_stats covers. */
+ * workload's. The typed syscall hooks' runs for tasks zctrace did not mark
+ * are not counted at all (tracked_tasks, syscalls.bpf.c). With bpf_stats on
+ * as well, every run since the counters were read counts, the interval
+ * bpf_stats covers. */
 const volatile bool count_outside_window = false;
 
 /* Does `work` (a call) for the program on `hook`, counting the run and

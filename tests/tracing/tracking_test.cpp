@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "support.hpp"
 #include "tracing/probes.hpp"
 #include "tracing/syscall_names.hpp"
@@ -118,6 +120,113 @@ TEST_F(TrackingTest, ForkedChildrenAreFollowed)
     // Only the child called getppid: without fork following this is 0.
     EXPECT_EQ(count_of(raw, SYS_getppid), 11u);
     EXPECT_EQ(count_of(raw, SYS_wait4), 1u);
+}
+
+// The typed syscall hooks let a task without a tracked_tasks mark go at
+// once (syscalls.bpf.c): a thread the tracked process starts gets its mark
+// at the fork. Without it none of the thread's 13 calls counts.
+TEST_F(TrackingTest, ThreadsATrackedProcessStartsAreCounted)
+{
+    const RawCounters raw = run_tracked([] {
+        workload::mark_window(ZC_MARKER_BEGIN, kCookie);
+        std::thread([] {
+            for (int i = 0; i < 13; ++i)
+                ::syscall(SYS_getppid);
+        }).join();
+        workload::mark_window(ZC_MARKER_END, kCookie);
+    });
+    EXPECT_EQ(count_of(raw, SYS_getppid), 13u);
+}
+
+// ...and a thread that was running before its process was tracked gets its
+// mark from track(), which marks every thread (a pidfd per thread).
+TEST_F(TrackingTest, AThreadStartedBeforeTrackingIsCounted)
+{
+    if (!thread_pidfds_supported())
+        GTEST_SKIP() << "this kernel opens no pidfd for a thread (PIDFD_THREAD, Linux 6.9)";
+    int ready[2], go[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    ASSERT_EQ(::pipe(go), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        int thread_go[2];
+        if (::pipe(thread_go) != 0)
+            ::_exit(2);
+        std::thread worker([&] {
+            char byte;
+            if (::read(thread_go[0], &byte, 1) != 1)
+                return;
+            for (int i = 0; i < 9; ++i)
+                ::syscall(SYS_getppid);
+        });
+        char byte;
+        const bool started = ::write(ready[1], "r", 1) == 1 && ::read(go[0], &byte, 1) == 1;
+        workload::mark_window(ZC_MARKER_BEGIN, kCookie);
+        const bool told = started && ::write(thread_go[1], "g", 1) == 1;
+        worker.join();
+        workload::mark_window(ZC_MARKER_END, kCookie);
+        ::_exit(told ? 0 : 3);
+    }
+    char byte;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);  // the thread runs
+    ASSERT_TRUE(tracer_->track(pid, ZC_ROLE_SENDER));
+    ASSERT_EQ(::write(go[1], "g", 1), 1);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    for (int* fds : {ready, go}) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    auto raw = tracer_->read();
+    ASSERT_TRUE(raw) << raw.error().describe();
+    EXPECT_EQ(count_of(*raw, SYS_getppid), 9u);
+}
+
+// An untracked task's syscalls in the sender's window cost it a test of its
+// task_struct and no counted run: 20,000 getppid() calls of a bystander
+// leave sys_exit's count at the sender's own calls (its two markers aside).
+TEST_F(TrackingTest, AnUntrackedTasksSyscallsAreNotCountedAsProbeRuns)
+{
+    const auto sys_exit_runs = [&] {
+        for (const ProgramStats& program : tracer_->program_stats())
+            if (program.program == "sys_exit_btf")
+                return program.counted_runs;
+        ADD_FAILURE() << "no sys_exit_btf program";
+        return std::uint64_t{0};
+    };
+    const std::uint64_t runs_before = sys_exit_runs();
+    int opened[2], bystander_done[2];
+    ASSERT_EQ(::pipe(opened), 0);
+    ASSERT_EQ(::pipe(bystander_done), 0);
+    std::thread bystander_starter([&] {
+        char byte;
+        if (::read(opened[0], &byte, 1) != 1)
+            return;
+        const pid_t bystander = ::fork();
+        if (bystander == 0) {
+            for (int i = 0; i < 20000; ++i)
+                ::syscall(SYS_getppid);
+            ::_exit(0);
+        }
+        ::waitpid(bystander, nullptr, 0);
+        EXPECT_EQ(::write(bystander_done[1], "d", 1), 1);
+    });
+    const RawCounters raw = run_tracked([&] {
+        char byte;
+        workload::mark_window(ZC_MARKER_BEGIN, kCookie);
+        if (::write(opened[1], "o", 1) != 1 || ::read(bystander_done[0], &byte, 1) != 1)
+            ::_exit(2);
+        workload::mark_window(ZC_MARKER_END, kCookie);
+    });
+    bystander_starter.join();
+    for (int* fds : {opened, bystander_done}) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    EXPECT_EQ(count_of(raw, SYS_getppid), 0u);  // the sender made none
+    EXPECT_GE(raw.syscalls.exits, 2u);          // its write() and read()
+    EXPECT_LE(sys_exit_runs() - runs_before, raw.syscalls.exits + 2);
 }
 
 // The syscall hooks remember each CPU's last task's role (syscalls.bpf.c).

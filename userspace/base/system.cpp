@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include "base/system.hpp"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -209,6 +210,21 @@ HostFacts gather_host_facts()
     host.lockdown = read_lockdown().mode;
     host.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     return host;
+}
+
+int open_pidfd(pid_t pid, bool any_thread)
+{
+    // PIDFD_THREAD is O_EXCL (<linux/pidfd.h> since 6.9; Debian 12's headers predate it).
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, any_thread ? O_EXCL : 0));
+}
+
+bool thread_pidfds_supported()
+{
+    const int own = open_pidfd(::gettid(), true);
+    if (own < 0)
+        return false;
+    ::close(own);
+    return true;
 }
 
 PageTableIsolation read_page_table_isolation()

@@ -3,6 +3,8 @@
 // and the few changes it makes to reach them (all private to this process).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -92,6 +94,12 @@ struct PageTableIsolation {
     bool drops_kernel_tlb() const { return pti && !pcid; }
 };
 PageTableIsolation read_page_table_isolation();
+
+// A pidfd for pid (a process's leader), or for any thread with any_thread
+// (PIDFD_THREAD, Linux 6.9); -1 with errno set when it cannot be had.
+int open_pidfd(pid_t pid, bool any_thread);
+// Whether this kernel opens a pidfd for a thread that is not a leader.
+bool thread_pidfds_supported();
 
 // Now, in UTC, ISO 8601: every document's created_at.
 std::string utc_now();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -62,6 +63,21 @@ using LinkPtr = std::unique_ptr<bpf_link, int (*)(bpf_link*)>;
 bool ends_with(std::string_view text, std::string_view suffix)
 {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// The threads of process pid now, its leader among them.
+std::vector<pid_t> threads_of(pid_t pid)
+{
+    std::vector<pid_t> threads;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error))
+    {
+        const std::string name = task.path().filename().string();
+        pid_t tid = 0;
+        if (std::from_chars(name.data(), name.data() + name.size(), tid).ec == std::errc{})
+            threads.push_back(tid);
+    }
+    return threads;
 }
 
 // Programs named <hook>_btf and <hook>_raw are twins and only one may load.
@@ -186,7 +202,8 @@ struct AttachedPrograms {
 
 }  // namespace
 
-// The probe_runs slot of a program: its hook, the name less _btf or _raw.
+// The probe_runs slot of a program: its hook, the name less _btf or _raw,
+// and less _every_task (sys_exit's variant that lets no task go untested).
 std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
 {
     static constexpr std::string_view hooks[] = {
@@ -197,6 +214,8 @@ std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
     static_assert(std::size(hooks) == ZC_PROBE_HOOK_COUNT);
     if (ends_with(program, "_btf") || ends_with(program, "_raw"))
         program.remove_suffix(4);
+    if (ends_with(program, "_every_task"))
+        program.remove_suffix(std::string_view("_every_task").size());
     for (std::uint32_t slot = 0; slot < ZC_PROBE_HOOK_COUNT; ++slot)
         if (hooks[slot] == program)
             return slot;
@@ -471,6 +490,10 @@ struct Tracer::Impl {
     ProbeClock clock;
     MappedWords followed;  // trace mode
     MappedTracking tracking;
+    // The typed syscall hooks let a task go at once unless it holds task
+    // storage (syscalls.bpf.c), so every thread tracked or followed gets a
+    // tracked_tasks entry; not with sys_exit_every_task_btf or the raw twins.
+    bool marks_tasks = false;
 
     // What the probes were attached for, and the writable globals (.data,
     // .bss) as they stood when loaded: retarget() puts them back.
@@ -482,6 +505,7 @@ struct Tracer::Impl {
     };
     std::vector<GlobalsImage> globals;
 
+    Result<void> mark_threads(pid_t pid) const;
     Result<PageSummary> read_pages() const;
     Result<std::vector<ProcessCounters>> read_processes() const;
     std::vector<bpf_object*> objects() const;
@@ -572,8 +596,10 @@ Result<void> Tracer::Impl::clear_counters()
         bpf_map* map = nullptr;
         bpf_object__for_each_map(map, obj)
         {
-            // The tracking entry keeps its task generation (below).
-            if (bpf_map__is_internal(map) || std::string_view(bpf_map__name(map)) == "tracking" ||
+            // The tracking entry keeps its task generation (below). The
+            // tracked tasks' marks are no counters: each goes with its task.
+            const std::string_view name = bpf_map__name(map);
+            if (bpf_map__is_internal(map) || name == "tracking" || name == "tracked_tasks" ||
                 !cleared.insert(bpf_map__fd(map)).second)
                 continue;
             if (auto done = clear_map(map); !done)
@@ -810,6 +836,25 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
             bpf_program__set_autoload(s.progs.sys_exit_btf, false);
             bpf_program__set_autoload(s.progs.sys_exit_raw, false);
         }
+        // The typed syscall hooks let every task go that zctrace did not
+        // mark (syscalls.bpf.c), except in their *_every_task variants:
+        // where a task that joins trace --cgroup's cgroup later could not be
+        // marked before its first syscall, nor a thread of a running process
+        // on a kernel that gives no pidfd for a thread (before 6.9); and
+        // under bpf_stats, which counts every run.
+        const bool let_untracked_go = !stats_on && !(trace && (trace->cgroup_id || !thread_pidfds_supported()));
+        const auto choose = [&](bpf_program* filtered, bpf_program* every_task) {
+            const bool typed = bpf_program__autoload(filtered);
+            bpf_program__set_autoload(filtered, typed && let_untracked_go);
+            bpf_program__set_autoload(every_task, typed && !let_untracked_go);
+        };
+        choose(s.progs.sys_enter_btf, s.progs.sys_enter_every_task_btf);
+        choose(s.progs.sys_exit_btf, s.progs.sys_exit_every_task_btf);
+        const bool typed = bpf_program__autoload(s.progs.process_fork_btf);
+        impl->marks_tasks = let_untracked_go && typed;
+        // The raw twins never read it: a kernel before task storage (5.11)
+        // still loads them.
+        bpf_map__set_autocreate(s.maps.tracked_tasks, typed);
         return {};
     });
     if (!syscalls)
@@ -947,10 +992,43 @@ bool Tracer::retargeted() const
     return impl_->retargeted;
 }
 
+Result<void> Tracer::Impl::mark_threads(pid_t pid) const
+{
+    if (!marks_tasks)
+        return {};
+    const int map_fd = bpf_map__fd(syscalls->maps.tracked_tasks);
+    const std::uint8_t mark = 1;
+    // A thread started while they are listed is marked by the fork probe
+    // if its creator was marked already, and by the next pass if not.
+    std::set<pid_t> marked;
+    for (bool found = true; found;) {
+        found = false;
+        for (const pid_t tid : threads_of(pid)) {
+            if (marked.contains(tid))
+                continue;
+            UniqueFd task(open_pidfd(tid, tid != pid));
+            if (task.get() < 0 && errno == ESRCH)
+                continue;  // gone: nothing of it to count
+            if (task.get() < 0)
+                return Error::from_errno("cannot open a pidfd for thread " + std::to_string(tid) + " of pid " +
+                                         std::to_string(pid));
+            const int fd = task.get();
+            if (bpf_map_update_elem(map_fd, &fd, &mark, BPF_ANY) != 0 && errno != ESRCH)
+                return Error::from_errno("cannot mark thread " + std::to_string(tid) + " of pid " +
+                                         std::to_string(pid) + " for the syscall probes");
+            marked.insert(tid);
+            found = true;
+        }
+    }
+    return {};
+}
+
 Result<void> Tracer::track(pid_t pid, zc_role role)
 {
     if (pid <= 0)
         return Error{EINVAL, "cannot track pid " + std::to_string(pid)};
+    if (auto marked = impl_->mark_threads(pid); !marked)
+        return marked;
     impl_->tracking.set_tgid(role, static_cast<std::uint32_t>(pid));
     impl_->tracking.roles_changed();
     return {};
@@ -964,6 +1042,9 @@ Result<void> Tracer::follow(pid_t pid)
     }
     if (!impl_->followed.set_bit(static_cast<std::uint32_t>(pid)))
         return Error{0, "cannot follow pid " + std::to_string(pid) + ": above the kernel's pid_max"};
+    // After the bit: a thread it starts from now on is marked at its fork.
+    if (auto marked = impl_->mark_threads(pid); !marked)
+        return marked;
     impl_->tracking.roles_changed();
     return {};
 }
