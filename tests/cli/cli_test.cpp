@@ -2,6 +2,8 @@
 // zctrace as users run it: exit statuses, messages, Ctrl-C and crashes.
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <cstdio>
 #include <regex>
 
 #include "bpf/tracking.h"
@@ -372,6 +374,20 @@ TEST(Cli, ListAndDoctorSpeakJson)
             listed = true;
             EXPECT_EQ(item["ok"], tlb_kept) << item["detail"];
             EXPECT_EQ(item["detail"].get<std::string>().find("without PCID") != std::string::npos, !tlb_kept);
+            EXPECT_FALSE(item["required"].get<bool>());
+        }
+    EXPECT_TRUE(listed) << report["system"].dump(2);
+    // Thread pidfds came with Linux 6.9: the release says whether doctor should find them.
+    utsname uts{};
+    ASSERT_EQ(::uname(&uts), 0);
+    int major = 0, minor = 0;
+    ASSERT_EQ(std::sscanf(uts.release, "%d.%d", &major, &minor), 2) << uts.release;
+    const bool thread_pidfds = major > 6 || (major == 6 && minor >= 9);
+    listed = false;
+    for (const auto& item : report["system"])
+        if (item["name"] == "thread_pidfds") {
+            listed = true;
+            EXPECT_EQ(item["ok"], thread_pidfds) << item["detail"];
             EXPECT_FALSE(item["required"].get<bool>());
         }
     EXPECT_TRUE(listed) << report["system"].dump(2);

@@ -147,6 +147,16 @@ DoctorReport run_doctor()
                     "entries; refilling them as a probe starts is outside what the program can time, so "
                     "`--bpf-stats always` can read well above the sampled probe cost here (docs/tracing.md)"});
 
+    // Not needed to run: without it `trace --pid` loads sys_exit's variant
+    // that tests every task, as a thread of a running process cannot be marked.
+    const bool thread_pidfds = thread_pidfds_supported();
+    report.system.push_back(
+        {"thread_pidfds", thread_pidfds, false,
+         thread_pidfds ? "a pidfd can be opened for any thread (PIDFD_THREAD): `trace --pid` marks every thread, and "
+                         "the syscall hooks let every unmarked task go at their first instruction"
+                       : "no pidfd for a thread that is not a leader (PIDFD_THREAD, Linux 6.9): `trace --pid` tests "
+                         "every task on the host at sys_exit, as before (docs/tracing.md)"});
+
     // --transport veth and gather's self-test: a throwaway pair inside a
     // throwaway namespace, gone when its fd closes.
     if (caps.missing.empty()) {
