@@ -36,7 +36,7 @@ ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
  * the kernel entry has just touched: no map, whose first access after a
  * kernel entry is a TLB miss on a host without PCID. By bpf_stats, a getppid()
  * loop that zctrace did not trace paid 114-135 ns a run for trace's sys_exit
- * before, 81.5 with this test, against 62 for an empty program first on the
+ * before, 75-81 with this test, against 62 for an empty program first on the
  * hook. Those runs are not counted in `overhead`: they are not the
  * workload's. A task that holds storage of another BPF program goes on to
  * the usual checks. The *_every_task_btf variants test every task as

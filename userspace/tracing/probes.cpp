@@ -203,7 +203,7 @@ struct AttachedPrograms {
 }  // namespace
 
 // The probe_runs slot of a program: its hook, the name less _btf or _raw,
-// and less _every_task (sys_exit's variant that lets no task go untested).
+// and less _every_task (the syscall hooks' variants that test every task).
 std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
 {
     static constexpr std::string_view hooks[] = {
@@ -492,7 +492,7 @@ struct Tracer::Impl {
     MappedTracking tracking;
     // The typed syscall hooks let a task go at once unless it holds task
     // storage (syscalls.bpf.c), so every thread tracked or followed gets a
-    // tracked_tasks entry; not with sys_exit_every_task_btf or the raw twins.
+    // tracked_tasks entry; not with the *_every_task variants or the raw twins.
     bool marks_tasks = false;
 
     // What the probes were attached for, and the writable globals (.data,
