@@ -465,7 +465,8 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
     run->add_option("--bpf-stats", options->bpf_stats,
                     "zctrace's own cost comes from its programs, which count their runs and time a sample; "
                     "always has bpf_stats time every run as well, and the report compares the two (every process "
-                    "on the host pays +80 ns or so per syscall meanwhile): off or always (default off)")
+                    "on the host pays +80 ns or so per syscall meanwhile, and the syscall hooks test every task, "
+                    "as bpf_stats times every run): off or always (default off)")
         ->option_text("MODE")
         ->check(one_of({"off", "always"}));
     run->add_flag("--strict", options->strict, "exit 1 when a run is a mismatch (an invalid run always exits 1)");

@@ -200,8 +200,8 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
     trace->add_option("--bpf-stats", options->bpf_stats,
                       "zctrace's own cost comes from its programs, which count their runs and time a sample; "
                       "bpf_stats can time every run as well, as a check: off, always (every process on the host "
-                      "then pays +80 ns or so per syscall) or windows (the first 250 ms, then 50 ms in every "
-                      "second) (default off)")
+                      "then pays +80 ns or so per syscall, and sys_exit tests every task, as bpf_stats times "
+                      "every run) or windows (the first 250 ms, then 50 ms in every second) (default off)")
         ->option_text("MODE")
         ->check(one_of({"off", "always", "windows"}));
     trace->add_option("--hooks", options->hooks,
