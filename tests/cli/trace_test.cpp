@@ -4,6 +4,8 @@
 // commands (whose copies must equal `zctrace run`'s), and the ways a user
 // can get a target wrong.
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -278,6 +280,54 @@ TEST(TraceCommand, UnrelatedProcessesAreNotCounted)
     EXPECT_EQ(report.at("totals").at("receive_copy_bytes"), 16 * kMiB);
     EXPECT_EQ(report.at("totals").at("cpu_copy_bytes").at("user_to_socket"), 0);
     EXPECT_EQ(report.at("processes").size(), 3u);  // the workload, its receiver and its sender
+}
+
+// A running process's threads are each marked for the syscall hooks
+// (PIDFD_THREAD): one started before the trace counts like its leader.
+// Without the mark its 7 calls are let go uncounted.
+TEST(TraceCommand, EveryThreadOfARunningProcessIsCounted)
+{
+    REQUIRE_ROOT();
+    int ready[2], go[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    ASSERT_EQ(::pipe(go), 0);
+    const pid_t target = ::fork();
+    if (target == 0) {
+        int thread_go[2];
+        if (::pipe(thread_go) != 0)
+            ::_exit(2);
+        std::thread worker([&] {
+            char byte;
+            if (::read(thread_go[0], &byte, 1) == 1)
+                for (int i = 0; i < 7; ++i)
+                    ::syscall(SYS_getppid);
+        });
+        char byte;
+        if (::write(ready[1], "r", 1) != 1 || ::read(go[0], &byte, 1) != 1 || ::write(thread_go[1], "g", 1) != 1)
+            ::_exit(3);
+        for (int i = 0; i < 11; ++i)
+            ::syscall(SYS_getppid);
+        worker.join();
+        ::_exit(0);
+    }
+    char byte;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);  // its second thread runs
+    TempDir out;
+    Process trace({"trace", "--pid", std::to_string(target), "-o", out.path().string()});
+    ASSERT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(60)));
+    ASSERT_EQ(::write(go[1], "g", 1), 1);
+    int status = 0;
+    ::waitpid(target, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    for (int* fds : {ready, go}) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    const Finished result = trace.finish(std::chrono::seconds(30));
+    ASSERT_EQ(result.status, 0) << result.err;
+    const json report = read_json(out.path() / "trace.json");
+    EXPECT_EQ(report.at("ended_by"), "targets_exited");
+    EXPECT_EQ(report.at("totals").at("syscalls_by_name").value("getppid", 0), 18);
 }
 
 TEST(TraceCommand, ExitsWithTheCommandsStatus)

@@ -386,18 +386,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     observation.probes = tracer.probes();
     observation.attach_seconds = tracer.attach_seconds();
     observation.probe_clock = tracer.clock();
-    if (hooks.on_attached)
-        hooks.on_attached(tracer);
-    auto tcp_before = read_tcp_counters();
-
-    pid_t command = 0;
-    if (!spec.command.empty()) {
-        auto started = start_command(spec.command, tracer);
-        if (!started)
-            return started.error();
-        command = started->pid;
-        observation.command_pid = command;
-    } else if (!spec.pids.empty()) {
+    if (spec.command.empty() && !spec.pids.empty()) {
         std::set<pid_t> seen;
         for (pid_t pid : spec.pids) {
             const pid_t tgid = tgid_of(pid);
@@ -409,6 +398,20 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
                 observation.cpu_at_start[static_cast<std::uint32_t>(pid)] = identity->cpu_seconds;
                 observation.identities[static_cast<std::uint32_t>(pid)] = std::move(*identity);
             }
+    }
+    // Ready: the pids and their threads are followed (a syscall a thread
+    // makes before its mark is let go uncounted); a command starts after.
+    if (hooks.on_attached)
+        hooks.on_attached(tracer);
+    auto tcp_before = read_tcp_counters();
+
+    pid_t command = 0;
+    if (!spec.command.empty()) {
+        auto started = start_command(spec.command, tracer);
+        if (!started)
+            return started.error();
+        command = started->pid;
+        observation.command_pid = command;
     }
     const auto start = Clock::now();
     const std::optional<double> cpu_before =
