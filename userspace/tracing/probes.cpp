@@ -999,9 +999,13 @@ Result<void> Tracer::Impl::mark_threads(pid_t pid) const
     const int map_fd = bpf_map__fd(syscalls->maps.tracked_tasks);
     const std::uint8_t mark = 1;
     // A thread started while they are listed is marked by the fork probe
-    // if its creator was marked already, and by the next pass if not.
+    // if its creator was marked already, and by the next pass if not. A
+    // pool that starts threads all the time shows new ones on every pass,
+    // though the fork probe marked them: the passes stop somewhere.
+    constexpr int kPasses = 8;
     std::set<pid_t> marked;
-    for (bool found = true; found;) {
+    bool found = true;
+    for (int pass = 0; found && pass < kPasses; ++pass) {
         found = false;
         for (const pid_t tid : threads_of(pid)) {
             if (marked.contains(tid))
