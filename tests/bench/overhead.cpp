@@ -79,6 +79,31 @@ std::pair<double, double> mean_and_two_errors(const std::vector<double>& rounds,
     return {mean, 2 * std::max(std::sqrt(spread / n), std::sqrt(sampled) / n)};
 }
 
+// A target of "at most `target`", judged on a mean and two standard errors
+// of it: met when even the upper end is within it, not met when the lower
+// end is beyond it, undecided in between, where more rounds would tell.
+enum class Verdict { met, not_met, undecided };
+
+Verdict judge_at_most(double mean, double two_errors, double target)
+{
+    if (mean + two_errors <= target)
+        return Verdict::met;
+    return mean - two_errors > target ? Verdict::not_met : Verdict::undecided;
+}
+
+const char* verdict_words(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::met:
+        return "met";
+    case Verdict::not_met:
+        return "NOT met";
+    case Verdict::undecided:
+        break;
+    }
+    return "undecided (the rounds spread too far; run more)";
+}
+
 // The loop runs on the last CPU and the tracers on the first, so that the
 // tracers' own work (loading, polling, writing their report) is not in the
 // loop's time; on one CPU both share it.
@@ -437,40 +462,31 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
         std::printf("   %-50s %9.1f %+9.1f %8.2f %+12.1f %20s\n", mode.name.c_str(), ns, ns - untraced, ns / untraced,
                     ns - floor, cell);
     }
+    const auto mode_named = [&](const std::string& name) {
+        return std::find_if(modes.begin(), modes.end(), [&](const Mode& mode) { return mode.name == name; });
+    };
     // Judged like the probe-cost targets below: on the paired differences'
     // mean, met or not only when two standard errors leave no doubt.
-    const auto bystander_mode = std::find_if(modes.begin(), modes.end(), [](const Mode& mode) {
-        return mode.name == "beside zctrace trace --pid <other>";
-    });
-    const auto [bystander, bystander_error] = over_floor(*bystander_mode);
-    const char* verdict = bystander + bystander_error <= 25   ? "met"
-                          : bystander - bystander_error > 25 ? "NOT met"
-                                                              : "undecided (the rounds spread too far; run more)";
+    const auto [bystander, bystander_error] = over_floor(*mode_named("beside zctrace trace --pid <other>"));
     std::printf("   target: a process zctrace does not trace pays at most the floor + 25 ns: %s (%+.1f ± %.1f ns)\n",
-                verdict, bystander, bystander_error);
+                verdict_words(judge_at_most(bystander, bystander_error, 25)), bystander, bystander_error);
     // The same question asked of the kernel, which times each program run
     // (bpf_stats, switched on by the benchmark in two modes): zctrace's
     // sys_exit program against the floor's empty one, each the first on the
     // hook, so both carry the hook's entry and bpf_stats' own clock reads.
     // No host drift between calls is in it, only what the programs cost.
-    const auto with_kernel_timing = [&](const std::string& name) {
-        return std::find_if(modes.begin(), modes.end(), [&](const Mode& mode) { return mode.name == name; });
-    };
-    const auto floor_timed = with_kernel_timing("the floor with bpf_stats on");
-    const auto zctrace_timed = with_kernel_timing("beside zctrace trace --pid <other>, bpf_stats on");
+    const auto floor_timed = mode_named("the floor with bpf_stats on");
+    const auto zctrace_timed = mode_named("beside zctrace trace --pid <other>, bpf_stats on");
     if (floor_timed != modes.end() && zctrace_timed != modes.end() && !floor_timed->kernel_timed.empty() &&
         floor_timed->kernel_timed.size() == zctrace_timed->kernel_timed.size()) {
         std::vector<double> differences, none;
         for (std::size_t r = 0; r < floor_timed->kernel_timed.size(); ++r)
             differences.push_back(zctrace_timed->kernel_timed[r] - floor_timed->kernel_timed[r]);
         const auto [over, over_error] = mean_and_two_errors(differences, none);
-        const char* kernel_verdict = over + over_error <= 25   ? "met"
-                                     : over - over_error > 25 ? "NOT met"
-                                                              : "undecided (the rounds spread too far; run more)";
         std::printf("   by bpf_stats, a run of the first program on sys_exit: the floor's empty one %.1f ns, zctrace "
                     "trace's %.1f ns (medians): %+.1f ± %.1f ns over the floor, paired: %s\n",
                     median(floor_timed->kernel_timed), median(zctrace_timed->kernel_timed), over, over_error,
-                    kernel_verdict);
+                    verdict_words(judge_at_most(over, over_error, 25)));
     }
     // zctrace's own sample of its sys_exit program: it counts no run for a
     // task it did not mark, so this is the traced loop's.
@@ -537,12 +553,17 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
         int met = 0, not_met = 0, undecided = 0;
         void judge(double estimate, double two_errors, double target)
         {
-            if (estimate + two_errors <= target)
+            switch (judge_at_most(estimate, two_errors, target)) {
+            case Verdict::met:
                 ++met;
-            else if (estimate - two_errors > target)
+                break;
+            case Verdict::not_met:
                 ++not_met;
-            else
+                break;
+            case Verdict::undecided:
                 ++undecided;
+                break;
+            }
         }
         std::string said(std::size_t of) const
         {
