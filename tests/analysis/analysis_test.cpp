@@ -1320,6 +1320,56 @@ TEST(ProbeOverhead, TimedRunsAreScaledAndTheTimingIsPricedOnce)
     EXPECT_FALSE(probe_overhead({unchecked}, 0.1, clock).bpf_stats);
 }
 
+// bpf_stats in windows: each program's runs it timed, less its share, give
+// that program's price a run, and every run the program counted is priced
+// at it; a program the windows never caught is priced at the mean of the
+// runs they did. With the windows seeing the same price as all runs, the
+// estimate is what bpf_stats on every run would read, and it must move
+// when the windows read a different price.
+TEST(ProbeOverhead, BpfStatsWindowsPriceEveryCountedRun)
+{
+    ProbeClock clock;
+    clock.timed_run_ns = 30;
+    ProgramStats sys_exit{"syscalls", "sys_exit_btf"};
+    sys_exit.counted_runs = 10000;
+    sys_exit.timed_runs = 10;
+    sys_exit.timed_ns = 10 * (40 + 30);
+    sys_exit.run_count = 1000;             // a tenth, in the windows
+    sys_exit.run_ns = 1000 * (60 + 70);    // 60 ns of work, 70 bpf_stats' own
+    sys_exit.clock_run_count = 1000;
+    sys_exit.clock_run_ns = 1000 * 70;
+    ProgramStats xmit{"net", "net_dev_start_xmit"};
+    xmit.counted_runs = 300;
+    xmit.timed_runs = 3;
+    xmit.timed_ns = 3 * (50 + 30);
+    xmit.run_count = 100;
+    xmit.run_ns = 100 * (90 + 70);
+    xmit.clock_run_count = 100;
+    xmit.clock_run_ns = 100 * 70;
+    ProgramStats rare{"sched", "sched_process_fork"};  // the windows never caught it
+    rare.counted_runs = 2;
+
+    Overhead o = probe_overhead({sys_exit, xmit, rare}, 0.1, clock);
+    ASSERT_TRUE(o.bpf_stats);
+    const double mean_price = (1000.0 * 60 + 100 * 90) / 1100;
+    const double expected = 10000.0 * 60 + 300 * 90 + 2 * mean_price;
+    EXPECT_EQ(o.bpf_stats->estimated_run_ns, static_cast<std::uint64_t>(std::llround(expected)));
+    EXPECT_NEAR(o.bpf_stats->estimated_ns_per_event, expected / 10302, 1e-9);
+    EXPECT_NEAR(o.bpf_stats->runs_timed_share, 1100.0 / 10302, 1e-12);
+    EXPECT_EQ(o.bpf_stats->run_ns_less_clock, 1000u * 60 + 100 * 90);
+
+    // The windows read twice the price: so does the estimate.
+    ProgramStats dearer = sys_exit;
+    dearer.run_ns = 1000 * (120 + 70);
+    o = probe_overhead({dearer}, 0.1, clock);
+    EXPECT_EQ(o.bpf_stats->estimated_run_ns, 10000u * 120);
+    // A share larger than the run (a bad clock figure) prices it at 0, never below.
+    ProgramStats clock_above = sys_exit;
+    clock_above.clock_run_ns = 1000 * 200;
+    o = probe_overhead({clock_above}, 0.1, clock);
+    EXPECT_EQ(o.bpf_stats->estimated_run_ns, 0u);
+}
+
 // The sample's own uncertainty: the spread of a program's timed runs, from
 // their sum and sum of squares, over the square root of how many were
 // timed, scaled to all its runs; the programs' variances add.

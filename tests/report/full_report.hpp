@@ -157,6 +157,13 @@ inline Report full_report()
     o.ns_per_event_standard_error = 0.96;
     o.host_drops_kernel_tlb = true;
     o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, kClockBeside, 411689, 2.99, 0.13};
+    o.bpf_stats->mode = "windows";
+    o.bpf_stats->windows = 3;
+    o.bpf_stats->seconds_on = 0.0161;
+    o.bpf_stats->runs_timed_share = 0.124;
+    o.bpf_stats->estimated_run_ns = 3320112;
+    o.bpf_stats->estimated_ns_per_event = 7.58;
+    o.bpf_stats->estimated_share_of_workload_cpu = 0.0123;
 
     CostModel cost;
     cost.machine = {16.7e9, 174, 1612, "02b5bf62-b98f-4dc6-954b-5ceaa020cc2e", "2026-11-30T03:38:23Z", true};

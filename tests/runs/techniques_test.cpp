@@ -218,7 +218,7 @@ TEST(ProbeCost, BpfStatsCountsTheRunsTheProgramsCount)
 {
     ZC_REQUIRE_BPF();
     RunSpec spec{Technique::sendfile, 64 * 1024, CacheState::warm, ProbeFlavor::typed};
-    spec.bpf_stats = true;
+    spec.bpf_stats = BpfStatsMode::always;
     const Report report = run_spec(spec, 16 * kMiB).report;
     const Overhead& o = report.overhead;
     ASSERT_TRUE(o.bpf_stats);
@@ -247,6 +247,49 @@ TEST(ProbeCost, BpfStatsCountsTheRunsTheProgramsCount)
                     10 + 0.01 * static_cast<double>(program.events))
             << program.program;
     }
+}
+
+// --bpf-stats windows: bpf_stats on for 5 ms of every 50 ms, from the
+// sender's start. It times a share of the runs well below all of them, and
+// its price of them, scaled to every run the programs counted, is the
+// report's estimate. Always (above) times them all: the share is 1.
+TEST(ProbeCost, BpfStatsInWindowsTimesAShareAndPricesEveryRun)
+{
+    ZC_REQUIRE_BPF();
+    RunSpec spec{Technique::sendfile, 64 * 1024, CacheState::warm, ProbeFlavor::typed};
+    spec.bpf_stats = BpfStatsMode::windows;
+    const Report report = run_spec(spec, 256 * kMiB).report;
+    const Overhead& o = report.overhead;
+    ASSERT_TRUE(o.bpf_stats);
+    const BpfStatsCheck& stats = *o.bpf_stats;
+    EXPECT_EQ(stats.mode, "windows");
+    EXPECT_EQ(o.interval, "window");
+    const double wall = report.workload.wall_seconds;
+    std::cout << "windows " << stats.windows << ", on " << stats.seconds_on * 1000 << " ms of a " << wall * 1000
+              << " ms run; " << stats.events << " of " << o.events << " runs timed (" << stats.runs_timed_share
+              << "); " << stats.estimated_ns_per_event << " ns a run, " << stats.estimated_run_ns
+              << " ns in all; sample/stats " << stats.estimate_ratio << "\n";
+    // One window per 50 ms begun, each about 5 ms (a sleep overshoots).
+    EXPECT_GE(stats.windows, 1u);
+    EXPECT_LE(stats.windows, static_cast<std::uint64_t>(wall / 0.05) + 2);
+    EXPECT_GT(stats.seconds_on, 0.0);
+    EXPECT_LE(stats.seconds_on, static_cast<double>(stats.windows) * 0.005 + 0.03);
+    if (wall > 0.1) {
+        EXPECT_LT(stats.runs_timed_share, 0.6);
+        EXPECT_LT(stats.events, o.events / 2);
+    }
+    EXPECT_GT(stats.events, 0u);
+    EXPECT_GT(stats.estimated_run_ns, stats.run_ns_less_clock);
+    EXPECT_GT(stats.estimated_ns_per_event, 0.0);
+    EXPECT_GT(stats.estimated_share_of_workload_cpu, 0.0);
+    EXPECT_LT(stats.estimated_share_of_workload_cpu, 0.5);
+
+    spec.bpf_stats = BpfStatsMode::always;
+    const Report always = run_spec(spec, 16 * kMiB).report;
+    ASSERT_TRUE(always.overhead.bpf_stats);
+    EXPECT_EQ(always.overhead.bpf_stats->mode, "always");
+    EXPECT_EQ(always.overhead.bpf_stats->windows, 0u);
+    EXPECT_GT(always.overhead.bpf_stats->runs_timed_share, 0.9);
 }
 
 // Probes attached for one file cannot count another: the file's inode and

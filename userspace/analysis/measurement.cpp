@@ -348,6 +348,20 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
         stats.estimate_ratio = ratio(sampled_for_stats_runs, stats.run_ns_less_clock);
         stats.estimate_ratio_standard_error =
             ratio(std::sqrt(stats_runs_variance), static_cast<double>(stats.run_ns_less_clock));
+        const double mean_stats_price = ratio(static_cast<double>(stats.run_ns_less_clock), stats.events);
+        double estimated = 0;
+        for (const ProgramOverhead& program : overhead.programs) {
+            const double price =
+                program.bpf_stats_events
+                    ? std::max(0.0, static_cast<double>(program.bpf_stats_run_ns) -
+                                        static_cast<double>(program.bpf_stats_clock_ns)) /
+                          static_cast<double>(program.bpf_stats_events)
+                    : mean_stats_price;
+            estimated += price * static_cast<double>(program.events);
+        }
+        stats.estimated_run_ns = static_cast<std::uint64_t>(std::llround(estimated));
+        stats.estimated_ns_per_event = ratio(estimated, static_cast<double>(overhead.events));
+        stats.runs_timed_share = ratio(static_cast<double>(stats.events), static_cast<double>(overhead.events));
         overhead.bpf_stats = stats;
     }
     return overhead;
@@ -356,12 +370,21 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
 Overhead measure_overhead(const RunObservation& observation)
 {
     Overhead overhead = probe_overhead(observation.program_stats, observation.attach_seconds, observation.probe_clock);
-    overhead.interval = observation.spec.bpf_stats ? "run" : "window";
+    overhead.interval = observation.spec.bpf_stats == BpfStatsMode::always ? "run" : "window";
     const workload::KernelCounters& sender = observation.sender.kernel;
     const double sender_ns = static_cast<double>(sender.user_ns + sender.system_ns);
     const double receiver_ns = static_cast<double>(observation.receiver.user_ns + observation.receiver.system_ns);
     overhead.share_of_sender_cpu = ratio(overhead.bpf_run_ns, sender_ns);
     overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, sender_ns + receiver_ns);
+    if (overhead.bpf_stats) {
+        BpfStatsCheck& stats = *overhead.bpf_stats;
+        stats.estimated_share_of_workload_cpu = ratio(static_cast<double>(stats.estimated_run_ns), sender_ns + receiver_ns);
+        if (observation.spec.bpf_stats == BpfStatsMode::windows) {
+            stats.mode = "windows";
+            stats.windows = observation.bpf_stats_windows;
+            stats.seconds_on = observation.bpf_stats_seconds;
+        }
+    }
     overhead.interval_samples = observation.interval_samples;
     // A syscall whose thread found no free inflight slot had its bytes left
     // unattributed: as good as a skipped run.

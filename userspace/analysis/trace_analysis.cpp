@@ -963,9 +963,16 @@ TraceReport build_trace_report(const TraceObservation& observation, const HostFa
         sampling.estimated_events =
             static_cast<std::uint64_t>(static_cast<double>(overhead.bpf_stats->events) / sampling.sampled_fraction);
     }
+    if (overhead.bpf_stats && observation.spec.bpf_stats == BpfStatsMode::windows) {
+        overhead.bpf_stats->mode = "windows";
+        overhead.bpf_stats->seconds_on = sampling.bpf_stats_seconds;
+    }
     if (observation.cpu_seconds && *observation.cpu_seconds > 0) {
         overhead.share_of_workload_cpu = ratio(overhead.bpf_run_ns, *observation.cpu_seconds * 1e9);
         overhead.share_of_sender_cpu = overhead.share_of_workload_cpu;
+        if (overhead.bpf_stats)
+            overhead.bpf_stats->estimated_share_of_workload_cpu =
+                ratio(static_cast<double>(overhead.bpf_stats->estimated_run_ns), *observation.cpu_seconds * 1e9);
     }
 
     report.headline = headline(report, target_label(observation, report.processes));

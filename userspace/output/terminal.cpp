@@ -130,7 +130,15 @@ std::string probes_line(const Report& r)
                        milliseconds(o.attach_seconds);
     if (const std::string floor = sampled_floor_note(o); !floor.empty())
         text += "; " + floor;
-    if (o.bpf_stats)
+    if (o.bpf_stats && o.bpf_stats->mode == "windows")
+        text += "; bpf_stats, on in " + quantity(o.bpf_stats->windows, "window", "windows") + " (" +
+                milliseconds(o.bpf_stats->seconds_on) + ", " + format_fixed(100 * o.bpf_stats->runs_timed_share, 0) +
+                "% of the runs), read " + format_fixed(o.bpf_stats->estimated_ns_per_event, 1) +
+                " ns a run less its own share: " + milliseconds(static_cast<double>(o.bpf_stats->estimated_run_ns) / 1e9) +
+                " for every run, " + format_fixed(100 * o.bpf_stats->estimated_share_of_workload_cpu, 2) +
+                "% of the workload's CPU; the sample is " + format_fixed(o.bpf_stats->estimate_ratio, 2) +
+                " of it in the windows";
+    else if (o.bpf_stats)
         text += "; bpf_stats, on as well, read " + milliseconds(static_cast<double>(o.bpf_stats->run_ns) / 1e9) +
                 ", " + milliseconds(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e9) + " less its own share (" +
                 format_fixed(o.bpf_stats->clock_ns_per_event, 0) + " ns a run on an empty program" +

@@ -254,8 +254,12 @@ std::string render_trace(const TraceReport& report, std::size_t width)
         o.bpf_stats ? "; bpf_stats " + (sampled.sampled_fraction < 0.999
                                             ? "in windows (" + format_fixed(sampled.bpf_stats_seconds, 2) + " s of " +
                                                   format_fixed(sampled.traced_seconds, 2) + " s) read about " +
-                                                  format_fixed(static_cast<double>(sampled.estimated_bpf_run_ns) / 1e6, 1) +
-                                                  " ms"
+                                                  format_fixed(static_cast<double>(o.bpf_stats->estimated_run_ns
+                                                                                       ? o.bpf_stats->estimated_run_ns
+                                                                                       : sampled.estimated_bpf_run_ns) /
+                                                                   1e6,
+                                                               1) +
+                                                  " ms for every run"
                                             : "read " + format_fixed(static_cast<double>(o.bpf_stats->run_ns_less_clock) / 1e6, 1) +
                                                   " ms less its clock")
                     : std::string();

@@ -670,8 +670,23 @@ struct BpfStatsCheck {
     double estimate_ratio = 0;  // the sampled price of these runs / run_ns_less_clock
     // The sample's own uncertainty in that ratio (bpf_stats times every run)
     double estimate_ratio_standard_error = 0;
+    // "always", or "windows": on for short windows only (run: 5 ms of every
+    // 50 ms; trace: the first 250 ms, then 50 ms of every second).
+    std::string mode = "always";
+    std::uint64_t windows = 0;  // how many, and how long bpf_stats was on in all
+    double seconds_on = 0;
+    // bpf_stats' price of every run the programs counted: each program's
+    // runs it timed, less its own share, per run, times the runs that
+    // program counted (a program it never timed at the mean of those it
+    // did). With windows, the estimate of the probes' cost that does not
+    // pay bpf_stats on every run; always, the same arithmetic on all of
+    // them, to compare it with.
+    double runs_timed_share = 0;  // events / the runs the programs counted
+    std::uint64_t estimated_run_ns = 0;
+    double estimated_ns_per_event = 0;
+    double estimated_share_of_workload_cpu = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, clock_source, run_ns_less_clock, estimate_ratio, estimate_ratio_standard_error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStatsCheck, run_ns, events, clock_ns_per_event, clock_source, run_ns_less_clock, estimate_ratio, estimate_ratio_standard_error, mode, windows, seconds_on, runs_timed_share, estimated_run_ns, estimated_ns_per_event, estimated_share_of_workload_cpu)
 
 struct Overhead {
     std::string accounting{kBpfStatsAccounting};

@@ -12,8 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -288,7 +290,7 @@ ProbeTarget probe_target(const RunSpec& spec, const WorkloadFile& file, std::uin
     const std::uint64_t buffer_bytes = workload::payload_buffer_bytes(spec.technique, file.size, spec.chunk);
     ProbeTarget target{file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
                        spec.technique == Technique::io_uring_send_zc};
-    target.bpf_stats = spec.bpf_stats;
+    target.bpf_stats = spec.bpf_stats != BpfStatsMode::off;
     if (copy) {
         target.copy_ino = copy->ino;
         target.copy_dev = kernel_dev(copy->dev);
@@ -355,15 +357,40 @@ Result<Clock::time_point> start_sender(WorkloadProcesses& processes)
     return start;
 }
 
+// --bpf-stats windows: bpf_stats is on for the first 5 ms of every 50 ms
+// while the workload runs, from its start, so a 64 MiB run (20 to 200 ms
+// here) gets a window or more and a long one a tenth of its runs timed.
+// Each switch patches the kernel's static key (a few IPIs), twenty times a
+// second at most.
+constexpr double kRunStatsWindowSeconds = 0.005;
+constexpr double kRunStatsPeriodSeconds = 0.05;
+constexpr auto kRunPollEvery = std::chrono::milliseconds(20);
+
 // Polls both processes until they exit, reporting progress and, every
-// sample interval, the probes' counters so far. Returns how many samples
-// it took.
-Result<std::uint64_t> wait_for_workload(WorkloadProcesses& processes, Clock::time_point start, const Tracer& tracer,
-                                        Technique technique, const WorkloadFile& file, const SessionHooks& hooks)
+// sample interval, the probes' counters so far; with bpf_stats in windows,
+// switches it on and off on their grid. Returns how many samples it took.
+Result<std::uint64_t> wait_for_workload(WorkloadProcesses& processes, Clock::time_point start, Tracer& tracer,
+                                        const RunSpec& spec, const WorkloadFile& file, const SessionHooks& hooks,
+                                        RunObservation& observation)
 {
     std::uint64_t samples = 0;
     bool sender_done = false, receiver_done = false;
     double next_sample = hooks.sample_interval_seconds;
+    const bool windows = spec.bpf_stats == BpfStatsMode::windows;
+    Clock::time_point stats_since{};
+    const auto switch_stats = [&](bool on) -> Result<void> {
+        if (on == tracer.bpf_stats_on())
+            return {};
+        if (!on)
+            observation.bpf_stats_seconds += std::chrono::duration<double>(Clock::now() - stats_since).count();
+        if (auto switched = tracer.set_bpf_stats(on); !switched)
+            return switched.error();
+        if (on) {
+            stats_since = Clock::now();
+            ++observation.bpf_stats_windows;
+        }
+        return {};
+    };
     while (!(sender_done && receiver_done)) {
         if (interrupted())
             return interruption();
@@ -373,6 +400,11 @@ Result<std::uint64_t> wait_for_workload(WorkloadProcesses& processes, Clock::tim
         sender_done = sender_done || processes.sender->poll_exit();
         receiver_done = receiver_done || processes.receiver->poll_exit();
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const double phase = std::fmod(elapsed, kRunStatsPeriodSeconds);
+        if (windows)
+            if (auto switched = switch_stats(phase < kRunStatsWindowSeconds && !(sender_done && receiver_done));
+                !switched)
+                return switched.error();
         if (hooks.on_progress)
             hooks.on_progress(processes.progress.load(), file.size, elapsed);
         if (hooks.on_sample && hooks.sample_interval_seconds > 0 && !(sender_done && receiver_done) &&
@@ -380,13 +412,21 @@ Result<std::uint64_t> wait_for_workload(WorkloadProcesses& processes, Clock::tim
             auto counters = tracer.read();
             if (!counters)
                 return counters.error();
-            hooks.on_sample(technique, *counters, processes.progress.load(), elapsed);
+            hooks.on_sample(spec.technique, *counters, processes.progress.load(), elapsed);
             ++samples;
             while (next_sample <= elapsed)  // on the grid, never a burst to catch up
                 next_sample += hooks.sample_interval_seconds;
         }
-        if (!(sender_done && receiver_done))
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (sender_done && receiver_done)
+            break;
+        auto pause = std::chrono::duration_cast<Clock::duration>(kRunPollEvery);
+        if (windows) {
+            // Wake at the window's next edge.
+            const double to_edge =
+                phase < kRunStatsWindowSeconds ? kRunStatsWindowSeconds - phase : kRunStatsPeriodSeconds - phase;
+            pause = std::min(pause, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(to_edge)));
+        }
+        std::this_thread::sleep_for(pause);
     }
     return samples;
 }
@@ -506,6 +546,13 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     observation.probes = tracer->probes();
     observation.attach_seconds = tracer->attach_seconds();
     observation.probe_clock = tracer->clock();
+    // In windows, bpf_stats (on since the attach, which calibrated it) times
+    // nothing until the first window opens as the sender starts. Off before
+    // the workload forks: a child that inherits the fd that holds it on
+    // keeps it on until it exits.
+    if (spec.bpf_stats == BpfStatsMode::windows)
+        if (auto off = tracer->set_bpf_stats(false); !off)
+            return off.error();
     if (hooks.on_attached)
         hooks.on_attached(*tracer);
     if (interrupted())
@@ -536,7 +583,7 @@ Result<RunObservation> run_technique(const RunSpec& requested, const WorkloadFil
     auto start = start_sender(processes);
     if (!start)
         return start.error();
-    auto samples = wait_for_workload(processes, *start, *tracer, spec.technique, file, hooks);
+    auto samples = wait_for_workload(processes, *start, *tracer, spec, file, hooks, observation);
     if (!samples)
         return samples.error();
     observation.interval_samples = *samples;

@@ -36,7 +36,9 @@ struct RunSpec {
     bool scatter_gather = true;  // veth only: the sender end's tx-scatter-gather
     std::uint64_t write_pages = 10;  // cow: pages the child writes (0: it only reads)
     workload::ReceiveMode receive = workload::ReceiveMode::copy;  // how the receiver takes the stream
-    bool bpf_stats = false;  // bpf_stats times every probe run too (ProbeTarget::bpf_stats)
+    // bpf_stats times the probes' runs too: all of them (always), or those
+    // in a 5 ms window of every 50 ms while the workload runs (windows).
+    BpfStatsMode bpf_stats = BpfStatsMode::off;
 };
 
 // large_file_async_direct is judged against a buffered read of the same file;
@@ -93,6 +95,10 @@ struct RunObservation {
     std::optional<DeviceTxCounters> egress_sent;
     std::uint64_t resident_pages_after = 0;  // mincore() once the workload finished
     std::uint64_t interval_samples = 0;      // counter reads while the workload ran (--interval)
+    // --bpf-stats windows: how many windows bpf_stats was switched on for,
+    // and for how long in all, while the workload ran.
+    std::uint64_t bpf_stats_windows = 0;
+    double bpf_stats_seconds = 0;
     // copy_file_range: whether the workload directory's filesystem shared a
     // block between two files when asked (FICLONE before the run), and why
     // not when it did not.

@@ -19,8 +19,6 @@
 
 namespace zctrace {
 
-enum class BpfStatsMode { off, windows, always };
-
 struct TraceSpec {
     std::vector<std::string> command;  // start this and follow it, or
     std::vector<pid_t> pids;           // follow these (host pids) and their descendants, or

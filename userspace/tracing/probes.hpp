@@ -42,6 +42,13 @@ struct ProbeTarget {
     bool bpf_stats = false;
 };
 
+// When bpf_stats times the probes' runs as well as their own sample: never,
+// in short windows (its cost paid a fraction of the time, its figure
+// scaled to every run), or all the time (paid by every program run on the
+// host). Either of the last two loads the programs as bpf_stats needs them
+// (ProbeTarget::bpf_stats).
+enum class BpfStatsMode { off, windows, always };
+
 // `zctrace trace`: count the whole life of the followed processes (or of a
 // cgroup's tasks), any file, any device, with a per-process split.
 struct TraceTarget {
