@@ -16,6 +16,7 @@
 #include "output/terminal.hpp"
 #include "output/trace_text.hpp"
 #include "support.hpp"
+#include "../report/full_report.hpp"
 
 namespace zctrace::output_test {
 namespace {
@@ -235,26 +236,21 @@ TEST(Text, TheProbeCostSaysHowBpfStatsTimedIt)
 {
     Report report = find("loopback/sendfile").report;
     Overhead& o = report.overhead;
-    o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, kClockBeside, 411689, 2.99, 0.13};
+    o.bpf_stats = test::full_report().overhead.bpf_stats;  // in windows
+    ASSERT_TRUE(o.bpf_stats);
     const auto unwrapped = [](const Report& r) { return ReportText(100000).render(r); };
     std::string text = unwrapped(report);
-    EXPECT_NE(text.find("bpf_stats, on as well, read 2.9 ms, 0.4 ms less its own share"), std::string::npos) << text;
-    EXPECT_EQ(text.find("window"), std::string::npos) << text;
-
-    o.bpf_stats->mode = "windows";
-    o.bpf_stats->windows = 3;
-    o.bpf_stats->seconds_on = 0.0161;
-    o.bpf_stats->runs_timed_share = 0.124;
-    o.bpf_stats->estimated_ns_per_event = 31.26;
-    o.bpf_stats->estimated_run_ns = 3300000;
-    o.bpf_stats->estimated_share_of_workload_cpu = 0.0123;
-    text = unwrapped(report);
-    EXPECT_NE(text.find("bpf_stats, on in 3 windows (16.1 ms, 12% of the runs), read 31.3 ns a run less its own "
+    EXPECT_NE(text.find("bpf_stats, on in 3 windows (16.1 ms, 12% of the runs), read 7.6 ns a run less its own "
                         "share: 3.3 ms for every run, 1.23% of the workload's CPU; the sample is 2.99 of it in the "
                         "windows"),
               std::string::npos)
         << text;
     EXPECT_EQ(text.find("on as well"), std::string::npos) << text;
+
+    o.bpf_stats->mode = "always";
+    text = unwrapped(report);
+    EXPECT_NE(text.find("bpf_stats, on as well, read 2.9 ms, 0.4 ms less its own share"), std::string::npos) << text;
+    EXPECT_EQ(text.find("window"), std::string::npos) << text;
 }
 
 TEST(Text, WrapKeepsWordsAndIndents)

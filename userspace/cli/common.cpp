@@ -262,6 +262,11 @@ CLI::Validator one_of(std::vector<std::string> values)
         "");
 }
 
+BpfStatsMode bpf_stats_mode(const std::string& name)
+{
+    return name == "always" ? BpfStatsMode::always : name == "windows" ? BpfStatsMode::windows : BpfStatsMode::off;
+}
+
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
 {
     std::map<std::string, int> by_type;

@@ -94,6 +94,8 @@ CLI::Validator duration_validator(double min_seconds, double max_seconds);
 inline constexpr double kMinInterval = 0.05;
 CLI::Validator count_validator();  // a whole number, 0 or more
 CLI::Validator one_of(std::vector<std::string> values);
+// --bpf-stats of run and trace, checked by one_of({"off", "windows", "always"}).
+BpfStatsMode bpf_stats_mode(const std::string& name);
 
 // "read_write, sendfile"
 std::string join(const std::vector<std::string>& names);

@@ -277,9 +277,7 @@ int run_run(const RunOptions& options)
     auto spec_for = [&](Technique technique, std::uint64_t chunk) {
         RunSpec spec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
                      plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
-        spec.bpf_stats = options.bpf_stats == "always"    ? BpfStatsMode::always
-                         : options.bpf_stats == "windows" ? BpfStatsMode::windows
-                                                          : BpfStatsMode::off;
+        spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
         return spec;
     };
     // A sweep runs each technique at each chunk size, one report each.

@@ -92,9 +92,7 @@ int run_trace(const TraceOptions& options)
     spec.duration_seconds = options.duration.empty() ? 0 : *parse_duration(options.duration);
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
     spec.max_sockets = static_cast<std::uint32_t>(options.max_sockets);
-    spec.bpf_stats = options.bpf_stats == "always"    ? BpfStatsMode::always
-                     : options.bpf_stats == "windows" ? BpfStatsMode::windows
-                                                      : BpfStatsMode::off;
+    spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
     spec.light_hooks = options.hooks == "light";
 
     // Bad targets are bad input whatever the privileges.
