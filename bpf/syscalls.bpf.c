@@ -30,16 +30,15 @@ ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
 /*
  * Every task zctrace tracks or follows holds an entry here: userspace gives
  * one to each thread it tracks (through a pidfd), and a fork by a task that
- * holds one gives one to the child, thread or process. So a task with no BPF
- * task storage at all is none of zctrace's, and the typed syscall hooks let
- * it go at their first instruction, on a load from its task_struct, which
- * the kernel entry has just touched: no map, whose first access after a
- * kernel entry is a TLB miss on a host without PCID. By bpf_stats, a getppid()
- * loop that zctrace did not trace paid 114-135 ns a run for trace's sys_exit
- * before, 75-81 with this test, against 62 for an empty program first on the
+ * holds one gives one to the child, thread or process. So a task with no
+ * entry is none of zctrace's, and the typed syscall hooks let it go before
+ * anything else (untracked_task() below). By bpf_stats, a getppid() loop
+ * that zctrace did not trace paid 114-135 ns a run for trace's sys_exit
+ * with the usual checks, on a host with page-table isolation, 75-81 with a
+ * test of its task_struct's storage pointer, against 62 for an empty
+ * program first on the
  * hook. Those runs are not counted in `overhead`: they are not the
- * workload's. A task that holds storage of another BPF program goes on to
- * the usual checks. The *_every_task_btf variants test every task as
+ * workload's. The *_every_task_btf variants test every task as
  * before, for trace --cgroup (a task that joins the cgroup later cannot be
  * marked before its first syscall) and under bpf_stats (which times every
  * run: the programs must count the runs it counts); so do the raw_tp twins.
@@ -51,10 +50,59 @@ struct {
 	__type(value, __u8);
 } tracked_tasks SEC(".maps");
 
-#define ZC_LET_UNTRACKED_TASKS_GO()                              \
-	do {                                                     \
-		if (!bpf_get_current_task_btf()->bpf_storage)    \
-			return 0;                                \
+/*
+ * Whether the task whose syscall this is (regs, its pt_regs) is none of
+ * zctrace's, asked before anything else. Two ways, each dear where the
+ * other is cheap, in two programs per hook (userspace loads one): a
+ * const volatile choice would cost a load from .rodata first, and that
+ * alone is the dearer way's price on a host that drops the kernel's TLB.
+ */
+
+/* The task_struct's storage pointer: no map touched, but
+ * bpf_get_current_task_btf() is a real call on x86-64 up to 6.18 at least.
+ * On a host with page-table isolation and no PCID the kernel's TLB is empty
+ * after every entry, and the first touch of a map costs more than the whole
+ * test (the overhead benchmark); the task_struct the entry code has just
+ * used is at hand. A task that holds storage of other BPF programs goes on
+ * to the usual checks. */
+static __always_inline bool untracked_by_task_storage(const void *regs)
+{
+	return !bpf_get_current_task_btf()->bpf_storage;
+}
+
+/* The per-CPU answer from last time, keyed by the pt_regs, which sit at the
+ * top of the task's kernel stack and so name it while it lives: no call,
+ * where a call and its return are dear (SRSO's Safe RET). It stands while
+ * task_generation does, which every fork on the host (a new task may get a
+ * dead one's stack) and every change userspace makes to who is tracked
+ * move on. The generation is read before the kernel is asked: a mark
+ * meanwhile voids the answer. A task that holds storage of other BPF
+ * programs but none of tracked_tasks is let go too. */
+static __always_inline bool untracked_by_cpu_cache(const void *regs)
+{
+	__u32 zero = 0;
+	struct zc_probe_runs *runs = bpf_map_lookup_elem(&probe_runs, &zero);
+	struct zc_tracking *state = tracking_state();
+	struct task_struct *task;
+	__u64 generation;
+
+	if (!runs || !state)
+		return false;
+	generation = task_generation_of(state);
+	if (runs->untracked_regs == (__u64)regs && runs->untracked_generation == generation)
+		return true;
+	task = bpf_get_current_task_btf();
+	if (task->bpf_storage && bpf_task_storage_get(&tracked_tasks, task, 0, 0))
+		return false;
+	runs->untracked_regs = (__u64)regs;
+	runs->untracked_generation = generation;
+	return true;
+}
+
+#define ZC_LET_UNTRACKED_TASKS_GO(test, regs)    \
+	do {                                     \
+		if (untracked_by_##test(regs))   \
+			return 0;                \
 	} while (0)
 
 struct {
@@ -423,7 +471,15 @@ static __always_inline void sys_enter_core(struct pt_regs *regs, long id)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
-	ZC_LET_UNTRACKED_TASKS_GO();
+	ZC_LET_UNTRACKED_TASKS_GO(task_storage, regs);
+	ZC_TIMED(sys_enter, sys_enter_typed(regs, id));
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_cpu_cache_btf, struct pt_regs *regs, long id)
+{
+	ZC_LET_UNTRACKED_TASKS_GO(cpu_cache, regs);
 	ZC_TIMED(sys_enter, sys_enter_typed(regs, id));
 	return 0;
 }
@@ -445,7 +501,15 @@ int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	ZC_LET_UNTRACKED_TASKS_GO();
+	ZC_LET_UNTRACKED_TASKS_GO(task_storage, regs);
+	ZC_TIMED(sys_exit, on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_cpu_cache_btf, struct pt_regs *regs, long ret)
+{
+	ZC_LET_UNTRACKED_TASKS_GO(cpu_cache, regs);
 	ZC_TIMED(sys_exit, on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
 	return 0;
 }

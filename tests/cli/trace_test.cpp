@@ -3,11 +3,14 @@
 // file with sendfile on and off, zctrace's own workloads started as plain
 // commands (whose copies must equal `zctrace run`'s), and the ways a user
 // can get a target wrong.
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -328,6 +331,81 @@ TEST(TraceCommand, EveryThreadOfARunningProcessIsCounted)
     const json report = read_json(out.path() / "trace.json");
     EXPECT_EQ(report.at("ended_by"), "targets_exited");
     EXPECT_EQ(report.at("totals").at("syscalls_by_name").value("getppid", 0), 18);
+}
+
+// Either filter of the syscall hooks lets go of a process until it is
+// followed, then counts it exactly. The target spins on sched_yield() from
+// before the trace attaches until it is told to go, so the cpu-cache filter
+// has remembered it as untraced on its CPU by the time `follow` marks it:
+// without the generation that marking moves on, its 13 getppid() calls
+// would be let go uncounted (0). It has the last CPU to itself (this test,
+// zctrace and the rest run on the first), so that no other task's syscall
+// displaces what its CPU remembers. A process calling getppid() on the
+// first CPU, never followed, stays out.
+TEST(TraceCommand, BothBystanderFiltersCountAProcessFromTheMomentItIsFollowed)
+{
+    REQUIRE_ROOT();
+    struct RestoreAffinity {
+        cpu_set_t before;
+        RestoreAffinity() { ::sched_getaffinity(0, sizeof before, &before); }
+        ~RestoreAffinity() { ::sched_setaffinity(0, sizeof before, &before); }
+    } restore;
+    const int cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    const auto pin = [](int cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        return ::sched_setaffinity(0, sizeof set, &set);
+    };
+    ASSERT_EQ(pin(0), 0);  // zctrace inherits it
+    for (const std::string filter : {"task-storage", "cpu-cache"}) {
+        SCOPED_TRACE(filter);
+        auto* go = static_cast<std::atomic<int>*>(
+            ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+        ASSERT_NE(go, MAP_FAILED);
+        go->store(0);
+        const pid_t target = ::fork();
+        if (target == 0) {
+            pin(cpus - 1);
+            while (go->load() == 0)
+                ::sched_yield();
+            for (int i = 0; i < 13; ++i)
+                ::syscall(SYS_getppid);
+            ::_exit(0);
+        }
+        const pid_t bystander = ::fork();
+        if (bystander == 0) {
+            while (go->load() < 2) {
+                ::syscall(SYS_getppid);
+                ::usleep(100);
+            }
+            ::_exit(0);
+        }
+        TempDir out;
+        Process trace({"trace", "--bystander-filter", filter, "--pid", std::to_string(target), "-o",
+                       out.path().string()});
+        ASSERT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(60)));
+        go->store(1);
+        int status = 0;
+        ::waitpid(target, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+        const Finished result = trace.finish(std::chrono::seconds(30));
+        go->store(2);
+        ::waitpid(bystander, &status, 0);
+        ::munmap(go, sizeof(std::atomic<int>));
+        ASSERT_EQ(result.status, 0) << result.err;
+        const json report = read_json(out.path() / "trace.json");
+        EXPECT_EQ(report.at("overhead").at("bystander_filter"), filter);
+        // The variant's runs land in sys_exit's slot: the followed calls at least.
+        const std::string program = filter == "cpu-cache" ? "sys_exit_cpu_cache_btf" : "sys_exit_btf";
+        std::uint64_t runs = 0;
+        for (const json& entry : report.at("overhead").at("programs"))
+            if (entry.at("program") == program)
+                runs = entry.at("events").get<std::uint64_t>();
+        EXPECT_GE(runs, 13u) << report.at("overhead").at("programs").dump(2);
+        EXPECT_EQ(report.at("totals").at("syscalls_by_name").value("getppid", 0), 13);
+        EXPECT_EQ(report.at("processes").size(), 1u) << report.at("processes").dump(2);
+    }
 }
 
 TEST(TraceCommand, ExitsWithTheCommandsStatus)

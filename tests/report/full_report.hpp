@@ -156,6 +156,7 @@ inline Report full_report()
     o.bpf_run_ns_standard_error = 52000;
     o.ns_per_event_standard_error = 0.96;
     o.host_drops_kernel_tlb = true;
+    o.bystander_filter = "task-storage";
     o.bpf_stats = BpfStatsCheck{2900000, 54330, 45.8, kClockBeside, 411689, 2.99, 0.13};
     o.bpf_stats->mode = "windows";
     o.bpf_stats->windows = 3;

@@ -338,6 +338,7 @@ Overhead probe_overhead(const std::vector<ProgramStats>& programs, double attach
     overhead.bpf_run_ns_standard_error = static_cast<std::uint64_t>(std::llround(std::sqrt(run_ns_variance)));
     overhead.ns_per_event_standard_error = ratio(std::sqrt(run_ns_variance), static_cast<double>(overhead.events));
     overhead.host_drops_kernel_tlb = clock.kernel_tlb_dropped_at_entry;
+    overhead.bystander_filter = bystander_filter_name(clock.bystander_filter);
     if (stats.events && (clock.bpf_stats_run_ns > 0 || runs_priced_beside == stats.events)) {
         stats.clock_ns_per_event = ratio(stats_clock_ns, stats.events);
         stats.clock_source = runs_priced_beside == stats.events ? kClockBeside

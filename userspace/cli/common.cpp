@@ -267,6 +267,26 @@ BpfStatsMode bpf_stats_mode(const std::string& name)
     return name == "always" ? BpfStatsMode::always : name == "windows" ? BpfStatsMode::windows : BpfStatsMode::off;
 }
 
+void add_bystander_filter_option(CLI::App& command, std::string& value)
+{
+    command
+        .add_option("--bystander-filter", value,
+                    "how the syscall hooks let go of every process zctrace does not trace, which pays for them "
+                    "on each syscall: task-storage (a helper call, no map), cpu-cache (the per-CPU answer from "
+                    "last time: two maps, no call) or auto (task-storage where page-table isolation runs without "
+                    "PCID, cpu-cache elsewhere); the report's overhead.bystander_filter says which ran "
+                    "(default auto)")
+        ->option_text("HOW")
+        ->check(one_of({"auto", "task-storage", "cpu-cache"}));
+}
+
+BystanderFilter bystander_filter_named(const std::string& name)
+{
+    return name == "task-storage" ? BystanderFilter::task_storage
+           : name == "cpu-cache"  ? BystanderFilter::cpu_cache
+                                  : BystanderFilter::automatic;
+}
+
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
 {
     std::map<std::string, int> by_type;

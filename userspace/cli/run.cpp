@@ -55,6 +55,7 @@ struct RunOptions {
     std::uint64_t seed = 1;
     std::uint64_t repeat = 1;
     std::string bpf_stats = "off";
+    std::string bystander_filter = "auto";
 };
 
 // What the command line asks for, parsed and checked against this machine
@@ -278,6 +279,7 @@ int run_run(const RunOptions& options)
         RunSpec spec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
                      plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
         spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
+        spec.bystander_filter = bystander_filter_named(options.bystander_filter);
         return spec;
     };
     // A sweep runs each technique at each chunk size, one report each.
@@ -470,6 +472,7 @@ void setup_run(CLI::App& app, int& exit_code, const bool& verbose)
                     "every run the programs counted at what it read in them: off, windows or always (default off)")
         ->option_text("MODE")
         ->check(one_of({"off", "windows", "always"}));
+    add_bystander_filter_option(*run, options->bystander_filter);
     run->add_flag("--strict", options->strict, "exit 1 when a run is a mismatch (an invalid run always exits 1)");
     run->footer("Exit status: 0 when every run is as the theory table says or its differences are accounted for; 1 "
                 "when a run failed or its measurement is invalid, or with --strict a mismatch; 2 bad command line, "

@@ -41,6 +41,7 @@ struct TraceOptions {
     std::uint64_t max_procs = 4096;
     std::uint64_t max_sockets = 16384;
     std::string bpf_stats = "off";
+    std::string bystander_filter = "auto";
     std::string hooks = "full";
     bool strict = false;
 };
@@ -93,6 +94,7 @@ int run_trace(const TraceOptions& options)
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
     spec.max_sockets = static_cast<std::uint32_t>(options.max_sockets);
     spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
+    spec.bystander_filter = bystander_filter_named(options.bystander_filter);
     spec.light_hooks = options.hooks == "light";
 
     // Bad targets are bad input whatever the privileges.
@@ -202,6 +204,7 @@ void setup_trace(CLI::App& app, int& exit_code, const bool& verbose)
                       "every run) or windows (the first 250 ms, then 50 ms in every second) (default off)")
         ->option_text("MODE")
         ->check(one_of({"off", "always", "windows"}));
+    add_bystander_filter_option(*trace, options->bystander_filter);
     trace->add_option("--hooks", options->hooks,
                       "full (every probe: flows by syscall, page cache, faults, context switches) or light (only "
                       "the socket, device and process-lifetime hooks: what left each socket as page references or "

@@ -726,6 +726,10 @@ struct Overhead {
     // comes before any clock it can read. The sampled figure is then a
     // floor, and bpf_stats reads above it (docs/tracing.md).
     bool host_drops_kernel_tlb = false;
+    // How the syscall hooks let untraced tasks go: "task-storage",
+    // "cpu-cache", or "none" (every task tested; no syscall hook). Empty in
+    // older reports.
+    std::string bystander_filter;
     std::optional<BpfStatsCheck> bpf_stats;
 
     // The programs timed a sample and its spread was recorded: a report
@@ -737,7 +741,7 @@ struct Overhead {
     }
 };
 // With defaults: reports written before interval_samples existed still load.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, accounting_ns, bpf_run_ns_standard_error, ns_per_event_standard_error, host_drops_kernel_tlb, bpf_stats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Overhead, accounting, interval, bpf_run_ns, events, missed_events, ns_per_event, share_of_workload_cpu, share_of_sender_cpu, attach_seconds, zctrace_peak_rss_bytes, programs, interval_samples, timed_events, interrupted_events, clock_ns_per_timed_event, accounting_ns, bpf_run_ns_standard_error, ns_per_event_standard_error, host_drops_kernel_tlb, bystander_filter, bpf_stats)
 
 // One side of large_file_async_direct's comparison, per GiB of payload.
 struct ReadPathFigures {

@@ -291,6 +291,7 @@ ProbeTarget probe_target(const RunSpec& spec, const WorkloadFile& file, std::uin
     ProbeTarget target{file.ino, kernel_dev(file.dev), file.pages(), cookie, buffer_bytes,
                        spec.technique == Technique::io_uring_send_zc};
     target.bpf_stats = spec.bpf_stats != BpfStatsMode::off;
+    target.bystander_filter = spec.bystander_filter;
     if (copy) {
         target.copy_ino = copy->ino;
         target.copy_dev = kernel_dev(copy->dev);

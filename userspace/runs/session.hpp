@@ -39,6 +39,7 @@ struct RunSpec {
     // bpf_stats times the probes' runs too: all of them (always), or those
     // in a 5 ms window of every 50 ms while the workload runs (windows).
     BpfStatsMode bpf_stats = BpfStatsMode::off;
+    BystanderFilter bystander_filter = BystanderFilter::automatic;
 };
 
 // large_file_async_direct is judged against a buffered read of the same file;

@@ -368,6 +368,7 @@ Result<TraceObservation> trace_program(const TraceSpec& spec, const TraceHooks& 
     target.max_sockets = spec.max_sockets;
     target.light = spec.light_hooks;
     target.bpf_stats = spec.bpf_stats != BpfStatsMode::off;
+    target.bystander_filter = spec.bystander_filter;
     if (!spec.cgroup.empty()) {
         auto cgroup = resolve_cgroup(spec.cgroup);
         if (!cgroup)

@@ -30,6 +30,7 @@ struct TraceSpec {
     // default), in windows, or for the whole trace (paid by every process
     // on the host).
     BpfStatsMode bpf_stats = BpfStatsMode::off;
+    BystanderFilter bystander_filter = BystanderFilter::automatic;
     // Only the hooks that fire per skb or per process lifetime: no syscall,
     // page-fault, scheduler, page-cache or block hook (TraceTarget::light).
     bool light_hooks = false;

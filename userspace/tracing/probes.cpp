@@ -203,7 +203,8 @@ struct AttachedPrograms {
 }  // namespace
 
 // The probe_runs slot of a program: its hook, the name less _btf or _raw,
-// and less _every_task (the syscall hooks' variants that test every task).
+// and less _every_task or _cpu_cache (the syscall hooks' variants that test
+// every task, or let untraced ones go by a per-CPU answer).
 std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
 {
     static constexpr std::string_view hooks[] = {
@@ -214,8 +215,9 @@ std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
     static_assert(std::size(hooks) == ZC_PROBE_HOOK_COUNT);
     if (ends_with(program, "_btf") || ends_with(program, "_raw"))
         program.remove_suffix(4);
-    if (ends_with(program, "_every_task"))
-        program.remove_suffix(std::string_view("_every_task").size());
+    for (const std::string_view variant : {std::string_view("_every_task"), std::string_view("_cpu_cache")})
+        if (ends_with(program, variant))
+            program.remove_suffix(variant.size());
     for (std::uint32_t slot = 0; slot < ZC_PROBE_HOOK_COUNT; ++slot)
         if (hooks[slot] == program)
             return slot;
@@ -843,13 +845,22 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         // on a kernel that gives no pidfd for a thread (before 6.9); and
         // under bpf_stats, which counts every run.
         const bool let_untracked_go = !stats_on && !(trace && (trace->cgroup_id || !thread_pidfds_supported()));
-        const auto choose = [&](bpf_program* filtered, bpf_program* every_task) {
-            const bool typed = bpf_program__autoload(filtered);
-            bpf_program__set_autoload(filtered, typed && let_untracked_go);
+        const bool hooked = bpf_program__autoload(s.progs.sys_enter_btf) || bpf_program__autoload(s.progs.sys_exit_btf);
+        const BystanderFilter wanted = trace ? trace->bystander_filter : target.bystander_filter;
+        impl->clock.bystander_filter =
+            !hooked || !let_untracked_go                     ? BystanderFilter::none
+            : wanted != BystanderFilter::automatic           ? wanted
+            : read_page_table_isolation().drops_kernel_tlb() ? BystanderFilter::task_storage
+                                                             : BystanderFilter::cpu_cache;
+        const auto choose = [&](bpf_program* by_task_storage, bpf_program* by_cpu_cache, bpf_program* every_task) {
+            const bool typed = bpf_program__autoload(by_task_storage);
+            bpf_program__set_autoload(by_task_storage,
+                                      typed && impl->clock.bystander_filter == BystanderFilter::task_storage);
+            bpf_program__set_autoload(by_cpu_cache, typed && impl->clock.bystander_filter == BystanderFilter::cpu_cache);
             bpf_program__set_autoload(every_task, typed && !let_untracked_go);
         };
-        choose(s.progs.sys_enter_btf, s.progs.sys_enter_every_task_btf);
-        choose(s.progs.sys_exit_btf, s.progs.sys_exit_every_task_btf);
+        choose(s.progs.sys_enter_btf, s.progs.sys_enter_cpu_cache_btf, s.progs.sys_enter_every_task_btf);
+        choose(s.progs.sys_exit_btf, s.progs.sys_exit_cpu_cache_btf, s.progs.sys_exit_every_task_btf);
         const bool typed = bpf_program__autoload(s.progs.process_fork_btf);
         impl->marks_tasks = let_untracked_go && typed;
         // The raw twins never read it: a kernel before task storage (5.11)
@@ -1197,6 +1208,17 @@ std::vector<ProgramStats> Tracer::program_stats() const
     return stats;
 }
 ProbeClock Tracer::clock() const { return impl_->clock; }
+
+std::string_view bystander_filter_name(BystanderFilter filter)
+{
+    switch (filter) {
+    case BystanderFilter::automatic: return "auto";
+    case BystanderFilter::task_storage: return "task-storage";
+    case BystanderFilter::cpu_cache: return "cpu-cache";
+    case BystanderFilter::none: break;
+    }
+    return "none";
+}
 
 Result<void> Tracer::set_bpf_stats(bool on)
 {

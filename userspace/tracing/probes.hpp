@@ -23,6 +23,18 @@
 
 namespace zctrace {
 
+// How the typed syscall hooks let go of the tasks zctrace does not trace,
+// before any other work (untracked_task() in bpf/syscalls.bpf.c): by a test
+// of the task's storage pointer, which calls a helper, or by a per-CPU
+// answer remembered from the last time, which touches two maps instead.
+// `automatic` takes the storage test where the kernel's TLB is empty after
+// every entry (page-table isolation without PCID: a map's first touch is a
+// miss) and the per-CPU answer elsewhere. `none`: no filter was loaded (the
+// *_every_task variants, under bpf_stats or for trace --cgroup), or no
+// syscall hook at all.
+enum class BystanderFilter { automatic, task_storage, cpu_cache, none };
+[[nodiscard]] std::string_view bystander_filter_name(BystanderFilter filter);
+
 // What the probes filter on; fixed before load (const volatile globals).
 struct ProbeTarget {
     std::uint64_t file_ino = 0;
@@ -40,6 +52,7 @@ struct ProbeTarget {
     // sample (probe_cost.h): exact, at two clock reads per run of every
     // BPF program on the host.
     bool bpf_stats = false;
+    BystanderFilter bystander_filter = BystanderFilter::automatic;
 };
 
 // When bpf_stats times the probes' runs as well as their own sample: never,
@@ -64,6 +77,7 @@ struct TraceTarget {
     // processes' forks and exits.
     bool light = false;
     bool bpf_stats = false;  // on from the start (trace then switches it as its --bpf-stats says)
+    BystanderFilter bystander_filter = BystanderFilter::automatic;
 };
 
 // Which twin of each hook to load: tp_btf with its typed direct reads, or
@@ -110,6 +124,8 @@ struct ProbeClock {
     // Page-table isolation without PCID: what a timed run cannot see
     // (Overhead::host_drops_kernel_tlb).
     bool kernel_tlb_dropped_at_entry = false;
+    // The filter the syscall hooks were loaded with, never `automatic`.
+    BystanderFilter bystander_filter = BystanderFilter::none;
 };
 
 struct DeviceTraffic {
