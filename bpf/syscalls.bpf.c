@@ -472,7 +472,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
 	ZC_LET_UNTRACKED_TASKS_GO(task_storage, regs);
-	ZC_TIMED(sys_enter, sys_enter_typed(regs, id));
+	ZC_TIMED_BEHIND_FILTER(sys_enter, untracked_by_task_storage(regs), sys_enter_typed(regs, id));
 	return 0;
 }
 
@@ -480,7 +480,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_cpu_cache_btf, struct pt_regs *regs, long id)
 {
 	ZC_LET_UNTRACKED_TASKS_GO(cpu_cache, regs);
-	ZC_TIMED(sys_enter, sys_enter_typed(regs, id));
+	ZC_TIMED_BEHIND_FILTER(sys_enter, untracked_by_cpu_cache(regs), sys_enter_typed(regs, id));
 	return 0;
 }
 
@@ -502,7 +502,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 {
 	ZC_LET_UNTRACKED_TASKS_GO(task_storage, regs);
-	ZC_TIMED(sys_exit, on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
+	ZC_TIMED_BEHIND_FILTER(sys_exit, untracked_by_task_storage(regs), on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
 	return 0;
 }
 
@@ -510,7 +510,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_cpu_cache_btf, struct pt_regs *regs, long ret)
 {
 	ZC_LET_UNTRACKED_TASKS_GO(cpu_cache, regs);
-	ZC_TIMED(sys_exit, on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
+	ZC_TIMED_BEHIND_FILTER(sys_exit, untracked_by_cpu_cache(regs), on_sys_exit(PT_REGS_SYSCALL_NR(regs), ret, regs, true));
 	return 0;
 }
 

@@ -183,7 +183,15 @@ const volatile bool count_outside_window = false;
  * instructions. The last run of each period is timed, not the first: the
  * first run after the counters are cleared is the coldest, and with one
  * run in 127 timed it would weigh on the estimate out of all proportion. */
-#define ZC_TIMED(hook, work)                                                                      \
+#define ZC_TIMED(hook, work) ZC_TIMED_BEHIND_FILTER(hook, false, work)
+
+/* The same for a program that let untracked tasks go before it (syscalls.bpf.c):
+ * the filter ran before the clock could, since the clock's countdown is a map
+ * access the filter is there to spare untracked tasks. A tracked task pays
+ * the filter on every run too, so a timed run runs it again inside the clock
+ * (`untracked`, which must be true only for a task the filter lets go): the
+ * sample then holds its price, warm, where it would otherwise be nobody's. */
+#define ZC_TIMED_BEHIND_FILTER(hook, untracked, work)                                             \
 	do {                                                                                      \
 		__u32 zero_ = 0, slot_ = ZC_PROBE_##hook;                                         \
 		struct zc_probe_runs *runs_ = bpf_map_lookup_elem(&probe_runs, &zero_);           \
@@ -204,6 +212,8 @@ const volatile bool count_outside_window = false;
 			else                                                                      \
 				runs_->runs[ZC_PROBE_##hook]++;                                   \
 		}                                                                                 \
+		if (start_ && (untracked))                                                        \
+			start_ = 0;                                                               \
 		work;                                                                             \
 		if (start_) {                                                                     \
 			__u64 stop_ = bpf_ktime_get_ns();                                         \

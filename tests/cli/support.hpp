@@ -108,6 +108,43 @@ inline std::string binary_for_nobody(const std::string& binary)
     return copy.path;
 }
 
+// A process forked from the test that runs body() and exits 0. A test that
+// fails before waiting for it must not leave it spinning: it is killed and
+// reaped at the end of its scope unless wait() has reaped it.
+class ForkedChild {
+public:
+    template <typename Body>
+    explicit ForkedChild(Body body) : pid_(::fork())
+    {
+        if (pid_ == 0) {
+            body();
+            ::_exit(0);
+        }
+    }
+    ForkedChild(const ForkedChild&) = delete;
+    ForkedChild& operator=(const ForkedChild&) = delete;
+    ~ForkedChild()
+    {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    // The wait status.
+    int wait()
+    {
+        int status = -1;
+        if (pid_ > 0)
+            ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return status;
+    }
+
+private:
+    pid_t pid_;
+};
+
 // A zctrace process (or another program: promtool, chromium) with its
 // stdout and stderr captured.
 class Process {

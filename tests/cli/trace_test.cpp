@@ -364,34 +364,29 @@ TEST(TraceCommand, BothBystanderFiltersCountAProcessFromTheMomentItIsFollowed)
             ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
         ASSERT_NE(go, MAP_FAILED);
         go->store(0);
-        const pid_t target = ::fork();
-        if (target == 0) {
+        ForkedChild target([&] {
             pin(cpus - 1);
             while (go->load() == 0)
                 ::sched_yield();
             for (int i = 0; i < 13; ++i)
                 ::syscall(SYS_getppid);
-            ::_exit(0);
-        }
-        const pid_t bystander = ::fork();
-        if (bystander == 0) {
+        });
+        ForkedChild bystander([&] {
             while (go->load() < 2) {
                 ::syscall(SYS_getppid);
                 ::usleep(100);
             }
-            ::_exit(0);
-        }
+        });
         TempDir out;
-        Process trace({"trace", "--bystander-filter", filter, "--pid", std::to_string(target), "-o",
+        Process trace({"trace", "--bystander-filter", filter, "--pid", std::to_string(target.pid()), "-o",
                        out.path().string()});
         ASSERT_TRUE(trace.wait_for_stderr("attached", std::chrono::seconds(60)));
         go->store(1);
-        int status = 0;
-        ::waitpid(target, &status, 0);
+        const int status = target.wait();
         EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
         const Finished result = trace.finish(std::chrono::seconds(30));
         go->store(2);
-        ::waitpid(bystander, &status, 0);
+        bystander.wait();
         ::munmap(go, sizeof(std::atomic<int>));
         ASSERT_EQ(result.status, 0) << result.err;
         const json report = read_json(out.path() / "trace.json");
