@@ -88,10 +88,6 @@ struct zc_probe_runs {
 		__u32 tgid;
 		__u32 current;
 	} task;
-	/* The last task the typed syscall hooks let go as none of zctrace's
-	 * (syscalls.bpf.c): its pt_regs, and the task_generation then. */
-	__u64 untracked_regs;
-	__u64 untracked_generation;
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
 };
 

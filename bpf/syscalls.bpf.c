@@ -50,61 +50,6 @@ struct {
 	__type(value, __u8);
 } tracked_tasks SEC(".maps");
 
-/*
- * Whether the task whose syscall this is (regs, its pt_regs) is none of
- * zctrace's, asked before anything else. Two ways, each dear where the
- * other is cheap, in two programs per hook (userspace loads one): a
- * const volatile choice would cost a load from .rodata first, and that
- * alone is the dearer way's price on a host that drops the kernel's TLB.
- */
-
-/* The task_struct's storage pointer: no map touched, but
- * bpf_get_current_task_btf() is a real call on x86-64 up to 6.18 at least.
- * On a host with page-table isolation and no PCID the kernel's TLB is empty
- * after every entry, and the first touch of a map costs more than the whole
- * test (the overhead benchmark); the task_struct the entry code has just
- * used is at hand. A task that holds storage of other BPF programs goes on
- * to the usual checks. */
-static __always_inline bool untracked_by_task_storage(const void *regs)
-{
-	return !bpf_get_current_task_btf()->bpf_storage;
-}
-
-/* The per-CPU answer from last time, keyed by the pt_regs, which sit at the
- * top of the task's kernel stack and so name it while it lives: no call,
- * where a call and its return are dear (SRSO's Safe RET). It stands while
- * task_generation does, which every fork on the host (a new task may get a
- * dead one's stack) and every change userspace makes to who is tracked
- * move on. The generation is read before the kernel is asked: a mark
- * meanwhile voids the answer. A task that holds storage of other BPF
- * programs but none of tracked_tasks is let go too. */
-static __always_inline bool untracked_by_cpu_cache(const void *regs)
-{
-	__u32 zero = 0;
-	struct zc_probe_runs *runs = bpf_map_lookup_elem(&probe_runs, &zero);
-	struct zc_tracking *state = tracking_state();
-	struct task_struct *task;
-	__u64 generation;
-
-	if (!runs || !state)
-		return false;
-	generation = task_generation_of(state);
-	if (runs->untracked_regs == (__u64)regs && runs->untracked_generation == generation)
-		return true;
-	task = bpf_get_current_task_btf();
-	if (task->bpf_storage && bpf_task_storage_get(&tracked_tasks, task, 0, 0))
-		return false;
-	runs->untracked_regs = (__u64)regs;
-	runs->untracked_generation = generation;
-	return true;
-}
-
-#define ZC_LET_UNTRACKED_TASKS_GO(test, regs)    \
-	do {                                     \
-		if (untracked_by_##test(regs))   \
-			return 0;                \
-	} while (0)
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ZC_SYSCALL_SLOTS);
@@ -172,6 +117,47 @@ static __always_inline __u32 syscall_task_role(const struct zc_tracking *state, 
 	task->role = role;
 	return role;
 }
+
+/*
+ * Whether the task whose syscall this is (regs, its pt_regs) is none of
+ * zctrace's, asked before anything else. Two ways, each dear where the
+ * other is cheap, in two programs per hook (userspace loads one): a
+ * const volatile choice would cost a load from .rodata first, and that
+ * alone is the dearer way's price on a host that drops the kernel's TLB.
+ */
+
+/* The task_struct's storage pointer: no map touched, but
+ * bpf_get_current_task_btf() is a real call on x86-64 up to 6.18 at least.
+ * On a host with page-table isolation and no PCID the kernel's TLB is empty
+ * after every entry, and the first touch of a map costs more than the whole
+ * test (the overhead benchmark); the task_struct the entry code has just
+ * used is at hand. A task that holds storage of other BPF programs goes on
+ * to the usual checks. */
+static __always_inline bool untracked_by_task_storage(const void *regs)
+{
+	return !bpf_get_current_task_btf()->bpf_storage;
+}
+
+/* The role the syscall hooks remember for this CPU's last task
+ * (syscall_task_role, cpu_task), keyed by its pt_regs, which sit at the top
+ * of the task's kernel stack and so name it while it lives: no call, where
+ * a call and its return are dear (SRSO's Safe RET). It stands while
+ * task_generation does, which every fork on the host (a new task may get a
+ * dead one's stack) and every change userspace makes to who is tracked
+ * move on. A tracked task's own calls then find their role where the
+ * program's work looks for it, so the test costs them no call either. */
+static __always_inline bool untracked_by_cpu_cache(const void *regs)
+{
+	struct zc_tracking *state = tracking_state();
+
+	return state && syscall_task_role(state, regs, false) == 0;
+}
+
+#define ZC_LET_UNTRACKED_TASKS_GO(test, regs)    \
+	do {                                     \
+		if (untracked_by_##test(regs))   \
+			return 0;                \
+	} while (0)
 
 /* Syscall numbers at or above ZC_SYSCALL_SLOTS share the last slot. */
 static __always_inline __u32 syscall_slot(long nr)

@@ -204,7 +204,7 @@ struct AttachedPrograms {
 
 // The probe_runs slot of a program: its hook, the name less _btf or _raw,
 // and less _every_task or _cpu_cache (the syscall hooks' variants that test
-// every task, or let untraced ones go by a per-CPU answer).
+// every task, or let untraced ones go by the role their CPU remembers).
 std::optional<std::uint32_t> probe_hook_slot(std::string_view program)
 {
     static constexpr std::string_view hooks[] = {

@@ -24,12 +24,12 @@
 namespace zctrace {
 
 // How the typed syscall hooks let go of the tasks zctrace does not trace,
-// before any other work (untracked_task() in bpf/syscalls.bpf.c): by a test
-// of the task's storage pointer, which calls a helper, or by a per-CPU
-// answer remembered from the last time, which touches two maps instead.
+// before any other work (ZC_LET_UNTRACKED_TASKS_GO in bpf/syscalls.bpf.c): by
+// a test of the task's storage pointer, which calls a helper, or by the role
+// each CPU remembers for its last task, which touches per-CPU maps instead.
 // `automatic` takes the storage test where the kernel's TLB is empty after
 // every entry (page-table isolation without PCID: a map's first touch is a
-// miss) and the per-CPU answer elsewhere. `none`: no filter was loaded (the
+// miss) and the remembered role elsewhere. `none`: no filter was loaded (the
 // *_every_task variants, under bpf_stats or for trace --cgroup), or no
 // syscall hook at all.
 enum class BystanderFilter { automatic, task_storage, cpu_cache, none };
