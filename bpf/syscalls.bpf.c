@@ -32,7 +32,7 @@ ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
  * one to each thread it tracks (through a pidfd), and a fork by a task that
  * holds one gives one to the child, thread or process. So a task with no
  * entry is none of zctrace's, and the typed syscall hooks let it go before
- * anything else (untracked_task() below). By bpf_stats, a getppid() loop
+ * anything else (ZC_LET_UNTRACKED_TASKS_GO below). By bpf_stats, a getppid() loop
  * that zctrace did not trace paid 114-135 ns a run for trace's sys_exit
  * with the usual checks, on a host with page-table isolation, 75-81 with a
  * test of its task_struct's storage pointer, against 62 for an empty

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -135,8 +136,8 @@ public:
     int wait()
     {
         int status = -1;
-        if (pid_ > 0)
-            ::waitpid(pid_, &status, 0);
+        while (pid_ > 0 && ::waitpid(pid_, &status, 0) < 0 && errno == EINTR)
+            ;
         pid_ = -1;
         return status;
     }

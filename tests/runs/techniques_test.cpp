@@ -181,14 +181,18 @@ TEST_P(TechniqueTest, OverheadIsCountedAndSampledByTheProgramsThemselves)
     const std::uint64_t timed = o.timed_events + o.interrupted_events;
     EXPECT_GE(timed + cpus, o.events / ZC_PROBE_TIMED_EVERY);
     EXPECT_LE(timed, o.events / ZC_PROBE_TIMED_EVERY + cpus);
+    int sys_enter_programs = 0;
     for (const ProgramOverhead& program : o.programs) {
         EXPECT_LE(program.timed_events + program.interrupted_events, program.events) << program.program;
         EXPECT_EQ(program.bpf_stats_events, 0u) << program.program << ": bpf_stats was off";
         // sys_enter runs for every call the sender made in the window, at least.
-        if (program.program == "sys_enter_btf") {
+        if (program.program == "sys_enter_btf" || program.program == "sys_enter_cpu_cache_btf") {
             EXPECT_GE(program.events, report().measured.syscalls.total);
+            ++sys_enter_programs;
         }
     }
+    EXPECT_EQ(sys_enter_programs, 1) << "one typed sys_enter program, the bystander filter's (" << o.bystander_filter
+                                     << ")";
     // The sample's own uncertainty, from the timed runs' spread: some,
     // since no two runs take the same time, and far less than the figure,
     // or the sample would say nothing. (A hook timed a few times over a
