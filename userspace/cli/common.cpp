@@ -274,7 +274,8 @@ void add_bystander_filter_option(CLI::App& command, std::string& value)
                     "how the syscall hooks let go of every process zctrace does not trace, which pays for them "
                     "on each syscall: task-storage (a helper call, no map), cpu-cache (the role each CPU "
                     "remembers for its last task: no call) or auto (task-storage where page-table isolation runs without "
-                    "PCID, cpu-cache elsewhere); the report's overhead.bystander_filter says which ran "
+                    "PCID, cpu-cache elsewhere); trace --cgroup, and trace on kernels before 6.9, always "
+                    "take cpu-cache; the report's overhead.bystander_filter says which ran "
                     "(default auto)")
         ->option_text("HOW")
         ->check(one_of({"auto", "task-storage", "cpu-cache"}));

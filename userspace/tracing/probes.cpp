@@ -838,17 +838,22 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
             bpf_program__set_autoload(s.progs.sys_exit_btf, false);
             bpf_program__set_autoload(s.progs.sys_exit_raw, false);
         }
-        // The typed syscall hooks let every task go that zctrace did not
-        // mark (syscalls.bpf.c), except in their *_every_task variants:
-        // where a task that joins trace --cgroup's cgroup later could not be
-        // marked before its first syscall, nor a thread of a running process
-        // on a kernel that gives no pidfd for a thread (before 6.9); and
-        // under bpf_stats, which counts every run.
-        const bool let_untracked_go = !stats_on && !(trace && (trace->cgroup_id || !thread_pidfds_supported()));
+        // The typed syscall hooks let every task go that is none of
+        // zctrace's (syscalls.bpf.c), except in their *_every_task variants,
+        // loaded under bpf_stats, which counts every run. The task-storage
+        // filter needs each traced thread marked before its first syscall,
+        // which cannot be had for a task that joins trace --cgroup's cgroup
+        // later, nor for a thread of a running process on a kernel that
+        // gives no pidfd for a thread (before 6.9); the cpu-cache filter asks
+        // the role, by process (or cgroup, each time), and needs no marks, so
+        // it is what those get, `auto` or not.
+        const bool marks_reach_every_task = !(trace && (trace->cgroup_id || !thread_pidfds_supported()));
+        const bool let_untracked_go = !stats_on;
         const bool hooked = bpf_program__autoload(s.progs.sys_enter_btf) || bpf_program__autoload(s.progs.sys_exit_btf);
         const BystanderFilter wanted = trace ? trace->bystander_filter : target.bystander_filter;
         impl->clock.bystander_filter =
-            !hooked || !let_untracked_go                     ? BystanderFilter::none
+            !hooked || !let_untracked_go ? BystanderFilter::none
+            : !marks_reach_every_task    ? BystanderFilter::cpu_cache
             : wanted != BystanderFilter::automatic           ? wanted
             : read_page_table_isolation().drops_kernel_tlb() ? BystanderFilter::task_storage
                                                              : BystanderFilter::cpu_cache;
@@ -862,7 +867,7 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         choose(s.progs.sys_enter_btf, s.progs.sys_enter_cpu_cache_btf, s.progs.sys_enter_every_task_btf);
         choose(s.progs.sys_exit_btf, s.progs.sys_exit_cpu_cache_btf, s.progs.sys_exit_every_task_btf);
         const bool typed = bpf_program__autoload(s.progs.process_fork_btf);
-        impl->marks_tasks = let_untracked_go && typed;
+        impl->marks_tasks = typed && impl->clock.bystander_filter == BystanderFilter::task_storage;
         // The raw twins never read it: a kernel before task storage (5.11)
         // still loads them.
         bpf_map__set_autocreate(s.maps.tracked_tasks, typed);

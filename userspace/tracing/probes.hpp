@@ -29,9 +29,10 @@ namespace zctrace {
 // each CPU remembers for its last task, which touches per-CPU maps instead.
 // `automatic` takes the storage test where the kernel's TLB is empty after
 // every entry (page-table isolation without PCID: a map's first touch is a
-// miss) and the remembered role elsewhere. `none`: no filter was loaded (the
-// *_every_task variants, under bpf_stats or for trace --cgroup), or no
-// syscall hook at all.
+// miss) and the remembered role elsewhere; trace --cgroup, and a kernel that
+// opens no pidfd for a thread, always get the remembered role, which needs
+// no marks. `none`: no filter was loaded (the *_every_task variants, under
+// bpf_stats), or no syscall hook at all.
 enum class BystanderFilter { automatic, task_storage, cpu_cache, none };
 [[nodiscard]] std::string_view bystander_filter_name(BystanderFilter filter);
 
