@@ -332,16 +332,18 @@ std::map<std::string, nlohmann::json> run_zctrace(const std::string& zctrace, co
 }
 
 // The syscall hooks' two ways of letting an untraced task go (--bystander-filter).
-constexpr const char* kBystanderFilters[] = {"task-storage", "cpu-cache"};
+constexpr zctrace::BystanderFilter kBystanderFilters[] = {zctrace::BystanderFilter::task_storage,
+                                                          zctrace::BystanderFilter::cpu_cache};
 
-std::string beside_name(const std::string& filter)
+std::string beside_name(zctrace::BystanderFilter filter)
 {
-    return "beside zctrace trace --pid <other>, " + filter;
+    return "beside zctrace trace --pid <other>, " + std::string(zctrace::bystander_filter_name(filter));
 }
 
 // 1. The bystander tax, on a getppid() loop.
 void measure_bystander_tax(const std::string& self, const std::string& zctrace, long calls, int rounds)
 {
+    const zctrace::BystanderFilter auto_filter = zctrace::automatic_bystander_filter();
     const std::string bpftrace = "/usr/bin/bpftrace";
     const bool have_bpftrace = ::access(bpftrace.c_str(), X_OK) == 0;
     // trace writes its report here; the sample in it is read after each zctrace mode.
@@ -356,11 +358,11 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
         if (!report.is_object() || !report.contains("overhead"))
             return;
         for (const nlohmann::json& program : report["overhead"].value("programs", nlohmann::json::array()))
-            if ((program.value("program", "") == "sys_exit_btf" ||
-                 program.value("program", "") == "sys_exit_cpu_cache_btf") &&
-                program.value("events", 0ull) > 0)
-                sampled_sys_exit = static_cast<double>(program.value("run_ns", 0ull)) /
-                                   static_cast<double>(program.value("events", 0ull));
+            for (const zctrace::BystanderFilter filter : kBystanderFilters)
+                if (program.value("program", "") == zctrace::typed_syscall_program("sys_exit", filter) &&
+                    program.value("events", 0ull) > 0)
+                    sampled_sys_exit = static_cast<double>(program.value("run_ns", 0ull)) /
+                                       static_cast<double>(program.value("events", 0ull));
     };
 
     // With bpf_stats on, the kernel's time for the first program on sys_exit,
@@ -419,11 +421,12 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
     };
     // Both of the syscall hooks' filters, whichever auto takes here: each is
     // dear where the other is cheap (bpf/syscalls.bpf.c).
-    for (const std::string filter : kBystanderFilters) {
-        const std::vector<std::string> args = {zctrace, "trace", "--bystander-filter", filter, "--pid", "<idle>",
-                                               "-o", scratch};
+    for (const zctrace::BystanderFilter filter : kBystanderFilters) {
+        const std::vector<std::string> args = {zctrace, "trace", "--bystander-filter",
+                                               std::string(zctrace::bystander_filter_name(filter)),
+                                               "--pid", "<idle>", "-o", scratch};
         modes.push_back({beside_name(filter), [&beside, args] { return beside(args, "attached"); }});
-        const std::string timed = filter == "cpu-cache" ? "sys_exit_cpu_cache_btf" : "sys_exit_btf";
+        const std::string timed = zctrace::typed_syscall_program("sys_exit", filter);
         modes.push_back({beside_name(filter) + ", bpf_stats on",
                          [&beside, args, timed] { return beside(args, "attached", true, timed); }});
     }
@@ -485,15 +488,15 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
         return std::find_if(modes.begin(), modes.end(), [&](const Mode& mode) { return mode.name == name; });
     };
     // The filter auto takes here is the one judged; the other is shown.
-    const std::string chosen = zctrace::read_page_table_isolation().drops_kernel_tlb() ? "task-storage" : "cpu-cache";
-    std::printf("   (--bystander-filter auto takes %s on this host)\n", chosen.c_str());
-    for (const std::string filter : kBystanderFilters) {
+    std::printf("   (--bystander-filter auto takes %s on this host)\n",
+                std::string(zctrace::bystander_filter_name(auto_filter)).c_str());
+    for (const zctrace::BystanderFilter filter : kBystanderFilters) {
         // Judged like the probe-cost targets below: on the paired differences'
         // mean, met or not only when two standard errors leave no doubt.
         const auto [bystander, bystander_error] = over_floor(*mode_named(beside_name(filter)));
         std::printf("   target, %s filter%s: a process zctrace does not trace pays at most the floor + 25 ns: %s "
                     "(%+.1f ± %.1f ns)\n",
-                    filter.c_str(), filter == chosen ? " (auto)" : "",
+                    std::string(zctrace::bystander_filter_name(filter)).c_str(), filter == auto_filter ? " (auto)" : "",
                     verdict_words(judge_at_most(bystander, bystander_error, 25)), bystander, bystander_error);
     }
     // The same question asked of the kernel, which times each program run
@@ -502,7 +505,7 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
     // carry the hook's entry and bpf_stats' own clock reads. No host drift
     // between calls is in it, only what the programs cost.
     const auto floor_timed = mode_named("the floor with bpf_stats on");
-    for (const std::string filter : kBystanderFilters) {
+    for (const zctrace::BystanderFilter filter : kBystanderFilters) {
         const auto zctrace_timed = mode_named(beside_name(filter) + ", bpf_stats on");
         if (floor_timed == modes.end() || zctrace_timed == modes.end() || floor_timed->kernel_timed.empty() ||
             floor_timed->kernel_timed.size() != zctrace_timed->kernel_timed.size())
@@ -513,7 +516,8 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
         const auto [over, over_error] = mean_and_two_errors(differences, none);
         std::printf("   by bpf_stats, a run of the first program on sys_exit: the floor's empty one %.1f ns, zctrace "
                     "trace's with the %s filter %.1f ns (medians): %+.1f ± %.1f ns over the floor, paired: %s\n",
-                    median(floor_timed->kernel_timed), filter.c_str(), median(zctrace_timed->kernel_timed), over,
+                    median(floor_timed->kernel_timed), std::string(zctrace::bystander_filter_name(filter)).c_str(),
+                    median(zctrace_timed->kernel_timed), over,
                     over_error, verdict_words(judge_at_most(over, over_error, 25)));
     }
     // zctrace's own sample of its sys_exit program: it counts no run for a

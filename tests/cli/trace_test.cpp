@@ -18,6 +18,7 @@
 
 #include "base/system.hpp"
 #include "nginx.hpp"
+#include "tracing/probes.hpp"
 #include "trace_support.hpp"
 
 namespace zctrace::cli_test {
@@ -397,7 +398,7 @@ TEST(TraceCommand, BothBystanderFiltersCountAProcessFromTheMomentItIsFollowed)
         const json report = read_json(out.path() / "trace.json");
         EXPECT_EQ(report.at("overhead").at("bystander_filter"), filter);
         // The variant's runs land in sys_exit's slot: the followed calls at least.
-        const std::string program = filter == "cpu-cache" ? "sys_exit_cpu_cache_btf" : "sys_exit_btf";
+        const std::string program = typed_syscall_program("sys_exit", *bystander_filter_named(filter));
         std::uint64_t runs = 0;
         for (const json& entry : report.at("overhead").at("programs"))
             if (entry.at("program") == program)

@@ -195,7 +195,7 @@ TEST_P(TrackingTest, AnUntrackedTasksSyscallsAreNotCountedAsProbeRuns)
 {
     const auto sys_exit_runs = [&] {
         for (const ProgramStats& program : tracer_->program_stats())
-            if (program.program == (GetParam() == BystanderFilter::cpu_cache ? "sys_exit_cpu_cache_btf" : "sys_exit_btf"))
+            if (program.program == typed_syscall_program("sys_exit", GetParam()))
                 return program.counted_runs;
         ADD_FAILURE() << "no typed sys_exit program";
         return std::uint64_t{0};

@@ -281,13 +281,6 @@ void add_bystander_filter_option(CLI::App& command, std::string& value)
         ->check(one_of({"auto", "task-storage", "cpu-cache"}));
 }
 
-BystanderFilter bystander_filter_named(const std::string& name)
-{
-    return name == "task-storage" ? BystanderFilter::task_storage
-           : name == "cpu-cache"  ? BystanderFilter::cpu_cache
-                                  : BystanderFilter::automatic;
-}
-
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
 {
     std::map<std::string, int> by_type;

@@ -96,9 +96,8 @@ CLI::Validator count_validator();  // a whole number, 0 or more
 CLI::Validator one_of(std::vector<std::string> values);
 // --bpf-stats of run and trace, checked by one_of({"off", "windows", "always"}).
 BpfStatsMode bpf_stats_mode(const std::string& name);
-// --bystander-filter of run and trace: the option, and its value as the tracer takes it.
+// --bystander-filter of run and trace, checked against bystander_filter_name()'s names.
 void add_bystander_filter_option(CLI::App& command, std::string& value);
-BystanderFilter bystander_filter_named(const std::string& name);
 
 // "read_write, sendfile"
 std::string join(const std::vector<std::string>& names);

@@ -279,7 +279,7 @@ int run_run(const RunOptions& options)
         RunSpec spec{technique,      chunk,               plan.cache,          ProbeFlavor::typed,
                      plan.transport, plan.scatter_gather, options.write_pages, plan.receive};
         spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
-        spec.bystander_filter = bystander_filter_named(options.bystander_filter);
+        spec.bystander_filter = bystander_filter_named(options.bystander_filter).value_or(BystanderFilter::automatic);
         return spec;
     };
     // A sweep runs each technique at each chunk size, one report each.

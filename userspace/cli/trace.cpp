@@ -94,7 +94,7 @@ int run_trace(const TraceOptions& options)
     spec.max_procs = static_cast<std::uint32_t>(options.max_procs);
     spec.max_sockets = static_cast<std::uint32_t>(options.max_sockets);
     spec.bpf_stats = bpf_stats_mode(options.bpf_stats);
-    spec.bystander_filter = bystander_filter_named(options.bystander_filter);
+    spec.bystander_filter = bystander_filter_named(options.bystander_filter).value_or(BystanderFilter::automatic);
     spec.light_hooks = options.hooks == "light";
 
     // Bad targets are bad input whatever the privileges.

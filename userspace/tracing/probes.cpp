@@ -854,9 +854,8 @@ Result<std::unique_ptr<Tracer>> Tracer::attach_all_groups(const ProbeTarget& tar
         impl->clock.bystander_filter =
             !hooked || !let_untracked_go ? BystanderFilter::none
             : !marks_reach_every_task    ? BystanderFilter::cpu_cache
-            : wanted != BystanderFilter::automatic           ? wanted
-            : read_page_table_isolation().drops_kernel_tlb() ? BystanderFilter::task_storage
-                                                             : BystanderFilter::cpu_cache;
+            : wanted != BystanderFilter::automatic ? wanted
+                                                   : automatic_bystander_filter();
         const auto choose = [&](bpf_program* by_task_storage, bpf_program* by_cpu_cache, bpf_program* every_task) {
             const bool typed = bpf_program__autoload(by_task_storage);
             bpf_program__set_autoload(by_task_storage,
@@ -1223,6 +1222,28 @@ std::string_view bystander_filter_name(BystanderFilter filter)
     case BystanderFilter::none: break;
     }
     return "none";
+}
+
+std::optional<BystanderFilter> bystander_filter_named(std::string_view name)
+{
+    for (const BystanderFilter filter : {BystanderFilter::automatic, BystanderFilter::task_storage,
+                                         BystanderFilter::cpu_cache, BystanderFilter::none})
+        if (bystander_filter_name(filter) == name)
+            return filter;
+    return std::nullopt;
+}
+
+BystanderFilter automatic_bystander_filter()
+{
+    return read_page_table_isolation().drops_kernel_tlb() ? BystanderFilter::task_storage : BystanderFilter::cpu_cache;
+}
+
+std::string typed_syscall_program(std::string_view hook, BystanderFilter filter)
+{
+    const std::string_view variant = filter == BystanderFilter::cpu_cache ? "_cpu_cache"
+                                     : filter == BystanderFilter::none    ? "_every_task"
+                                                                          : "";
+    return std::string(hook).append(variant).append("_btf");
 }
 
 Result<void> Tracer::set_bpf_stats(bool on)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,13 @@ namespace zctrace {
 // bpf_stats), or no syscall hook at all.
 enum class BystanderFilter { automatic, task_storage, cpu_cache, none };
 [[nodiscard]] std::string_view bystander_filter_name(BystanderFilter filter);
+// The filter a name of bystander_filter_name's stands for ("auto" too).
+[[nodiscard]] std::optional<BystanderFilter> bystander_filter_named(std::string_view name);
+// What `automatic` takes on this host.
+[[nodiscard]] BystanderFilter automatic_bystander_filter();
+// The typed program a filter loads on a syscall hook ("sys_enter" or
+// "sys_exit"): sys_exit_btf, sys_exit_cpu_cache_btf, sys_exit_every_task_btf.
+[[nodiscard]] std::string typed_syscall_program(std::string_view hook, BystanderFilter filter);
 
 // What the probes filter on; fixed before load (const volatile globals).
 struct ProbeTarget {
