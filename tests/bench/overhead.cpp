@@ -37,6 +37,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
@@ -64,17 +65,21 @@ double median(std::vector<double> values)
 
 // The mean of the rounds' figures and two standard errors of it: the
 // larger of the rounds' spread and their samples' (each round's own
-// standard error, in errors).
+// standard error, in errors). One round has no spread to read, and its
+// sample alone understates how far a run moves on these hosts, so its
+// error is infinite: every target is then undecided, never met on one draw.
 std::pair<double, double> mean_and_two_errors(const std::vector<double>& rounds, const std::vector<double>& errors)
 {
     if (rounds.empty())
-        return {0, 0};
+        return {0, std::numeric_limits<double>::infinity()};
+    if (rounds.size() < 2)
+        return {rounds.front(), std::numeric_limits<double>::infinity()};
     const double n = static_cast<double>(rounds.size());
     double mean = 0, spread = 0, sampled = 0;
     for (const double value : rounds)
         mean += value / n;
     for (const double value : rounds)
-        spread += n > 1 ? (value - mean) * (value - mean) / (n - 1) : 0;
+        spread += (value - mean) * (value - mean) / (n - 1);
     for (const double error : errors)
         sampled += error * error;
     return {mean, 2 * std::max(std::sqrt(spread / n), std::sqrt(sampled) / n)};
@@ -102,7 +107,7 @@ const char* verdict_words(Verdict verdict)
     case Verdict::undecided:
         break;
     }
-    return "undecided (the rounds spread too far; run more)";
+    return "undecided (too few rounds, or they spread too far; run more)";
 }
 
 // The loop runs on the last CPU and the tracers on the first, so that the

@@ -408,6 +408,27 @@ TEST(Cli, RunWritesTheReportItPrints)
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"sendfile.json"});
 }
 
+// A --bystander-filter asked for by name is kept, or zctrace says why not:
+// under --bpf-stats every task's syscalls are timed, so no filter loads.
+TEST(Cli, ABystanderFilterThatCannotBeKeptIsSaid)
+{
+    REQUIRE_ROOT();
+    TempDir dir;
+    const Finished kept = run({"run", "sendfile", "--size", "1M", "--bystander-filter", "cpu-cache", "--out",
+                               dir.path().string()});
+    ASSERT_EQ(kept.status, 0) << kept.err;
+    EXPECT_EQ(kept.err.find("cannot be kept"), std::string::npos) << kept.err;
+    EXPECT_EQ(nlohmann::json::parse(read_text(dir.path() / "sendfile.json")).at("overhead").at("bystander_filter"), "cpu-cache");
+
+    const Finished timed = run({"run", "sendfile", "--size", "1M", "--bystander-filter", "cpu-cache", "--bpf-stats",
+                                "always", "--out", dir.path().string()});
+    ASSERT_EQ(timed.status, 0) << timed.err;
+    EXPECT_NE(timed.err.find("--bystander-filter cpu-cache cannot be kept here: --bpf-stats times every program run"),
+              std::string::npos)
+        << timed.err;
+    EXPECT_EQ(nlohmann::json::parse(read_text(dir.path() / "sendfile.json")).at("overhead").at("bystander_filter"), "none");
+}
+
 // `run beyond` runs the seven techniques beyond the seeds, each held to its
 // documented row, and summarizes them like `run all`.
 TEST(Cli, RunBeyondRunsEachTechniqueBeyondTheSeeds)

@@ -281,6 +281,23 @@ void add_bystander_filter_option(CLI::App& command, std::string& value)
         ->check(one_of({"auto", "task-storage", "cpu-cache"}));
 }
 
+std::optional<std::string> bystander_filter_note(const std::string& asked, BystanderFilter ran, bool light_hooks,
+                                                 bool cgroup)
+{
+    if (asked == "auto" || bystander_filter_name(ran) == asked)
+        return std::nullopt;
+    const std::string why =
+        ran == BystanderFilter::cpu_cache
+            ? (cgroup ? "trace --cgroup cannot mark a task before it joins the cgroup, so cpu-cache runs instead"
+                      : "this kernel gives no pidfd for a thread (before 6.9), so a running process's threads "
+                        "cannot be marked and cpu-cache runs instead")
+        : light_hooks ? "trace --hooks light attaches no syscall hook, so there is nothing to filter"
+                      : "--bpf-stats times every program run, so the syscall programs that run for every task load "
+                        "instead and no task is let go";
+    return "zctrace: --bystander-filter " + asked + " cannot be kept here: " + why +
+           " (overhead.bystander_filter in the report says " + std::string(bystander_filter_name(ran)) + ")";
+}
+
 std::string summarize_probes(const std::vector<AttachedProbe>& probes)
 {
     std::map<std::string, int> by_type;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -98,6 +99,12 @@ CLI::Validator one_of(std::vector<std::string> values);
 BpfStatsMode bpf_stats_mode(const std::string& name);
 // --bystander-filter of run and trace, checked against bystander_filter_name()'s names.
 void add_bystander_filter_option(CLI::App& command, std::string& value);
+
+// "zctrace: --bystander-filter task-storage cannot be kept here: ...", when
+// the filter that loaded (`ran`) is not the one asked for by name, and why;
+// nothing for `auto` or a filter that was kept.
+std::optional<std::string> bystander_filter_note(const std::string& asked, BystanderFilter ran, bool light_hooks,
+                                                 bool cgroup);
 
 // "read_write, sendfile"
 std::string join(const std::vector<std::string>& names);

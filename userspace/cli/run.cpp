@@ -301,6 +301,8 @@ int run_run(const RunOptions& options)
         std::cerr << attached_line(shared->probes(), shared->attach_seconds(),
                                    "each run resets them instead of attaching its own")
                   << "\n";
+        if (const auto note = bystander_filter_note(options.bystander_filter, shared->clock().bystander_filter, false, false))
+            std::cerr << *note << "\n";
     }
     for (const auto& [technique, chunk] : cells) {
         const std::string name =
@@ -322,8 +324,12 @@ int run_run(const RunOptions& options)
                 if (tracer.retargeted())
                     std::cerr << "zctrace: probes attached; counters reset in "
                               << format_fixed(tracer.attach_seconds() * 1000, 1) << " ms; " << then << "\n";
-                else
+                else {
                     std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(), then) << "\n";
+                    if (const auto note =
+                            bystander_filter_note(options.bystander_filter, tracer.clock().bystander_filter, false, false))
+                        std::cerr << *note << "\n";
+                }
             };
             hooks.on_progress = [&](std::uint64_t done, std::uint64_t total, double seconds) {
                 progress.update(done, total, seconds);

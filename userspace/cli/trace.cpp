@@ -132,6 +132,9 @@ int run_trace(const TraceOptions& options)
                            : !spec.pids.empty()  ? "following " + quantity(spec.pids.size(), "pid", "pids") + " and their descendants"
                                                  : "following cgroup " + spec.cgroup;
         std::cerr << attached_line(tracer.probes(), tracer.attach_seconds(), what) << std::endl;
+        if (const auto note = bystander_filter_note(options.bystander_filter, tracer.clock().bystander_filter,
+                                                    spec.light_hooks, !spec.cgroup.empty()))
+            std::cerr << *note << std::endl;
     };
     auto observation = trace_program(spec, hooks);
     if (!observation)
