@@ -544,7 +544,7 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
     std::map<std::string, std::vector<double>> share, ns_per_run, attach, retarget, rss, stats_ratio, stats_ratio_error;
     // bpf_stats' price of every counted run, a run: timing 5 ms windows of
     // every 50 ms (--bpf-stats windows), and timing every run.
-    std::map<std::string, std::vector<double>> windows_ns, always_ns, windows_share;
+    std::map<std::string, std::vector<double>> windows_ns, always_ns, windows_share, windows_cpu_share;
     // Each round's figure and the sample's standard error in it.
     std::map<std::string, std::vector<double>> share_error, ns_per_run_error;
     std::vector<std::string> order;
@@ -585,6 +585,7 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
                 const nlohmann::json& stats = report["overhead"]["bpf_stats"];
                 windows_ns[technique].push_back(stats.value("estimated_ns_per_event", 0.0));
                 windows_share[technique].push_back(stats.value("runs_timed_share", 0.0));
+                windows_cpu_share[technique].push_back(stats.value("estimated_share_of_workload_cpu", 0.0));
             }
     }
     std::printf("\n2. The probes' run time, zctrace run all beyond --size %s, median of %d rounds\n", size.c_str(),
@@ -619,7 +620,7 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
             return "met by " + std::to_string(met) + " of " + std::to_string(of) + ", not met by " +
                    std::to_string(not_met) + ", undecided " + std::to_string(undecided);
         }
-    } share_target, ns_target;
+    } share_target, ns_target, kernel_share_target, kernel_ns_target;
     int agreement_met = 0, windows_met = 0;
     std::vector<double> ratios, windows_ratios, windows_timed;
     for (const std::string& technique : order) {
@@ -629,6 +630,15 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
         const auto [all_ns, all_ns_error] = mean_and_two_errors(ns_per_run[technique], ns_per_run_error[technique]);
         share_target.judge(all_share, all_share_error, 0.01);
         ns_target.judge(all_ns, all_ns_error, 50);
+        // The same targets on the kernel's timing (bpf_stats in windows),
+        // which starts at a run's first instruction; only the rounds' spread.
+        const std::vector<double> none;
+        if (!windows_ns[technique].empty()) {
+            const auto [kernel_share, kernel_share_error] = mean_and_two_errors(windows_cpu_share[technique], none);
+            const auto [kernel_ns, kernel_ns_error] = mean_and_two_errors(windows_ns[technique], none);
+            kernel_share_target.judge(kernel_share, kernel_share_error, 0.01);
+            kernel_ns_target.judge(kernel_ns, kernel_ns_error, 50);
+        }
         const double ratio = median(stats_ratio[technique]);
         char agreement[32] = "-";
         if (ratio >= 0) {
@@ -654,8 +664,20 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
                     agreement, windows_cell);
     }
     std::printf("   (medians of the rounds; then their mean ± two standard errors)\n");
-    std::printf("   target: at most 1%% of the workload's CPU: %s\n", share_target.said(order.size()).c_str());
-    std::printf("   target: at most 50 ns a run: %s\n", ns_target.said(order.size()).c_str());
+    const bool sample_is_a_floor = zctrace::read_page_table_isolation().drops_kernel_tlb();
+    const char* by_sample = sample_is_a_floor ? " (by the sample, a floor here)" : " (by the sample)";
+    std::printf("   target: at most 1%% of the workload's CPU%s: %s\n", by_sample, share_target.said(order.size()).c_str());
+    std::printf("   target: at most 50 ns a run%s: %s\n", by_sample, ns_target.said(order.size()).c_str());
+    // Judged again on what bpf_stats timed in windows: where the sample is
+    // a floor, these are the verdicts that hold.
+    const std::size_t windowed_techniques = std::count_if(
+        order.begin(), order.end(), [&](const std::string& technique) { return !windows_ns[technique].empty(); });
+    std::printf("   target: at most 1%% of the workload's CPU (by bpf_stats in windows%s): %s\n",
+                sample_is_a_floor ? ", the figure that holds here" : "",
+                kernel_share_target.said(windowed_techniques).c_str());
+    std::printf("   target: at most 50 ns a run (by bpf_stats in windows%s): %s\n",
+                sample_is_a_floor ? ", the figure that holds here" : "",
+                kernel_ns_target.said(windowed_techniques).c_str());
     std::printf("   target: the sampled estimate within 20%% of bpf_stats less its own share: met by %d of %zu "
                 "(median ratio %.2f)\n",
                 agreement_met, ratios.size(), ratios.empty() ? 0.0 : median(ratios));
@@ -666,7 +688,7 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
                 windows_ratios.empty() ? 0.0 : median(windows_ratios));
     // Where the sample cannot see a run's start (docs/tracing.md), say so
     // beside the figure rather than leave the reader to guess.
-    if (zctrace::read_page_table_isolation().drops_kernel_tlb())
+    if (sample_is_a_floor)
         std::printf("   this host runs page-table isolation without PCID: every kernel entry drops the kernel's TLB "
                     "entries, and their refill as a probe starts is outside what it can time (zctrace doctor)\n");
 
