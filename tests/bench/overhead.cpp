@@ -194,8 +194,11 @@ std::string read_all(int fd)
 }
 
 // The loop in a child of its own, so each mode times a process that is
-// traced, or not, from its first syscall. ns per call, or -1.
-double loop_in(const std::vector<std::string>& launcher, const std::string& self, long calls)
+// traced, or not, from its first syscall. ns per call, or -1. With `timed`,
+// the loop itself reads that program's bpf_stats when it is done, while its
+// tracer still holds the program: ns a run, into *kernel_ns.
+double loop_in(const std::vector<std::string>& launcher, const std::string& self, long calls,
+               const std::string& timed = "", double* kernel_ns = nullptr)
 {
     std::vector<std::string> args = launcher;
     // bpftrace -c takes the command as one string, which it splits itself.
@@ -205,11 +208,16 @@ double loop_in(const std::vector<std::string>& launcher, const std::string& self
         args.push_back(self);
         args.push_back("--loop");
         args.push_back(std::to_string(calls));
+        if (!timed.empty())
+            args.push_back(timed);
     }
     Child child = spawn(args);
     const std::string out = read_all(child.out);
     int status = 0;
     ::waitpid(child.pid, &status, 0);
+    if (kernel_ns)
+        if (const auto at = out.find("kernel_ns="); at != std::string::npos)
+            *kernel_ns = std::strtod(out.c_str() + at + 10, nullptr);
     const auto at = out.find("ns_per_call=");
     return at == std::string::npos ? -1 : std::strtod(out.c_str() + at + 12, nullptr);
 }
@@ -444,6 +452,19 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
                          read_sampled_sys_exit();
                          return ns;
                      }});
+    // The traced loop's own runs, timed by the kernel from their first
+    // instruction: what a traced syscall really costs where the sample is a
+    // floor. bpf_stats is the benchmark's, so zctrace keeps its filtered programs.
+    modes.push_back({"traced by zctrace trace, bpf_stats on", [&] {
+                         const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+                         const double ns = loop_in({zctrace, "trace", "-o", scratch, "--"}, self, calls,
+                                                   zctrace::typed_syscall_program("sys_exit", auto_filter),
+                                                   &kernel_timed);
+                         if (stats_fd >= 0)
+                             ::close(stats_fd);
+                         read_sampled_sys_exit();
+                         return ns;
+                     }});
     if (have_bpftrace) {
         modes.push_back({"beside bpftrace, pid filter on <other>",
                          [&] { return beside({bpftrace, "-e", bpftrace_script("pid == <idle>")}, "Attaching"); }});
@@ -524,6 +545,19 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
                     median(floor_timed->kernel_timed), std::string(zctrace::bystander_filter_name(filter)).c_str(),
                     median(zctrace_timed->kernel_timed), over,
                     over_error, verdict_words(judge_at_most(over, over_error, 25)));
+    }
+    // A traced call's run, by the kernel, against the floor's empty program.
+    if (const auto traced_timed = mode_named("traced by zctrace trace, bpf_stats on");
+        floor_timed != modes.end() && traced_timed != modes.end() && !traced_timed->kernel_timed.empty() &&
+        traced_timed->kernel_timed.size() == floor_timed->kernel_timed.size()) {
+        std::vector<double> differences, none;
+        for (std::size_t r = 0; r < floor_timed->kernel_timed.size(); ++r)
+            differences.push_back(traced_timed->kernel_timed[r] - floor_timed->kernel_timed[r]);
+        const auto [over, over_error] = mean_and_two_errors(differences, none);
+        std::printf("   by bpf_stats, a run of zctrace trace's sys_exit (%s filter) for the traced loop: %.1f ns "
+                    "(median), %+.1f ± %.1f ns over the floor's empty one, paired\n",
+                    std::string(zctrace::bystander_filter_name(auto_filter)).c_str(),
+                    median(traced_timed->kernel_timed), over, over_error);
     }
     // zctrace's own sample of its sys_exit program: it counts no run for a
     // task it did not mark, so this is the traced loop's.
@@ -706,8 +740,10 @@ void measure_techniques(const std::string& zctrace, const std::string& size, int
 
 int main(int argc, char** argv)
 {
-    if (argc == 3 && std::string(argv[1]) == "--loop") {
+    if ((argc == 3 || argc == 4) && std::string(argv[1]) == "--loop") {
         std::printf("ns_per_call=%.2f\n", time_getppid(std::atol(argv[2])));
+        if (argc == 4)
+            std::printf("kernel_ns=%.2f\n", kernel_timed_ns_per_run(argv[3]));
         return 0;
     }
     int rounds = 7;
