@@ -7,7 +7,7 @@
  * sched_clock() reads, which cost more than most of zctrace's programs
  * (an empty program reads as ~47 ns a run with it on, on a host where
  * getppid() takes 166 ns). So each program counts its own runs in the
- * per-CPU `probe_runs` array and times one run in 127 with
+ * `probe_runs` array (an entry per CPU) and times one run in 127 with
  * bpf_ktime_get_ns() (`probe_timing`); userspace scales the timed runs up to all runs and
  * takes off the clock's own share, which it calibrates before attaching
  * (the `calibrate_clock` program).
@@ -74,7 +74,11 @@ enum zc_probe_hook { ZC_PROBE_HOOKS(ZC_PROBE_ENUM_ENTRY) ZC_PROBE_HOOK_COUNT };
 #undef ZC_PROBE_ENUM_ENTRY
 
 /* Every program's runs on one CPU, whoever they were for: one value, so
- * that the counters every run touches stay in a few hot cache lines. */
+ * that the counters every run touches stay in a few hot cache lines. Kept
+ * in a plain array indexed by CPU, not a per-CPU map: a per-CPU lookup
+ * loads the value's address from the map first, and after a kernel entry
+ * that drops the TLB each of the two loads is a page walk, one after the
+ * other (docs/tracing.md). Whole cache lines, so no two CPUs share one. */
 struct zc_probe_runs {
 	__u32 since_timed; /* runs of any hook since the last timed one */
 	__u32 pad;
@@ -89,7 +93,15 @@ struct zc_probe_runs {
 		__u32 current;
 	} task;
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
+	/* to a whole number of cache lines (an alignment attribute would
+	 * change how C++ passes the struct by value) */
+	__u64 pad_to_cache_line[(64 - (40 + 8 * ZC_PROBE_HOOK_COUNT) % 64) % 64 / 8];
 };
+#ifdef __cplusplus
+static_assert(sizeof(struct zc_probe_runs) % 64 == 0, "zc_probe_runs fills whole cache lines");
+#else
+_Static_assert(sizeof(struct zc_probe_runs) % 64 == 0, "zc_probe_runs fills whole cache lines");
+#endif
 
 /* Per hook and CPU: the runs timed (the last of every ZC_PROBE_TIMED_EVERY
  * on the CPU) and their time, the clock's share still in. */

@@ -114,13 +114,24 @@ struct {
 	__type(value, struct zc_file_figures);
 } file_figures SEC(".maps");
 
-/* Runs and a timed sample of them, per hook (see probe_cost.h). */
+/* Runs and a timed sample of them, per hook (see probe_cost.h). probe_runs
+ * has one entry per possible CPU, sized by userspace before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct zc_probe_runs);
 } probe_runs SEC(".maps");
+
+/* This CPU's probe_runs entry. bpf_get_smp_processor_id() is inlined (a
+ * %gs-relative load from a page the kernel entry has touched), and the
+ * entry's address needs no load from the map: one page walk at most. */
+static __always_inline struct zc_probe_runs *cpu_probe_runs(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&probe_runs, &cpu);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -143,12 +154,11 @@ struct {
  * stands: every fork on the host moves it on (a new task may get a dead
  * one's stack), and so does userspace whenever it changes who is tracked.
  * It only ever grows, or an old entry could match again. The entry is
- * `task` in the CPU's probe_runs value (probe_cost.h).
+ * `task` in the CPU's probe_runs entry (probe_cost.h).
  */
 static __always_inline struct zc_cpu_task *cpu_task_entry(void)
 {
-	__u32 zero = 0;
-	struct zc_probe_runs *runs = bpf_map_lookup_elem(&probe_runs, &zero);
+	struct zc_probe_runs *runs = cpu_probe_runs();
 
 	return runs ? &runs->task : NULL;
 }
@@ -179,7 +189,7 @@ const volatile bool count_outside_window = false;
 
 /* Does `work` (a call) for the program on `hook`, counting the run and
  * timing one run in ZC_PROBE_TIMED_EVERY: the count is an inlined
- * per-CPU array access, so a run that is not timed costs a few
+ * array access, so a run that is not timed costs a few
  * instructions. The last run of each period is timed, not the first: the
  * first run after the counters are cleared is the coldest, and with one
  * run in 127 timed it would weigh on the estimate out of all proportion. */
@@ -193,8 +203,8 @@ const volatile bool count_outside_window = false;
  * sample then holds its price, warm, where it would otherwise be nobody's. */
 #define ZC_TIMED_BEHIND_FILTER(hook, untracked, work)                                             \
 	do {                                                                                      \
-		__u32 zero_ = 0, slot_ = ZC_PROBE_##hook;                                         \
-		struct zc_probe_runs *runs_ = bpf_map_lookup_elem(&probe_runs, &zero_);           \
+		__u32 slot_ = ZC_PROBE_##hook;                                                    \
+		struct zc_probe_runs *runs_ = cpu_probe_runs();                                   \
 		struct zc_probe_timing *timing_;                                                  \
 		struct zc_tracking *window_;                                                      \
 		__u64 start_ = 0, ns_;                                                            \

@@ -164,7 +164,8 @@ Result<std::vector<std::uint64_t>> read_u64_array(const bpf_map* map)
     return sums;
 }
 
-// The sum over CPUs of a per-CPU value made only of __u64 fields.
+// The sum over CPUs of a value made only of __u64 fields: `key`'s in a
+// per-CPU map, or every entry of a plain array kept by CPU (probe_runs).
 template <typename T>
 Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
 {
@@ -173,8 +174,14 @@ Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
     if (cpus <= 0)
         return Error::from_errno("cannot count possible CPUs", -cpus);
     std::vector<T> values(static_cast<std::size_t>(cpus));
-    if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0)
+    if (bpf_map__type(map) == BPF_MAP_TYPE_ARRAY) {
+        values.resize(bpf_map__max_entries(map));
+        for (std::uint32_t cpu = 0; cpu < values.size(); ++cpu)
+            if (bpf_map__lookup_elem(map, &cpu, sizeof cpu, &values[cpu], sizeof(T), 0) != 0)
+                return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+    } else if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0) {
         return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+    }
     constexpr std::size_t words = sizeof(T) / sizeof(std::uint64_t);
     std::uint64_t total[words] = {};
     for (const T& value : values) {
@@ -694,6 +701,11 @@ Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel>
         // Groups without twins (tp_btf only) load the same either way.
         if (prefer_btf && has_twins && flavor == ProbeFlavor::raw)
             continue;
+        // An entry per CPU (bpf/probe_cost.h); groups that share the
+        // syscalls group's map take its size with its fd.
+        if (bpf_map* runs = bpf_object__find_map_by_name(skel->obj, "probe_runs"))
+            if (const int cpus = libbpf_num_possible_cpus(); cpus <= 0 || bpf_map__set_max_entries(runs, cpus) != 0)
+                return Error::from_errno("cannot size the probe_runs map to the possible CPUs");
         if (auto configured = configure(*skel); !configured)
             return configured.error();
         if (ops.load(skel.get()) == 0)
