@@ -91,11 +91,19 @@ struct zc_probe_runs {
 		__u32 tid;
 		__u32 tgid;
 		__u32 current;
+		/* trace: tgid's syscalls not yet added to its `procs` entry,
+		 * which exists (proc_known): the entry is a hash lookup, a
+		 * chain of page walks on some hosts, so a run of calls is
+		 * added at once when the task leaves the CPU, or this entry
+		 * is taken by another task; userspace adds what is pending
+		 * when it reads. */
+		__u32 pending_syscalls;
+		__u32 proc_known;
 	} task;
 	__u64 runs[ZC_PROBE_HOOK_COUNT];
 	/* to a whole number of cache lines (an alignment attribute would
-	 * change how C++ passes the struct by value) */
-	__u64 pad_to_cache_line[(64 - (40 + 8 * ZC_PROBE_HOOK_COUNT) % 64) % 64 / 8];
+	 * change how C++ passes the struct by value): 48 bytes above */
+	__u64 pad_to_cache_line[(64 - (48 + 8 * ZC_PROBE_HOOK_COUNT) % 64) % 64 / 8];
 };
 #ifdef __cplusplus
 static_assert(sizeof(struct zc_probe_runs) % 64 == 0, "zc_probe_runs fills whole cache lines");

@@ -31,8 +31,11 @@ static __always_inline void on_switch(bool preempt, unsigned int prev_state, __u
 
 	/* prev leaves the CPU: what the syscall hooks know of it no longer
 	 * names the current task (zctrace.bpf.h) */
-	if (task)
+	if (task) {
+		if (trace_mode)
+			flush_pending_syscalls(task);
 		task->current = 0;
+	}
 	if (!sender)
 		return;
 	totals = totals_of(&sched_totals);

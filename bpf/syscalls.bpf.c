@@ -108,6 +108,9 @@ static __always_inline __u32 syscall_task_role(const struct zc_tracking *state, 
 		return task->role;
 	}
 	id = bpf_get_current_pid_tgid();
+	/* the entry may be about to name another task: its pending calls first */
+	flush_pending_syscalls(task);
+	task->proc_known = 0;
 	task->regs = (__u64)regs;
 	task->tid = (__u32)id;
 	task->tgid = id >> 32;
@@ -397,11 +400,21 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 		if (totals)
 			totals->exits++;
 	} else {
+		/* The CPU's entry names this task (syscall_task_role, unless
+		 * trace --cgroup asked the kernel instead): once its process's
+		 * entry is known to exist, calls wait there to be added in one
+		 * go, sparing each call the hash lookup. */
+		struct zc_cpu_task *task = target_cgroup_id ? NULL : known_current();
+
 		count_syscall(nr);
-		proc = current_proc();
-		if (proc)
+		if (task && task->proc_known) {
+			task->pending_syscalls++;
+		} else if ((proc = current_proc())) {
 			ZC_PROC_ADD(proc, syscalls, 1);
-		if (proc && ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]))
+			if (task)
+				task->proc_known = 1;
+		}
+		if (ret == 0 && (nr == exec_syscall_nrs[0] || nr == exec_syscall_nrs[1]) && (proc || (proc = current_proc())))
 			bpf_get_current_comm(proc->comm, sizeof(proc->comm));
 		/* Pages put into or taken from pipes, or files copied, without
 		 * a socket or a read(): no probe flags these calls. sendfile's
@@ -409,7 +422,7 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 		if (ret > 0 && is_returned_syscall(nr))
 			add_bytes(&syscall_bytes, syscall_slot(nr), ZC_BYTES_RETURNED, ret);
 		if (ret > 0 && is_write_syscall(nr) && (totals = totals_of(&syscall_totals)))
-			attribute_file_write(totals, proc, nr,
+			attribute_file_write(totals, proc ? proc : current_proc(), nr,
 					     typed ? PT_REGS_PARM1_SYSCALL(regs) : PT_REGS_PARM1_CORE_SYSCALL(regs), ret);
 	}
 	entry = inflight_of(false);
@@ -420,6 +433,8 @@ static __always_inline void on_sys_exit(long nr, long ret, const struct pt_regs 
 	if (!entry || !entry->flags)
 		return;
 	totals = totals_of(&syscall_totals);
+	if (trace_mode && !proc)
+		proc = current_proc();
 	/* io_uring_enter returns requests, not bytes: its sends are not
 	 * attributed here (426 on every architecture since 5.1). */
 	if (totals && ret > 0 && nr != 426) {

@@ -499,6 +499,21 @@ static __always_inline struct zc_proc_stats *current_proc(void)
 
 #define ZC_PROC_ADD(proc, field, value) __sync_fetch_and_add(&(proc)->field, (value))
 
+/* trace: adds the syscalls the CPU's entry holds for its task to that
+ * task's `procs` entry (probe_cost.h). The entry exists: the first call
+ * after the CPU's entry named the task created it. */
+static __always_inline void flush_pending_syscalls(struct zc_cpu_task *task)
+{
+	struct zc_proc_stats *proc;
+
+	if (!task->pending_syscalls)
+		return;
+	proc = proc_of(task->tgid, false);
+	if (proc)
+		ZC_PROC_ADD(proc, syscalls, task->pending_syscalls);
+	task->pending_syscalls = 0;
+}
+
 static __always_inline struct zc_file_figures *file_figures_of(const struct zc_file_key *file)
 {
 	return trace_mode && file && file->ino ? bpf_map_lookup_elem(&file_figures, file) : NULL;

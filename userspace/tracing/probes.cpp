@@ -680,6 +680,20 @@ Result<std::vector<ProcessCounters>> Tracer::Impl::read_processes() const
     std::vector<ProcessCounters> processes;
     for (const auto& [tgid, stats] : *entries)
         processes.push_back({tgid, stats});
+    // Calls each CPU's entry holds for its task, not yet added to the
+    // task's process (bpf/probe_cost.h). Read after the processes: a batch
+    // added in between is missed, as if read a moment earlier, never
+    // counted twice.
+    const bpf_map* runs = syscalls->maps.probe_runs;
+    for (std::uint32_t cpu = 0; cpu < bpf_map__max_entries(runs); ++cpu) {
+        zc_probe_runs entry{};
+        if (bpf_map__lookup_elem(runs, &cpu, sizeof cpu, &entry, sizeof entry, 0) != 0 ||
+            !entry.task.pending_syscalls)
+            continue;
+        for (ProcessCounters& process : processes)
+            if (process.tgid == entry.task.tgid)
+                process.stats.syscalls += entry.task.pending_syscalls;
+    }
     return processes;
 }
 
