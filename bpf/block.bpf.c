@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 target_dev = 0; /* kernel dev_t encoding */
 
-ZC_PERCPU_TOTALS(block_totals, struct zc_block_totals);
+ZC_CPU_TOTALS(block_totals, struct zc_block_totals);
 
 /* trace mode: the file whose page cache a bio reads or writes, from its
  * first page's mapping (the head page's: a tail page of a large folio has

@@ -31,7 +31,7 @@ __u32 copy_dest_dev = 0;
 __u64 copy_dest_bytes = 0;
 const volatile __u32 page_size = 4096;
 
-ZC_PERCPU_TOTALS(memory_totals, struct zc_memory_totals);
+ZC_CPU_TOTALS(memory_totals, struct zc_memory_totals);
 
 /* One bit per file page; max_entries is set from the file size before load. */
 struct {

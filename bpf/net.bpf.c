@@ -22,7 +22,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 
-ZC_PERCPU_TOTALS(net_totals, struct zc_net_totals);
+ZC_CPU_TOTALS(net_totals, struct zc_net_totals);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -16,7 +16,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-ZC_PERCPU_TOTALS(sched_totals, struct zc_sched_totals);
+ZC_CPU_TOTALS(sched_totals, struct zc_sched_totals);
 
 /* sched_switch runs on the CPU that is leaving prev, so prev is current;
  * its tgid comes with the tracepoint, no helper call needed. */

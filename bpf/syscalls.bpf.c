@@ -25,7 +25,7 @@ const volatile __s64 exec_syscall_nrs[2] = { -1, -1 };
 const volatile __s64 read_syscall_nrs[ZC_READ_SYSCALLS] = { -1, -1, -1, -1, -1 };
 const volatile __s64 returned_syscall_nrs[ZC_RETURNED_SYSCALLS] = { -1, -1, -1, -1 };
 
-ZC_PERCPU_TOTALS(syscall_totals, struct zc_syscall_totals);
+ZC_CPU_TOTALS(syscall_totals, struct zc_syscall_totals);
 
 /*
  * Every task zctrace tracks or follows holds an entry here: userspace gives
@@ -50,11 +50,17 @@ struct {
 	__type(value, __u8);
 } tracked_tasks SEC(".maps");
 
+/* Calls by number, an entry per possible CPU like the totals (zctrace.bpf.h). */
+_Static_assert((ZC_SYSCALL_SLOTS & (ZC_SYSCALL_SLOTS - 1)) == 0, "a mask bounds the slot");
+struct zc_syscall_calls {
+	__u64 calls[ZC_SYSCALL_SLOTS];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ZC_SYSCALL_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct zc_syscall_calls);
 } syscall_counts SEC(".maps");
 
 struct {
@@ -170,11 +176,11 @@ static __always_inline __u32 syscall_slot(long nr)
 
 static __always_inline void count_syscall(long nr)
 {
-	__u32 slot = syscall_slot(nr);
-	__u64 *count = bpf_map_lookup_elem(&syscall_counts, &slot);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct zc_syscall_calls *counts = bpf_map_lookup_elem(&syscall_counts, &cpu);
 
-	if (count)
-		(*count)++;
+	if (counts)
+		counts->calls[syscall_slot(nr) & (ZC_SYSCALL_SLOTS - 1)]++;
 }
 
 /* Bytes by what moved them (a syscall, or an io_uring opcode) and how:

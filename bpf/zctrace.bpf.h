@@ -565,20 +565,28 @@ static __always_inline struct zc_socket_figures *socket_figures_of(__u64 sk)
 	return trace_mode && sk ? bpf_map_lookup_elem(&socket_figures, &sk) : NULL;
 }
 
-/* Every group keeps its totals in slot 0 of a one-entry per-CPU array. */
-#define ZC_PERCPU_TOTALS(name, value_t)                                         \
+/* Every group keeps its totals in an array with an entry per possible CPU
+ * (userspace sizes it before load), not a per-CPU map, for the reason
+ * probe_runs is one (probe_cost.h): a per-CPU lookup is two page walks in
+ * a row where the kernel's TLB is dropped at every entry. Each entry is
+ * whole cache lines, so that no two CPUs write the same line. */
+#define ZC_CPU_TOTALS(name, value_t)                                         \
+	struct name##_entry {                                                   \
+		value_t totals;                                                 \
+	} __attribute__((aligned(64)));                                         \
 	struct {                                                                \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                        \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                               \
 		__uint(max_entries, 1);                                         \
 		__type(key, __u32);                                             \
-		__type(value, value_t);                                          \
+		__type(value, struct name##_entry);                             \
 	} name SEC(".maps")
 
+/* This CPU's totals (the entry's first member) in a ZC_CPU_TOTALS map. */
 static __always_inline void *totals_of(void *map)
 {
-	__u32 zero = 0;
+	__u32 cpu = bpf_get_smp_processor_id();
 
-	return bpf_map_lookup_elem(map, &zero);
+	return bpf_map_lookup_elem(map, &cpu);
 }
 
 #endif /* ZCTRACE_BPF_COMMON_H */

@@ -164,24 +164,53 @@ Result<std::vector<std::uint64_t>> read_u64_array(const bpf_map* map)
     return sums;
 }
 
+// The u64 words of an array kept by CPU (an entry per possible CPU: the
+// totals, probe_runs, syscall_counts; zctrace.bpf.h), summed over the CPUs:
+// as many words as the entry has, cache-line padding included. One
+// BPF_MAP_LOOKUP_BATCH where the kernel has it.
+Result<std::vector<std::uint64_t>> sum_words_by_cpu(const bpf_map* map)
+{
+    const std::size_t words = bpf_map__value_size(map) / sizeof(std::uint64_t);
+    const std::uint32_t cpus = bpf_map__max_entries(map);
+    std::vector<std::uint32_t> keys(cpus);
+    std::vector<std::uint64_t> values(words * cpus);
+    std::uint32_t count = cpus;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    const int err = bpf_map_lookup_batch(bpf_map__fd(map), nullptr, nullptr, keys.data(), values.data(), &count, &opts);
+    if ((err != 0 && err != -ENOENT) || count != cpus)
+        for (std::uint32_t cpu = 0; cpu < cpus; ++cpu)
+            if (bpf_map__lookup_elem(map, &cpu, sizeof cpu, values.data() + cpu * words,
+                                     words * sizeof(std::uint64_t), 0) != 0)
+                return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
+    std::vector<std::uint64_t> sums(words);
+    for (std::size_t cpu = 0; cpu < cpus; ++cpu)
+        for (std::size_t word = 0; word < words; ++word)
+            sums[word] += values[cpu * words + word];
+    return sums;
+}
+
 // The sum over CPUs of a value made only of __u64 fields: `key`'s in a
-// per-CPU map, or every entry of a plain array kept by CPU (probe_runs).
+// per-CPU map, or the entry of an array kept by CPU (sum_words_by_cpu).
 template <typename T>
 Result<T> sum_percpu(const bpf_map* map, std::uint32_t key)
 {
     static_assert(sizeof(T) % sizeof(std::uint64_t) == 0);
+    if (bpf_map__type(map) == BPF_MAP_TYPE_ARRAY) {
+        auto sums = sum_words_by_cpu(map);
+        if (!sums)
+            return sums.error();
+        if (sums->size() * sizeof(std::uint64_t) < sizeof(T))
+            return Error{0, std::string("BPF map ") + bpf_map__name(map) + " holds less than its reader expects"};
+        T out;
+        std::memcpy(&out, sums->data(), sizeof out);
+        return out;
+    }
     const int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0)
         return Error::from_errno("cannot count possible CPUs", -cpus);
     std::vector<T> values(static_cast<std::size_t>(cpus));
-    if (bpf_map__type(map) == BPF_MAP_TYPE_ARRAY) {
-        values.resize(bpf_map__max_entries(map));
-        for (std::uint32_t cpu = 0; cpu < values.size(); ++cpu)
-            if (bpf_map__lookup_elem(map, &cpu, sizeof cpu, &values[cpu], sizeof(T), 0) != 0)
-                return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
-    } else if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0) {
+    if (bpf_map__lookup_elem(map, &key, sizeof key, values.data(), sizeof(T) * values.size(), 0) != 0)
         return Error::from_errno(std::string("cannot read BPF map ") + bpf_map__name(map));
-    }
     constexpr std::size_t words = sizeof(T) / sizeof(std::uint64_t);
     std::uint64_t total[words] = {};
     for (const T& value : values) {
@@ -697,6 +726,15 @@ Result<std::vector<ProcessCounters>> Tracer::Impl::read_processes() const
     return processes;
 }
 
+// The arrays with an entry per possible CPU (zctrace.bpf.h): probe_runs,
+// syscall_counts and each group's ZC_CPU_TOTALS.
+bool kept_by_cpu(const bpf_map* map)
+{
+    const std::string_view name = bpf_map__name(map);
+    return bpf_map__type(map) == BPF_MAP_TYPE_ARRAY &&
+           (name == "probe_runs" || name == "syscall_counts" || ends_with(name, "_totals"));
+}
+
 // Opens and loads one group (no attach): touches nothing shared, so the
 // groups can load in parallel. Most of a load is libbpf parsing the kernel's
 // BTF for CO-RE, once per object.
@@ -715,11 +753,18 @@ Result<SkeletonPtr<Skel>> load_group(const std::string& group, SkeletonOps<Skel>
         // Groups without twins (tp_btf only) load the same either way.
         if (prefer_btf && has_twins && flavor == ProbeFlavor::raw)
             continue;
-        // An entry per CPU (bpf/probe_cost.h); groups that share the
-        // syscalls group's map take its size with its fd.
-        if (bpf_map* runs = bpf_object__find_map_by_name(skel->obj, "probe_runs"))
-            if (const int cpus = libbpf_num_possible_cpus(); cpus <= 0 || bpf_map__set_max_entries(runs, cpus) != 0)
-                return Error::from_errno("cannot size the probe_runs map to the possible CPUs");
+        // The arrays kept by CPU get an entry per possible CPU
+        // (zctrace.bpf.h); groups that share the syscalls group's
+        // probe_runs take its size with its fd.
+        bpf_map* map;
+        bpf_object__for_each_map(map, skel->obj)
+        {
+            if (!kept_by_cpu(map))
+                continue;
+            if (const int cpus = libbpf_num_possible_cpus(); cpus <= 0 || bpf_map__set_max_entries(map, cpus) != 0)
+                return Error::from_errno(std::string("cannot size the ") + bpf_map__name(map) +
+                                         " map to the possible CPUs");
+        }
         if (auto configured = configure(*skel); !configured)
             return configured.error();
         if (ops.load(skel.get()) == 0)
@@ -1155,7 +1200,7 @@ Result<RawCounters> Tracer::read() const
     for (const auto& [key, figures] : *files)
         raw.files.push_back({key, figures});
 
-    auto counts = read_u64_array(impl_->syscalls->maps.syscall_counts);
+    auto counts = sum_words_by_cpu(impl_->syscalls->maps.syscall_counts);
     if (!counts)
         return counts.error();
     for (std::uint32_t nr = 0; nr < counts->size(); ++nr) {
