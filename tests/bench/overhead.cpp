@@ -531,15 +531,23 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
     // carry the hook's entry and bpf_stats' own clock reads. No host drift
     // between calls is in it, only what the programs cost.
     const auto floor_timed = mode_named("the floor with bpf_stats on");
+    // A mode's kernel-timed runs over the floor's, round by round: whether
+    // both have every round, and the differences' mean ± two standard errors.
+    const auto timed_over_floor = [&](std::vector<Mode>::const_iterator mode) {
+        std::vector<double> differences, none;
+        if (floor_timed == modes.end() || mode == modes.end() || floor_timed->kernel_timed.empty() ||
+            floor_timed->kernel_timed.size() != mode->kernel_timed.size())
+            return std::make_pair(false, std::make_pair(0.0, 0.0));
+        for (std::size_t r = 0; r < floor_timed->kernel_timed.size(); ++r)
+            differences.push_back(mode->kernel_timed[r] - floor_timed->kernel_timed[r]);
+        return std::make_pair(true, mean_and_two_errors(differences, none));
+    };
     for (const zctrace::BystanderFilter filter : kBystanderFilters) {
         const auto zctrace_timed = mode_named(beside_name(filter) + ", bpf_stats on");
-        if (floor_timed == modes.end() || zctrace_timed == modes.end() || floor_timed->kernel_timed.empty() ||
-            floor_timed->kernel_timed.size() != zctrace_timed->kernel_timed.size())
+        const auto [both, paired] = timed_over_floor(zctrace_timed);
+        if (!both)
             continue;
-        std::vector<double> differences, none;
-        for (std::size_t r = 0; r < floor_timed->kernel_timed.size(); ++r)
-            differences.push_back(zctrace_timed->kernel_timed[r] - floor_timed->kernel_timed[r]);
-        const auto [over, over_error] = mean_and_two_errors(differences, none);
+        const auto [over, over_error] = paired;
         std::printf("   by bpf_stats, a run of the first program on sys_exit: the floor's empty one %.1f ns, zctrace "
                     "trace's with the %s filter %.1f ns (medians): %+.1f ± %.1f ns over the floor, paired: %s\n",
                     median(floor_timed->kernel_timed), std::string(zctrace::bystander_filter_name(filter)).c_str(),
@@ -547,13 +555,9 @@ void measure_bystander_tax(const std::string& self, const std::string& zctrace, 
                     over_error, verdict_words(judge_at_most(over, over_error, 25)));
     }
     // A traced call's run, by the kernel, against the floor's empty program.
-    if (const auto traced_timed = mode_named("traced by zctrace trace, bpf_stats on");
-        floor_timed != modes.end() && traced_timed != modes.end() && !traced_timed->kernel_timed.empty() &&
-        traced_timed->kernel_timed.size() == floor_timed->kernel_timed.size()) {
-        std::vector<double> differences, none;
-        for (std::size_t r = 0; r < floor_timed->kernel_timed.size(); ++r)
-            differences.push_back(traced_timed->kernel_timed[r] - floor_timed->kernel_timed[r]);
-        const auto [over, over_error] = mean_and_two_errors(differences, none);
+    const auto traced_timed = mode_named("traced by zctrace trace, bpf_stats on");
+    if (const auto [both, paired] = timed_over_floor(traced_timed); both) {
+        const auto [over, over_error] = paired;
         std::printf("   by bpf_stats, a run of zctrace trace's sys_exit (%s filter) for the traced loop: %.1f ns "
                     "(median), %+.1f ± %.1f ns over the floor's empty one, paired\n",
                     std::string(zctrace::bystander_filter_name(auto_filter)).c_str(),

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -108,6 +109,19 @@ inline std::string binary_for_nobody(const std::string& binary)
         throw std::runtime_error("only one binary is run as nobody: " + copy.path + ", not " + binary);
     return copy.path;
 }
+
+// Puts the test process's CPU affinity back as it was (children started
+// meanwhile, zctrace too, inherit what the test pinned).
+class RestoreAffinity {
+public:
+    RestoreAffinity() { ::sched_getaffinity(0, sizeof before_, &before_); }
+    RestoreAffinity(const RestoreAffinity&) = delete;
+    RestoreAffinity& operator=(const RestoreAffinity&) = delete;
+    ~RestoreAffinity() { ::sched_setaffinity(0, sizeof before_, &before_); }
+
+private:
+    cpu_set_t before_{};
+};
 
 // A process forked from the test that runs body() and exits 0. A test that
 // fails before waiting for it must not leave it spinning: it is killed and

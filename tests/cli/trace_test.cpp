@@ -350,11 +350,7 @@ TEST(TraceCommand, BothBystanderFiltersCountAProcessFromTheMomentItIsFollowed)
     REQUIRE_ROOT();
     if (!thread_pidfds_supported())
         GTEST_SKIP() << "this kernel opens no pidfd for a thread (PIDFD_THREAD, Linux 6.9): trace tests every task";
-    struct RestoreAffinity {
-        cpu_set_t before;
-        RestoreAffinity() { ::sched_getaffinity(0, sizeof before, &before); }
-        ~RestoreAffinity() { ::sched_setaffinity(0, sizeof before, &before); }
-    } restore;
+    const RestoreAffinity restore;
     const int cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     const auto pin = [](int cpu) {
         cpu_set_t set;
@@ -442,11 +438,7 @@ TEST(TraceCommand, EachProcesssCallsAddUpToTheTotal)
         GTEST_SKIP() << "one CPU: the spinning process would share it with zctrace, which would switch it out";
     // zctrace (which inherits this) stays off the spinner's CPU: waking up
     // there would switch the spinner out, and its calls would be added then.
-    struct RestoreAffinity {
-        cpu_set_t before;
-        RestoreAffinity() { ::sched_getaffinity(0, sizeof before, &before); }
-        ~RestoreAffinity() { ::sched_setaffinity(0, sizeof before, &before); }
-    } restore;
+    const RestoreAffinity restore;
     cpu_set_t first;
     CPU_ZERO(&first);
     CPU_SET(0, &first);
