@@ -457,8 +457,10 @@ TEST(TraceCommand, EachProcesssCallsAddUpToTheTotal)
         for (int i = 0; i < 200000; ++i)
             ::syscall(SYS_getppid);
         go->store(2);
-        for (;;)
-            ;
+        // In user space until killed; the atomic load keeps the loop
+        // well-defined (an empty endless loop is undefined in C++).
+        while (go->load() != 3) {
+        }
     });
     ASSERT_GT(spinner.pid(), 0);
     Process trace({"trace", "--pid", std::to_string(spinner.pid()), "-d", "3s", "-o", out.path().string()});
